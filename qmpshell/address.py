@@ -1,0 +1,111 @@
+"""Where the QMP server is: parse ``PATH``, ``HOST:PORT`` or ``[IPv6]:PORT`` and connect.
+
+A UNIX socket path longer than the kernel's 108-byte ``sun_path`` is reached
+through ``/proc/self/fd/N/NAME``, where ``N`` is an ``O_PATH`` descriptor of the
+socket's directory, so deep temporary directories still work.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import stat
+from dataclasses import dataclass
+
+from qmpshell.errors import ConnectionFailed, UsageError
+
+UNIX_PATH_MAX = 107  # sun_path is 108 bytes including the terminating NUL
+
+
+@dataclass(frozen=True)
+class Address:
+    """A UNIX socket path, or a TCP host and port."""
+
+    path: str = ""
+    host: str = ""
+    port: int = 0
+
+    def __str__(self) -> str:
+        if self.path:
+            return self.path
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+def parse_address(text: str) -> Address:
+    """``/path``, ``name.sock``, ``host:port`` or ``[v6]:port``; a path if in doubt."""
+    if not text:
+        raise UsageError("no QMP address given (pass one, or set $QMP_SOCKET)")
+    if text.startswith("["):
+        host, sep, port = text[1:].partition("]:")
+        if not sep:
+            raise UsageError(f"bad address '{text}': expected [IPv6]:PORT")
+        return Address(host=host, port=_port(port, text))
+    host, sep, port = text.rpartition(":")
+    if sep and "/" not in text and port.isdigit() and host:
+        return Address(host=host, port=_port(port, text))
+    return Address(path=text)
+
+
+def _port(text: str, whole: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise UsageError(f"bad address '{whole}': '{text}' is not a TCP port")
+    return int(text)
+
+
+def open_socket(address: Address, *, timeout: float) -> socket.socket:
+    """A connected stream socket, or ConnectionFailed saying exactly why not."""
+    try:
+        if address.path:
+            return _connect_unix(address.path, timeout)
+        return socket.create_connection((address.host, address.port), timeout=timeout)
+    except OSError as err:
+        raise ConnectionFailed(f"cannot connect to {address}: {_describe(err, address)}") from err
+
+
+def _connect_unix(path: str, timeout: float) -> socket.socket:
+    _check_is_socket(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        if len(os.fsencode(path)) <= UNIX_PATH_MAX:
+            sock.connect(path)
+        else:
+            _connect_long(sock, path)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _connect_long(sock: socket.socket, path: str) -> None:
+    """Connect through a short alias of the socket's directory."""
+    directory, name = os.path.split(os.path.abspath(path))
+    fd = os.open(directory, os.O_PATH | os.O_DIRECTORY)
+    try:
+        alias = f"/proc/self/fd/{fd}/{name}"
+        if len(os.fsencode(alias)) > UNIX_PATH_MAX:
+            raise OSError(errno.ENAMETOOLONG, "socket file name is longer than the 108-byte limit")
+        sock.connect(alias)
+    finally:
+        os.close(fd)
+
+
+def _check_is_socket(path: str) -> None:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # connect() reports the precise error
+    if not stat.S_ISSOCK(mode):
+        raise OSError(errno.ENOTSOCK, "not a socket (is this the right path?)")
+
+
+def _describe(err: OSError, address: Address) -> str:
+    if isinstance(err, socket.timeout):
+        return "timed out"
+    hints = {
+        errno.ENOENT: "no such file (is QEMU running with -qmp unix:PATH,server=on?)",
+        errno.ECONNREFUSED: "connection refused (nothing is listening there)",
+        errno.EACCES: "permission denied",
+    }
+    return hints.get(err.errno or 0, err.strerror or str(err))

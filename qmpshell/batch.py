@@ -1,0 +1,192 @@
+"""Batch mode: scripts, ``-c`` lines and pipes; no prompt, no colour, JSON lines.
+
+stdout carries one JSON document per reply (the server's response without the
+id the shell added); every failure also writes ``qmpshell: LINE: what`` to
+stderr.  The worst failure decides the exit status (see ``qmpshell.errors``).
+This module never imports prompt_toolkit, so batch mode starts fast.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
+
+from qmpshell.errors import EXIT_OK, EXIT_USAGE, ConnectionLost, ParseError, QmpShellError
+from qmpshell.parse import Request, ShellRequest
+from qmpshell.render import colourise, error_summary, hmp_text, json_text
+from qmpshell.shell import EventSeen, Exit, HmpOutput, Info, ModeChanged, Outcome, Reply, Shell
+from qmpshell.statements import Statement, read_statements
+
+Message = dict[str, Any]
+
+
+class OutputClosed(Exception):
+    """stdout was closed by the reader (``qmpshell ... | head -1``)."""
+
+
+class Printer:
+    """Writes what scripts read; thread-safe because events come from the reader thread."""
+
+    def __init__(
+        self, out: IO[str], err: IO[str], *, pretty: bool, color: bool, json_only: bool, verbose: bool
+    ) -> None:
+        self.out, self.err = out, err
+        self.pretty, self.color, self.json_only, self.verbose = pretty, color, json_only, verbose
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def json(self, value: Any) -> None:
+        text = json_text(value, pretty=self.pretty)
+        self.write(colourise(text) if self.color else text)
+
+    def write(self, text: str) -> None:
+        """One document on stdout, flushed so that a driving program sees it at once."""
+        with self._lock:
+            if self.closed:
+                raise OutputClosed
+            try:
+                self.out.write(text if text.endswith("\n") else text + "\n")
+                self.out.flush()
+            except BrokenPipeError:
+                self.closed = True
+                raise OutputClosed from None
+
+    def sent(self, message: Message) -> None:
+        """``-v``: the command as sent, just before its reply (and any event it causes)."""
+        self.write(json_text(message))
+
+    def event(self, event: Message) -> None:
+        """``--events``: called on the reader thread, in the order events arrive."""
+        try:
+            self.json(event)
+        except OutputClosed:
+            pass
+
+    def error(self, where: str, text: str) -> None:
+        with self._lock:
+            try:
+                self.err.write(f"qmpshell: {where}{text}\n")
+                self.err.flush()
+            except (BrokenPipeError, ValueError):
+                pass
+
+
+def run_lines(shell: Shell, lines: Iterable[str], printer: Printer, *, keep_going: bool) -> int:
+    """Run statements as they arrive (stdin): each is parsed just before it runs."""
+    status = EXIT_OK
+    for statement in read_statements(lines, hmp=shell.hmp):
+        try:
+            request = shell.parse(statement.text)
+        except QmpShellError as err:
+            status = max(status, report(printer, statement, err))
+            if keep_going:
+                continue
+            return status
+        if request is None:
+            continue
+        step, stop = run_one(shell, statement, request, printer)
+        status = max(status, step)
+        if stop or (step and not keep_going):
+            return status
+    return status
+
+
+def run_script(
+    shell: Shell, lines: Iterable[str], printer: Printer, *, keep_going: bool, one_per_line: bool = False
+) -> int:
+    """Run a ``-f FILE`` or ``-c`` script: nothing runs unless every statement parses.
+
+    With ``one_per_line`` (``-c``) each line is a whole statement of its own.
+    """
+    if one_per_line:
+        statements: Iterable[Statement] = [Statement(n, text) for n, text in enumerate(lines, start=1)]
+    else:
+        statements = read_statements(lines, hmp=shell.hmp)
+    parsed = list(parse_all(shell, statements, printer))
+    if any(request is None and statement is not None for statement, request in parsed):
+        return EXIT_USAGE
+    status = EXIT_OK
+    for statement, request in parsed:
+        if request is None:
+            continue
+        step, stop = run_one(shell, statement, request, printer)
+        status = max(status, step)
+        if stop or (step and not keep_going):
+            break
+    return status
+
+
+def parse_all(
+    shell: Shell, statements: Iterable[Statement], printer: Printer
+) -> Iterator[tuple[Statement, Request | None]]:
+    """Parse every statement, following ``/hmp`` and ``/qmp`` mode switches as they will run."""
+    start_mode = shell.hmp
+    try:
+        for statement in statements:
+            try:
+                request = shell.parse(statement.text)
+            except QmpShellError as err:
+                report(printer, statement, err)
+                yield statement, None
+                continue
+            if isinstance(request, ShellRequest) and request.name in ("hmp", "qmp") and not request.rest:
+                shell.hmp = request.name == "hmp"
+            if request is not None:
+                yield statement, request
+    finally:
+        shell.hmp = start_mode
+
+
+def run_one(shell: Shell, statement: Statement, request: Request, printer: Printer) -> tuple[int, bool]:
+    """Run one request and print its outcome; returns (exit status, stop the run)."""
+    try:
+        outcome = shell.run(request)
+    except QmpShellError as err:
+        return report(printer, statement, err), isinstance(err, ConnectionLost)
+    finally:
+        for warning in shell.warnings:
+            printer.error(f"{statement.lineno}: ", f"warning: {warning}")
+        shell.warnings.clear()
+    return show(shell, statement, outcome, printer), isinstance(outcome, Exit)
+
+
+def show(shell: Shell, statement: Statement, outcome: Outcome, printer: Printer) -> int:
+    """Print an outcome for a script; returns its exit status."""
+    where = f"{statement.lineno}: "
+    if isinstance(outcome, Reply):
+        return _show_reply(outcome, where, printer)
+    if isinstance(outcome, HmpOutput):
+        if outcome.error:
+            printer.error(where, f"HMP: {hmp_text(outcome.text).strip()}")
+            return 1
+        if outcome.text:
+            printer.write(hmp_text(outcome.text))
+    elif isinstance(outcome, EventSeen) and not printer.json_only:
+        printer.json(outcome.event)
+    elif isinstance(outcome, Info):
+        printer.write(outcome.text)
+    elif isinstance(outcome, ModeChanged):
+        shell.hmp = outcome.hmp
+    return EXIT_OK
+
+
+def _show_reply(reply: Reply, where: str, printer: Printer) -> int:
+    if reply.ok:
+        printer.json(reply.response.get("return") if printer.json_only else reply.response)
+        return EXIT_OK
+    if not printer.json_only:
+        printer.json(reply.response)
+    hint = f" ({reply.hint})" if reply.hint else ""
+    printer.error(where, error_summary(reply.response) + hint)
+    return 1
+
+
+def report(printer: Printer, statement: Statement, err: QmpShellError) -> int:
+    """One clear line on stderr (three for a parse error: the text and a caret)."""
+    where = f"{statement.lineno}: " if statement.lineno else ""
+    if isinstance(err, ParseError):
+        printer.error(where, err.render())
+    else:
+        printer.error(where, str(err))
+    return err.exit_status

@@ -1,0 +1,264 @@
+"""The composition root: parse options, build the objects, pick a front-end, return a status.
+
+Nothing here knows how a reply is printed or a line parsed; it wires
+``Settings``, ``Client``, ``Shell`` and the front-end together and turns any
+``QmpShellError`` that escapes into one line and an exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import replace
+from typing import IO, Any
+
+from qmpshell import __version__
+from qmpshell.address import Address, parse_address
+from qmpshell.batch import OutputClosed, Printer, run_lines, run_script
+from qmpshell.client import Client
+from qmpshell.config import Settings, default_history_file
+from qmpshell.errors import EXIT_INTERRUPTED, EXIT_OK, QmpShellError, UsageError
+from qmpshell.events import EventLog
+from qmpshell.launch import LaunchedQemu
+from qmpshell.logfile import MessageLog
+from qmpshell.shell import Shell
+
+Message = dict[str, Any]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line; also the source of the man page and shell completions."""
+    parser = argparse.ArgumentParser(
+        prog="qmpshell",
+        description="An interactive and scriptable shell for the QEMU Machine Protocol (QMP).",
+        epilog="Exit status: 0 success, 1 a command failed, 2 usage or parse error, "
+        "3 could not connect or connection lost, 130 interrupted.",
+    )
+    parser.add_argument("address", nargs="?", help="UNIX socket path, HOST:PORT or [IPv6]:PORT (default: $QMP_SOCKET)")
+    _add_input_options(parser)
+    _add_output_options(parser)
+    _add_connection_options(parser)
+    _add_interactive_options(parser)
+    parser.add_argument("--version", action="store_true", help="print the version (and the server's, with -c)")
+    return parser
+
+
+def _add_input_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("input")
+    group.add_argument("-c", "--command", action="append", metavar="LINE", help="run LINE (repeatable, in order)")
+    group.add_argument("-f", "--file", metavar="PATH", help="run the script in PATH ('-' is stdin)")
+    group.add_argument("-H", "--hmp", action="store_true", help="lines are HMP commands")
+    group.add_argument("-k", "--keep-going", action="store_true", help="run every line even after a failure")
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("output")
+    group.add_argument("-p", "--pretty", action="store_true", default=None, help="indent JSON replies")
+    group.add_argument("-v", "--verbose", action="store_true", help="write each command as sent before its reply")
+    group.add_argument("--events", action="store_true", help="batch: write events to stdout as they arrive")
+    group.add_argument("--json", action="store_true", help="batch: print only the return values")
+    group.add_argument("--color", choices=("auto", "always", "never"), help="colour output (default auto)")
+    group.add_argument("-l", "--logfile", metavar="PATH", help="append every message sent and received to PATH")
+
+
+def _add_connection_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("connection")
+    group.add_argument("-N", "--skip-negotiation", action="store_true", help="no greeting or qmp_capabilities")
+    group.add_argument("--timeout", type=float, metavar="SECONDS", help="fail a command with no reply in time")
+    group.add_argument("--connect-timeout", type=float, metavar="SECONDS", help="wait this long for the greeting (5)")
+    group.add_argument("--launch", action="store_true", help="start QEMU (argv after --) and connect to it")
+    group.add_argument("--no-reconnect", action="store_true", help="interactive: do not reconnect when QEMU goes")
+
+
+def _add_interactive_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("interactive")
+    group.add_argument("--history", metavar="PATH", help="history file (default $XDG_STATE_HOME/qmpshell/history)")
+    group.add_argument("--no-history", action="store_true", help="keep no history file")
+
+
+def split_launch_argv(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Options before ``--``, QEMU's argv after it (for --launch)."""
+    if "--" in argv:
+        cut = argv.index("--")
+        return argv[:cut], argv[cut + 1 :]
+    return argv, []
+
+
+def settings_from(args: argparse.Namespace, base: Settings) -> Settings:
+    """Command-line options over the configured defaults."""
+    history = None if args.no_history else (args.history or base.history_file or default_history_file())
+    changes: dict[str, Any] = {
+        "history_file": history,
+        "verbose": args.verbose or base.verbose,
+        "show_events": args.events or base.show_events,
+        "json_only": args.json,
+        "keep_going": args.keep_going,
+        "negotiate": not args.skip_negotiation and base.negotiate,
+        "hmp": args.hmp or base.hmp,
+        "logfile": args.logfile or base.logfile,
+        "reconnect": base.reconnect and not args.no_reconnect,
+    }
+    for name in ("pretty", "color", "timeout", "connect_timeout"):
+        if getattr(args, name) is not None:
+            changes[name] = getattr(args, name)
+    return replace(base, **changes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``qmpshell`` command."""
+    options, qemu_argv = split_launch_argv(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(options)
+    if args.version and not args.command:
+        print(f"qmpshell {__version__}")
+        return EXIT_OK
+    try:
+        settings = settings_from(args, load_base_settings())
+        return run(args, settings, qemu_argv)
+    except QmpShellError as err:
+        print(f"qmpshell: {err}", file=sys.stderr)
+        return err.exit_status
+    except KeyboardInterrupt:
+        print("qmpshell: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def load_base_settings() -> Settings:
+    """The defaults, with the user's config file applied when there is one."""
+    try:
+        from qmpshell.configfile import load_config
+    except ImportError:
+        return Settings()
+    return load_config()
+
+
+def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> int:
+    interactive = not (args.command or args.file) and sys.stdin.isatty() and sys.stdout.isatty()
+    with ExitStack() as stack:
+        address = _address(args, qemu_argv, stack)
+        log = MessageLog.open(settings.logfile) if settings.logfile else None
+        if log is not None:
+            stack.callback(log.close)
+        if interactive:
+            from qmpshell.repl.app import run_repl
+
+            return run_repl(address, settings, log=log)
+        return _run_batch(args, settings, address, log)
+    return EXIT_OK
+
+
+def _address(args: argparse.Namespace, qemu_argv: list[str], stack: ExitStack) -> Address:
+    if args.launch:
+        qemu = LaunchedQemu(qemu_argv or None)
+        stack.callback(qemu.stop)
+        return qemu.start()
+    if qemu_argv:
+        raise UsageError("QEMU arguments after '--' need --launch")
+    return parse_address(args.address or os.environ.get("QMP_SOCKET", ""))
+
+
+def _run_batch(args: argparse.Namespace, settings: Settings, address: Address, log: MessageLog | None) -> int:
+    printer = Printer(
+        sys.stdout,
+        sys.stderr,
+        pretty=settings.pretty,
+        color=use_color(settings.color, sys.stdout),
+        json_only=settings.json_only,
+        verbose=settings.verbose,
+    )
+    events = EventLog()
+    sinks: list[Callable[[Message], None]] = [events.add]
+    if settings.show_events:
+        sinks.append(printer.event)
+    client = Client(
+        address,
+        on_event=fan_out(sinks),
+        log=log,
+        negotiate=settings.negotiate,
+        connect_timeout=settings.connect_timeout,
+    )
+    client.connect()
+    try:
+        shell = Shell(
+            client,
+            events,
+            knowledge=_knowledge(client, settings),
+            hmp=settings.hmp,
+            timeout=settings.timeout,
+            on_send=printer.sent if settings.verbose else None,
+        )
+        for warning in client.warnings:
+            printer.error("", f"warning: {warning}")
+        if args.version:
+            printer.write(f"qmpshell {__version__}\nQEMU {client.server_version or 'unknown'}")
+            return EXIT_OK
+        return _run_source(args, shell, printer, settings)
+    except OutputClosed:
+        return EXIT_OK
+    finally:
+        client.close()
+
+
+def _run_source(args: argparse.Namespace, shell: Shell, printer: Printer, settings: Settings) -> int:
+    if args.command:
+        return run_script(shell, args.command, printer, keep_going=settings.keep_going, one_per_line=True)
+    if args.file and args.file != "-":
+        return run_script(shell, read_script(args.file), printer, keep_going=settings.keep_going)
+    return run_lines(shell, stdin_lines(printer), printer, keep_going=settings.keep_going)
+
+
+def _knowledge(client: Client, settings: Settings) -> Any:
+    """The schema index for typed values and help, when the schema module is present."""
+    try:
+        from qmpshell.schema import knowledge_for
+    except ImportError:
+        return None
+    return knowledge_for(client, use_cache=settings.schema_cache)
+
+
+def fan_out(sinks: list[Callable[[Message], None]]) -> Callable[[Message], None]:
+    """One event callback that feeds each sink in turn."""
+
+    def deliver(event: Message) -> None:
+        for sink in sinks:
+            sink(event)
+
+    return deliver
+
+
+def use_color(setting: str, stream: IO[str]) -> bool:
+    """--color=always wins; auto means a terminal and no $NO_COLOR."""
+    if setting == "always":
+        return True
+    if setting == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return stream.isatty()
+
+
+def read_script(path: str) -> list[str]:
+    """The lines of a script file; bad UTF-8 is a usage error naming the line."""
+    try:
+        with open(path, "rb") as file:
+            raw_lines = file.read().split(b"\n")
+    except OSError as err:
+        raise UsageError(f"cannot read {path}: {err.strerror or err}") from err
+    return [_decode_line(raw, f"{path}:{number}") for number, raw in enumerate(raw_lines, start=1)]
+
+
+def _decode_line(raw: bytes, where: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise UsageError(f"{where}: invalid UTF-8 at byte {err.start + 1}") from None
+
+
+def stdin_lines(printer: Printer) -> Iterator[str]:
+    """stdin line by line as it arrives; an undecodable line becomes a comment and an error."""
+    for number, raw in enumerate(sys.stdin.buffer, start=1):
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            printer.error(f"{number}: ", f"invalid UTF-8 at byte {err.start + 1}; line skipped")
+            yield "#"

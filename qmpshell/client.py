@@ -1,0 +1,323 @@
+"""The synchronous QMP client: blocking calls, one reader thread routing by id.
+
+Knows nothing of terminals.  Events leave through the ``on_event`` callback
+given at construction, called on the reader thread in the order received.
+From the QMP spec (docs/interop/qmp-spec.rst):
+
+- "the Server will send a greeting message" before anything else; events may
+  come first from some servers, and are passed on, not mistaken for it;
+- "If the id is not specified [...] the response will not have it either", so
+  an error without an id (QEMU could not parse what it got) answers the oldest
+  command still waiting;
+- a reply whose id matches no waiting command is dropped (a command the user
+  stopped waiting for answers late).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from qmpshell.address import Address, open_socket
+from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionFailed, ConnectionLost, UsageError
+from qmpshell.framing import DEFAULT_MAX_MESSAGE, Message, StreamDecoder
+from qmpshell.logfile import MessageLog
+
+EventSink = Callable[[Message], None]
+_COMPACT = (",", ":")
+
+
+class QmpError(CommandFailed):
+    """The server answered a command with an ``error`` object."""
+
+    def __init__(self, response: Message) -> None:
+        error = response.get("error", {})
+        self.error_class = str(error.get("class", "Error"))
+        self.desc = str(error.get("desc", error))
+        super().__init__(f"{self.error_class}: {self.desc}")
+        self.response = response
+
+
+class Cancelled(CommandFailed):
+    """The user stopped waiting; a late reply will be dropped by its id."""
+
+
+class PendingReply:
+    """A command sent and not yet answered."""
+
+    def __init__(self, key: str, *, own_id: bool) -> None:
+        self.key = key
+        self.own_id = own_id
+        self.sent: Message = {}
+        self._done = threading.Event()
+        self._response: Message | None = None
+        self._error: Exception | None = None
+
+    def resolve(self, response: Message | None, error: Exception | None = None) -> None:
+        self._response, self._error = response, error
+        self._done.set()
+
+    def wait(self, timeout: float | None = None) -> Message:
+        """The response (our id removed), or the error that ended the wait."""
+        if not self._done.wait(timeout):
+            raise CommandTimeout(f"no reply within {timeout:g} s")
+        if self._error is not None:
+            raise self._error
+        assert self._response is not None
+        if self.own_id:
+            self._response.pop("id", None)
+        return self._response
+
+
+class Client:
+    """One QMP connection: ``connect()``, then ``request()``/``execute()``, then ``close()``.
+
+    A client connects once; reconnecting means building a new one.
+    """
+
+    def __init__(
+        self,
+        address: Address,
+        *,
+        on_event: EventSink | None = None,
+        log: MessageLog | None = None,
+        negotiate: bool = True,
+        connect_timeout: float = 5.0,
+        max_message: int = DEFAULT_MAX_MESSAGE,
+    ) -> None:
+        self.address = address
+        self._on_event = on_event
+        self._log = log
+        self._negotiate = negotiate
+        self._connect_timeout = connect_timeout
+        self._max_message = max_message
+        self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self._pending: dict[str, PendingReply] = {}
+        self._abandoned: set[str] = set()
+        self._sock: socket.socket | None = None
+        self._greeted = threading.Event()
+        self._lost: ConnectionLost | None = None
+        self.greeting: Message | None = None
+        self.shutdown_reason: str | None = None
+        self.warnings: list[str] = []
+
+    # -- connecting -------------------------------------------------------------
+
+    def connect(self) -> Message | None:
+        """Connect, read the greeting and negotiate; returns the greeting."""
+        sock = open_socket(self.address, timeout=self._connect_timeout)
+        sock.settimeout(None)
+        self._sock = sock
+        threading.Thread(target=self._read_loop, args=(sock,), name="qmp-reader", daemon=True).start()
+        if not self._negotiate:
+            return None
+        self._await_greeting()
+        self._negotiate_capabilities()
+        return self.greeting
+
+    def _await_greeting(self) -> None:
+        if not self._greeted.wait(self._connect_timeout):
+            self.close()
+            raise ConnectionFailed(
+                f"no QMP greeting from {self.address} within {self._connect_timeout:g} s; "
+                "another client may hold the socket (a QEMU monitor serves one client at a time)"
+            )
+        if self._lost is not None and self.greeting is None:
+            raise ConnectionFailed(f"{self._lost} (before the QMP greeting)")
+        if self.greeting is not None and "QMP" not in self.greeting:
+            self.close()
+            raise ConnectionFailed(f"{self.address} did not send a QMP greeting: {json.dumps(self.greeting)}")
+
+    def _negotiate_capabilities(self) -> None:
+        try:
+            self.execute("qmp_capabilities", timeout=self._connect_timeout)
+        except QmpError as err:
+            if err.error_class != "CommandNotFound":
+                raise ConnectionFailed(f"capabilities negotiation failed: {err}") from err
+            self.warnings.append("server has no qmp_capabilities command; continuing without negotiation")
+        except CommandTimeout as err:
+            self.close()
+            raise ConnectionFailed("no answer to qmp_capabilities; is this a QMP server?") from err
+
+    @property
+    def connected(self) -> bool:
+        return self._sock is not None and self._lost is None
+
+    @property
+    def server_version(self) -> str:
+        """``7.2.22 (Debian ...)`` from the greeting, or '' when there was none."""
+        try:
+            version = self.greeting["QMP"]["version"]  # type: ignore[index]
+            qemu = version["qemu"]
+            text = f"{qemu['major']}.{qemu['minor']}.{qemu['micro']}"
+            return f"{text} ({version['package'].strip()})" if version.get("package") else text
+        except (KeyError, TypeError):
+            return ""
+
+    def close(self) -> None:
+        """Close the socket; commands still waiting fail at once."""
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+        self._fail_all(ConnectionLost("connection closed"))
+
+    # -- commands ---------------------------------------------------------------
+
+    def execute(self, command: str, arguments: dict[str, Any] | None = None, *, timeout: float | None = None) -> Any:
+        """Run one command and return its ``return`` value; QmpError on an error reply."""
+        message: Message = {"execute": command}
+        if arguments:
+            message["arguments"] = arguments
+        response = self.request(message, timeout=timeout)
+        if "error" in response:
+            raise QmpError(response)
+        return response.get("return")
+
+    def request(self, message: Message, *, timeout: float | None = None) -> Message:
+        """Send one message and wait for its response (with our id removed)."""
+        pending = self.send(message)
+        try:
+            return pending.wait(timeout)
+        except BaseException:
+            self.abandon(pending)
+            raise
+
+    def send(self, message: Message) -> PendingReply:
+        """Send a message, giving it an id unless it has one; returns the handle to wait on."""
+        pending = self._register(message)
+        if pending.own_id:
+            message = {**message, "id": int(pending.key)}
+        pending.sent = message
+        data = json.dumps(message, separators=_COMPACT, ensure_ascii=False).encode()
+        self._transmit(message, data, pending)
+        return pending
+
+    def abandon(self, pending: PendingReply) -> None:
+        """Stop waiting for a reply; when it comes it is dropped by its id."""
+        with self._lock:
+            if self._pending.pop(pending.key, None) is not None:
+                self._abandoned.add(pending.key)
+        pending.resolve(None, Cancelled("stopped waiting for the reply"))
+
+    def _register(self, message: Message) -> PendingReply:
+        with self._lock:
+            if self._lost is not None or self._sock is None:
+                raise self._lost or ConnectionLost("not connected")
+            if "id" in message:
+                key = _key(message["id"])
+                if key in self._pending:
+                    raise UsageError(f"id {message['id']!r} is already waiting for a reply")
+                pending = PendingReply(key, own_id=False)
+            else:
+                pending = PendingReply(self._free_id(), own_id=True)
+            self._pending[pending.key] = pending
+            return pending
+
+    def _free_id(self) -> str:
+        """The smallest id not in use, so the bytes QEMU reads one at a time stay few."""
+        number = 1
+        while str(number) in self._pending or str(number) in self._abandoned:
+            number += 1
+        return str(number)
+
+    def _transmit(self, message: Message, data: bytes, pending: PendingReply) -> None:
+        sock = self._sock
+        if sock is None:
+            raise self._lost or ConnectionLost("not connected")
+        try:
+            with self._send_lock:
+                if self._log is not None:
+                    self._log.sent(message)
+                sock.sendall(data)
+        except OSError as err:
+            self._connection_ended(f"connection lost while sending: {err.strerror or err}")
+            raise self._lost or ConnectionLost(str(err)) from err
+
+    # -- the reader thread --------------------------------------------------------
+
+    def _read_loop(self, sock: socket.socket) -> None:
+        decoder = StreamDecoder(max_message=self._max_message)
+        try:
+            while data := sock.recv(65536):
+                for message in decoder.feed(data):
+                    self._dispatch(message)
+            for message in decoder.finish():
+                self._dispatch(message)
+            self._connection_ended("the server closed the connection")
+        except ConnectionLost as err:
+            self._connection_ended(str(err))
+        except OSError as err:
+            self._connection_ended(f"connection lost: {err.strerror or err}")
+        finally:
+            self._greeted.set()
+
+    def _dispatch(self, message: Message) -> None:
+        if self._log is not None:
+            self._log.received(message)
+        if "event" in message:
+            self._event(message)
+        elif not self._greeted.is_set():
+            self.greeting = message
+            self._greeted.set()
+        elif "QMP" in message:
+            self.greeting = message
+        else:
+            self._reply(message)
+
+    def _event(self, message: Message) -> None:
+        if message.get("event") == "SHUTDOWN":
+            data = message.get("data") or {}
+            self.shutdown_reason = str(data.get("reason", "unknown")) if isinstance(data, dict) else "unknown"
+        if self._on_event is not None:
+            try:
+                self._on_event(message)
+            except Exception as err:  # noqa: BLE001 - a broken sink must not kill the reader
+                self.warnings.append(f"event handler failed: {err}")
+
+    def _reply(self, message: Message) -> None:
+        with self._lock:
+            if "id" in message:
+                key = _key(message["id"])
+                self._abandoned.discard(key)
+                pending = self._pending.pop(key, None)
+            elif "error" in message and self._pending:
+                pending = self._pending.pop(next(iter(self._pending)))
+            else:
+                pending = None
+        if pending is not None:
+            pending.resolve(message)
+
+    def _connection_ended(self, why: str) -> None:
+        if self._lost is not None:
+            return
+        if self.shutdown_reason is not None:
+            why = f"{why} after QEMU shut down (SHUTDOWN event, reason {self.shutdown_reason})"
+        self._fail_all(ConnectionLost(why))
+
+    def _fail_all(self, error: ConnectionLost) -> None:
+        with self._lock:
+            if self._lost is None:
+                self._lost = error
+            waiting = list(self._pending.values())
+            self._pending.clear()
+        for pending in waiting:
+            pending.resolve(None, self._lost)
+        self._greeted.set()
+
+    @property
+    def lost(self) -> ConnectionLost | None:
+        """Why the connection ended, once it has."""
+        return self._lost
+
+
+def _key(request_id: Any) -> str:
+    """A dict key for any JSON id (QMP allows any JSON value); ours are 1, 2, ..."""
+    return json.dumps(request_id, sort_keys=True)

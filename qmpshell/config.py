@@ -1,0 +1,63 @@
+"""Settings: one frozen object, built once by the CLI and passed down.
+
+Also the XDG locations of the files qmpshell keeps (history, cache, config).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every user-adjustable behaviour; defaults here, overridden by config file then options."""
+
+    color: str = "auto"  # auto | always | never
+    pretty: bool = False
+    verbose: bool = False
+    show_events: bool = False  # batch: write events to stdout
+    json_only: bool = False  # batch: print only return values
+    keep_going: bool = False
+    timeout: float | None = None  # seconds a command may take; None waits forever
+    connect_timeout: float = 5.0
+    negotiate: bool = True
+    hmp: bool = False
+    logfile: str | None = None
+    history_file: str | None = None  # None: no history
+    history_size: int = 10000
+    events_pane: bool = True
+    events_filter: tuple[str, ...] = field(default_factory=tuple)
+    events_pane_size: int = 500
+    reconnect: bool = True
+    theme: str = "default"
+    key_bindings: str = "emacs"  # emacs | vi
+    schema_cache: bool = True
+
+
+def _xdg(variable: str, fallback: str) -> str:
+    base = os.environ.get(variable) or os.path.join(os.path.expanduser("~"), fallback)
+    return os.path.join(base, "qmpshell")
+
+
+def state_dir() -> str:
+    """``$XDG_STATE_HOME/qmpshell`` (history)."""
+    return _xdg("XDG_STATE_HOME", ".local/state")
+
+
+def cache_dir() -> str:
+    """``$XDG_CACHE_HOME/qmpshell`` (schema cache)."""
+    return _xdg("XDG_CACHE_HOME", ".cache")
+
+
+def config_dir() -> str:
+    """``$XDG_CONFIG_HOME/qmpshell`` (config.toml)."""
+    return _xdg("XDG_CONFIG_HOME", ".config")
+
+
+def default_history_file() -> str:
+    return os.path.join(state_dir(), "history")
+
+
+def default_config_file() -> str:
+    return os.path.join(config_dir(), "config.toml")

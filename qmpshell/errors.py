@@ -1,0 +1,79 @@
+"""The one exception tree of qmpshell.
+
+Every failure a user can meet is a ``QmpShellError``; front-ends turn it into one
+line of text and an exit status, never a traceback::
+
+    QmpShellError                      exit status
+     +-- UsageError                    2  bad option, unknown command
+     |    +-- ParseError               2  a line that does not parse (with a caret)
+     +-- CommandFailed                 1  QMP error reply, /wait or command timeout
+     |    +-- CommandTimeout           1
+     +-- ConnectionFailed              3  could not connect / greeting / negotiate
+          +-- ConnectionLost           3  EOF, reset or protocol garbage mid-session
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_CONNECTION = 3
+EXIT_INTERRUPTED = 130
+
+
+class QmpShellError(Exception):
+    """Root of every error qmpshell reports to a user."""
+
+    exit_status = EXIT_FAILED
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class UsageError(QmpShellError):
+    """The user asked for something that cannot be done as written."""
+
+    exit_status = EXIT_USAGE
+
+
+class ParseError(UsageError):
+    """A line of the shorthand language that does not parse.
+
+    ``column`` is 0-based; ``render()`` prints the text with a caret under it,
+    the way httpie reports a bad request item.
+    """
+
+    def __init__(self, what: str, text: str, column: int) -> None:
+        super().__init__(what)
+        self.what = what
+        self.text = text
+        self.column = max(0, min(column, len(text)))
+
+    def render(self) -> str:
+        """The message, then the source line with a caret under the fault."""
+        shown = self.text.replace("\t", " ").replace("\n", " ")
+        return f"{self.what} (column {self.column + 1})\n  {shown}\n  {' ' * self.column}^"
+
+    def one_line(self) -> str:
+        return f"column {self.column + 1}: {self.what}"
+
+
+class CommandFailed(QmpShellError):
+    """A command ran and failed: a QMP error reply, an HMP error, a timeout."""
+
+    exit_status = EXIT_FAILED
+
+
+class CommandTimeout(CommandFailed):
+    """No reply within the time the user allowed."""
+
+
+class ConnectionFailed(QmpShellError):
+    """The server could not be reached, or did not speak QMP."""
+
+    exit_status = EXIT_CONNECTION
+
+
+class ConnectionLost(ConnectionFailed):
+    """An established connection ended (EOF, reset, or a corrupt stream)."""

@@ -1,0 +1,91 @@
+"""Events kept for ``/wait``: those seen since the last command was sent.
+
+The reader thread adds; the shell marks when it sends a command and waits
+for a matching event.  A matched event is consumed, so two ``/wait STOP`` in a
+row need two STOP events.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+Message = dict[str, Any]
+Matcher = Callable[[Message], bool]
+FieldTest = Callable[[Any], bool]
+
+
+class WaitInterrupted(Exception):
+    """``interrupt()`` was called while waiting (Ctrl-C in the REPL)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+
+
+class EventLog:
+    """A bounded, thread-safe record of recent events with a wait primitive."""
+
+    def __init__(self, *, limit: int = 100_000) -> None:
+        self._events: deque[Message] = deque(maxlen=limit)
+        self._changed = threading.Condition()
+        self._stop_reason = ""
+        self.total = 0
+
+    def add(self, event: Message) -> None:
+        with self._changed:
+            self._events.append(event)
+            self.total += 1
+            self._changed.notify_all()
+
+    def mark(self) -> None:
+        """A command is about to be sent: older events no longer satisfy /wait."""
+        with self._changed:
+            self._events.clear()
+
+    def interrupt(self, why: str) -> None:
+        """Wake a waiter, which raises WaitInterrupted(why): Ctrl-C, or the connection ended."""
+        with self._changed:
+            self._stop_reason = why
+            self._changed.notify_all()
+
+    def wait_for(self, matches: Matcher, timeout: float | None) -> Message | None:
+        """The first matching event (consumed with those before it), or None on timeout."""
+        with self._changed:
+            self._stop_reason = ""
+            found = self._changed.wait_for(lambda: self._take(matches) or self._stop_reason, timeout)
+            if isinstance(found, dict):
+                return found
+            if found:
+                raise WaitInterrupted(self._stop_reason)
+            return None
+
+    def _take(self, matches: Matcher) -> Message | None:
+        for index, event in enumerate(self._events):
+            if matches(event):
+                for _ in range(index + 1):
+                    self._events.popleft()
+                return event
+        return None
+
+
+def event_matcher(name: str, fields: dict[str, FieldTest]) -> Matcher:
+    """Match an event name (a glob) and ``data`` fields given as dotted paths."""
+
+    def matches(event: Message) -> bool:
+        if not fnmatch.fnmatchcase(str(event.get("event", "")), name):
+            return False
+        data = event.get("data") or {}
+        return all(_field_matches(data, path, want) for path, want in fields.items())
+
+    return matches
+
+
+def _field_matches(data: Any, path: str, test: FieldTest) -> bool:
+    for part in path.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return False
+        data = data[part]
+    return test(data)

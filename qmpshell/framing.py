@@ -1,0 +1,125 @@
+"""Bytes from the socket in, QMP messages out: a stream decoder, not a line reader.
+
+QEMU ends every message with CRLF; with ``pretty=on`` one message spans many
+lines, and its last line is a ``}`` in column 0.  So a decode is tried only on
+a line that ends with ``}`` and starts in column 0: once per message in both
+modes, which keeps a 100 MB reply linear.  qemu-ga's ``0xFF`` sync delimiter
+(never part of valid UTF-8) is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from qmpshell.errors import ConnectionLost
+
+Message = dict[str, Any]
+DEFAULT_MAX_MESSAGE = 256 * 1024 * 1024
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\r\n]*")
+
+
+class ProtocolError(ConnectionLost):
+    """The server sent something that is not a QMP message."""
+
+
+class StreamDecoder:
+    """Accumulates bytes and yields each complete JSON object."""
+
+    def __init__(self, *, max_message: int = DEFAULT_MAX_MESSAGE) -> None:
+        self.max_message = max_message
+        self._partial: list[bytes] = []  # bytes of the current, unfinished line
+        self._message: list[str] = []  # complete lines of an unfinished message
+        self._size = 0
+        self.line_number = 0
+
+    def feed(self, data: bytes) -> list[Message]:
+        """Add received bytes; return the messages they complete."""
+        if b"\xff" in data:
+            data = data.replace(b"\xff", b"")
+        self._size += len(data)
+        if self._size > self.max_message:
+            limit = self.max_message // (1024 * 1024)
+            raise ProtocolError(f"server sent a message larger than {limit} MiB")
+        messages: list[Message] = []
+        start = 0
+        while (newline := data.find(b"\n", start)) >= 0:
+            self._partial.append(data[start : newline + 1])
+            start = newline + 1
+            messages.extend(self._line(b"".join(self._partial)))
+            self._partial = []
+        if start < len(data):
+            self._partial.append(data[start:])
+        return messages
+
+    def finish(self) -> list[Message]:
+        """End of stream: a last message without a newline still counts."""
+        rest = b"".join(self._partial)
+        self._partial = []
+        if not rest.strip() and not self._message:
+            return []
+        messages = self._line(rest, final=True)
+        if self._message:
+            raise ProtocolError("connection ended in the middle of a message")
+        return messages
+
+    def _line(self, raw: bytes, *, final: bool = False) -> list[Message]:
+        self.line_number += 1
+        text = self._text(raw)
+        if not self._message and not text.strip():
+            self._size = 0
+            return []
+        if not self._message and not text.lstrip().startswith("{"):
+            raise ProtocolError(self._not_an_object(text))
+        self._message.append(text)
+        stripped = text.rstrip()
+        if not final and not (stripped.endswith("}") and not stripped[:1].isspace()):
+            return []
+        messages = self._decode("".join(self._message), final=final)
+        if messages is not None:
+            self._message = []
+            self._size = 0
+            return messages
+        return []
+
+    def _text(self, raw: bytes) -> str:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise ProtocolError(
+                f"server sent invalid UTF-8 (line {self.line_number}, byte {err.start + 1}: "
+                f"{raw[err.start : err.start + 1]!r})"
+            ) from None
+
+    def _decode(self, text: str, *, final: bool) -> list[Message] | None:
+        """Every object in ``text``; None if it is an unfinished message."""
+        messages: list[Message] = []
+        pos = _SPACE.match(text, 0).end()  # type: ignore[union-attr]
+        while pos < len(text):
+            try:
+                value, pos = _DECODER.raw_decode(text, pos)
+            except json.JSONDecodeError as err:
+                if err.pos >= len(text.rstrip()) and not final:
+                    return None
+                raise ProtocolError(f"server sent invalid JSON (line {self.line_number}): {err.msg}") from None
+            except RecursionError:
+                raise ProtocolError("server sent JSON nested too deeply") from None
+            if not isinstance(value, dict):
+                raise ProtocolError(f"server sent a JSON {type(value).__name__}, not an object: {_clip(text)}")
+            messages.append(value)
+            pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
+        return messages
+
+    def _not_an_object(self, text: str) -> str:
+        try:
+            value = json.loads(text)
+        except (json.JSONDecodeError, RecursionError):
+            return f"server sent non-JSON data (line {self.line_number}): {_clip(text)}"
+        return f"server sent a JSON {type(value).__name__}, not an object: {_clip(text)}"
+
+
+def _clip(text: str, width: int = 60) -> str:
+    text = text.strip()
+    return repr(text if len(text) <= width else text[:width] + "...")

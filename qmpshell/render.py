@@ -1,0 +1,58 @@
+"""Replies and events as text: JSON lines for scripts, indented and coloured for people.
+
+Pure functions; pygments is imported only when colour is asked for, so batch
+mode without colour stays light.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+Message = dict[str, Any]
+
+
+def json_text(value: Any, *, pretty: bool = False) -> str:
+    """One JSON document: one line, or indented by 2 with ``pretty``."""
+    return json.dumps(value, indent=2 if pretty else None, ensure_ascii=False)
+
+
+def colourise(text: str) -> str:
+    """ANSI-coloured JSON (pygments' JSON lexer and 16-colour terminal formatter)."""
+    from pygments import highlight
+    from pygments.formatters import TerminalFormatter
+    from pygments.lexers import JsonLexer
+
+    return highlight(text, JsonLexer(), TerminalFormatter()).rstrip("\n")
+
+
+def error_summary(response: Message) -> str:
+    """``Class: desc`` of an error response."""
+    error = response.get("error")
+    if not isinstance(error, dict):
+        return f"Error: {json_text(error)}"
+    return f"{error.get('class', 'Error')}: {error.get('desc', '')}"
+
+
+def event_time(event: Message) -> str:
+    """The event's own timestamp as local wall-clock time, ``HH:MM:SS.mmm``."""
+    stamp = event.get("timestamp")
+    try:
+        seconds = float(stamp["seconds"]) + float(stamp["microseconds"]) / 1e6  # type: ignore[index]
+        when = datetime.fromtimestamp(seconds)
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        when = datetime.now()
+    return when.strftime("%H:%M:%S.") + f"{when.microsecond // 1000:03d}"
+
+
+def event_summary(event: Message) -> str:
+    """``HH:MM:SS.mmm NAME {compact data}`` for the events pane and messages."""
+    data = event.get("data")
+    tail = f" {json.dumps(data, separators=(',', ':'), ensure_ascii=False)}" if data else ""
+    return f"{event_time(event)} {event.get('event', '?')}{tail}"
+
+
+def hmp_text(text: str) -> str:
+    """HMP output with CRLF line ends turned into LF."""
+    return text.replace("\r\n", "\n")

@@ -1,0 +1,295 @@
+"""One statement in, one outcome out: the shell's behaviour without any I/O of its own.
+
+Both front-ends drive a ``Shell``: parse a statement (nothing is sent if that
+fails), run the request through the client, and render the ``Outcome`` their
+own way.  Failures are exceptions from ``qmpshell.errors``; a QMP error reply
+is an outcome (``Reply`` with ``ok`` false) because scripts print it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Union
+
+from qmpshell.client import Cancelled, Client, PendingReply
+from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionLost, UsageError
+from qmpshell.events import EventLog, WaitInterrupted, event_matcher
+from qmpshell.hmp import hmp_message, looks_like_error, parse_cpu_command
+from qmpshell.parse import (
+    ArgTree,
+    ArgumentTyper,
+    HmpRequest,
+    QmpRequest,
+    Request,
+    ShellRequest,
+    Value,
+    guess_value,
+    parse_statement,
+)
+
+Message = dict[str, Any]
+
+SHELL_COMMANDS: dict[str, str] = {
+    "help": "/help [COMMAND|EVENT]    this text, or what the server says a command or event takes",
+    "hmp": "/hmp [LINE]              run one HMP command line, or switch to HMP mode",
+    "qmp": "/qmp                     switch back to QMP mode",
+    "wait": "/wait EVENT [FIELD=VALUE ...] [timeout=SECONDS]   wait for an event",
+    "events": "/events [on|off|clear|filter PATTERN...]   the events pane",
+    "reconnect": "/reconnect               try to reconnect now",
+    "quit": "/quit                    leave (also /exit, Ctrl-D)",
+}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A QMP response to a command (``sent`` is the message as sent, id included)."""
+
+    sent: Message
+    response: Message
+    hint: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return "error" not in self.response
+
+
+@dataclass(frozen=True)
+class HmpOutput:
+    """The text an HMP command printed; ``error`` when it is HMP's error text."""
+
+    text: str
+    error: bool
+    sent: Message = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EventSeen:
+    """The event a ``/wait`` was waiting for."""
+
+    event: Message
+
+
+@dataclass(frozen=True)
+class Info:
+    """Text for the user: help, notices."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ModeChanged:
+    hmp: bool
+
+
+@dataclass(frozen=True)
+class Exit:
+    pass
+
+
+@dataclass(frozen=True)
+class FrontEndCommand:
+    """A shell command only the interactive front-end acts on (``/events``, ``/reconnect``)."""
+
+    request: ShellRequest
+
+
+Outcome = Union[Reply, HmpOutput, EventSeen, Info, ModeChanged, Exit, FrontEndCommand]
+
+
+class Knowledge(Protocol):
+    """What the schema index offers the shell (see ``qmpshell.schema``)."""
+
+    @property
+    def typer(self) -> ArgumentTyper: ...
+
+    def help(self, name: str) -> str | None: ...
+
+    def hint_for_error(self, command: str, response: Message) -> str: ...
+
+    def warning_for(self, command: str) -> str: ...
+
+
+class Shell:
+    """Parses and runs statements against one client (swapped on reconnect)."""
+
+    def __init__(
+        self,
+        client: Client,
+        events: EventLog,
+        *,
+        knowledge: Knowledge | None = None,
+        hmp: bool = False,
+        timeout: float | None = None,
+        on_send: Callable[[Message], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.on_send = on_send
+        self.events = events
+        self.knowledge = knowledge
+        self.hmp = hmp
+        self.timeout = timeout
+        self.cpu_index: int | None = None
+        self.warnings: list[str] = []
+        self._pending: PendingReply | None = None
+
+    def parse(self, text: str) -> Request | None:
+        """The request a statement makes; ParseError/UsageError and nothing sent if bad."""
+        typer = self.knowledge.typer if self.knowledge is not None else None
+        return parse_statement(text, hmp=self.hmp, typer=typer)
+
+    def run(self, request: Request) -> Outcome:
+        """Carry out one request and describe what happened."""
+        if isinstance(request, QmpRequest):
+            return self._run_qmp(request)
+        if isinstance(request, HmpRequest):
+            return self._run_hmp(request.command_line)
+        return self._run_shell(request)
+
+    def cancel(self) -> None:
+        """Stop waiting (Ctrl-C): the pending reply is dropped when it comes."""
+        pending = self._pending
+        if pending is not None:
+            self.client.abandon(pending)
+        self.events.interrupt("stopped waiting")
+
+    # -- QMP -------------------------------------------------------------------------
+
+    def _run_qmp(self, request: QmpRequest) -> Outcome:
+        if self.knowledge is not None and (warning := self.knowledge.warning_for(request.command)):
+            self.warnings.append(warning)
+        try:
+            sent, response = self._exchange(request.message)
+        except ConnectionLost:
+            if request.command == "quit" and self.client.shutdown_reason is not None:
+                return Reply({"execute": "quit"}, {"return": {}})
+            raise
+        hint = ""
+        if "error" in response and self.knowledge is not None:
+            hint = self.knowledge.hint_for_error(request.command, response)
+        return Reply(sent, response, hint)
+
+    def _exchange(self, message: Message) -> tuple[Message, Message]:
+        self.events.mark()
+        pending = self.client.send(message)
+        self._pending = pending
+        if self.on_send is not None:
+            self.on_send(pending.sent)
+        try:
+            return pending.sent, pending.wait(self.timeout)
+        except CommandTimeout:
+            self.client.abandon(pending)
+            name = message.get("execute", "command")
+            raise CommandTimeout(f"no reply to {name} within {self.timeout:g} s") from None
+        finally:
+            self._pending = None
+
+    # -- HMP -------------------------------------------------------------------------
+
+    def _run_hmp(self, command_line: str) -> Outcome:
+        cpu = parse_cpu_command(command_line)
+        if cpu is not None:
+            return self._select_cpu(cpu)
+        sent, response = self._exchange(hmp_message(command_line, cpu_index=self.cpu_index))
+        if "error" in response:
+            return Reply(sent, response)
+        text = str(response.get("return", ""))
+        return HmpOutput(text, looks_like_error(text), sent)
+
+    def _select_cpu(self, cpu: int | str) -> Outcome:
+        """HMP ``cpu N`` is kept by the shell: each HMP command is sent with that cpu-index."""
+        if isinstance(cpu, str):
+            raise UsageError("cpu: expected a CPU index, e.g. 'cpu 0'")
+        cpus = self.client.execute("query-cpus-fast", timeout=self.timeout) or []
+        indexes = sorted(int(c.get("cpu-index", -1)) for c in cpus)
+        if cpu not in indexes:
+            have = ", ".join(map(str, indexes)) if indexes else "none (e.g. -M none)"
+            raise CommandFailed(f"cpu {cpu}: no such CPU; this machine's CPUs: {have}")
+        self.cpu_index = cpu
+        return Info(f"HMP commands now run on CPU {cpu}")
+
+    # -- shell commands --------------------------------------------------------------
+
+    def _run_shell(self, request: ShellRequest) -> Outcome:
+        name = request.name
+        if name == "hmp":
+            return self._run_hmp(request.rest) if request.rest else ModeChanged(hmp=True)
+        if name == "qmp":
+            return ModeChanged(hmp=False)
+        if name in ("quit", "exit", "q"):
+            return Exit()
+        if name == "help":
+            return Info(self._help(request.words))
+        if name == "wait":
+            return self._wait(request)
+        if name in ("events", "reconnect", "clear"):
+            return FrontEndCommand(request)
+        raise UsageError(f"unknown shell command '/{name}' (try /help)")
+
+    def _help(self, words: tuple[str, ...]) -> str:
+        if not words:
+            return "\n".join(["Shell commands:", *("  " + text for text in SHELL_COMMANDS.values())])
+        if self.knowledge is None:
+            return f"no schema is known for this server, so there is no help for {words[0]}"
+        text = self.knowledge.help(words[0])
+        if text is None:
+            raise UsageError(f"no command or event named '{words[0]}'")
+        return text
+
+    def _wait(self, request: ShellRequest) -> Outcome:
+        if len(request.words) != 1:
+            raise UsageError("usage: /wait EVENT [FIELD=VALUE ...] [timeout=SECONDS]")
+        options = dict(request.options)
+        timeout = _timeout_option(options.pop("timeout", None), self.timeout)
+        tests = {path: _value_test(value) for path, value in _flatten(options)}
+        matcher = event_matcher(request.words[0], tests)
+        if not self.client.connected:
+            raise self.client.lost or ConnectionLost("not connected")
+        try:
+            event = self.events.wait_for(matcher, timeout)
+        except WaitInterrupted as stop:
+            if self.client.lost is not None:
+                raise self.client.lost from None
+            raise Cancelled(str(stop)) from None
+        if event is None:
+            raise CommandTimeout(f"no {request.words[0]} event within {timeout:g} s")
+        return EventSeen(event)
+
+
+def _timeout_option(value: Value | ArgTree | None, default: float | None) -> float | None:
+    if value is None:
+        return default
+    if isinstance(value, Value):
+        try:
+            seconds = float(value.text)
+        except ValueError:
+            seconds = -1.0
+        if seconds >= 0:
+            return seconds
+    raise UsageError("timeout= needs a number of seconds")
+
+
+def _flatten(tree: ArgTree, prefix: str = "") -> list[tuple[str, Value]]:
+    items: list[tuple[str, Value]] = []
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            items.extend(_flatten(value, f"{prefix}{key}."))
+        else:
+            items.append((f"{prefix}{key}", value))
+    return items
+
+
+def _value_test(value: Value) -> Any:
+    """Match an event field against a value as typed: ``id=123`` matches 123 and "123"."""
+    guessed = guess_value(value)
+    text = value.text
+
+    def test(actual: Any) -> bool:
+        if actual == guessed and type(actual) is type(guessed):
+            return True
+        if isinstance(actual, str):
+            return actual == text
+        return json.dumps(actual) == text
+
+    return test

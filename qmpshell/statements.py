@@ -1,0 +1,93 @@
+"""Join input lines into statements: ``\\`` continuations, open JSON, transactions.
+
+Both front-ends read lines; a statement may span several of them.  The
+assembler is fed one line at a time and hands back a ``Statement`` once one is
+complete, so that batch mode can number lines and the REPL can show a
+continuation prompt while ``pending`` is true.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from qmpshell.syntax import Kind, first_error, significant, tokenize
+
+
+@dataclass(frozen=True)
+class Statement:
+    """The text of one statement and the number of the line it started on."""
+
+    lineno: int
+    text: str
+
+
+class Assembler:
+    """Accumulates lines until they form a complete statement."""
+
+    def __init__(self, *, hmp: bool = False) -> None:
+        self.hmp = hmp
+        self._lines: list[str] = []
+        self._start = 0
+
+    @property
+    def pending(self) -> bool:
+        """True while an unfinished statement waits for more lines."""
+        return bool(self._lines)
+
+    def feed(self, line: str, lineno: int = 0) -> Statement | None:
+        """Add one line; return the statement it completes, if any."""
+        line = line.rstrip("\r\n")
+        if not self._lines:
+            if _is_blank(line):
+                return None
+            self._start = lineno
+        if line.endswith("\\") and not line.endswith("\\\\"):
+            self._lines.append(line[:-1])
+            return None
+        self._lines.append(line)
+        text = "\n".join(self._lines)
+        if self._wants_more(text):
+            return None
+        return self._take(text)
+
+    def finish(self) -> Statement | None:
+        """End of input: return what is left (it will fail to parse if unfinished)."""
+        if not self._lines:
+            return None
+        return self._take("\n".join(self._lines))
+
+    def reset(self) -> None:
+        """Drop an unfinished statement (Ctrl-C in the REPL)."""
+        self._lines = []
+
+    def _take(self, text: str) -> Statement:
+        self._lines = []
+        return Statement(self._start, text)
+
+    def _wants_more(self, text: str) -> bool:
+        tokens = tokenize(text, hmp=self.hmp)
+        error = first_error(tokens)
+        if error is not None:
+            return error.incomplete
+        words = significant(tokens)
+        in_transaction = len(words) > 1 and words[1].kind is Kind.OPEN
+        return in_transaction and words[-1].kind is not Kind.CLOSE
+
+
+def _is_blank(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or stripped.startswith("#")
+
+
+def read_statements(lines: Iterable[str], *, hmp: bool = False) -> Iterator[Statement]:
+    """Statements from numbered lines (1-based), as a script or stdin gives them."""
+    assembler = Assembler(hmp=hmp)
+    for number, line in enumerate(lines, start=1):
+        statement = assembler.feed(line, number)
+        if statement is not None:
+            yield statement
+    last = assembler.finish()
+    if last is not None:
+        yield last
+
