@@ -1,0 +1,144 @@
+"""Test support: a real QEMU on UNIX sockets in a temporary directory, and a tiny raw QMP peer.
+
+The peer is deliberately independent of qmpshell's own client, so tests that
+trigger events or check what QEMU holds do not trust the code under test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+QEMU_ARGV = ["qemu-system-x86_64", "-M", "none", "-nodefaults", "-display", "none"]
+
+
+def wait_until(predicate: Any, *, timeout: float = 10.0, what: str = "condition") -> Any:
+    """Poll ``predicate`` until it returns something truthy, or fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.005)
+
+
+class RawPeer:
+    """A minimal blocking QMP client over a UNIX socket, for the tests' side of things."""
+
+    def __init__(self, path: str | Path, *, timeout: float = 10.0) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(str(path))
+        self.file = self.sock.makefile("rb")
+        self.events: list[dict[str, Any]] = []
+        self.greeting = self._read()
+        self.execute("qmp_capabilities")
+
+    def _read(self) -> dict[str, Any]:
+        line = self.file.readline()
+        if not line:
+            raise ConnectionError("QEMU closed the connection")
+        return json.loads(line)  # type: ignore[no-any-return]
+
+    def request(self, command: str, **arguments: Any) -> dict[str, Any]:
+        message: dict[str, Any] = {"execute": command}
+        if arguments:
+            message["arguments"] = arguments
+        self.sock.sendall(json.dumps(message).encode() + b"\n")
+        while True:
+            reply = self._read()
+            if "event" in reply:
+                self.events.append(reply)
+                continue
+            return reply
+
+    def execute(self, command: str, **arguments: Any) -> Any:
+        reply = self.request(command, **arguments)
+        if "error" in reply:
+            raise RuntimeError(reply["error"])
+        return reply["return"]
+
+    def close(self) -> None:
+        try:
+            self.file.close()
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class Qemu:
+    """A running ``qemu-system-x86_64 -M none`` with two QMP monitors.
+
+    ``socket`` is for the code under test; ``aux_socket`` is a second monitor the
+    test uses to cause events (``stop``/``cont``) or inspect state.
+    """
+
+    def __init__(self, directory: Path, *extra: str) -> None:
+        self.directory = directory
+        self.socket = str(directory / "qmp.sock")
+        self.aux_socket = str(directory / "aux.sock")
+        argv = [
+            *QEMU_ARGV,
+            *extra,
+            "-qmp",
+            f"unix:{self.socket},server=on,wait=off",
+            "-qmp",
+            f"unix:{self.aux_socket},server=on,wait=off",
+        ]
+        self.stderr_path = directory / "qemu.stderr"
+        with open(self.stderr_path, "wb") as stderr:
+            self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stderr=stderr)
+        wait_until(self._ready, what="QEMU's QMP sockets")
+        self._aux: RawPeer | None = None
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"QEMU exited: {self.stderr_path.read_text()}")
+        return os.path.exists(self.socket) and os.path.exists(self.aux_socket)
+
+    @property
+    def aux(self) -> RawPeer:
+        """A connection on the second monitor (opened on first use)."""
+        if self._aux is None:
+            self._aux = RawPeer(self.aux_socket)
+        return self._aux
+
+    def kill(self, sig: int = 9) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+
+    def stop(self) -> None:
+        if self._aux is not None:
+            self._aux.close()
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+
+
+def qmpshell_argv(*args: str) -> list[str]:
+    return [sys.executable, "-m", "qmpshell", *args]
+
+
+def run_qmpshell(
+    *args: str, input: str | bytes | None = None, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run qmpshell to completion with stdin as given (a pipe, so batch mode)."""
+    data = input.encode() if isinstance(input, str) else input
+    result = subprocess.run(
+        qmpshell_argv(*args), input=data if data is not None else b"", capture_output=True, timeout=timeout, env=env
+    )
+    return subprocess.CompletedProcess(
+        result.args, result.returncode, result.stdout.decode("utf-8", "replace"), result.stderr.decode("utf-8", "replace")
+    )
+
+
+def json_lines(text: str) -> list[Any]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
