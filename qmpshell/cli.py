@@ -175,6 +175,7 @@ def _run_batch(args: argparse.Namespace, settings: Settings, address: Address, l
     client = Client(
         address,
         on_event=fan_out(sinks),
+        on_disconnect=lambda lost: events.interrupt(str(lost)),
         log=log,
         negotiate=settings.negotiate,
         connect_timeout=settings.connect_timeout,

@@ -83,6 +83,7 @@ class Client:
         address: Address,
         *,
         on_event: EventSink | None = None,
+        on_disconnect: Callable[[ConnectionLost], None] | None = None,
         log: MessageLog | None = None,
         negotiate: bool = True,
         connect_timeout: float = 5.0,
@@ -90,6 +91,7 @@ class Client:
     ) -> None:
         self.address = address
         self._on_event = on_event
+        self._on_disconnect = on_disconnect
         self._log = log
         self._negotiate = negotiate
         self._connect_timeout = connect_timeout
@@ -301,6 +303,8 @@ class Client:
         if self.shutdown_reason is not None:
             why = f"{why} after QEMU shut down (SHUTDOWN event, reason {self.shutdown_reason})"
         self._fail_all(ConnectionLost(why))
+        if self._on_disconnect is not None and self._lost is not None:
+            self._on_disconnect(self._lost)
 
     def _fail_all(self, error: ConnectionLost) -> None:
         with self._lock:
