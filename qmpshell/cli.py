@@ -20,7 +20,7 @@ from qmpshell.address import Address, parse_address
 from qmpshell.batch import OutputClosed, Printer, run_lines, run_script
 from qmpshell.client import Client
 from qmpshell.config import Settings, default_history_file
-from qmpshell.errors import EXIT_INTERRUPTED, EXIT_OK, QmpShellError, UsageError
+from qmpshell.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, QmpShellError, UsageError
 from qmpshell.events import EventLog
 from qmpshell.launch import LaunchedQemu
 from qmpshell.logfile import MessageLog
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_options(parser)
     _add_interactive_options(parser)
     parser.add_argument("--version", action="store_true", help="print the version (and the server's, with -c)")
+    parser.add_argument("--print-config", action="store_true", help="print the settings in effect, as TOML")
     return parser
 
 
@@ -116,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     try:
         settings = settings_from(args, load_base_settings())
+        if args.print_config:
+            return print_config(settings)
         return run(args, settings, qemu_argv)
     except QmpShellError as err:
         print(f"qmpshell: {err}", file=sys.stderr)
@@ -123,6 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("qmpshell: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as err:  # noqa: BLE001 - the promise is one line, never a traceback
+        if os.environ.get("QMPSHELL_DEBUG"):
+            raise
+        print(f"qmpshell: internal error: {type(err).__name__}: {err} (QMPSHELL_DEBUG=1 shows where)", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def load_base_settings() -> Settings:
@@ -132,6 +140,14 @@ def load_base_settings() -> Settings:
     except ImportError:
         return Settings()
     return load_config()
+
+
+def print_config(settings: Settings) -> int:
+    """--print-config: the effective settings in the config file's own format."""
+    from qmpshell.configfile import config_text
+
+    sys.stdout.write(config_text(settings))
+    return EXIT_OK
 
 
 def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> int:
