@@ -186,12 +186,22 @@ def _raw_json_request(token: Token, text: str) -> QmpRequest:
 
 def _call_request(words: list[Token], text: str, typer: ArgumentTyper) -> QmpRequest:
     name = words[0].text
+    if len(words) == 2 and words[1].kind is Kind.JSON:
+        return QmpRequest(name, {"execute": name, "arguments": _json_arguments(words[1], text)})
     tree = _argument_tree(words[1:], text, allow_words=False)
     arguments = _typed(lambda: typer.convert(name, tree), text)
     message: dict[str, Any] = {"execute": name}
     if arguments:
         message["arguments"] = arguments
     return QmpRequest(name, message)
+
+
+def _json_arguments(token: Token, text: str) -> dict[str, Any]:
+    """``COMMAND {...}``: the object, sent as written, is the arguments."""
+    arguments = parse_json_value(Value(token)) if token.text.startswith("{") else None
+    if not isinstance(arguments, dict):
+        raise ParseError("expected a JSON object of arguments", text, token.start)
+    return arguments
 
 
 def _typed(convert: Any, text: str) -> dict[str, Any]:

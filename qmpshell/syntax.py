@@ -173,7 +173,12 @@ class _Lexer:
                 return
 
     def argument(self, *, positional: bool) -> bool:
-        """One KEY=VALUE (or a positional word); False after an error token."""
+        """One KEY=VALUE (or a positional word); False after an error token.
+
+        ``COMMAND {JSON}`` is also accepted: the object is the whole arguments.
+        """
+        if self.text.startswith("{", self.pos) and self.tokens[-2].kind is Kind.COMMAND:
+            return self.value()
         key = _KEY.match(self.text, self.pos)
         if key is None:  # the line continues with "=": a value without a key
             self.emit(Kind.ERROR, len(self.text), "expected a KEY before '='")
