@@ -1,0 +1,266 @@
+"""The schema index: what ``query-qmp-schema`` says the server accepts, in a shape easy to ask.
+
+QEMU's introspection (docs/devel/qapi-code-gen.rst, "Client JSON Protocol
+introspection") is a flat list of entities named by masked numbers; the QMP
+spec warns that "the schema is not promised to be stable", so every part here
+is optional: an entry with an unknown ``meta-type`` or a type name that is never
+defined becomes ``UNKNOWN`` and the callers fall back to the core's guessing
+rules.  ``knowledge_for`` is what ``cli`` calls after connecting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from qmpshell.errors import CommandFailed, QmpShellError
+
+if TYPE_CHECKING:
+    from qmpshell.client import Client
+    from qmpshell.parse import ArgumentTyper
+
+Message = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Member:
+    """One member of an object type (``optional`` is the introspection's ``default``)."""
+
+    name: str
+    type: str
+    optional: bool = False
+    features: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TypeInfo:
+    """One type.  ``meta`` is builtin, enum, object, array, alternate or unknown."""
+
+    name: str
+    meta: str
+    json_type: str = ""  # builtin: string, int, number, boolean, null, value
+    values: tuple[str, ...] = ()  # enum
+    members: tuple[Member, ...] = ()  # object
+    tag: str = ""  # object: the discriminator of a flat union
+    variants: Mapping[str, str] = field(default_factory=dict)  # tag value -> object type
+    element: str = ""  # array
+    branches: tuple[str, ...] = ()  # alternate
+
+
+UNKNOWN = TypeInfo("", "unknown")
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A command or an event; ``ret_type`` is '' for events."""
+
+    name: str
+    arg_type: str
+    ret_type: str = ""
+    features: tuple[str, ...] = ()
+
+
+class SchemaIndex:
+    """Commands, events and types by name, with the lookups completion and typing need."""
+
+    def __init__(self, types: dict[str, TypeInfo], commands: dict[str, Entity], events: dict[str, Entity]):
+        self.types = types
+        self.commands = commands
+        self.events = events
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[Any]) -> SchemaIndex:
+        """Build the index from the ``return`` of query-qmp-schema; bad entries are skipped."""
+        types: dict[str, TypeInfo] = {}
+        commands: dict[str, Entity] = {}
+        events: dict[str, Entity] = {}
+        for entry in entries:
+            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+                continue
+            meta = entry.get("meta-type")
+            if meta == "command":
+                commands[entry["name"]] = _entity(entry)
+            elif meta == "event":
+                events[entry["name"]] = _entity(entry)
+            else:
+                types[entry["name"]] = _type_info(entry)
+        return cls(types, commands, events)
+
+    def type(self, name: str) -> TypeInfo:
+        """The type called ``name``; ``[T]`` is an array of T even when not listed."""
+        info = self.types.get(name)
+        if info is not None:
+            return info
+        if name.startswith("[") and name.endswith("]"):
+            return TypeInfo(name, "array", element=name[1:-1])
+        return UNKNOWN
+
+    def members(self, type_name: str, tag_value: str | None = None) -> tuple[Member, ...]:
+        """An object's members: the common ones, then the variant's for ``tag_value``."""
+        info = self.type(type_name)
+        if info.meta != "object":
+            return ()
+        if tag_value is None or tag_value not in info.variants:
+            return info.members
+        return info.members + self.members(info.variants[tag_value])
+
+    def all_member_names(self, type_name: str) -> list[str]:
+        """Every member name of an object in any of its variants (for 'did you mean')."""
+        info = self.type(type_name)
+        names = [m.name for m in info.members]
+        for variant in dict.fromkeys(info.variants.values()):
+            names.extend(n for n in self.all_member_names(variant) if n not in names)
+        return names
+
+    def member(self, type_name: str, name: str, tag_value: str | None = None) -> Member | None:
+        for member in self.members(type_name, tag_value):
+            if member.name == name:
+                return member
+        return None
+
+    def object_branch(self, type_name: str) -> str:
+        """The object type an argument holds when given nested keys: itself or an alternate's branch."""
+        info = self.type(type_name)
+        if info.meta == "object":
+            return type_name
+        if info.meta == "alternate":
+            for branch in info.branches:
+                if self.type(branch).meta == "object":
+                    return branch
+        return ""
+
+    def action_type(self, action: str) -> str | None:
+        """The data type of a ``transaction`` action, or None when the server has no such action.
+
+        ``transaction`` takes ``actions: [TransactionAction]``, a union on ``type``
+        whose variants wrap the real argument type in a member ``data``.
+        """
+        union = self._action_union()
+        if union is None:
+            return None
+        variant = self.type(union).variants.get(action)
+        if variant is None:
+            return None
+        data = self.member(variant, "data")
+        return data.type if data is not None else ""
+
+    def action_names(self) -> list[str]:
+        union = self._action_union()
+        return list(self.type(union).variants) if union is not None else []
+
+    def _action_union(self) -> str | None:
+        command = self.commands.get("transaction")
+        actions = self.member(command.arg_type, "actions") if command is not None else None
+        if actions is None:
+            return None
+        return self.type(actions.type).element or None
+
+
+def _entity(entry: Message) -> Entity:
+    return Entity(
+        entry["name"],
+        str(entry.get("arg-type", "")),
+        str(entry.get("ret-type", "")),
+        _strings(entry.get("features")),
+    )
+
+
+def _type_info(entry: Message) -> TypeInfo:
+    name, meta = entry["name"], entry.get("meta-type")
+    if meta == "builtin":
+        return TypeInfo(name, "builtin", json_type=str(entry.get("json-type", "value")))
+    if meta == "enum":
+        return TypeInfo(name, "enum", values=_enum_values(entry))
+    if meta == "array":
+        return TypeInfo(name, "array", element=str(entry.get("element-type", "")))
+    if meta == "alternate":
+        branches = tuple(str(m.get("type")) for m in _dicts(entry.get("members")))
+        return TypeInfo(name, "alternate", branches=branches)
+    if meta == "object":
+        return _object_info(entry)
+    return TypeInfo(name, "unknown")
+
+
+def _object_info(entry: Message) -> TypeInfo:
+    members = tuple(
+        Member(str(m["name"]), str(m.get("type", "any")), "default" in m, _strings(m.get("features")))
+        for m in _dicts(entry.get("members"))
+        if "name" in m
+    )
+    variants = {str(v.get("case")): str(v.get("type")) for v in _dicts(entry.get("variants"))}
+    return TypeInfo(entry["name"], "object", members=members, tag=str(entry.get("tag") or ""), variants=variants)
+
+
+def _enum_values(entry: Message) -> tuple[str, ...]:
+    """``values`` (QEMU <= 8.x); newer servers also give ``members`` with features."""
+    values = entry.get("values")
+    if isinstance(values, list):
+        return tuple(str(v) for v in values)
+    return tuple(str(m["name"]) for m in _dicts(entry.get("members")) if "name" in m)
+
+
+def _dicts(value: Any) -> list[Message]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(str(item) for item in value) if isinstance(value, list) else ()
+
+
+class SchemaKnowledge:
+    """The ``Knowledge`` the shell uses: typed values, help, hints and warnings from one index."""
+
+    def __init__(self, index: SchemaIndex) -> None:
+        # typing_rules and helptext build on this module, so they are imported here, not at the top.
+        from qmpshell import helptext
+        from qmpshell.typing_rules import SchemaTyper
+
+        self.index = index
+        self._typer = SchemaTyper(index)
+        self._text = helptext
+
+    @property
+    def typer(self) -> ArgumentTyper:
+        return self._typer
+
+    def help(self, name: str) -> str | None:
+        return self._text.describe(self.index, name)
+
+    def hint_for_error(self, command: str, response: Message) -> str:
+        return self._text.hint_for_error(self.index, command, response)
+
+    def warning_for(self, command: str) -> str:
+        return self._text.warning_for(self.index, command)
+
+
+def fetch_schema(client: Client, *, timeout: float = 30.0) -> list[Any] | None:
+    """The raw ``query-qmp-schema`` entries, or None when the server has none (qemu-ga, old QEMU)."""
+    try:
+        entries = client.execute("query-qmp-schema", timeout=timeout)
+    except CommandFailed:
+        return None
+    return entries if isinstance(entries, list) else None
+
+
+def knowledge_for(client: Client, *, use_cache: bool = True) -> SchemaKnowledge | None:
+    """The server's schema as ``Knowledge``, from the cache when this QEMU was seen before.
+
+    None when the server has no schema; problems with the cache become client
+    warnings (printed once by the front-end) and never stop the shell.
+    """
+    from qmpshell.schemacache import SchemaCache, cache_key
+
+    key = cache_key(client.greeting)
+    cache = SchemaCache.default() if use_cache and key else None
+    entries = cache.load(key, warn=client.warnings.append) if cache is not None and key else None
+    if entries is None:
+        try:
+            entries = fetch_schema(client)
+        except QmpShellError:
+            return None
+        if entries is None:
+            return None
+        if cache is not None and key:
+            cache.store(key, entries, warn=client.warnings.append)
+    return SchemaKnowledge(SchemaIndex.from_entries(entries))

@@ -1,0 +1,104 @@
+"""The on-disk schema cache: one file per QEMU version and package string.
+
+A QEMU build's schema never changes, so ``query-qmp-schema`` (200 KB on 7.2)
+need only be fetched the first time qmpshell meets that build.  Files live in
+``$XDG_CACHE_HOME/qmpshell/`` (directory 0700, files 0600) and are written to a
+temporary file and renamed, so a reader never sees half a file.  A file that
+does not parse is reported once and renamed to ``*.corrupt``; it never stops
+the shell.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+from qmpshell.config import cache_dir
+
+Warn = Callable[[str], None]
+_FORMAT = 1  # bump when the stored layout changes
+
+
+def cache_key(greeting: dict[str, Any] | None) -> str:
+    """``7.2.22-<hash of the package string>`` from the QMP greeting; '' when there is none."""
+    try:
+        version = greeting["QMP"]["version"]  # type: ignore[index]
+        qemu = version["qemu"]
+        number = f"{int(qemu['major'])}.{int(qemu['minor'])}.{int(qemu['micro'])}"
+    except (KeyError, TypeError, ValueError):
+        return ""
+    package = str(version.get("package", ""))
+    digest = hashlib.sha256(package.encode()).hexdigest()[:16]
+    return f"{number}-{digest}"
+
+
+class SchemaCache:
+    """A directory of cached schemas, keyed by ``cache_key``."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+
+    @classmethod
+    def default(cls) -> SchemaCache:
+        return cls(cache_dir())
+
+    def path(self, key: str) -> str:
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", key)
+        return os.path.join(self.directory, f"schema-{safe}.json")
+
+    def load(self, key: str, *, warn: Warn) -> list[Any] | None:
+        """The cached entries, or None (absent or corrupt: then set aside with a warning)."""
+        path = self.path(key)
+        try:
+            with open(path, encoding="utf-8") as file:
+                document = json.load(file)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, RecursionError) as err:
+            self._set_aside(path, f"unreadable ({err.__class__.__name__})", warn)
+            return None
+        if not isinstance(document, dict) or document.get("format") != _FORMAT or document.get("key") != key:
+            self._set_aside(path, "not a qmpshell schema cache", warn)
+            return None
+        entries = document.get("schema")
+        if not isinstance(entries, list):
+            self._set_aside(path, "not a qmpshell schema cache", warn)
+            return None
+        return entries
+
+    def store(self, key: str, entries: list[Any], *, warn: Warn) -> None:
+        """Write atomically: a temporary file in the same directory, then rename."""
+        try:
+            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".schema-", suffix=".tmp")
+        except OSError as err:
+            warn(f"cannot write the schema cache in {self.directory}: {err.strerror or err}")
+            return
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as file:  # mkstemp makes it 0600
+                json.dump({"format": _FORMAT, "key": key, "schema": entries}, file, separators=(",", ":"))
+            os.replace(temporary, self.path(key))
+        except OSError as err:
+            warn(f"cannot write the schema cache {self.path(key)}: {err.strerror or err}")
+            _remove(temporary)
+
+    def _set_aside(self, path: str, why: str, warn: Warn) -> None:
+        aside = path + ".corrupt"
+        try:
+            os.replace(path, aside)
+        except OSError:
+            _remove(path)
+            aside = "(removed)"
+        warn(f"schema cache {path} is {why}; moved to {aside}, fetching the schema again")
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
