@@ -266,12 +266,10 @@ class Client:
             self._log.received(message)
         if "event" in message:
             self._event(message)
-        elif not self._greeted.is_set():
-            self.greeting = message
+        elif "QMP" in message or (self._negotiate and not self._greeted.is_set()):
+            self.greeting = message  # a non-QMP first message is refused by _await_greeting
             self._greeted.set()
-        elif "QMP" in message:
-            self.greeting = message
-        else:
+        else:  # with -N (qemu-ga) there may be no greeting: the first message is a reply
             self._reply(message)
 
     def _event(self, message: Message) -> None:
