@@ -1,0 +1,180 @@
+"""Text from the schema for people: ``/help`` trees, signatures, error hints and warnings.
+
+A command's help is its argument tree, one member a line::
+
+    block_resize                                command
+      device: str, optional
+      node-name: str, optional
+      size: int
+      returns: nothing
+
+Nested objects are indented under their member, flat unions list each variant
+(variants sharing one type are listed together), and a type met again further
+down (``blockdev-add`` refers to itself through ``file``) is named, not expanded.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from qmpshell.schema import Entity, Member, SchemaIndex
+from qmpshell.typing_rules import close_matches
+
+_WIDTH = 44
+_PARAMETER = re.compile(r"Parameter '([^']+)' is (unexpected|missing)")
+
+
+def describe(index: SchemaIndex, name: str) -> str | None:
+    """``/help NAME``: the command's or event's tree, or None when the schema has neither."""
+    if name in index.commands:
+        return _entity_help(index, index.commands[name], "command")
+    if name in index.events:
+        return _entity_help(index, index.events[name], "event")
+    return None
+
+
+def _entity_help(index: SchemaIndex, entity: Entity, what: str) -> str:
+    lines = [f"{entity.name:<{_WIDTH}}{what}"]
+    body = _object_lines(index, entity.arg_type, depth=1, seen=frozenset())
+    heading = "arguments:" if what == "command" else "data:"
+    lines.append(f"  {heading}" + ("" if body else " none"))
+    lines.extend(body)
+    if what == "command":
+        lines.append(f"  returns: {_returns(index, entity.ret_type)}")
+        lines.extend(_object_lines(index, _returned_object(index, entity.ret_type), depth=1, seen=frozenset()))
+    if entity.features:
+        lines.append(f"  features: {', '.join(entity.features)}")
+    return "\n".join(lines)
+
+
+def _object_lines(index: SchemaIndex, type_name: str, *, depth: int, seen: frozenset[str]) -> list[str]:
+    info = index.type(type_name)
+    if info.meta != "object" or type_name in seen:
+        return []
+    seen = seen | {type_name}
+    lines: list[str] = []
+    for member in info.members:
+        lines.extend(_member_lines(index, member, depth=depth + 1, seen=seen))
+    by_type: dict[str, list[str]] = {}
+    for case, variant in info.variants.items():
+        by_type.setdefault(variant, []).append(case)
+    for variant, cases in by_type.items():
+        variant_lines = _object_lines(index, variant, depth=depth + 1, seen=seen)
+        lines.append(f"{'  ' * (depth + 1)}when {info.tag} is {', '.join(cases)}:" + ("" if variant_lines else " -"))
+        lines.extend(variant_lines)
+    return lines
+
+
+def _member_lines(index: SchemaIndex, member: Member, *, depth: int, seen: frozenset[str]) -> list[str]:
+    notes = [type_text(index, member.type)]
+    if member.optional:
+        notes.append("optional")
+    notes.extend(member.features)
+    lines = [f"{'  ' * depth}{member.name}: {', '.join(notes)}"]
+    nested = index.object_branch(member.type) or index.object_branch(index.type(member.type).element)
+    if nested in seen:
+        lines[0] += " (as above)"
+    elif nested:
+        lines.extend(_object_lines(index, nested, depth=depth, seen=seen))
+    return lines
+
+
+def type_text(index: SchemaIndex, type_name: str, *, enum_limit: int = 0) -> str:
+    """A readable type: ``int``, ``enum (a | b)``, ``array of str``, ``str or object``."""
+    info = index.type(type_name)
+    if info.meta == "builtin":
+        return info.name
+    if info.meta == "enum":
+        values = info.values if not enum_limit or len(info.values) <= enum_limit else info.values[:enum_limit]
+        more = " | ..." if len(values) < len(info.values) else ""
+        return f"enum ({' | '.join(values)}{more})"
+    if info.meta == "array":
+        return f"array of {type_text(index, info.element, enum_limit=enum_limit)}"
+    if info.meta == "alternate":
+        return " or ".join(_short(index, branch) for branch in info.branches)
+    if info.meta == "object":
+        return f"union on {info.tag}" if info.tag else "object"
+    return "any"
+
+
+def _short(index: SchemaIndex, type_name: str) -> str:
+    info = index.type(type_name)
+    return info.name if info.meta == "builtin" else ("array" if info.meta == "array" else info.meta)
+
+
+def _returns(index: SchemaIndex, ret_type: str) -> str:
+    info = index.type(ret_type)
+    if info.meta == "object" and not info.members and not info.variants:
+        return "nothing ({})"
+    return type_text(index, ret_type, enum_limit=8)
+
+
+def _returned_object(index: SchemaIndex, ret_type: str) -> str:
+    info = index.type(ret_type)
+    return index.object_branch(info.element) if info.meta == "array" else index.object_branch(ret_type)
+
+
+def signature(index: SchemaIndex, command: str) -> str:
+    """One line for a toolbar: ``block_resize [device=str] [node-name=str] size=int``."""
+    entity = index.commands.get(command)
+    if entity is None:
+        return ""
+    info = index.type(entity.arg_type)
+    parts = [command]
+    for member in info.members:
+        text = f"{member.name}={type_text(index, member.type, enum_limit=4)}"
+        parts.append(f"[{text}]" if member.optional else text)
+    if info.tag:
+        parts.append(f"... (more members once {info.tag}= is given)")
+    return " ".join(parts)
+
+
+def warning_for(index: SchemaIndex, command: str) -> str:
+    """One line for a deprecated or unstable command, else ''."""
+    entity = index.commands.get(command)
+    features = entity.features if entity is not None else ()
+    if "deprecated" in features:
+        return f"{command} is deprecated and may be removed in a future QEMU"
+    if "unstable" in features:
+        return f"{command} is unstable: its interface may change without notice"
+    return ""
+
+
+def hint_for_error(index: SchemaIndex, command: str, response: dict[str, Any]) -> str:
+    """Close matches for an unexpected parameter, the required names for a missing one."""
+    error = response.get("error")
+    entity = index.commands.get(command)
+    match = _PARAMETER.search(str(error.get("desc", ""))) if isinstance(error, dict) else None
+    if match is None or entity is None:
+        return ""
+    *parents, name = match.group(1).split(".")
+    type_name = _path_type(index, entity.arg_type, parents)
+    if not type_name:
+        return ""
+    if match.group(2) == "unexpected":
+        matches = close_matches(name, index.all_member_names(type_name))
+        if matches:
+            return f"did you mean {' or '.join(matches)}?"
+        names = index.all_member_names(type_name)
+        return f"{command} takes: {', '.join(names)}" if names else f"{command} takes no arguments"
+    required = [m.name for m in index.type(type_name).members if not m.optional]
+    return f"required: {', '.join(required)}" if required else ""
+
+
+def _path_type(index: SchemaIndex, type_name: str, path: list[str]) -> str:
+    """The object type at a dotted path, looking through every variant of a union."""
+    for part in path:
+        member = next((m for m in _any_variant_members(index, type_name) if m.name == part), None)
+        if member is None:
+            return ""
+        type_name = index.object_branch(member.type)
+    return type_name
+
+
+def _any_variant_members(index: SchemaIndex, type_name: str) -> list[Member]:
+    info = index.type(type_name)
+    members = list(info.members)
+    for variant in dict.fromkeys(info.variants.values()):
+        members.extend(_any_variant_members(index, variant))
+    return members

@@ -1,0 +1,130 @@
+"""Values only the running QEMU knows, fetched on a worker thread and kept for the session.
+
+``LiveValues.lookup`` never waits: it answers from what has been fetched, and
+when it has nothing yet it queues a fetch and returns ``None``; ``on_ready`` is
+called (on the worker thread) when the answer arrives, so a front-end can
+redraw.  Values that change while the shell runs (node names, job ids, QOM
+children) are refetched in the background once older than ``ttl`` seconds;
+the old answer is served meanwhile.  Device types and properties never change
+for a QEMU process and are fetched once.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from qmpshell.errors import QmpShellError
+from qmpshell.suggest import LiveQuery
+
+Execute = Callable[..., Any]  # Client.execute(command, arguments, timeout=...)
+KINDS = ("device-types", "device-props", "object-props", "node-names", "job-ids", "qom-paths", "qom-props", "device-ids")
+_VOLATILE = frozenset({"node-names", "job-ids", "qom-paths", "qom-props", "device-ids"})
+
+
+@dataclass(frozen=True)
+class LiveItem:
+    """One live value and a word about it (a property's type, a QOM child's class)."""
+
+    text: str
+    meta: str = ""
+
+
+class LiveValues:
+    """A per-session cache of live answers, filled by one worker thread."""
+
+    def __init__(
+        self,
+        execute: Execute,
+        *,
+        on_ready: Callable[[], None] | None = None,
+        ttl: float = 2.0,
+        timeout: float = 5.0,
+    ) -> None:
+        self._execute = execute
+        self._on_ready = on_ready
+        self._ttl = ttl
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._answers: dict[LiveQuery, tuple[float, list[LiveItem]]] = {}
+        self._queued: set[LiveQuery] = set()
+        self._queue: queue.Queue[LiveQuery | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self._closed = False
+
+    def lookup(self, query: LiveQuery) -> list[LiveItem] | None:
+        """The answer if known (perhaps a little old); None while it is being fetched."""
+        with self._lock:
+            known = self._answers.get(query)
+            stale = known is None or (query.kind in _VOLATILE and time.monotonic() - known[0] > self._ttl)
+            if stale and query not in self._queued and not self._closed:
+                self._queued.add(query)
+                self._queue.put(query)
+                self._start_worker()
+        return known[1] if known is not None else None
+
+    def close(self) -> None:
+        """Stop the worker (after the fetch in progress, if any)."""
+        with self._lock:
+            self._closed = True
+        self._queue.put(None)
+
+    def _start_worker(self) -> None:
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._work, name="qmpshell-live", daemon=True)
+            self._worker.start()
+
+    def _work(self) -> None:
+        while (query := self._queue.get()) is not None:
+            try:
+                items = fetch(self._execute, query, timeout=self._timeout)
+            except QmpShellError:
+                items = []  # an answer all the same, so a failing query is not repeated at every key
+            with self._lock:
+                self._answers[query] = (time.monotonic(), items)
+                self._queued.discard(query)
+            if self._on_ready is not None:
+                self._on_ready()
+
+
+def fetch(execute: Execute, query: LiveQuery, *, timeout: float) -> list[LiveItem]:
+    """Ask QEMU one question (blocking: only ever called on the worker thread)."""
+    kind, arg = query.kind, query.arg
+    if kind == "device-types":
+        found = execute("qom-list-types", {"implements": "device", "abstract": False}, timeout=timeout)
+        return sorted((LiveItem(t["name"], "device") for t in _dicts(found) if "name" in t), key=lambda i: i.text)
+    if kind in ("device-props", "object-props"):
+        command = "device-list-properties" if kind == "device-props" else "qom-list-properties"
+        found = execute(command, {"typename": arg}, timeout=timeout)
+        return [LiveItem(p["name"], str(p.get("type", ""))) for p in _dicts(found) if "name" in p]
+    if kind == "node-names":
+        found = execute("query-named-block-nodes", {"flat": True}, timeout=timeout)
+        return [LiveItem(n["node-name"], str(n.get("drv", "node"))) for n in _dicts(found) if "node-name" in n]
+    if kind == "job-ids":
+        found = execute("query-block-jobs", timeout=timeout)
+        return [LiveItem(j["device"], str(j.get("type", "job"))) for j in _dicts(found) if "device" in j]
+    if kind in ("qom-paths", "qom-props", "device-ids"):
+        return _qom(execute, kind, arg, timeout=timeout)
+    return []
+
+
+def _qom(execute: Execute, kind: str, path: str, *, timeout: float) -> list[LiveItem]:
+    """One level of the QOM tree: children as full paths, or a path's properties, or qdev ids."""
+    if kind == "device-ids":
+        path = "/machine/peripheral"
+    found = [p for p in _dicts(execute("qom-list", {"path": path.rstrip("/") or "/"}, timeout=timeout)) if "name" in p]
+    if kind == "qom-props":
+        return [LiveItem(p["name"], str(p.get("type", ""))) for p in found]
+    children = [p for p in found if str(p.get("type", "")).startswith("child<")]
+    if kind == "device-ids":
+        return [LiveItem(c["name"], str(c["type"])[6:-1]) for c in children]
+    base = path if path.endswith("/") else path + "/"
+    return [LiveItem(base + c["name"], str(c["type"])[6:-1]) for c in children]
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []

@@ -1,0 +1,279 @@
+"""What may come next: the text before the cursor and the schema index in, suggestions out.
+
+A pure function in the manner of pgcli's ``suggest_type``: no UI library, no
+I/O, so it is tested with plain strings.  It reuses the one tokenizer
+(``qmpshell.syntax``) and answers with ``Suggestions``: the word being completed,
+the candidates the schema knows, and a ``LiveQuery`` for what only the running
+QEMU can tell (device types, node names, QOM paths), which the completer asks
+``qmpshell.live`` for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from qmpshell.helptext import type_text
+from qmpshell.schema import Member, SchemaIndex
+from qmpshell.syntax import VALUE_KINDS, Kind, Token, tokenize, unquote
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One completion: ``text`` replaces the word, ``insert`` is what is typed in (``text=``)."""
+
+    text: str
+    meta: str = ""
+    insert: str = ""
+
+
+@dataclass(frozen=True)
+class LiveQuery:
+    """A question for the running QEMU: ``kind`` is one of ``qmpshell.live.KINDS``."""
+
+    kind: str
+    arg: str = ""
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    """``what`` is being completed (command, argument, value, action, shell, event or '')."""
+
+    word: str = ""
+    what: str = ""
+    candidates: tuple[Candidate, ...] = ()
+    live: LiveQuery | None = None
+    used: frozenset[str] = frozenset()
+
+    @property
+    def texts(self) -> set[str]:
+        return {c.text for c in self.candidates}
+
+
+NOTHING = Suggestions()
+_NODE_ARGS = frozenset({"node-name", "node", "device", "base-node", "top-node", "target", "file", "backing"})
+_NODE_ARGS |= {"overlay", "parent", "child", "filter-node-name", "replaces"}
+_NEW_NAME_COMMANDS = frozenset({"blockdev-add", "blockdev-create", "x-blockdev-amend"})
+_EVENTS_OPTIONS = ("on", "off", "clear", "filter")
+
+
+def suggest(text: str, index: SchemaIndex | None, *, shell_commands: Sequence[str] = ()) -> Suggestions:
+    """Suggestions for the end of ``text`` (the text before the cursor)."""
+    tokens = tokenize(text)
+    words = [t for t in tokens if t.kind is not Kind.WS]
+    if not words:
+        return _commands(index, "")
+    if words[0].kind is Kind.SHELL:
+        return _shell(tokens, index, shell_commands)
+    if words[0].kind in (Kind.COMMAND, Kind.ERROR, Kind.CLOSE) and index is not None:
+        return _call(tokens, index)
+    return NOTHING
+
+
+def matching(word: str, names: Iterable[str]) -> list[str]:
+    return [name for name in names if name.startswith(word)]
+
+
+def _commands(index: SchemaIndex | None, word: str) -> Suggestions:
+    if index is None:
+        return NOTHING
+    candidates = tuple(
+        Candidate(name, ", ".join(entity.features) or "command", name)
+        for name, entity in sorted(index.commands.items())
+        if name.startswith(word)
+    )
+    return Suggestions(word, "command", candidates)
+
+
+# -- a command or transaction action and its arguments --------------------------------
+
+
+@dataclass(frozen=True)
+class _Call:
+    name: str
+    arg_type: str
+    given: dict[str, str]  # dotted key -> value text, for the keys already written
+    action: bool
+
+
+def _call(tokens: list[Token], index: SchemaIndex) -> Suggestions:
+    last = tokens[-1]
+    starts = [i for i, t in enumerate(tokens) if t.kind in (Kind.COMMAND, Kind.OPEN, Kind.CLOSE)]
+    head = starts[-1] if starts else -1
+    in_transaction = any(t.kind is Kind.OPEN for t in tokens)
+    if last.kind is Kind.COMMAND:
+        return _actions(index, last.text) if in_transaction else _commands(index, last.text)
+    if head < 0 or tokens[head].kind is Kind.CLOSE:
+        return NOTHING
+    if tokens[head].kind is Kind.OPEN or (in_transaction and last.kind is Kind.WS and "\n" in last.text):
+        return _actions(index, "") if last.kind is Kind.WS else NOTHING
+    call = _resolve(index, tokens, head, action=in_transaction)
+    if call is None:
+        return NOTHING
+    if last.kind is Kind.WS:
+        return _argument_names(index, call, "")
+    if last.kind is Kind.ERROR:
+        return _partial_key(index, call, last)
+    if last.kind in VALUE_KINDS and tokens[-2].kind is Kind.EQUALS:
+        return _values(index, call, tokens[-3].text, last)
+    return NOTHING
+
+
+def _actions(index: SchemaIndex, word: str) -> Suggestions:
+    names = matching(word, index.action_names())
+    return Suggestions(word, "action", tuple(Candidate(n, "action", n) for n in names))
+
+
+def _resolve(index: SchemaIndex, tokens: list[Token], head: int, *, action: bool) -> _Call | None:
+    name = tokens[head].text
+    if action:
+        arg_type = index.action_type(name)
+    else:
+        entity = index.commands.get(name)
+        arg_type = entity.arg_type if entity is not None else None
+    if arg_type is None:
+        return None
+    given: dict[str, str] = {}
+    for i in range(head + 1, len(tokens) - 2):
+        if tokens[i].kind is Kind.KEY and tokens[i + 2].kind in VALUE_KINDS:
+            given[tokens[i].text] = _value_text(tokens[i + 2])
+    return _Call(name, arg_type, given, action)
+
+
+def _value_text(token: Token) -> str:
+    return unquote(token.text) if token.text[:1] in ("'", '"') and len(token.text) > 1 else token.text
+
+
+def _partial_key(index: SchemaIndex, call: _Call, error: Token) -> Suggestions:
+    """``file.fi`` typed without its ``=``: the tokenizer calls it an error; it is a key so far."""
+    word = error.text
+    if not word or any(c in word for c in " \t\n=\"'{[") or error.incomplete:
+        return NOTHING
+    return _argument_names(index, call, word)
+
+
+def _object_at(index: SchemaIndex, call: _Call, parents: list[str]) -> str:
+    """The object type at a dotted path, choosing union variants by the tags already given."""
+    type_name = call.arg_type
+    for depth, part in enumerate(parents):
+        member = index.member(type_name, part, _tag_value(index, call, type_name, parents[:depth]))
+        if member is None:
+            return ""
+        type_name = index.object_branch(member.type) or index.object_branch(index.type(member.type).element)
+        if not type_name:
+            return ""
+    return type_name
+
+
+def _tag_value(index: SchemaIndex, call: _Call, type_name: str, path: list[str]) -> str | None:
+    tag = index.type(type_name).tag
+    return call.given.get(".".join([*path, tag])) if tag else None
+
+
+def _argument_names(index: SchemaIndex, call: _Call, word: str) -> Suggestions:
+    *parents, prefix = word.split(".")
+    type_name = _object_at(index, call, parents)
+    if not type_name:
+        return NOTHING
+    members = index.members(type_name, _tag_value(index, call, type_name, parents))
+    used = _used_names(call.given, parents)
+    ordered = sorted(members, key=lambda m: (m.optional, "deprecated" in m.features))
+    candidates = tuple(
+        _member_candidate(index, m) for m in ordered if m.name not in used and m.name.startswith(prefix)
+    )
+    return Suggestions(prefix, "argument", candidates, _live_names(call, parents), frozenset(used))
+
+
+def _used_names(given: dict[str, str], parents: list[str]) -> set[str]:
+    depth = len(parents)
+    return {
+        parts[depth] for parts in (key.split(".") for key in given) if len(parts) == depth + 1 and parts[:depth] == parents
+    }
+
+
+def _member_candidate(index: SchemaIndex, member: Member) -> Candidate:
+    meta = type_text(index, member.type, enum_limit=3)
+    meta = f"{meta}, optional" if member.optional else meta
+    nested_only = index.type(member.type).meta == "object"
+    return Candidate(member.name, meta, member.name + ("." if nested_only else "="))
+
+
+def _live_names(call: _Call, parents: list[str]) -> LiveQuery | None:
+    if parents or call.action:
+        return None
+    if call.name == "device_add" and call.given.get("driver"):
+        return LiveQuery("device-props", call.given["driver"])
+    if call.name == "object-add" and call.given.get("qom-type"):
+        return LiveQuery("object-props", call.given["qom-type"])
+    return None
+
+
+# -- values ---------------------------------------------------------------------------
+
+
+def _values(index: SchemaIndex, call: _Call, key: str, token: Token) -> Suggestions:
+    if token.text[:1] in ("'", '"'):
+        return NOTHING
+    word = token.text
+    *parents, name = key.split(".")
+    type_name = _object_at(index, call, parents)
+    member = index.member(type_name, name, _tag_value(index, call, type_name, parents)) if type_name else None
+    names = _type_values(index, member.type) if member is not None else []
+    candidates = tuple(Candidate(v, meta, v) for v, meta in names if v.startswith(word))
+    return Suggestions(word, "value", candidates, _live_value(call, key, word))
+
+
+def _type_values(index: SchemaIndex, type_name: str) -> list[tuple[str, str]]:
+    info = index.type(type_name)
+    if info.meta == "enum":
+        return [(v, "enum") for v in info.values]
+    if info.meta == "builtin" and info.json_type == "boolean":
+        return [("true", "bool"), ("false", "bool")]
+    if info.meta == "builtin" and info.json_type == "null":
+        return [("null", "null")]
+    if info.meta == "alternate":
+        return [pair for branch in info.branches for pair in _type_values(index, branch)]
+    return []
+
+
+def _live_value(call: _Call, key: str, word: str) -> LiveQuery | None:
+    command, name = call.name, key.rsplit(".", 1)[-1]
+    if command == "device_add" and key == "driver":
+        return LiveQuery("device-types")
+    if command in ("qom-get", "qom-set", "qom-list") and key == "path":
+        return LiveQuery("qom-paths", word[: word.rfind("/") + 1] or "/")
+    if command in ("qom-get", "qom-set") and key == "property" and call.given.get("path"):
+        return LiveQuery("qom-props", call.given["path"])
+    if command == "device_del" and key == "id":
+        return LiveQuery("device-ids")
+    if (command.startswith(("block-job-", "job-"))) and name in ("device", "id"):
+        return LiveQuery("job-ids")
+    if name in _NODE_ARGS and not (command in _NEW_NAME_COMMANDS and key == "node-name"):
+        return LiveQuery("node-names")
+    return None
+
+
+# -- shell commands -------------------------------------------------------------------
+
+
+def _shell(tokens: list[Token], index: SchemaIndex | None, shell_commands: Sequence[str]) -> Suggestions:
+    last = tokens[-1]
+    head = tokens[0] if tokens[0].kind is Kind.SHELL else tokens[1]
+    if last is head:
+        names = [f"/{n}" for n in shell_commands]
+        return Suggestions(last.text, "shell", tuple(Candidate(n, "shell", n) for n in matching(last.text, names)))
+    positional = [t for t in tokens if t.kind is Kind.WORD and t is not last]
+    word = last.text if last.kind is Kind.WORD else ("" if last.kind is Kind.WS else None)
+    if word is None or index is None and head.text != "/events":
+        return NOTHING
+    if head.text == "/wait" and not positional:
+        return _names(word, "event", sorted(index.events) if index else [])
+    if head.text == "/help" and not positional and index is not None:
+        return _names(word, "", sorted([*index.commands, *index.events]))
+    if head.text == "/events" and not positional:
+        return _names(word, "option", list(_EVENTS_OPTIONS))
+    return NOTHING
+
+
+def _names(word: str, what: str, names: Sequence[str]) -> Suggestions:
+    return Suggestions(word, what, tuple(Candidate(n, what, n) for n in matching(word, names)))
