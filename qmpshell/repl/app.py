@@ -1,0 +1,333 @@
+"""The interactive shell: a full-screen prompt_toolkit application over one ``Shell``.
+
+Statements run on a worker thread so the screen stays live; their outcome is
+handed back to the event loop with ``call_soon_threadsafe``.  Events arrive on
+the client's reader thread and only touch the ``EventFeed``; a ticker on the
+event loop redraws when it is dirty (at most every ``REDRAW_INTERVAL``) and,
+once a second, tries to reconnect a lost connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from prompt_toolkit.application import Application
+from prompt_toolkit.buffer import Buffer
+from prompt_toolkit.completion import Completer, DynamicCompleter, ThreadedCompleter
+from prompt_toolkit.input import Input
+from prompt_toolkit.output import Output
+from prompt_toolkit.widgets import SearchToolbar
+
+from qmpshell.address import Address
+from qmpshell.config import Settings
+from qmpshell.errors import EXIT_OK, QmpShellError
+from qmpshell.logfile import MessageLog
+from qmpshell.parse import Request, ShellRequest
+from qmpshell.repl import show
+from qmpshell.repl.connection import Connection
+from qmpshell.repl.frontend import FrontEndCommands
+from qmpshell.repl.history import make_history
+from qmpshell.repl.hmpcomplete import HmpCompleter, HmpNames, fetch_hmp_names
+from qmpshell.repl.keys import build_key_bindings
+from qmpshell.repl.layout import build_screen, input_area
+from qmpshell.repl.lexer import InputLexer
+from qmpshell.repl.panes import EventFeed, OutputLog
+from qmpshell.repl.style import build_style
+from qmpshell.repl.widgets import prompt_fragments, status_fragments
+from qmpshell.shell import Exit, FrontEndCommand, ModeChanged, Outcome
+from qmpshell.statements import Assembler
+
+REDRAW_INTERVAL = 0.05  # seconds: events show within this, and a flood costs at most 20 redraws a second
+RECONNECT_INTERVAL = 1.0
+
+Result = Callable[[], None]
+
+
+def run_repl(address: Address, settings: Settings, *, log: MessageLog | None = None) -> int:
+    """Connect, run the full-screen shell until Ctrl-D or /quit, and return the exit status."""
+    feed = EventFeed(limit=settings.events_pane_size, patterns=settings.events_filter)
+    connection = Connection(address, settings, log=log, on_event=feed.add)
+    try:
+        return Repl(connection, feed, settings).run()
+    finally:
+        connection.close()
+
+
+class Repl:
+    """The application state: panes, input, the command in flight and the reconnect ticker."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        feed: EventFeed,
+        settings: Settings,
+        *,
+        input: Input | None = None,
+        output: Output | None = None,
+    ) -> None:
+        self.connection = connection
+        self.shell = connection.shell
+        self.settings = settings
+        self.feed = feed
+        self.log = OutputLog()
+        self.assembler = Assembler(hmp=self.shell.hmp)
+        self.events_shown = settings.events_pane
+        self.busy = False
+        self.typed_ahead: deque[str] = deque()
+        self.hmp_names = HmpNames({}, {})
+        self._was_lost = False
+        self._reconnecting = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.frontend = FrontEndCommands(self)
+        search = SearchToolbar()
+        self.input = input_area(
+            prompt=lambda: prompt_fragments(self.shell.hmp, self.assembler.pending),
+            lexer=InputLexer(lambda: self.shell.hmp),
+            completer=ThreadedCompleter(DynamicCompleter(self._completer)),
+            history=make_history(settings.history_file, is_hmp=lambda: self.shell.hmp),
+            accept=self.accept,
+            search=search,
+        )
+        self.screen = build_screen(
+            log=self.log,
+            feed=feed,
+            events_shown=lambda: self.events_shown,
+            input_line=self.input,
+            search=search,
+            status=lambda: status_fragments(self.connection.status(), busy=self.busy),
+        )
+        self.app: Application[int] = Application(
+            layout=self.screen.layout,
+            key_bindings=build_key_bindings(self),
+            style=build_style(settings.theme),
+            full_screen=True,
+            input=input,
+            output=output,
+            editing_mode=_editing_mode(settings.key_bindings),
+        )
+        self._qmp_completer: Completer | None = _qmp_completer(self.shell)
+
+    # -- running -----------------------------------------------------------------------
+
+    def run(self) -> int:
+        for warning in self.connection.client.warnings:
+            self.log.add(show.warning(warning))
+        result = self.app.run(pre_run=self._started)
+        return EXIT_OK if result is None else result
+
+    def _started(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.app.create_background_task(self._ticker())
+        self.in_background(self._learn_server, _call)
+
+    def _learn_server(self) -> Result:
+        """Worker thread: run state, schema knowledge and HMP names; once per connection."""
+        self.connection.refresh_run_state()
+        self.connection.load_knowledge()
+        names = fetch_hmp_names(self.connection.client, timeout=self.settings.connect_timeout)
+        return lambda: self._set_hmp_names(names)
+
+    def _set_hmp_names(self, names: HmpNames) -> None:
+        if names.commands:
+            self.hmp_names = names
+        self._qmp_completer = _qmp_completer(self.shell)
+
+    def in_background(self, work: Callable[[], Any], then: Callable[[Any], None]) -> None:
+        """Run ``work`` on a thread, then ``then(result)`` on the event loop, and redraw."""
+        loop = self._loop
+
+        def target() -> None:
+            result = work()
+            if loop is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(self._deliver, then, result)
+
+        threading.Thread(target=target, name="qmpshell-worker", daemon=True).start()
+
+    def _deliver(self, then: Callable[[Any], None], result: Any) -> None:
+        then(result)
+        self.app.invalidate()
+
+    async def _ticker(self) -> None:
+        """Coalesced redraws for events; connection watch and reconnect attempts."""
+        since_retry = 0.0
+        while True:
+            await asyncio.sleep(REDRAW_INTERVAL)
+            since_retry += REDRAW_INTERVAL
+            if self.feed.dirty:
+                self.feed.dirty = False
+                self.app.invalidate()
+            if self._watch_connection() and since_retry >= RECONNECT_INTERVAL:
+                since_retry = 0.0
+                self.try_reconnect()
+
+    def _watch_connection(self) -> bool:
+        """Note a lost connection once; True while it is lost and reconnecting is on."""
+        lost = self.connection.lost
+        if lost and not self._was_lost:
+            self._was_lost = True
+            again = "; retrying every second (/reconnect tries now)" if self.settings.reconnect else ""
+            self.log.add(show.error(f"connection lost: {lost}{again}"))
+            self.app.invalidate()
+        return bool(lost) and self.settings.reconnect
+
+    def try_reconnect(self) -> None:
+        if self._reconnecting or not self.connection.lost:
+            return
+        self._reconnecting = True
+        self.in_background(self.connection.reconnect, self._reconnected)
+
+    def _reconnected(self, ok: bool) -> None:
+        self._reconnecting = False
+        if not ok:
+            return
+        self._was_lost = False
+        version = self.connection.client.server_version or "unknown version"
+        self.log.add(
+            show.info(
+                f"reconnected to {self.connection.address} (QEMU {version}); "
+                "events sent while disconnected were not received"
+            )
+        )
+        self.in_background(self._learn_server, _call)
+
+    # -- input ---------------------------------------------------------------------------
+
+    def accept(self, buffer: Buffer) -> bool:
+        """Enter: the line runs now, or after the command in flight (type-ahead)."""
+        self.typed_ahead.append(buffer.text)
+        self.log.follow()
+        if not self.busy:
+            self._next_line()
+        return False
+
+    def _next_line(self) -> None:
+        """Feed waiting lines to the assembler until one starts a command on the worker."""
+        while self.typed_ahead and not self.busy:
+            text = self.typed_ahead.popleft()
+            prompt = "".join(f[1] for f in prompt_fragments(self.shell.hmp, self.assembler.pending))
+            self.log.add(show.echo(prompt, text, hmp=self.shell.hmp))
+            self.assembler.hmp = self.shell.hmp
+            statement = self.assembler.feed(text)
+            if statement is not None:
+                self.submit(statement.text)
+
+    def submit(self, text: str) -> None:
+        """Parse (nothing is sent if that fails); talk to QEMU on a worker thread."""
+        try:
+            request = self.shell.parse(text)
+        except QmpShellError as err:
+            self.log.add(show.failure(err))
+            return
+        if request is None:
+            return
+        if _is_local(request):
+            self._show(self._run(request))
+            return
+        self.busy = True
+        self.in_background(lambda: self._run(request), self._finished)
+
+    def _run(self, request: Request) -> Outcome | QmpShellError:
+        try:
+            return self.shell.run(request)
+        except QmpShellError as err:
+            return err
+
+    def _finished(self, result: Outcome | QmpShellError) -> None:
+        self.busy = False
+        self._show(result)
+        self._next_line()
+
+    def _show(self, result: Outcome | QmpShellError) -> None:
+        for warning in self.shell.warnings:
+            self.log.add(show.warning(warning))
+        self.shell.warnings.clear()
+        if isinstance(result, QmpShellError):
+            self.log.add(show.failure(result))
+        elif isinstance(result, Exit):
+            self.quit()
+        elif isinstance(result, ModeChanged):
+            self.set_mode(hmp=result.hmp)
+        elif isinstance(result, FrontEndCommand):
+            self.frontend.run(result.request)
+        else:
+            self.log.add(show.outcome(result))
+
+    def set_mode(self, *, hmp: bool) -> None:
+        self.shell.hmp = hmp
+        self.assembler.hmp = hmp
+        if hmp:
+            self.log.add(show.info("HMP mode: lines go to the human monitor; /qmp returns to QMP"))
+        else:
+            self.log.add(show.info("QMP mode"))
+
+    def _completer(self) -> Completer | None:
+        if self.shell.hmp:
+            return HmpCompleter(self.hmp_names)
+        return self._qmp_completer
+
+    # -- KeyActions --------------------------------------------------------------------
+
+    def interrupt(self) -> None:
+        """Ctrl-C: stop waiting for a reply, else drop the half-typed statement."""
+        if self.busy:
+            self.typed_ahead.clear()
+            self.shell.cancel()
+            return
+        self.input.buffer.reset()
+        self.assembler.reset()
+
+    def input_is_empty(self) -> bool:
+        return not self.input.buffer.text
+
+    def quit(self) -> None:
+        if not self.app.is_done:
+            self.app.exit(result=EXIT_OK)
+
+    def clear_output(self) -> None:
+        self.log.clear()
+
+    def toggle_events(self) -> None:
+        self.events_shown = not self.events_shown
+
+    def page_up(self) -> None:
+        info = self.screen.output_window.render_info
+        if info is not None:
+            self.log.page_up(info.vertical_scroll, info.window_height)
+
+    def page_down(self) -> None:
+        info = self.screen.output_window.render_info
+        if info is not None:
+            self.log.page_down(info.vertical_scroll, info.window_height)
+
+
+def _is_local(request: Request) -> bool:
+    """Shell commands that need no answer from QEMU run at once, on the event loop."""
+    if not isinstance(request, ShellRequest):
+        return False
+    return request.name != "wait" and not (request.name == "hmp" and request.rest)
+
+
+def _call(done: Result) -> None:
+    done()
+
+
+def _qmp_completer(shell: Any) -> Completer | None:
+    """The schema completer, when that module is present (it is written separately)."""
+    try:
+        from qmpshell.repl.completer import ShellCompleter
+    except ImportError:
+        return None
+    try:
+        return ShellCompleter(shell)  # type: ignore[no-any-return]
+    except TypeError:
+        return None
+
+
+def _editing_mode(name: str) -> Any:
+    from prompt_toolkit.enums import EditingMode
+
+    return EditingMode.VI if name == "vi" else EditingMode.EMACS

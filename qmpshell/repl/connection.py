@@ -1,0 +1,135 @@
+"""The REPL's link to QEMU: one ``Client`` at a time, the ``Shell`` over it, and reconnecting.
+
+A ``Client`` connects once, so reconnecting builds a new one and hands it to
+the same ``Shell``.  The VM run state is kept from ``query-status`` and then
+from ``STOP``/``RESUME``/``SHUTDOWN`` events.  Nothing here draws anything:
+the application reads ``status()`` and the events arrive through ``on_event``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from qmpshell.address import Address
+from qmpshell.client import Client
+from qmpshell.config import Settings
+from qmpshell.errors import QmpShellError
+from qmpshell.events import EventLog
+from qmpshell.logfile import MessageLog
+from qmpshell.shell import Shell
+
+Message = dict[str, Any]
+EventSink = Callable[[Message], None]
+
+_RUN_STATE_EVENTS = {"STOP": "paused", "RESUME": "running", "SHUTDOWN": "shutdown"}
+
+
+@dataclass(frozen=True)
+class Status:
+    """What the status bar shows."""
+
+    address: str
+    version: str
+    run_state: str
+    hmp: bool
+    events: int
+    lost: str
+
+
+class Connection:
+    """Owns the current client; ``reconnect()`` replaces it after the connection ends."""
+
+    def __init__(
+        self, address: Address, settings: Settings, *, log: MessageLog | None, on_event: EventSink
+    ) -> None:
+        self.address = address
+        self.settings = settings
+        self._log = log
+        self._on_event = on_event
+        self.events = EventLog()
+        self.run_state = "?"
+        self._knowledge_version: str | None = None
+        self._lock = threading.Lock()
+        self.client = self._new_client()
+        self.client.connect()
+        self.shell = Shell(self.client, self.events, hmp=settings.hmp, timeout=settings.timeout)
+
+    def _new_client(self) -> Client:
+        return Client(
+            self.address,
+            on_event=self._event,
+            log=self._log,
+            negotiate=self.settings.negotiate,
+            connect_timeout=self.settings.connect_timeout,
+        )
+
+    def _event(self, event: Message) -> None:
+        """Called on the client's reader thread."""
+        self.events.add(event)
+        state = _RUN_STATE_EVENTS.get(str(event.get("event")))
+        if state is not None:
+            self.run_state = state
+        self._on_event(event)
+
+    @property
+    def lost(self) -> str:
+        """Why the connection ended ('' while it is up)."""
+        lost = self.client.lost
+        return str(lost) if lost is not None else ""
+
+    def refresh_run_state(self) -> None:
+        """Ask ``query-status`` (on a worker thread: it waits for QEMU)."""
+        try:
+            status = self.client.execute("query-status", timeout=self.settings.connect_timeout)
+        except QmpShellError:
+            return
+        if isinstance(status, dict):
+            self.run_state = str(status.get("status", "?"))
+
+    def load_knowledge(self) -> None:
+        """Fetch (or read the cached) schema index, unless it is already the server's version's."""
+        version = self.client.server_version
+        if self.shell.knowledge is not None and version == self._knowledge_version:
+            return
+        try:
+            from qmpshell.schema import knowledge_for
+        except ImportError:
+            return
+        try:
+            self.shell.knowledge = knowledge_for(self.client, use_cache=self.settings.schema_cache)
+        except QmpShellError:
+            return
+        self._knowledge_version = version
+
+    def reconnect(self) -> bool:
+        """One attempt to connect again; True when the shell now has a working client."""
+        with self._lock:
+            if not self.lost:
+                return False
+            client = self._new_client()
+            try:
+                client.connect()
+            except QmpShellError:
+                client.close()
+                return False
+            self.client = client
+            self.shell.client = client
+            self.shell.cpu_index = None
+            self.events.interrupt("reconnected")
+        return True
+
+    def status(self) -> Status:
+        return Status(
+            address=str(self.address),
+            version=self.client.server_version,
+            run_state=self.run_state,
+            hmp=self.shell.hmp,
+            events=self.events.total,
+            lost=self.lost,
+        )
+
+    def close(self) -> None:
+        self.client.close()

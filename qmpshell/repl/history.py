@@ -1,0 +1,48 @@
+"""The history file: appended to, private, and never holding a secret.
+
+Like iredis' ``entry.py``, a ``FileHistory`` subclass refuses lines that carry
+secrets (``object-add qom-type=secret``, password commands, ``password=`` and
+``*-secret=`` arguments; see ``qmpshell.redact``); they are not even kept in
+memory for the up arrow.  ``FileHistory`` appends each entry, so two shells
+running at once never truncate each other's lines.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+
+from qmpshell.redact import line_has_secret
+
+
+class SecretFreeHistory(FileHistory):
+    """``FileHistory`` that keeps secret-bearing lines out (``is_hmp`` picks the language)."""
+
+    def __init__(self, filename: str, *, is_hmp: Callable[[], bool]) -> None:
+        _create_private(filename)
+        super().__init__(filename)
+        self._is_hmp = is_hmp
+
+    def append_string(self, string: str) -> None:
+        if any(line_has_secret(line, hmp=self._is_hmp()) for line in string.splitlines()):
+            return
+        super().append_string(string)
+
+
+def _create_private(filename: str) -> None:
+    """The file 0600 and a directory we create 0700, before prompt_toolkit first appends."""
+    parent = os.path.dirname(filename)
+    if parent and not os.path.isdir(parent):
+        os.makedirs(parent, mode=0o700, exist_ok=True)
+    fd = os.open(filename, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+    os.close(fd)
+    os.chmod(filename, 0o600)
+
+
+def make_history(filename: str | None, *, is_hmp: Callable[[], bool]) -> History:
+    """The history for ``Settings.history_file`` (None: this session only, in memory)."""
+    if filename is None:
+        return InMemoryHistory()
+    return SecretFreeHistory(filename, is_hmp=is_hmp)

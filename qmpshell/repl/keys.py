@@ -1,0 +1,63 @@
+"""Key bindings, over a narrow protocol so the keys can be tested without the whole app.
+
+Ctrl-C stops waiting for a reply, else clears the line; Ctrl-D on an empty
+line leaves; Ctrl-L clears the output; PageUp/PageDown scroll it; F2 shows or
+hides the events pane.  Everything else (editing, Ctrl-R history search, Tab
+completion) is prompt_toolkit's emacs or vi defaults.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from prompt_toolkit.filters import Condition
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+
+
+class KeyActions(Protocol):
+    """What the keys do; implemented by the application."""
+
+    def interrupt(self) -> None: ...
+
+    def input_is_empty(self) -> bool: ...
+
+    def quit(self) -> None: ...
+
+    def clear_output(self) -> None: ...
+
+    def toggle_events(self) -> None: ...
+
+    def page_up(self) -> None: ...
+
+    def page_down(self) -> None: ...
+
+
+def build_key_bindings(actions: KeyActions) -> KeyBindings:
+    bindings = KeyBindings()
+    empty = Condition(actions.input_is_empty)
+
+    @bindings.add("c-c", eager=True)
+    def _interrupt(event: KeyPressEvent) -> None:
+        actions.interrupt()
+
+    @bindings.add("c-d", filter=empty, eager=True)
+    def _quit(event: KeyPressEvent) -> None:
+        actions.quit()
+
+    @bindings.add("c-l")
+    def _clear(event: KeyPressEvent) -> None:
+        actions.clear_output()
+
+    @bindings.add("f2")
+    def _events(event: KeyPressEvent) -> None:
+        actions.toggle_events()
+
+    @bindings.add("pageup")
+    def _up(event: KeyPressEvent) -> None:
+        actions.page_up()
+
+    @bindings.add("pagedown")
+    def _down(event: KeyPressEvent) -> None:
+        actions.page_down()
+
+    return bindings
