@@ -1,0 +1,170 @@
+"""A small scripted QMP server, for faults a real QEMU will not produce.
+
+It listens on a UNIX socket, accepts one client, and plays a script: a list of
+steps, each either bytes to send (``Send``), a command to wait for and answer
+(``Answer``), or the end of the conversation (``Close``, ``Hang``).  An
+``Answer`` reads the client's next command and calls its ``reply`` function
+with that command, so a reply can echo the client's id, or not.  What the
+client sent is kept in ``received`` for the test to inspect.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Message = dict[str, Any]
+
+GREETING: Message = {
+    "QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": "fake"}, "capabilities": []}
+}
+
+
+def line(message: Any) -> bytes:
+    """One message as QEMU writes it: compact JSON and CRLF."""
+    return json.dumps(message, separators=(",", ":")).encode() + b"\r\n"
+
+
+def echo_id(reply: Message) -> Callable[[Message], bytes]:
+    """A reply function: ``reply`` with the command's id added."""
+
+    def answer(command: Message) -> bytes:
+        return line({**reply, "id": command["id"]} if "id" in command else reply)
+
+    return answer
+
+
+NO_SCHEMA = echo_id({"error": {"class": "CommandNotFound", "desc": "no query-qmp-schema here"}})
+
+
+@dataclass
+class Send:
+    """Write these bytes, in chunks of ``chunk`` bytes (0: all at once)."""
+
+    data: bytes
+    chunk: int = 0
+
+
+@dataclass
+class Answer:
+    """Read one command; write what ``reply(command)`` returns (in ``chunk``-byte writes)."""
+
+    reply: Callable[[Message], bytes] = field(default_factory=lambda: echo_id({"return": {}}))
+    chunk: int = 0
+
+
+@dataclass
+class Close:
+    """Close the connection."""
+
+
+@dataclass
+class Hang:
+    """Keep the connection open, reading nothing more, until the test ends."""
+
+
+Step = Send | Answer | Close | Hang
+
+
+def handshake() -> list[Step]:
+    """The greeting and the answer to qmp_capabilities."""
+    return [Send(line(GREETING)), Answer()]
+
+
+class FakeServer:
+    """Serves one client on ``path`` with ``steps``; use as a context manager."""
+
+    def __init__(self, path: Path, steps: Iterable[Step]) -> None:
+        self.path = str(path)
+        self.steps = list(steps)
+        self.received: list[Message] = []
+        self.error: BaseException | None = None
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._listener.bind(self.path)
+        self._listener.listen(1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="fake-qmp", daemon=True)
+
+    def __enter__(self) -> FakeServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._listener.close()
+        self._thread.join(timeout=10)
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self._listener.accept()
+        except OSError:
+            return
+        with conn:
+            try:
+                self._play(conn, _CommandReader(conn))
+            except (OSError, ValueError) as err:
+                self.error = err
+
+    def _play(self, conn: socket.socket, reader: _CommandReader) -> None:
+        for step in self.steps:
+            if isinstance(step, Send):
+                _send(conn, step)
+            elif isinstance(step, Answer):
+                command = self._read_command(conn, reader)
+                if command is None:
+                    return
+                _send(conn, Send(step.reply(command), step.chunk))
+            elif isinstance(step, Close):
+                conn.shutdown(socket.SHUT_RDWR)
+                return
+            else:
+                self._stop.wait(60)
+                return
+        self._stop.wait(60)
+
+    def _read_command(self, conn: socket.socket, reader: _CommandReader) -> Message | None:
+        """The next command of the script; ``query-qmp-schema`` is answered as qemu-ga would."""
+        while (command := reader.next()) is not None:
+            self.received.append(command)
+            if command.get("execute") != "query-qmp-schema":
+                return command
+            conn.sendall(NO_SCHEMA(command))
+        return None
+
+
+class _CommandReader:
+    """JSON objects from the client, which (like QEMU's parser) need no newline between them."""
+
+    def __init__(self, conn: socket.socket) -> None:
+        self._conn = conn
+        self._buffer = ""
+        self._decoder = json.JSONDecoder()
+
+    def next(self) -> Message | None:
+        while True:
+            text = self._buffer.lstrip()
+            if text:
+                try:
+                    value, end = self._decoder.raw_decode(text)
+                except json.JSONDecodeError:
+                    pass
+                else:
+                    self._buffer = text[end:]
+                    return value  # type: ignore[no-any-return]
+            data = self._conn.recv(65536)
+            if not data:
+                return None
+            self._buffer += data.decode()
+
+
+def _send(conn: socket.socket, step: Send) -> None:
+    if not step.chunk:
+        conn.sendall(step.data)
+        return
+    for start in range(0, len(step.data), step.chunk):
+        conn.sendall(step.data[start : start + step.chunk])
