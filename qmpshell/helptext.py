@@ -42,7 +42,9 @@ def _entity_help(index: SchemaIndex, entity: Entity, what: str) -> str:
     lines.extend(body)
     if what == "command":
         lines.append(f"  returns: {_returns(index, entity.ret_type)}")
-        lines.extend(_object_lines(index, _returned_object(index, entity.ret_type), depth=1, seen=frozenset()))
+        lines.extend(
+            _object_lines(index, _returned_object(index, entity.ret_type), depth=1, seen=frozenset())
+        )
     if entity.features:
         lines.append(f"  features: {', '.join(entity.features)}")
     return "\n".join(lines)
@@ -61,7 +63,9 @@ def _object_lines(index: SchemaIndex, type_name: str, *, depth: int, seen: froze
         by_type.setdefault(variant, []).append(case)
     for variant, cases in by_type.items():
         variant_lines = _object_lines(index, variant, depth=depth + 1, seen=seen)
-        lines.append(f"{'  ' * (depth + 1)}when {info.tag} is {', '.join(cases)}:" + ("" if variant_lines else " -"))
+        lines.append(
+            f"{'  ' * (depth + 1)}when {info.tag} is {', '.join(cases)}:" + ("" if variant_lines else " -")
+        )
         lines.extend(variant_lines)
     return lines
 

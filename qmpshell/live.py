@@ -19,10 +19,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from qmpshell.errors import QmpShellError
+from qmpshell.schema import SchemaIndex
 from qmpshell.suggest import LiveQuery
 
 Execute = Callable[..., Any]  # Client.execute(command, arguments, timeout=...)
-KINDS = ("device-types", "device-props", "object-props", "node-names", "job-ids", "qom-paths", "qom-props", "device-ids")
+KINDS = (
+    "device-types",
+    "device-props",
+    "object-props",
+    "node-names",
+    "job-ids",
+    "qom-paths",
+    "qom-props",
+    "device-ids",
+)
 _VOLATILE = frozenset({"node-names", "job-ids", "qom-paths", "qom-props", "device-ids"})
 
 
@@ -96,14 +106,18 @@ def fetch(execute: Execute, query: LiveQuery, *, timeout: float) -> list[LiveIte
     kind, arg = query.kind, query.arg
     if kind == "device-types":
         found = execute("qom-list-types", {"implements": "device", "abstract": False}, timeout=timeout)
-        return sorted((LiveItem(t["name"], "device") for t in _dicts(found) if "name" in t), key=lambda i: i.text)
+        return sorted(
+            (LiveItem(t["name"], "device") for t in _dicts(found) if "name" in t), key=lambda i: i.text
+        )
     if kind in ("device-props", "object-props"):
         command = "device-list-properties" if kind == "device-props" else "qom-list-properties"
         found = execute(command, {"typename": arg}, timeout=timeout)
         return [LiveItem(p["name"], str(p.get("type", ""))) for p in _dicts(found) if "name" in p]
     if kind == "node-names":
         found = execute("query-named-block-nodes", {"flat": True}, timeout=timeout)
-        return [LiveItem(n["node-name"], str(n.get("drv", "node"))) for n in _dicts(found) if "node-name" in n]
+        return [
+            LiveItem(n["node-name"], str(n.get("drv", "node"))) for n in _dicts(found) if "node-name" in n
+        ]
     if kind == "job-ids":
         found = execute("query-block-jobs", timeout=timeout)
         return [LiveItem(j["device"], str(j.get("type", "job"))) for j in _dicts(found) if "device" in j]
@@ -116,7 +130,11 @@ def _qom(execute: Execute, kind: str, path: str, *, timeout: float) -> list[Live
     """One level of the QOM tree: children as full paths, or a path's properties, or qdev ids."""
     if kind == "device-ids":
         path = "/machine/peripheral"
-    found = [p for p in _dicts(execute("qom-list", {"path": path.rstrip("/") or "/"}, timeout=timeout)) if "name" in p]
+    found = [
+        p
+        for p in _dicts(execute("qom-list", {"path": path.rstrip("/") or "/"}, timeout=timeout))
+        if "name" in p
+    ]
     if kind == "qom-props":
         return [LiveItem(p["name"], str(p.get("type", ""))) for p in found]
     children = [p for p in found if str(p.get("type", "")).startswith("child<")]
@@ -128,3 +146,11 @@ def _qom(execute: Execute, kind: str, path: str, *, timeout: float) -> list[Live
 
 def _dicts(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+@dataclass(frozen=True)
+class CompletionSource:
+    """What completion draws on for one connection: the schema index and the live values."""
+
+    index: SchemaIndex | None
+    live: LiveValues | None = None

@@ -189,7 +189,9 @@ def _object_info(entry: Message) -> TypeInfo:
         if "name" in m
     )
     variants = {str(v.get("case")): str(v.get("type")) for v in _dicts(entry.get("variants"))}
-    return TypeInfo(entry["name"], "object", members=members, tag=str(entry.get("tag") or ""), variants=variants)
+    return TypeInfo(
+        entry["name"], "object", members=members, tag=str(entry.get("tag") or ""), variants=variants
+    )
 
 
 def _enum_values(entry: Message) -> tuple[str, ...]:
@@ -232,6 +234,12 @@ class SchemaKnowledge:
 
     def warning_for(self, command: str) -> str:
         return self._text.warning_for(self.index, command)
+
+
+def index_of(knowledge: object) -> SchemaIndex | None:
+    """The index behind a shell's ``knowledge`` (None without a schema)."""
+    index = getattr(knowledge, "index", None)
+    return index if isinstance(index, SchemaIndex) else None
 
 
 def fetch_schema(client: Client, *, timeout: float = 30.0) -> list[Any] | None:

@@ -187,7 +187,9 @@ def _argument_names(index: SchemaIndex, call: _Call, word: str) -> Suggestions:
 def _used_names(given: dict[str, str], parents: list[str]) -> set[str]:
     depth = len(parents)
     return {
-        parts[depth] for parts in (key.split(".") for key in given) if len(parts) == depth + 1 and parts[:depth] == parents
+        parts[depth]
+        for parts in (key.split(".") for key in given)
+        if len(parts) == depth + 1 and parts[:depth] == parents
     }
 
 
@@ -261,7 +263,9 @@ def _shell(tokens: list[Token], index: SchemaIndex | None, shell_commands: Seque
     head = tokens[0] if tokens[0].kind is Kind.SHELL else tokens[1]
     if last is head:
         names = [f"/{n}" for n in shell_commands]
-        return Suggestions(last.text, "shell", tuple(Candidate(n, "shell", n) for n in matching(last.text, names)))
+        return Suggestions(
+            last.text, "shell", tuple(Candidate(n, "shell", n) for n in matching(last.text, names))
+        )
     positional = [t for t in tokens if t.kind is Kind.WORD and t is not last]
     word = last.text if last.kind is Kind.WORD else ("" if last.kind is Kind.WS else None)
     if word is None or index is None and head.text != "/events":

@@ -26,7 +26,9 @@ from qmpshell.parse import ArgTree, Value, ValueProblem, guess_tree, guess_value
 from qmpshell.schema import SchemaIndex, TypeInfo
 from qmpshell.syntax import Kind
 
-_INT = re.compile(r"([-+]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|\d+(?:\.\d+)?)([kKmMgGtTpP]?)(?:i?[bB])?")
+_INT = re.compile(
+    r"([-+]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|\d+(?:\.\d+)?)([kKmMgGtTpP]?)(?:i?[bB])?"
+)
 _SUFFIXES = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
 _BOOLS = {"true": True, "on": True, "yes": True, "false": False, "off": False, "no": False}
 _ALTERNATE_ORDER = ("null", "boolean", "int", "number", "enum", "string")

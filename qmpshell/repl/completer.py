@@ -1,0 +1,80 @@
+"""The prompt_toolkit completer: a thin layer over ``qmpshell.suggest`` and ``qmpshell.live``.
+
+It asks ``suggest`` what may come next, turns each candidate into a
+``Completion`` with its type as ``display_meta``, and adds the live values the
+suggestion asks for when they are already known (``LiveValues.lookup`` never
+waits, so typing never freezes).  The source is a callable so that the REPL
+can swap index and live values on reconnect; wrap the completer in
+``ThreadedCompleter`` as pgcli does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from itertools import chain
+
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+
+from qmpshell.live import CompletionSource, LiveItem
+from qmpshell.shell import SHELL_COMMANDS
+from qmpshell.suggest import Suggestions, suggest
+
+SHELL_NAMES = (*SHELL_COMMANDS, "exit")
+
+
+class ShellCompleter(Completer):
+    """Completes QMP lines from the schema and live values, or HMP command names in HMP mode."""
+
+    def __init__(
+        self,
+        source: Callable[[], CompletionSource | None],
+        *,
+        hmp: Callable[[], bool] = lambda: False,
+        hmp_commands: Callable[[], Iterable[str]] = lambda: (),
+    ) -> None:
+        self._source = source
+        self._hmp = hmp
+        self._hmp_commands = hmp_commands
+
+    def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
+        text = document.text_before_cursor
+        if self._hmp():
+            return self._hmp_names(text)
+        if text.lstrip().startswith("/hmp "):
+            return self._hmp_names(text.lstrip()[5:])
+        source = self._source()
+        found = suggest(text, source.index if source else None, shell_commands=[f"{n}" for n in SHELL_NAMES])
+        live = _live_items(found, source)
+        return chain(_schema_completions(found), _live_completions(found, live))
+
+    def _hmp_names(self, text: str) -> Iterable[Completion]:
+        stripped = text.lstrip()
+        if any(c.isspace() for c in stripped):
+            return []
+        names = sorted(set(self._hmp_commands()))
+        return [Completion(n, -len(stripped), display_meta="HMP") for n in names if n.startswith(stripped)]
+
+
+def _schema_completions(found: Suggestions) -> Iterable[Completion]:
+    for candidate in found.candidates:
+        yield Completion(
+            candidate.insert or candidate.text,
+            -len(found.word),
+            display=candidate.text,
+            display_meta=candidate.meta,
+        )
+
+
+def _live_items(found: Suggestions, source: CompletionSource | None) -> list[LiveItem]:
+    if found.live is None or source is None or source.live is None:
+        return []
+    return source.live.lookup(found.live) or []
+
+
+def _live_completions(found: Suggestions, items: list[LiveItem]) -> Iterable[Completion]:
+    known = found.texts | found.used
+    suffix = "=" if found.what == "argument" else ""
+    for item in items:
+        if item.text.startswith(found.word) and item.text not in known:
+            yield Completion(item.text + suffix, -len(found.word), display=item.text, display_meta=item.meta)
