@@ -55,7 +55,7 @@ class Assembler:
         """End of input: return what is left (it will fail to parse if unfinished)."""
         if not self._lines:
             return None
-        return self._take("\n".join(self._lines))
+        return self._take("\n".join(self._lines).rstrip())
 
     def reset(self) -> None:
         """Drop an unfinished statement (Ctrl-C in the REPL)."""
