@@ -259,6 +259,8 @@ def knowledge_for(client: Client, *, use_cache: bool = True) -> SchemaKnowledge 
     """
     from qmpshell.schemacache import SchemaCache, cache_key
 
+    if client.greeting is None:  # -N, or not a QMP server: nothing may be sent unasked
+        return None
     key = cache_key(client.greeting)
     cache = SchemaCache.default() if use_cache and key else None
     entries = cache.load(key, warn=client.warnings.append) if cache is not None and key else None
