@@ -227,7 +227,12 @@ def _run_source(args: argparse.Namespace, shell: Shell, printer: Printer, settin
 
 
 def _knowledge(client: Client, settings: Settings) -> Any:
-    """The schema index for typed values and help, when the schema module is present."""
+    """The schema index for typed values and help, when the schema module is present.
+
+    Not with -N: the user negotiates by hand, so the shell must send nothing of its own.
+    """
+    if not settings.negotiate:
+        return None
     try:
         from qmpshell.schema import knowledge_for
     except ImportError:
