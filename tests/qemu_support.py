@@ -133,10 +133,17 @@ def run_qmpshell(
     """Run qmpshell to completion with stdin as given (a pipe, so batch mode)."""
     data = input.encode() if isinstance(input, str) else input
     result = subprocess.run(
-        qmpshell_argv(*args), input=data if data is not None else b"", capture_output=True, timeout=timeout, env=env
+        qmpshell_argv(*args),
+        input=data if data is not None else b"",
+        capture_output=True,
+        timeout=timeout,
+        env=env,
     )
     return subprocess.CompletedProcess(
-        result.args, result.returncode, result.stdout.decode("utf-8", "replace"), result.stderr.decode("utf-8", "replace")
+        result.args,
+        result.returncode,
+        result.stdout.decode("utf-8", "replace"),
+        result.stderr.decode("utf-8", "replace"),
     )
 
 

@@ -25,7 +25,9 @@ def test_piped_lines_give_one_json_reply_each(qemu: Qemu) -> None:
 
 def test_no_banner_no_prompt_no_colour(qemu: Qemu) -> None:
     result = run_qmpshell(qemu.socket, input="query-status\n")
-    assert result.stdout.splitlines() == [json.dumps({"return": {"status": "running", "singlestep": False, "running": True}})]
+    assert result.stdout.splitlines() == [
+        json.dumps({"return": {"status": "running", "singlestep": False, "running": True}})
+    ]
     assert "\x1b[" not in result.stdout
 
 
@@ -37,7 +39,9 @@ def test_color_always_colours_batch_output(qemu: Qemu) -> None:
 def test_pretty_indents(qemu: Qemu) -> None:
     result = run_qmpshell(qemu.socket, "-p", input="query-status\n")
     assert result.stdout.startswith('{\n  "return": {\n    "status": "running"')
-    assert json.loads(result.stdout) == {"return": {"status": "running", "singlestep": False, "running": True}}
+    assert json.loads(result.stdout) == {
+        "return": {"status": "running", "singlestep": False, "running": True}
+    }
 
 
 def test_verbose_writes_the_command_as_sent_before_its_reply(qemu: Qemu) -> None:
@@ -81,7 +85,7 @@ def test_booleans_and_json_values(qemu: Qemu) -> None:
     lines = [
         'blockdev-add {"driver": "null-co", "node-name": "n1", "size": 4096}',
         "block-dirty-bitmap-add node=n1 name=b0 persistent=false disabled=true",
-        'x-debug-block-dirty-bitmap-sha256 node=n1 name=b0',
+        "x-debug-block-dirty-bitmap-sha256 node=n1 name=b0",
     ]
     result = run_qmpshell(qemu.socket, input="\n".join(lines) + "\n")
     assert result.returncode == 0, result.stderr
@@ -157,7 +161,10 @@ def test_parse_error_on_stdin_stops_there(qemu: Qemu) -> None:
 def test_commands_option_runs_in_order(qemu: Qemu) -> None:
     result = run_qmpshell(qemu.socket, "-c", "stop", "-c", "query-status")
     assert result.returncode == 0, result.stderr
-    assert json_lines(result.stdout) == [{"return": {}}, {"return": {"status": "paused", "singlestep": False, "running": False}}]
+    assert json_lines(result.stdout) == [
+        {"return": {}},
+        {"return": {"status": "paused", "singlestep": False, "running": False}},
+    ]
 
 
 def test_file_dash_reads_stdin(qemu: Qemu) -> None:
@@ -189,7 +196,11 @@ def test_wait_after_stop(qemu: Qemu) -> None:
 def test_wait_matches_data_fields_and_times_out(qemu: Qemu) -> None:
     script = "stop\n/wait STOP\ncont\n/wait RESUME\nquit\n/wait SHUTDOWN reason=host-qmp-quit timeout=10\n"
     result = run_qmpshell(qemu.socket, input=script)
-    assert [m.get("event") for m in json_lines(result.stdout) if "event" in m] == ["STOP", "RESUME", "SHUTDOWN"]
+    assert [m.get("event") for m in json_lines(result.stdout) if "event" in m] == [
+        "STOP",
+        "RESUME",
+        "SHUTDOWN",
+    ]
     assert result.returncode == 0, result.stderr
 
 
@@ -202,7 +213,11 @@ def test_wait_timeout_is_a_failure(qemu: Qemu) -> None:
 
 def test_wait_for_an_event_from_another_monitor(qemu: Qemu) -> None:
     with subprocess.Popen(
-        qmpshell_argv(qemu.socket), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        qmpshell_argv(qemu.socket),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     ) as proc:
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write("query-status\n")
@@ -272,7 +287,11 @@ def test_lines_after_quit_fail_with_connection_lost(qemu: Qemu) -> None:
 
 def test_qemu_killed_mid_script(qemu: Qemu) -> None:
     with subprocess.Popen(
-        qmpshell_argv(qemu.socket), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        qmpshell_argv(qemu.socket),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     ) as proc:
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         proc.stdin.write("query-status\n/wait NEVER timeout=60\n")
@@ -330,7 +349,11 @@ def test_command_timeout_exit_1(qemu: Qemu) -> None:
 
 def test_interrupted_exit_130(qemu: Qemu) -> None:
     with subprocess.Popen(
-        qmpshell_argv(qemu.socket), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        qmpshell_argv(qemu.socket),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     ) as proc:
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         proc.stdin.write("query-status\n/wait NEVER\n")
@@ -359,7 +382,9 @@ def test_logfile_records_every_message(qemu: Qemu, tmp_path: Path) -> None:
 
 def test_logfile_redacts_secrets(qemu: Qemu, tmp_path: Path) -> None:
     log = tmp_path / "qmp.log"
-    result = run_qmpshell(qemu.socket, "-l", str(log), input="object-add qom-type=secret id=s0 data=hunter2\n")
+    result = run_qmpshell(
+        qemu.socket, "-l", str(log), input="object-add qom-type=secret id=s0 data=hunter2\n"
+    )
     assert result.returncode == 0, result.stderr
     assert "hunter2" not in log.read_text()
     assert "<redacted>" in log.read_text()
@@ -372,7 +397,9 @@ def test_launch_starts_and_stops_qemu() -> None:
 
 
 def test_launch_with_explicit_argv_and_early_exit() -> None:
-    result = run_qmpshell("--launch", "-c", "query-status", "--", "qemu-system-x86_64", "-M", "no-such-machine")
+    result = run_qmpshell(
+        "--launch", "-c", "query-status", "--", "qemu-system-x86_64", "-M", "no-such-machine"
+    )
     assert result.returncode == 3
     assert result.stderr.startswith("qmpshell: QEMU exited early (status 1): ")
     assert "unsupported machine type" in result.stderr

@@ -31,7 +31,10 @@ def arguments(line: str) -> Any:
         (r'x s="\u00e9"', {"s": "é"}),
         ('x n="123"', {"n": "123"}),
         ("x n='true'", {"n": "true"}),
-        ("x n=123 m=-7 h=0x1F o=0o17 b=0b101 f=1.5 g=-2e3", {"n": 123, "m": -7, "h": 31, "o": 15, "b": 5, "f": 1.5, "g": -2000.0}),
+        (
+            "x n=123 m=-7 h=0x1F o=0o17 b=0b101 f=1.5 g=-2e3",
+            {"n": 123, "m": -7, "h": 31, "o": 15, "b": 5, "f": 1.5, "g": -2000.0},
+        ),
         ("x t=true f=false z=null", {"t": True, "f": False, "z": None}),
         ('x o={"a": [1, 2], "b": {"c": "d e"}}', {"o": {"a": [1, 2], "b": {"c": "d e"}}}),
         ('x l=[1, "two", {"three": 3}]', {"l": [1, "two", {"three": 3}]}),
@@ -83,9 +86,15 @@ def test_errors_say_what_and_where(line: str, message: str, column: int) -> None
 
 
 def test_raw_json_is_sent_as_written() -> None:
-    request = parse_statement('{"execute": "qom-get", "arguments": {"path": "/", "property": "type"}, "id": "x"}')
+    request = parse_statement(
+        '{"execute": "qom-get", "arguments": {"path": "/", "property": "type"}, "id": "x"}'
+    )
     assert isinstance(request, QmpRequest)
-    assert request.message == {"execute": "qom-get", "arguments": {"path": "/", "property": "type"}, "id": "x"}
+    assert request.message == {
+        "execute": "qom-get",
+        "arguments": {"path": "/", "property": "type"},
+        "id": "x",
+    }
 
 
 def test_raw_json_must_be_an_object() -> None:

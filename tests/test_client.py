@@ -1,0 +1,171 @@
+"""The synchronous client against a real QEMU: greeting, ids, events, sizes, pretty monitors, endings."""
+
+from __future__ import annotations
+
+import queue
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qmpshell.address import Address, parse_address
+from qmpshell.client import Client, QmpError
+from qmpshell.errors import CommandTimeout, ConnectionFailed, ConnectionLost, UsageError
+from qmpshell.logfile import MessageLog
+from tests.qemu_support import Qemu, wait_until
+
+
+def connect(path: str, **options: Any) -> tuple[Client, queue.Queue[dict[str, Any]]]:
+    events: queue.Queue[dict[str, Any]] = queue.Queue()
+    client = Client(parse_address(path), on_event=events.put, **options)
+    client.connect()
+    return client, events
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/tmp/qmp.sock", Address(path="/tmp/qmp.sock")),
+        ("qmp.sock", Address(path="qmp.sock")),
+        ("localhost:4444", Address(host="localhost", port=4444)),
+        ("[::1]:4444", Address(host="::1", port=4444)),
+        ("./odd:name", Address(path="./odd:name")),
+    ],
+)
+def test_addresses(text: str, expected: Address) -> None:
+    assert parse_address(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "[::1]", "[::1]:0", "host:99999"])
+def test_bad_addresses(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_address(text)
+
+
+def test_greeting_and_negotiation(qemu: Qemu) -> None:
+    client, _ = connect(qemu.socket)
+    try:
+        assert client.greeting is not None and "QMP" in client.greeting
+        assert client.server_version.startswith("7.")
+        assert client.execute("query-status")["running"] is True
+    finally:
+        client.close()
+
+
+def test_event_may_arrive_before_the_reply_of_its_command(qemu: Qemu) -> None:
+    order: list[str] = []
+    client = Client(parse_address(qemu.socket), on_event=lambda e: order.append(e["event"]))
+    client.connect()
+    try:
+        client.execute("stop")
+        order.append("reply")
+        assert order == ["STOP", "reply"]
+    finally:
+        client.close()
+
+
+def test_every_command_carries_an_id_and_replies_are_routed(qemu: Qemu, tmp_path: Path) -> None:
+    log_path = tmp_path / "log"
+    log = MessageLog.open(str(log_path))
+    client, _ = connect(qemu.socket, log=log)
+    try:
+        first = client.send({"execute": "query-status"})
+        second = client.send({"execute": "query-version"})
+        assert first.sent["id"] != second.sent["id"]
+        assert "qemu" in second.wait(10)["return"]
+        assert "status" in first.wait(10)["return"]
+    finally:
+        client.close()
+        log.close()
+    assert all('"id"' in line for line in log_path.read_text().splitlines() if '"sent"' in line)
+
+
+def test_error_reply_raises_qmp_error(qemu: Qemu) -> None:
+    client, _ = connect(qemu.socket)
+    try:
+        with pytest.raises(QmpError) as caught:
+            client.execute("device_add", {"driver": "nosuch"})
+        assert caught.value.error_class == "GenericError"
+    finally:
+        client.close()
+
+
+def test_large_reply(qemu: Qemu) -> None:
+    client, _ = connect(qemu.socket)
+    try:
+        schema = client.execute("query-qmp-schema")
+        assert len(schema) > 1000
+    finally:
+        client.close()
+
+
+def test_pretty_monitor_multi_line_json(short_dir: Path) -> None:
+    path = short_dir / "pretty.sock"
+    qemu = Qemu(
+        short_dir,
+        "-chardev",
+        f"socket,id=pm,path={path},server=on,wait=off",
+        "-mon",
+        "chardev=pm,mode=control,pretty=on",
+    )
+    try:
+        client, events = connect(str(path))
+        try:
+            assert client.execute("query-status")["running"] is True
+            assert len(client.execute("query-qmp-schema")) > 1000
+            client.execute("stop")
+            assert events.get(timeout=10)["event"] == "STOP"
+        finally:
+            client.close()
+    finally:
+        qemu.stop()
+
+
+def test_execute_timeout_then_late_reply_is_dropped(qemu: Qemu) -> None:
+    client, _ = connect(qemu.socket)
+    try:
+        qemu.kill(signal.SIGSTOP)
+        try:
+            with pytest.raises(CommandTimeout):
+                client.execute("query-version", timeout=0.3)
+        finally:
+            qemu.kill(signal.SIGCONT)
+        assert client.execute("query-status", timeout=10)["running"] is True
+    finally:
+        client.close()
+
+
+def test_connection_end_fails_a_waiting_command_at_once(qemu: Qemu) -> None:
+    client, _ = connect(qemu.socket)
+    try:
+        qemu.kill(signal.SIGSTOP)
+        pending = client.send({"execute": "query-status"})
+        qemu.kill(signal.SIGKILL)
+        with pytest.raises(ConnectionLost, match="closed the connection|connection lost"):
+            pending.wait(10)
+        with pytest.raises(ConnectionLost):
+            client.execute("query-status")
+    finally:
+        client.close()
+
+
+def test_connection_end_names_the_shutdown_reason(qemu: Qemu) -> None:
+    client, _ = connect(qemu.socket)
+    try:
+        qemu.aux.execute("quit")
+        wait_until(lambda: client.lost is not None, what="the connection to end")
+        assert client.shutdown_reason == "host-qmp-quit"
+        with pytest.raises(ConnectionLost, match="SHUTDOWN event, reason host-qmp-quit"):
+            client.execute("query-status")
+    finally:
+        client.close()
+
+
+def test_no_greeting_suggests_another_client(qemu: Qemu) -> None:
+    holder, _ = connect(qemu.socket)
+    try:
+        with pytest.raises(ConnectionFailed, match="another client may hold the socket"):
+            Client(parse_address(qemu.socket), connect_timeout=0.3).connect()
+    finally:
+        holder.close()
