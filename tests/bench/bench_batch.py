@@ -91,9 +91,8 @@ def report(best: dict[str, float], count: int) -> None:
     base = best["raw loop (no id)"]
     print(f"{count} x query-status, best of rounds (wall time of the whole process)")
     for name, seconds in best.items():
-        print(
-            f"  {name:22s} {seconds * 1000:8.1f} ms  {seconds / count * 1e6:7.1f} us/cmd  {seconds / base:5.2f}x raw"
-        )
+        per_command = seconds / count * 1e6
+        print(f"  {name:22s} {seconds * 1000:8.1f} ms  {per_command:7.1f} us/cmd  {seconds / base:5.2f}x raw")
     mine = best["qmpshell"]
     print(f"  qmpshell / raw loop (id 1): {mine / best['raw loop (id 1)']:.3f}x")
     if "qemu.qmp qmp-shell" in best:
