@@ -24,7 +24,8 @@ def colourise(text: str) -> str:
     from pygments.formatters import TerminalFormatter
     from pygments.lexers import JsonLexer
 
-    return highlight(text, JsonLexer(), TerminalFormatter()).rstrip("\n")
+    coloured: str = highlight(text, JsonLexer(), TerminalFormatter())
+    return coloured.rstrip("\n")
 
 
 def error_summary(response: Message) -> str:
