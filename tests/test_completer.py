@@ -1,0 +1,136 @@
+"""The prompt_toolkit completer with ``Document`` objects, and live values that never block.
+
+The schema is the QEMU 7.2 capture in ``tests/data``; live answers come from
+a plain callable standing in for ``Client.execute`` (a slow server is the
+fault under test, which a real QEMU does not produce on demand).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prompt_toolkit.completion import CompleteEvent
+from prompt_toolkit.document import Document
+
+from qmpshell.live import CompletionSource, LiveItem, LiveValues
+from qmpshell.repl.completer import ShellCompleter
+from qmpshell.schema import SchemaIndex
+from qmpshell.suggest import LiveQuery
+from tests.qemu_support import wait_until
+
+CAPTURE = Path(__file__).parent / "data" / "qemu-7.2-schema.json"
+
+
+@pytest.fixture(scope="module")
+def index() -> SchemaIndex:
+    return SchemaIndex.from_entries(json.loads(CAPTURE.read_text()))
+
+
+def completions(completer: ShellCompleter, text: str, cursor: int | None = None) -> list[Any]:
+    document = Document(text, len(text) if cursor is None else cursor)
+    return list(completer.get_completions(document, CompleteEvent(completion_requested=True)))
+
+
+class Answers:
+    """Client.execute for the worker: canned replies, optionally held until released."""
+
+    def __init__(self, replies: dict[str, Any], *, hold: bool = False) -> None:
+        self.replies = replies
+        self.calls: list[tuple[str, Any]] = []
+        self.release = threading.Event()
+        if not hold:
+            self.release.set()
+
+    def __call__(self, command: str, arguments: Any = None, *, timeout: float | None = None) -> Any:
+        self.calls.append((command, arguments))
+        self.release.wait(10)
+        return self.replies[command]
+
+
+def test_command_names_with_meta(index: SchemaIndex) -> None:
+    completer = ShellCompleter(lambda: CompletionSource(index))
+    found = completions(completer, "query-sta")
+    assert [c.text for c in found] == ["query-stats", "query-stats-schemas", "query-status"]
+    assert all(c.start_position == -len("query-sta") for c in found)
+    assert found[0].display_meta_text == "command"
+
+
+def test_argument_names_insert_their_equals_sign(index: SchemaIndex) -> None:
+    completer = ShellCompleter(lambda: CompletionSource(index))
+    found = {c.display_text: c for c in completions(completer, "blockdev-add driver=null-co ")}
+    assert found["size"].text == "size=" and found["size"].display_meta_text == "int, optional"
+    assert found["cache"].text == "cache."
+    nested = completions(completer, "blockdev-add driver=qcow2 file.driver=file file.fil")
+    assert [(c.text, c.start_position) for c in nested] == [("filename=", -3)]
+
+
+def test_cursor_in_the_middle_uses_the_text_before_it(index: SchemaIndex) -> None:
+    completer = ShellCompleter(lambda: CompletionSource(index))
+    found = completions(completer, "set-action shutdown=po node-name=x", cursor=len("set-action shutdown=po"))
+    assert [c.text for c in found] == ["poweroff"]
+
+
+def test_shell_commands_and_hmp_mode(index: SchemaIndex) -> None:
+    hmp = [False]
+    completer = ShellCompleter(
+        lambda: CompletionSource(index), hmp=lambda: hmp[0], hmp_commands=lambda: ["info", "help", "stop"]
+    )
+    assert {c.text for c in completions(completer, "/e")} == {"/events", "/exit"}
+    assert [c.text for c in completions(completer, "/hmp in")] == ["info"]
+    hmp[0] = True
+    assert [c.text for c in completions(completer, "st")] == ["stop"]
+    assert completions(completer, "stop ") == []
+
+
+def test_the_source_is_asked_each_time(index: SchemaIndex) -> None:
+    source: list[CompletionSource | None] = [None]
+    completer = ShellCompleter(lambda: source[0])
+    assert completions(completer, "query-sta") == []
+    source[0] = CompletionSource(index)  # reconnected: a new index is swapped in
+    assert len(completions(completer, "query-sta")) == 3
+
+
+def test_live_values_appear_once_fetched_and_never_block(index: SchemaIndex) -> None:
+    answers = Answers({"query-named-block-nodes": [{"node-name": "n0", "drv": "null-co"}]}, hold=True)
+    redraws = threading.Event()
+    live = LiveValues(answers, on_ready=redraws.set)
+    completer = ShellCompleter(lambda: CompletionSource(index, live))
+    started = time.monotonic()
+    assert completions(completer, "block_resize node-name=") == []  # not ready: nothing, at once
+    assert time.monotonic() - started < 0.5
+    answers.release.set()
+    assert redraws.wait(10)
+    found = completions(completer, "block_resize node-name=")
+    assert [(c.text, c.display_meta_text) for c in found] == [("n0", "null-co")]
+    assert answers.calls == [("query-named-block-nodes", {"flat": True})]
+    live.close()
+
+
+def test_live_property_names_skip_used_and_schema_names(index: SchemaIndex) -> None:
+    props = [
+        {"name": "drive", "type": "str"},
+        {"name": "id", "type": "str"},
+        {"name": "serial", "type": "str"},
+    ]
+    answers = Answers({"device-list-properties": props})
+    live = LiveValues(answers)
+    completer = ShellCompleter(lambda: CompletionSource(index, live))
+    wait_until(lambda: completions(completer, "device_add driver=virtio-blk-pci drive=d "), what="live props")
+    texts = [c.text for c in completions(completer, "device_add driver=virtio-blk-pci drive=d ")]
+    assert texts == ["bus=", "id=", "serial="]
+    live.close()
+
+
+def test_volatile_answers_are_refreshed_after_their_ttl() -> None:
+    replies: dict[str, Any] = {"query-block-jobs": [{"device": "j1", "type": "mirror"}]}
+    live = LiveValues(Answers(replies), ttl=0.0)
+    query = LiveQuery("job-ids")
+    assert wait_until(lambda: live.lookup(query), what="jobs") == [LiveItem("j1", "mirror")]
+    replies["query-block-jobs"] = []
+    wait_until(lambda: live.lookup(query) == [], what="refreshed jobs")
+    live.close()
