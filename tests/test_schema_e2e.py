@@ -1,0 +1,149 @@
+"""Schema intelligence against a real QEMU 7.2: typed values, hints, warnings, cache, live values."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+from prompt_toolkit.completion import CompleteEvent
+from prompt_toolkit.document import Document
+
+from qmpshell.address import parse_address
+from qmpshell.client import Client
+from qmpshell.live import CompletionSource, LiveItem, LiveValues
+from qmpshell.repl.completer import ShellCompleter
+from qmpshell.schema import SchemaKnowledge, knowledge_for
+from qmpshell.suggest import LiveQuery
+from tests.qemu_support import Qemu, json_lines, run_qmpshell, wait_until
+
+
+def sent_commands(logfile: Path) -> list[str]:
+    """The ``execute`` names the shell sent, from its --logfile (whatever each line's layout)."""
+    names = []
+    for line in logfile.read_text().splitlines():
+        if '"execute"' in line and "query-qmp-schema" in line:
+            names.append("query-qmp-schema")
+        elif '"execute"' in line:
+            names.append("other")
+    return names
+
+
+def test_a_str_argument_reaches_hmp_as_text(qemu: Qemu) -> None:
+    # 123 as an integer would be refused by QEMU ("Invalid parameter type ..., expected: string")
+    result = run_qmpshell(qemu.socket, "-c", "human-monitor-command command-line=123")
+    assert result.returncode == 0, result.stderr
+    assert json_lines(result.stdout) == [{"return": "unknown command: '123'\r\n"}]
+
+
+def test_size_suffix_creates_a_one_mebibyte_node(qemu: Qemu) -> None:
+    result = run_qmpshell(qemu.socket, "-c", "blockdev-add driver=null-co node-name=n0 size=1M")
+    assert result.returncode == 0, result.stderr
+    nodes = qemu.aux.execute("query-named-block-nodes", flat=True)
+    assert [(n["node-name"], n["image"]["virtual-size"]) for n in nodes] == [("n0", 1024 * 1024)]
+
+
+def test_unknown_command_is_refused_before_sending(qemu: Qemu, tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    result = run_qmpshell(qemu.socket, "-l", str(log), "-c", "quer-status")
+    assert result.returncode == 2
+    assert result.stderr == "qmpshell: 1: unknown command 'quer-status'; did you mean query-status?\n"
+    assert "quer-status" not in log.read_text()
+
+
+def test_parameter_errors_get_hints(qemu: Qemu) -> None:
+    qemu.aux.execute("blockdev-add", driver="null-co", **{"node-name": "n0"})
+    unexpected = run_qmpshell(qemu.socket, "-c", "block_resize node-name=n0 size=2M sise=3")
+    assert unexpected.returncode == 1
+    assert "Parameter 'sise' is unexpected (did you mean size?)" in unexpected.stderr
+    missing = run_qmpshell(qemu.socket, "-c", "block_resize node-name=n0")
+    assert "Parameter 'size' is missing (required: size)" in missing.stderr
+
+
+def test_deprecated_command_warns_on_stderr(qemu: Qemu) -> None:
+    result = run_qmpshell(qemu.socket, "-k", "-c", "drive-backup device=none target=/nonexistent sync=full")
+    assert "qmpshell: 1: warning: drive-backup is deprecated" in result.stderr
+    assert json_lines(result.stdout)[0]["error"]["class"] == "GenericError"  # it was still sent
+
+
+def test_help_from_the_servers_schema(qemu: Qemu) -> None:
+    result = run_qmpshell(qemu.socket, "-c", "/help block_resize")
+    assert result.returncode == 0, result.stderr
+    assert "    size: int" in result.stdout.splitlines()
+
+
+def test_the_cache_is_used_on_a_second_run(qemu: Qemu, tmp_path: Path, private_xdg: Path) -> None:
+    first, second = tmp_path / "first.log", tmp_path / "second.log"
+    assert run_qmpshell(qemu.socket, "-l", str(first), "-c", "query-status").returncode == 0
+    assert run_qmpshell(qemu.socket, "-l", str(second), "-c", "query-status").returncode == 0
+    assert sent_commands(first).count("query-qmp-schema") == 1
+    assert sent_commands(second).count("query-qmp-schema") == 0
+    cache = private_xdg / "xdg_cache_home" / "qmpshell"
+    files = list(cache.iterdir())
+    assert len(files) == 1 and stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    # typed values still apply with the cached schema
+    result = run_qmpshell(qemu.socket, "-c", "human-monitor-command command-line=123")
+    assert json_lines(result.stdout) == [{"return": "unknown command: '123'\r\n"}]
+
+
+def test_a_corrupt_cache_is_reported_once_and_replaced(qemu: Qemu, private_xdg: Path) -> None:
+    assert run_qmpshell(qemu.socket, "-c", "query-status").returncode == 0
+    cache = private_xdg / "xdg_cache_home" / "qmpshell"
+    (path,) = cache.iterdir()
+    path.write_text("{garbage")
+    result = run_qmpshell(qemu.socket, "-c", "human-monitor-command command-line=123")
+    assert result.returncode == 0
+    assert result.stderr.count("warning: schema cache") == 1
+    assert json.loads(path.read_text())["format"] == 1  # fetched again and rewritten
+    assert (cache / (path.name + ".corrupt")).read_text() == "{garbage"
+    assert "warning" not in run_qmpshell(qemu.socket, "-c", "query-status").stderr
+
+
+def test_no_schema_with_skip_negotiation(qemu: Qemu) -> None:
+    result = run_qmpshell(qemu.socket, "-N", "-c", "qmp_capabilities", "-c", "quer-status")
+    assert result.returncode == 1  # sent, and QEMU refused it: the shell guessed instead of checking
+    assert "CommandNotFound" in result.stderr
+
+
+def test_live_values_from_qemu(qemu: Qemu) -> None:
+    qemu.aux.execute("blockdev-add", driver="null-co", **{"node-name": "n0"})
+    client = Client(parse_address(qemu.socket))
+    client.connect()
+    try:
+        knowledge = knowledge_for(client, use_cache=False)
+        assert isinstance(knowledge, SchemaKnowledge)
+        live = LiveValues(client.execute)
+        nodes = wait_until(lambda: live.lookup(LiveQuery("node-names")), what="node names")
+        assert nodes == [LiveItem("n0", "null-co")]
+        types = wait_until(lambda: live.lookup(LiveQuery("device-types")), what="device types")
+        assert "virtio-blk-pci" in {t.text for t in types} and "device" not in {t.text for t in types}
+        props = wait_until(lambda: live.lookup(LiveQuery("device-props", "virtio-blk-pci")), what="props")
+        assert "drive" in {p.text for p in props}
+        paths = wait_until(lambda: live.lookup(LiveQuery("qom-paths", "/")), what="QOM root")
+        assert "/machine" in {p.text for p in paths}
+        deeper = wait_until(lambda: live.lookup(LiveQuery("qom-paths", "/machine/")), what="QOM level two")
+        assert "/machine/unattached" in {p.text for p in deeper}
+        live.close()
+    finally:
+        client.close()
+
+
+def test_live_completion_of_node_names(qemu: Qemu) -> None:
+    client = Client(parse_address(qemu.socket))
+    client.connect()
+    try:
+        knowledge = knowledge_for(client, use_cache=True)
+        assert isinstance(knowledge, SchemaKnowledge)
+        client.execute("blockdev-add", {"driver": "null-co", "node-name": "n0", "size": 1 << 20})
+        live = LiveValues(client.execute)
+        completer = ShellCompleter(lambda: CompletionSource(knowledge.index, live))
+        document = Document("block_resize node-name=")
+
+        def names() -> list[str]:
+            return [c.text for c in completer.get_completions(document, CompleteEvent())]
+
+        assert wait_until(names, what="node-name completions") == ["n0"]
+        live.close()
+    finally:
+        client.close()
