@@ -113,10 +113,13 @@ class Repl:
 
     # -- running -----------------------------------------------------------------------
 
-    def run(self) -> int:
+    def run(self, *, main_thread: bool = True) -> int:
+        """Until Ctrl-D or /quit; ``main_thread`` false in tests (no signals, errors raised)."""
         for warning in self.connection.client.warnings:
             self.log.add(show.warning(warning))
-        result = self.app.run(pre_run=self._started)
+        result = self.app.run(
+            pre_run=self._started, handle_sigint=main_thread, set_exception_handler=main_thread
+        )
         return EXIT_OK if result is None else result
 
     def _started(self) -> None:
@@ -296,12 +299,12 @@ class Repl:
     def page_up(self) -> None:
         info = self.screen.output_window.render_info
         if info is not None:
-            self.log.page_up(info.vertical_scroll, info.window_height)
+            self.log.page_up(info.window_height)
 
     def page_down(self) -> None:
         info = self.screen.output_window.render_info
         if info is not None:
-            self.log.page_down(info.vertical_scroll, info.window_height)
+            self.log.page_down(info.window_height)
 
 
 def _is_local(request: Request) -> bool:

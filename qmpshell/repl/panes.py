@@ -57,6 +57,7 @@ class OutputLog:
         self.lines: deque[StyleAndTextTuples] = deque(maxlen=limit)
         self._dropped = 0
         self._cursor: int | None = None  # absolute line number while scrolled; None follows
+        self._anchor_top = True  # the cursor is the view's top line (else its bottom line)
 
     def add(self, fragments: StyleAndTextTuples) -> None:
         """Append text; a final newline ends the last line rather than starting an empty one."""
@@ -90,13 +91,25 @@ class OutputLog:
             return count - 1
         return self._cursor - self._dropped
 
-    def page_up(self, top: int, height: int) -> None:
-        """Show the page above ``top`` (the window's first visible line)."""
-        self._cursor = self._dropped + max(0, top - max(1, height - 1))
+    def page_up(self, height: int) -> None:
+        """Show the page above; the cursor then marks the view's top line."""
+        top = max(0, self._top(height) - max(1, height - 1))
+        self._cursor, self._anchor_top = self._dropped + top, True
 
-    def page_down(self, top: int, height: int) -> None:
-        target = top + 2 * max(1, height - 1)
-        self._cursor = None if target >= len(self.lines) - 1 else self._dropped + target
+    def page_down(self, height: int) -> None:
+        """Show the page below; the cursor then marks the view's bottom line (or follows)."""
+        bottom = self._top(height) + 2 * max(1, height - 1)
+        if bottom >= len(self.lines) - 1:
+            self._cursor = None
+        else:
+            self._cursor, self._anchor_top = self._dropped + bottom, False
+
+    def _top(self, height: int) -> int:
+        """The first visible line, as the window scrolled to keep the cursor in view."""
+        if self._cursor is None:
+            return max(0, len(self.lines) - height)
+        cursor = self._cursor - self._dropped
+        return cursor if self._anchor_top else max(0, cursor - height + 1)
 
     def control(self) -> LinesControl:
         return LinesControl(lambda _height: self.lines, self.cursor_line)
