@@ -102,7 +102,10 @@ HELP = (
     "info [subcommand] -- show various information about the system state\r\n"
     "quit|q  -- quit the emulator\r\n"
 )
-INFO = "info balloon  -- show balloon information\r\ninfo status  -- show the current VM status (running|paused)\r\n"
+INFO = (
+    "info balloon  -- show balloon information\r\n"
+    "info status  -- show the current VM status (running|paused)\r\n"
+)
 
 
 def test_hmp_help_output_gives_command_names_and_aliases() -> None:
