@@ -71,6 +71,21 @@ def _names(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _theme(value: Any) -> str:
+    """A pygments style name; pygments is imported only when a theme is configured."""
+    from pygments.styles import STYLE_MAP, get_style_by_name
+    from pygments.util import ClassNotFound
+
+    name = _text(value)
+    try:
+        get_style_by_name(name)
+    except ClassNotFound:
+        raise _Invalid(
+            f"unknown pygments style {_shown(name)}; known: {', '.join(sorted(STYLE_MAP))}"
+        ) from None
+    return name
+
+
 def _one_of(*choices: str) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if value not in choices:
@@ -110,7 +125,7 @@ KEYS: tuple[Key, ...] = (
     Key("output", "pretty", "pretty", _boolean, "indent JSON replies"),
     Key("output", "verbose", "verbose", _boolean, "show each command as sent"),
     Key("output", "events", "show_events", _boolean, "batch: write events to stdout"),
-    Key("output", "theme", "theme", _text, "colour theme of the interactive shell"),
+    Key("output", "theme", "theme", _theme, "pygments style of the interactive shell"),
     Key("events", "pane", "events_pane", _boolean, "show the events pane at start"),
     Key("events", "filter", "events_filter", _names, "event names the pane shows (empty: all)"),
     Key("events", "pane_size", "events_pane_size", _count, "events kept in the pane"),

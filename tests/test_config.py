@@ -115,6 +115,10 @@ def test_dotted_keys_and_inline_tables_are_toml_too() -> None:
             "[interactive]\nkey_bindings = 'vim'\n",
             'config.toml:2: interactive.key_bindings: expected one of emacs, vi, got "vim"',
         ),
+        (
+            '[output]\ntheme = "monokia"\n',
+            'config.toml:2: output.theme: unknown pygments style "monokia" (did you mean monokai?)',
+        ),
         ("[output]\n\n  pretty  = true\n", None),
     ],
 )
