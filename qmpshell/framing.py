@@ -19,6 +19,7 @@ Message = dict[str, Any]
 DEFAULT_MAX_MESSAGE = 256 * 1024 * 1024
 _DECODER = json.JSONDecoder()
 _SPACE = re.compile(r"[ \t\r\n]*")
+_CUT = "the server closed the connection in the middle of a message"
 
 
 class ProtocolError(ConnectionLost):
@@ -62,7 +63,7 @@ class StreamDecoder:
             return []
         messages = self._line(rest, final=True)
         if self._message:
-            raise ProtocolError("connection ended in the middle of a message")
+            raise ProtocolError(_CUT)
         return messages
 
     def _line(self, raw: bytes, *, final: bool = False) -> list[Message]:
@@ -101,7 +102,9 @@ class StreamDecoder:
             try:
                 value, pos = _DECODER.raw_decode(text, pos)
             except json.JSONDecodeError as err:
-                if err.pos >= len(text.rstrip()) and not final:
+                if final and (err.pos >= len(text.rstrip()) or err.msg.startswith("Unterminated string")):
+                    raise ProtocolError(_CUT) from None
+                if err.pos >= len(text.rstrip()):
                     return None
                 raise ProtocolError(f"server sent invalid JSON (line {self.line_number}): {err.msg}") from None
             except RecursionError:

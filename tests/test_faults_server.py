@@ -110,6 +110,15 @@ def test_a_last_line_without_newline_then_eof_with_more_to_do(tmp_path: Path) ->
     assert json_lines(result.stdout) == [{"return": {}}]
 
 
+def test_a_reply_cut_off_by_eof(tmp_path: Path) -> None:
+    steps = [*handshake(), Answer(OK), Answer(lambda c: OK(c)[:-12]), Close()]
+    result, records = run_against(tmp_path, steps, "query-status", "query-status")
+    assert result.returncode == 3
+    one_error_line(result.stderr, "2: the server closed the connection in the middle of a message")
+    assert json_lines(result.stdout) == [{"return": {"status": "running"}}]
+    assert len(received_replies(records)) == 1
+
+
 def test_a_reply_with_an_unknown_id_is_dropped(tmp_path: Path) -> None:
     stale = line({"return": "stale", "id": 999})
     steps = [*handshake(), Answer(lambda c: stale + OK(c)), Answer(OK)]
