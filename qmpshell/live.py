@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qmpshell.errors import QmpShellError
-from qmpshell.schema import SchemaIndex
+from qmpshell.schema import SchemaIndex, index_of
 from qmpshell.suggest import LiveQuery
 
 Execute = Callable[..., Any]  # Client.execute(command, arguments, timeout=...)
@@ -154,3 +154,10 @@ class CompletionSource:
 
     index: SchemaIndex | None
     live: LiveValues | None = None
+
+
+def source_for(
+    knowledge: object, execute: Execute, *, on_ready: Callable[[], None] | None = None
+) -> CompletionSource:
+    """The completion source for a connection: its shell's schema index and fresh live values."""
+    return CompletionSource(index_of(knowledge), LiveValues(execute, on_ready=on_ready))

@@ -120,9 +120,10 @@ def test_live_property_names_skip_used_and_schema_names(index: SchemaIndex) -> N
     answers = Answers({"device-list-properties": props})
     live = LiveValues(answers)
     completer = ShellCompleter(lambda: CompletionSource(index, live))
-    wait_until(lambda: completions(completer, "device_add driver=virtio-blk-pci drive=d "), what="live props")
-    texts = [c.text for c in completions(completer, "device_add driver=virtio-blk-pci drive=d ")]
-    assert texts == ["bus=", "id=", "serial="]
+    line = "device_add driver=virtio-blk-pci drive=d "
+    assert [c.text for c in completions(completer, line)] == ["bus=", "id="]  # the schema's, at once
+    wait_until(lambda: len(completions(completer, line)) > 2, what="live props")
+    assert [c.text for c in completions(completer, line)] == ["bus=", "id=", "serial="]
     live.close()
 
 
@@ -134,3 +135,8 @@ def test_volatile_answers_are_refreshed_after_their_ttl() -> None:
     replies["query-block-jobs"] = []
     wait_until(lambda: live.lookup(query) == [], what="refreshed jobs")
     live.close()
+
+
+def test_the_source_must_be_a_callable() -> None:
+    with pytest.raises(TypeError, match="callable"):
+        ShellCompleter(object())  # type: ignore[arg-type]

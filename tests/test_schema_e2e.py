@@ -11,7 +11,7 @@ from prompt_toolkit.document import Document
 
 from qmpshell.address import parse_address
 from qmpshell.client import Client
-from qmpshell.live import CompletionSource, LiveItem, LiveValues
+from qmpshell.live import LiveItem, LiveValues, source_for
 from qmpshell.repl.completer import ShellCompleter
 from qmpshell.schema import SchemaKnowledge, knowledge_for
 from qmpshell.suggest import LiveQuery
@@ -136,14 +136,15 @@ def test_live_completion_of_node_names(qemu: Qemu) -> None:
         knowledge = knowledge_for(client, use_cache=True)
         assert isinstance(knowledge, SchemaKnowledge)
         client.execute("blockdev-add", {"driver": "null-co", "node-name": "n0", "size": 1 << 20})
-        live = LiveValues(client.execute)
-        completer = ShellCompleter(lambda: CompletionSource(knowledge.index, live))
+        source = source_for(knowledge, client.execute)
+        completer = ShellCompleter(lambda: source)
         document = Document("block_resize node-name=")
 
         def names() -> list[str]:
             return [c.text for c in completer.get_completions(document, CompleteEvent())]
 
         assert wait_until(names, what="node-name completions") == ["n0"]
-        live.close()
+        assert source.live is not None
+        source.live.close()
     finally:
         client.close()

@@ -33,6 +33,8 @@ class ShellCompleter(Completer):
         hmp: Callable[[], bool] = lambda: False,
         hmp_commands: Callable[[], Iterable[str]] = lambda: (),
     ) -> None:
+        if not callable(source):
+            raise TypeError("ShellCompleter takes a callable that returns the current CompletionSource")
         self._source = source
         self._hmp = hmp
         self._hmp_commands = hmp_commands
