@@ -106,11 +106,13 @@ class StreamDecoder:
                     raise ProtocolError(_CUT) from None
                 if err.pos >= len(text.rstrip()):
                     return None
-                raise ProtocolError(f"server sent invalid JSON (line {self.line_number}): {err.msg}") from None
+                where = f"line {self.line_number}"
+                raise ProtocolError(f"server sent invalid JSON ({where}): {err.msg}") from None
             except RecursionError:
                 raise ProtocolError("server sent JSON nested too deeply") from None
             if not isinstance(value, dict):
-                raise ProtocolError(f"server sent a JSON {type(value).__name__}, not an object: {_clip(text)}")
+                kind = type(value).__name__
+                raise ProtocolError(f"server sent a JSON {kind}, not an object: {_clip(text)}")
             messages.append(value)
             pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
         return messages

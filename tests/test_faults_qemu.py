@@ -20,7 +20,6 @@ from typing import IO, Any
 from tests.qemu_support import Qemu, json_lines, qmpshell_argv, run_qmpshell, wait_until
 from tests.test_faults_server import one_error_line
 
-
 XDG = ("CACHE", "CONFIG", "STATE")
 
 
@@ -68,7 +67,8 @@ def _collect(stream: IO[bytes], lines: list[str]) -> None:
 
 
 def logged(path: Path, direction: str = "received") -> list[dict[str, Any]]:
-    return [r["message"] for r in map(json.loads, path.read_text().splitlines()) if r["direction"] == direction]
+    records = map(json.loads, path.read_text().splitlines())
+    return [r["message"] for r in records if r["direction"] == direction]
 
 
 def replies_logged(path: Path, command: str) -> int:
