@@ -80,9 +80,9 @@ def _theme(value: Any) -> str:
     try:
         get_style_by_name(name)
     except ClassNotFound:
-        raise _Invalid(
-            f"unknown pygments style {_shown(name)}; known: {', '.join(sorted(STYLE_MAP))}"
-        ) from None
+        close = difflib.get_close_matches(name, STYLE_MAP, n=1)
+        hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(sorted(STYLE_MAP))}"
+        raise _Invalid(f"unknown pygments style {_shown(name)} ({hint})") from None
     return name
 
 
