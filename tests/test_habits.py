@@ -1,0 +1,126 @@
+"""The habits of the code base, kept by tests so that they cannot rot.
+
+Batch mode never loads prompt_toolkit (checked in a real run against QEMU);
+ruff, ruff format and mypy --strict run clean; the man page in the package is
+the one ``qmpshell.manpage`` generates now, and groff reads it without a warning;
+every module says what it is for; the changelog has an Unreleased section.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from qmpshell.cli import build_parser
+from qmpshell.manpage import escape, render
+from tests.qemu_support import Qemu
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Runs the command line given in argv and reports which heavy modules it loaded.
+PROBE = """
+import json, sys
+from qmpshell.cli import main
+status = main(sys.argv[2:])
+heavy = sorted({name.split(".")[0] for name in sys.modules} & {"prompt_toolkit", "pygments"})
+with open(sys.argv[1], "w") as report:
+    json.dump({"status": status, "loaded": heavy}, report)
+"""
+
+
+def probe(tmp_path: Path, *args: str, stdin: str = "") -> dict[str, object]:
+    report = tmp_path / "report.json"
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, str(report), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(report.read_text())  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("how", ["command", "file", "stdin", "hmp"])
+def test_batch_mode_does_not_load_prompt_toolkit(qemu: Qemu, tmp_path: Path, how: str) -> None:
+    script = tmp_path / "script.qmp"
+    script.write_text("query-status\nquery-name\n")
+    argv = {
+        "command": ["-c", "query-status"],
+        "file": ["-f", str(script)],
+        "stdin": [],
+        "hmp": ["-H", "-c", "info status"],
+    }[how]
+    report = probe(tmp_path, *argv, qemu.socket, stdin="query-status\n")
+    assert report == {"status": 0, "loaded": []}  # pygments too: no colour was asked for
+
+
+def test_colour_loads_pygments_but_still_not_prompt_toolkit(qemu: Qemu, tmp_path: Path) -> None:
+    report = probe(tmp_path, "--color=always", "-c", "query-status", qemu.socket)
+    assert report == {"status": 0, "loaded": ["pygments"]}
+
+
+def tool(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", *argv], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_ruff_check_is_clean() -> None:
+    result = tool("ruff", "check", "--no-cache", "qmpshell", "tests")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_is_clean() -> None:
+    result = tool("ruff", "format", "--check", "--no-cache", "qmpshell", "tests")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_is_clean() -> None:
+    result = tool("mypy")  # files and strictness from pyproject.toml, as CI runs it
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_shipped_man_page_is_current() -> None:
+    shipped = resources.files("qmpshell").joinpath("qmpshell.1").read_text(encoding="utf-8")
+    assert shipped == render(), "run: python -m qmpshell.manpage"
+
+
+def test_the_man_page_names_every_option() -> None:
+    page = render()
+    for action in build_parser()._actions:
+        for option in action.option_strings:
+            assert f"\\fB{escape(option)}\\fR" in page, option
+
+
+def test_groff_reads_the_man_page_without_warnings() -> None:
+    result = subprocess.run(
+        ["groff", "-man", "-Tutf8", "-ww", "-z"], input=render(), capture_output=True, text=True, timeout=60
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def _modules() -> list[Path]:
+    return sorted((ROOT / "qmpshell").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda path: str(path.relative_to(ROOT)))
+def test_every_module_says_what_it_is_for(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    assert ast.get_docstring(tree), "module docstring missing"
+    defines = any(isinstance(node, (ast.FunctionDef, ast.ClassDef)) for node in tree.body)
+    future = any(isinstance(node, ast.ImportFrom) and node.module == "__future__" for node in tree.body)
+    assert future or not defines, "from __future__ import annotations missing"
+
+
+def test_the_changelog_has_an_unreleased_section() -> None:
+    lines = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8").splitlines()
+    headings = [line for line in lines if line.startswith("## ")]
+    assert headings and headings[0].startswith("## [Unreleased]")
+    assert any(line.startswith("- ") for line in lines[lines.index(headings[0]) :])
