@@ -142,7 +142,8 @@ def test_unfinished_json_continues_on_the_next_line(shell: Running) -> None:
 
 def test_ctrl_l_clears_output_and_f2_toggles_events(shell: Running) -> None:
     shell.type("query-name\r")
-    shell.wait_output("query-name")
+    shell.wait_output('"return": {}')
+    shell.idle()
     shell.type(CTRL_L)
     wait_until(lambda: shell.output() == "", what="output cleared")
     shown = shell.repl.events_shown
@@ -186,9 +187,9 @@ def test_hmp_mode_runs_hmp_and_shows_its_error_text(shell: Running) -> None:
 
 
 def test_hmp_names_are_fetched_from_the_server(shell: Running) -> None:
-    wait_until(lambda: shell.repl.hmp_names.info, what="HMP names")
-    assert "status" in shell.repl.hmp_names.info
-    assert "info" in shell.repl.hmp_names.commands
+    wait_until(lambda: shell.repl.completions.hmp_names.info, what="HMP names")
+    assert "status" in shell.repl.completions.hmp_names.info
+    assert "info" in shell.repl.completions.hmp_names.commands
 
 
 def test_history_is_private_and_holds_no_secret(shell: Running, history_file: Path) -> None:

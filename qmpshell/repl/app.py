@@ -17,7 +17,6 @@ from typing import Any
 
 from prompt_toolkit.application import Application
 from prompt_toolkit.buffer import Buffer
-from prompt_toolkit.completion import Completer, DynamicCompleter, ThreadedCompleter
 from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
 from prompt_toolkit.widgets import SearchToolbar
@@ -28,10 +27,11 @@ from qmpshell.errors import EXIT_OK, QmpShellError
 from qmpshell.logfile import MessageLog
 from qmpshell.parse import Request, ShellRequest
 from qmpshell.repl import show
+from qmpshell.repl.completion import Completions
 from qmpshell.repl.connection import Connection
 from qmpshell.repl.frontend import FrontEndCommands
 from qmpshell.repl.history import make_history
-from qmpshell.repl.hmpcomplete import HmpCompleter, HmpNames, fetch_hmp_names
+from qmpshell.repl.hmpcomplete import fetch_hmp_names
 from qmpshell.repl.keys import build_key_bindings
 from qmpshell.repl.layout import build_screen, input_area
 from qmpshell.repl.lexer import InputLexer
@@ -78,7 +78,7 @@ class Repl:
         self.events_shown = settings.events_pane
         self.busy = False
         self.typed_ahead: deque[str] = deque()
-        self.hmp_names = HmpNames({}, {})
+        self.completions = Completions(is_hmp=lambda: self.shell.hmp)
         self._was_lost = False
         self._reconnecting = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -87,7 +87,7 @@ class Repl:
         self.input = input_area(
             prompt=lambda: prompt_fragments(self.shell.hmp, self.assembler.pending),
             lexer=InputLexer(lambda: self.shell.hmp),
-            completer=ThreadedCompleter(DynamicCompleter(self._completer)),
+            completer=self.completions.completer(),
             history=make_history(settings.history_file, is_hmp=lambda: self.shell.hmp),
             accept=self.accept,
             search=search,
@@ -109,7 +109,6 @@ class Repl:
             output=output,
             editing_mode=_editing_mode(settings.key_bindings),
         )
-        self._qmp_completer: Completer | None = _qmp_completer(self.shell)
 
     # -- running -----------------------------------------------------------------------
 
@@ -117,9 +116,12 @@ class Repl:
         """Until Ctrl-D or /quit; ``main_thread`` false in tests (no signals, errors raised)."""
         for warning in self.connection.client.warnings:
             self.log.add(show.warning(warning))
-        result = self.app.run(
-            pre_run=self._started, handle_sigint=main_thread, set_exception_handler=main_thread
-        )
+        try:
+            result = self.app.run(
+                pre_run=self._started, handle_sigint=main_thread, set_exception_handler=main_thread
+            )
+        finally:
+            self.completions.close()
         return EXIT_OK if result is None else result
 
     def _started(self) -> None:
@@ -132,12 +134,8 @@ class Repl:
         self.connection.refresh_run_state()
         self.connection.load_knowledge()
         names = fetch_hmp_names(self.connection.client, timeout=self.settings.connect_timeout)
-        return lambda: self._set_hmp_names(names)
-
-    def _set_hmp_names(self, names: HmpNames) -> None:
-        if names.commands:
-            self.hmp_names = names
-        self._qmp_completer = _qmp_completer(self.shell)
+        client = self.connection.client
+        return lambda: self.completions.refresh(self.shell, client, names, on_ready=self.app.invalidate)
 
     def in_background(self, work: Callable[[], Any], then: Callable[[Any], None]) -> None:
         """Run ``work`` on a thread, then ``then(result)`` on the event loop, and redraw."""
@@ -267,11 +265,6 @@ class Repl:
         else:
             self.log.add(show.info("QMP mode"))
 
-    def _completer(self) -> Completer | None:
-        if self.shell.hmp:
-            return HmpCompleter(self.hmp_names)
-        return self._qmp_completer
-
     # -- KeyActions --------------------------------------------------------------------
 
     def interrupt(self) -> None:
@@ -316,18 +309,6 @@ def _is_local(request: Request) -> bool:
 
 def _call(done: Result) -> None:
     done()
-
-
-def _qmp_completer(shell: Any) -> Completer | None:
-    """The schema completer, when that module is present (it is written separately)."""
-    try:
-        from qmpshell.repl.completer import ShellCompleter
-    except ImportError:
-        return None
-    try:
-        return ShellCompleter(shell)  # type: ignore[no-any-return]
-    except TypeError:
-        return None
 
 
 def _editing_mode(name: str) -> Any:
