@@ -67,7 +67,7 @@ def _seconds(value: Any) -> float:
 
 def _names(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-        raise _Invalid(f"expected a list of event names, got {_shown(value)}")
+        raise _Invalid(f"expected a list of event names or patterns, got {_shown(value)}")
     return tuple(value)
 
 
@@ -127,7 +127,7 @@ KEYS: tuple[Key, ...] = (
     Key("output", "events", "show_events", _boolean, "batch: write events to stdout"),
     Key("output", "theme", "theme", _theme, "pygments style of the interactive shell"),
     Key("events", "pane", "events_pane", _boolean, "show the events pane at start"),
-    Key("events", "filter", "events_filter", _names, "event names the pane shows (empty: all)"),
+    Key("events", "filter", "events_filter", _names, "event names or globs shown in the pane (empty: all)"),
     Key("events", "pane_size", "events_pane_size", _count, "events kept in the pane"),
     Key("history", "file", "history_file", _path, "history file"),
     Key("history", "size", "history_size", _count, "lines of history kept"),

@@ -102,7 +102,7 @@ def test_dotted_keys_and_inline_tables_are_toml_too() -> None:
         ),
         (
             '[events]\nfilter = "STOP"\n',
-            'config.toml:2: events.filter: expected a list of event names, got "STOP"',
+            'config.toml:2: events.filter: expected a list of event names or patterns, got "STOP"',
         ),
         ('[output]\npretty = "yes"\n', 'config.toml:2: output.pretty: expected true or false, got "yes"'),
         ("\n[outptu]\npretty = true\n", "config.toml:2: outptu: unknown table (did you mean output?)"),
