@@ -19,6 +19,7 @@ import re
 from typing import Any
 
 from qmpshell.schema import Entity, Member, SchemaIndex
+from qmpshell.syntax import Kind, tokenize
 from qmpshell.typing_rules import close_matches
 
 _WIDTH = 44
@@ -132,6 +133,16 @@ def signature(index: SchemaIndex, command: str) -> str:
     if info.tag:
         parts.append(f"... (more members once {info.tag}= is given)")
     return " ".join(parts)
+
+
+def signature_at(index: SchemaIndex, text: str) -> str:
+    """The signature of the command a line being typed calls ('' before there is one)."""
+    for token in tokenize(text):
+        if token.kind is Kind.COMMAND:
+            return signature(index, token.text)
+        if token.kind is not Kind.WS:
+            return ""
+    return ""
 
 
 def warning_for(index: SchemaIndex, command: str) -> str:

@@ -142,6 +142,9 @@ def test_help_for_an_event_and_unknown_names(index: SchemaIndex) -> None:
 def test_signature(index: SchemaIndex) -> None:
     assert helptext.signature(index, "block_resize") == "block_resize [device=str] [node-name=str] size=int"
     assert helptext.signature(index, "nope") == ""
+    assert helptext.signature_at(index, "  block_resize size=1") == helptext.signature(index, "block_resize")
+    assert helptext.signature_at(index, "/help block_resize") == ""
+    assert helptext.signature_at(index, "") == ""
 
 
 @pytest.mark.parametrize(
