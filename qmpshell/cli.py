@@ -20,7 +20,7 @@ from qmpshell.address import Address, parse_address
 from qmpshell.batch import OutputClosed, Printer, run_lines, run_script
 from qmpshell.client import Client
 from qmpshell.config import Settings, default_history_file
-from qmpshell.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, QmpShellError, UsageError
+from qmpshell.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, QmpShellError, UsageError
 from qmpshell.events import EventLog
 from qmpshell.launch import LaunchedQemu
 from qmpshell.logfile import MessageLog
@@ -191,7 +191,7 @@ def _run_batch(args: argparse.Namespace, settings: Settings, address: Address, l
     client = Client(
         address,
         on_event=fan_out(sinks),
-        on_disconnect=lambda lost: events.interrupt(str(lost)),
+        on_disconnect=lambda lost: events.connection_ended(str(lost)),
         log=log,
         negotiate=settings.negotiate,
         connect_timeout=settings.connect_timeout,
@@ -223,7 +223,10 @@ def _run_source(args: argparse.Namespace, shell: Shell, printer: Printer, settin
         return run_script(shell, args.command, printer, keep_going=settings.keep_going, one_per_line=True)
     if args.file and args.file != "-":
         return run_script(shell, read_script(args.file), printer, keep_going=settings.keep_going)
-    return run_lines(shell, stdin_lines(printer), printer, keep_going=settings.keep_going)
+    invalid: list[int] = []
+    lines = stdin_lines(printer, keep_going=settings.keep_going, invalid=invalid)
+    status = run_lines(shell, lines, printer, keep_going=settings.keep_going)
+    return max(status, EXIT_USAGE) if invalid else status
 
 
 def _knowledge(client: Client, settings: Settings) -> Any:
@@ -276,11 +279,19 @@ def _decode_line(raw: bytes, where: str) -> str:
         raise UsageError(f"{where}: invalid UTF-8 at byte {err.start + 1}") from None
 
 
-def stdin_lines(printer: Printer) -> Iterator[str]:
-    """stdin line by line as it arrives; an undecodable line becomes a comment and an error."""
+def stdin_lines(
+    printer: Printer, *, keep_going: bool = False, invalid: list[int] | None = None
+) -> Iterator[str]:
+    """stdin line by line as it arrives; an undecodable line is reported and its number added
+    to ``invalid`` (exit status 2); it ends the input unless ``keep_going``, when it is skipped."""
     for number, raw in enumerate(sys.stdin.buffer, start=1):
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError as err:
-            printer.error(f"{number}: ", f"invalid UTF-8 at byte {err.start + 1}; line skipped")
+            skipped = "; line skipped" if keep_going else ""
+            printer.error(f"{number}: ", f"invalid UTF-8 at byte {err.start + 1}{skipped}")
+            if invalid is not None:
+                invalid.append(number)
+            if not keep_going:
+                return
             yield "#"

@@ -32,6 +32,7 @@ class EventLog:
         self._events: deque[Message] = deque(maxlen=limit)
         self._changed = threading.Condition()
         self._stop_reason = ""
+        self._ended = ""
         self.total = 0
 
     def add(self, event: Message) -> None:
@@ -51,15 +52,31 @@ class EventLog:
             self._stop_reason = why
             self._changed.notify_all()
 
+    def connection_ended(self, why: str) -> None:
+        """No event can come any more: waiters stop (after taking what had arrived)."""
+        with self._changed:
+            self._ended = why
+            self._changed.notify_all()
+
+    def connection_started(self) -> None:
+        with self._changed:
+            self._ended = ""
+
     def wait_for(self, matches: Matcher, timeout: float | None) -> Message | None:
-        """The first matching event (consumed with those before it), or None on timeout."""
+        """The first matching event (consumed with those before it), or None on timeout.
+
+        Events that arrived before the connection ended still count; after that,
+        and on ``interrupt()``, WaitInterrupted says why.
+        """
         with self._changed:
             self._stop_reason = ""
-            found = self._changed.wait_for(lambda: self._take(matches) or self._stop_reason, timeout)
+            found = self._changed.wait_for(
+                lambda: self._take(matches) or self._stop_reason or self._ended, timeout
+            )
             if isinstance(found, dict):
                 return found
             if found:
-                raise WaitInterrupted(self._stop_reason)
+                raise WaitInterrupted(str(found))
             return None
 
     def _take(self, matches: Matcher) -> Message | None:

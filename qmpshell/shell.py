@@ -244,8 +244,6 @@ class Shell:
         timeout = _timeout_option(options.pop("timeout", None), self.timeout)
         tests = {path: _value_test(value) for path, value in _flatten(options)}
         matcher = event_matcher(request.words[0], tests)
-        if not self.client.connected:
-            raise self.client.lost or ConnectionLost("not connected")
         try:
             event = self.events.wait_for(matcher, timeout)
         except WaitInterrupted as stop:
