@@ -64,15 +64,25 @@ class Entity:
 class SchemaIndex:
     """Commands, events and types by name, with the lookups completion and typing need."""
 
-    def __init__(self, types: dict[str, TypeInfo], commands: dict[str, Entity], events: dict[str, Entity]):
+    def __init__(
+        self,
+        types: dict[str, TypeInfo],
+        commands: dict[str, Entity],
+        events: dict[str, Entity],
+        *,
+        raw_types: dict[str, Message] | None = None,
+    ):
         self.types = types
         self.commands = commands
         self.events = events
+        # Types are converted when first asked for: a batch run touches a handful of the
+        # ~800, and start-up with a cached schema should not pay for the rest.
+        self._raw_types = raw_types or {}
 
     @classmethod
     def from_entries(cls, entries: Iterable[Any]) -> SchemaIndex:
         """Build the index from the ``return`` of query-qmp-schema; bad entries are skipped."""
-        types: dict[str, TypeInfo] = {}
+        raw_types: dict[str, Message] = {}
         commands: dict[str, Entity] = {}
         events: dict[str, Entity] = {}
         for entry in entries:
@@ -84,13 +94,17 @@ class SchemaIndex:
             elif meta == "event":
                 events[entry["name"]] = _entity(entry)
             else:
-                types[entry["name"]] = _type_info(entry)
-        return cls(types, commands, events)
+                raw_types[entry["name"]] = entry
+        return cls({}, commands, events, raw_types=raw_types)
 
     def type(self, name: str) -> TypeInfo:
         """The type called ``name``; ``[T]`` is an array of T even when not listed."""
         info = self.types.get(name)
         if info is not None:
+            return info
+        raw = self._raw_types.get(name)
+        if raw is not None:
+            info = self.types[name] = _type_info(raw)
             return info
         if name.startswith("[") and name.endswith("]"):
             return TypeInfo(name, "array", element=name[1:-1])

@@ -8,6 +8,7 @@ continuation prompt while ``pending`` is true.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -66,6 +67,8 @@ class Assembler:
         return Statement(self._start, text)
 
     def _wants_more(self, text: str) -> bool:
+        if not _MAY_CONTINUE.search(text):
+            return False  # the common case, decided without tokenizing twice
         tokens = tokenize(text, hmp=self.hmp)
         error = first_error(tokens)
         if error is not None:
@@ -73,6 +76,9 @@ class Assembler:
         words = significant(tokens)
         in_transaction = len(words) > 1 and words[1].kind is Kind.OPEN
         return in_transaction and words[-1].kind is not Kind.CLOSE
+
+
+_MAY_CONTINUE = re.compile(r"[\[{(]")
 
 
 def _is_blank(line: str) -> bool:
@@ -90,4 +96,3 @@ def read_statements(lines: Iterable[str], *, hmp: bool = False) -> Iterator[Stat
     last = assembler.finish()
     if last is not None:
         yield last
-
