@@ -22,7 +22,6 @@ from qmpshell.client import Client
 from qmpshell.config import Settings, default_history_file
 from qmpshell.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, QmpShellError, UsageError
 from qmpshell.events import EventLog
-from qmpshell.launch import LaunchedQemu
 from qmpshell.logfile import MessageLog
 from qmpshell.shell import Shell
 
@@ -37,19 +36,25 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 success, 1 a command failed, 2 usage or parse error, "
         "3 could not connect or connection lost, 130 interrupted.",
     )
-    parser.add_argument("address", nargs="?", help="UNIX socket path, HOST:PORT or [IPv6]:PORT (default: $QMP_SOCKET)")
+    parser.add_argument(
+        "address", nargs="?", help="UNIX socket path, HOST:PORT or [IPv6]:PORT (default: $QMP_SOCKET)"
+    )
     _add_input_options(parser)
     _add_output_options(parser)
     _add_connection_options(parser)
     _add_interactive_options(parser)
-    parser.add_argument("--version", action="store_true", help="print the version (and the server's, with -c)")
+    parser.add_argument(
+        "--version", action="store_true", help="print the version (and the server's, with -c)"
+    )
     parser.add_argument("--print-config", action="store_true", help="print the settings in effect, as TOML")
     return parser
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("input")
-    group.add_argument("-c", "--command", action="append", metavar="LINE", help="run LINE (repeatable, in order)")
+    group.add_argument(
+        "-c", "--command", action="append", metavar="LINE", help="run LINE (repeatable, in order)"
+    )
     group.add_argument("-f", "--file", metavar="PATH", help="run the script in PATH ('-' is stdin)")
     group.add_argument("-H", "--hmp", action="store_true", help="lines are HMP commands")
     group.add_argument("-k", "--keep-going", action="store_true", help="run every line even after a failure")
@@ -58,25 +63,39 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("output")
     group.add_argument("-p", "--pretty", action="store_true", default=None, help="indent JSON replies")
-    group.add_argument("-v", "--verbose", action="store_true", help="write each command as sent before its reply")
+    group.add_argument(
+        "-v", "--verbose", action="store_true", help="write each command as sent before its reply"
+    )
     group.add_argument("--events", action="store_true", help="batch: write events to stdout as they arrive")
     group.add_argument("--json", action="store_true", help="batch: print only the return values")
     group.add_argument("--color", choices=("auto", "always", "never"), help="colour output (default auto)")
-    group.add_argument("-l", "--logfile", metavar="PATH", help="append every message sent and received to PATH")
+    group.add_argument(
+        "-l", "--logfile", metavar="PATH", help="append every message sent and received to PATH"
+    )
 
 
 def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("connection")
-    group.add_argument("-N", "--skip-negotiation", action="store_true", help="no greeting or qmp_capabilities")
-    group.add_argument("--timeout", type=float, metavar="SECONDS", help="fail a command with no reply in time")
-    group.add_argument("--connect-timeout", type=float, metavar="SECONDS", help="wait this long for the greeting (5)")
+    group.add_argument(
+        "-N", "--skip-negotiation", action="store_true", help="no greeting or qmp_capabilities"
+    )
+    group.add_argument(
+        "--timeout", type=float, metavar="SECONDS", help="fail a command with no reply in time"
+    )
+    group.add_argument(
+        "--connect-timeout", type=float, metavar="SECONDS", help="wait this long for the greeting (5)"
+    )
     group.add_argument("--launch", action="store_true", help="start QEMU (argv after --) and connect to it")
-    group.add_argument("--no-reconnect", action="store_true", help="interactive: do not reconnect when QEMU goes")
+    group.add_argument(
+        "--no-reconnect", action="store_true", help="interactive: do not reconnect when QEMU goes"
+    )
 
 
 def _add_interactive_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("interactive")
-    group.add_argument("--history", metavar="PATH", help="history file (default $XDG_STATE_HOME/qmpshell/history)")
+    group.add_argument(
+        "--history", metavar="PATH", help="history file (default $XDG_STATE_HOME/qmpshell/history)"
+    )
     group.add_argument("--no-history", action="store_true", help="keep no history file")
 
 
@@ -129,7 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # noqa: BLE001 - the promise is one line, never a traceback
         if os.environ.get("QMPSHELL_DEBUG"):
             raise
-        print(f"qmpshell: internal error: {type(err).__name__}: {err} (QMPSHELL_DEBUG=1 shows where)", file=sys.stderr)
+        print(
+            f"qmpshell: internal error: {type(err).__name__}: {err} (QMPSHELL_DEBUG=1 shows where)",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
 
 
@@ -167,6 +189,8 @@ def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> i
 
 def _address(args: argparse.Namespace, qemu_argv: list[str], stack: ExitStack) -> Address:
     if args.launch:
+        from qmpshell.launch import LaunchedQemu  # subprocess and tempfile only when launching
+
         qemu = LaunchedQemu(qemu_argv or None)
         stack.callback(qemu.stop)
         return qemu.start()

@@ -10,6 +10,7 @@ effective settings back in the same format.  A missing file is not an error.
 from __future__ import annotations
 
 import difflib
+import importlib
 import json
 import math
 import os
@@ -17,15 +18,16 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from types import ModuleType
 from typing import Any
 
 from qmpshell.config import Settings, default_config_file
 from qmpshell.errors import UsageError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10: the same parser, from PyPI
-    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+def _toml() -> ModuleType:
+    """The TOML parser (tomli on 3.10), imported only when a config file exists."""
+    return importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
 
 
 class _Invalid(Exception):
@@ -160,6 +162,7 @@ def load_config(path: str | None = None, *, base: Settings | None = None) -> Set
 
 def parse_config(text: str, *, source: str = "config.toml") -> dict[str, Any]:
     """The ``Settings`` fields a config text sets; ``UsageError`` naming key and line otherwise."""
+    tomllib = _toml()
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

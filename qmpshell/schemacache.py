@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -75,6 +74,8 @@ class SchemaCache:
         """Write atomically: a temporary file in the same directory, then rename."""
         try:
             os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            import tempfile  # only when writing: start-up with a warm cache never needs it
+
             fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".schema-", suffix=".tmp")
         except OSError as err:
             warn(f"cannot write the schema cache in {self.directory}: {err.strerror or err}")

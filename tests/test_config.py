@@ -1,6 +1,6 @@
 """The config file: applied, overridden by options, printed back, and precise when wrong.
 
-``tomllib`` comes from configfile so that Python 3.10 (tomli) runs these too.
+The TOML parser comes from configfile so that Python 3.10 (tomli) runs these too.
 End-to-end cases run the real command against a real QEMU with
 ``$XDG_CONFIG_HOME`` pointing at the test's own directory (see conftest).
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from qmpshell.config import Settings, default_config_file
-from qmpshell.configfile import KEYS, config_text, find_line, load_config, parse_config, tomllib
+from qmpshell.configfile import KEYS, _toml, config_text, find_line, load_config, parse_config
 from qmpshell.errors import UsageError
 from tests.qemu_support import Qemu, run_qmpshell
 
@@ -147,7 +147,7 @@ def test_find_line_follows_tables_and_dotted_keys() -> None:
 def test_print_config_is_a_config_file_that_reads_back() -> None:
     settings = Settings(timeout=4.0, events_filter=('ODD "NAME"',), theme="monokai", logfile="/tmp/x\x7fy")
     text = config_text(settings)
-    assert tomllib.loads(text)["output"]["theme"] == "monokai"
+    assert _toml().loads(text)["output"]["theme"] == "monokai"
     assert Settings(**parse_config(text)) == settings
 
 
@@ -162,7 +162,7 @@ def test_print_config_command_shows_file_and_options() -> None:
     write_config('[output]\ncolor = "always"\npretty = true\n[connection]\ntimeout = 9\n')
     result = run_qmpshell("--print-config", "--color", "never", "--timeout", "2")
     assert result.returncode == 0, result.stderr
-    printed = tomllib.loads(result.stdout)
+    printed = _toml().loads(result.stdout)
     assert printed["output"]["color"] == "never"  # the option wins
     assert printed["output"]["pretty"] is True  # the file's value stays
     assert printed["connection"]["timeout"] == 2.0
