@@ -1,0 +1,129 @@
+"""End to end: ``python -m qmpshell SOCKET`` in a real terminal (tmux) against a real QEMU."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.qemu_support import Qemu
+from tests.tmux_support import Tmux
+
+READY = "events: "  # the status bar is drawn once the application runs
+
+
+def xdg_env(root: Path) -> dict[str, str]:
+    env = {name: str(root / name.lower()) for name in ("XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    env["TERM"] = "xterm-256color"
+    return env
+
+
+@pytest.fixture
+def start(tmp_path: Path) -> Iterator[object]:
+    sessions: list[Tmux] = []
+
+    def run(*args: str) -> Tmux:
+        tmux = Tmux([sys.executable, "-m", "qmpshell", *args], env=xdg_env(tmp_path / "xdg"))
+        sessions.append(tmux)
+        tmux.wait_for(READY)
+        return tmux
+
+    yield run
+    for tmux in sessions:
+        tmux.close()
+
+
+def test_a_reply_is_shown(start, qemu: Qemu) -> None:  # type: ignore[no-untyped-def]
+    tmux = start(qemu.socket)
+    tmux.wait_for("QEMU 7.2")
+    tmux.type("query-status")
+    tmux.send("Enter")
+    tmux.wait_for('"status": "running"')
+
+
+def test_an_event_appears_in_the_side_pane_without_a_key(start, qemu: Qemu) -> None:  # type: ignore[no-untyped-def]
+    tmux = start(qemu.socket)
+    tmux.wait_for("\u2502 running \u2502")
+    qemu.aux.execute("stop")
+    screen = tmux.wait_for(" STOP")
+    assert "events: 1" in screen
+    tmux.wait_for("\u2502 paused \u2502")
+
+
+def test_tab_completes_a_command_and_an_argument(start, qemu: Qemu) -> None:  # type: ignore[no-untyped-def]
+    tmux = start(qemu.socket)
+    tmux.type("query-statu")
+    # The schema is read on a worker thread after the prompt appears: Tab again until it is there.
+    tmux.wait_for(lambda screen: tmux.input_line().rstrip() == "qmp> query-status" or tmux.send("Tab"))
+    tmux.send("C-u")
+    tmux.type("human-monitor-command command-l")
+    tmux.send("Tab")
+    tmux.wait_for(lambda screen: "command-line=" in tmux.input_line())
+
+
+def test_ctrl_c_on_a_half_typed_line_keeps_the_shell(start, qemu: Qemu) -> None:  # type: ignore[no-untyped-def]
+    tmux = start(qemu.socket)
+    tmux.type("query-sta")
+    tmux.wait_for(lambda screen: "query-sta" in tmux.input_line())
+    tmux.send("C-c")
+    tmux.wait_for(lambda screen: tmux.input_line().rstrip() == "qmp>")
+    tmux.type("query-name")
+    tmux.send("Enter")
+    tmux.wait_for('"return": {}')
+    tmux.send("C-d")
+    tmux.wait_for("EXITED=0")
+
+
+def test_history_survives_a_restart_and_holds_no_secret(start, qemu: Qemu, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    tmux = start(qemu.socket)
+    tmux.type("object-add qom-type=secret id=s0 data=hunter2")
+    tmux.send("Enter")
+    tmux.type("query-name")
+    tmux.send("Enter")
+    tmux.wait_for('"return": {}')
+    tmux.send("C-d")
+    tmux.wait_for("EXITED=0")
+    history = tmp_path / "xdg" / "xdg_state_home" / "qmpshell" / "history"
+    text = history.read_text()
+    assert "query-name" in text and "hunter2" not in text
+    assert os.stat(history).st_mode & 0o777 == 0o600
+    again = start(qemu.socket)
+    again.send("C-r")
+    again.type("name")
+    again.wait_for(lambda screen: again.input_line().rstrip() == "qmp> query-name")
+    again.send("Enter", "Enter")
+    again.wait_for('"return": {}')
+    again.send("Up", "Up")
+    again.wait_for(lambda screen: again.input_line().rstrip() == "qmp> query-name")
+
+
+def test_hmp_mode_info_status(start, qemu: Qemu) -> None:  # type: ignore[no-untyped-def]
+    tmux = start(qemu.socket)
+    tmux.type("/hmp")
+    tmux.send("Enter")
+    tmux.wait_for(lambda screen: tmux.input_line().startswith("hmp>"))
+    tmux.type("info status")
+    tmux.send("Enter")
+    tmux.wait_for("VM status: running")
+
+
+def test_killing_qemu_then_starting_another_reconnects(start, qemu: Qemu) -> None:  # type: ignore[no-untyped-def]
+    tmux = start(qemu.socket)
+    tmux.wait_for("\u2502 running \u2502")
+    qemu.kill()
+    qemu.process.wait(10)
+    tmux.wait_for("DISCONNECTED")
+    tmux.type("query-sta")
+    again = Qemu(qemu.directory)
+    try:
+        tmux.wait_for("events sent while disconnected were not received")
+        assert "query-sta" in tmux.input_line()
+        tmux.type("tus")
+        tmux.send("Enter")
+        tmux.wait_for('"status": "running"')
+    finally:
+        again.stop()

@@ -1,0 +1,68 @@
+"""Run a program in a real terminal: a detached tmux session of fixed size, driven by send-keys.
+
+``wait_for`` polls ``capture-pane`` until the screen shows what is expected,
+with a deadline; tests never sleep a fixed time.  Each session uses its own
+tmux server socket (``-L``), so tests cannot see each other or the user's tmux.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import uuid
+from collections.abc import Callable, Mapping
+
+from tests.qemu_support import wait_until
+
+
+class Tmux:
+    """One detached session running ``argv`` with ``env`` set, ``width`` x ``height`` cells."""
+
+    def __init__(
+        self, argv: list[str], *, env: Mapping[str, str], width: int = 140, height: int = 40
+    ) -> None:
+        self.server = f"qmpshell-test-{uuid.uuid4().hex[:12]}"
+        exports = " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items())
+        command = f"env {exports} {shlex.join(argv)}; echo EXITED=$?; sleep 600"
+        self._tmux("new-session", "-d", "-x", str(width), "-y", str(height), command)
+
+    def _tmux(self, *args: str) -> str:
+        result = subprocess.run(
+            ["tmux", "-L", self.server, "-f", "/dev/null", *args], capture_output=True, text=True, timeout=10
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"tmux {args[0]} failed: {result.stderr.strip()}")
+        return result.stdout
+
+    def send(self, *keys: str) -> None:
+        """tmux key names (``Enter``, ``Tab``, ``C-c``, ``F2``) or literal text."""
+        self._tmux("send-keys", "-t", "0", *keys)
+
+    def type(self, text: str) -> None:
+        self._tmux("send-keys", "-t", "0", "-l", text)
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p", "-t", "0")
+
+    def wait_for(self, test: str | Callable[[str], bool], *, timeout: float = 15.0) -> str:
+        """The screen, once it contains ``test`` (or ``test(screen)`` holds)."""
+        check = test if callable(test) else (lambda screen: test in screen)
+
+        def ready() -> str | None:
+            screen = self.screen()
+            return screen if check(screen) else None
+
+        try:
+            return str(wait_until(ready, timeout=timeout, what=f"{test!r} on the screen"))
+        except AssertionError:
+            raise AssertionError(
+                f"timed out waiting for {test!r}; the screen shows:\n{self.screen()}"
+            ) from None
+
+    def input_line(self) -> str:
+        """The line holding the prompt (the input line)."""
+        lines = [line for line in self.screen().splitlines() if line.startswith(("qmp>", "hmp>", "...>"))]
+        return lines[-1] if lines else ""
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.server, "kill-server"], capture_output=True, timeout=10)
