@@ -24,6 +24,8 @@ from qmpshell.shell import Shell
 Message = dict[str, Any]
 EventSink = Callable[[Message], None]
 
+# /wait looks at events since the last command; a long-lived shell under a flood must not grow without end.
+EVENTS_KEPT_FOR_WAIT = 10_000
 _RUN_STATE_EVENTS = {"STOP": "paused", "RESUME": "running", "SHUTDOWN": "shutdown"}
 
 
@@ -49,7 +51,7 @@ class Connection:
         self.settings = settings
         self._log = log
         self._on_event = on_event
-        self.events = EventLog()
+        self.events = EventLog(limit=EVENTS_KEPT_FOR_WAIT)
         self.run_state = "?"
         self._knowledge_version: str | None = None
         self._lock = threading.Lock()
