@@ -63,6 +63,7 @@ class Connection:
         return Client(
             self.address,
             on_event=self._event,
+            on_disconnect=lambda lost: self.events.connection_ended(str(lost)),
             log=self._log,
             negotiate=self.settings.negotiate,
             connect_timeout=self.settings.connect_timeout,
@@ -120,7 +121,7 @@ class Connection:
             self.client = client
             self.shell.client = client
             self.shell.cpu_index = None
-            self.events.interrupt("reconnected")
+            self.events.connection_started()
         return True
 
     def status(self) -> Status:
