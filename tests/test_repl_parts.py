@@ -88,6 +88,16 @@ def test_history_appends_so_two_shells_keep_both_lines(tmp_path: Path) -> None:
     assert list(reread.load_history_strings()) == ["query-kvm", "query-name"]
 
 
+def test_history_size_limits_what_is_loaded_not_the_file(tmp_path: Path) -> None:
+    path = str(tmp_path / "history")
+    writer = SecretFreeHistory(path, is_hmp=lambda: False)
+    for number in range(5):
+        writer.append_string(f"query-status # {number}")
+    small = SecretFreeHistory(path, is_hmp=lambda: False, size=2)
+    assert list(small.load_history_strings()) == ["query-status # 4", "query-status # 3"]
+    assert len(list(SecretFreeHistory(path, is_hmp=lambda: False).load_history_strings())) == 5
+
+
 def test_no_history_file_means_memory_only(tmp_path: Path) -> None:
     history = make_history(None, is_hmp=lambda: False)
     history.append_string("query-status")

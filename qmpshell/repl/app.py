@@ -18,7 +18,7 @@ from typing import Any
 from prompt_toolkit.application import Application
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.input import Input
-from prompt_toolkit.output import Output
+from prompt_toolkit.output import ColorDepth, Output
 from prompt_toolkit.widgets import SearchToolbar
 
 from qmpshell.address import Address
@@ -88,7 +88,9 @@ class Repl:
             prompt=lambda: prompt_fragments(self.shell.hmp, self.assembler.pending),
             lexer=InputLexer(lambda: self.shell.hmp),
             completer=self.completions.completer(),
-            history=make_history(settings.history_file, is_hmp=lambda: self.shell.hmp),
+            history=make_history(
+                settings.history_file, is_hmp=lambda: self.shell.hmp, size=settings.history_size
+            ),
             accept=self.accept,
             search=search,
         )
@@ -108,6 +110,7 @@ class Repl:
             input=input,
             output=output,
             editing_mode=_editing_mode(settings.key_bindings),
+            color_depth=_color_depth(settings.color),
         )
 
     # -- running -----------------------------------------------------------------------
@@ -315,3 +318,8 @@ def _editing_mode(name: str) -> Any:
     from prompt_toolkit.enums import EditingMode
 
     return EditingMode.VI if name == "vi" else EditingMode.EMACS
+
+
+def _color_depth(color: str) -> ColorDepth | None:
+    """--color=never is monochrome, always is 256 colours even under $NO_COLOR; auto asks the terminal."""
+    return {"never": ColorDepth.DEPTH_1_BIT, "always": ColorDepth.DEPTH_8_BIT}.get(color)

@@ -9,8 +9,9 @@ running at once never truncate each other's lines.
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 
@@ -20,10 +21,15 @@ from qmpshell.redact import line_has_secret
 class SecretFreeHistory(FileHistory):
     """``FileHistory`` that keeps secret-bearing lines out (``is_hmp`` picks the language)."""
 
-    def __init__(self, filename: str, *, is_hmp: Callable[[], bool]) -> None:
+    def __init__(self, filename: str, *, is_hmp: Callable[[], bool], size: int = 10_000) -> None:
         _create_private(filename)
         super().__init__(filename)
         self._is_hmp = is_hmp
+        self._size = size
+
+    def load_history_strings(self) -> Iterable[str]:
+        """The newest ``size`` entries (the file itself is never cut: other shells append to it)."""
+        return itertools.islice(super().load_history_strings(), self._size)
 
     def append_string(self, string: str) -> None:
         if any(line_has_secret(line, hmp=self._is_hmp()) for line in string.splitlines()):
@@ -41,8 +47,8 @@ def _create_private(filename: str) -> None:
     os.chmod(filename, 0o600)
 
 
-def make_history(filename: str | None, *, is_hmp: Callable[[], bool]) -> History:
+def make_history(filename: str | None, *, is_hmp: Callable[[], bool], size: int = 10_000) -> History:
     """The history for ``Settings.history_file`` (None: this session only, in memory)."""
     if filename is None:
         return InMemoryHistory()
-    return SecretFreeHistory(filename, is_hmp=is_hmp)
+    return SecretFreeHistory(filename, is_hmp=is_hmp, size=size)
