@@ -224,3 +224,12 @@ def test_reconnects_to_a_new_qemu_on_the_same_socket(shell: Running, qemu: Qemu)
         shell.wait_output('"status": "running"')
     finally:
         again.stop()
+
+
+def test_toolbar_shows_the_signature_of_the_command_being_typed(shell: Running) -> None:
+    wait_until(lambda: shell.repl.connection.shell.knowledge is not None, what="the schema to load")
+    shell.type("block_resize node-name=n0 ")
+    wait_until(lambda: "size" in shell.repl._signature(), what="the signature of block_resize")
+    assert shell.repl._signature().startswith("block_resize")
+    shell.type(CTRL_C)
+    wait_until(lambda: shell.repl._signature() == "", what="no signature on an empty line")

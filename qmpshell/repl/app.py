@@ -24,6 +24,7 @@ from prompt_toolkit.widgets import SearchToolbar
 from qmpshell.address import Address
 from qmpshell.config import Settings
 from qmpshell.errors import EXIT_OK, QmpShellError
+from qmpshell.helptext import signature_at
 from qmpshell.logfile import MessageLog
 from qmpshell.parse import Request, ShellRequest
 from qmpshell.repl import show
@@ -38,6 +39,7 @@ from qmpshell.repl.lexer import InputLexer
 from qmpshell.repl.panes import EventFeed, OutputLog
 from qmpshell.repl.style import build_style
 from qmpshell.repl.widgets import prompt_fragments, status_fragments
+from qmpshell.schema import index_of
 from qmpshell.shell import Exit, FrontEndCommand, ModeChanged, Outcome
 from qmpshell.statements import Assembler
 
@@ -101,6 +103,7 @@ class Repl:
             input_line=self.input,
             search=search,
             status=lambda: status_fragments(self.connection.status(), busy=self.busy),
+            signature=self._signature,
         )
         self.app: Application[int] = Application(
             layout=self.screen.layout,
@@ -112,6 +115,13 @@ class Repl:
             editing_mode=_editing_mode(settings.key_bindings),
             color_depth=_color_depth(settings.color),
         )
+
+    def _signature(self) -> str:
+        """What the schema says the command on the input line takes (the toolbar)."""
+        index = index_of(self.connection.shell.knowledge)
+        if index is None or self.connection.shell.hmp:
+            return ""
+        return signature_at(index, self.input.buffer.document.text_before_cursor)
 
     # -- running -----------------------------------------------------------------------
 

@@ -98,6 +98,12 @@ def status_bar(fragments: Callable[[], StyleAndTextTuples]) -> Window:
     return Window(FormattedTextControl(fragments), height=1, style="class:status")
 
 
+def signature_bar(signature: Callable[[], str]) -> ConditionalContainer:
+    """The schema's signature of the command being typed; hidden when there is none."""
+    window = Window(FormattedTextControl(lambda: [("class:signature", signature())]), height=1)
+    return ConditionalContainer(window, filter=Condition(lambda: bool(signature())))
+
+
 def build_screen(
     *,
     log: OutputLog,
@@ -106,6 +112,7 @@ def build_screen(
     input_line: TextArea,
     search: SearchToolbar,
     status: Callable[[], StyleAndTextTuples],
+    signature: Callable[[], str] = lambda: "",
 ) -> Screen:
     """Put the panes together, with the completion menu floating at the cursor."""
     output = output_window(log)
@@ -115,6 +122,7 @@ def build_screen(
             Window(height=1, char="\u2500", style="class:separator"),
             input_line,
             search,
+            signature_bar(signature),
             status_bar(status),
         ]
     )

@@ -34,6 +34,7 @@ UI_STYLE = {
     "events.title": "reverse",
     "separator": "ansigray",
     "status": "reverse",
+    "signature": "italic fg:ansicyan",
     "status.lost": "bg:ansired ansiwhite bold",
     "status.busy": "bg:ansiyellow ansiblack",
 }
