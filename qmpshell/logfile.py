@@ -19,12 +19,25 @@ from qmpshell.redact import redact_message
 
 def open_private(path: str, mode: str = "a") -> IO[str]:
     """Open a text file for appending, creating it (and missing parents) private."""
-    parent = os.path.dirname(path)
-    if parent:
-        os.makedirs(parent, mode=0o700, exist_ok=True)
+    make_private_dirs(os.path.dirname(path))
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC)
     fd = os.open(path, flags | os.O_CLOEXEC, 0o600)
     return os.fdopen(fd, mode, encoding="utf-8")
+
+
+def make_private_dirs(directory: str) -> None:
+    """Create ``directory`` and any missing parents, each 0700.
+
+    (``os.makedirs(mode=...)`` gives the mode to the last directory only.)
+    """
+    if not directory or os.path.isdir(directory):
+        return
+    make_private_dirs(os.path.dirname(os.path.abspath(directory)))
+    try:
+        os.mkdir(directory, 0o700)
+    except FileExistsError:
+        return  # made by someone else meanwhile: not ours to change
+    os.chmod(directory, 0o700)  # exactly 0700 whatever the umask
 
 
 class MessageLog:

@@ -225,11 +225,14 @@ def _argument_tree(words: list[Token], text: str, *, allow_words: bool) -> ArgTr
     return tree
 
 
+MAX_KEY_DEPTH = 100  # a.b.c=...: deeper would exhaust Python's recursion limit when typed
 _VALUE_KINDS = (Kind.STRING, Kind.NUMBER, Kind.LITERAL, Kind.WORD, Kind.JSON)
 
 
 def _insert(tree: ArgTree, key: Token, value: Value, text: str) -> None:
     parts = key.text.split(".")
+    if len(parts) > MAX_KEY_DEPTH:
+        raise ParseError(f"key nested more than {MAX_KEY_DEPTH} levels deep", text, key.start)
     if "" in parts:
         raise ParseError(f"empty name in key '{key.text}'", text, key.start)
     node = tree

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from qmpshell.config import cache_dir
+from qmpshell.logfile import make_private_dirs
 
 Warn = Callable[[str], None]
 _FORMAT = 1  # bump when the stored layout changes
@@ -73,7 +74,7 @@ class SchemaCache:
     def store(self, key: str, entries: list[Any], *, warn: Warn) -> None:
         """Write atomically: a temporary file in the same directory, then rename."""
         try:
-            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            make_private_dirs(self.directory)
             import tempfile  # only when writing: start-up with a warm cache never needs it
 
             fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".schema-", suffix=".tmp")

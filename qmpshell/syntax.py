@@ -141,7 +141,15 @@ class _Lexer:
             self.emit(Kind.ERROR, len(self.text), "unexpected text after the JSON object")
 
     def call(self) -> None:
-        """A command, or in a transaction one action per line (and its ``)``)."""
+        """A command, or in a transaction one action per line (and its ``)``).
+
+        A loop, not recursion, so that a transaction of thousands of actions is fine.
+        """
+        while self._one_call():
+            pass
+
+    def _one_call(self) -> bool:
+        """One command or action; True when the next line of a transaction follows."""
         match = _WORD.match(self.text, self.pos)
         assert match is not None
         end = match.end()
@@ -154,23 +162,22 @@ class _Lexer:
             self.emit(Kind.COMMAND, end - 1)
             self.emit(Kind.OPEN, end)
             self.in_transaction = True
-            if not self.space():
-                self.call()
-            return
+            return not self.space()
         else:
             self.emit(Kind.COMMAND, end)
-        self.arguments(positional=False)
+        return self.arguments(positional=False)
 
-    def arguments(self, *, positional: bool) -> None:
+    def arguments(self, *, positional: bool) -> bool:
+        """Arguments to the end; True when a transaction's next line (its next action) starts."""
         while not self.space():
             if self.tokens[-1].kind is not Kind.WS:
                 self.emit(Kind.ERROR, len(self.text), "expected a space here")
-                return
+                return False
             if self.in_transaction and "\n" in self.tokens[-1].text:
-                self.call()  # the next line of a transaction is the next action
-                return
+                return True
             if not self.argument(positional=positional):
-                return
+                return False
+        return False
 
     def argument(self, *, positional: bool) -> bool:
         """One KEY=VALUE (or a positional word); False after an error token.

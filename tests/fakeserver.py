@@ -5,7 +5,9 @@ steps, each either bytes to send (``Send``), a command to wait for and answer
 (``Answer``), or the end of the conversation (``Close``, ``Hang``).  An
 ``Answer`` reads the client's next command and calls its ``reply`` function
 with that command, so a reply can echo the client's id, or not.  What the
-client sent is kept in ``received`` for the test to inspect.
+client sent is kept in ``received`` for the test to inspect.  After the last
+step the server goes on reading, answering only ``query-qmp-schema`` (as
+``CommandNotFound``, like qemu-ga, so qmpshell runs without a schema).
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ class FakeServer:
         self._listener.bind(self.path)
         self._listener.listen(1)
         self._stop = threading.Event()
+        self._conn: socket.socket | None = None
         self._thread = threading.Thread(target=self._serve, name="fake-qmp", daemon=True)
 
     def __enter__(self) -> FakeServer:
@@ -97,6 +100,11 @@ class FakeServer:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._listener.close()
+        if self._conn is not None:
+            try:
+                self._conn.shutdown(socket.SHUT_RDWR)  # wakes a reader waiting for the client
+            except OSError:
+                pass
         self._thread.join(timeout=10)
 
     def _serve(self) -> None:
@@ -104,6 +112,7 @@ class FakeServer:
             conn, _ = self._listener.accept()
         except OSError:
             return
+        self._conn = conn
         with conn:
             try:
                 self._play(conn, _CommandReader(conn))
@@ -125,7 +134,8 @@ class FakeServer:
             else:
                 self._stop.wait(60)
                 return
-        self._stop.wait(60)
+        while self._read_command(conn, reader) is not None:
+            pass  # the script is over: answer only query-qmp-schema, until the client goes
 
     def _read_command(self, conn: socket.socket, reader: _CommandReader) -> Message | None:
         """The next command of the script; ``query-qmp-schema`` is answered as qemu-ga would."""

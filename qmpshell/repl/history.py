@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 
+from qmpshell.logfile import make_private_dirs
 from qmpshell.redact import line_has_secret
 
 
@@ -39,9 +40,7 @@ class SecretFreeHistory(FileHistory):
 
 def _create_private(filename: str) -> None:
     """The file 0600 and a directory we create 0700, before prompt_toolkit first appends."""
-    parent = os.path.dirname(filename)
-    if parent and not os.path.isdir(parent):
-        os.makedirs(parent, mode=0o700, exist_ok=True)
+    make_private_dirs(os.path.dirname(filename))
     fd = os.open(filename, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
     os.close(fd)
     os.chmod(filename, 0o600)
