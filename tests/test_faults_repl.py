@@ -1,0 +1,86 @@
+"""Interactive faults, in a real terminal (tmux): Ctrl-C during a stalled command, two shells on
+one history file."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.qemu_support import Qemu, wait_until
+from tests.tmux_support import Tmux
+
+READY = "events: "  # the status bar is drawn once the application runs
+
+
+def env_for(root: Path) -> dict[str, str]:
+    env = {name: str(root / name.lower()) for name in ("XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    env["TERM"] = "xterm-256color"
+    return env
+
+
+@pytest.fixture
+def sessions(tmp_path: Path) -> Iterator[list[Tmux]]:
+    started: list[Tmux] = []
+    yield started
+    for tmux in started:
+        tmux.close()
+
+
+def start(sessions: list[Tmux], tmp_path: Path, *args: str) -> Tmux:
+    tmux = Tmux([sys.executable, "-m", "qmpshell", *args], env=env_for(tmp_path / "xdg"))
+    sessions.append(tmux)
+    tmux.wait_for(READY)
+    tmux.wait_for("QEMU 7.2")
+    return tmux
+
+
+def last_sent(log: Path) -> str:
+    records = [json.loads(text) for text in log.read_text().splitlines()] if log.exists() else []
+    sent = [r["message"].get("execute", "") for r in records if r["direction"] == "sent"]
+    return sent[-1] if sent else ""
+
+
+def test_ctrl_c_stops_waiting_for_a_stopped_qemu(sessions: list[Tmux], tmp_path: Path, qemu: Qemu) -> None:
+    log = tmp_path / "qmp.log"
+    tmux = start(sessions, tmp_path, qemu.socket, "--logfile", str(log))
+    tmux.wait_for("QEMU 7.2")
+    qemu.kill(signal.SIGSTOP)
+    try:
+        tmux.type("query-name")
+        tmux.send("Enter")
+        wait_until(lambda: last_sent(log) == "query-name", what="query-name to be sent")
+        tmux.send("C-c")
+        tmux.wait_for(lambda screen: tmux.input_line().strip() in ("qmp>", ""))
+    finally:
+        qemu.kill(signal.SIGCONT)
+    tmux.type("query-status")
+    tmux.send("Enter")
+    screen = tmux.wait_for('"status": "running"')
+    assert "Traceback" not in screen
+    assert "EXITED=" not in screen  # still in the shell
+
+
+def test_two_shells_on_one_history_file_keep_both(sessions: list[Tmux], tmp_path: Path, qemu: Qemu) -> None:
+    history = tmp_path / "shared-history"
+    first = start(sessions, tmp_path, qemu.socket, "--history", str(history))
+    second = start(sessions, tmp_path, qemu.aux_socket, "--history", str(history))
+    for n in range(3):
+        for name, tmux in (("first", first), ("second", second)):
+            tmux.type(f"qom-list path=/{name}/{n}")
+            tmux.send("Enter")
+            line = f"/{name}/{n}"
+            wait_until(lambda line=line: line in history.read_text(), what=f"{line} in the history")
+    for tmux in (first, second):
+        tmux.type("/quit")
+        tmux.send("Enter")
+        tmux.wait_for("EXITED=0")
+    text = history.read_text()
+    for n in range(3):
+        assert f"qom-list path=/first/{n}" in text
+        assert f"qom-list path=/second/{n}" in text
