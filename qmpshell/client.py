@@ -173,7 +173,9 @@ class Client:
 
     # -- commands ---------------------------------------------------------------
 
-    def execute(self, command: str, arguments: dict[str, Any] | None = None, *, timeout: float | None = None) -> Any:
+    def execute(
+        self, command: str, arguments: dict[str, Any] | None = None, *, timeout: float | None = None
+    ) -> Any:
         """Run one command and return its ``return`` value; QmpError on an error reply."""
         message: Message = {"execute": command}
         if arguments:

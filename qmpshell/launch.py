@@ -36,7 +36,9 @@ class LaunchedQemu:
         argv = [*self.argv, "-qmp", f"unix:{self.socket_path},server=on,wait=off"]
         try:
             with open(self._stderr_path, "wb") as stderr:
-                self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+                self.process = subprocess.Popen(
+                    argv, stdin=subprocess.DEVNULL, stderr=stderr, start_new_session=True
+                )
         except OSError as err:
             self.stop()
             raise ConnectionFailed(f"cannot start {self.argv[0]}: {err.strerror or err}") from err

@@ -10,6 +10,7 @@ Value types come from an ``ArgumentTyper``: the schema when one is known, else
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Union
 
@@ -133,7 +134,7 @@ class ShellRequest:
     rest: str = ""
 
 
-Request = Union[QmpRequest, HmpRequest, ShellRequest]
+Request = QmpRequest | HmpRequest | ShellRequest
 
 
 def parse_statement(text: str, *, hmp: bool = False, typer: ArgumentTyper | None = None) -> Request | None:
@@ -189,7 +190,7 @@ def _call_request(words: list[Token], text: str, typer: ArgumentTyper) -> QmpReq
     if len(words) == 2 and words[1].kind is Kind.JSON:
         return QmpRequest(name, {"execute": name, "arguments": _json_arguments(words[1], text)})
     tree = _argument_tree(words[1:], text, allow_words=False)
-    arguments = _typed(lambda: typer.convert(name, tree), text)
+    arguments = _typed(typer.convert, name, tree, text)
     message: dict[str, Any] = {"execute": name}
     if arguments:
         message["arguments"] = arguments
@@ -204,12 +205,14 @@ def _json_arguments(token: Token, text: str) -> dict[str, Any]:
     return arguments
 
 
-def _typed(convert: Any, text: str) -> dict[str, Any]:
+def _typed(
+    convert: Callable[[str, ArgTree], dict[str, Any]], name: str, tree: ArgTree, text: str
+) -> dict[str, Any]:
+    """Apply the typer; a value it cannot type becomes a ParseError at that value's column."""
     try:
-        result: dict[str, Any] = convert()
+        return convert(name, tree)
     except ValueProblem as problem:
         raise ParseError(str(problem), text, problem.column) from None
-    return result
 
 
 def _argument_tree(words: list[Token], text: str, *, allow_words: bool) -> ArgTree:
@@ -255,12 +258,12 @@ def _transaction_request(words: list[Token], text: str, typer: ArgumentTyper) ->
     if not body or body[-1].kind is not Kind.CLOSE:
         raise ParseError("transaction( is not closed with ')'", text, len(text))
     starts = [i for i, t in enumerate(body) if t.kind in (Kind.COMMAND, Kind.CLOSE)]
-    for begin, end in zip(starts, starts[1:]):
+    for begin, end in zip(starts, starts[1:], strict=False):
         name = body[begin]
         if name.kind is Kind.CLOSE:
             raise ParseError("text after the ')' that closed the transaction", text, body[end].start)
         tree = _argument_tree(body[begin + 1 : end], text, allow_words=False)
-        data = _typed(lambda: typer.convert_action(name.text, tree), text)
+        data = _typed(typer.convert_action, name.text, tree, text)
         actions.append({"type": name.text, "data": data})
     if body[0].kind not in (Kind.COMMAND, Kind.CLOSE):
         raise ParseError("expected an action name", text, body[0].start)

@@ -35,7 +35,10 @@ def redact_message(message: dict[str, Any]) -> dict[str, Any]:
 
 def redact_arguments(command: str, arguments: dict[str, Any]) -> dict[str, Any]:
     if command in PASSWORD_COMMANDS:
-        return {k: (REDACTED if k not in ("protocol", "connected", "display") else v) for k, v in arguments.items()}
+        return {
+            k: (REDACTED if k not in ("protocol", "connected", "display") else v)
+            for k, v in arguments.items()
+        }
     if command == "transaction" and isinstance(arguments.get("actions"), list):
         return {**arguments, "actions": [_redact_action(a) for a in arguments["actions"]]}
     if command == "object-add" and arguments.get("qom-type") == "secret":

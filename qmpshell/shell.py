@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Union
+from typing import Any, Protocol
 
 from qmpshell.client import Cancelled, Client, PendingReply
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionLost, UsageError
@@ -95,7 +95,7 @@ class FrontEndCommand:
     request: ShellRequest
 
 
-Outcome = Union[Reply, HmpOutput, EventSeen, Info, ModeChanged, Exit, FrontEndCommand]
+Outcome = Reply | HmpOutput | EventSeen | Info | ModeChanged | Exit | FrontEndCommand
 
 
 class Knowledge(Protocol):

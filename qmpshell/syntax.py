@@ -110,9 +110,7 @@ class _Lexer:
         return self.tokens
 
     def emit(self, kind: Kind, end: int, error: str = "", *, incomplete: bool = False) -> None:
-        self.tokens.append(
-            Token(kind, self.pos, end, self.text[self.pos : end], error, incomplete)
-        )
+        self.tokens.append(Token(kind, self.pos, end, self.text[self.pos : end], error, incomplete))
         self.pos = end
 
     def space(self) -> bool:
