@@ -30,6 +30,7 @@ class Assembler:
         self.hmp = hmp
         self._lines: list[str] = []
         self._start = 0
+        self._in_transaction = False  # inside transaction( ... ) with no bracket open
 
     @property
     def pending(self) -> bool:
@@ -47,6 +48,8 @@ class Assembler:
             self._lines.append(line[:-1])
             return None
         self._lines.append(line)
+        if self._in_transaction and self._transaction_continues(line):
+            return None
         text = "\n".join(self._lines)
         if self._wants_more(text):
             return None
@@ -61,10 +64,22 @@ class Assembler:
     def reset(self) -> None:
         """Drop an unfinished statement (Ctrl-C in the REPL)."""
         self._lines = []
+        self._in_transaction = False
 
     def _take(self, text: str) -> Statement:
-        self._lines = []
+        self.reset()
         return Statement(self._start, text)
+
+    def _transaction_continues(self, line: str) -> bool:
+        """One more action line: only that line is read, so long transactions stay linear.
+
+        False means "look at the whole statement": the line closes it, or opens a bracket.
+        """
+        tokens = tokenize(line, hmp=self.hmp)
+        if first_error(tokens) is not None:
+            return False
+        words = significant(tokens)
+        return not words or words[-1].kind is not Kind.CLOSE
 
     def _wants_more(self, text: str) -> bool:
         if not _MAY_CONTINUE.search(text):
@@ -75,7 +90,8 @@ class Assembler:
             return error.incomplete
         words = significant(tokens)
         in_transaction = len(words) > 1 and words[1].kind is Kind.OPEN
-        return in_transaction and words[-1].kind is not Kind.CLOSE
+        self._in_transaction = in_transaction and words[-1].kind is not Kind.CLOSE
+        return self._in_transaction
 
 
 _MAY_CONTINUE = re.compile(r"[\[{(]")
