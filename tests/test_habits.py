@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from importlib import resources
@@ -124,3 +125,13 @@ def test_the_changelog_has_an_unreleased_section() -> None:
     headings = [line for line in lines if line.startswith("## ")]
     assert headings and headings[0].startswith("## [Unreleased]")
     assert any(line.startswith("- ") for line in lines[lines.index(headings[0]) :])
+
+
+def test_readme_shows_the_current_help() -> None:
+    """The README's "Command line" section is ``qmpshell --help`` at 100 columns, kept current."""
+    readme = (ROOT / "README.md").read_text()
+    env = {**os.environ, "COLUMNS": "100"}
+    result = subprocess.run(
+        [sys.executable, "-m", "qmpshell", "--help"], capture_output=True, text=True, env=env
+    )
+    assert result.stdout.rstrip() in readme
