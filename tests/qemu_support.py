@@ -147,5 +147,49 @@ def run_qmpshell(
     )
 
 
+class Driven:
+    """qmpshell in batch mode driven line by line through a pipe, as another program would."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            qmpshell_argv(*args),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def send(self, text: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(text)
+        self.process.stdin.flush()
+
+    def reply(self) -> Any:
+        """The next JSON line on stdout (blocks until it comes)."""
+        assert self.process.stdout is not None
+        return json.loads(self.process.stdout.readline())
+
+    def finish(self, *, timeout: float = 30) -> tuple[int, str]:
+        """Close stdin, wait for the exit; returns (status, stderr)."""
+        assert self.process.stdin is not None and self.process.stderr is not None
+        try:
+            self.process.stdin.close()
+        except BrokenPipeError:
+            pass
+        status = self.process.wait(timeout=timeout)
+        return status, self.process.stderr.read()
+
+    def __enter__(self) -> Driven:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
 def json_lines(text: str) -> list[Any]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]

@@ -10,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.qemu_support import Qemu, json_lines, qmpshell_argv, run_qmpshell, wait_until
+from tests.qemu_support import Driven, Qemu, json_lines, run_qmpshell, wait_until
 
 
 def test_piped_lines_give_one_json_reply_each(qemu: Qemu) -> None:
@@ -212,23 +212,13 @@ def test_wait_timeout_is_a_failure(qemu: Qemu) -> None:
 
 
 def test_wait_for_an_event_from_another_monitor(qemu: Qemu) -> None:
-    with subprocess.Popen(
-        qmpshell_argv(qemu.socket),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as proc:
-        assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write("query-status\n")
-        proc.stdin.flush()
-        assert json.loads(proc.stdout.readline())["return"]["running"] is True
-        proc.stdin.write("/wait STOP timeout=30\n")
-        proc.stdin.flush()
+    with Driven(qemu.socket) as shell:
+        shell.send("query-status\n")
+        assert shell.reply()["return"]["running"] is True
+        shell.send("/wait STOP timeout=30\n")
         qemu.aux.execute("stop")
-        assert json.loads(proc.stdout.readline())["event"] == "STOP"
-        proc.stdin.close()
-        assert proc.wait(timeout=30) == 0
+        assert shell.reply()["event"] == "STOP"
+        assert shell.finish()[0] == 0
 
 
 def test_events_option_streams_events_in_order(qemu: Qemu) -> None:
@@ -286,20 +276,12 @@ def test_lines_after_quit_fail_with_connection_lost(qemu: Qemu) -> None:
 
 
 def test_qemu_killed_mid_script(qemu: Qemu) -> None:
-    with subprocess.Popen(
-        qmpshell_argv(qemu.socket),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as proc:
-        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-        proc.stdin.write("query-status\n/wait NEVER timeout=60\n")
-        proc.stdin.flush()
-        assert "return" in json.loads(proc.stdout.readline())
+    with Driven(qemu.socket) as shell:
+        shell.send("query-status\n/wait NEVER timeout=60\n")
+        assert "return" in shell.reply()
         qemu.kill(signal.SIGKILL)
-        assert proc.wait(timeout=30) == 3
-        stderr = proc.stderr.read()
+        status, stderr = shell.finish()
+    assert status == 3
     assert stderr.startswith("qmpshell: 2: ") and stderr.count("\n") == 1
     assert "Traceback" not in stderr
 
@@ -326,42 +308,26 @@ def test_missing_socket_exit_3(tmp_path: Path) -> None:
 
 
 def test_command_timeout_exit_1(qemu: Qemu) -> None:
-    with subprocess.Popen(
-        qmpshell_argv(qemu.socket, "--timeout", "0.5"),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as proc:
-        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-        proc.stdin.write("query-status\n")
-        proc.stdin.flush()
-        assert "return" in json.loads(proc.stdout.readline())
+    with Driven(qemu.socket, "--timeout", "0.5") as shell:
+        shell.send("query-status\n")
+        assert "return" in shell.reply()
         qemu.kill(signal.SIGSTOP)
         try:
-            proc.stdin.write("query-status\n")
-            proc.stdin.close()
-            assert proc.wait(timeout=30) == 1
+            shell.send("query-status\n")
+            status, stderr = shell.finish()
         finally:
             qemu.kill(signal.SIGCONT)
-        assert proc.stderr.read().strip() == "qmpshell: 2: no reply to query-status within 0.5 s"
+    assert status == 1
+    assert stderr.strip() == "qmpshell: 2: no reply to query-status within 0.5 s"
 
 
 def test_interrupted_exit_130(qemu: Qemu) -> None:
-    with subprocess.Popen(
-        qmpshell_argv(qemu.socket),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as proc:
-        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-        proc.stdin.write("query-status\n/wait NEVER\n")
-        proc.stdin.flush()
-        proc.stdout.readline()
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 130
-        assert "Traceback" not in proc.stderr.read()
+    with Driven(qemu.socket) as shell:
+        shell.send("query-status\n/wait NEVER\n")
+        assert "return" in shell.reply()
+        shell.process.send_signal(signal.SIGINT)
+        assert shell.process.wait(timeout=30) == 130
+        assert "Traceback" not in shell.finish()[1]
 
 
 def test_logfile_records_every_message(qemu: Qemu, tmp_path: Path) -> None:
