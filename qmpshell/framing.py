@@ -44,6 +44,10 @@ class StreamDecoder:
         if self._size > self.max_message:
             limit = self.max_message // (1024 * 1024)
             raise ProtocolError(f"server sent a message larger than {limit} MiB")
+        if not self._partial and not self._message and data.find(b"\n") == len(data) - 1:
+            single = self._single_line(data)
+            if single is not None:
+                return [single]
         messages: list[Message] = []
         start = 0
         while (newline := data.find(b"\n", start)) >= 0:
@@ -54,6 +58,18 @@ class StreamDecoder:
         if start < len(data):
             self._partial.append(data[start:])
         return messages
+
+    def _single_line(self, data: bytes) -> Message | None:
+        """The common case, one whole compact message in one read; None: take the general path."""
+        try:
+            value = json.loads(data)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(value, dict):
+            return None
+        self.line_number += 1
+        self._size = 0
+        return value
 
     def finish(self) -> list[Message]:
         """End of stream: a last message without a newline still counts."""
