@@ -157,10 +157,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def load_base_settings() -> Settings:
     """The defaults, with the user's config file applied when there is one."""
-    try:
-        from qmpshell.configfile import load_config
-    except ImportError:
-        return Settings()
+    from qmpshell.configfile import load_config  # here: imported only once options are parsed
+
     return load_config()
 
 
@@ -254,16 +252,14 @@ def _run_source(args: argparse.Namespace, shell: Shell, printer: Printer, settin
 
 
 def _knowledge(client: Client, settings: Settings) -> Any:
-    """The schema index for typed values and help, when the schema module is present.
+    """The schema index for typed values and help (None when the server has none).
 
     Not with -N: the user negotiates by hand, so the shell must send nothing of its own.
     """
     if not settings.negotiate:
         return None
-    try:
-        from qmpshell.schema import knowledge_for
-    except ImportError:
-        return None
+    from qmpshell.schema import knowledge_for  # here: nothing of the schema is loaded with -N
+
     return knowledge_for(client, use_cache=settings.schema_cache)
 
 

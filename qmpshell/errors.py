@@ -26,10 +26,6 @@ class QmpShellError(Exception):
 
     exit_status = EXIT_FAILED
 
-    @property
-    def message(self) -> str:
-        return str(self)
-
 
 class UsageError(QmpShellError):
     """The user asked for something that cannot be done as written."""

@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, Union
 
 from qmpshell.errors import ParseError
-from qmpshell.syntax import Kind, Token, classify_bare, raise_for_error, significant, tokenize, unquote
+from qmpshell.syntax import (
+    VALUE_KINDS,
+    Kind,
+    Token,
+    classify_bare,
+    raise_for_error,
+    significant,
+    tokenize,
+    unquote,
+)
 
 
 @dataclass(frozen=True)
@@ -223,13 +232,12 @@ def _argument_tree(words: list[Token], text: str, *, allow_words: bool) -> ArgTr
             _insert(tree, token, Value(words[index + 2]), text)
         elif token.kind is Kind.CLOSE or (allow_words and token.kind is Kind.WORD):
             continue
-        elif token.kind not in (Kind.EQUALS, *_VALUE_KINDS):
+        elif token.kind is not Kind.EQUALS and token.kind not in VALUE_KINDS:
             raise ParseError(f"unexpected '{token.text}'", text, token.start)
     return tree
 
 
 MAX_KEY_DEPTH = 100  # a.b.c=...: deeper would exhaust Python's recursion limit when typed
-_VALUE_KINDS = (Kind.STRING, Kind.NUMBER, Kind.LITERAL, Kind.WORD, Kind.JSON)
 
 
 def _insert(tree: ArgTree, key: Token, value: Value, text: str) -> None:

@@ -5,23 +5,13 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.qemu_support import Qemu, wait_until
-from tests.tmux_support import Tmux
-
-READY = "events: "  # the status bar is drawn once the application runs
-
-
-def env_for(root: Path) -> dict[str, str]:
-    env = {name: str(root / name.lower()) for name in ("XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME")}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
-    env["TERM"] = "xterm-256color"
-    return env
+from tests.tmux_support import Tmux, start_qmpshell
 
 
 @pytest.fixture
@@ -33,9 +23,8 @@ def sessions(tmp_path: Path) -> Iterator[list[Tmux]]:
 
 
 def start(sessions: list[Tmux], tmp_path: Path, *args: str) -> Tmux:
-    tmux = Tmux([sys.executable, "-m", "qmpshell", *args], env=env_for(tmp_path / "xdg"))
+    tmux = start_qmpshell(tmp_path / "xdg", *args)
     sessions.append(tmux)
-    tmux.wait_for(READY)
     tmux.wait_for("QEMU 7.2")
     return tmux
 

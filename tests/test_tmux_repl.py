@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.qemu_support import Qemu
-from tests.tmux_support import Tmux
-
-READY = "events: "  # the status bar is drawn once the application runs
-
-
-def xdg_env(root: Path) -> dict[str, str]:
-    env = {name: str(root / name.lower()) for name in ("XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME")}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
-    env["TERM"] = "xterm-256color"
-    return env
+from tests.tmux_support import Tmux, start_qmpshell
 
 
 @pytest.fixture
@@ -27,9 +17,8 @@ def start(tmp_path: Path) -> Iterator[object]:
     sessions: list[Tmux] = []
 
     def run(*args: str) -> Tmux:
-        tmux = Tmux([sys.executable, "-m", "qmpshell", *args], env=xdg_env(tmp_path / "xdg"))
+        tmux = start_qmpshell(tmp_path / "xdg", *args)
         sessions.append(tmux)
-        tmux.wait_for(READY)
         return tmux
 
     yield run

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from tests.qemu_support import wait_until
 
@@ -66,3 +68,21 @@ class Tmux:
 
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.server, "kill-server"], capture_output=True, timeout=10)
+
+
+READY = "events: "  # the status bar is drawn once the application runs
+
+
+def shell_env(root: Path) -> dict[str, str]:
+    """XDG directories under ``root``, this checkout importable, a 256-colour terminal."""
+    env = {name: str(root / name.lower()) for name in ("XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    env["TERM"] = "xterm-256color"
+    return env
+
+
+def start_qmpshell(root: Path, *args: str) -> Tmux:
+    """``python -m qmpshell ARGS`` in a new terminal, once its screen is up."""
+    tmux = Tmux([sys.executable, "-m", "qmpshell", *args], env=shell_env(root))
+    tmux.wait_for(READY)
+    return tmux

@@ -10,11 +10,12 @@ completion in QMP mode.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from prompt_toolkit.completion import Completer, DynamicCompleter, ThreadedCompleter
 
 from qmpshell.client import Client
+from qmpshell.live import CompletionSource, source_for
+from qmpshell.repl.completer import ShellCompleter
 from qmpshell.repl.hmpcomplete import HmpCompleter, HmpNames
 from qmpshell.shell import Shell
 
@@ -24,7 +25,7 @@ class Completions:
 
     def __init__(self, *, is_hmp: Callable[[], bool]) -> None:
         self.hmp_names = HmpNames({}, {})
-        self.source: Any = None  # qmpshell.live.CompletionSource, when that module is present
+        self.source: CompletionSource | None = None
         self._is_hmp = is_hmp
         self._schema = _schema_completer(lambda: self.source, is_hmp, lambda: self.hmp_names.commands)
 
@@ -42,24 +43,17 @@ class Completions:
         if names.commands:
             self.hmp_names = names
         self.close()
-        try:
-            from qmpshell.live import source_for
-        except ImportError:
-            return
         self.source = source_for(shell.knowledge, client.execute, on_ready=on_ready)
 
     def close(self) -> None:
-        live = getattr(self.source, "live", None)
-        if live is not None:
-            live.close()
+        if self.source is not None and self.source.live is not None:
+            self.source.live.close()
         self.source = None
 
 
 def _schema_completer(
-    source: Callable[[], Any], is_hmp: Callable[[], bool], hmp_commands: Callable[[], Iterable[str]]
-) -> Completer | None:
-    try:
-        from qmpshell.repl.completer import ShellCompleter
-    except ImportError:
-        return None
+    source: Callable[[], CompletionSource | None],
+    is_hmp: Callable[[], bool],
+    hmp_commands: Callable[[], Iterable[str]],
+) -> Completer:
     return ShellCompleter(source, hmp=is_hmp, hmp_commands=hmp_commands)

@@ -19,6 +19,7 @@ from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError
 from qmpshell.events import EventLog
 from qmpshell.logfile import MessageLog
+from qmpshell.schema import knowledge_for
 from qmpshell.shell import Shell
 
 Message = dict[str, Any]
@@ -96,10 +97,6 @@ class Connection:
         """Fetch (or read the cached) schema index, unless it is already the server's version's."""
         version = self.client.server_version
         if self.shell.knowledge is not None and version == self._knowledge_version:
-            return
-        try:
-            from qmpshell.schema import knowledge_for
-        except ImportError:
             return
         try:
             self.shell.knowledge = knowledge_for(self.client, use_cache=self.settings.schema_cache)
