@@ -13,10 +13,10 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from qmpshell.errors import EXIT_OK, EXIT_USAGE, ConnectionLost, ParseError, QmpShellError
-from qmpshell.parse import Request, ShellRequest
-from qmpshell.render import colourise, error_summary, hmp_text, json_text
+from qmpshell.language.parse import Request, ShellRequest
+from qmpshell.language.statements import Statement, read_statements
+from qmpshell.output.render import colourise, error_summary, hmp_text, json_text
 from qmpshell.shell import EventSeen, Exit, HmpOutput, Info, ModeChanged, Outcome, Reply, Shell
-from qmpshell.statements import Statement, read_statements
 
 Message = dict[str, Any]
 

@@ -16,13 +16,13 @@ from dataclasses import replace
 from typing import IO, Any
 
 from qmpshell import __version__
-from qmpshell.address import Address, parse_address
 from qmpshell.batch import OutputClosed, Printer, run_lines, run_script
-from qmpshell.client import Client
 from qmpshell.config import Settings, default_history_file
 from qmpshell.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, QmpShellError, UsageError
-from qmpshell.events import EventLog
-from qmpshell.logfile import MessageLog
+from qmpshell.protocol.address import Address, parse_address
+from qmpshell.protocol.client import Client
+from qmpshell.protocol.events import EventLog
+from qmpshell.protocol.logfile import MessageLog
 from qmpshell.shell import Shell
 
 Message = dict[str, Any]
@@ -187,7 +187,7 @@ def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> i
 
 def _address(args: argparse.Namespace, qemu_argv: list[str], stack: ExitStack) -> Address:
     if args.launch:
-        from qmpshell.launch import LaunchedQemu  # subprocess and tempfile only when launching
+        from qmpshell.protocol.launch import LaunchedQemu  # subprocess and tempfile only when launching
 
         qemu = LaunchedQemu(qemu_argv or None)
         stack.callback(qemu.stop)
@@ -258,7 +258,7 @@ def _knowledge(client: Client, settings: Settings) -> Any:
     """
     if not settings.negotiate:
         return None
-    from qmpshell.schema import knowledge_for  # here: nothing of the schema is loaded with -N
+    from qmpshell.schema.knowledge import knowledge_for  # here: nothing of the schema is loaded with -N
 
     return knowledge_for(client, use_cache=settings.schema_cache)
 

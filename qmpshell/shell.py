@@ -13,11 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from qmpshell.client import Cancelled, Client, PendingReply
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionLost, UsageError
-from qmpshell.events import EventLog, WaitInterrupted, event_matcher
-from qmpshell.hmp import hmp_message, looks_like_error, parse_cpu_command
-from qmpshell.parse import (
+from qmpshell.language.hmp import hmp_message, looks_like_error, parse_cpu_command
+from qmpshell.language.parse import (
     ArgTree,
     ArgumentTyper,
     HmpRequest,
@@ -28,6 +26,8 @@ from qmpshell.parse import (
     guess_value,
     parse_statement,
 )
+from qmpshell.protocol.client import Cancelled, Client, PendingReply
+from qmpshell.protocol.events import EventLog, WaitInterrupted, event_matcher
 
 Message = dict[str, Any]
 
@@ -99,7 +99,7 @@ Outcome = Reply | HmpOutput | EventSeen | Info | ModeChanged | Exit | FrontEndCo
 
 
 class Knowledge(Protocol):
-    """What the schema index offers the shell (see ``qmpshell.schema``)."""
+    """What the schema index offers the shell (see ``qmpshell.schema.index``)."""
 
     @property
     def typer(self) -> ArgumentTyper: ...

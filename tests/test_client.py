@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from qmpshell.address import Address, parse_address
-from qmpshell.client import Client, QmpError
 from qmpshell.errors import CommandTimeout, ConnectionFailed, ConnectionLost, UsageError
-from qmpshell.logfile import MessageLog
+from qmpshell.protocol.address import Address, parse_address
+from qmpshell.protocol.client import Client, QmpError
+from qmpshell.protocol.logfile import MessageLog
 from tests.qemu_support import Qemu, wait_until
 
 

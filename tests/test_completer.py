@@ -17,10 +17,10 @@ import pytest
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
-from qmpshell.live import CompletionSource, LiveItem, LiveValues
 from qmpshell.repl.completer import ShellCompleter
-from qmpshell.schema import SchemaIndex
-from qmpshell.suggest import LiveQuery
+from qmpshell.schema.index import SchemaIndex
+from qmpshell.schema.live import CompletionSource, LiveItem, LiveValues
+from qmpshell.schema.suggest import LiveQuery
 from tests.qemu_support import wait_until
 
 CAPTURE = Path(__file__).parent / "data" / "qemu-7.2-schema.json"

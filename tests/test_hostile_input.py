@@ -20,11 +20,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qmpshell.errors import ParseError, UsageError
-from qmpshell.parse import HmpRequest, QmpRequest, ShellRequest, parse_statement
-from qmpshell.schema import SchemaIndex, SchemaKnowledge
+from qmpshell.language.parse import HmpRequest, QmpRequest, ShellRequest, parse_statement
+from qmpshell.language.statements import Assembler, read_statements
+from qmpshell.schema.index import SchemaIndex
+from qmpshell.schema.knowledge import SchemaKnowledge
+from qmpshell.schema.suggest import Suggestions, suggest
 from qmpshell.shell import SHELL_COMMANDS
-from qmpshell.statements import Assembler, read_statements
-from qmpshell.suggest import Suggestions, suggest
 from tests.fakeserver import Answer, FakeServer, handshake
 from tests.qemu_support import run_qmpshell
 

@@ -18,8 +18,8 @@ import pytest
 from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from qmpshell.address import parse_address
 from qmpshell.config import Settings
+from qmpshell.protocol.address import parse_address
 from qmpshell.repl.app import Repl
 from qmpshell.repl.connection import Connection
 from qmpshell.repl.panes import EventFeed

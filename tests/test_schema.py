@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from qmpshell import helptext
-from qmpshell.schema import SchemaIndex
-from qmpshell.schemacache import SchemaCache, cache_key
+from qmpshell.schema import help as helptext
+from qmpshell.schema.cache import SchemaCache, cache_key
+from qmpshell.schema.index import SchemaIndex
 
 CAPTURE = Path(__file__).parent / "data" / "qemu-7.2-schema.json"
 GREETING = {"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 22}, "package": "Debian 1:7.2"}}}

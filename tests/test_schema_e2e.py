@@ -9,12 +9,12 @@ from pathlib import Path
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
-from qmpshell.address import parse_address
-from qmpshell.client import Client
-from qmpshell.live import LiveItem, LiveValues, source_for
+from qmpshell.protocol.address import parse_address
+from qmpshell.protocol.client import Client
 from qmpshell.repl.completer import ShellCompleter
-from qmpshell.schema import SchemaKnowledge, knowledge_for
-from qmpshell.suggest import LiveQuery
+from qmpshell.schema.knowledge import SchemaKnowledge, knowledge_for
+from qmpshell.schema.live import LiveItem, LiveValues, source_for
+from qmpshell.schema.suggest import LiveQuery
 from tests.qemu_support import Qemu, json_lines, run_qmpshell, wait_until
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from qmpshell.schema import SchemaIndex
+from qmpshell.schema.index import SchemaIndex
+from qmpshell.schema.suggest import LiveQuery, Suggestions, suggest
 from qmpshell.shell import SHELL_COMMANDS
-from qmpshell.suggest import LiveQuery, Suggestions, suggest
 
 CAPTURE = Path(__file__).parent / "data" / "qemu-7.2-schema.json"
 BLOCKDEV_BASE = ["driver", "node-name", "discard", "cache", "read-only", "auto-read-only", "force-share"]

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from qmpshell.errors import ParseError
-from qmpshell.parse import HmpRequest, QmpRequest, ShellRequest, parse_statement
-from qmpshell.statements import Assembler, read_statements
-from qmpshell.syntax import Kind, is_incomplete, tokenize
+from qmpshell.language.parse import HmpRequest, QmpRequest, ShellRequest, parse_statement
+from qmpshell.language.statements import Assembler, read_statements
+from qmpshell.language.syntax import Kind, is_incomplete, tokenize
 
 
 def arguments(line: str) -> Any:

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from qmpshell.errors import ParseError, UsageError
-from qmpshell.parse import QmpRequest, parse_statement
-from qmpshell.schema import SchemaIndex
-from qmpshell.typing_rules import SchemaTyper
+from qmpshell.language.parse import QmpRequest, parse_statement
+from qmpshell.schema.index import SchemaIndex
+from qmpshell.schema.values import SchemaTyper
 
 CAPTURE = Path(__file__).parent / "data" / "qemu-7.2-schema.json"
 

@@ -21,12 +21,12 @@ from prompt_toolkit.input import Input
 from prompt_toolkit.output import ColorDepth, Output
 from prompt_toolkit.widgets import SearchToolbar
 
-from qmpshell.address import Address
 from qmpshell.config import Settings
 from qmpshell.errors import EXIT_OK, QmpShellError
-from qmpshell.helptext import signature_at
-from qmpshell.logfile import MessageLog
-from qmpshell.parse import Request, ShellRequest
+from qmpshell.language.parse import Request, ShellRequest
+from qmpshell.language.statements import Assembler
+from qmpshell.protocol.address import Address
+from qmpshell.protocol.logfile import MessageLog
 from qmpshell.repl import show
 from qmpshell.repl.completion import Completions
 from qmpshell.repl.connection import Connection
@@ -39,9 +39,9 @@ from qmpshell.repl.lexer import InputLexer
 from qmpshell.repl.panes import EventFeed, OutputLog
 from qmpshell.repl.style import build_style
 from qmpshell.repl.widgets import prompt_fragments, status_fragments
-from qmpshell.schema import index_of
+from qmpshell.schema.help import signature_at
+from qmpshell.schema.index import index_of
 from qmpshell.shell import Exit, FrontEndCommand, ModeChanged, Outcome
-from qmpshell.statements import Assembler
 
 REDRAW_INTERVAL = 0.05  # seconds: events show within this, and a flood costs at most 20 redraws a second
 RECONNECT_INTERVAL = 1.0

@@ -1,4 +1,4 @@
-"""The prompt_toolkit completer: a thin layer over ``qmpshell.suggest`` and ``qmpshell.live``.
+"""The prompt_toolkit completer: a thin layer over ``qmpshell.schema.suggest`` and ``qmpshell.schema.live``.
 
 It asks ``suggest`` what may come next, turns each candidate into a
 ``Completion`` with its type as ``display_meta``, and adds the live values the
@@ -16,9 +16,9 @@ from itertools import chain
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
-from qmpshell.live import CompletionSource, LiveItem
+from qmpshell.schema.live import CompletionSource, LiveItem
+from qmpshell.schema.suggest import Suggestions, suggest
 from qmpshell.shell import SHELL_COMMANDS
-from qmpshell.suggest import Suggestions, suggest
 
 SHELL_NAMES = (*SHELL_COMMANDS, "exit")
 

@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable
 
 from prompt_toolkit.completion import Completer, DynamicCompleter, ThreadedCompleter
 
-from qmpshell.client import Client
-from qmpshell.live import CompletionSource, source_for
+from qmpshell.protocol.client import Client
 from qmpshell.repl.completer import ShellCompleter
 from qmpshell.repl.hmpcomplete import HmpCompleter, HmpNames
+from qmpshell.schema.live import CompletionSource, source_for
 from qmpshell.shell import Shell
 
 

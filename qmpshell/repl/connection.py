@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from qmpshell.address import Address
-from qmpshell.client import Client
 from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError
-from qmpshell.events import EventLog
-from qmpshell.logfile import MessageLog
-from qmpshell.schema import knowledge_for
+from qmpshell.protocol.address import Address
+from qmpshell.protocol.client import Client
+from qmpshell.protocol.events import EventLog
+from qmpshell.protocol.logfile import MessageLog
+from qmpshell.schema.knowledge import knowledge_for
 from qmpshell.shell import Shell
 
 Message = dict[str, Any]

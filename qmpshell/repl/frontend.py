@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from qmpshell.parse import ShellRequest
+from qmpshell.language.parse import ShellRequest
 from qmpshell.repl import show
 from qmpshell.repl.panes import EventFeed, OutputLog
 

@@ -2,7 +2,7 @@
 
 Like iredis' ``entry.py``, a ``FileHistory`` subclass refuses lines that carry
 secrets (``object-add qom-type=secret``, password commands, ``password=`` and
-``*-secret=`` arguments; see ``qmpshell.redact``); they are not even kept in
+``*-secret=`` arguments; see ``qmpshell.language.redact``); they are not even kept in
 memory for the up arrow.  ``FileHistory`` appends each entry, so two shells
 running at once never truncate each other's lines.
 """
@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable
 
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 
-from qmpshell.logfile import make_private_dirs
-from qmpshell.redact import line_has_secret
+from qmpshell.language.redact import line_has_secret
+from qmpshell.protocol.logfile import make_private_dirs
 
 
 class SecretFreeHistory(FileHistory):

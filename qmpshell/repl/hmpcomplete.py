@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
-from qmpshell.client import Client
 from qmpshell.errors import QmpShellError
+from qmpshell.protocol.client import Client
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from prompt_toolkit.formatted_text import PygmentsTokens, StyleAndTextTuples, to
 from prompt_toolkit.lexers import Lexer
 from pygments.lexers import JsonLexer
 
-from qmpshell.syntax import Kind, Token, tokenize
+from qmpshell.language.syntax import Kind, Token, tokenize
 
 _KIND_STYLE = {kind: f"class:input.{kind.value}" for kind in Kind}
 

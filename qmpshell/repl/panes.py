@@ -19,7 +19,7 @@ from prompt_toolkit.data_structures import Point
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.layout.controls import UIContent, UIControl
 
-from qmpshell.render import event_time
+from qmpshell.output.render import event_time
 from qmpshell.repl.lexer import json_fragments, split_lines
 
 Message = dict[str, Any]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 from qmpshell.errors import ParseError, QmpShellError
-from qmpshell.render import error_summary, event_summary, hmp_text, json_text
+from qmpshell.output.render import error_summary, event_summary, hmp_text, json_text
 from qmpshell.repl.lexer import input_fragments, json_fragments
 from qmpshell.shell import EventSeen, HmpOutput, Info, Outcome, Reply
 

@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from prompt_toolkit.input import create_pipe_input  # noqa: E402
 from prompt_toolkit.output import DummyOutput  # noqa: E402
 
-from qmpshell.address import parse_address  # noqa: E402
 from qmpshell.config import Settings  # noqa: E402
+from qmpshell.protocol.address import parse_address  # noqa: E402
 from qmpshell.repl.app import Repl  # noqa: E402
 from qmpshell.repl.connection import Connection  # noqa: E402
 from qmpshell.repl.panes import EventFeed  # noqa: E402

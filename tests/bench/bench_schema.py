@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from qmpshell.schema import SchemaIndex
+from qmpshell.schema.index import SchemaIndex
+from qmpshell.schema.suggest import suggest
 from qmpshell.shell import SHELL_COMMANDS
-from qmpshell.suggest import suggest
 from tests.qemu_support import Qemu
 
 CAPTURE = Path(__file__).parent.parent / "data" / "qemu-7.2-schema.json"

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from qmpshell.errors import QmpShellError
-from qmpshell.schema import SchemaIndex, index_of
-from qmpshell.suggest import LiveQuery
+from qmpshell.schema.index import SchemaIndex, index_of
+from qmpshell.schema.suggest import LiveQuery
 
 Execute = Callable[..., Any]  # Client.execute(command, arguments, timeout=...)
 KINDS = (

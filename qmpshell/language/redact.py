@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qmpshell.syntax import Kind, significant, tokenize
+from qmpshell.language.syntax import Kind, significant, tokenize
 
 REDACTED = "<redacted>"
 PASSWORD_COMMANDS = frozenset({"set_password", "change-vnc-password", "expire_password"})

@@ -21,10 +21,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from qmpshell.address import Address, open_socket
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionFailed, ConnectionLost, UsageError
-from qmpshell.framing import DEFAULT_MAX_MESSAGE, Message, StreamDecoder
-from qmpshell.logfile import MessageLog
+from qmpshell.protocol.address import Address, open_socket
+from qmpshell.protocol.framing import DEFAULT_MAX_MESSAGE, Message, StreamDecoder
+from qmpshell.protocol.logfile import MessageLog
 
 EventSink = Callable[[Message], None]
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # compact: QEMU reads a byte a syscall

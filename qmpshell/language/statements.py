@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from qmpshell.syntax import Kind, first_error, significant, tokenize
+from qmpshell.language.syntax import Kind, first_error, significant, tokenize
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, Union
 
 from qmpshell.errors import ParseError
-from qmpshell.syntax import (
+from qmpshell.language.syntax import (
     VALUE_KINDS,
     Kind,
     Token,

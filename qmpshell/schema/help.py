@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from qmpshell.schema import Entity, Member, SchemaIndex
-from qmpshell.syntax import Kind, tokenize
-from qmpshell.typing_rules import close_matches
+from qmpshell.language.syntax import Kind, tokenize
+from qmpshell.schema.index import Entity, Member, SchemaIndex
+from qmpshell.schema.values import close_matches
 
 _WIDTH = 44
 _PARAMETER = re.compile(r"Parameter '([^']+)' is (unexpected|missing)")

@@ -2,10 +2,10 @@
 
 A pure function in the manner of pgcli's ``suggest_type``: no UI library, no
 I/O, so it is tested with plain strings.  It reuses the one tokenizer
-(``qmpshell.syntax``) and answers with ``Suggestions``: the word being completed,
+(``qmpshell.language.syntax``) and answers with ``Suggestions``: the word being completed,
 the candidates the schema knows, and a ``LiveQuery`` for what only the running
 QEMU can tell (device types, node names, QOM paths), which the completer asks
-``qmpshell.live`` for.
+``qmpshell.schema.live`` for.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from qmpshell.helptext import type_text
-from qmpshell.schema import Member, SchemaIndex
-from qmpshell.syntax import VALUE_KINDS, Kind, Token, tokenize, unquote
+from qmpshell.language.syntax import VALUE_KINDS, Kind, Token, tokenize, unquote
+from qmpshell.schema.help import type_text
+from qmpshell.schema.index import Member, SchemaIndex
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Candidate:
 
 @dataclass(frozen=True)
 class LiveQuery:
-    """A question for the running QEMU: ``kind`` is one of ``qmpshell.live.KINDS``."""
+    """A question for the running QEMU: ``kind`` is one of ``qmpshell.schema.live.KINDS``."""
 
     kind: str
     arg: str = ""

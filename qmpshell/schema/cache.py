@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from qmpshell.config import cache_dir
-from qmpshell.logfile import make_private_dirs
+from qmpshell.protocol.logfile import make_private_dirs
 
 Warn = Callable[[str], None]
 _FORMAT = 1  # bump when the stored layout changes

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import IO, Any
 
 from qmpshell.errors import UsageError
-from qmpshell.redact import redact_message
+from qmpshell.language.redact import redact_message
 
 
 def open_private(path: str, mode: str = "a") -> IO[str]:

@@ -14,8 +14,8 @@ import subprocess
 import tempfile
 import time
 
-from qmpshell.address import Address
 from qmpshell.errors import ConnectionFailed
+from qmpshell.protocol.address import Address
 
 DEFAULT_QEMU = ["qemu-system-x86_64", "-M", "none", "-nodefaults", "-display", "none"]
 

@@ -12,13 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-from qmpshell.errors import CommandFailed, QmpShellError
-
-if TYPE_CHECKING:
-    from qmpshell.client import Client
-    from qmpshell.parse import ArgumentTyper
+from typing import Any
 
 Message = dict[str, Any]
 
@@ -224,67 +218,7 @@ def _strings(value: Any) -> tuple[str, ...]:
     return tuple(str(item) for item in value) if isinstance(value, list) else ()
 
 
-class SchemaKnowledge:
-    """The ``Knowledge`` the shell uses: typed values, help, hints and warnings from one index."""
-
-    def __init__(self, index: SchemaIndex) -> None:
-        # typing_rules and helptext build on this module, so they are imported here, not at the top.
-        from qmpshell import helptext
-        from qmpshell.typing_rules import SchemaTyper
-
-        self.index = index
-        self._typer = SchemaTyper(index)
-        self._text = helptext
-
-    @property
-    def typer(self) -> ArgumentTyper:
-        return self._typer
-
-    def help(self, name: str) -> str | None:
-        return self._text.describe(self.index, name)
-
-    def hint_for_error(self, command: str, response: Message) -> str:
-        return self._text.hint_for_error(self.index, command, response)
-
-    def warning_for(self, command: str) -> str:
-        return self._text.warning_for(self.index, command)
-
-
 def index_of(knowledge: object) -> SchemaIndex | None:
     """The index behind a shell's ``knowledge`` (None without a schema)."""
     index = getattr(knowledge, "index", None)
     return index if isinstance(index, SchemaIndex) else None
-
-
-def fetch_schema(client: Client, *, timeout: float = 30.0) -> list[Any] | None:
-    """The raw ``query-qmp-schema`` entries, or None when the server has none (qemu-ga, old QEMU)."""
-    try:
-        entries = client.execute("query-qmp-schema", timeout=timeout)
-    except CommandFailed:
-        return None
-    return entries if isinstance(entries, list) else None
-
-
-def knowledge_for(client: Client, *, use_cache: bool = True) -> SchemaKnowledge | None:
-    """The server's schema as ``Knowledge``, from the cache when this QEMU was seen before.
-
-    None when the server has no schema; problems with the cache become client
-    warnings (printed once by the front-end) and never stop the shell.
-    """
-    from qmpshell.schemacache import SchemaCache, cache_key
-
-    if client.greeting is None:  # -N, or not a QMP server: nothing may be sent unasked
-        return None
-    key = cache_key(client.greeting)
-    cache = SchemaCache.default() if use_cache and key else None
-    entries = cache.load(key, warn=client.warnings.append) if cache is not None and key else None
-    if entries is None:
-        try:
-            entries = fetch_schema(client)
-        except QmpShellError:
-            return None
-        if entries is None:
-            return None
-        if cache is not None and key:
-            cache.store(key, entries, warn=client.warnings.append)
-    return SchemaKnowledge(SchemaIndex.from_entries(entries))

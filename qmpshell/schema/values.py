@@ -22,9 +22,9 @@ import re
 from typing import Any
 
 from qmpshell.errors import UsageError
-from qmpshell.parse import ArgTree, Value, ValueProblem, guess_tree, guess_value, parse_json_value
-from qmpshell.schema import SchemaIndex, TypeInfo
-from qmpshell.syntax import Kind
+from qmpshell.language.parse import ArgTree, Value, ValueProblem, guess_tree, guess_value, parse_json_value
+from qmpshell.language.syntax import Kind
+from qmpshell.schema.index import SchemaIndex, TypeInfo
 
 _INT = re.compile(
     r"([-+]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|\d+(?:\.\d+)?)([kKmMgGtTpP]?)(?:i?[bB])?"
