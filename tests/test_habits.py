@@ -1,7 +1,7 @@
 """The habits of the code base, kept by tests so that they cannot rot.
 
 Batch mode never loads prompt_toolkit (checked in a real run against QEMU);
-ruff, ruff format and mypy --strict run clean; the man page in the package is
+ruff, ruff format, mypy --strict and the import contracts run clean; the man page in the package is
 the one ``qmpshell.manpage`` generates now, and groff reads it without a warning;
 every module says what it is for; the changelog has an Unreleased section.
 """
@@ -86,6 +86,27 @@ def test_ruff_format_is_clean() -> None:
 def test_mypy_strict_is_clean() -> None:
     result = tool("mypy")  # files and strictness from pyproject.toml, as CI runs it
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_import_contracts_are_kept() -> None:
+    """The layers of pyproject.toml's ``[tool.importlinter]`` hold: imports point down only."""
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run(
+        [str(lint_imports), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_the_readme_layout_names_every_package() -> None:
+    """The README's layout map matches the tree: every sub-package is listed, nothing that is gone."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("### Layout") :]
+    packages = {p.parent.name for p in (ROOT / "qmpshell").glob("*/__init__.py")}
+    for package in packages:
+        assert f"qmpshell/{package}/" in section, package
+    for listed in {line.split()[0] for line in section.splitlines() if line.startswith("qmpshell/")}:
+        assert (ROOT / listed).exists(), listed
 
 
 def test_the_shipped_man_page_is_current() -> None:
