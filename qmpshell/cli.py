@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import replace
 from typing import IO, Any
@@ -20,12 +20,14 @@ from qmpshell.batch import OutputClosed, Printer, run_lines, run_script
 from qmpshell.config import Settings, default_history_file
 from qmpshell.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, QmpShellError, UsageError
 from qmpshell.protocol.address import Address, parse_address
-from qmpshell.protocol.client import Client
 from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.logfile import MessageLog
+from qmpshell.protocol.session import QmpSession, make_client
 from qmpshell.shell import Shell
 
 Message = dict[str, Any]
+Source = Callable[[Shell, Printer], int]  # runs the script on one target's shell
+DEFAULT_PARALLEL = 4  # targets at a time (qmpshell.targets)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,7 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
         "3 could not connect or connection lost, 130 interrupted.",
     )
     parser.add_argument(
-        "address", nargs="?", help="UNIX socket path, HOST:PORT or [IPv6]:PORT (default: $QMP_SOCKET)"
+        "address",
+        nargs="*",
+        help="UNIX socket path, HOST:PORT, [IPv6]:PORT or libvirt:DOMAIN (default: $QMP_SOCKET); "
+        "several, a glob or libvirt:* run the script against each",
     )
     _add_input_options(parser)
     _add_output_options(parser)
@@ -89,6 +94,22 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--no-reconnect", action="store_true", help="interactive: do not reconnect when QEMU goes"
     )
+    group.add_argument(
+        "--libvirt-uri", metavar="URI", help="libvirt URI for libvirt:DOMAIN (default: libvirt's own)"
+    )
+    group.add_argument(
+        "--parallel",
+        type=_positive,
+        default=DEFAULT_PARALLEL,
+        metavar="N",
+        help=f"with several targets, run N at a time (default {DEFAULT_PARALLEL})",
+    )
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got '{text}'")
+    return int(text)
 
 
 def _add_interactive_options(parser: argparse.ArgumentParser) -> None:
@@ -172,6 +193,10 @@ def print_config(settings: Settings) -> int:
 
 def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> int:
     interactive = not (args.command or args.file) and sys.stdin.isatty() and sys.stdout.isatty()
+    if _several(args.address):
+        if interactive or args.launch:
+            raise UsageError("several targets need batch mode (-c, -f or a script on stdin) and no --launch")
+        return _run_many(args, settings)
     with ExitStack() as stack:
         address = _address(args, qemu_argv, stack)
         log = MessageLog.open(settings.logfile) if settings.logfile else None
@@ -194,11 +219,38 @@ def _address(args: argparse.Namespace, qemu_argv: list[str], stack: ExitStack) -
         return qemu.start()
     if qemu_argv:
         raise UsageError("QEMU arguments after '--' need --launch")
-    return parse_address(args.address or os.environ.get("QMP_SOCKET", ""))
+    text = args.address[0] if args.address else os.environ.get("QMP_SOCKET", "")
+    return parse_address(text, libvirt_uri=args.libvirt_uri or "")
 
 
-def _run_batch(args: argparse.Namespace, settings: Settings, address: Address, log: MessageLog | None) -> int:
-    printer = Printer(
+def _several(addresses: list[str]) -> bool:
+    """More than one address, or a pattern; told apart without importing the many-target code."""
+    if len(addresses) > 1:
+        return True
+    return bool(addresses) and any(c in addresses[0] for c in "*?[") and not os.path.exists(addresses[0])
+
+
+def _run_many(args: argparse.Namespace, settings: Settings) -> int:
+    """The script against every target (``qmpshell.targets``), one log file for all of them."""
+    from qmpshell.targets import expand_targets, run_targets
+
+    printer = _printer(settings)
+    targets = expand_targets(args.address, libvirt_uri=args.libvirt_uri or "")
+    source = _source(args, settings, printer, whole=True)
+    with ExitStack() as stack:
+        log = MessageLog.open(settings.logfile) if settings.logfile else None
+        if log is not None:
+            stack.callback(log.close)
+
+        def run_one(address: Address, tagged: Printer) -> int:
+            return run_target(address, settings, tagged, source, log=log, version=args.version)
+
+        return run_targets(targets, run_one, printer, parallel=args.parallel)
+    return EXIT_OK
+
+
+def _printer(settings: Settings) -> Printer:
+    return Printer(
         sys.stdout,
         sys.stderr,
         pretty=settings.pretty,
@@ -206,11 +258,29 @@ def _run_batch(args: argparse.Namespace, settings: Settings, address: Address, l
         json_only=settings.json_only,
         verbose=settings.verbose,
     )
+
+
+def _run_batch(args: argparse.Namespace, settings: Settings, address: Address, log: MessageLog | None) -> int:
+    printer = _printer(settings)
+    source = _source(args, settings, printer, whole=False)
+    return run_target(address, settings, printer, source, log=log, version=args.version)
+
+
+def run_target(
+    address: Address,
+    settings: Settings,
+    printer: Printer,
+    source: Source,
+    *,
+    log: MessageLog | None,
+    version: bool = False,
+) -> int:
+    """Connect to one target, run the script there and print what happens; the exit status."""
     events = EventLog()
     sinks: list[Callable[[Message], None]] = [events.add]
     if settings.show_events:
         sinks.append(printer.event)
-    client = Client(
+    client = make_client(
         address,
         on_event=fan_out(sinks),
         on_disconnect=lambda lost: events.connection_ended(str(lost)),
@@ -230,28 +300,38 @@ def _run_batch(args: argparse.Namespace, settings: Settings, address: Address, l
         )
         for warning in client.warnings:
             printer.error("", f"warning: {warning}")
-        if args.version:
+        if version:
             printer.write(f"qmpshell {__version__}\nQEMU {client.server_version or 'unknown'}")
             return EXIT_OK
-        return _run_source(args, shell, printer, settings)
+        return source(shell, printer)
     except OutputClosed:
         return EXIT_OK
     finally:
         client.close()
 
 
-def _run_source(args: argparse.Namespace, shell: Shell, printer: Printer, settings: Settings) -> int:
+def _source(args: argparse.Namespace, settings: Settings, printer: Printer, *, whole: bool) -> Source:
+    """The script to run: ``-c`` lines, a file, or stdin (read ``whole`` first when there are several
+    targets; else line by line as it arrives)."""
+    keep_going = settings.keep_going
     if args.command:
-        return run_script(shell, args.command, printer, keep_going=settings.keep_going, one_per_line=True)
+        commands = list(args.command)
+        return lambda shell, out: run_script(shell, commands, out, keep_going=keep_going, one_per_line=True)
     if args.file and args.file != "-":
-        return run_script(shell, read_script(args.file), printer, keep_going=settings.keep_going)
+        script = read_script(args.file)
+        return lambda shell, out: run_script(shell, script, out, keep_going=keep_going)
     invalid: list[int] = []
-    lines = stdin_lines(printer, keep_going=settings.keep_going, invalid=invalid)
-    status = run_lines(shell, lines, printer, keep_going=settings.keep_going)
-    return max(status, EXIT_USAGE) if invalid else status
+    lines = stdin_lines(printer, keep_going=keep_going, invalid=invalid)
+    stdin: Iterable[str] = list(lines) if whole else lines
+
+    def run_stdin(shell: Shell, out: Printer) -> int:
+        status = run_lines(shell, stdin, out, keep_going=keep_going)
+        return max(status, EXIT_USAGE) if invalid else status
+
+    return run_stdin
 
 
-def _knowledge(client: Client, settings: Settings) -> Any:
+def _knowledge(client: QmpSession, settings: Settings) -> Any:
     """The schema index for typed values and help (None when the server has none).
 
     Not with -N: the user negotiates by hand, so the shell must send nothing of its own.

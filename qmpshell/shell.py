@@ -26,8 +26,9 @@ from qmpshell.language.parse import (
     guess_value,
     parse_statement,
 )
-from qmpshell.protocol.client import Cancelled, Client, PendingReply
+from qmpshell.protocol.client import Cancelled, PendingReply
 from qmpshell.protocol.events import EventLog, WaitInterrupted, event_matcher
+from qmpshell.protocol.session import QmpSession
 
 Message = dict[str, Any]
 
@@ -116,7 +117,7 @@ class Shell:
 
     def __init__(
         self,
-        client: Client,
+        client: QmpSession,
         events: EventLog,
         *,
         knowledge: Knowledge | None = None,

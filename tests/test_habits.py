@@ -1,6 +1,6 @@
 """The habits of the code base, kept by tests so that they cannot rot.
 
-Batch mode never loads prompt_toolkit (checked in a real run against QEMU);
+Batch mode never loads prompt_toolkit, nor libvirt on a socket (checked in a real run against QEMU);
 ruff, ruff format, mypy --strict and the import contracts run clean; the man page in the package is
 the one ``qmpshell.manpage`` generates now, and groff reads it without a warning;
 every module says what it is for; the changelog has an Unreleased section.
@@ -29,7 +29,7 @@ PROBE = """
 import json, sys
 from qmpshell.cli import main
 status = main(sys.argv[2:])
-heavy = sorted({name.split(".")[0] for name in sys.modules} & {"prompt_toolkit", "pygments"})
+heavy = sorted({name.split(".")[0] for name in sys.modules} & {"prompt_toolkit", "pygments", "libvirt"})
 with open(sys.argv[1], "w") as report:
     json.dump({"status": status, "loaded": heavy}, report)
 """

@@ -1,4 +1,8 @@
-"""Where the QMP server is: parse ``PATH``, ``HOST:PORT`` or ``[IPv6]:PORT`` and connect.
+"""Where the QMP server is: parse ``PATH``, ``HOST:PORT``, ``[IPv6]:PORT`` or ``libvirt:DOMAIN``.
+
+A ``libvirt:`` address names a domain; its libvirt URI comes from ``--libvirt-uri``
+(``uri``), else libvirt's own default (``$LIBVIRT_DEFAULT_URI``).  Sockets are
+connected here; a domain is reached through ``qmpshell.protocol.libvirt``.
 
 A UNIX socket path longer than the kernel's 108-byte ``sun_path`` is reached
 through ``/proc/self/fd/N/NAME``, where ``N`` is an ``O_PATH`` descriptor of the
@@ -12,30 +16,41 @@ import os
 import socket
 import stat
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from qmpshell.errors import ConnectionFailed, UsageError
 
 UNIX_PATH_MAX = 107  # sun_path is 108 bytes including the terminating NUL
+LIBVIRT_PREFIX = "libvirt:"
 
 
 @dataclass(frozen=True)
 class Address:
-    """A UNIX socket path, or a TCP host and port."""
+    """A UNIX socket path, a TCP host and port, or a libvirt domain (and the URI, if given)."""
 
     path: str = ""
     host: str = ""
     port: int = 0
+    domain: str = ""
+    uri: str = ""
 
     def __str__(self) -> str:
+        if self.domain:
+            return f"{LIBVIRT_PREFIX}{self.domain}"
         if self.path:
             return self.path
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
-def parse_address(text: str) -> Address:
-    """``/path``, ``name.sock``, ``host:port`` or ``[v6]:port``; a path if in doubt."""
+def parse_address(text: str, *, libvirt_uri: str = "") -> Address:
+    """``/path``, ``name.sock``, ``host:port``, ``[v6]:port`` or ``libvirt:DOMAIN``; a path if in doubt."""
     if not text:
         raise UsageError("no QMP address given (pass one, or set $QMP_SOCKET)")
+    if text.startswith(LIBVIRT_PREFIX):
+        domain = text[len(LIBVIRT_PREFIX) :]
+        if not domain:
+            raise UsageError(f"bad address '{text}': expected libvirt:DOMAIN")
+        return Address(domain=domain, uri=libvirt_uri)
     if text.startswith("["):
         host, sep, port = text[1:].partition("]:")
         if not sep:
@@ -47,6 +62,14 @@ def parse_address(text: str) -> Address:
     return Address(path=text)
 
 
+def describe(address: Address) -> str:
+    """The address as the status bar shows it: a libvirt domain with its URI's host."""
+    if not address.domain:
+        return str(address)
+    host = urlsplit(address.uri).hostname if address.uri else ""
+    return f"{address} @ {host or 'localhost'}"
+
+
 def _port(text: str, whole: str) -> int:
     if not text.isdigit() or not 0 < int(text) < 65536:
         raise UsageError(f"bad address '{whole}': '{text}' is not a TCP port")
@@ -55,6 +78,8 @@ def _port(text: str, whole: str) -> int:
 
 def open_socket(address: Address, *, timeout: float) -> socket.socket:
     """A connected stream socket, or ConnectionFailed saying exactly why not."""
+    if address.domain:
+        raise ConnectionFailed(f"{address} is a libvirt domain, not a socket")
     try:
         if address.path:
             return _connect_unix(address.path, timeout)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 
 from prompt_toolkit.completion import Completer, DynamicCompleter, ThreadedCompleter
 
-from qmpshell.protocol.client import Client
+from qmpshell.protocol.session import QmpSession
 from qmpshell.repl.completer import ShellCompleter
 from qmpshell.repl.hmpcomplete import HmpCompleter, HmpNames
 from qmpshell.schema.live import CompletionSource, source_for
@@ -38,7 +38,9 @@ class Completions:
             return HmpCompleter(self.hmp_names)
         return self._schema
 
-    def refresh(self, shell: Shell, client: Client, names: HmpNames, *, on_ready: Callable[[], None]) -> None:
+    def refresh(
+        self, shell: Shell, client: QmpSession, names: HmpNames, *, on_ready: Callable[[], None]
+    ) -> None:
         """After (re)connecting: new HMP names and live values for this server."""
         if names.commands:
             self.hmp_names = names

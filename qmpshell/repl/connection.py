@@ -1,6 +1,6 @@
-"""The REPL's link to QEMU: one ``Client`` at a time, the ``Shell`` over it, and reconnecting.
+"""The REPL's link to QEMU: one client (socket or libvirt) at a time, the ``Shell`` over it, and reconnecting.
 
-A ``Client`` connects once, so reconnecting builds a new one and hands it to
+A client connects once, so reconnecting builds a new one and hands it to
 the same ``Shell``.  The VM run state is kept from ``query-status`` and then
 from ``STOP``/``RESUME``/``SHUTDOWN`` events.  Nothing here draws anything:
 the application reads ``status()`` and the events arrive through ``on_event``.
@@ -15,10 +15,10 @@ from typing import Any
 
 from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError
-from qmpshell.protocol.address import Address
-from qmpshell.protocol.client import Client
+from qmpshell.protocol.address import Address, describe
 from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.logfile import MessageLog
+from qmpshell.protocol.session import QmpSession, make_client
 from qmpshell.schema.knowledge import knowledge_for
 from qmpshell.shell import Shell
 
@@ -60,8 +60,8 @@ class Connection:
         self.client.connect()
         self.shell = Shell(self.client, self.events, hmp=settings.hmp, timeout=settings.timeout)
 
-    def _new_client(self) -> Client:
-        return Client(
+    def _new_client(self) -> QmpSession:
+        return make_client(
             self.address,
             on_event=self._event,
             on_disconnect=lambda lost: self.events.connection_ended(str(lost)),
@@ -123,7 +123,7 @@ class Connection:
 
     def status(self) -> Status:
         return Status(
-            address=str(self.address),
+            address=describe(self.client.address),
             version=self.client.server_version,
             run_state=self.run_state,
             hmp=self.shell.hmp,

@@ -14,7 +14,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
 from qmpshell.errors import QmpShellError
-from qmpshell.protocol.client import Client
+from qmpshell.protocol.session import QmpSession
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def parse_help(text: str, *, prefix: str = "") -> dict[str, str]:
     return names
 
 
-def fetch_hmp_names(client: Client, *, timeout: float) -> HmpNames:
+def fetch_hmp_names(client: QmpSession, *, timeout: float) -> HmpNames:
     """Ask the server (on a worker thread); empty names when it cannot say."""
 
     def run(line: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from qmpshell.errors import CommandFailed, QmpShellError
 from qmpshell.language.parse import ArgumentTyper
-from qmpshell.protocol.client import Client
+from qmpshell.protocol.session import QmpSession
 from qmpshell.schema import help as helptext
 from qmpshell.schema.index import Message, SchemaIndex
 from qmpshell.schema.values import SchemaTyper
@@ -38,7 +38,7 @@ class SchemaKnowledge:
         return self._text.warning_for(self.index, command)
 
 
-def fetch_schema(client: Client, *, timeout: float = 30.0) -> list[Any] | None:
+def fetch_schema(client: QmpSession, *, timeout: float = 30.0) -> list[Any] | None:
     """The raw ``query-qmp-schema`` entries, or None when the server has none (qemu-ga, old QEMU)."""
     try:
         entries = client.execute("query-qmp-schema", timeout=timeout)
@@ -47,7 +47,7 @@ def fetch_schema(client: Client, *, timeout: float = 30.0) -> list[Any] | None:
     return entries if isinstance(entries, list) else None
 
 
-def knowledge_for(client: Client, *, use_cache: bool = True) -> SchemaKnowledge | None:
+def knowledge_for(client: QmpSession, *, use_cache: bool = True) -> SchemaKnowledge | None:
     """The server's schema as ``Knowledge``, from the cache when this QEMU was seen before.
 
     None when the server has no schema; problems with the cache become client

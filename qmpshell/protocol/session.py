@@ -1,0 +1,86 @@
+"""What the shell, the front-ends and the schema code need of a QMP connection, and who provides it.
+
+Two transports provide it: ``Client`` (a QMP socket, UNIX or TCP) and
+``LibvirtClient`` (a libvirt domain's monitor through libvirt-python).  Callers
+build one with ``make_client`` and never learn which they have; the libvirt
+module, and with it libvirt itself, is imported only for a ``libvirt:`` address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from qmpshell.errors import ConnectionLost
+from qmpshell.protocol.address import Address
+from qmpshell.protocol.client import Client, EventSink, PendingReply
+from qmpshell.protocol.framing import Message
+from qmpshell.protocol.logfile import MessageLog
+
+
+class QmpSession(Protocol):
+    """One connection: ``connect()``, then commands, then ``close()``; reconnecting builds a new one.
+
+    ``greeting`` is the server's QMP greeting (libvirt has none: the transport
+    makes one from ``query-version`` so that the version, the schema cache and
+    the status bar work alike); None with ``-N``.
+    """
+
+    address: Address
+    greeting: Message | None
+    shutdown_reason: str | None
+    warnings: list[str]
+
+    def connect(self) -> Message | None: ...
+
+    @property
+    def connected(self) -> bool: ...
+
+    @property
+    def server_version(self) -> str: ...
+
+    @property
+    def lost(self) -> ConnectionLost | None: ...
+
+    def close(self) -> None: ...
+
+    def execute(
+        self, command: str, arguments: dict[str, Any] | None = None, *, timeout: float | None = None
+    ) -> Any: ...
+
+    def request(self, message: Message, *, timeout: float | None = None) -> Message: ...
+
+    def send(self, message: Message) -> PendingReply: ...
+
+    def abandon(self, pending: PendingReply) -> None: ...
+
+
+def make_client(
+    address: Address,
+    *,
+    on_event: EventSink | None = None,
+    on_disconnect: Callable[[ConnectionLost], None] | None = None,
+    log: MessageLog | None = None,
+    negotiate: bool = True,
+    connect_timeout: float = 5.0,
+) -> QmpSession:
+    """The transport for ``address``, not yet connected."""
+    if address.domain:
+        from qmpshell.protocol.libvirt import LibvirtClient  # libvirt only for libvirt: addresses
+
+        return LibvirtClient(
+            address,
+            on_event=on_event,
+            on_disconnect=on_disconnect,
+            log=log,
+            negotiate=negotiate,
+            connect_timeout=connect_timeout,
+        )
+    return Client(
+        address,
+        on_event=on_event,
+        on_disconnect=on_disconnect,
+        log=log,
+        negotiate=negotiate,
+        connect_timeout=connect_timeout,
+    )

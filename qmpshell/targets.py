@@ -1,0 +1,178 @@
+"""One script against many targets: several addresses, globs of sockets, ``libvirt:*``.
+
+``qmpshell -c query-status SOCK1 SOCK2 'libvirt:web*'`` runs the same script
+against each target, ``--parallel N`` at a time, each with its own connection,
+shell and schema.  Every line on stdout is tagged with its target
+(``{"target": "libvirt:vm3", "return": ...}``); a target's lines keep their order,
+while lines of different targets interleave as they come.  A target that cannot
+be reached fails alone; the exit status is the worst of all, and one stderr line
+says which targets failed.  The front-end that runs one target is passed in.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from qmpshell.batch import OutputClosed, Printer
+from qmpshell.errors import EXIT_FAILED, EXIT_OK, QmpShellError, UsageError
+from qmpshell.protocol.address import LIBVIRT_PREFIX, Address, parse_address
+
+DEFAULT_PARALLEL = 4
+_GLOB_CHARACTERS = frozenset("*?[")
+
+RunOne = Callable[[Address, Printer], int]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One address to run against, or the reason a pattern gave none."""
+
+    label: str
+    address: Address | None = None
+    problem: QmpShellError | None = None
+
+
+def wants_many(texts: list[str]) -> bool:
+    """Several addresses, or one pattern: the output is tagged even if one target matches."""
+    return len(texts) > 1 or any(is_pattern(text) for text in texts)
+
+
+def is_pattern(text: str) -> bool:
+    """A glob (``libvirt:web*``, ``/run/vms/*.sock``); an existing path is taken as written."""
+    name = text[len(LIBVIRT_PREFIX) :] if text.startswith(LIBVIRT_PREFIX) else text
+    return bool(_GLOB_CHARACTERS & set(name)) and not os.path.exists(text)
+
+
+def expand_targets(texts: list[str], *, libvirt_uri: str = "") -> list[Target]:
+    """Each address as given, each pattern as what it matches now (in sorted order), duplicates once."""
+    targets: dict[str, Target] = {}
+    for text in texts:
+        for target in _expand(text, libvirt_uri):
+            targets.setdefault(target.label, target)
+    return list(targets.values())
+
+
+def _expand(text: str, libvirt_uri: str) -> list[Target]:
+    if not is_pattern(text):
+        address = parse_address(text, libvirt_uri=libvirt_uri)
+        return [Target(str(address), address)]
+    try:
+        addresses = _matches(text, libvirt_uri)
+    except QmpShellError as err:
+        return [Target(text, problem=err)]
+    return [Target(str(address), address) for address in addresses]
+
+
+def _matches(pattern: str, libvirt_uri: str) -> list[Address]:
+    if pattern.startswith(LIBVIRT_PREFIX):
+        from qmpshell.protocol.libvirt import running_domains  # libvirt only for libvirt: patterns
+
+        names = running_domains(libvirt_uri, pattern[len(LIBVIRT_PREFIX) :])
+        if not names:
+            raise UsageError(f"no running libvirt domain matches '{pattern}'")
+        return [Address(domain=name, uri=libvirt_uri) for name in names]
+    paths = sorted(glob.glob(pattern))
+    if not paths:
+        raise UsageError(f"no file matches '{pattern}'")
+    return [parse_address(path) for path in paths]
+
+
+class TaggedPrinter(Printer):
+    """What one target prints, tagged with its label and written through the shared printer."""
+
+    def __init__(self, base: Printer, target: str) -> None:
+        super().__init__(
+            base.out,
+            base.err,
+            pretty=base.pretty,
+            color=base.color,
+            json_only=base.json_only,
+            verbose=base.verbose,
+        )
+        self.base = base
+        self.target = target
+
+    def json(self, value: Any) -> None:
+        if self.json_only:
+            self.base.json({"target": self.target, "return": value})
+        elif isinstance(value, dict):
+            self.base.json({"target": self.target, **value})
+        else:
+            self.base.json({"target": self.target, "value": value})
+
+    def write(self, text: str) -> None:
+        """Text (HMP output, help, ``--version``) becomes a tagged JSON line too."""
+        self.base.json({"target": self.target, "text": text})
+
+    def sent(self, message: dict[str, Any]) -> None:
+        self.base.sent({"target": self.target, **message})
+
+    def event(self, event: dict[str, Any]) -> None:
+        try:
+            self.base.json({"target": self.target, **event})
+        except OutputClosed:
+            pass
+
+    def error(self, where: str, text: str) -> None:
+        self.base.error(f"{self.target}: {where}", text)
+
+
+def run_targets(targets: list[Target], run_one: RunOne, printer: Printer, *, parallel: int) -> int:
+    """Run every target, ``parallel`` at a time; the worst exit status, failures summed up on stderr.
+
+    The workers are daemon threads: Ctrl-C ends the run without waiting for a
+    target that hangs.
+    """
+    statuses: list[int] = [EXIT_OK] * len(targets)
+    jobs: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for index in range(len(targets)):
+        jobs.put(index)
+    finished = threading.Semaphore(0)
+
+    def work() -> None:
+        while True:
+            try:
+                index = jobs.get_nowait()
+            except queue.Empty:
+                return
+            statuses[index] = _run_target(targets[index], run_one, printer)
+            finished.release()
+
+    for number in range(min(parallel, len(targets))):
+        threading.Thread(target=work, name=f"target-{number}", daemon=True).start()
+    for _ in targets:
+        finished.acquire()
+    _summarise(targets, statuses, printer)
+    return max(statuses, default=EXIT_OK)
+
+
+def _run_target(target: Target, run_one: RunOne, printer: Printer) -> int:
+    tagged = TaggedPrinter(printer, target.label)
+    if target.problem is not None or target.address is None:
+        problem = target.problem or UsageError("no address")
+        tagged.error("", str(problem))
+        return problem.exit_status
+    try:
+        return run_one(target.address, tagged)
+    except QmpShellError as err:
+        tagged.error("", str(err))
+        return err.exit_status
+    except OutputClosed:
+        return EXIT_OK
+    except Exception as err:  # noqa: BLE001 - one target's bug must not stop the others
+        tagged.error("", f"internal error: {type(err).__name__}: {err}")
+        return EXIT_FAILED
+
+
+def _summarise(targets: list[Target], statuses: list[int], printer: Printer) -> None:
+    failed = [
+        f"{target.label} (exit {status})" for target, status in zip(targets, statuses, strict=True) if status
+    ]
+    if failed:
+        printer.error("", f"{len(failed)} of {len(targets)} targets failed: {', '.join(failed)}")
