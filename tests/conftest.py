@@ -1,14 +1,18 @@
-"""Fixtures shared by the suite: a real QEMU per test, private XDG directories."""
+"""Fixtures shared by the suite: a real QEMU per test, private XDG directories, a real libvirtd."""
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.libvirt_support import LibvirtHost
 from tests.qemu_support import Qemu
+
+_SPARE_NUMBERS = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
@@ -38,3 +42,31 @@ def qemu(short_dir: Path) -> Iterator[Qemu]:
         yield machine
     finally:
         machine.stop()
+
+
+@pytest.fixture(scope="session")
+def libvirt_host() -> Iterator[LibvirtHost]:
+    """libvirtd, started for the session if none runs (see tests/libvirt_support.py)."""
+    host = LibvirtHost()
+    host.start()
+    try:
+        yield host
+    finally:
+        host.remove_all()
+        host.stop()
+
+
+@pytest.fixture(scope="session")
+def libvirt_domain(libvirt_host: LibvirtHost) -> str:
+    """A running TCG domain shared by the session's tests; a test that pauses it resumes it."""
+    return libvirt_host.define("shared")
+
+
+@pytest.fixture
+def spare_domain(libvirt_host: LibvirtHost) -> Iterator[str]:
+    """A running domain of the test's own, which it may stop, start or undefine."""
+    name = libvirt_host.define(f"spare{next(_SPARE_NUMBERS)}")
+    try:
+        yield name
+    finally:
+        libvirt_host.remove(name)

@@ -173,10 +173,11 @@ class LibvirtHost:
         (self.base / f"{full_name}.xml").unlink(missing_ok=True)
 
     def remove_all(self) -> None:
-        """Every domain this session defined (a crashed earlier session's are left to its owner)."""
+        """Every domain this session defined, and those of test sessions that died without cleaning up."""
         listing = self.virsh("list", "--all", "--name", check=False).stdout.split()
         for name in listing:
-            if name.startswith(self.prefix):
+            owner = name.split("-")[1] if name.startswith("qmpshell-") else ""
+            if name.startswith(self.prefix) or (owner.isdigit() and not _alive(int(owner))):
                 self.remove(name)
 
 

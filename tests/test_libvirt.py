@@ -1,0 +1,219 @@
+"""``libvirt:DOMAIN`` end to end against a real libvirtd and a TCG domain it runs.
+
+The domains are started by libvirt (tests/libvirt_support.py); virsh, not the code under test,
+suspends, resumes, stops and starts them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from qmpshell.config import Settings
+from qmpshell.protocol.address import parse_address
+from qmpshell.repl.connection import Connection
+from tests.libvirt_support import LibvirtHost
+from tests.qemu_support import Driven, json_lines, run_qmpshell, wait_until
+from tests.tmux_support import start_qmpshell
+
+RUNNING = {"status": "running", "singlestep": False, "running": True}
+
+
+def qmpshell_on(host: LibvirtHost, domain: str, *args: str, input: str = "") -> tuple[int, list, str]:  # type: ignore[type-arg]
+    result = run_qmpshell("--libvirt-uri", host.uri, *args, f"libvirt:{domain}", input=input)
+    return result.returncode, json_lines(result.stdout), result.stderr
+
+
+def test_a_shorthand_command_and_its_reply(libvirt_host: LibvirtHost, libvirt_domain: str) -> None:
+    status, lines, stderr = qmpshell_on(
+        libvirt_host, libvirt_domain, "-c", "query-status", "-c", "qom-get path=/machine property=type"
+    )
+    assert (status, stderr) == (0, "")
+    assert lines == [{"return": RUNNING}, {"return": "pc-i440fx-7.2-machine"}]
+
+
+def test_the_uri_may_come_from_the_environment(libvirt_host: LibvirtHost, libvirt_domain: str) -> None:
+    env = {**libvirt_host.env, "LIBVIRT_DEFAULT_URI": libvirt_host.uri}
+    result = run_qmpshell("-c", "query-name", f"libvirt:{libvirt_domain}", env=env)
+    assert result.returncode == 0, result.stderr
+    assert json_lines(result.stdout) == [{"return": {"name": libvirt_domain}}]
+
+
+def test_an_address_from_qmp_socket(libvirt_host: LibvirtHost, libvirt_domain: str) -> None:
+    env = {**libvirt_host.env, "QMP_SOCKET": f"libvirt:{libvirt_domain}"}
+    result = run_qmpshell("--libvirt-uri", libvirt_host.uri, "-c", "query-status", env=env)
+    assert result.returncode == 0, result.stderr
+    assert json_lines(result.stdout) == [{"return": RUNNING}]
+
+
+def test_an_hmp_command(libvirt_host: LibvirtHost, libvirt_domain: str) -> None:
+    result = run_qmpshell(
+        "--libvirt-uri", libvirt_host.uri, "-H", "-c", "info status", f"libvirt:{libvirt_domain}"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "VM status: running\n"
+
+
+def test_an_error_reply_is_a_failed_command(libvirt_host: LibvirtHost, libvirt_domain: str) -> None:
+    status, lines, stderr = qmpshell_on(libvirt_host, libvirt_domain, "-c", '{"execute": "nosuch"}')
+    assert status == 1
+    assert lines == [{"error": {"class": "CommandNotFound", "desc": "The command nosuch has not been found"}}]
+    assert stderr == "qmpshell: 1: CommandNotFound: The command nosuch has not been found\n"
+
+
+def test_the_schema_knows_the_commands(libvirt_host: LibvirtHost, libvirt_domain: str) -> None:
+    status, lines, stderr = qmpshell_on(libvirt_host, libvirt_domain, "-c", "quer-status")
+    assert (status, lines) == (2, [])
+    assert stderr == "qmpshell: 1: unknown command 'quer-status'; did you mean query-status?\n"
+    result = run_qmpshell(
+        "--libvirt-uri", libvirt_host.uri, "-c", "/help query-status", f"libvirt:{libvirt_domain}"
+    )
+    assert result.stdout.startswith("query-status")
+    assert "status: enum (debug | inmigrate" in result.stdout
+
+
+def test_a_user_id_comes_back_and_libvirt_never_sees_it(
+    libvirt_host: LibvirtHost, libvirt_domain: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "log.jsonl"
+    status, lines, stderr = qmpshell_on(
+        libvirt_host, libvirt_domain, "-l", str(log), "-c", '{"execute": "query-status", "id": "mine"}'
+    )
+    assert (status, stderr) == (0, "")
+    assert lines == [{"return": RUNNING, "id": "mine"}]
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    sent = [r["message"] for r in records if r["direction"] == "sent"]
+    assert {"execute": "query-status"} in sent  # what libvirt got: no id
+    assert all("id" not in message for message in sent)
+    assert log.stat().st_mode & 0o777 == 0o600
+
+
+def test_qmp_capabilities_is_answered_by_libvirt(libvirt_host: LibvirtHost, libvirt_domain: str) -> None:
+    status, lines, _ = qmpshell_on(libvirt_host, libvirt_domain, "-c", "qmp_capabilities")
+    assert status == 1
+    assert lines[0]["error"]["desc"] == "Capabilities negotiation is already complete, command ignored"
+
+
+def test_suspend_and_resume_reach_wait_and_events(libvirt_host: LibvirtHost, libvirt_domain: str) -> None:
+    driven = Driven("--libvirt-uri", libvirt_host.uri, "--events", f"libvirt:{libvirt_domain}")
+    try:
+        driven.send("query-status\n")
+        assert driven.reply() == {"return": RUNNING}
+        libvirt_host.virsh("suspend", libvirt_domain)
+        driven.send("/wait STOP timeout=20\n")
+        streamed, waited = driven.reply(), driven.reply()  # --events as it came, then /wait's
+        assert streamed["event"] == waited["event"] == "STOP"
+        assert set(streamed["timestamp"]) == {"seconds", "microseconds"}
+        libvirt_host.virsh("resume", libvirt_domain)
+        driven.send("/wait RESUME timeout=20\n")
+        assert driven.reply()["event"] == "RESUME"
+        assert driven.reply()["event"] == "RESUME"
+    finally:
+        libvirt_host.virsh("resume", libvirt_domain, check=False)
+        status, stderr = driven.finish()
+    assert (status, stderr) == (0, "")
+
+
+def test_an_event_with_data_keeps_its_data(libvirt_host: LibvirtHost, libvirt_domain: str) -> None:
+    status, lines, stderr = qmpshell_on(
+        libvirt_host, libvirt_domain, "-c", "system_reset", "-c", "/wait RESET timeout=20"
+    )
+    assert (status, stderr) == (0, "")
+    assert lines[1]["data"] == {"guest": False, "reason": "host-qmp-system-reset"}
+
+
+# -- the four ways to fail ----------------------------------------------------------------
+
+
+def test_without_the_bindings_it_says_which_extra_to_install(tmp_path: Path, libvirt_domain: str) -> None:
+    hide = tmp_path / "hide"
+    hide.mkdir()
+    (hide / "libvirt.py").write_text("raise ImportError(\"No module named 'libvirt'\")\n")
+    env = {"PYTHONPATH": f"{hide}:{Path(__file__).resolve().parent.parent}"}
+    result = run_qmpshell("-c", "query-status", f"libvirt:{libvirt_domain}", env=env)
+    assert result.returncode == 3
+    assert result.stderr.count("\n") == 1
+    assert "pip install 'qmpshell[libvirt]'" in result.stderr
+
+
+def test_libvirtd_not_reachable(tmp_path: Path) -> None:
+    uri = f"qemu:///system?socket={tmp_path}/no-such-sock"
+    result = run_qmpshell("--libvirt-uri", uri, "-c", "query-status", "libvirt:vm")
+    assert result.returncode == 3
+    assert result.stderr.startswith(f"qmpshell: cannot reach libvirtd at {uri}: ")
+    assert result.stderr.count("\n") == 1
+
+
+def test_no_such_domain(libvirt_host: LibvirtHost) -> None:
+    status, _, stderr = qmpshell_on(libvirt_host, "qmpshell-no-such-domain", "-c", "query-status")
+    assert status == 3
+    assert stderr == f"qmpshell: no domain named 'qmpshell-no-such-domain' at {libvirt_host.uri}\n"
+
+
+def test_a_domain_that_is_not_running(libvirt_host: LibvirtHost, spare_domain: str) -> None:
+    libvirt_host.virsh("destroy", spare_domain)
+    status, _, stderr = qmpshell_on(libvirt_host, spare_domain, "-c", "query-status")
+    assert status == 3
+    where = f"domain '{spare_domain}' at {libvirt_host.uri}"
+    assert stderr == f"qmpshell: {where} is not running (virsh start {spare_domain})\n"
+
+
+# -- the domain's lifecycle ----------------------------------------------------------------
+
+
+def test_a_stopped_domain_ends_the_batch_with_status_3(libvirt_host: LibvirtHost, spare_domain: str) -> None:
+    driven = Driven("--libvirt-uri", libvirt_host.uri, f"libvirt:{spare_domain}")
+    driven.send("query-status\n")
+    assert driven.reply() == {"return": RUNNING}
+    libvirt_host.virsh("destroy", spare_domain)
+    driven.send("/wait NEVER timeout=30\n")
+    status, stderr = driven.finish()
+    assert status == 3
+    assert f"domain '{spare_domain}' stopped" in stderr
+
+
+def test_the_shell_reconnects_when_the_domain_starts_again(
+    libvirt_host: LibvirtHost, spare_domain: str
+) -> None:
+    address = parse_address(f"libvirt:{spare_domain}", libvirt_uri=libvirt_host.uri)
+    events: list[dict[str, object]] = []
+    connection = Connection(address, Settings(), log=None, on_event=events.append)
+    try:
+        assert connection.client.execute("query-status")["status"] == "running"
+        assert connection.status().address == f"libvirt:{spare_domain} @ localhost"
+        assert connection.status().version.startswith("7.2")
+        libvirt_host.virsh("destroy", spare_domain)
+        wait_until(lambda: connection.lost, timeout=20, what="the connection to end")
+        assert not connection.reconnect()  # not running yet
+        libvirt_host.virsh("start", spare_domain)
+        wait_until(connection.reconnect, timeout=20, what="a reconnect")
+        assert connection.client.execute("query-status")["status"] == "running"
+    finally:
+        connection.close()
+
+
+# -- the interactive shell -------------------------------------------------------------------
+
+
+def test_the_interactive_shell_on_a_domain(
+    libvirt_host: LibvirtHost, libvirt_domain: str, tmp_path: Path
+) -> None:
+    tmux = start_qmpshell(tmp_path / "xdg", "--libvirt-uri", libvirt_host.uri, f"libvirt:{libvirt_domain}")
+    try:
+        tmux.wait_for(f"libvirt:{libvirt_domain} @ localhost")
+        tmux.wait_for("QEMU 7.2")
+        tmux.wait_for("\u2502 running \u2502")
+        tmux.type("query-name")
+        tmux.send("Enter")
+        tmux.wait_for(f'"name": "{libvirt_domain}"')
+        libvirt_host.virsh("suspend", libvirt_domain)
+        tmux.wait_for(" STOP")
+        tmux.wait_for("\u2502 paused \u2502")
+        libvirt_host.virsh("resume", libvirt_domain)
+        tmux.wait_for(" RESUME")
+        tmux.type("/hmp info status")
+        tmux.send("Enter")
+        tmux.wait_for("VM status: running")
+    finally:
+        libvirt_host.virsh("resume", libvirt_domain, check=False)
+        tmux.close()
