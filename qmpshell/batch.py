@@ -29,10 +29,19 @@ class Printer:
     """Writes what scripts read; thread-safe because events come from the reader thread."""
 
     def __init__(
-        self, out: IO[str], err: IO[str], *, pretty: bool, color: bool, json_only: bool, verbose: bool
+        self,
+        out: IO[str],
+        err: IO[str],
+        *,
+        pretty: bool,
+        color: bool,
+        json_only: bool,
+        verbose: bool,
+        events: bool = False,
     ) -> None:
         self.out, self.err = out, err
         self.pretty, self.color, self.json_only, self.verbose = pretty, color, json_only, verbose
+        self.events = events  # --events: every event is written as it arrives, /wait's included
         self._lock = threading.Lock()
         self.closed = False
 
@@ -162,7 +171,7 @@ def show(shell: Shell, statement: Statement, outcome: Outcome, printer: Printer)
             return 1
         if outcome.text:
             printer.write(hmp_text(outcome.text))
-    elif isinstance(outcome, EventSeen) and not printer.json_only:
+    elif isinstance(outcome, EventSeen) and not (printer.json_only or printer.events):
         printer.json(outcome.event)
     elif isinstance(outcome, Info):
         printer.write(outcome.text)

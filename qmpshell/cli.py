@@ -118,6 +118,12 @@ def _add_interactive_options(parser: argparse.ArgumentParser) -> None:
         "--history", metavar="PATH", help="history file (default $XDG_STATE_HOME/qmpshell/history)"
     )
     group.add_argument("--no-history", action="store_true", help="keep no history file")
+    group.add_argument(
+        "--line", action="store_true", help="a prompt and lines, no full screen (as with TERM=dumb)"
+    )
+    group.add_argument(
+        "--no-transcript", action="store_true", help="do not print the session to the terminal on exit"
+    )
 
 
 def split_launch_argv(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -141,6 +147,8 @@ def settings_from(args: argparse.Namespace, base: Settings) -> Settings:
         "hmp": args.hmp or base.hmp,
         "logfile": args.logfile or base.logfile,
         "reconnect": base.reconnect and not args.no_reconnect,
+        "transcript": base.transcript and not args.no_transcript,
+        "line_mode": args.line or base.line_mode,
     }
     for name in ("pretty", "color", "timeout", "connect_timeout"):
         if getattr(args, name) is not None:
@@ -257,6 +265,7 @@ def _printer(settings: Settings) -> Printer:
         color=use_color(settings.color, sys.stdout),
         json_only=settings.json_only,
         verbose=settings.verbose,
+        events=settings.show_events,
     )
 
 

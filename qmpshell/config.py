@@ -33,6 +33,9 @@ class Settings:
     theme: str = "default"
     key_bindings: str = "emacs"  # emacs | vi
     schema_cache: bool = True
+    transcript: bool = True  # print the session's output to the normal screen when the shell exits
+    transcript_lines: int = 1000
+    line_mode: bool = False  # a prompt and lines, no full screen (--line; also TERM=dumb)
 
 
 def _xdg(variable: str, fallback: str) -> str:

@@ -139,6 +139,9 @@ KEYS: tuple[Key, ...] = (
     Key("connection", "reconnect", "reconnect", _boolean, "interactive: reconnect when QEMU goes away"),
     Key("interactive", "key_bindings", "key_bindings", _one_of("emacs", "vi"), "line editing keys"),
     Key("interactive", "hmp", "hmp", _boolean, "start in HMP mode"),
+    Key("interactive", "transcript", "transcript", _boolean, "print the session to the terminal on exit"),
+    Key("interactive", "transcript_lines", "transcript_lines", _count, "at most this many lines of it"),
+    Key("interactive", "line_mode", "line_mode", _boolean, "a prompt and lines, no full screen (--line)"),
     Key("schema", "cache", "schema_cache", _boolean, "cache query-qmp-schema per QEMU version"),
     Key("log", "file", "logfile", _path, "append every message sent and received here"),
 )

@@ -9,7 +9,7 @@ is an outcome (``Reply`` with ``ok`` false) because scripts print it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -33,14 +33,18 @@ from qmpshell.protocol.session import QmpSession
 Message = dict[str, Any]
 
 SHELL_COMMANDS: dict[str, str] = {
-    "help": "/help [COMMAND|EVENT]    this text, or what the server says a command or event takes",
-    "hmp": "/hmp [LINE]              run one HMP command line, or switch to HMP mode",
-    "qmp": "/qmp                     switch back to QMP mode",
-    "wait": "/wait EVENT [FIELD=VALUE ...] [timeout=SECONDS]   wait for an event",
-    "events": "/events [on|off|clear|filter PATTERN...]   the events pane",
-    "reconnect": "/reconnect               try to reconnect now",
-    "quit": "/quit                    leave (also /exit, Ctrl-D)",
+    "help": "/help [NAME [TAG=VALUE...]]  this text, or what a command or event takes",
+    "hmp": "/hmp [LINE]         run one HMP command line, or switch to HMP mode",
+    "qmp": "/qmp                switch back to QMP mode",
+    "wait": "/wait EVENT [FIELD=VALUE...] [timeout=SECONDS]  wait for an event",
+    "events": "/events [on|off|clear|show [N]|filter PATTERN...]  the events pane",
+    "find": "/find [TEXT]        search the output pane (no TEXT: stop searching)",
+    "save": "/save [reply] FILE  write the output pane (or the last reply) to FILE",
+    "clear": "/clear              clear the output pane (also Ctrl-L)",
+    "reconnect": "/reconnect          try to reconnect now",
+    "quit": "/quit               leave (also /exit, Ctrl-D)",
 }
+FRONT_END_COMMANDS = ("events", "reconnect", "clear", "find", "save")
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,7 @@ class Knowledge(Protocol):
     @property
     def typer(self) -> ArgumentTyper: ...
 
-    def help(self, name: str) -> str | None: ...
+    def help(self, name: str, narrow: Mapping[str, str] | None = None) -> str | None: ...
 
     def hint_for_error(self, command: str, response: Message) -> str: ...
 
@@ -221,19 +225,25 @@ class Shell:
         if name in ("quit", "exit", "q"):
             return Exit()
         if name == "help":
-            return Info(self._help(request.words))
+            return Info(self._help(request))
         if name == "wait":
             return self._wait(request)
-        if name in ("events", "reconnect", "clear"):
+        if name in FRONT_END_COMMANDS:
             return FrontEndCommand(request)
         raise UsageError(f"unknown shell command '/{name}' (try /help)")
 
-    def _help(self, words: tuple[str, ...]) -> str:
+    def _help(self, request: ShellRequest) -> str:
+        words = request.words
         if not words:
-            return "\n".join(["Shell commands:", *("  " + text for text in SHELL_COMMANDS.values())])
+            server = f"server: QEMU {self.client.server_version}" if self.client.server_version else ""
+            lines = ["Shell commands:", *("  " + text for text in SHELL_COMMANDS.values())]
+            return "\n".join([*lines, server] if server else lines)
+        if len(words) > 1:
+            raise UsageError(f"usage: /help [COMMAND|EVENT [TAG=VALUE...]] (one name, got {len(words)})")
         if self.knowledge is None:
             return f"no schema is known for this server, so there is no help for {words[0]}"
-        text = self.knowledge.help(words[0])
+        narrow = {path: value.text for path, value in _flatten(request.options)}
+        text = self.knowledge.help(words[0], narrow)
         if text is None:
             raise UsageError(f"no command or event named '{words[0]}'")
         return text
@@ -252,7 +262,9 @@ class Shell:
                 raise self.client.lost from None
             raise Cancelled(str(stop)) from None
         if event is None:
-            raise CommandTimeout(f"no {request.words[0]} event within {timeout:g} s")
+            fields = " ".join(f"{path}={value.text}" for path, value in _flatten(options))
+            what = f"{request.words[0]} with {fields}" if fields else f"{request.words[0]} event"
+            raise CommandTimeout(f"no {what} within {timeout:g} s")
         return EventSeen(event)
 
 

@@ -172,5 +172,5 @@ def test_prompt_and_status_bar() -> None:
     text = "".join(f[1] for f in status_fragments(up, busy=False))
     assert all(part in text for part in ("/tmp/q.sock", "QEMU 7.2.22", "paused", "QMP", "events: 3"))
     down = Status("/tmp/q.sock", "7.2.22", "paused", True, 3, "the server closed the connection")
-    text = "".join(f[1] for f in status_fragments(down, busy=False))
+    text = "".join(f[1] for f in status_fragments(down, busy=False, width=120))
     assert "DISCONNECTED: the server closed the connection" in text and "HMP" in text

@@ -132,5 +132,8 @@ def _describe(err: OSError, address: Address) -> str:
         errno.ENOENT: "no such file (is QEMU running with -qmp unix:PATH,server=on?)",
         errno.ECONNREFUSED: "connection refused (nothing is listening there)",
         errno.EACCES: "permission denied",
+        # A UNIX socket whose listen queue is full: QEMU is not accepting, it is serving someone else.
+        errno.EAGAIN: "its listen queue is full; another client may hold the socket "
+        "(a QEMU monitor serves one client at a time)",
     }
     return hints.get(err.errno or 0, err.strerror or str(err))

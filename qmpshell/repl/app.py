@@ -10,14 +10,18 @@ once a second, tries to reconnect a lost connection.
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from prompt_toolkit.application import Application
 from prompt_toolkit.buffer import Buffer
+from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.input import Input
+from prompt_toolkit.key_binding import merge_key_bindings
 from prompt_toolkit.output import ColorDepth, Output
 from prompt_toolkit.widgets import SearchToolbar
 
@@ -30,15 +34,17 @@ from qmpshell.protocol.logfile import MessageLog
 from qmpshell.repl import show
 from qmpshell.repl.completion import Completions
 from qmpshell.repl.connection import Connection
-from qmpshell.repl.frontend import FrontEndCommands
+from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands
 from qmpshell.repl.history import make_history
 from qmpshell.repl.hmpcomplete import fetch_hmp_names
 from qmpshell.repl.keys import build_key_bindings
 from qmpshell.repl.layout import build_screen, input_area
 from qmpshell.repl.lexer import InputLexer
 from qmpshell.repl.panes import EventFeed, OutputLog
+from qmpshell.repl.search import OutputSearch, jump_target, output_key_bindings
 from qmpshell.repl.style import build_style
-from qmpshell.repl.widgets import prompt_fragments, status_fragments
+from qmpshell.repl.transcript import print_transcript
+from qmpshell.repl.widgets import output_notice, prompt_fragments, status_fragments, welcome_text
 from qmpshell.schema.help import signature_at
 from qmpshell.schema.index import index_of
 from qmpshell.shell import Exit, FrontEndCommand, ModeChanged, Outcome
@@ -76,8 +82,10 @@ class Repl:
         self.settings = settings
         self.feed = feed
         self.log = OutputLog()
+        self.search = OutputSearch(self.log)
+        self._jumped: int | None = None  # the statement F4 last jumped to
         self.assembler = Assembler(hmp=self.shell.hmp)
-        self.events_shown = settings.events_pane
+        self.events_view = EventsVisibility(shown=settings.events_pane)
         self.busy = False
         self.typed_ahead: deque[str] = deque()
         self.completions = Completions(is_hmp=lambda: self.shell.hmp)
@@ -102,12 +110,16 @@ class Repl:
             events_shown=lambda: self.events_shown,
             input_line=self.input,
             search=search,
-            status=lambda: status_fragments(self.connection.status(), busy=self.busy),
+            status=self._status,
             signature=self._signature,
+            decorate=self.search.decorate,
+            output_notice=lambda: output_notice(
+                following=self.log.following, searching=self.search.describe()
+            ),
         )
         self.app: Application[int] = Application(
             layout=self.screen.layout,
-            key_bindings=build_key_bindings(self),
+            key_bindings=merge_key_bindings([build_key_bindings(self), output_key_bindings(self)]),
             style=build_style(settings.theme),
             full_screen=True,
             input=input,
@@ -115,6 +127,18 @@ class Repl:
             editing_mode=_editing_mode(settings.key_bindings),
             color_depth=_color_depth(settings.color),
         )
+
+    def width(self) -> int:
+        """The terminal's width in columns."""
+        return self.app.output.get_size().columns
+
+    @property
+    def events_shown(self) -> bool:
+        return self.events_view.shown(self.width())
+
+    def _status(self) -> StyleAndTextTuples:
+        status = self.connection.status()
+        return status_fragments(status, busy=self.busy, width=self.width(), reconnecting=self._reconnecting)
 
     def _signature(self) -> str:
         """What the schema says the command on the input line takes (the toolbar)."""
@@ -127,7 +151,9 @@ class Repl:
 
     def run(self, *, main_thread: bool = True) -> int:
         """Until Ctrl-D or /quit; ``main_thread`` false in tests (no signals, errors raised)."""
-        for warning in self.connection.client.warnings:
+        client = self.connection.client
+        self.log.add(show.info(welcome_text(str(self.connection.address), client.server_version)))
+        for warning in client.warnings:
             self.log.add(show.warning(warning))
         try:
             result = self.app.run(
@@ -135,6 +161,8 @@ class Repl:
             )
         finally:
             self.completions.close()
+            if self.settings.transcript:
+                print_transcript(self.log.text(), sys.stdout, limit=self.settings.transcript_lines)
         return EXIT_OK if result is None else result
 
     def _started(self) -> None:
@@ -199,6 +227,7 @@ class Repl:
         if not ok:
             return
         self._was_lost = False
+        self.feed.add_separator(f"reconnected {time.strftime('%H:%M:%S')}")
         version = self.connection.client.server_version or "unknown version"
         self.log.add(
             show.info(
@@ -223,7 +252,7 @@ class Repl:
         while self.typed_ahead and not self.busy:
             text = self.typed_ahead.popleft()
             prompt = "".join(f[1] for f in prompt_fragments(self.shell.hmp, self.assembler.pending))
-            self.log.add(show.echo(prompt, text, hmp=self.shell.hmp))
+            self.log.add(show.echo(prompt, text, hmp=self.shell.hmp), mark=not self.assembler.pending)
             self.assembler.hmp = self.shell.hmp
             statement = self.assembler.feed(text)
             if statement is not None:
@@ -300,7 +329,7 @@ class Repl:
         self.log.clear()
 
     def toggle_events(self) -> None:
-        self.events_shown = not self.events_shown
+        self.events_view.toggle(self.width())
 
     def page_up(self) -> None:
         info = self.screen.output_window.render_info
@@ -311,6 +340,24 @@ class Repl:
         info = self.screen.output_window.render_info
         if info is not None:
             self.log.page_down(info.window_height)
+
+    # -- OutputKeys ----------------------------------------------------------------------
+
+    def start_find(self) -> None:
+        """Ctrl-F with no search going: ``/find `` on the input line, ready for the text."""
+        self.input.buffer.text = "/find "
+        self.input.buffer.cursor_position = len(self.input.buffer.text)
+
+    def find_step(self, *, older: bool) -> None:
+        if self.search.active:
+            self.search.step(older=older)
+
+    def jump_to_statement(self) -> None:
+        """F4: to the start of the last statement and its reply; again: the one before."""
+        target = jump_target(self.log, None if self.log.following else self._jumped)
+        if target is not None:
+            self._jumped = target
+            self.log.show_line(target)
 
 
 def _is_local(request: Request) -> bool:

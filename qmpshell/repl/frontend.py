@@ -1,14 +1,48 @@
-"""The shell commands only the interactive front-end carries out: ``/events``, ``/reconnect``, ``/clear``."""
+"""The shell commands only the interactive front-end carries out.
+
+``/events`` (state, on/off, clear, show N, filter), ``/find``, ``/save``,
+``/reconnect`` and ``/clear``: each acts on the panes, so the ``Shell`` (which
+has no screen) hands them here as a ``FrontEndCommand``.
+"""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from qmpshell.language.parse import ShellRequest
-from qmpshell.repl import show
-from qmpshell.repl.panes import EventFeed, OutputLog
+from prompt_toolkit.formatted_text import StyleAndTextTuples
 
-EVENTS_USAGE = "usage: /events [on|off|clear|filter PATTERN...]"
+from qmpshell.errors import QmpShellError
+from qmpshell.language.parse import ShellRequest
+from qmpshell.output.render import event_time, json_text
+from qmpshell.repl import show
+from qmpshell.repl.lexer import json_fragments
+from qmpshell.repl.panes import EventFeed, OutputLog
+from qmpshell.repl.search import OutputSearch
+from qmpshell.repl.transcript import save_text
+
+EVENTS_USAGE = "usage: /events [on|off|clear|show [N]|filter PATTERN...]"
+SAVE_USAGE = "usage: /save [reply] FILE"
+NARROWEST_WITH_EVENTS = 100  # columns: below this the events pane hides itself (F2 still shows it)
+
+
+class EventsVisibility:
+    """Whether the events pane is shown: by choice (F2, ``/events on|off``) or by the width."""
+
+    def __init__(self, *, shown: bool) -> None:
+        self.choice: bool | None = None if shown else False  # None: shown when wide enough
+
+    def shown(self, width: int) -> bool:
+        return self.choice if self.choice is not None else width >= NARROWEST_WITH_EVENTS
+
+    def toggle(self, width: int) -> None:
+        self.choice = not self.shown(width)
+
+    def describe(self, width: int) -> str:
+        if self.shown(width):
+            return "shown (F2 hides it)"
+        if self.choice is None:
+            return f"hidden below {NARROWEST_WITH_EVENTS} columns (F2 shows it)"
+        return "hidden (F2 or /events on shows it)"
 
 
 class FrontEnd(Protocol):
@@ -16,7 +50,10 @@ class FrontEnd(Protocol):
 
     log: OutputLog
     feed: EventFeed
-    events_shown: bool
+    events_view: EventsVisibility
+    search: OutputSearch
+
+    def width(self) -> int: ...
 
     def try_reconnect(self) -> None: ...
 
@@ -28,22 +65,35 @@ class FrontEndCommands:
         self.app = app
 
     def run(self, request: ShellRequest) -> None:
+        try:
+            self._dispatch(request)
+        except QmpShellError as err:
+            self.app.log.add(show.failure(err))
+
+    def _dispatch(self, request: ShellRequest) -> None:
         if request.name == "events":
             self.events(request.words)
         elif request.name == "reconnect":
-            self.reconnect()
+            self.app.try_reconnect()
         elif request.name == "clear":
             self.app.log.clear()
+        elif request.name == "find":
+            self.find(request.rest)
+        elif request.name == "save":
+            self.save(request.words)
 
     def events(self, words: tuple[str, ...]) -> None:
-        """``/events`` toggles; ``on``/``off``; ``clear``; ``filter PATTERN...`` (none: show all)."""
-        action, args = (words[0], words[1:]) if words else ("toggle", ())
-        if action == "toggle":
-            self.app.events_shown = not self.app.events_shown
-        elif action in ("on", "off"):
-            self.app.events_shown = action == "on"
-        elif action == "clear":
+        """``/events``: how the pane is; ``on``/``off``; ``clear``; ``show [N]``; ``filter PATTERN...``."""
+        action, args = (words[0], words[1:]) if words else ("", ())
+        view = self.app.events_view
+        if not action:
+            self.app.log.add(show.info(self._state()))
+        elif action in ("on", "off") and not args:
+            view.choice = action == "on"
+        elif action == "clear" and not args:
             self.app.feed.clear()
+        elif action == "show" and len(args) <= 1:
+            self.show_event(args[0] if args else "1")
         elif action == "filter":
             self.app.feed.set_filter(args)
             shown = " ".join(args) if args else "all events"
@@ -51,5 +101,60 @@ class FrontEndCommands:
         else:
             self.app.log.add(show.error(EVENTS_USAGE))
 
-    def reconnect(self) -> None:
-        self.app.try_reconnect()
+    def _state(self) -> str:
+        feed = self.app.feed
+        shown = " ".join(feed.patterns) if feed.patterns else "all events"
+        return "\n".join(
+            [
+                f"events pane: {self.app.events_view.describe(self.app.width())}",
+                f"filter: {shown}; {feed.kept()} kept of at most {feed.limit}",
+                "/events show [N] prints the N-th newest in full",
+            ]
+        )
+
+    def show_event(self, which: str) -> None:
+        """The N-th newest event the pane shows (1: the newest), pretty-printed into the output."""
+        events = self.app.feed.events()
+        if not which.isdigit() or int(which) < 1:
+            self.app.log.add(show.error("/events show N: N counts back from the newest event, 1 first"))
+            return
+        number = int(which)
+        if number > len(events):
+            self.app.log.add(show.info(f"the events pane holds {len(events)} event(s)"))
+            return
+        self.app.log.add(event_in_full(events[-number], number))
+
+    def find(self, text: str) -> None:
+        """``/find TEXT`` shows the newest match; no match, or no TEXT, is said in the output."""
+        notice = self.app.search.find(_unquoted(text), before=self.app.log.last_statement())
+        if self.app.search.current is None:
+            self.app.log.add(show.info(notice))
+
+    def save(self, words: tuple[str, ...]) -> None:
+        """``/save FILE``: the whole output pane; ``/save reply FILE``: the last statement and reply."""
+        if len(words) == 2 and words[0] == "reply":
+            start, path = self.app.log.last_statement(), words[1]
+        elif len(words) == 1:
+            start, path = 0, words[0]
+        else:
+            self.app.log.add(show.error(SAVE_USAGE))
+            return
+        count = save_text(path, self.app.log.text(start))
+        self.app.log.add(show.info(f"saved {count} lines to {path}"))
+
+
+def event_in_full(event: dict[str, object], number: int) -> StyleAndTextTuples:
+    """``/events show``: a heading with the time and name, then the whole event as indented JSON."""
+    heading = f"event {number} (newest is 1): {event_time(event)} {event.get('event', '?')}\n"
+    fragments: StyleAndTextTuples = [("class:info", heading)]
+    fragments.extend(json_fragments(json_text(event, pretty=True)))
+    fragments.append(("", "\n"))
+    return fragments
+
+
+def _unquoted(text: str) -> str:
+    """``/find "a b"`` searches for ``a b``; unquoted text is taken as written."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text

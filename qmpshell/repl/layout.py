@@ -2,7 +2,8 @@
 
 +-------------------------------------+------------------+
 | output: commands and replies        | events (F2)      |
-|   (PageUp / PageDown)               |   newest last    |
+|   (PageUp / PageDown, /find, F4)    |   newest last    |
+| [scrolled back / find: match 2 of 5]|                  |
 +-------------------------------------+------------------+
 | qmp> input line, highlighted, Tab completes             |
 | status: address | QEMU version | run state | mode | n   |
@@ -34,7 +35,7 @@ from prompt_toolkit.layout.menus import CompletionsMenu
 from prompt_toolkit.lexers import Lexer
 from prompt_toolkit.widgets import SearchToolbar, TextArea
 
-from qmpshell.repl.panes import EventFeed, OutputLog
+from qmpshell.repl.panes import Decorate, EventFeed, OutputLog
 
 
 @dataclass
@@ -46,9 +47,16 @@ class Screen:
     output_window: Window
 
 
-def output_window(log: OutputLog) -> Window:
+def output_window(log: OutputLog, decorate: Decorate | None = None) -> Window:
     """The scrollback; the window keeps the log's cursor line in view."""
-    return Window(log.control(), wrap_lines=True, width=Dimension(weight=3))
+    return Window(log.control(decorate), wrap_lines=True)
+
+
+def output_column(window: Window, notice: Callable[[], str]) -> HSplit:
+    """The output, and under it a line saying it is scrolled back or searched (only then)."""
+    line = Window(FormattedTextControl(lambda: [("class:output.notice", notice())]), height=1)
+    shown = ConditionalContainer(line, filter=Condition(lambda: bool(notice())))
+    return HSplit([window, shown], width=Dimension(weight=3))
 
 
 def events_pane(feed: EventFeed, shown: Callable[[], bool]) -> ConditionalContainer:
@@ -113,12 +121,14 @@ def build_screen(
     search: SearchToolbar,
     status: Callable[[], StyleAndTextTuples],
     signature: Callable[[], str] = lambda: "",
+    decorate: Decorate | None = None,
+    output_notice: Callable[[], str] = lambda: "",
 ) -> Screen:
     """Put the panes together, with the completion menu floating at the cursor."""
-    output = output_window(log)
+    output = output_window(log, decorate)
     body = HSplit(
         [
-            VSplit([output, events_pane(feed, events_shown)]),
+            VSplit([output_column(output, output_notice), events_pane(feed, events_shown)]),
             Window(height=1, char="\u2500", style="class:separator"),
             input_line,
             search,

@@ -23,23 +23,32 @@ from qmpshell.output.render import event_time
 from qmpshell.repl.lexer import json_fragments, split_lines
 
 Message = dict[str, Any]
+Lines = Callable[[int, int], Sequence[StyleAndTextTuples]]  # (width, height) -> lines
+Decorate = Callable[[StyleAndTextTuples, int], StyleAndTextTuples]  # (line, its number) -> line
+ELLIPSIS = "\u2026"
+# Members that say which thing an event is about come first, so a cut line still names it.
+IDENTIFYING = ("id", "device", "node-name", "node", "job-id", "job", "qom-path", "path", "status", "type")
 
 
 class LinesControl(UIControl):
     """Shows a sequence of styled lines; the ``Window`` scrolls to keep ``cursor_line`` visible."""
 
     def __init__(
-        self, lines: Callable[[int], Sequence[StyleAndTextTuples]], cursor_line: Callable[[int], int]
+        self, lines: Lines, cursor_line: Callable[[int], int], *, decorate: Decorate | None = None
     ) -> None:
         self._lines = lines
         self._cursor_line = cursor_line
+        self._decorate = decorate
 
     def create_content(self, width: int, height: int | None) -> UIContent:
-        lines = self._lines(height or 0)
+        lines = self._lines(width, height or 0)
         count = len(lines)
+        decorate = self._decorate
 
         def get_line(number: int) -> StyleAndTextTuples:
-            return lines[number] if 0 <= number < count else []
+            if not 0 <= number < count:
+                return []
+            return decorate(lines[number], number) if decorate is not None else lines[number]
 
         cursor = max(0, min(self._cursor_line(count), count - 1))
         return UIContent(
@@ -51,30 +60,45 @@ class LinesControl(UIControl):
 
 
 class OutputLog:
-    """The scrollback: at most ``limit`` lines; follows the newest unless scrolled up."""
+    """The scrollback: at most ``limit`` lines; follows the newest unless scrolled up.
+
+    Line numbers given out (``marks``, ``absolute``) count every line ever added,
+    so they stay true when old lines fall off the top.
+    """
 
     def __init__(self, *, limit: int = 5000) -> None:
         self.lines: deque[StyleAndTextTuples] = deque(maxlen=limit)
-        self._dropped = 0
+        self.dropped = 0
+        self.marks: deque[int] = deque(maxlen=limit)  # where each statement's echo starts
         self._cursor: int | None = None  # absolute line number while scrolled; None follows
         self._anchor_top = True  # the cursor is the view's top line (else its bottom line)
 
-    def add(self, fragments: StyleAndTextTuples) -> None:
-        """Append text; a final newline ends the last line rather than starting an empty one."""
+    def add(self, fragments: StyleAndTextTuples, *, mark: bool = False) -> None:
+        """Append text; a final newline ends the last line rather than starting an empty one.
+
+        ``mark``: this starts a statement (F4 jumps back to these, ``/save reply`` starts here).
+        """
         lines = split_lines(fragments)
         if len(lines) > 1 and not lines[-1]:
             lines.pop()
+        if mark:
+            self.marks.append(self.dropped + len(self.lines))
         for line in lines:
             if len(self.lines) == self.lines.maxlen:
-                self._dropped += 1
+                self.dropped += 1
             self.lines.append(line)
 
-    def text(self) -> str:
-        """The plain text (tests and the benchmark read it)."""
-        return "\n".join("".join(f[1] for f in line) for line in self.lines)
+    def text(self, start: int = 0) -> str:
+        """The plain text from absolute line ``start`` on (tests, ``/save`` and the transcript)."""
+        first = max(0, start - self.dropped)
+        return "\n".join(plain(line) for index, line in enumerate(self.lines) if index >= first)
+
+    def last_statement(self) -> int:
+        """The absolute line where the newest statement starts (0 when there is none)."""
+        return self.marks[-1] if self.marks and self.marks[-1] >= self.dropped else self.dropped
 
     def clear(self) -> None:
-        self._dropped += len(self.lines)
+        self.dropped += len(self.lines)
         self.lines.clear()
         self._cursor = None
 
@@ -89,12 +113,19 @@ class OutputLog:
     def cursor_line(self, count: int) -> int:
         if self._cursor is None:
             return count - 1
-        return self._cursor - self._dropped
+        return self._cursor - self.dropped
+
+    def show_line(self, absolute: int) -> None:
+        """Scroll so that line ``absolute`` is in view (at the top when it was above)."""
+        if absolute - self.dropped >= len(self.lines) - 1:
+            self._cursor = None
+        else:
+            self._cursor, self._anchor_top = max(absolute, self.dropped), True
 
     def page_up(self, height: int) -> None:
         """Show the page above; the cursor then marks the view's top line."""
         top = max(0, self._top(height) - max(1, height - 1))
-        self._cursor, self._anchor_top = self._dropped + top, True
+        self._cursor, self._anchor_top = self.dropped + top, True
 
     def page_down(self, height: int) -> None:
         """Show the page below; the cursor then marks the view's bottom line (or follows)."""
@@ -102,30 +133,43 @@ class OutputLog:
         if bottom >= len(self.lines) - 1:
             self._cursor = None
         else:
-            self._cursor, self._anchor_top = self._dropped + bottom, False
+            self._cursor, self._anchor_top = self.dropped + bottom, False
 
     def _top(self, height: int) -> int:
         """The first visible line, as the window scrolled to keep the cursor in view."""
         if self._cursor is None:
             return max(0, len(self.lines) - height)
-        cursor = self._cursor - self._dropped
+        cursor = self._cursor - self.dropped
         return cursor if self._anchor_top else max(0, cursor - height + 1)
 
-    def control(self) -> LinesControl:
-        return LinesControl(lambda _height: self.lines, self.cursor_line)
+    def control(self, decorate: Decorate | None = None) -> LinesControl:
+        return LinesControl(lambda _width, _height: self.lines, self.cursor_line, decorate=decorate)
+
+
+def plain(line: StyleAndTextTuples) -> str:
+    return "".join(fragment[1] for fragment in line)
 
 
 class EventFeed:
-    """The events pane's model: a bounded deque, glob filters and a dirty flag."""
+    """The events pane's model: a bounded deque, glob filters and a dirty flag.
+
+    An entry whose event is None is a separator (a new connection starts there).
+    """
 
     def __init__(self, *, limit: int = 500, patterns: Sequence[str] = ()) -> None:
-        self._events: deque[tuple[str, Message]] = deque(maxlen=limit)
+        self._events: deque[tuple[str, Message | None]] = deque(maxlen=limit)
+        self.limit = limit
         self.patterns: tuple[str, ...] = tuple(patterns)
         self.dirty = False
 
     def add(self, event: Message) -> None:
         """Reader thread: keep the event, flag a redraw."""
         self._events.append((str(event.get("event", "?")), event))
+        self.dirty = True
+
+    def add_separator(self, text: str) -> None:
+        """A line marking where the events of a new connection start."""
+        self._events.append((text, None))
         self.dirty = True
 
     def clear(self) -> None:
@@ -136,30 +180,76 @@ class EventFeed:
         self.patterns = tuple(patterns)
         self.dirty = True
 
-    def visible(self, height: int = 0) -> list[StyleAndTextTuples]:
-        """The last ``height`` (0: all) kept events that pass the filter, newest last, styled."""
-        events = list(self._events)
-        if self.patterns:
-            events = [e for e in events if any(fnmatch.fnmatchcase(e[0], p) for p in self.patterns)]
+    def _passing(self) -> list[tuple[str, Message | None]]:
+        entries = list(self._events)
+        if not self.patterns:
+            return entries
+        return [
+            e for e in entries if e[1] is None or any(fnmatch.fnmatchcase(e[0], p) for p in self.patterns)
+        ]
+
+    def visible(self, height: int = 0, width: int = 0) -> list[StyleAndTextTuples]:
+        """The last ``height`` (0: all) entries that pass the filter, newest last, cut to ``width``."""
+        entries = self._passing()
         if height > 0:
-            events = events[-height:]
-        return [event_line(event) for _, event in events]
+            entries = entries[-height:]
+        return [
+            event_line(event, width) if event is not None else separator_line(name, width)
+            for name, event in entries
+        ]
+
+    def events(self) -> list[Message]:
+        """The kept events that pass the filter, oldest first (``/events show N`` counts back)."""
+        return [event for _, event in self._passing() if event is not None]
+
+    def kept(self) -> int:
+        return sum(1 for _, event in self._events if event is not None)
 
     def names(self) -> list[str]:
-        return [name for name, _ in self._events]
+        return [name for name, event in self._events if event is not None]
 
     def control(self) -> LinesControl:
-        return LinesControl(self.visible, lambda count: count - 1)
+        return LinesControl(lambda width, height: self.visible(height, width), lambda count: count - 1)
 
 
-def event_line(event: Message) -> StyleAndTextTuples:
-    """``HH:MM:SS.mmm NAME {data}`` with the name bold and the data coloured as JSON."""
+def identifying_first(data: Message) -> Message:
+    """The event's data with the members that name its subject (ids, device, node, job...) first."""
+    first = {key: data[key] for key in IDENTIFYING if key in data}
+    return {**first, **{key: value for key, value in data.items() if key not in first}}
+
+
+def event_line(event: Message, width: int = 0) -> StyleAndTextTuples:
+    """``HH:MM:SS.mmm NAME {data}``: name bold, data as JSON, cut with ``…`` to ``width``."""
     line: StyleAndTextTuples = [
         ("class:event.time", event_time(event) + " "),
         ("class:event.name", str(event.get("event", "?"))),
     ]
     data = event.get("data")
+    if isinstance(data, dict) and data:
+        data = identifying_first(data)
     if data:
         line.append(("", " "))
         line.extend(json_fragments(json.dumps(data, separators=(",", ":"), ensure_ascii=False)))
-    return line
+    return cut_line(line, width)
+
+
+def separator_line(text: str, width: int) -> StyleAndTextTuples:
+    rule = "\u2500" * 2
+    body = f"{rule} {text} "
+    fill = "\u2500" * max(0, width - len(body)) if width else rule
+    return cut_line([("class:separator", body + fill)], width)
+
+
+def cut_line(line: StyleAndTextTuples, width: int) -> StyleAndTextTuples:
+    """``line`` in ``width`` cells (0: as is); a cut line ends in ``…`` so it is never cut silently."""
+    if width <= 0 or sum(len(fragment[1]) for fragment in line) <= width:
+        return line
+    kept: StyleAndTextTuples = []
+    room = width - 1
+    for style, text, *_ in line:
+        if room <= 0:
+            break
+        kept.append((style, text[:room]))
+        room -= len(text[:room])
+    kept.append(("class:event.cut", ELLIPSIS))
+    return kept

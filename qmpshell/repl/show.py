@@ -31,7 +31,9 @@ def outcome(result: Outcome) -> StyleAndTextTuples:
         return reply(result)
     if isinstance(result, HmpOutput):
         text = hmp_text(result.text).rstrip("\n")
-        return [("class:error" if result.error else "class:hmp", text + "\n")] if text else []
+        if not text:
+            return [("class:dim", "(no output)\n")]  # so a command that printed nothing still says so
+        return [("class:error" if result.error else "class:hmp", text + "\n")]
     if isinstance(result, EventSeen):
         return [("class:event.name", event_summary(result.event) + "\n")]
     if isinstance(result, Info):

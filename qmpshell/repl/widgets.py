@@ -1,4 +1,11 @@
-"""The small formatted texts: the prompt (which language, continuation) and the status bar."""
+"""The small formatted texts: the prompt (which language, continuation) and the status bar.
+
+The status bar is laid out by priority for the width it has: the connection
+state (DISCONNECTED, reconnecting, waiting for the reply) and the mode are
+always shown whole; then the run state, the address (shortened from the left,
+where a socket path differs least), the QEMU version and the events count, in
+that order, as long as they fit.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,9 @@ from qmpshell.repl.connection import Status
 QMP_PROMPT = "qmp> "
 HMP_PROMPT = "hmp> "
 CONTINUATION = "...> "
+SEPARATOR = " \u2502 "
+ELLIPSIS = "\u2026"
+_SHORTEST_ADDRESS = 12
 
 
 def prompt_fragments(hmp: bool, continuing: bool) -> StyleAndTextTuples:
@@ -20,18 +30,92 @@ def prompt_fragments(hmp: bool, continuing: bool) -> StyleAndTextTuples:
     return [("class:prompt", QMP_PROMPT)]
 
 
-def status_fragments(status: Status, *, busy: bool) -> StyleAndTextTuples:
-    """address | QEMU version | run state | mode | events seen, and what is going on."""
-    parts = [
-        status.address,
-        f"QEMU {status.version or '?'}",
-        status.run_state,
-        "HMP" if status.hmp else "QMP",
-        f"events: {status.events}",
-    ]
-    fragments: StyleAndTextTuples = [("class:status", " " + " \u2502 ".join(parts) + " ")]
-    if status.lost:
-        fragments.append(("class:status.lost", f" DISCONNECTED: {status.lost} "))
-    elif busy:
-        fragments.append(("class:status.busy", " waiting for the reply (Ctrl-C stops waiting) "))
+def short_version(version: str) -> str:
+    """``7.2.22`` from ``7.2.22 (Debian 1:7.2+dfsg-7)``: the package string is for ``/help``."""
+    return version.split(" (", 1)[0].strip()
+
+
+def status_fragments(
+    status: Status, *, busy: bool, width: int = 80, reconnecting: bool = False
+) -> StyleAndTextTuples:
+    """address | QEMU version | run state | mode | events seen, then what is going on, in ``width``."""
+    state_style, state = _state(status, busy=busy, reconnecting=reconnecting)
+    fields = _fields_that_fit(status, width - (len(_label(state)) + 2 if state else 0))
+    fragments: StyleAndTextTuples = [("class:status", " " + SEPARATOR.join(fields) + " ")]
+    if state:
+        used = sum(len(text) for _, text, *_ in fragments)
+        fragments.append((state_style, " " + _cut_state(state, width - used - 2) + " "))
     return fragments
+
+
+def _state(status: Status, *, busy: bool, reconnecting: bool) -> tuple[str, str]:
+    if status.lost:
+        doing = " (reconnecting)" if reconnecting else ""
+        return "class:status.lost", f"DISCONNECTED{doing}: {status.lost}"
+    if busy:
+        return "class:status.busy", "waiting for the reply (Ctrl-C stops waiting)"
+    return "", ""
+
+
+def _label(state: str) -> str:
+    """The part of the state that is never cut: ``DISCONNECTED (reconnecting)``, ``waiting``."""
+    return state.split(":", 1)[0] if state.startswith("DISCONNECTED") else state.split(" (", 1)[0]
+
+
+def _cut_state(state: str, room: int) -> str:
+    """The state in ``room``, but never less than its label."""
+    label = _label(state)
+    return label if room < len(label) + 8 else _cut(state, room)
+
+
+def _fields_that_fit(status: Status, room: int) -> list[str]:
+    """The bar's fields in display order, keeping the most important ones that fit in ``room``."""
+    mode = "HMP" if status.hmp else "QMP"
+    run = "?" if status.lost else (status.run_state or "?")
+    wanted = {
+        "run": run,
+        "address": status.address,
+        "version": f"QEMU {short_version(status.version) or '?'}",
+        "events": f"events: {status.events}",
+    }
+    chosen: dict[str, str] = {"mode": mode}
+    for name in ("run", "address", "version", "events"):
+        text = wanted[name]
+        if name == "address" and len(text) > _SHORTEST_ADDRESS:
+            text = ELLIPSIS + text[-(_SHORTEST_ADDRESS - 1) :]
+        if _length({**chosen, name: text}) <= room:
+            chosen[name] = text
+    if "address" in chosen:
+        spare = room - _length(chosen) + len(chosen["address"])
+        chosen["address"] = _cut_left(status.address, spare)
+    order = ("address", "version", "run", "mode", "events")
+    return [chosen[name] for name in order if name in chosen]
+
+
+def _length(fields: dict[str, str]) -> int:
+    return sum(len(text) for text in fields.values()) + len(SEPARATOR) * (len(fields) - 1) + 2
+
+
+def _cut(text: str, room: int) -> str:
+    """``text`` in ``room`` cells, ending in ``…`` when it had to be cut."""
+    return text if len(text) <= room else text[: max(0, room - 1)] + ELLIPSIS
+
+
+def _cut_left(text: str, room: int) -> str:
+    return text if len(text) <= room else ELLIPSIS + text[len(text) - max(0, room - 1) :]
+
+
+def welcome_text(address: str, version: str) -> str:
+    """The one line shown at start: what the shell is connected to and the three keys to know."""
+    server = f"QEMU {short_version(version)}" if version else "a QMP server"
+    return f"{server} at {address}: /help for help, Tab completes, Ctrl-D leaves"
+
+
+def output_notice(*, following: bool, searching: str) -> str:
+    """The line under the output pane: the search's place, and whether the view is scrolled back."""
+    parts = []
+    if searching:
+        parts.append(f"{searching} (Ctrl-F older, Ctrl-B newer)")
+    if not following:
+        parts.append("\u2193 scrolled back (PageDown, Enter: to the end)")
+    return " \u2502 ".join(parts)

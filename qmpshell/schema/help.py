@@ -16,54 +16,101 @@ down (``blockdev-add`` refers to itself through ``file``) is named, not expanded
 from __future__ import annotations
 
 import re
+import textwrap
+from collections.abc import Mapping
 from typing import Any
 
+from qmpshell.errors import UsageError
 from qmpshell.language.syntax import Kind, tokenize
 from qmpshell.schema.index import Entity, Member, SchemaIndex
 from qmpshell.schema.values import close_matches
 
 _WIDTH = 44
+WRAP = 76  # help lines wrap at word boundaries to fit an 80-column pane
 _PARAMETER = re.compile(r"Parameter '([^']+)' is (unexpected|missing)")
 
 
-def describe(index: SchemaIndex, name: str) -> str | None:
-    """``/help NAME``: the command's or event's tree, or None when the schema has neither."""
+def describe(
+    index: SchemaIndex, name: str, *, narrow: Mapping[str, str] | None = None, width: int = WRAP
+) -> str | None:
+    """``/help NAME [TAG=VALUE...]``: the command's or event's tree, or None when the schema has neither.
+
+    ``narrow`` keeps only the variants of a union its discriminator selects
+    (``driver=qcow2``, ``file.driver=file``); a key that names no discriminator is a usage error.
+    """
     if name in index.commands:
-        return _entity_help(index, index.commands[name], "command")
-    if name in index.events:
-        return _entity_help(index, index.events[name], "event")
-    return None
+        entity, what = index.commands[name], "command"
+    elif name in index.events:
+        entity, what = index.events[name], "event"
+    else:
+        return None
+    picks = _Narrowing(narrow or {})
+    lines = _entity_help(index, entity, what, picks)
+    picks.check(name)
+    return "\n".join(wrapped for line in lines for wrapped in wrap_line(line, width))
 
 
-def _entity_help(index: SchemaIndex, entity: Entity, what: str) -> str:
+class _Narrowing:
+    """Which union variants ``/help`` shows, and which of the asked keys named a discriminator."""
+
+    def __init__(self, wanted: Mapping[str, str]) -> None:
+        self.wanted = dict(wanted)
+        self.used: set[str] = set()
+
+    def shows(self, path: str, cases: list[str]) -> bool:
+        if path not in self.wanted:
+            return True
+        self.used.add(path)
+        return self.wanted[path] in cases
+
+    def check(self, name: str) -> None:
+        unused = [key for key in self.wanted if key not in self.used]
+        if unused:
+            raise UsageError(f"/help {name}: {unused[0]} is not a union discriminator of {name}")
+
+
+def wrap_line(line: str, width: int) -> list[str]:
+    """A help line cut at word boundaries, continued under its text with a deeper indent."""
+    if len(line) <= width:
+        return [line]
+    indent = " " * (len(line) - len(line.lstrip()) + 4)
+    return textwrap.wrap(
+        line, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
+    )
+
+
+def _entity_help(index: SchemaIndex, entity: Entity, what: str, picks: _Narrowing) -> list[str]:
     lines = [f"{entity.name:<{_WIDTH}}{what}"]
-    body = _object_lines(index, entity.arg_type, depth=1, seen=frozenset())
+    body = _object_lines(index, entity.arg_type, depth=1, seen=frozenset(), picks=picks)
     heading = "arguments:" if what == "command" else "data:"
     lines.append(f"  {heading}" + ("" if body else " none"))
     lines.extend(body)
     if what == "command":
         lines.append(f"  returns: {_returns(index, entity.ret_type)}")
-        lines.extend(
-            _object_lines(index, _returned_object(index, entity.ret_type), depth=1, seen=frozenset())
-        )
+        returned = _returned_object(index, entity.ret_type)
+        lines.extend(_object_lines(index, returned, depth=1, seen=frozenset(), picks=_Narrowing({})))
     if entity.features:
         lines.append(f"  features: {', '.join(entity.features)}")
-    return "\n".join(lines)
+    return lines
 
 
-def _object_lines(index: SchemaIndex, type_name: str, *, depth: int, seen: frozenset[str]) -> list[str]:
+def _object_lines(
+    index: SchemaIndex, type_name: str, *, depth: int, seen: frozenset[str], picks: _Narrowing, path: str = ""
+) -> list[str]:
     info = index.type(type_name)
     if info.meta != "object" or type_name in seen:
         return []
     seen = seen | {type_name}
     lines: list[str] = []
     for member in info.members:
-        lines.extend(_member_lines(index, member, depth=depth + 1, seen=seen))
+        lines.extend(_member_lines(index, member, depth=depth + 1, seen=seen, picks=picks, path=path))
     by_type: dict[str, list[str]] = {}
     for case, variant in info.variants.items():
         by_type.setdefault(variant, []).append(case)
     for variant, cases in by_type.items():
-        variant_lines = _object_lines(index, variant, depth=depth + 1, seen=seen)
+        if not picks.shows(path + info.tag, cases):
+            continue
+        variant_lines = _object_lines(index, variant, depth=depth + 1, seen=seen, picks=picks, path=path)
         lines.append(
             f"{'  ' * (depth + 1)}when {info.tag} is {', '.join(cases)}:" + ("" if variant_lines else " -")
         )
@@ -71,7 +118,9 @@ def _object_lines(index: SchemaIndex, type_name: str, *, depth: int, seen: froze
     return lines
 
 
-def _member_lines(index: SchemaIndex, member: Member, *, depth: int, seen: frozenset[str]) -> list[str]:
+def _member_lines(
+    index: SchemaIndex, member: Member, *, depth: int, seen: frozenset[str], picks: _Narrowing, path: str
+) -> list[str]:
     notes = [type_text(index, member.type)]
     if member.optional:
         notes.append("optional")
@@ -81,7 +130,9 @@ def _member_lines(index: SchemaIndex, member: Member, *, depth: int, seen: froze
     if nested in seen:
         lines[0] += " (as above)"
     elif nested:
-        lines.extend(_object_lines(index, nested, depth=depth, seen=seen))
+        lines.extend(
+            _object_lines(index, nested, depth=depth, seen=seen, picks=picks, path=f"{path}{member.name}.")
+        )
     return lines
 
 
@@ -121,14 +172,23 @@ def _returned_object(index: SchemaIndex, ret_type: str) -> str:
 
 
 def signature(index: SchemaIndex, command: str) -> str:
-    """One line for a toolbar: ``block_resize [device=str] [node-name=str] size=int``."""
+    """One line for a toolbar: ``block_resize [device=str] [node-name=str] size=int``.
+
+    An enum is listed once: a later member of the same type says which one it shares.
+    """
     entity = index.commands.get(command)
     if entity is None:
         return ""
     info = index.type(entity.arg_type)
     parts = [command]
+    listed: dict[str, str] = {}
     for member in info.members:
-        text = f"{member.name}={type_text(index, member.type, enum_limit=4)}"
+        if index.type(member.type).meta == "enum" and member.type in listed:
+            shown = f"enum (as {listed[member.type]})"
+        else:
+            shown = type_text(index, member.type, enum_limit=4)
+            listed.setdefault(member.type, member.name)
+        text = f"{member.name}={shown}"
         parts.append(f"[{text}]" if member.optional else text)
     if info.tag:
         parts.append(f"... (more members once {info.tag}= is given)")

@@ -6,6 +6,7 @@ loads the schema, so the index itself imports nothing that explains it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from qmpshell.errors import CommandFailed, QmpShellError
@@ -28,8 +29,8 @@ class SchemaKnowledge:
     def typer(self) -> ArgumentTyper:
         return self._typer
 
-    def help(self, name: str) -> str | None:
-        return self._text.describe(self.index, name)
+    def help(self, name: str, narrow: Mapping[str, str] | None = None) -> str | None:
+        return self._text.describe(self.index, name, narrow=narrow)
 
     def hint_for_error(self, command: str, response: Message) -> str:
         return self._text.hint_for_error(self.index, command, response)

@@ -1,0 +1,50 @@
+"""Text that leaves the full screen: the transcript printed on exit, and ``/save FILE``.
+
+The full-screen shell draws on the terminal's alternate screen, which is gone
+when it exits; printing the output pane's plain text (commands and replies,
+without the panes' decoration) to the normal screen afterwards keeps the
+session in the terminal's scrollback, where it can be searched and copied.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import IO
+
+from qmpshell.errors import UsageError
+
+
+def last_lines(text: str, limit: int) -> str:
+    """At most the last ``limit`` lines of ``text`` (0: none)."""
+    if limit <= 0 or not text:
+        return ""
+    lines = text.split("\n")
+    return "\n".join(lines[-limit:])
+
+
+def print_transcript(text: str, stream: IO[str], *, limit: int) -> None:
+    """The session's last ``limit`` lines on the normal screen, ending with a newline."""
+    shown = last_lines(text.rstrip("\n"), limit)
+    if shown:
+        stream.write(shown + "\n")
+        stream.flush()
+
+
+def save_text(path: str, text: str) -> int:
+    """Write ``text`` to ``path`` (created 0600: replies may hold what QEMU holds); lines written.
+
+    A symlink is not followed, so ``/save`` cannot be turned against another file.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+    path = os.path.expanduser(path)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as err:
+        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+    body = text if text.endswith("\n") or not text else text + "\n"
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(body)
+    except OSError as err:
+        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+    return body.count("\n")
