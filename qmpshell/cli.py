@@ -211,11 +211,20 @@ def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> i
         if log is not None:
             stack.callback(log.close)
         if interactive:
-            from qmpshell.repl.app import run_repl
-
-            return run_repl(address, settings, log=log)
+            return _run_interactive(address, settings, log)
         return _run_batch(args, settings, address, log)
     return EXIT_OK
+
+
+def _run_interactive(address: Address, settings: Settings, log: MessageLog | None) -> int:
+    """The full-screen shell, or the line mode on a dumb or tiny terminal (or with --line)."""
+    from qmpshell.repl.linemode import run_line_mode, wants_line_mode
+
+    if wants_line_mode(settings, environ=os.environ, size=os.get_terminal_size(sys.stdout.fileno())):
+        return run_line_mode(address, settings, log=log)
+    from qmpshell.repl.app import run_repl
+
+    return run_repl(address, settings, log=log)
 
 
 def _address(args: argparse.Namespace, qemu_argv: list[str], stack: ExitStack) -> Address:

@@ -30,7 +30,7 @@ class Settings:
     events_filter: tuple[str, ...] = field(default_factory=tuple)
     events_pane_size: int = 500
     reconnect: bool = True
-    theme: str = "default"
+    theme: str = "terminal"  # the terminal's own ANSI palette; or any pygments style
     key_bindings: str = "emacs"  # emacs | vi
     schema_cache: bool = True
     transcript: bool = True  # print the session's output to the normal screen when the shell exits

@@ -79,6 +79,8 @@ def _theme(value: Any) -> str:
     from pygments.util import ClassNotFound
 
     name = _text(value)
+    if name == "terminal":  # the terminal's own palette (repl/style.py), not a pygments style
+        return name
     try:
         get_style_by_name(name)
     except ClassNotFound:

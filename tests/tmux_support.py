@@ -46,6 +46,10 @@ class Tmux:
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-t", "0")
 
+    def scrollback(self) -> str:
+        """The whole history of the pane, as the terminal keeps it after the program left."""
+        return self._tmux("capture-pane", "-p", "-t", "0", "-S", "-")
+
     def wait_for(self, test: str | Callable[[str], bool], *, timeout: float = 15.0) -> str:
         """The screen, once it contains ``test`` (or ``test(screen)`` holds)."""
         check = test if callable(test) else (lambda screen: test in screen)

@@ -28,6 +28,7 @@ class OutputSearch:
         self.log = log
         self.text = ""
         self.current: int | None = None  # absolute line number of the current match
+        self.end: int | None = None  # lines from here on (the /find line itself) are not searched
 
     @property
     def active(self) -> bool:
@@ -41,23 +42,22 @@ class OutputSearch:
         needle = self._folded(self.text)
         if not needle:
             return []
-        base = self.log.dropped
-        return [base + i for i, line in enumerate(self.log.lines) if needle in self._folded(plain(line))]
+        base, end = self.log.dropped, self.end
+        return [
+            base + i
+            for i, line in enumerate(self.log.lines)
+            if (end is None or base + i < end) and needle in self._folded(plain(line))
+        ]
 
     def find(self, text: str, *, before: int | None = None) -> str:
         """Start a search: the newest match above line ``before`` becomes current. Returns a notice.
 
         ``before`` is where the ``/find`` line itself is, which must not be its own first match.
         """
-        self.text, self.current = text, before
+        self.text, self.current, self.end = text, None, before
         if not text:
-            self.current = None
             return "search ended"
-        notice = self.step(older=True)
-        if before is not None and self.current is not None and self.current >= before:
-            self.current = None
-            return f"not found: {text}"
-        return notice
+        return self.step(older=True)
 
     def step(self, *, older: bool) -> str:
         """Go to the next older (or newer) match and scroll it into view."""

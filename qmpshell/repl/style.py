@@ -1,10 +1,34 @@
-"""Colours: the UI's own classes over a pygments style (``Settings.theme``) for JSON."""
+"""Colours: the UI's own classes over a pygments style (``Settings.theme``) for JSON.
+
+The default theme, ``terminal``, is made of the terminal's own 16 ANSI colours,
+so it follows the user's palette on dark and light backgrounds alike (pygments'
+``default`` style assumes a white background: dark grey numbers on black).
+"""
 
 from __future__ import annotations
 
 from prompt_toolkit.styles import BaseStyle, Style, merge_styles, style_from_pygments_cls
+from pygments.style import Style as PygmentsStyle
 from pygments.styles import get_style_by_name
+from pygments.token import Keyword, Name, Number, Operator, Punctuation, String
 from pygments.util import ClassNotFound
+
+TERMINAL_THEME = "terminal"
+
+
+class TerminalPalette(PygmentsStyle):
+    """JSON in the terminal's ANSI colours: keys blue, strings green, numbers cyan, literals magenta."""
+
+    styles = {
+        Name.Tag: "ansiblue",
+        String: "ansigreen",
+        Number: "ansicyan",
+        Keyword.Constant: "ansimagenta",
+        Keyword: "ansimagenta",
+        Operator: "",
+        Punctuation: "",
+    }
+
 
 UI_STYLE = {
     "prompt": "bold ansigreen",
@@ -37,13 +61,20 @@ UI_STYLE = {
     "signature": "italic fg:ansicyan",
     "status.lost": "bg:ansired ansiwhite bold",
     "status.busy": "bg:ansiyellow ansiblack",
+    "dim": "ansigray",
+    "event.cut": "ansigray",
+    "output.notice": "reverse",
+    "search.match": "bg:ansiyellow ansiblack",
+    "search.current": "bg:ansicyan ansiblack bold",
 }
 
 
 def build_style(theme: str) -> BaseStyle:
-    """Our classes on top of the named pygments style (``default`` when unknown)."""
-    try:
-        pygments_style = get_style_by_name(theme)
-    except ClassNotFound:
-        pygments_style = get_style_by_name("default")
+    """Our classes on top of the named pygments style (the terminal's palette when unknown)."""
+    pygments_style: type[PygmentsStyle] = TerminalPalette
+    if theme != TERMINAL_THEME:
+        try:
+            pygments_style = get_style_by_name(theme)
+        except ClassNotFound:
+            pass
     return merge_styles([style_from_pygments_cls(pygments_style), Style.from_dict(UI_STYLE)])

@@ -105,10 +105,11 @@ def _cut_left(text: str, room: int) -> str:
     return text if len(text) <= room else ELLIPSIS + text[len(text) - max(0, room - 1) :]
 
 
-def welcome_text(address: str, version: str) -> str:
+def welcome_text(address: str, version: str, *, tab: bool = True) -> str:
     """The one line shown at start: what the shell is connected to and the three keys to know."""
     server = f"QEMU {short_version(version)}" if version else "a QMP server"
-    return f"{server} at {address}: /help for help, Tab completes, Ctrl-D leaves"
+    keys = "/help, Tab completes, Ctrl-D quits" if tab else "/help, Ctrl-D quits"
+    return f"{server} at {address} \u2014 {keys}"
 
 
 def output_notice(*, following: bool, searching: str) -> str:

@@ -1,0 +1,333 @@
+"""A line mode for plain terminals: a prompt and lines, no full screen, events as they arrive.
+
+Chosen with ``--line``, with ``TERM=dumb`` (Emacs ``M-x shell``, CI logs,
+``script`` recordings) or when the terminal is too small for the panes.  Each
+statement's output is printed below it; events are printed as lines between
+prompts the moment they arrive, by a thread of their own, not only on Enter.
+
+On a dumb terminal nothing but text, ``\\n`` and the prompt is written (no
+cursor movement, no colour): the terminal's own line editing reads the line.
+Elsewhere prompt_toolkit's prompt (history, completion, highlighting) runs
+under ``patch_stdout``, which redraws it around lines printed by the events
+thread.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from typing import IO, Any
+
+from prompt_toolkit.formatted_text import StyleAndTextTuples
+
+from qmpshell.config import Settings
+from qmpshell.errors import EXIT_OK, QmpShellError
+from qmpshell.language.parse import Request
+from qmpshell.language.statements import Assembler
+from qmpshell.protocol.address import Address
+from qmpshell.protocol.logfile import MessageLog
+from qmpshell.repl import show
+from qmpshell.repl.connection import Connection
+from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands
+from qmpshell.repl.history import make_history
+from qmpshell.repl.panes import EventFeed, OutputLog, event_line, plain
+from qmpshell.repl.search import OutputSearch
+from qmpshell.repl.widgets import prompt_fragments, welcome_text
+from qmpshell.shell import Exit, FrontEndCommand, ModeChanged, Outcome
+
+Message = dict[str, Any]
+SMALLEST_FOR_PANES = (40, 10)  # columns, rows: below either, the panes cannot be drawn usefully
+WATCH_INTERVAL = 1.0  # seconds between looks at a lost connection (and reconnect attempts)
+
+
+def wants_line_mode(settings: Settings, *, environ: Mapping[str, str], size: os.terminal_size) -> bool:
+    """``--line``, a dumb terminal, or one too small for the panes."""
+    columns, rows = SMALLEST_FOR_PANES
+    return settings.line_mode or is_dumb(environ) or size.columns < columns or size.lines < rows
+
+
+def is_dumb(environ: Mapping[str, str]) -> bool:
+    return environ.get("TERM", "dumb") in ("dumb", "")
+
+
+def run_line_mode(address: Address, settings: Settings, *, log: MessageLog | None = None) -> int:
+    """Connect and read statements until end of input or /quit; the exit status."""
+    feed = EventFeed(limit=settings.events_pane_size, patterns=settings.events_filter)
+    session: LineSession | None = None
+
+    def on_event(event: Message) -> None:
+        feed.add(event)
+        if session is not None:
+            session.arrived.put(event)
+
+    connection = Connection(address, settings, log=log, on_event=on_event)
+    try:
+        dumb = is_dumb(os.environ)
+        session = LineSession(connection, feed, settings)
+        return session.run(read=dumb_reader(session) if dumb else prompt_reader(session))
+    finally:
+        connection.close()
+
+
+class LineSession:
+    """The shell over one connection, writing lines; events print from their own thread."""
+
+    def __init__(self, connection: Connection, feed: EventFeed, settings: Settings) -> None:
+        self.connection = connection
+        self.shell = connection.shell
+        self.settings = settings
+        self.feed = feed
+        self.log = OutputLog(limit=10_000)
+        self.search = OutputSearch(self.log)
+        self.events_view = EventsVisibility(shown=True)
+        self.frontend = FrontEndCommands(self)
+        self.assembler = Assembler(hmp=self.shell.hmp)
+        self.history = make_history(settings.history_file, is_hmp=lambda: self.shell.hmp)
+        self.record_history = True  # False when prompt_toolkit's prompt keeps (and completes from) it
+        self.arrived: queue.SimpleQueue[Message] = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.prompt_shown = False  # a dumb prompt is on the screen, waiting for a line
+        self.done = threading.Event()
+        self._printed = 0  # absolute number of the first log line not yet printed
+        self._was_lost = False
+        self.write_styled: Callable[[StyleAndTextTuples], None] = self._write_plain
+
+    # -- FrontEnd ------------------------------------------------------------------------
+
+    def width(self) -> int:
+        return shutil.get_terminal_size().columns
+
+    def try_reconnect(self) -> None:
+        if self.connection.reconnect():
+            self._reconnected()
+
+    # -- the loop ------------------------------------------------------------------------
+
+    def prompt(self) -> str:
+        return plain(prompt_fragments(self.shell.hmp, self.assembler.pending))
+
+    def run(self, *, read: Callable[[], str | None]) -> int:
+        """Read lines with ``read`` (None: end of input) until then or /quit."""
+        client = self.connection.client
+        welcome = welcome_text(
+            str(self.connection.address), client.server_version, tab=not self.record_history
+        )
+        self.log.add(show.info(welcome))
+        for warning in client.warnings:
+            self.log.add(show.warning(warning))
+        self.flush()
+        threading.Thread(target=self._events_loop, name="qmpshell-events", daemon=True).start()
+        threading.Thread(target=self._learn_server, name="qmpshell-worker", daemon=True).start()
+        try:
+            while not self.done.is_set():
+                text = read()
+                if text is None:
+                    break
+                self.enter(text)
+        finally:
+            self.done.set()
+        return EXIT_OK
+
+    def _learn_server(self) -> None:
+        self.connection.refresh_run_state()
+        self.connection.load_knowledge()
+
+    def enter(self, text: str) -> None:
+        """One line typed: it is kept in the history and run once its statement is complete."""
+        if text.strip() and self.record_history:
+            self.history.append_string(text)
+        self.log.add(show.echo(self.prompt(), text, hmp=self.shell.hmp), mark=not self.assembler.pending)
+        self._printed = self.log.dropped + len(self.log.lines)  # the terminal showed the line already
+        self.assembler.hmp = self.shell.hmp
+        statement = self.assembler.feed(text)
+        if statement is not None:
+            self.submit(statement.text)
+        self.flush()
+
+    def submit(self, text: str) -> None:
+        """Parse and run; a command runs on a worker so that Ctrl-C can stop waiting for it."""
+        try:
+            request = self.shell.parse(text)
+        except QmpShellError as err:
+            self.log.add(show.failure(err))
+            return
+        if request is None:
+            return
+        result: list[Outcome | QmpShellError] = []
+        worker = threading.Thread(target=lambda: result.append(self._run(request)), daemon=True)
+        worker.start()
+        while worker.is_alive():
+            try:
+                worker.join(0.1)
+            except KeyboardInterrupt:
+                self.shell.cancel()
+        self._show(result[0])
+
+    def _run(self, request: Request) -> Outcome | QmpShellError:
+        try:
+            return self.shell.run(request)
+        except QmpShellError as err:
+            return err
+
+    def _show(self, result: Outcome | QmpShellError) -> None:
+        for warning in self.shell.warnings:
+            self.log.add(show.warning(warning))
+        self.shell.warnings.clear()
+        if isinstance(result, QmpShellError):
+            self.log.add(show.failure(result))
+        elif isinstance(result, Exit):
+            self.done.set()
+        elif isinstance(result, ModeChanged):
+            self.shell.hmp = self.assembler.hmp = result.hmp
+            self.log.add(show.info("HMP mode: /qmp returns to QMP" if result.hmp else "QMP mode"))
+        elif isinstance(result, FrontEndCommand):
+            self.frontend.run(result.request)
+        else:
+            self.log.add(show.outcome(result))
+
+    def interrupted(self) -> None:
+        """Ctrl-C at the prompt: drop the half-typed statement."""
+        self.assembler.reset()
+        self.prompt_shown = False
+        self.out.write("\n")
+
+    # -- writing -------------------------------------------------------------------------
+
+    @property
+    def out(self) -> IO[str]:
+        """stdout as it is now: under ``patch_stdout`` a proxy that redraws the prompt around lines."""
+        return sys.stdout
+
+    def flush(self) -> None:
+        """Print the output lines added since the last flush."""
+        with self.lock:
+            start = max(self._printed - self.log.dropped, 0)
+            for line in list(self.log.lines)[start:]:
+                self.write_styled(line)
+            self._printed = self.log.dropped + len(self.log.lines)
+            self.out.flush()
+
+    def _write_plain(self, line: StyleAndTextTuples) -> None:
+        self.out.write(plain(line) + "\n")
+
+    def _events_loop(self) -> None:
+        """Events thread: print events as they come; watch the connection once a second."""
+        while not self.done.is_set():
+            try:
+                events = [self.arrived.get(timeout=WATCH_INTERVAL)]
+            except queue.Empty:
+                events = []
+            while not self.arrived.empty():
+                events.append(self.arrived.get())
+            shown = [e for e in events if self._passes(e)]
+            if shown:
+                self.between_prompts([event_line(e) for e in shown])
+            self._watch_connection()
+
+    def _passes(self, event: Message) -> bool:
+        import fnmatch
+
+        name = str(event.get("event", "?"))
+        return not self.feed.patterns or any(fnmatch.fnmatchcase(name, p) for p in self.feed.patterns)
+
+    def between_prompts(self, lines: list[StyleAndTextTuples]) -> None:
+        """Lines from another thread: after the prompt on a dumb terminal, then the prompt again."""
+        with self.lock:
+            if self.prompt_shown:
+                self.out.write("\n")
+            for line in lines:
+                self._write_plain(line)
+            if self.prompt_shown:
+                self.out.write(self.prompt())
+            self.out.flush()
+
+    def _watch_connection(self) -> None:
+        lost = self.connection.lost
+        if lost and not self._was_lost:
+            self._was_lost = True
+            again = "; retrying every second" if self.settings.reconnect else ""
+            self.between_prompts([show.error(f"connection lost: {lost}{again}")[:1]])
+        if lost and self.settings.reconnect and self.connection.reconnect():
+            self._reconnected()
+
+    def _reconnected(self) -> None:
+        self._was_lost = False
+        version = self.connection.client.server_version or "unknown version"
+        notice = f"reconnected to {self.connection.address} (QEMU {version}); events sent meanwhile were lost"
+        self.between_prompts([[("class:info", notice)]])
+        threading.Thread(target=self._learn_server, daemon=True).start()
+
+
+def dumb_reader(session: LineSession) -> Callable[[], str | None]:
+    """Lines from the terminal's own line editing; the prompt is plain text."""
+
+    def read() -> str | None:
+        while True:
+            with session.lock:
+                session.out.write(session.prompt())
+                session.out.flush()
+                session.prompt_shown = True
+            try:
+                line = sys.stdin.readline()
+            except KeyboardInterrupt:
+                with session.lock:
+                    session.interrupted()
+                continue
+            finally:
+                session.prompt_shown = False
+            return line.rstrip("\n") if line else None
+
+    return read
+
+
+def prompt_reader(session: LineSession) -> Callable[[], str | None]:
+    """prompt_toolkit's prompt with history, completion and highlighting; output stays in the scrollback."""
+    from prompt_toolkit import PromptSession, print_formatted_text
+    from prompt_toolkit.formatted_text import FormattedText
+    from prompt_toolkit.patch_stdout import patch_stdout
+
+    from qmpshell.repl.completion import Completions
+    from qmpshell.repl.lexer import InputLexer
+    from qmpshell.repl.style import build_style
+
+    style = build_style(session.settings.theme)
+    completions = Completions(is_hmp=lambda: session.shell.hmp)
+    prompt: PromptSession[str] = PromptSession(
+        history=session.history,
+        completer=completions.completer(),
+        lexer=InputLexer(lambda: session.shell.hmp),
+        style=style,
+        complete_while_typing=False,
+    )
+    session.write_styled = lambda line: print_formatted_text(FormattedText(line), style=style)
+    session.record_history = False
+    threading.Thread(
+        target=lambda: _refresh_completions(session, completions), name="qmpshell-worker", daemon=True
+    ).start()
+
+    def read() -> str | None:
+        while True:
+            try:
+                with patch_stdout(raw=True):
+                    return prompt.prompt(
+                        lambda: prompt_fragments(session.shell.hmp, session.assembler.pending)
+                    )
+            except KeyboardInterrupt:
+                session.assembler.reset()
+            except EOFError:
+                return None
+
+    return read
+
+
+def _refresh_completions(session: LineSession, completions: Any) -> None:
+    from qmpshell.repl.hmpcomplete import fetch_hmp_names
+
+    session.connection.load_knowledge()
+    client = session.connection.client
+    names = fetch_hmp_names(client, timeout=session.settings.connect_timeout)
+    completions.refresh(session.shell, client, names, on_ready=lambda: None)

@@ -1,0 +1,98 @@
+"""The line mode for plain terminals, run under ``script`` with TERM=dumb against a real QEMU.
+
+``script`` gives qmpshell a real terminal and records every byte it writes;
+nothing in that recording may be a control sequence (a dumb terminal, Emacs'
+``M-x shell`` or a CI log would show it as garbage), and an event must appear
+while the prompt waits, without a key press.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.qemu_support import Qemu, wait_until
+from tests.tmux_support import shell_env
+
+
+class Recorded:
+    """qmpshell under ``script -qfec`` with TERM=dumb; lines are fed through a pipe."""
+
+    def __init__(self, tmp_path: Path, *args: str) -> None:
+        self.recording = tmp_path / "typescript"
+        env = {**os.environ, **shell_env(tmp_path / "xdg"), "TERM": "dumb"}
+        command = shlex.join([sys.executable, "-m", "qmpshell", *args])
+        self.process = subprocess.Popen(
+            ["script", "-qfec", command, str(self.recording)], stdin=subprocess.PIPE, env=env
+        )
+
+    def output(self) -> bytes:
+        return self.recording.read_bytes() if self.recording.exists() else b""
+
+    def wait_for(self, text: str, *, after: int = 0) -> int:
+        """Where ``text`` appears in the recording (searching from byte ``after``)."""
+        needle = text.encode()
+        wait_until(lambda: needle in self.output()[after:], what=f"{text!r} in {self.output()!r}")
+        return self.output().index(needle, after)
+
+    def send(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line.encode() + b"\n")
+        self.process.stdin.flush()
+
+
+@pytest.fixture
+def recorded(tmp_path: Path) -> Iterator[list[Recorded]]:
+    runs: list[Recorded] = []
+    yield runs
+    for run in runs:
+        if run.process.poll() is None:
+            run.process.kill()
+            run.process.wait(10)
+
+
+def test_dumb_terminal_gets_lines_and_events_without_a_key_and_no_escape_sequence(
+    tmp_path: Path, qemu: Qemu, recorded: list[Recorded]
+) -> None:
+    shell = Recorded(tmp_path, qemu.socket)
+    recorded.append(shell)
+    shell.wait_for("Ctrl-D quits")
+    shell.wait_for("qmp> ")
+    shell.send("query-status")
+    reply = shell.wait_for('"status": "running"')
+    prompt = shell.wait_for("qmp> ", after=reply)
+    qemu.aux.execute("stop")  # nothing is typed: the event must show by itself
+    event = shell.wait_for(" STOP", after=prompt)
+    shell.wait_for("qmp> ", after=event)  # and the prompt is offered again below it
+    shell.send("/hmp")
+    shell.send("info status")
+    shell.wait_for("VM status: paused")
+    shell.send("/quit")
+    assert shell.process.wait(10) == 0
+    recording = shell.output()
+    assert b"\x1b" not in recording, recording  # no CSI, no escape of any kind
+    assert b"\r" not in recording.replace(b"\r\n", b"")  # not even carriage-return overwrites
+
+
+def test_line_option_on_a_capable_terminal_runs_without_the_full_screen(tmp_path: Path, qemu: Qemu) -> None:
+    from tests.tmux_support import Tmux
+
+    tmux = Tmux([sys.executable, "-m", "qmpshell", "--line", qemu.socket], env=shell_env(tmp_path / "xdg"))
+    try:
+        tmux.wait_for("Tab completes")
+        tmux.type("query-status")
+        tmux.send("Enter")
+        tmux.wait_for('"status": "running"')
+        qemu.aux.execute("stop")
+        tmux.wait_for(" STOP")
+        tmux.send("C-d")
+        tmux.wait_for("EXITED=0")
+        assert '"status": "running"' in tmux.scrollback() and "events: " not in tmux.scrollback()
+    finally:
+        tmux.close()

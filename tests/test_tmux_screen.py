@@ -1,0 +1,112 @@
+"""The screen at 80x24 and 120x35 in a real terminal (tmux) against a real QEMU: the status bar,
+the events pane, search, and the transcript left in the terminal's scrollback."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.qemu_support import Qemu
+from tests.tmux_support import READY, Tmux, shell_env
+
+Start = Callable[..., Tmux]
+
+
+@pytest.fixture
+def start(tmp_path: Path) -> Iterator[Start]:
+    sessions: list[Tmux] = []
+
+    def run(*args: str, width: int, height: int) -> Tmux:
+        argv = [sys.executable, "-m", "qmpshell", *args]
+        tmux = Tmux(argv, env=shell_env(tmp_path / "xdg"), width=width, height=height)
+        sessions.append(tmux)
+        tmux.wait_for(READY)
+        return tmux
+
+    yield run
+    for tmux in sessions:
+        tmux.close()
+
+
+def status_line(tmux: Tmux) -> str:
+    return tmux.screen().rstrip("\n").splitlines()[-1]
+
+
+def test_at_80_columns_disconnected_and_the_mode_stay_visible(start: Start, qemu: Qemu) -> None:
+    tmux = start(qemu.socket, width=80, height=24)
+    screen = tmux.wait_for("\u2502 running \u2502")
+    assert "\u2014 /help, Tab completes, Ctrl-D quits" in screen  # the welcome line, on one line
+    bar = status_line(tmux)
+    assert "QEMU 7.2." in bar and "Debian" not in bar and len(bar.rstrip()) <= 80
+    assert "events pane" not in screen and "(F2 hides)" not in screen  # narrower than 100: hidden
+    qemu.kill()
+    qemu.process.wait(10)
+    tmux.wait_for(lambda _screen: "DISCONNECTED" in status_line(tmux))
+    bar = status_line(tmux)
+    assert "\u2502 QMP" in bar and "\u2502 ? \u2502" in bar, bar  # the mode, and no stale run state
+    tmux.send("F2")
+    tmux.wait_for("(F2 hides)")
+
+
+def test_a_long_event_ends_in_an_ellipsis_and_events_show_prints_it_whole(start: Start, qemu: Qemu) -> None:
+    tmux = start(qemu.socket, width=120, height=35)
+    for line in (
+        "blockdev-add driver=null-co node-name=src size=1048576",
+        "blockdev-add driver=null-co node-name=dst size=1048576",
+        "blockdev-backup job-id=a-job-with-a-long-name device=src target=dst sync=full",
+    ):
+        tmux.type(line)
+        tmux.send("Enter")
+    screen = tmux.wait_for(" BLOCK_JOB_COMPLETED ")
+    pane_line = next(line for line in screen.splitlines() if " BLOCK_JOB_COMPLETED " in line)
+    assert pane_line.rstrip().endswith("\u2026")
+    assert '{"device":"a-' in pane_line  # the identifying member first, before len and offset
+    tmux.type("/events filter BLOCK_JOB_COMPLETED")
+    tmux.send("Enter")
+    tmux.type("/events show")
+    tmux.send("Enter")
+    screen = tmux.wait_for('"type": "backup"')
+    assert '"device": "a-job-with-a-long-name"' in screen and '"len": 1048576' in screen
+
+
+def test_find_in_a_long_info_qtree(start: Start, short_dir: Path) -> None:
+    qemu = Qemu(short_dir, "-M", "pc", "-S")
+    try:
+        tmux = start(qemu.socket, width=80, height=24)
+        tmux.type("/hmp info qtree")
+        tmux.send("Enter")
+        tmux.wait_for(lambda screen: "dev: " in screen and "hpet-intcap" not in screen)
+        tmux.type("/find hpet-intcap")
+        tmux.send("Enter")
+        screen = tmux.wait_for("find 'hpet-intcap': 1 of 1")
+        assert "hpet-intcap = 4 (0x4)" in screen
+        tmux.type("/find")
+        tmux.send("Enter")
+        tmux.wait_for("search ended")
+    finally:
+        qemu.stop()
+
+
+def test_after_ctrl_d_the_session_is_in_the_terminals_scrollback(start: Start, qemu: Qemu) -> None:
+    tmux = start(qemu.socket, width=80, height=24)
+    tmux.type("query-status")
+    tmux.send("Enter")
+    tmux.wait_for('"status": "running"')
+    tmux.send("C-d")
+    tmux.wait_for("EXITED=0")
+    scrollback = tmux.scrollback()
+    assert "qmp> query-status" in scrollback and '"status": "running"' in scrollback
+    assert "events: " not in scrollback  # the text, without the panes' decoration
+
+
+def test_no_transcript_leaves_nothing_behind(start: Start, qemu: Qemu) -> None:
+    tmux = start(qemu.socket, "--no-transcript", width=80, height=24)
+    tmux.type("query-status")
+    tmux.send("Enter")
+    tmux.wait_for('"status": "running"')
+    tmux.send("C-d")
+    tmux.wait_for("EXITED=0")
+    assert '"status": "running"' not in tmux.scrollback()
