@@ -16,6 +16,7 @@ from qmpshell.errors import EXIT_OK, EXIT_USAGE, ConnectionLost, ParseError, Qmp
 from qmpshell.language.parse import Request, ShellRequest
 from qmpshell.language.statements import Statement, read_statements
 from qmpshell.output.render import colourise, error_summary, hmp_text, json_text
+from qmpshell.output.safe import visible
 from qmpshell.shell import EventSeen, Exit, HmpOutput, Info, ModeChanged, Outcome, Reply, Shell
 
 Message = dict[str, Any]
@@ -61,6 +62,10 @@ class Printer:
                 self.closed = True
                 raise OutputClosed from None
 
+    def text(self, text: str) -> None:
+        """Text for a person (HMP output, help, versions): on a terminal, controls shown, not obeyed."""
+        self.write(visible(text) if _is_terminal(self.out) else text)
+
     def sent(self, message: Message) -> None:
         """``-v``: the command as sent, just before its reply (and any event it causes)."""
         self.write(json_text(message))
@@ -75,10 +80,17 @@ class Printer:
     def error(self, where: str, text: str) -> None:
         with self._lock:
             try:
-                self.err.write(f"qmpshell: {where}{text}\n")
+                self.err.write(visible(f"qmpshell: {where}{text}") + "\n")
                 self.err.flush()
             except (BrokenPipeError, ValueError):
                 pass
+
+
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (OSError, ValueError):
+        return False
 
 
 def run_lines(shell: Shell, lines: Iterable[str], printer: Printer, *, keep_going: bool) -> int:
@@ -170,11 +182,11 @@ def show(shell: Shell, statement: Statement, outcome: Outcome, printer: Printer)
             printer.error(where, f"HMP: {hmp_text(outcome.text).strip()}")
             return 1
         if outcome.text:
-            printer.write(hmp_text(outcome.text))
+            printer.text(hmp_text(outcome.text))
     elif isinstance(outcome, EventSeen) and not (printer.json_only or printer.events):
         printer.json(outcome.event)
     elif isinstance(outcome, Info):
-        printer.write(outcome.text)
+        printer.text(outcome.text)
     elif isinstance(outcome, ModeChanged):
         shell.hmp = outcome.hmp
     return EXIT_OK

@@ -169,19 +169,28 @@ def main(argv: list[str] | None = None) -> int:
             return print_config(settings)
         return run(args, settings, qemu_argv)
     except QmpShellError as err:
-        print(f"qmpshell: {err}", file=sys.stderr)
+        complain(str(err))
         return err.exit_status
     except KeyboardInterrupt:
-        print("qmpshell: interrupted", file=sys.stderr)
+        complain("interrupted")
         return EXIT_INTERRUPTED
     except Exception as err:  # noqa: BLE001 - the promise is one line, never a traceback
         if os.environ.get("QMPSHELL_DEBUG"):
             raise
-        print(
-            f"qmpshell: internal error: {type(err).__name__}: {err} (QMPSHELL_DEBUG=1 shows where)",
-            file=sys.stderr,
-        )
+        complain(f"internal error: {type(err).__name__}: {err} (QMPSHELL_DEBUG=1 shows where)")
         return EXIT_FAILED
+
+
+def complain(text: str) -> None:
+    """``qmpshell: TEXT`` on stderr, control characters shown; nothing when stderr is closed."""
+    from qmpshell.output.safe import visible
+
+    try:
+        if sys.stderr is not None:
+            sys.stderr.write(visible(f"qmpshell: {text}") + "\n")
+            sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # stderr closed (2>&-) or gone: the exit status still says what happened
 
 
 def load_base_settings() -> Settings:
@@ -319,7 +328,7 @@ def run_target(
         for warning in client.warnings:
             printer.error("", f"warning: {warning}")
         if version:
-            printer.write(f"qmpshell {__version__}\nQEMU {client.server_version or 'unknown'}")
+            printer.text(f"qmpshell {__version__}\nQEMU {client.server_version or 'unknown'}")
             return EXIT_OK
         return source(shell, printer)
     except OutputClosed:

@@ -7,7 +7,8 @@ steps, each either bytes to send (``Send``), a command to wait for and answer
 with that command, so a reply can echo the client's id, or not.  What the
 client sent is kept in ``received`` for the test to inspect.  After the last
 step the server goes on reading, answering only ``query-qmp-schema`` (as
-``CommandNotFound``, like qemu-ga, so qmpshell runs without a schema).
+``CommandNotFound``, like qemu-ga, so qmpshell runs without a schema, unless a
+``schema`` is given).
 """
 
 from __future__ import annotations
@@ -81,9 +82,10 @@ def handshake() -> list[Step]:
 class FakeServer:
     """Serves one client on ``path`` with ``steps``; use as a context manager."""
 
-    def __init__(self, path: Path, steps: Iterable[Step]) -> None:
+    def __init__(self, path: Path, steps: Iterable[Step], *, schema: list[Message] | None = None) -> None:
         self.path = str(path)
         self.steps = list(steps)
+        self.schema = schema  # the answer to query-qmp-schema (None: CommandNotFound, like qemu-ga)
         self.received: list[Message] = []
         self.error: BaseException | None = None
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -143,7 +145,8 @@ class FakeServer:
             self.received.append(command)
             if command.get("execute") != "query-qmp-schema":
                 return command
-            conn.sendall(NO_SCHEMA(command))
+            answer = NO_SCHEMA if self.schema is None else echo_id({"return": self.schema})
+            conn.sendall(answer(command))
         return None
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, Union
 
 from qmpshell.errors import ParseError
+from qmpshell.language import strictjson
 from qmpshell.language.syntax import (
     VALUE_KINDS,
     Kind,
@@ -84,7 +85,10 @@ def guess_value(value: Value) -> Any:
         return parse_json_value(value)
     if kind is Kind.STRING:
         return value.text
-    return literal_of(value.token.text)
+    try:
+        return literal_of(value.token.text)
+    except ValueError as err:
+        raise ValueProblem(strictjson.reason(err), value) from None
 
 
 def literal_of(word: str) -> Any:
@@ -98,22 +102,27 @@ def literal_of(word: str) -> Any:
 
 
 def number_of(word: str) -> int | float:
-    """Parse decimal, 0x/0o/0b integers and floats (the caller checked the shape)."""
+    """Parse decimal, 0x/0o/0b integers and floats (the caller checked the shape).
+
+    ``ValueError`` for what JSON cannot carry: ``1e400`` (infinity), 5,000 digits.
+    """
     body = word.lstrip("+-").lower()
     sign = -1 if word.startswith("-") else 1
     if body[:2] in ("0x", "0o", "0b"):
         return sign * int(body, 0)
     if any(c in body for c in ".e"):
-        return float(word)
+        return strictjson.finite_float(word)
     return int(word)
 
 
 def parse_json_value(value: Value) -> Any:
     """json.loads with its failures turned into a positioned problem."""
     try:
-        return json.loads(value.token.text)
+        return strictjson.loads(value.token.text)
     except json.JSONDecodeError as err:
         raise ValueProblem(f"invalid JSON: {err.msg}", value, err.pos) from None
+    except ValueError as err:
+        raise ValueProblem(f"invalid JSON: {strictjson.reason(err)}", value) from None
     except RecursionError:
         raise ValueProblem("JSON nested too deeply", value) from None
 
@@ -183,9 +192,11 @@ def _shell_request(words: list[Token], text: str) -> ShellRequest:
 
 def _raw_json_request(token: Token, text: str) -> QmpRequest:
     try:
-        message = json.loads(token.text)
+        message = strictjson.loads(token.text)
     except json.JSONDecodeError as err:
         raise ParseError(f"invalid JSON: {err.msg}", text, token.start + err.pos) from None
+    except ValueError as err:
+        raise ParseError(f"invalid JSON: {strictjson.reason(err)}", text, token.start) from None
     except RecursionError:
         raise ParseError("JSON nested too deeply", text, token.start) from None
     if not isinstance(message, dict):

@@ -10,12 +10,14 @@ import json
 from datetime import datetime
 from typing import Any
 
+from qmpshell.output.safe import escape_json_controls
+
 Message = dict[str, Any]
 
 
 def json_text(value: Any, *, pretty: bool = False) -> str:
-    """One JSON document: one line, or indented by 2 with ``pretty``."""
-    return json.dumps(value, indent=2 if pretty else None, ensure_ascii=False)
+    """One JSON document: one line, or indented by 2 with ``pretty``; C1 controls escaped."""
+    return escape_json_controls(json.dumps(value, indent=2 if pretty else None, ensure_ascii=False))
 
 
 def colourise(text: str) -> str:
@@ -33,7 +35,12 @@ def error_summary(response: Message) -> str:
     error = response.get("error")
     if not isinstance(error, dict):
         return f"Error: {json_text(error)}"
-    return f"{error.get('class', 'Error')}: {error.get('desc', '')}"
+    return f"{_text(error.get('class', 'Error'))}: {_text(error.get('desc', ''))}"
+
+
+def _text(value: Any) -> str:
+    """A string as itself; any other JSON a server put there as compact JSON."""
+    return value if isinstance(value, str) else json_text(value)
 
 
 def event_time(event: Message) -> str:
@@ -50,7 +57,11 @@ def event_time(event: Message) -> str:
 def event_summary(event: Message) -> str:
     """``HH:MM:SS.mmm NAME {compact data}`` for the events pane and messages."""
     data = event.get("data")
-    tail = f" {json.dumps(data, separators=(',', ':'), ensure_ascii=False)}" if data else ""
+    tail = (
+        f" {escape_json_controls(json.dumps(data, separators=(',', ':'), ensure_ascii=False))}"
+        if data
+        else ""
+    )
     return f"{event_time(event)} {event.get('event', '?')}{tail}"
 
 

@@ -34,9 +34,11 @@ class QmpError(CommandFailed):
     """The server answered a command with an ``error`` object."""
 
     def __init__(self, response: Message) -> None:
-        error = response.get("error", {})
-        self.error_class = str(error.get("class", "Error"))
-        self.desc = str(error.get("desc", error))
+        error = response.get("error")
+        if not isinstance(error, dict):
+            error = {"desc": error}
+        self.error_class = _as_text(error.get("class", "Error"))
+        self.desc = _as_text(error.get("desc", ""))
         super().__init__(f"{self.error_class}: {self.desc}")
         self.response = response
 
@@ -258,6 +260,7 @@ class Client:
     # -- the reader thread --------------------------------------------------------
 
     def _read_loop(self, sock: socket.socket) -> None:
+        """Read until the connection ends; however the thread ends, every waiting command hears why."""
         decoder = StreamDecoder(max_message=self._max_message)
         try:
             while data := sock.recv(65536):
@@ -270,7 +273,10 @@ class Client:
             self._connection_ended(str(err))
         except OSError as err:
             self._connection_ended(f"connection lost: {err.strerror or err}")
+        except Exception as err:  # noqa: BLE001 - a dead reader must not leave a command waiting forever
+            self._connection_ended(f"connection lost: reading failed: {type(err).__name__}: {err}")
         finally:
+            self._connection_ended("connection lost: the reader stopped")  # a no-op when already ended
             self._greeted.set()
 
     def _dispatch(self, message: Message) -> None:
@@ -330,6 +336,11 @@ class Client:
     def lost(self) -> ConnectionLost | None:
         """Why the connection ended, once it has."""
         return self._lost
+
+
+def _as_text(value: Any) -> str:
+    """A string as itself; anything else (a server may send any JSON) as compact JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _key(request_id: Any) -> str:

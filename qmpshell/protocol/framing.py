@@ -14,10 +14,11 @@ import re
 from typing import Any
 
 from qmpshell.errors import ConnectionLost
+from qmpshell.language.strictjson import DECODER, reason
 
 Message = dict[str, Any]
 DEFAULT_MAX_MESSAGE = 256 * 1024 * 1024
-_DECODER = json.JSONDecoder()
+_DECODER = DECODER  # no NaN, no Infinity, no 1e400: what cannot be written back is refused
 _SPACE = re.compile(r"[ \t\r\n]*")
 _CUT = "the server closed the connection in the middle of a message"
 
@@ -62,9 +63,9 @@ class StreamDecoder:
     def _single_line(self, data: bytes) -> Message | None:
         """The common case, one whole compact message in one read; None: take the general path."""
         try:
-            value = json.loads(data)
+            value = _DECODER.decode(data.decode("utf-8"))
         except (ValueError, RecursionError):
-            return None
+            return None  # the general path says what is wrong
         if not isinstance(value, dict):
             return None
         self.line_number += 1
@@ -122,8 +123,9 @@ class StreamDecoder:
                     raise ProtocolError(_CUT) from None
                 if err.pos >= len(text.rstrip()):
                     return None
-                where = f"line {self.line_number}"
-                raise ProtocolError(f"server sent invalid JSON ({where}): {err.msg}") from None
+                raise ProtocolError(self._invalid(err)) from None
+            except ValueError as err:  # a 5,000-digit integer, 1e400, NaN: not a crash of the reader
+                raise ProtocolError(self._invalid(err)) from None
             except RecursionError:
                 raise ProtocolError("server sent JSON nested too deeply") from None
             if not isinstance(value, dict):
@@ -133,10 +135,13 @@ class StreamDecoder:
             pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
         return messages
 
+    def _invalid(self, err: ValueError) -> str:
+        return f"server sent invalid JSON: {reason(err)} (line {self.line_number})"
+
     def _not_an_object(self, text: str) -> str:
         try:
-            value = json.loads(text)
-        except (json.JSONDecodeError, RecursionError):
+            value = _DECODER.decode(text)
+        except (ValueError, RecursionError):
             return f"server sent non-JSON data (line {self.line_number}): {_clip(text)}"
         return f"server sent a JSON {type(value).__name__}, not an object: {_clip(text)}"
 

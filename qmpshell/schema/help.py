@@ -136,8 +136,12 @@ def _member_lines(
     return lines
 
 
-def type_text(index: SchemaIndex, type_name: str, *, enum_limit: int = 0) -> str:
+def type_text(
+    index: SchemaIndex, type_name: str, *, enum_limit: int = 0, _outer: tuple[str, ...] = ()
+) -> str:
     """A readable type: ``int``, ``enum (a | b)``, ``array of str``, ``str or object``."""
+    if type_name in _outer:  # an array of itself: name it once, do not unfold it forever
+        return f"{type_name} (recursive)"
     info = index.type(type_name)
     if info.meta == "builtin":
         return info.name
@@ -146,7 +150,9 @@ def type_text(index: SchemaIndex, type_name: str, *, enum_limit: int = 0) -> str
         more = " | ..." if len(values) < len(info.values) else ""
         return f"enum ({' | '.join(values)}{more})"
     if info.meta == "array":
-        return f"array of {type_text(index, info.element, enum_limit=enum_limit)}"
+        return (
+            f"array of {type_text(index, info.element, enum_limit=enum_limit, _outer=(*_outer, type_name))}"
+        )
     if info.meta == "alternate":
         return " or ".join(_short(index, branch) for branch in info.branches)
     if info.meta == "object":
@@ -248,8 +254,4 @@ def _path_type(index: SchemaIndex, type_name: str, path: list[str]) -> str:
 
 
 def _any_variant_members(index: SchemaIndex, type_name: str) -> list[Member]:
-    info = index.type(type_name)
-    members = list(info.members)
-    for variant in dict.fromkeys(info.variants.values()):
-        members.extend(_any_variant_members(index, variant))
-    return members
+    return [member for name in index.variant_closure(type_name) for member in index.type(name).members]

@@ -109,17 +109,24 @@ class SchemaIndex:
         info = self.type(type_name)
         if info.meta != "object":
             return ()
-        if tag_value is None or tag_value not in info.variants:
+        variant = info.variants.get(tag_value) if tag_value is not None else None
+        if variant is None or variant == type_name:  # a union that is its own variant adds nothing
             return info.members
-        return info.members + self.members(info.variants[tag_value])
+        return info.members + self.members(variant)  # tag None: one level, never a cycle
 
     def all_member_names(self, type_name: str) -> list[str]:
         """Every member name of an object in any of its variants (for 'did you mean')."""
-        info = self.type(type_name)
-        names = [m.name for m in info.members]
-        for variant in dict.fromkeys(info.variants.values()):
-            names.extend(n for n in self.all_member_names(variant) if n not in names)
+        names: list[str] = []
+        for name in self.variant_closure(type_name):
+            names.extend(m.name for m in self.type(name).members if m.name not in names)
         return names
+
+    def variant_closure(self, type_name: str) -> list[str]:
+        """The type and its variants, their variants and so on, each once (a schema may loop)."""
+        found = [type_name]
+        for name in found:  # grows while it is read: a breadth-first walk without recursion
+            found.extend(v for v in dict.fromkeys(self.type(name).variants.values()) if v not in found)
+        return found
 
     def member(self, type_name: str, name: str, tag_value: str | None = None) -> Member | None:
         for member in self.members(type_name, tag_value):

@@ -225,7 +225,9 @@ def _values(index: SchemaIndex, call: _Call, key: str, token: Token) -> Suggesti
     return Suggestions(word, "value", candidates, _live_value(call, key, word))
 
 
-def _type_values(index: SchemaIndex, type_name: str) -> list[tuple[str, str]]:
+def _type_values(
+    index: SchemaIndex, type_name: str, outer: frozenset[str] = frozenset()
+) -> list[tuple[str, str]]:
     info = index.type(type_name)
     if info.meta == "enum":
         return [(v, "enum") for v in info.values]
@@ -234,7 +236,13 @@ def _type_values(index: SchemaIndex, type_name: str) -> list[tuple[str, str]]:
     if info.meta == "builtin" and info.json_type == "null":
         return [("null", "null")]
     if info.meta == "alternate":
-        return [pair for branch in info.branches for pair in _type_values(index, branch)]
+        inner = outer | {type_name}  # an alternate may list itself as a branch: each is read once
+        return [
+            pair
+            for branch in info.branches
+            if branch not in inner
+            for pair in _type_values(index, branch, inner)
+        ]
     return []
 
 

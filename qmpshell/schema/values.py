@@ -164,7 +164,10 @@ def parse_int(value: Value, name: str) -> int:
     if match is not None:
         sign, digits, suffix = match.groups()
         scale = 1024 ** _SUFFIXES[suffix.lower()]
-        number = _whole(digits, scale)
+        try:
+            number = _whole(digits, scale)
+        except ValueError:  # more digits than Python reads (4300)
+            raise ValueProblem(f"{name}: integer too long ({len(digits)} digits)", value) from None
         if number is not None:
             return -number if sign == "-" else number
     raise ValueProblem(f"{name}: expected an integer (e.g. 42, 0x2a, 4K, 1M), got '{value.text}'", value)
@@ -189,4 +192,9 @@ def parse_number(value: Value, name: str) -> int | float:
         raise ValueProblem(f"{name}: expected a number, got '{text}'", value) from None
     if number != number or number in (float("inf"), float("-inf")):
         raise ValueProblem(f"{name}: expected a finite number, got '{text}'", value)
-    return int(text) if re.fullmatch(r"[-+]?\d+", text) else number
+    if not re.fullmatch(r"[-+]?\d+", text):
+        return number
+    try:
+        return int(text)
+    except ValueError:  # more digits than Python reads (4300)
+        raise ValueProblem(f"{name}: integer too long ({len(text)} digits)", value) from None

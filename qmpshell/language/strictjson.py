@@ -1,0 +1,52 @@
+"""JSON as RFC 8259 has it: no ``NaN``/``Infinity``, no number that overflows to infinity.
+
+Python's ``json`` accepts ``NaN``, ``Infinity`` and ``1e400`` (read as ``inf``)
+and writes them back as ``Infinity``, which no JSON reader (QEMU included)
+accepts; and it raises a bare ``ValueError`` for an integer of more than 4300
+digits (``sys.get_int_max_str_digits``).  Both the server's messages and the
+JSON a user types are read with ``DECODER``; every failure is a ``ValueError``
+whose text ``reason`` turns into words.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+
+class NumberError(ValueError):
+    """A number JSON cannot carry (or Python will not read)."""
+
+
+def finite_float(text: str) -> float:
+    """``float(text)``, refusing what overflows to infinity (``1e400``) or is not a number."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise NumberError(f"number {_clip(text)} is out of range")
+    return number
+
+
+def _constant(name: str) -> float:
+    raise NumberError(f"{name} is not a JSON value")
+
+
+DECODER = json.JSONDecoder(parse_float=finite_float, parse_constant=_constant)
+
+
+def loads(text: str) -> object:
+    """``json.loads`` for RFC 8259 JSON: ``ValueError`` (often ``JSONDecodeError``) otherwise."""
+    return DECODER.decode(text)
+
+
+def reason(err: ValueError) -> str:
+    """What was wrong, in words: the decoder's message, or the number that could not be read."""
+    if isinstance(err, json.JSONDecodeError):
+        return err.msg
+    if "integer string conversion" in str(err):
+        return f"an integer of more than {sys.get_int_max_str_digits()} digits"
+    return str(err)
+
+
+def _clip(text: str, width: int = 24) -> str:
+    return text if len(text) <= width else text[:width] + "..."

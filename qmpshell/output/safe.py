@@ -1,0 +1,47 @@
+"""Text from the server, a guest or a file, made safe to write where a person reads it.
+
+QEMU passes on what it was given: a qcow2 image's backing-file name, a device
+id, a guest's answer.  Written raw to a terminal, an ``ESC`` or an 8-bit CSI
+(U+009B) in such text is a command to the terminal, not a character.  Two
+defences, both pure functions:
+
+- ``visible``: C0 and C1 control characters shown the way ``cat -v`` does
+  (``^[`` for ESC, ``^?`` for DEL, ``\\x9b`` for a C1), keeping ``\\n`` and ``\\t``
+  where they are layout;
+- ``escape_json_controls``: JSON text from ``json.dumps(ensure_ascii=False)``
+  with DEL and C1 escaped as ``\\u007f``/``\\u009b`` (the encoder escapes only C0).
+  Outside strings JSON text is plain ASCII, so the substitution only ever
+  touches string contents and the result is the same JSON value.
+"""
+
+from __future__ import annotations
+
+import re
+
+_C1_AND_DEL = re.compile("[\x7f-\x9f]")
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROLS_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def escape_json_controls(text: str) -> str:
+    """JSON text with DEL and the C1 controls as ``\\u00XX`` escapes."""
+    if not _C1_AND_DEL.search(text):
+        return text
+    return _C1_AND_DEL.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def visible(text: str, *, one_line: bool = False) -> str:
+    """``text`` with control characters shown, not obeyed; ``one_line`` shows ``\\n`` too."""
+    pattern = _CONTROLS_ONE_LINE if one_line else _CONTROLS
+    if not pattern.search(text):
+        return text
+    return pattern.sub(_shown, text)
+
+
+def _shown(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return "^" + chr(code + 0x40)
+    if code == 0x7F:
+        return "^?"
+    return f"\\x{code:02x}"
