@@ -1,8 +1,17 @@
-"""Fixtures shared by the suite: a real QEMU per test, private XDG directories, a real libvirtd."""
+"""Fixtures shared by the suite: a real QEMU per test, private XDG directories, a real libvirtd.
+
+``QMPSHELL_TEST_QEMU=PATH`` runs the whole suite against another QEMU binary
+(``.ci/run`` does it with the QEMU 10 that ``scripts/setup`` unpacks): the
+binary is put first on ``$PATH`` as ``qemu-system-x86_64``, so the fixtures,
+``--launch`` and the terminal tests all start it.
+"""
 
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +19,26 @@ from pathlib import Path
 import pytest
 
 from tests.libvirt_support import LibvirtHost
-from tests.qemu_support import Qemu
+from tests.qemu_support import QEMU_BINARY_ENV, Qemu
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    binary = os.environ.get(QEMU_BINARY_ENV)
+    if not binary:
+        return
+    if shutil.which(binary) is None:
+        raise pytest.UsageError(f"{QEMU_BINARY_ENV}={binary}: no such executable (run scripts/setup)")
+    shim = Path(tempfile.mkdtemp(prefix="qmpshell-qemu-"))
+    (shim / "qemu-system-x86_64").symlink_to(Path(shutil.which(binary) or binary).resolve())
+    os.environ["PATH"] = f"{shim}{os.pathsep}{os.environ['PATH']}"
+    config.add_cleanup(lambda: shutil.rmtree(shim, ignore_errors=True))
+
+
+def pytest_report_header() -> str:
+    """Which QEMU the real-QEMU tests talk to, at the top of every run."""
+    version = subprocess.run(["qemu-system-x86_64", "--version"], capture_output=True, text=True)
+    return f"qemu-system-x86_64: {shutil.which('qemu-system-x86_64')}: {version.stdout.splitlines()[0]}"
+
 
 _SPARE_NUMBERS = itertools.count(1)
 

@@ -6,8 +6,10 @@ trigger events or check what QEMU holds do not trust the code under test.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,7 +17,35 @@ import time
 from pathlib import Path
 from typing import Any
 
+ROOT = Path(__file__).resolve().parent.parent
+# The two QEMU generations scripts/setup provides: Debian's own, and backports' unpacked in .venv.
+SYSTEM_QEMU = "/usr/bin/qemu-system-x86_64"
+BACKPORTS_QEMU = str(ROOT / ".venv" / "qemu-backports" / "bin" / "qemu-system-x86_64")
+# Names another qemu-system-x86_64 to test against (tests/conftest.py puts it first on $PATH).
+QEMU_BINARY_ENV = "QMPSHELL_TEST_QEMU"
 QEMU_ARGV = ["qemu-system-x86_64", "-M", "none", "-nodefaults", "-display", "none"]
+
+
+@functools.cache
+def qemu_version() -> tuple[int, int, int]:
+    """The version of the ``qemu-system-x86_64`` the suite runs against (first on ``$PATH``)."""
+    text = subprocess.run(["qemu-system-x86_64", "--version"], capture_output=True, text=True).stdout
+    found = re.search(r"version (\d+)\.(\d+)\.(\d+)", text)
+    assert found, f"cannot read QEMU's version from {text!r}"
+    major, minor, micro = (int(part) for part in found.groups())
+    return major, minor, micro
+
+
+def qemu_banner() -> str:
+    """How the status bar names that QEMU, up to the minor version (``QEMU 7.2``)."""
+    major, minor, _ = qemu_version()
+    return f"QEMU {major}.{minor}"
+
+
+def status_return(status: str, *, running: bool) -> dict[str, Any]:
+    """What ``query-status`` returns, in QEMU's member order; ``singlestep`` went in QEMU 10.0."""
+    legacy = {"singlestep": False} if qemu_version() < (10, 0, 0) else {}
+    return {"status": status, **legacy, "running": running}
 
 
 def wait_until(predicate: Any, *, timeout: float = 10.0, what: str = "condition") -> Any:
@@ -28,6 +58,19 @@ def wait_until(predicate: Any, *, timeout: float = 10.0, what: str = "condition"
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.005)
+
+
+def listening(path: str) -> bool:
+    """True once QEMU accepts connections on ``path``: the file appears at ``bind()``, a moment
+    before ``listen()``, and a connection in between is refused.  The probe is closed at once."""
+    if not os.path.exists(path):
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(path)
+        except ConnectionRefusedError:
+            return False
+    return True
 
 
 class RawPeer:
@@ -102,7 +145,7 @@ class Qemu:
     def _ready(self) -> bool:
         if self.process.poll() is not None:
             raise RuntimeError(f"QEMU exited: {self.stderr_path.read_text()}")
-        return os.path.exists(self.socket) and os.path.exists(self.aux_socket)
+        return listening(self.socket) and listening(self.aux_socket)
 
     @property
     def aux(self) -> RawPeer:

@@ -10,14 +10,14 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.qemu_support import Driven, Qemu, json_lines, run_qmpshell, wait_until
+from tests.qemu_support import Driven, Qemu, json_lines, run_qmpshell, status_return, wait_until
 
 
 def test_piped_lines_give_one_json_reply_each(qemu: Qemu) -> None:
     result = run_qmpshell(qemu.socket, input="query-status\nquery-version\n")
     assert result.returncode == 0, result.stderr
     replies = json_lines(result.stdout)
-    assert replies[0] == {"return": {"status": "running", "singlestep": False, "running": True}}
+    assert replies[0] == {"return": status_return("running", running=True)}
     assert replies[1]["return"]["qemu"]["major"] >= 7
     assert all("id" not in reply for reply in replies)
     assert result.stderr == ""
@@ -25,9 +25,7 @@ def test_piped_lines_give_one_json_reply_each(qemu: Qemu) -> None:
 
 def test_no_banner_no_prompt_no_colour(qemu: Qemu) -> None:
     result = run_qmpshell(qemu.socket, input="query-status\n")
-    assert result.stdout.splitlines() == [
-        json.dumps({"return": {"status": "running", "singlestep": False, "running": True}})
-    ]
+    assert result.stdout.splitlines() == [json.dumps({"return": status_return("running", running=True)})]
     assert "\x1b[" not in result.stdout
 
 
@@ -39,9 +37,7 @@ def test_color_always_colours_batch_output(qemu: Qemu) -> None:
 def test_pretty_indents(qemu: Qemu) -> None:
     result = run_qmpshell(qemu.socket, "-p", input="query-status\n")
     assert result.stdout.startswith('{\n  "return": {\n    "status": "running"')
-    assert json.loads(result.stdout) == {
-        "return": {"status": "running", "singlestep": False, "running": True}
-    }
+    assert json.loads(result.stdout) == {"return": status_return("running", running=True)}
 
 
 def test_verbose_writes_the_command_as_sent_before_its_reply(qemu: Qemu) -> None:
@@ -124,7 +120,7 @@ def test_error_reply_exit_1_and_one_stderr_line(qemu: Qemu) -> None:
     result = run_qmpshell(qemu.socket, input='query-status\n{"execute": "nosuch"}\nquery-status\n')
     assert result.returncode == 1
     assert json_lines(result.stdout) == [
-        {"return": {"status": "running", "singlestep": False, "running": True}},
+        {"return": status_return("running", running=True)},
         {"error": {"class": "CommandNotFound", "desc": "The command nosuch has not been found"}},
     ]
     assert result.stderr.startswith("qmpshell: 2: CommandNotFound: The command nosuch has not been found")
@@ -163,7 +159,7 @@ def test_commands_option_runs_in_order(qemu: Qemu) -> None:
     assert result.returncode == 0, result.stderr
     assert json_lines(result.stdout) == [
         {"return": {}},
-        {"return": {"status": "paused", "singlestep": False, "running": False}},
+        {"return": status_return("paused", running=False)},
     ]
 
 

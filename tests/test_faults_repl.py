@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.qemu_support import Qemu, wait_until
+from tests.qemu_support import Qemu, qemu_banner, wait_until
 from tests.tmux_support import Tmux, start_qmpshell
 
 
@@ -25,7 +25,7 @@ def sessions(tmp_path: Path) -> Iterator[list[Tmux]]:
 def start(sessions: list[Tmux], tmp_path: Path, *args: str) -> Tmux:
     tmux = start_qmpshell(tmp_path / "xdg", *args)
     sessions.append(tmux)
-    tmux.wait_for("QEMU 7.2")
+    tmux.wait_for(qemu_banner())
     return tmux
 
 
@@ -38,7 +38,7 @@ def last_sent(log: Path) -> str:
 def test_ctrl_c_stops_waiting_for_a_stopped_qemu(sessions: list[Tmux], tmp_path: Path, qemu: Qemu) -> None:
     log = tmp_path / "qmp.log"
     tmux = start(sessions, tmp_path, qemu.socket, "--logfile", str(log))
-    tmux.wait_for("QEMU 7.2")
+    tmux.wait_for(qemu_banner())
     qemu.kill(signal.SIGSTOP)
     try:
         tmux.type("query-name")

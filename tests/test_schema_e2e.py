@@ -1,4 +1,4 @@
-"""Schema intelligence against a real QEMU 7.2: typed values, hints, warnings, cache, live values."""
+"""Schema intelligence against a real QEMU: typed values, hints, warnings, cache, live values."""
 
 from __future__ import annotations
 
@@ -15,7 +15,14 @@ from qmpshell.repl.completer import ShellCompleter
 from qmpshell.schema.knowledge import SchemaKnowledge, knowledge_for
 from qmpshell.schema.live import LiveItem, LiveValues, source_for
 from qmpshell.schema.suggest import LiveQuery
-from tests.qemu_support import Qemu, json_lines, run_qmpshell, wait_until
+from tests.qemu_support import (
+    BACKPORTS_QEMU,
+    SYSTEM_QEMU,
+    Qemu,
+    json_lines,
+    run_qmpshell,
+    wait_until,
+)
 
 
 def sent_commands(logfile: Path) -> list[str]:
@@ -85,6 +92,24 @@ def test_the_cache_is_used_on_a_second_run(qemu: Qemu, tmp_path: Path, private_x
     # typed values still apply with the cached schema
     result = run_qmpshell(qemu.socket, "-c", "human-monitor-command command-line=123")
     assert json_lines(result.stdout) == [{"return": "unknown command: '123'\r\n"}]
+
+
+def test_the_cache_keeps_one_file_per_qemu_version(tmp_path: Path, private_xdg: Path) -> None:
+    """QEMU 7.2 and 10.0 side by side: each build's schema in its own file, each reused."""
+    versions = []
+    for binary in (SYSTEM_QEMU, BACKPORTS_QEMU):
+        argv = ["--", binary, "-M", "none", "-nodefaults", "-display", "none"]
+        for run, log in enumerate((tmp_path / "a.log", tmp_path / "b.log")):
+            result = run_qmpshell("--launch", "-l", str(log), "-c", "qom-list path=/machine", *argv)
+            assert result.returncode == 0, result.stderr
+            assert sent_commands(log).count("query-qmp-schema") == (1 if run == 0 else 0)
+            log.unlink()
+        result = run_qmpshell("--launch", "-c", "query-version", *argv)
+        qemu = json_lines(result.stdout)[0]["return"]["qemu"]
+        versions.append(f"schema-{qemu['major']}.{qemu['minor']}.{qemu['micro']}-")
+    files = [path.name for path in (private_xdg / "xdg_cache_home" / "qmpshell").iterdir()]
+    assert versions[0] != versions[1] and len(files) == 2
+    assert all(sum(name.startswith(version) for name in files) == 1 for version in versions)
 
 
 def test_a_corrupt_cache_is_reported_once_and_replaced(qemu: Qemu, private_xdg: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.qemu_support import Qemu
+from tests.qemu_support import Qemu, qemu_banner
 from tests.tmux_support import Tmux, start_qmpshell
 
 
@@ -28,7 +28,7 @@ def start(tmp_path: Path) -> Iterator[object]:
 
 def test_a_reply_is_shown(start, qemu: Qemu) -> None:  # type: ignore[no-untyped-def]
     tmux = start(qemu.socket)
-    tmux.wait_for("QEMU 7.2")
+    tmux.wait_for(qemu_banner())
     tmux.type("query-status")
     tmux.send("Enter")
     tmux.wait_for('"status": "running"')

@@ -7,9 +7,11 @@ explained with QEMU's own words.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -48,7 +50,7 @@ class LaunchedQemu:
     def _await_socket(self) -> None:
         assert self.process is not None
         deadline = time.monotonic() + self.start_timeout
-        while not os.path.exists(self.socket_path):
+        while not _listening(self.socket_path):
             if self.process.poll() is not None:
                 raise ConnectionFailed(self._early_exit_message())
             if time.monotonic() > deadline:
@@ -82,3 +84,25 @@ class LaunchedQemu:
                 process.kill()
                 process.wait()
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _listening(path: str) -> bool:
+    """True once a connection to ``path`` is accepted.
+
+    The file appears at ``bind()``, a moment before QEMU calls ``listen()``; a
+    connection in between is refused, so a probe connection (closed at once:
+    QEMU takes the next client after it) is the sign to wait for.
+    """
+    if not os.path.exists(path):
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        try:
+            probe.connect(path)
+        except TimeoutError:
+            return True  # listening, with its queue full
+        except OSError as err:
+            if err.errno in (errno.ECONNREFUSED, errno.ENOENT):
+                return False
+            raise
+    return True
