@@ -1,8 +1,9 @@
 """Batch mode: scripts, ``-c`` lines and pipes; no prompt, no colour, JSON lines.
 
 stdout carries one JSON document per reply (the server's response without the
-id the shell added); every failure also writes ``qmpshell: LINE: what`` to
-stderr.  The worst failure decides the exit status (see ``qmpshell.errors``).
+id the shell added), or with ``--format human`` the views people read (tables,
+trees, text; imported only then); every failure also writes ``qmpshell: LINE:
+what`` to stderr.  The worst failure decides the exit status (see ``qmpshell.errors``).
 This module never imports prompt_toolkit, so batch mode starts fast.
 """
 
@@ -17,7 +18,18 @@ from qmpshell.language.parse import Request, ShellRequest
 from qmpshell.language.statements import Statement, read_statements
 from qmpshell.output.render import colourise, error_summary, hmp_text, json_text
 from qmpshell.output.safe import visible
-from qmpshell.shell import EventSeen, Exit, HmpOutput, Info, ModeChanged, Outcome, Reply, Shell
+from qmpshell.schema.index import SchemaIndex, index_of
+from qmpshell.shell import (
+    EventSeen,
+    Exit,
+    FrontEndCommand,
+    HmpOutput,
+    Info,
+    ModeChanged,
+    Outcome,
+    Reply,
+    Shell,
+)
 
 Message = dict[str, Any]
 
@@ -39,16 +51,30 @@ class Printer:
         json_only: bool,
         verbose: bool,
         events: bool = False,
+        human: bool = False,
+        width: int = 100,
     ) -> None:
         self.out, self.err = out, err
         self.pretty, self.color, self.json_only, self.verbose = pretty, color, json_only, verbose
         self.events = events  # --events: every event is written as it arrives, /wait's included
+        self.human, self.width = human, width
         self._lock = threading.Lock()
         self.closed = False
 
-    def json(self, value: Any) -> None:
-        text = json_text(value, pretty=self.pretty)
+    def json(self, value: Any, *, pretty: bool | None = None) -> None:
+        text = json_text(value, pretty=self.pretty if pretty is None else pretty)
         self.write(colourise(text) if self.color else text)
+
+    def view(self, reply: Reply, index: SchemaIndex | None) -> None:
+        """``--format human``: the reply as the view that fits it (``| json``: indented JSON)."""
+        if reply.as_json:
+            self.json(reply.response, pretty=True)
+            return
+        from qmpshell.output.text import coloured, plain
+        from qmpshell.output.views import render_reply
+
+        rendering = render_reply(reply.response, command=reply.command, width=self.width, index=index)
+        self.write((coloured if self.color else plain)(rendering))
 
     def write(self, text: str) -> None:
         """One document on stdout, flushed so that a driving program sees it at once."""
@@ -73,9 +99,20 @@ class Printer:
     def event(self, event: Message) -> None:
         """``--events``: called on the reader thread, in the order events arrive."""
         try:
-            self.json(event)
+            self.show_event(event)
         except OutputClosed:
             pass
+
+    def show_event(self, event: Message) -> None:
+        """An event as a JSON line, or with ``--format human`` as one compact line."""
+        if not self.human:
+            self.json(event)
+            return
+        from qmpshell.output.events import event_line
+        from qmpshell.output.rows import Rendering
+        from qmpshell.output.text import coloured, plain
+
+        self.write((coloured if self.color else plain)(Rendering([event_line(event)], "event")))
 
     def error(self, where: str, text: str) -> None:
         with self._lock:
@@ -176,7 +213,7 @@ def show(shell: Shell, statement: Statement, outcome: Outcome, printer: Printer)
     """Print an outcome for a script; returns its exit status."""
     where = f"{statement.lineno}: "
     if isinstance(outcome, Reply):
-        return _show_reply(outcome, where, printer)
+        return _show_reply(outcome, where, printer, index_of(shell.knowledge))
     if isinstance(outcome, HmpOutput):
         if outcome.error:
             printer.error(where, f"HMP: {hmp_text(outcome.text).strip()}")
@@ -184,19 +221,25 @@ def show(shell: Shell, statement: Statement, outcome: Outcome, printer: Printer)
         if outcome.text:
             printer.text(hmp_text(outcome.text))
     elif isinstance(outcome, EventSeen) and not (printer.json_only or printer.events):
-        printer.json(outcome.event)
+        printer.show_event(outcome.event)
     elif isinstance(outcome, Info):
         printer.text(outcome.text)
     elif isinstance(outcome, ModeChanged):
         shell.hmp = outcome.hmp
+    elif isinstance(outcome, FrontEndCommand) and outcome.request.name == "format":
+        if outcome.request.words:
+            printer.human = outcome.request.words[0] == "auto"
     return EXIT_OK
 
 
-def _show_reply(reply: Reply, where: str, printer: Printer) -> int:
+def _show_reply(reply: Reply, where: str, printer: Printer, index: SchemaIndex | None = None) -> int:
+    if reply.ok and printer.human:
+        printer.view(reply, index)
+        return EXIT_OK
     if reply.ok:
         printer.json(reply.response.get("return") if printer.json_only else reply.response)
         return EXIT_OK
-    if not printer.json_only:
+    if not printer.json_only and not printer.human:
         printer.json(reply.response)
     hint = f" ({reply.hint})" if reply.hint else ""
     printer.error(where, error_summary(reply.response) + hint)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
@@ -73,6 +74,11 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--events", action="store_true", help="batch: write events to stdout as they arrive")
     group.add_argument("--json", action="store_true", help="batch: print only the return values")
+    group.add_argument(
+        "--format",
+        choices=("json", "human", "table"),
+        help="replies as JSON (batch default) or for people: tables, trees, text (human = table)",
+    )
     group.add_argument("--color", choices=("auto", "always", "never"), help="colour output (default auto)")
     group.add_argument(
         "-l", "--logfile", metavar="PATH", help="append every message sent and received to PATH"
@@ -153,6 +159,12 @@ def settings_from(args: argparse.Namespace, base: Settings) -> Settings:
     for name in ("pretty", "color", "timeout", "connect_timeout"):
         if getattr(args, name) is not None:
             changes[name] = getattr(args, name)
+    if args.format is not None:
+        human = args.format in ("human", "table")
+        if human and args.json:
+            raise UsageError("--json prints return values as JSON lines; it does not go with --format human")
+        changes["batch_format"] = "human" if human else "json"
+        changes["output_format"] = "auto" if human else "json"
     return replace(base, **changes)
 
 
@@ -284,6 +296,8 @@ def _printer(settings: Settings) -> Printer:
         json_only=settings.json_only,
         verbose=settings.verbose,
         events=settings.show_events,
+        human=settings.batch_format == "human",
+        width=shutil.get_terminal_size((100, 24)).columns,
     )
 
 

@@ -18,6 +18,8 @@ class Settings:
     verbose: bool = False
     show_events: bool = False  # batch: write events to stdout
     json_only: bool = False  # batch: print only return values
+    output_format: str = "auto"  # interactive replies: auto (views) | json (indented) | compact (one line)
+    batch_format: str = "json"  # batch replies: json (JSON lines) | human (the views, --format human)
     keep_going: bool = False
     timeout: float | None = None  # seconds a command may take; None waits forever
     connect_timeout: float = 5.0

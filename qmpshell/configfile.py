@@ -126,6 +126,13 @@ KEYS: tuple[Key, ...] = (
         _one_of("auto", "always", "never"),
         "auto: only on a terminal, without $NO_COLOR",
     ),
+    Key(
+        "output",
+        "format",
+        "output_format",
+        _one_of("auto", "json", "compact"),
+        "interactive replies: auto (tables, trees, text), json, compact",
+    ),
     Key("output", "pretty", "pretty", _boolean, "indent JSON replies"),
     Key("output", "verbose", "verbose", _boolean, "show each command as sent"),
     Key("output", "events", "show_events", _boolean, "batch: write events to stdout"),

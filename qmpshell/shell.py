@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionLost, UsageError
@@ -32,6 +32,7 @@ from qmpshell.protocol.session import QmpSession
 
 Message = dict[str, Any]
 
+FORMATS = ("auto", "json", "compact")  # /format and output.format: views, indented JSON, one-line JSON
 SHELL_COMMANDS: dict[str, str] = {
     "help": "/help [NAME [TAG=VALUE...]]  this text, or what a command or event takes",
     "hmp": "/hmp [LINE]         run one HMP command line, or switch to HMP mode",
@@ -40,11 +41,13 @@ SHELL_COMMANDS: dict[str, str] = {
     "events": "/events [on|off|clear|show [N]|filter PATTERN...]  the events pane",
     "find": "/find [TEXT]        search the output pane (no TEXT: stop searching)",
     "save": "/save [reply] FILE  write the output pane (or the last reply) to FILE",
+    "json": "/json               the last reply again, as indented JSON (or end a line in | json)",
+    "format": "/format [auto|json|compact]  replies as tables and text, indented or one-line JSON",
     "clear": "/clear              clear the output pane (also Ctrl-L)",
     "reconnect": "/reconnect          try to reconnect now",
     "quit": "/quit               leave (also /exit, Ctrl-D)",
 }
-FRONT_END_COMMANDS = ("events", "reconnect", "clear", "find", "save")
+FRONT_END_COMMANDS = ("events", "reconnect", "clear", "find", "save", "format")
 
 
 @dataclass(frozen=True)
@@ -54,10 +57,16 @@ class Reply:
     sent: Message
     response: Message
     hint: str = ""
+    as_json: bool = False  # show as JSON whatever the format ("| json", /json)
 
     @property
     def ok(self) -> bool:
         return "error" not in self.response
+
+    @property
+    def command(self) -> str:
+        """The command's name (views are chosen by it)."""
+        return str(self.sent.get("execute") or self.sent.get("exec-oob") or "")
 
 
 @dataclass(frozen=True)
@@ -137,6 +146,7 @@ class Shell:
         self.timeout = timeout
         self.cpu_index: int | None = None
         self.warnings: list[str] = []
+        self.last_reply: Reply | None = None  # for /json
         self._pending: PendingReply | None = None
 
     def parse(self, text: str) -> Request | None:
@@ -173,7 +183,8 @@ class Shell:
         hint = ""
         if "error" in response and self.knowledge is not None:
             hint = self.knowledge.hint_for_error(request.command, response)
-        return Reply(sent, response, hint)
+        self.last_reply = Reply(sent, response, hint)
+        return replace(self.last_reply, as_json=request.as_json)
 
     def _exchange(self, message: Message) -> tuple[Message, Message]:
         self.events.mark()
@@ -228,6 +239,12 @@ class Shell:
             return Info(self._help(request))
         if name == "wait":
             return self._wait(request)
+        if name == "json":
+            if self.last_reply is None:
+                raise UsageError("/json: no reply yet")
+            return replace(self.last_reply, as_json=True)
+        if name == "format" and (len(request.words) > 1 or set(request.words) - set(FORMATS)):
+            raise UsageError("usage: /format [auto|json|compact]")
         if name in FRONT_END_COMMANDS:
             return FrontEndCommand(request)
         raise UsageError(f"unknown shell command '/{name}' (try /help)")

@@ -94,11 +94,13 @@ class TaggedPrinter(Printer):
             color=base.color,
             json_only=base.json_only,
             verbose=base.verbose,
+            human=base.human,
+            width=base.width,
         )
         self.base = base
         self.target = target
 
-    def json(self, value: Any) -> None:
+    def json(self, value: Any, *, pretty: bool | None = None) -> None:
         if self.json_only:
             self.base.json({"target": self.target, "return": value})
         elif isinstance(value, dict):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, Union
 
 from qmpshell.errors import ParseError
@@ -133,6 +133,7 @@ class QmpRequest:
 
     command: str
     message: dict[str, Any]
+    as_json: bool = False  # the line ended in "| json": show the reply as JSON
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,13 @@ def parse_statement(text: str, *, hmp: bool = False, typer: ArgumentTyper | None
     tokens = tokenize(text, hmp=hmp)
     raise_for_error(tokens, text)
     words = significant(tokens)
+    if words and words[-1].kind is Kind.PIPE:
+        request = _statement(words[:-1], text, typer)
+        return replace(request, as_json=True) if isinstance(request, QmpRequest) else request
+    return _statement(words, text, typer)
+
+
+def _statement(words: list[Token], text: str, typer: ArgumentTyper | None) -> Request | None:
     if not words:
         return None
     head = words[0]

@@ -4,8 +4,9 @@ Grammar of one line (``ws`` is spaces and tabs)::
 
     line        := ws* ( shell | raw-json | close | call ) ws*
     shell       := "/" NAME ( ws+ ( KEY "=" value | WORD ) )*      e.g. /wait STOP timeout=5
-    raw-json    := "{" ... "}"                                      sent as written
-    call        := NAME [ "(" ] ( ws+ arg )* [ ws+ ")" ]            "(" only after transaction
+    raw-json    := "{" ... "}" [ ws+ pipe ]                         sent as written
+    call        := NAME [ "(" ] ( ws+ arg )* [ ws+ ")" ] [ ws+ pipe ]   "(" only after transaction
+    pipe        := "|" ws* "json" ws*                               show this reply as JSON
     arg         := KEY "=" value          KEY := segment ( "." segment )*
     value       := quoted | json | bare | (nothing: the empty string)
     quoted      := '"' chars '"' | "'" chars "'"                   backslash escapes
@@ -45,6 +46,7 @@ class Kind(enum.Enum):
     RAW_JSON = "raw-json"
     TEXT = "text"
     COMMENT = "comment"
+    PIPE = "pipe"  # a trailing "| json": show this one reply as JSON
     ERROR = "error"
 
 
@@ -77,6 +79,7 @@ _NUMBER = re.compile(
     r"|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
 )
 _LITERALS = frozenset({"true", "false", "null"})
+_PIPE_JSON = re.compile(r"\|[ \t]*json[ \t\r\n]*")
 _CLOSERS = {"{": "}", "[": "]"}
 
 
@@ -135,8 +138,15 @@ class _Lexer:
             self.json_error(end, error, incomplete=incomplete)
             return
         self.emit(Kind.RAW_JSON, end)
-        if not self.space():
+        if not self.space() and not self.pipe():
             self.emit(Kind.ERROR, len(self.text), "unexpected text after the JSON object")
+
+    def pipe(self) -> bool:
+        """A trailing ``| json`` (after a space): True when it was there."""
+        if self.tokens[-1].kind is not Kind.WS or not _PIPE_JSON.fullmatch(self.text, self.pos):
+            return False
+        self.emit(Kind.PIPE, len(self.text))
+        return True
 
     def call(self) -> None:
         """A command, or in a transaction one action per line (and its ``)``).
@@ -173,6 +183,8 @@ class _Lexer:
                 return False
             if self.in_transaction and "\n" in self.tokens[-1].text:
                 return True
+            if not positional and self.pipe():
+                return False
             if not self.argument(positional=positional):
                 return False
         return False

@@ -1,0 +1,81 @@
+"""Tables and columns: rows of scalars laid out for a terminal of a given width.
+
+When the columns do not fit, the least important ones (the last, in schema
+order; and first of all any column wider than half the screen) move to a second,
+indented line under each row as ``name value`` pairs.  Nothing is cut: a table
+never hides a value to fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from qmpshell.output.rows import Line, cell, inline_pairs, shown, wrap
+
+GAP = 2
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: the row key it shows and its header."""
+
+    key: str
+    title: str
+
+
+def table(rows: Sequence[dict[str, Any]], columns: Sequence[Column], width: int) -> list[Line]:
+    """A header and one line per row (plus an overflow line when columns did not fit)."""
+    widths = [_width(column, rows) for column in columns]
+    fitted = _fit(widths, width)
+    lines: list[Line] = [_header(columns, widths, fitted)]
+    for row in rows:
+        lines.append(_row_line(row, columns, widths, fitted))
+        spill = [(c.title, row[c.key]) for i, c in enumerate(columns) if i not in fitted and c.key in row]
+        if spill:
+            lines += wrap(inline_pairs(spill), width, [("", "    ")])
+    return lines
+
+
+def _width(column: Column, rows: Sequence[dict[str, Any]]) -> int:
+    cells = (len(shown(row[column.key])) for row in rows if column.key in row)
+    return max(len(column.title), *cells) if rows else len(column.title)
+
+
+def _fit(widths: list[int], width: int) -> list[int]:
+    """Indexes of the columns on the main line: the first always, then as many as fit."""
+    fitted = [0] + [i for i in range(1, len(widths)) if widths[i] <= max(width // 2, 12)]
+    while len(fitted) > 1 and sum(widths[i] for i in fitted) + GAP * (len(fitted) - 1) > width:
+        fitted.pop()
+    return fitted
+
+
+def _header(columns: Sequence[Column], widths: list[int], fitted: list[int]) -> Line:
+    cells = [columns[i].title.ljust(widths[i]) for i in fitted]
+    return [("header", (" " * GAP).join(cells).rstrip())]
+
+
+def _row_line(row: dict[str, Any], columns: Sequence[Column], widths: list[int], fitted: list[int]) -> Line:
+    line: Line = []
+    for position, index in enumerate(fitted):
+        key = columns[index].key
+        style, text = cell(row[key]) if key in row else ("", "")
+        last = position == len(fitted) - 1
+        line.append((style, text if last else text.ljust(widths[index] + GAP)))
+    return line
+
+
+def columns_of(values: Sequence[str], width: int) -> list[Line]:
+    """Short names filled into as many columns as fit, read down then across (like ``ls``)."""
+    if not values:
+        return []
+    cell_width = max(len(value) for value in values) + GAP
+    across = max(1, (width + GAP) // cell_width)
+    down = -(-len(values) // across)
+    lines: list[Line] = []
+    for row in range(down):
+        names = [values[i] for i in range(row, len(values), down)]
+        text = "".join(name.ljust(cell_width) for name in names[:-1]) + names[-1]
+        lines.append([("name", text)])
+    return lines

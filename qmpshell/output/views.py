@@ -1,0 +1,83 @@
+"""Replies for people: the first view that fits the reply, falling back to indented JSON.
+
+``render_reply`` is what both front-ends call in their human formats.  A command
+with a view of its own (``SPECIFIC``) tries it first; then the generic views in
+order; then JSON.  This module is imported only when a reply is first shown
+this way, so neither the first prompt nor batch JSON output pays for it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from qmpshell.output import block, machine, pci
+from qmpshell.output.generic import GENERIC, Context, View
+from qmpshell.output.rows import Line, Message, Rendering, json_lines
+
+if TYPE_CHECKING:
+    from qmpshell.schema.index import SchemaIndex
+
+SPECIFIC: dict[str, tuple[str, View]] = {
+    "query-status": ("status", machine.status_view),
+    "query-version": ("version", machine.version_view),
+    "query-cpus-fast": ("cpus", machine.cpus_view),
+    "qom-list": ("qom-list", machine.qom_list_view),
+    "query-commands": ("names", machine.names_view),
+    "query-events": ("names", machine.names_view),
+    "query-migrate": ("migrate", machine.migrate_view),
+    "query-pci": ("pci", pci.pci_view),
+    "query-block": ("block", block.block_view),
+    "query-named-block-nodes": ("block-nodes", block.nodes_view),
+    "query-jobs": ("jobs", block.jobs_view),
+    "query-block-jobs": ("jobs", block.block_jobs_view),
+}
+
+
+def render_reply(
+    response: Message,
+    *,
+    command: str = "",
+    width: int = 100,
+    index: SchemaIndex | None = None,
+    hint: str = "",
+) -> Rendering:
+    """A QMP response as lines: an error in one line (and its hint), else the return value's view."""
+    if "error" in response:
+        return Rendering(error_lines(response, hint), "error").safe()
+    if "return" not in response:
+        return Rendering(json_lines(response))
+    return render_value(
+        response["return"], Context(command, max(width, 20), index, _ret_type(index, command))
+    )
+
+
+def render_value(value: Any, ctx: Context) -> Rendering:
+    """The first view that fits ``value``, else indented JSON."""
+    for name, view in _views_for(ctx.command):
+        lines = view(value, ctx)
+        if lines is not None:
+            return Rendering(lines, name).safe()
+    return Rendering(json_lines(value))
+
+
+def _views_for(command: str) -> tuple[tuple[str, View], ...]:
+    specific = SPECIFIC.get(command)
+    return ((specific,) if specific else ()) + GENERIC
+
+
+def _ret_type(index: SchemaIndex | None, command: str) -> str:
+    entity = index.commands.get(command) if index is not None else None
+    return entity.ret_type if entity is not None else ""
+
+
+def error_lines(response: Message, hint: str = "") -> list[Line]:
+    """``error: CLASS: desc``, and the hint on the next line."""
+    error = response.get("error")
+    if isinstance(error, dict):
+        summary = f"{error.get('class', 'Error')}: {error.get('desc', '')}"
+    else:
+        summary = str(error)
+    lines: list[Line] = [[("error", f"error: {summary}")]]
+    if hint:
+        lines.append([("hint", hint)])
+    return lines
