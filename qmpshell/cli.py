@@ -170,6 +170,52 @@ def settings_from(args: argparse.Namespace, base: Settings) -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``qmpshell`` command."""
+    standard_streams()
+    try:
+        return _main(argv)
+    finally:
+        _flush_stdout()
+
+
+def standard_streams() -> None:
+    """Closed stdin, stdout or stderr (``<&-``, ``>&-``, ``2>&-``) become /dev/null.
+
+    Otherwise the next socket or file opened would take descriptor 0, 1 or 2,
+    and output meant for a person could land in it; Python itself sets the
+    closed streams to None.  So: empty input, discarded output, and the exit
+    status of the commands as always.
+    """
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)  # the lowest free descriptor: this one
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(fd, mode, encoding="utf-8", closefd=False))  # noqa: SIM115
+
+
+def _flush_stdout() -> None:
+    """Flush now, so that a reader gone away (``| head -1``) is never reported at exit."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        silence_stdout()
+
+
+def silence_stdout() -> None:
+    """Point descriptor 1 at /dev/null: what Python still holds for it is flushed into nothing."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):
+        pass
+
+
+def _main(argv: list[str] | None) -> int:
     options, qemu_argv = split_launch_argv(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(options)
     if args.version and not args.command:
@@ -228,13 +274,25 @@ def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> i
         return _run_many(args, settings)
     with ExitStack() as stack:
         address = _address(args, qemu_argv, stack)
-        log = MessageLog.open(settings.logfile) if settings.logfile else None
-        if log is not None:
-            stack.callback(log.close)
+        log = open_log(settings, stack)
         if interactive:
             return _run_interactive(address, settings, log)
         return _run_batch(args, settings, address, log)
     return EXIT_OK
+
+
+def open_log(settings: Settings, stack: ExitStack) -> MessageLog | None:
+    """The ``--logfile``, closed when ``stack`` ends, saying then how many records were lost, if any."""
+    if not settings.logfile:
+        return None
+    log = MessageLog.open(settings.logfile, warn=lambda text: complain(f"warning: {text}"))
+
+    def close() -> None:
+        if lost := log.close():
+            complain(f"warning: {lost}")
+
+    stack.callback(close)
+    return log
 
 
 def _run_interactive(address: Address, settings: Settings, log: MessageLog | None) -> int:
@@ -276,9 +334,7 @@ def _run_many(args: argparse.Namespace, settings: Settings) -> int:
     targets = expand_targets(args.address, libvirt_uri=args.libvirt_uri or "")
     source = _source(args, settings, printer, whole=True)
     with ExitStack() as stack:
-        log = MessageLog.open(settings.logfile) if settings.logfile else None
-        if log is not None:
-            stack.callback(log.close)
+        log = open_log(settings, stack)
 
         def run_one(address: Address, tagged: Printer) -> int:
             return run_target(address, settings, tagged, source, log=log, version=args.version)

@@ -1,8 +1,11 @@
 """The ``--logfile``: every message sent and received, one JSON object per line.
 
 Each line is ``{"time": ISO-8601, "direction": "sent"|"received", "message": {...}}``,
-secrets redacted, flushed at once so that a crash loses nothing.  The file is
-appended to and created 0600 (its directory 0700 when qmpshell makes it).
+secrets redacted, written with one ``write`` system call per record so that a
+crash loses nothing.  The file is appended to and created 0600 (its directory
+0700 when qmpshell makes it), opened as ``privatefile`` says.  A record that
+cannot be written (a full disk) is counted, never fatal: ``close`` reports how
+many were lost.  ``-l /dev/null`` writes nothing at all.
 """
 
 from __future__ import annotations
@@ -11,46 +14,30 @@ import json
 import os
 import threading
 from datetime import datetime
-from typing import IO, Any
+from typing import Any
 
 from qmpshell.errors import UsageError
 from qmpshell.language.redact import redact_message
-
-
-def open_private(path: str, mode: str = "a") -> IO[str]:
-    """Open a text file for appending, creating it (and missing parents) private."""
-    make_private_dirs(os.path.dirname(path))
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC)
-    fd = os.open(path, flags | os.O_CLOEXEC, 0o600)
-    return os.fdopen(fd, mode, encoding="utf-8")
-
-
-def make_private_dirs(directory: str) -> None:
-    """Create ``directory`` and any missing parents, each 0700.
-
-    (``os.makedirs(mode=...)`` gives the mode to the last directory only.)
-    """
-    if not directory or os.path.isdir(directory):
-        return
-    make_private_dirs(os.path.dirname(os.path.abspath(directory)))
-    try:
-        os.mkdir(directory, 0o700)
-    except FileExistsError:
-        return  # made by someone else meanwhile: not ours to change
-    os.chmod(directory, 0o700)  # exactly 0700 whatever the umask
+from qmpshell.protocol.privatefile import Warn, is_discard, open_append
 
 
 class MessageLog:
-    """Thread-safe writer of the message log."""
+    """Thread-safe writer of the message log (``fd`` None: discard everything)."""
 
-    def __init__(self, stream: IO[str]) -> None:
-        self._stream = stream
+    def __init__(self, fd: int | None, path: str = "") -> None:
+        self._fd = fd
+        self.path = path
         self._lock = threading.Lock()
+        self.lost = 0  # records that could not be written
+        self.failure = ""  # why the first of them could not
 
     @classmethod
-    def open(cls, path: str) -> MessageLog:
+    def open(cls, path: str, *, warn: Warn = lambda text: None) -> MessageLog:
+        """Open ``path`` for appending; ``UsageError`` (exit 2) when it cannot be or must not be."""
+        if is_discard(path):
+            return cls(None, path)
         try:
-            return cls(open_private(path))
+            return cls(open_append(path, what="log file", warn=warn, devices=True), path)
         except OSError as err:
             raise UsageError(f"cannot open log file {path}: {err.strerror or err}") from err
 
@@ -65,15 +52,26 @@ class MessageLog:
         self._write("note", {"text": text})
 
     def _write(self, direction: str, message: dict[str, Any]) -> None:
+        if self._fd is None:
+            return
         record = {"time": datetime.now().astimezone().isoformat(), "direction": direction, "message": message}
         line = json.dumps(record, ensure_ascii=False) + "\n"
+        data = line.encode("utf-8", "backslashreplace")  # a lone surrogate becomes its JSON escape
         with self._lock:
             try:
-                self._stream.write(line)
-                self._stream.flush()
-            except (OSError, ValueError):
-                pass  # a full disk must not take the session down; the shell goes on
+                if os.write(self._fd, data) != len(data):
+                    raise OSError(f"only part of a record was written ({len(data)} bytes)")
+            except (OSError, ValueError) as err:  # a full disk must not take the session down
+                self.lost += 1
+                self.failure = self.failure or (getattr(err, "strerror", None) or str(err))
 
-    def close(self) -> None:
+    def close(self) -> str:
+        """Close the file; the warning to give when records were lost, else ''."""
         with self._lock:
-            self._stream.close()
+            fd, self._fd = self._fd, None
+            if fd is not None:
+                os.close(fd)
+        if not self.lost:
+            return ""
+        records = "record" if self.lost == 1 else "records"
+        return f"{self.lost} {records} could not be written to the log file {self.path}: {self.failure}"

@@ -99,7 +99,10 @@ class Repl:
             lexer=InputLexer(lambda: self.shell.hmp),
             completer=self.completions.completer(),
             history=make_history(
-                settings.history_file, is_hmp=lambda: self.shell.hmp, size=settings.history_size
+                settings.history_file,
+                is_hmp=lambda: self.shell.hmp,
+                size=settings.history_size,
+                warn=lambda text: self.connection.shell.warnings.append(text),
             ),
             accept=self.accept,
             search=search,
@@ -153,8 +156,9 @@ class Repl:
         """Until Ctrl-D or /quit; ``main_thread`` false in tests (no signals, errors raised)."""
         client = self.connection.client
         self.log.add(show.info(welcome_text(str(self.connection.address), client.server_version)))
-        for warning in client.warnings:
+        for warning in [*client.warnings, *self.shell.warnings]:  # the shell's: the history file's
             self.log.add(show.warning(warning))
+        self.shell.warnings.clear()
         try:
             result = self.app.run(
                 pre_run=self._started, handle_sigint=main_thread, set_exception_handler=main_thread

@@ -3,12 +3,19 @@
 Like iredis' ``entry.py``, a ``FileHistory`` subclass refuses lines that carry
 secrets (``object-add qom-type=secret``, password commands, ``password=`` and
 ``*-secret=`` arguments; see ``qmpshell.language.redact``); they are not even kept in
-memory for the up arrow.  ``FileHistory`` appends each entry, so two shells
-running at once never truncate each other's lines.
+memory for the up arrow.  Entries are appended (in ``FileHistory``'s format),
+so two shells running at once never truncate each other's lines.
+
+The file is opened once, as ``qmpshell.protocol.privatefile`` says (no link
+followed, the user's own regular file, 0600).  A history that cannot be
+written (full disk, read-only directory, a directory in its place) is said
+once and kept in memory for the session: Enter always runs the command.
+``/dev/null`` means "no file", and the device is never opened.
 """
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import os
 from collections.abc import Callable, Iterable
@@ -16,38 +23,74 @@ from collections.abc import Callable, Iterable
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 
 from qmpshell.language.redact import line_has_secret
-from qmpshell.protocol.logfile import make_private_dirs
+from qmpshell.protocol.privatefile import Warn, is_discard, open_append
 
 
 class SecretFreeHistory(FileHistory):
     """``FileHistory`` that keeps secret-bearing lines out (``is_hmp`` picks the language)."""
 
-    def __init__(self, filename: str, *, is_hmp: Callable[[], bool], size: int = 10_000) -> None:
-        _create_private(filename)
+    def __init__(
+        self,
+        filename: str,
+        *,
+        is_hmp: Callable[[], bool],
+        size: int = 10_000,
+        warn: Warn = lambda text: None,
+    ) -> None:
         super().__init__(filename)
+        self._path = filename
         self._is_hmp = is_hmp
         self._size = size
+        self._warn = warn
+        self._fd: int | None = None
+        try:
+            self._fd = open_append(filename, what="history file", warn=warn)
+        except OSError as err:
+            self._cannot_write(err)
 
     def load_history_strings(self) -> Iterable[str]:
         """The newest ``size`` entries (the file itself is never cut: other shells append to it)."""
-        return itertools.islice(super().load_history_strings(), self._size)
+        if self._fd is None:
+            return ()
+        try:
+            return list(itertools.islice(super().load_history_strings(), self._size))
+        except OSError as err:
+            self._warn(f"cannot read the history file {self._path}: {err.strerror or err}")
+            return ()
 
     def append_string(self, string: str) -> None:
         if any(line_has_secret(line, hmp=self._is_hmp()) for line in string.splitlines()):
             return
         super().append_string(string)
 
+    def store_string(self, string: str) -> None:
+        """Append one entry with one ``write``; a failure is said once, then history stays in memory."""
+        if self._fd is None:
+            return
+        lines = "".join(f"+{line}\n" for line in string.split("\n"))
+        data = f"\n# {datetime.datetime.now()}\n{lines}".encode("utf-8", errors="replace")
+        try:
+            os.write(self._fd, data)
+        except OSError as err:
+            self._cannot_write(err)
 
-def _create_private(filename: str) -> None:
-    """The file 0600 and a directory we create 0700, before prompt_toolkit first appends."""
-    make_private_dirs(os.path.dirname(filename))
-    fd = os.open(filename, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
-    os.close(fd)
-    os.chmod(filename, 0o600)
+    def _cannot_write(self, err: OSError) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        self._warn(
+            f"cannot write the history file {self._path}: {err.strerror or err}; "
+            "this session's history is kept in memory only"
+        )
 
 
-def make_history(filename: str | None, *, is_hmp: Callable[[], bool], size: int = 10_000) -> History:
-    """The history for ``Settings.history_file`` (None: this session only, in memory)."""
-    if filename is None:
+def make_history(
+    filename: str | None, *, is_hmp: Callable[[], bool], size: int = 10_000, warn: Warn = lambda text: None
+) -> History:
+    """The history for ``Settings.history_file`` (None or /dev/null: this session only, in memory).
+
+    ``Refused`` (exit status 2) when the path holds a link, a device or another user's file.
+    """
+    if filename is None or is_discard(filename):
         return InMemoryHistory()
-    return SecretFreeHistory(filename, is_hmp=is_hmp, size=size)
+    return SecretFreeHistory(filename, is_hmp=is_hmp, size=size, warn=warn)

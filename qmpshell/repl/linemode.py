@@ -86,7 +86,12 @@ class LineSession:
         self.events_view = EventsVisibility(shown=True)
         self.frontend = FrontEndCommands(self)
         self.assembler = Assembler(hmp=self.shell.hmp)
-        self.history = make_history(settings.history_file, is_hmp=lambda: self.shell.hmp)
+        self.history = make_history(
+            settings.history_file,
+            is_hmp=lambda: self.shell.hmp,
+            size=settings.history_size,
+            warn=lambda text: self.connection.shell.warnings.append(text),
+        )
         self.record_history = True  # False when prompt_toolkit's prompt keeps (and completes from) it
         self.arrived: queue.SimpleQueue[Message] = queue.SimpleQueue()
         self.lock = threading.Lock()
@@ -117,8 +122,9 @@ class LineSession:
             str(self.connection.address), client.server_version, tab=not self.record_history
         )
         self.log.add(show.info(welcome))
-        for warning in client.warnings:
+        for warning in [*client.warnings, *self.shell.warnings]:  # the shell's: the history file's
             self.log.add(show.warning(warning))
+        self.shell.warnings.clear()
         self.flush()
         threading.Thread(target=self._events_loop, name="qmpshell-events", daemon=True).start()
         threading.Thread(target=self._learn_server, name="qmpshell-worker", daemon=True).start()

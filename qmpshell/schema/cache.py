@@ -5,7 +5,9 @@ need only be fetched the first time qmpshell meets that build.  Files live in
 ``$XDG_CACHE_HOME/qmpshell/`` (directory 0700, files 0600) and are written to a
 temporary file and renamed, so a reader never sees half a file.  A file that
 does not parse is reported once and renamed to ``*.corrupt``; it never stops
-the shell.
+the shell.  A directory that another user could write to (or owns) is not
+used at all, with one warning: a schema planted there would steer typing and
+completion.  Files are read with ``O_NOFOLLOW`` and must be the user's own.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ import hashlib
 import json
 import os
 import re
+import stat
 from collections.abc import Callable
 from typing import Any
 
 from qmpshell.config import cache_dir
-from qmpshell.protocol.logfile import make_private_dirs
+from qmpshell.protocol.privatefile import make_private_dirs, writable_by_others
 
 Warn = Callable[[str], None]
 _FORMAT = 1  # bump when the stored layout changes
@@ -42,6 +45,15 @@ class SchemaCache:
 
     def __init__(self, directory: str) -> None:
         self.directory = directory
+        self._trusted: bool | None = None  # decided on first use
+
+    def trusted(self, warn: Warn) -> bool:
+        """False (said once) when another user could write to the directory."""
+        if self._trusted is None:
+            self._trusted = not writable_by_others(self.directory)
+            if not self._trusted:
+                warn(f"not using the schema cache {self.directory}: it is writable by other users")
+        return self._trusted
 
     @classmethod
     def default(cls) -> SchemaCache:
@@ -53,10 +65,11 @@ class SchemaCache:
 
     def load(self, key: str, *, warn: Warn) -> list[Any] | None:
         """The cached entries, or None (absent or corrupt: then set aside with a warning)."""
+        if not self.trusted(warn):
+            return None
         path = self.path(key)
         try:
-            with open(path, encoding="utf-8") as file:
-                document = json.load(file)
+            document = json.loads(_read_own_file(path))
         except FileNotFoundError:
             return None
         except (OSError, ValueError, RecursionError) as err:
@@ -73,6 +86,8 @@ class SchemaCache:
 
     def store(self, key: str, entries: list[Any], *, warn: Warn) -> None:
         """Write atomically: a temporary file in the same directory, then rename."""
+        if not self.trusted(warn):
+            return
         try:
             make_private_dirs(self.directory)
             import tempfile  # only when writing: start-up with a warm cache never needs it
@@ -97,6 +112,16 @@ class SchemaCache:
             _remove(path)
             aside = "(removed)"
         warn(f"schema cache {path} is {why}; moved to {aside}, fetching the schema again")
+
+
+def _read_own_file(path: str) -> str:
+    """The text of ``path``, which must be a regular file of the user's, not a link to one."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+            raise OSError(f"{path} is not a regular file of yours")
+        return file.read().decode("utf-8")
 
 
 def _remove(path: str) -> None:
