@@ -17,7 +17,7 @@ from qmpshell.errors import EXIT_OK, EXIT_USAGE, ConnectionLost, ParseError, Qmp
 from qmpshell.language.parse import Request, ShellRequest
 from qmpshell.language.statements import Statement, read_statements
 from qmpshell.output.render import colourise, error_summary, hmp_text, json_text
-from qmpshell.output.safe import visible
+from qmpshell.output.safe import visible, with_caret
 from qmpshell.schema.index import SchemaIndex, index_of
 from qmpshell.shell import (
     EventSeen,
@@ -250,7 +250,7 @@ def report(printer: Printer, statement: Statement, err: QmpShellError) -> int:
     """One clear line on stderr (three for a parse error: the text and a caret)."""
     where = f"{statement.lineno}: " if statement.lineno else ""
     if isinstance(err, ParseError):
-        printer.error(where, err.render())
+        printer.error(where, with_caret(err.what, err.text, err.column))
     else:
         printer.error(where, str(err))
     return err.exit_status

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from qmpshell import __version__
 from qmpshell.batch import OutputClosed, Printer, run_lines, run_script
-from qmpshell.config import Settings, default_history_file
+from qmpshell.config import Settings, default_history_file, seconds
 from qmpshell.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, QmpShellError, UsageError
 from qmpshell.protocol.address import Address, parse_address
 from qmpshell.protocol.events import EventLog
@@ -91,10 +91,13 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
         "-N", "--skip-negotiation", action="store_true", help="no greeting or qmp_capabilities"
     )
     group.add_argument(
-        "--timeout", type=float, metavar="SECONDS", help="fail a command with no reply in time"
+        "--timeout", type=_seconds_option, metavar="SECONDS", help="fail a command with no reply in time"
     )
     group.add_argument(
-        "--connect-timeout", type=float, metavar="SECONDS", help="wait this long for the greeting (5)"
+        "--connect-timeout",
+        type=_seconds_option,
+        metavar="SECONDS",
+        help="wait this long for the greeting (5)",
     )
     group.add_argument("--launch", action="store_true", help="start QEMU (argv after --) and connect to it")
     group.add_argument(
@@ -116,6 +119,14 @@ def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got '{text}'")
     return int(text)
+
+
+def _seconds_option(text: str) -> float:
+    """argparse type of the timeouts: finite, more than 0, at most a day (``config.seconds``)."""
+    try:
+        return seconds(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _add_interactive_options(parser: argparse.ArgumentParser) -> None:
@@ -459,11 +470,14 @@ def use_color(setting: str, stream: IO[str]) -> bool:
     return stream.isatty()
 
 
+_BOM = b"\xef\xbb\xbf"  # UTF-8 byte-order mark, which some editors put first
+
+
 def read_script(path: str) -> list[str]:
     """The lines of a script file; bad UTF-8 is a usage error naming the line."""
     try:
         with open(path, "rb") as file:
-            raw_lines = file.read().split(b"\n")
+            raw_lines = file.read().removeprefix(_BOM).split(b"\n")
     except OSError as err:
         raise UsageError(f"cannot read {path}: {err.strerror or err}") from err
     return [_decode_line(raw, f"{path}:{number}") for number, raw in enumerate(raw_lines, start=1)]
@@ -482,6 +496,8 @@ def stdin_lines(
     """stdin line by line as it arrives; an undecodable line is reported and its number added
     to ``invalid`` (exit status 2); it ends the input unless ``keep_going``, when it is skipped."""
     for number, raw in enumerate(sys.stdin.buffer, start=1):
+        if number == 1:
+            raw = raw.removeprefix(_BOM)  # an editor's byte-order mark is not a command
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError as err:

@@ -5,8 +5,32 @@ Also the XDG locations of the files qmpshell keeps (history, cache, config).
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
+
+MAX_SECONDS = 86_400.0  # one day: the longest timeout accepted anywhere
+
+
+def seconds(value: object) -> float:
+    """A timeout: a finite number of seconds, more than 0 and at most a day; ``ValueError`` else.
+
+    (``inf`` overflows lock and socket timeouts; ``nan`` compares false with everything.)
+    """
+    shown = value if isinstance(value, str) else repr(value)
+    number = value
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(f"expected a number of seconds, got '{value}'") from None
+    if isinstance(number, bool) or not isinstance(number, (int, float)):
+        raise ValueError(f"expected a number of seconds, got {shown}")
+    if math.isnan(number) or number <= 0:
+        raise ValueError(f"expected a number of seconds greater than 0, got {shown}")
+    if number > MAX_SECONDS:
+        raise ValueError(f"expected at most {MAX_SECONDS:g} seconds (a day), got {shown}")
+    return float(number)
 
 
 @dataclass(frozen=True)

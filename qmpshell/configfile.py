@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import importlib
 import json
-import math
 import os
 import re
 import sys
@@ -21,7 +20,7 @@ from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any
 
-from qmpshell.config import Settings, default_config_file
+from qmpshell.config import Settings, default_config_file, seconds
 from qmpshell.errors import UsageError
 
 
@@ -57,14 +56,12 @@ def _count(value: Any) -> int:
 
 
 def _seconds(value: Any) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise _Invalid(f"expected a number of seconds greater than 0, got {_shown(value)}")
-    return float(value)
+    if isinstance(value, str):  # TOML keeps "5" and 5 apart; so does this file
+        raise _Invalid(f"expected a number of seconds, got {_shown(value)}")
+    try:
+        return seconds(value)
+    except ValueError as err:
+        raise _Invalid(str(err)) from None
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -163,22 +160,34 @@ def load_config(path: str | None = None, *, base: Settings | None = None) -> Set
     settings = base if base is not None else Settings()
     path = path if path is not None else default_config_file()
     try:
-        with open(path, encoding="utf-8") as file:
-            text = file.read()
+        with open(path, "rb") as file:
+            data = file.read()
     except FileNotFoundError:
         return settings
-    except (OSError, UnicodeDecodeError) as err:
-        raise UsageError(f"cannot read config file {path}: {getattr(err, 'strerror', None) or err}") from err
-    return replace(settings, **parse_config(text, source=path))
+    except OSError as err:
+        raise UsageError(f"cannot read config file {path}: {err.strerror or err}") from err
+    return replace(settings, **parse_config(_decoded(data, path), source=path))
+
+
+def _decoded(data: bytes, path: str) -> str:
+    """The file's text, a UTF-8 byte-order mark skipped; bad UTF-8 named by line and byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1)
+        raise UsageError(f"{path}:{line}: invalid UTF-8 at byte {column + 1}") from None
 
 
 def parse_config(text: str, *, source: str = "config.toml") -> dict[str, Any]:
     """The ``Settings`` fields a config text sets; ``UsageError`` naming key and line otherwise."""
     tomllib = _toml()
     try:
-        document = tomllib.loads(text)
+        document = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as err:
         raise UsageError(f"{source}: invalid TOML: {err}") from None
+    except RecursionError:  # [[[[...]]]] or {a = {b = ...}} thousands deep
+        raise UsageError(f"{source}: invalid TOML: nested too deeply") from None
     changes: dict[str, Any] = {}
     for dotted, value in _leaves(document, text, source):
         key = _BY_NAME.get(dotted)

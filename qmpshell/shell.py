@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from qmpshell.config import seconds
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionLost, UsageError
 from qmpshell.language.hmp import hmp_message, looks_like_error, parse_cpu_command
 from qmpshell.language.parse import (
@@ -288,14 +289,12 @@ class Shell:
 def _timeout_option(value: Value | ArgTree | None, default: float | None) -> float | None:
     if value is None:
         return default
-    if isinstance(value, Value):
-        try:
-            seconds = float(value.text)
-        except ValueError:
-            seconds = -1.0
-        if seconds >= 0:
-            return seconds
-    raise UsageError("timeout= needs a number of seconds")
+    if not isinstance(value, Value):
+        raise UsageError("timeout= needs a number of seconds")
+    try:
+        return seconds(value.text)
+    except ValueError as err:
+        raise UsageError(f"timeout=: {err}") from None
 
 
 def _flatten(tree: ArgTree, prefix: str = "") -> list[tuple[str, Value]]:

@@ -3,11 +3,15 @@
 A secret is the ``data`` of ``object-add qom-type=secret``, any argument named
 ``password`` or ending in ``-secret``, and everything given to the password
 commands.  Messages are copied with those values replaced; lines that carry one
-are kept out of the history file altogether.
+are kept out of the history file altogether.  Credentials written into a URL
+(``https://user:pass@host/disk.img`` given to the curl block drivers, or
+anywhere else) are secrets too: ``redact_url_credentials`` replaces the
+``user:pass`` part wherever it appears in a log record.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from qmpshell.language.syntax import Kind, significant, tokenize
@@ -15,6 +19,21 @@ from qmpshell.language.syntax import Kind, significant, tokenize
 REDACTED = "<redacted>"
 PASSWORD_COMMANDS = frozenset({"set_password", "change-vnc-password", "expire_password"})
 _HMP_PASSWORD_COMMANDS = frozenset({"set_password", "change_vnc_password", "expire_password", "change"})
+
+
+# scheme://user:password@ -- the user-information part of a URL, when it holds a password (RFC 3986, 3.2.1)
+_URL_CREDENTIALS = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s\"':]*:[^/?#@\s\"']*@")
+
+
+def redact_url_credentials(text: str) -> str:
+    """``text`` with every ``scheme://user:password@`` made ``scheme://<redacted>@``."""
+    if "://" not in text or "@" not in text:
+        return text
+    return _URL_CREDENTIALS.sub(rf"\1{REDACTED}@", text)
+
+
+def has_url_credentials(text: str) -> bool:
+    return "://" in text and _URL_CREDENTIALS.search(text) is not None
 
 
 def is_secret_name(name: str) -> bool:
@@ -81,6 +100,8 @@ def hmp_line_has_secret(line: str) -> bool:
 
 def line_has_secret(line: str, *, hmp: bool = False) -> bool:
     """True when a typed line must not reach the history file."""
+    if has_url_credentials(line):
+        return True
     tokens = significant(tokenize(line, hmp=hmp))
     if not tokens:
         return False

@@ -45,3 +45,12 @@ def _shown(match: re.Match[str]) -> str:
     if code == 0x7F:
         return "^?"
     return f"\\x{code:02x}"
+
+
+def with_caret(what: str, text: str, column: int) -> str:
+    """A parse error's three lines: the message, the text made visible, a caret under the fault.
+
+    The caret counts the columns of the visible text, so ``^@`` before the fault moves it by two.
+    """
+    flat = text.replace("\t", " ").replace("\n", " ")
+    return f"{what} (column {column + 1})\n  {visible(flat)}\n  {' ' * len(visible(flat[:column]))}^"

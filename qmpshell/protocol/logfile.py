@@ -1,11 +1,12 @@
 """The ``--logfile``: every message sent and received, one JSON object per line.
 
 Each line is ``{"time": ISO-8601, "direction": "sent"|"received", "message": {...}}``,
-secrets redacted, written with one ``write`` system call per record so that a
-crash loses nothing.  The file is appended to and created 0600 (its directory
-0700 when qmpshell makes it), opened as ``privatefile`` says.  A record that
-cannot be written (a full disk) is counted, never fatal: ``close`` reports how
-many were lost.  ``-l /dev/null`` writes nothing at all.
+secrets redacted (credentials in URLs too, in both directions), written with
+one ``write`` system call per record so that a crash loses nothing.  The file
+is appended to and created 0600 (its directory 0700 when qmpshell makes it),
+opened as ``privatefile`` says.  A record that cannot be written (a full disk)
+is counted, never fatal: ``close`` reports how many were lost.
+``-l /dev/null`` writes nothing at all.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from qmpshell.errors import UsageError
-from qmpshell.language.redact import redact_message
+from qmpshell.language.redact import redact_message, redact_url_credentials
 from qmpshell.protocol.privatefile import Warn, is_discard, open_append
 
 
@@ -55,7 +56,7 @@ class MessageLog:
         if self._fd is None:
             return
         record = {"time": datetime.now().astimezone().isoformat(), "direction": direction, "message": message}
-        line = json.dumps(record, ensure_ascii=False) + "\n"
+        line = redact_url_credentials(json.dumps(record, ensure_ascii=False)) + "\n"
         data = line.encode("utf-8", "backslashreplace")  # a lone surrogate becomes its JSON escape
         with self._lock:
             try:
