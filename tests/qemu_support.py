@@ -9,10 +9,12 @@ from __future__ import annotations
 import functools
 import json
 import os
+import queue
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -201,16 +203,29 @@ class Driven:
             stderr=subprocess.PIPE,
             text=True,
         )
+        # A thread reads stdout, so that waiting for a line can have a deadline.
+        self._lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read_lines, daemon=True).start()
+
+    def _read_lines(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.put(line)
+        self._lines.put("")
 
     def send(self, text: str) -> None:
         assert self.process.stdin is not None
         self.process.stdin.write(text)
         self.process.stdin.flush()
 
-    def reply(self) -> Any:
-        """The next JSON line on stdout (blocks until it comes)."""
-        assert self.process.stdout is not None
-        return json.loads(self.process.stdout.readline())
+    def reply(self, *, timeout: float = 30) -> Any:
+        """The next JSON line on stdout; fails the test if none comes within ``timeout`` seconds."""
+        try:
+            line = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no line on stdout within {timeout} s") from None
+        assert line, "stdout closed before the line came"
+        return json.loads(line)
 
     def finish(self, *, timeout: float = 30) -> tuple[int, str]:
         """Close stdin, wait for the exit; returns (status, stderr)."""
