@@ -9,6 +9,7 @@ is an outcome (``Reply`` with ``ok`` false) because scripts print it.
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -48,6 +49,7 @@ SHELL_COMMANDS: dict[str, str] = {
     "reconnect": "/reconnect          try to reconnect now",
     "quit": "/quit               leave (also /exit, Ctrl-D)",
 }
+HELP_WIDTH = 76
 FRONT_END_COMMANDS = ("events", "reconnect", "clear", "find", "save", "format")
 
 
@@ -119,7 +121,7 @@ class Knowledge(Protocol):
     @property
     def typer(self) -> ArgumentTyper: ...
 
-    def help(self, name: str, narrow: Mapping[str, str] | None = None) -> str | None: ...
+    def help(self, name: str, narrow: Mapping[str, str] | None = None, width: int = 76) -> str | None: ...
 
     def hint_for_error(self, command: str, response: Message) -> str: ...
 
@@ -146,6 +148,7 @@ class Shell:
         self.hmp = hmp
         self.timeout = timeout
         self.cpu_index: int | None = None
+        self.help_width = HELP_WIDTH  # /help wraps here; the full screen sets its pane's width
         self.warnings: list[str] = []
         self.last_reply: Reply | None = None  # for /json
         self._pending: PendingReply | None = None
@@ -255,13 +258,13 @@ class Shell:
         if not words:
             server = f"server: QEMU {self.client.server_version}" if self.client.server_version else ""
             lines = ["Shell commands:", *("  " + text for text in SHELL_COMMANDS.values())]
-            return "\n".join([*lines, server] if server else lines)
+            return _wrapped([*lines, server] if server else lines, self.help_width)
         if len(words) > 1:
             raise UsageError(f"usage: /help [COMMAND|EVENT [TAG=VALUE...]] (one name, got {len(words)})")
         if self.knowledge is None:
             return f"no schema is known for this server, so there is no help for {words[0]}"
         narrow = {path: value.text for path, value in _flatten(request.options)}
-        text = self.knowledge.help(words[0], narrow)
+        text = self.knowledge.help(words[0], narrow, self.help_width)
         if text is None:
             raise UsageError(f"no command or event named '{words[0]}'")
         return text
@@ -284,6 +287,18 @@ class Shell:
             what = f"{request.words[0]} with {fields}" if fields else f"{request.words[0]} event"
             raise CommandTimeout(f"no {what} within {timeout:g} s")
         return EventSeen(event)
+
+
+def _wrapped(lines: list[str], width: int) -> str:
+    """Lines cut at word boundaries to ``width``, continued with a deeper indent."""
+    out: list[str] = []
+    for line in lines:
+        if len(line) <= width or width < 20:
+            out.append(line)
+            continue
+        indent = " " * (len(line) - len(line.lstrip()) + 4)
+        out.extend(textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False))
+    return "\n".join(out)
 
 
 def _timeout_option(value: Value | ArgTree | None, default: float | None) -> float | None:

@@ -141,7 +141,8 @@ class Repl:
 
     def _status(self) -> StyleAndTextTuples:
         status = self.connection.status()
-        return status_fragments(status, busy=self.busy, width=self.width(), reconnecting=self._reconnecting)
+        reconnecting = self.settings.reconnect  # it keeps trying, once a second
+        return status_fragments(status, busy=self.busy, width=self.width(), reconnecting=reconnecting)
 
     def _signature(self) -> str:
         """What the schema says the command on the input line takes (the toolbar)."""
@@ -272,6 +273,7 @@ class Repl:
         if request is None:
             return
         if _is_local(request):
+            self.shell.help_width = self._output_width() - 1  # /help wraps to the pane as it is now
             self._show(self._run(request))
             return
         self.busy = True
@@ -302,6 +304,10 @@ class Repl:
             self.frontend.run(result.request)
         else:
             self.log.add(show.outcome(result))
+
+    def _output_width(self) -> int:
+        info = self.screen.output_window.render_info
+        return info.window_width if info is not None else self.width()
 
     def set_mode(self, *, hmp: bool) -> None:
         self.shell.hmp = hmp

@@ -131,15 +131,17 @@ class FrontEndCommands:
             self.app.log.add(show.info(notice))
 
     def save(self, words: tuple[str, ...]) -> None:
-        """``/save FILE``: the whole output pane; ``/save reply FILE``: the last statement and reply."""
+        """``/save FILE``: the whole output pane; ``/save reply FILE``: the statement before and its reply."""
+        log = self.app.log
+        this = log.last_statement()  # the /save line itself
         if len(words) == 2 and words[0] == "reply":
-            start, path = self.app.log.last_statement(), words[1]
+            start, path = log.last_statement(before=this), words[1]
         elif len(words) == 1:
             start, path = 0, words[0]
         else:
-            self.app.log.add(show.error(SAVE_USAGE))
+            log.add(show.error(SAVE_USAGE))
             return
-        count = save_text(path, self.app.log.text(start))
+        count = save_text(path, log.text(start, this))
         self.app.log.add(show.info(f"saved {count} lines to {path}"))
 
 

@@ -41,6 +41,7 @@ from qmpshell.shell import Exit, FrontEndCommand, ModeChanged, Outcome
 
 Message = dict[str, Any]
 SMALLEST_FOR_PANES = (40, 10)  # columns, rows: below either, the panes cannot be drawn usefully
+FIND_SHOWN = 50  # /find in line mode prints at most this many matching lines
 WATCH_INTERVAL = 1.0  # seconds between looks at a lost connection (and reconnect attempts)
 
 
@@ -190,10 +191,23 @@ class LineSession:
         elif isinstance(result, ModeChanged):
             self.shell.hmp = self.assembler.hmp = result.hmp
             self.log.add(show.info("HMP mode: /qmp returns to QMP" if result.hmp else "QMP mode"))
+        elif isinstance(result, FrontEndCommand) and result.request.name == "find":
+            self.find(result.request.rest)
         elif isinstance(result, FrontEndCommand):
             self.frontend.run(result.request)
         else:
             self.log.add(show.outcome(result))
+
+    def find(self, text: str) -> None:
+        """``/find TEXT`` in line mode: there is no pane to scroll, so the matching lines are printed."""
+        search = OutputSearch(self.log)
+        search.find(text.strip(), before=self.log.last_statement())
+        found = search.matches()
+        for number in found[-FIND_SHOWN:]:
+            line = self.log.lines[number - self.log.dropped]
+            self.log.add([("class:dim", f"{number + 1:>6}: "), *line, ("", "\n")])
+        more = f" (the last {FIND_SHOWN} shown)" if len(found) > FIND_SHOWN else ""
+        self.log.add(show.info(f"{len(found)} lines match {text.strip()!r}{more}"))
 
     def interrupted(self) -> None:
         """Ctrl-C at the prompt: drop the half-typed statement."""
@@ -256,7 +270,7 @@ class LineSession:
         if lost and not self._was_lost:
             self._was_lost = True
             again = "; retrying every second" if self.settings.reconnect else ""
-            self.between_prompts([show.error(f"connection lost: {lost}{again}")[:1]])
+            self.between_prompts([[("class:error", f"error: connection lost: {lost}{again}")]])
         if lost and self.settings.reconnect and self.connection.reconnect():
             self._reconnected()
 
@@ -285,7 +299,10 @@ def dumb_reader(session: LineSession) -> Callable[[], str | None]:
                 continue
             finally:
                 session.prompt_shown = False
-            return line.rstrip("\n") if line else None
+            if not line:  # end of input (Ctrl-D): leave the terminal's prompt on a line of its own
+                session.out.write("\n")
+                return None
+            return line.rstrip("\n")
 
     return read
 

@@ -88,14 +88,16 @@ class OutputLog:
                 self.dropped += 1
             self.lines.append(line)
 
-    def text(self, start: int = 0) -> str:
-        """The plain text from absolute line ``start`` on (tests, ``/save`` and the transcript)."""
+    def text(self, start: int = 0, end: int | None = None) -> str:
+        """The plain text of absolute lines ``start`` to ``end`` (tests, ``/save``, the transcript)."""
         first = max(0, start - self.dropped)
-        return "\n".join(plain(line) for index, line in enumerate(self.lines) if index >= first)
+        last = len(self.lines) if end is None else end - self.dropped
+        return "\n".join(plain(line) for index, line in enumerate(self.lines) if first <= index < last)
 
-    def last_statement(self) -> int:
-        """The absolute line where the newest statement starts (0 when there is none)."""
-        return self.marks[-1] if self.marks and self.marks[-1] >= self.dropped else self.dropped
+    def last_statement(self, before: int | None = None) -> int:
+        """The absolute line where the newest statement (above line ``before``) starts."""
+        marks = [m for m in self.marks if m >= self.dropped and (before is None or m < before)]
+        return marks[-1] if marks else self.dropped
 
     def clear(self) -> None:
         self.dropped += len(self.lines)

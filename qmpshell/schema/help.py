@@ -71,7 +71,7 @@ class _Narrowing:
 
 def wrap_line(line: str, width: int) -> list[str]:
     """A help line cut at word boundaries, continued under its text with a deeper indent."""
-    if len(line) <= width:
+    if len(line) <= width or width < 20:
         return [line]
     indent = " " * (len(line) - len(line.lstrip()) + 4)
     return textwrap.wrap(

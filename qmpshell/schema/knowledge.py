@@ -29,8 +29,8 @@ class SchemaKnowledge:
     def typer(self) -> ArgumentTyper:
         return self._typer
 
-    def help(self, name: str, narrow: Mapping[str, str] | None = None) -> str | None:
-        return self._text.describe(self.index, name, narrow=narrow)
+    def help(self, name: str, narrow: Mapping[str, str] | None = None, width: int = 76) -> str | None:
+        return self._text.describe(self.index, name, narrow=narrow, width=width)
 
     def hint_for_error(self, command: str, response: Message) -> str:
         return self._text.hint_for_error(self.index, command, response)
