@@ -11,7 +11,7 @@
 
 _qmpshell_options="-h --help -c --command -f --file -H --hmp -k --keep-going -p --pretty -v --verbose
 --events --json --color -l --logfile -N --skip-negotiation --timeout --connect-timeout --launch
---no-reconnect --history --no-history --version --print-config"
+--no-reconnect --history --no-history --line --no-transcript --version --print-config"
 
 # Print the sockets a QMP monitor is likely to be on, one per line.
 _qmpshell_sockets()
