@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from qmpshell.config import Settings
 from qmpshell.errors import UsageError
 from qmpshell.repl.connection import Status
 from qmpshell.repl.panes import EventFeed, OutputLog, event_line, plain
@@ -182,3 +183,36 @@ def test_a_full_listen_queue_is_reported_as_a_busy_socket(qemu: Qemu) -> None:
     assert result.returncode == 3
     assert "listen queue is full; another client may hold the socket" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_default_colours_are_the_terminals_own_palette() -> None:
+    from qmpshell.repl.lexer import json_fragments
+    from qmpshell.repl.style import build_style
+
+    style = build_style(Settings().theme)
+    colours = {
+        text: style.get_attrs_for_style_str(kind).color
+        for kind, text, *_ in json_fragments('{"a": 1, "b": "x"}')
+    }
+    assert colours['"a"'] == "ansiblue" and colours["1"] == "ansicyan" and colours['"x"'] == "ansigreen"
+    light = build_style("default")  # any pygments style can still be chosen
+    assert light.get_attrs_for_style_str("class:pygments.literal.number.integer").color != "ansicyan"
+
+
+@pytest.mark.parametrize(
+    ("settings", "term", "size", "expected"),
+    [
+        (Settings(), "xterm-256color", (80, 24), False),
+        (Settings(), "dumb", (80, 24), True),
+        (Settings(), "", (80, 24), True),
+        (Settings(line_mode=True), "xterm-256color", (200, 50), True),
+        (Settings(), "xterm-256color", (39, 24), True),
+        (Settings(), "xterm-256color", (80, 9), True),
+    ],
+)
+def test_when_the_line_mode_is_chosen(
+    settings: Settings, term: str, size: tuple[int, int], expected: bool
+) -> None:
+    from qmpshell.repl.linemode import wants_line_mode
+
+    assert wants_line_mode(settings, environ={"TERM": term}, size=os.terminal_size(size)) is expected

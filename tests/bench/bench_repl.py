@@ -172,7 +172,7 @@ def bench_memory() -> None:
     with tempfile.TemporaryDirectory(prefix="qb-") as name, create_pipe_input() as keys:
         path = os.path.join(name, "flood.sock")
         server = FloodServer(path, total=100_000)
-        settings = Settings(history_file=None)
+        settings = Settings(history_file=None, transcript=False)
         feed = EventFeed(limit=settings.events_pane_size)
         connection = Connection(parse_address(path), settings, log=None, on_event=feed.add)
         repl = Repl(connection, feed, settings, input=keys, output=DummyOutput())
