@@ -41,6 +41,18 @@ class Recorded:
         wait_until(lambda: needle in self.output()[after:], what=f"{text!r} in {self.output()!r}")
         return self.output().index(needle, after)
 
+    def shows(self, text: str, *, after: int = 0, timeout: float) -> bool:
+        try:
+            wait_until(lambda: text.encode() in self.output()[after:], timeout=timeout)
+        except AssertionError:
+            return False
+        return True
+
+    def send_raw(self, data: bytes) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(data)
+        self.process.stdin.flush()
+
     def send(self, line: str) -> None:
         assert self.process.stdin is not None
         self.process.stdin.write(line.encode() + b"\n")
@@ -96,3 +108,22 @@ def test_line_option_on_a_capable_terminal_runs_without_the_full_screen(tmp_path
         assert '"status": "running"' in tmux.scrollback() and "events: " not in tmux.scrollback()
     finally:
         tmux.close()
+
+
+def test_ctrl_c_in_line_mode_stops_waiting_and_keeps_the_shell(
+    tmp_path: Path, qemu: Qemu, recorded: list[Recorded]
+) -> None:
+    shell = Recorded(tmp_path, qemu.socket)
+    recorded.append(shell)
+    shell.wait_for("qmp> ")
+    shell.send("/wait NO_SUCH_EVENT")
+    waiting = shell.wait_for("/wait NO_SUCH_EVENT")
+    for _ in range(20):  # ^C until the wait has begun and stops (the terminal makes it SIGINT)
+        shell.send_raw(b"\x03")
+        if shell.shows("stopped waiting", after=waiting, timeout=0.5):
+            break
+    stopped = shell.wait_for("stopped waiting", after=waiting)
+    shell.send("query-name")
+    shell.wait_for('"return": {}', after=stopped)
+    shell.send("/quit")
+    assert shell.process.wait(10) == 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import queue
 import shutil
+import signal
 import sys
 import threading
 from collections.abc import Callable, Mapping
@@ -97,6 +98,7 @@ class LineSession:
         self.arrived: queue.SimpleQueue[Message] = queue.SimpleQueue()
         self.lock = threading.Lock()
         self.prompt_shown = False  # a dumb prompt is on the screen, waiting for a line
+        self.busy = False  # a command runs on the worker
         self.done = threading.Event()
         self._printed = 0  # absolute number of the first log line not yet printed
         self._was_lost = False
@@ -129,6 +131,7 @@ class LineSession:
         self.flush()
         threading.Thread(target=self._events_loop, name="qmpshell-events", daemon=True).start()
         threading.Thread(target=self._learn_server, name="qmpshell-worker", daemon=True).start()
+        previous = signal.signal(signal.SIGINT, self._on_sigint)
         try:
             while not self.done.is_set():
                 text = read()
@@ -137,7 +140,15 @@ class LineSession:
                 self.enter(text)
         finally:
             self.done.set()
+            signal.signal(signal.SIGINT, previous)
         return EXIT_OK
+
+    def _on_sigint(self, signum: int, frame: object) -> None:
+        """Ctrl-C: stop waiting for a reply, else drop the half-typed statement; never leave."""
+        if self.busy:
+            self.shell.cancel()
+        else:
+            self.interrupted()
 
     def _learn_server(self) -> None:
         self.connection.refresh_run_state()
@@ -165,13 +176,18 @@ class LineSession:
         if request is None:
             return
         result: list[Outcome | QmpShellError] = []
-        worker = threading.Thread(target=lambda: result.append(self._run(request)), daemon=True)
-        worker.start()
-        while worker.is_alive():
-            try:
-                worker.join(0.1)
-            except KeyboardInterrupt:
-                self.shell.cancel()
+        finished = threading.Event()
+
+        def work() -> None:
+            result.append(self._run(request))
+            finished.set()
+
+        threading.Thread(target=work, name="qmpshell-worker", daemon=True).start()
+        self.busy = True
+        try:
+            finished.wait()  # Ctrl-C (``_on_sigint``) makes the worker return at once
+        finally:
+            self.busy = False
         self._show(result[0])
 
     def _run(self, request: Request) -> Outcome | QmpShellError:
@@ -210,10 +226,14 @@ class LineSession:
         self.log.add(show.info(f"{len(found)} lines match {text.strip()!r}{more}"))
 
     def interrupted(self) -> None:
-        """Ctrl-C at the prompt: drop the half-typed statement."""
+        """Ctrl-C at the prompt: the terminal dropped the typed line; drop the statement, prompt again.
+
+        Called from the signal handler, so without the lock (the main thread may hold it).
+        """
         self.assembler.reset()
-        self.prompt_shown = False
-        self.out.write("\n")
+        if self.prompt_shown:
+            self.out.write("\n" + self.prompt())
+            self.out.flush()
 
     # -- writing -------------------------------------------------------------------------
 
@@ -286,23 +306,18 @@ def dumb_reader(session: LineSession) -> Callable[[], str | None]:
     """Lines from the terminal's own line editing; the prompt is plain text."""
 
     def read() -> str | None:
-        while True:
-            with session.lock:
-                session.out.write(session.prompt())
-                session.out.flush()
-                session.prompt_shown = True
-            try:
-                line = sys.stdin.readline()
-            except KeyboardInterrupt:
-                with session.lock:
-                    session.interrupted()
-                continue
-            finally:
-                session.prompt_shown = False
-            if not line:  # end of input (Ctrl-D): leave the terminal's prompt on a line of its own
-                session.out.write("\n")
-                return None
-            return line.rstrip("\n")
+        with session.lock:
+            session.out.write(session.prompt())
+            session.out.flush()
+            session.prompt_shown = True
+        try:
+            line = sys.stdin.readline()  # Ctrl-C here: see LineSession.interrupted
+        finally:
+            session.prompt_shown = False
+        if not line:  # end of input (Ctrl-D): leave the terminal's prompt on a line of its own
+            session.out.write("\n")
+            return None
+        return line.rstrip("\n")
 
     return read
 
