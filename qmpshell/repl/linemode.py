@@ -70,6 +70,8 @@ def run_line_mode(address: Address, settings: Settings, *, log: MessageLog | Non
     try:
         dumb = is_dumb(os.environ)
         session = LineSession(connection, feed, settings)
+        from qmpshell.repl.linereaders import dumb_reader, prompt_reader
+
         return session.run(read=dumb_reader(session) if dumb else prompt_reader(session))
     finally:
         connection.close()
@@ -269,10 +271,7 @@ class LineSession:
             self._watch_connection()
 
     def _passes(self, event: Message) -> bool:
-        import fnmatch
-
-        name = str(event.get("event", "?"))
-        return not self.feed.patterns or any(fnmatch.fnmatchcase(name, p) for p in self.feed.patterns)
+        return self.feed.passes(str(event.get("event", "?")))
 
     def between_prompts(self, lines: list[StyleAndTextTuples]) -> None:
         """Lines from another thread: after the prompt on a dumb terminal, then the prompt again."""
@@ -300,72 +299,3 @@ class LineSession:
         notice = f"reconnected to {self.connection.address} (QEMU {version}); events sent meanwhile were lost"
         self.between_prompts([[("class:info", notice)]])
         threading.Thread(target=self._learn_server, daemon=True).start()
-
-
-def dumb_reader(session: LineSession) -> Callable[[], str | None]:
-    """Lines from the terminal's own line editing; the prompt is plain text."""
-
-    def read() -> str | None:
-        with session.lock:
-            session.out.write(session.prompt())
-            session.out.flush()
-            session.prompt_shown = True
-        try:
-            line = sys.stdin.readline()  # Ctrl-C here: see LineSession.interrupted
-        finally:
-            session.prompt_shown = False
-        if not line:  # end of input (Ctrl-D): leave the terminal's prompt on a line of its own
-            session.out.write("\n")
-            return None
-        return line.rstrip("\n")
-
-    return read
-
-
-def prompt_reader(session: LineSession) -> Callable[[], str | None]:
-    """prompt_toolkit's prompt with history, completion and highlighting; output stays in the scrollback."""
-    from prompt_toolkit import PromptSession, print_formatted_text
-    from prompt_toolkit.formatted_text import FormattedText
-    from prompt_toolkit.patch_stdout import patch_stdout
-
-    from qmpshell.repl.completion import Completions
-    from qmpshell.repl.lexer import InputLexer
-    from qmpshell.repl.style import build_style
-
-    style = build_style(session.settings.theme)
-    completions = Completions(is_hmp=lambda: session.shell.hmp)
-    prompt: PromptSession[str] = PromptSession(
-        history=session.history,
-        completer=completions.completer(),
-        lexer=InputLexer(lambda: session.shell.hmp),
-        style=style,
-        complete_while_typing=False,
-    )
-    session.write_styled = lambda line: print_formatted_text(FormattedText(line), style=style)
-    session.record_history = False
-    threading.Thread(
-        target=lambda: _refresh_completions(session, completions), name="qmpshell-worker", daemon=True
-    ).start()
-
-    def read() -> str | None:
-        while True:
-            try:
-                with patch_stdout(raw=True):
-                    return prompt.prompt(
-                        lambda: prompt_fragments(session.shell.hmp, session.assembler.pending)
-                    )
-            except KeyboardInterrupt:
-                session.assembler.reset()
-            except EOFError:
-                return None
-
-    return read
-
-
-def _refresh_completions(session: LineSession, completions: Any) -> None:
-    from qmpshell.repl.hmpcomplete import fetch_hmp_names
-
-    session.connection.load_knowledge()
-    client = session.connection.client
-    names = fetch_hmp_names(client, timeout=session.settings.connect_timeout)
-    completions.refresh(session.shell, client, names, on_ready=lambda: None)

@@ -182,13 +182,12 @@ class EventFeed:
         self.patterns = tuple(patterns)
         self.dirty = True
 
+    def passes(self, name: str) -> bool:
+        """Whether an event of this name passes the filter."""
+        return not self.patterns or any(fnmatch.fnmatchcase(name, p) for p in self.patterns)
+
     def _passing(self) -> list[tuple[str, Message | None]]:
-        entries = list(self._events)
-        if not self.patterns:
-            return entries
-        return [
-            e for e in entries if e[1] is None or any(fnmatch.fnmatchcase(e[0], p) for p in self.patterns)
-        ]
+        return [entry for entry in self._events if entry[1] is None or self.passes(entry[0])]
 
     def visible(self, height: int = 0, width: int = 0) -> list[StyleAndTextTuples]:
         """The last ``height`` (0: all) entries that pass the filter, newest last, cut to ``width``."""
