@@ -110,3 +110,11 @@ def test_no_transcript_leaves_nothing_behind(start: Start, qemu: Qemu) -> None:
     tmux.send("C-d")
     tmux.wait_for("EXITED=0")
     assert '"status": "running"' not in tmux.scrollback()
+
+
+def test_an_hmp_command_with_no_output_says_so(start: Start, qemu: Qemu) -> None:
+    tmux = start(qemu.socket, width=80, height=24)
+    tmux.type("/hmp stop")
+    tmux.send("Enter")
+    tmux.wait_for("(no output)")
+    tmux.wait_for("\u2502 paused \u2502")
