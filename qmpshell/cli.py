@@ -395,6 +395,7 @@ def run_target(
         log=log,
         negotiate=settings.negotiate,
         connect_timeout=settings.connect_timeout,
+        listen=settings.show_events or log is not None,  # else from the first /wait (libvirt's cost)
     )
     client.connect()
     try:

@@ -276,6 +276,7 @@ class Shell:
         timeout = _timeout_option(options.pop("timeout", None), self.timeout)
         tests = {path: _value_test(value) for path, value in _flatten(options)}
         matcher = event_matcher(request.words[0], tests)
+        self.client.listen_for_events()
         try:
             event = self.events.wait_for(matcher, timeout)
         except WaitInterrupted as stop:

@@ -337,6 +337,9 @@ class Client:
         """Why the connection ended, once it has."""
         return self._lost
 
+    def listen_for_events(self) -> None:
+        """Events always arrive on a socket (see ``session.QmpSession``)."""
+
 
 def _as_text(value: Any) -> str:
     """A string as itself; anything else (a server may send any JSON) as compact JSON."""

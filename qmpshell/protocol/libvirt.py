@@ -16,6 +16,11 @@ What the passthrough does differently (measured on libvirt 9.0, QEMU 7.2):
   with their data as a JSON string or None;
 - libvirt prints every error on stderr unless an error handler is registered.
 
+Running libvirt's event loop costs every command two wake-ups of its thread
+(libvirt takes the socket from the loop for the call and gives it back), so a batch
+run that neither prints nor logs events starts the loop only at its first
+``/wait``; events that came before are still delivered then (libvirt queues them).
+
 libvirt's calls block, so commands run one at a time on a worker thread and
 callers wait on the same ``PendingReply`` as with a socket (timeouts and Ctrl-C
 work alike).  The connection ends when the domain stops or libvirtd goes away.
@@ -48,7 +53,8 @@ def bindings() -> tuple[Any, Any]:
     """``(libvirt, libvirt_qemu)``, set up once per process.
 
     libvirt's event loop and error handler are process-wide by libvirt's design:
-    the loop must be registered before the first ``open()`` and run on a thread.
+    the loop must be registered before the first ``open()``; it runs on a thread
+    once ``start_event_loop()`` is called.
     """
     try:
         import libvirt
@@ -59,8 +65,14 @@ def bindings() -> tuple[Any, Any]:
         ) from None
     libvirt.registerErrorHandler(lambda _context, _error: None, None)  # errors reach the user as one line
     libvirt.virEventRegisterDefaultImpl()
-    threading.Thread(target=_run_event_loop, args=(libvirt,), name="libvirt-events", daemon=True).start()
     return libvirt, libvirt_qemu
+
+
+@functools.cache
+def start_event_loop() -> None:
+    """Run libvirt's event loop on a thread (once per process): events are delivered from then on."""
+    libvirt, _ = bindings()
+    threading.Thread(target=_run_event_loop, args=(libvirt,), name="libvirt-events", daemon=True).start()
 
 
 def _run_event_loop(libvirt: Any) -> None:
@@ -106,8 +118,10 @@ class LibvirtClient:
         log: MessageLog | None = None,
         negotiate: bool = True,
         connect_timeout: float = 5.0,
+        listen: bool = True,
     ) -> None:
         self.address = address
+        self._listen_now = listen
         self._on_event = on_event
         self._on_disconnect = on_disconnect
         self._log = log
@@ -138,6 +152,8 @@ class LibvirtClient:
             self.close()
             raise
         threading.Thread(target=self._work, name="libvirt-monitor", daemon=True).start()
+        if self._listen_now:
+            start_event_loop()
         if self._negotiate:
             self.greeting = self._made_up_greeting()
         return self.greeting
@@ -196,6 +212,10 @@ class LibvirtClient:
     @property
     def lost(self) -> ConnectionLost | None:
         return self._lost
+
+    def listen_for_events(self) -> None:
+        """Make sure events are delivered (``/wait`` is about to need them)."""
+        start_event_loop()
 
     def close(self) -> None:
         """Stop listening and close the libvirt connection; commands still waiting fail at once."""

@@ -54,6 +54,8 @@ class QmpSession(Protocol):
 
     def abandon(self, pending: PendingReply) -> None: ...
 
+    def listen_for_events(self) -> None: ...
+
 
 def make_client(
     address: Address,
@@ -63,8 +65,13 @@ def make_client(
     log: MessageLog | None = None,
     negotiate: bool = True,
     connect_timeout: float = 5.0,
+    listen: bool = True,
 ) -> QmpSession:
-    """The transport for ``address``, not yet connected."""
+    """The transport for ``address``, not yet connected.
+
+    ``listen=False``: events may wait until ``listen_for_events()`` (libvirt only;
+    a socket always delivers them).
+    """
     if address.domain:
         from qmpshell.protocol.libvirt import LibvirtClient  # libvirt only for libvirt: addresses
 
@@ -75,6 +82,7 @@ def make_client(
             log=log,
             negotiate=negotiate,
             connect_timeout=connect_timeout,
+            listen=listen,
         )
     return Client(
         address,
