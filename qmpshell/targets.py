@@ -4,7 +4,9 @@
 against each target, ``--parallel N`` at a time, each with its own connection,
 shell and schema.  Every line on stdout is tagged with its target
 (``{"target": "libvirt:vm3", "return": ...}``); a target's lines keep their order,
-while lines of different targets interleave as they come.  A target that cannot
+while lines of different targets interleave as they come.  With ``--format
+human`` each target's output is kept until it ends and printed as one block under
+a ``== TARGET ==`` heading, in the order targets finish.  A target that cannot
 be reached fails alone; the exit status is the worst of all, and one stderr line
 says which targets failed.  The front-end that runs one target is passed in.
 """
@@ -12,6 +14,7 @@ says which targets failed.  The front-end that runs one target is passed in.
 from __future__ import annotations
 
 import glob
+import io
 import os
 import queue
 import threading
@@ -96,6 +99,7 @@ class TaggedPrinter(Printer):
             verbose=base.verbose,
             human=base.human,
             width=base.width,
+            events=base.events,
         )
         self.base = base
         self.target = target
@@ -123,6 +127,53 @@ class TaggedPrinter(Printer):
 
     def error(self, where: str, text: str) -> None:
         self.base.error(f"{self.target}: {where}", text)
+
+
+class _Buffer(io.StringIO):
+    """A block in the making, which says it is a terminal when the real stdout is one.
+
+    So text from a server is made visible (``Printer.text``) as it would be on the terminal.
+    """
+
+    def __init__(self, terminal: bool) -> None:
+        super().__init__()
+        self.terminal = terminal
+
+    def isatty(self) -> bool:
+        return self.terminal
+
+
+class BlockPrinter(Printer):
+    """``--format human``: one target's output, kept whole and printed under a heading when it ends."""
+
+    def __init__(self, base: Printer, target: str) -> None:
+        super().__init__(
+            _Buffer(_is_terminal(base.out)),
+            base.err,
+            pretty=base.pretty,
+            color=base.color,
+            json_only=base.json_only,
+            verbose=base.verbose,
+            human=base.human,
+            width=base.width,
+            events=base.events,
+        )
+        self.base = base
+        self.target = target
+
+    def error(self, where: str, text: str) -> None:
+        self.base.error(f"{self.target}: {where}", text)
+
+    def print_block(self) -> None:
+        assert isinstance(self.out, io.StringIO)
+        self.base.write(f"== {self.target} ==\n{self.out.getvalue()}".rstrip("\n"))
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (OSError, ValueError):
+        return False
 
 
 def run_targets(targets: list[Target], run_one: RunOne, printer: Printer, *, parallel: int) -> int:
@@ -155,7 +206,19 @@ def run_targets(targets: list[Target], run_one: RunOne, printer: Printer, *, par
 
 
 def _run_target(target: Target, run_one: RunOne, printer: Printer) -> int:
-    tagged = TaggedPrinter(printer, target.label)
+    if not printer.human:
+        return _run_printed(target, run_one, TaggedPrinter(printer, target.label))
+    block = BlockPrinter(printer, target.label)
+    try:
+        return _run_printed(target, run_one, block)
+    finally:
+        try:
+            block.print_block()
+        except OutputClosed:
+            pass
+
+
+def _run_printed(target: Target, run_one: RunOne, tagged: Printer) -> int:
     if target.problem is not None or target.address is None:
         problem = target.problem or UsageError("no address")
         tagged.error("", str(problem))

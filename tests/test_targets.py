@@ -7,9 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from tests.libvirt_support import LibvirtHost
-from tests.qemu_support import Qemu, json_lines, run_qmpshell
+from tests.qemu_support import Qemu, json_lines, run_qmpshell, status_return
 
-RUNNING = {"status": "running", "singlestep": False, "running": True}
+DOMAIN_RUNNING = {"status": "running", "singlestep": False, "running": True}  # libvirt's: the system's 7.2
+
+
+def running() -> dict[str, Any]:
+    """query-status of the suite's QEMU (``singlestep`` went in 10.0)."""
+    return status_return("running", running=True)
 
 
 def by_target(stdout: str) -> dict[str, list[Any]]:
@@ -32,8 +37,8 @@ def test_two_sockets_and_a_domain_one_unreachable(
     )  # fmt: skip
     assert result.returncode == 3
     assert by_target(result.stdout) == {
-        qemu.socket: [{"return": RUNNING}, {"return": {}}],
-        domain: [{"return": RUNNING}, {"return": {"name": libvirt_domain}}],
+        qemu.socket: [{"return": running()}, {"return": {}}],
+        domain: [{"return": DOMAIN_RUNNING}, {"return": {"name": libvirt_domain}}],
     }
     errors = result.stderr.splitlines()
     assert errors[0].startswith(f"qmpshell: {missing}: cannot connect to {missing}: no such file")
@@ -44,7 +49,7 @@ def test_every_target_succeeding_is_status_0_with_nothing_on_stderr(qemu: Qemu) 
     result = run_qmpshell("--json", "-c", "query-status", qemu.socket, qemu.aux_socket)
     assert (result.returncode, result.stderr) == (0, "")
     assert sorted(json_lines(result.stdout), key=lambda line: line["target"]) == sorted(
-        [{"target": qemu.socket, "return": RUNNING}, {"target": qemu.aux_socket, "return": RUNNING}],
+        [{"target": qemu.socket, "return": running()}, {"target": qemu.aux_socket, "return": running()}],
         key=lambda line: line["target"],
     )
 
@@ -53,7 +58,9 @@ def test_a_glob_of_sockets_keeps_each_targets_lines_in_order(qemu: Qemu) -> None
     directory = Path(qemu.socket).parent
     script = ["qom-get path=/machine property=type", "query-name"] + ["query-status"] * 20
     script += ["qom-get path=/machine property=dump-guest-core"]
-    expected = [{"return": "none-machine"}, {"return": {}}] + [{"return": RUNNING}] * 20 + [{"return": True}]
+    expected = (
+        [{"return": "none-machine"}, {"return": {}}] + [{"return": running()}] * 20 + [{"return": True}]
+    )
     argv = [arg for line in script for arg in ("-c", line)]
     result = run_qmpshell("--parallel", "2", *argv, str(directory / "*.sock"))
     assert result.returncode == 0, result.stderr
@@ -77,7 +84,7 @@ def test_a_pattern_that_matches_nothing_fails_alone(qemu: Qemu, tmp_path: Path) 
     pattern = str(tmp_path / "none-*.sock")
     result = run_qmpshell("-c", "query-status", pattern, qemu.socket)
     assert result.returncode == 2
-    assert by_target(result.stdout) == {qemu.socket: [{"return": RUNNING}]}
+    assert by_target(result.stdout) == {qemu.socket: [{"return": running()}]}
     assert f"qmpshell: {pattern}: no file matches '{pattern}'" in result.stderr
 
 
@@ -85,8 +92,8 @@ def test_a_script_on_stdin_runs_on_every_target(qemu: Qemu) -> None:
     result = run_qmpshell(qemu.socket, qemu.aux_socket, input="query-status\nquery-name\n")
     assert result.returncode == 0, result.stderr
     assert by_target(result.stdout) == {
-        qemu.socket: [{"return": RUNNING}, {"return": {}}],
-        qemu.aux_socket: [{"return": RUNNING}, {"return": {}}],
+        qemu.socket: [{"return": running()}, {"return": {}}],
+        qemu.aux_socket: [{"return": running()}, {"return": {}}],
     }
 
 
@@ -114,3 +121,12 @@ def test_several_targets_need_batch_mode(qemu: Qemu) -> None:
     result = run_qmpshell("--launch", qemu.socket, qemu.aux_socket)
     assert result.returncode == 2
     assert result.stderr.startswith("qmpshell: several targets need batch mode")
+
+
+def test_format_human_prints_a_block_per_target_under_a_heading(qemu: Qemu, tmp_path: Path) -> None:
+    missing = str(tmp_path / "gone.sock")
+    result = run_qmpshell("--format", "human", "-c", "query-status", "-c", "query-name", qemu.socket, missing)
+    assert result.returncode == 3
+    blocks = result.stdout.split("== ")[1:]
+    assert sorted(blocks) == sorted([f"{qemu.socket} ==\nrunning\nok\n", f"{missing} ==\n"])  # query-name: {}
+    assert result.stderr.splitlines()[-1] == f"qmpshell: 1 of 2 targets failed: {missing} (exit 3)"
