@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "address",
         nargs="*",
-        help="UNIX socket path, HOST:PORT, [IPv6]:PORT or libvirt:DOMAIN (default: $QMP_SOCKET); "
+        help="UNIX socket path, HOST:PORT, [IPv6]:PORT or libvirt:DOMAIN (default: $QMP_SOCKET, then the "
+        "config file's address); "
         "several, a glob or libvirt:* run the script against each",
     )
     _add_input_options(parser)
@@ -167,7 +168,7 @@ def settings_from(args: argparse.Namespace, base: Settings) -> Settings:
         "transcript": base.transcript and not args.no_transcript,
         "line_mode": args.line or base.line_mode,
     }
-    for name in ("pretty", "color", "timeout", "connect_timeout"):
+    for name in ("pretty", "color", "timeout", "connect_timeout", "libvirt_uri"):
         if getattr(args, name) is not None:
             changes[name] = getattr(args, name)
     if args.format is not None:
@@ -279,12 +280,13 @@ def print_config(settings: Settings) -> int:
 
 def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> int:
     interactive = not (args.command or args.file) and sys.stdin.isatty() and sys.stdout.isatty()
-    if _several(args.address):
+    addresses = args.address or [os.environ.get("QMP_SOCKET") or settings.address or ""]
+    if _several(addresses):
         if interactive or args.launch:
             raise UsageError("several targets need batch mode (-c, -f or a script on stdin) and no --launch")
-        return _run_many(args, settings)
+        return _run_many(args, settings, addresses)
     with ExitStack() as stack:
-        address = _address(args, qemu_argv, stack)
+        address = _address(args, qemu_argv, stack, addresses[0], settings)
         log = open_log(settings, stack)
         if interactive:
             return _run_interactive(address, settings, log)
@@ -317,7 +319,10 @@ def _run_interactive(address: Address, settings: Settings, log: MessageLog | Non
     return run_repl(address, settings, log=log)
 
 
-def _address(args: argparse.Namespace, qemu_argv: list[str], stack: ExitStack) -> Address:
+def _address(
+    args: argparse.Namespace, qemu_argv: list[str], stack: ExitStack, text: str, settings: Settings
+) -> Address:
+    """Where to connect: what --launch started, else the address given, $QMP_SOCKET or the config's."""
     if args.launch:
         from qmpshell.protocol.launch import LaunchedQemu  # subprocess and tempfile only when launching
 
@@ -326,8 +331,7 @@ def _address(args: argparse.Namespace, qemu_argv: list[str], stack: ExitStack) -
         return qemu.start()
     if qemu_argv:
         raise UsageError("QEMU arguments after '--' need --launch")
-    text = args.address[0] if args.address else os.environ.get("QMP_SOCKET", "")
-    return parse_address(text, libvirt_uri=args.libvirt_uri or "")
+    return parse_address(text, libvirt_uri=settings.libvirt_uri or "")
 
 
 def _several(addresses: list[str]) -> bool:
@@ -337,12 +341,12 @@ def _several(addresses: list[str]) -> bool:
     return bool(addresses) and any(c in addresses[0] for c in "*?[") and not os.path.exists(addresses[0])
 
 
-def _run_many(args: argparse.Namespace, settings: Settings) -> int:
+def _run_many(args: argparse.Namespace, settings: Settings, addresses: list[str]) -> int:
     """The script against every target (``qmpshell.targets``), one log file for all of them."""
     from qmpshell.targets import expand_targets, run_targets
 
     printer = _printer(settings)
-    targets = expand_targets(args.address, libvirt_uri=args.libvirt_uri or "")
+    targets = expand_targets(addresses, libvirt_uri=settings.libvirt_uri or "")
     source = _source(args, settings, printer, whole=True)
     with ExitStack() as stack:
         log = open_log(settings, stack)

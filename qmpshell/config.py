@@ -56,6 +56,8 @@ class Settings:
     events_filter: tuple[str, ...] = field(default_factory=tuple)
     events_pane_size: int = 500
     reconnect: bool = True
+    address: str | None = None  # a socket, HOST:PORT or libvirt:DOMAIN, when none is given
+    libvirt_uri: str | None = None  # None: libvirt's own default
     theme: str = "terminal"  # the terminal's own ANSI palette; or any pygments style
     key_bindings: str = "emacs"  # emacs | vi
     schema_cache: bool = True

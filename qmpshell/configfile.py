@@ -143,6 +143,8 @@ KEYS: tuple[Key, ...] = (
     Key("connection", "connect_timeout", "connect_timeout", _seconds, "seconds to wait for the greeting"),
     Key("connection", "negotiate", "negotiate", _boolean, "send qmp_capabilities (false: like -N)"),
     Key("connection", "reconnect", "reconnect", _boolean, "interactive: reconnect when QEMU goes away"),
+    Key("connection", "address", "address", _text, "address when none is given nor $QMP_SOCKET set"),
+    Key("connection", "libvirt_uri", "libvirt_uri", _text, "libvirt URI for libvirt:DOMAIN (--libvirt-uri)"),
     Key("interactive", "key_bindings", "key_bindings", _one_of("emacs", "vi"), "line editing keys"),
     Key("interactive", "hmp", "hmp", _boolean, "start in HMP mode"),
     Key("interactive", "transcript", "transcript", _boolean, "print the session to the terminal on exit"),

@@ -46,6 +46,19 @@ def test_an_address_from_qmp_socket(libvirt_host: LibvirtHost, libvirt_domain: s
     assert json_lines(result.stdout) == [{"return": RUNNING}]
 
 
+def test_the_address_and_uri_may_come_from_the_config_file(
+    libvirt_host: LibvirtHost, libvirt_domain: str, private_xdg: Path
+) -> None:
+    config = private_xdg / "xdg_config_home" / "qmpshell" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        f'[connection]\naddress = "libvirt:{libvirt_domain}"\nlibvirt_uri = "{libvirt_host.uri}"\n'
+    )
+    result = run_qmpshell("-c", "query-name")
+    assert result.returncode == 0, result.stderr
+    assert json_lines(result.stdout) == [{"return": {"name": libvirt_domain}}]
+
+
 def test_an_hmp_command(libvirt_host: LibvirtHost, libvirt_domain: str) -> None:
     result = run_qmpshell(
         "--libvirt-uri", libvirt_host.uri, "-H", "-c", "info status", f"libvirt:{libvirt_domain}"
