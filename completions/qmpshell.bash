@@ -10,8 +10,8 @@
 # $XDG_RUNTIME_DIR (two levels deep), and $QMP_SOCKET.
 
 _qmpshell_options="-h --help -c --command -f --file -H --hmp -k --keep-going -p --pretty -v --verbose
---events --json --color -l --logfile -N --skip-negotiation --timeout --connect-timeout --launch
---no-reconnect --history --no-history --line --no-transcript --version --print-config"
+--events --json --color --format -l --logfile -N --skip-negotiation --timeout --connect-timeout --launch
+--no-reconnect --libvirt-uri --parallel --history --no-history --line --no-transcript --version --print-config"
 
 # Print the sockets a QMP monitor is likely to be on, one per line.
 _qmpshell_sockets()
@@ -82,7 +82,11 @@ _qmpshell()
             mapfile -t COMPREPLY < <(compgen -W "auto always never" -- "$cur")
             return 0
             ;;
-        -c | --command | --timeout | --connect-timeout)
+        --format)
+            mapfile -t COMPREPLY < <(compgen -W "json human table" -- "$cur")
+            return 0
+            ;;
+        -c | --command | --timeout | --connect-timeout | --libvirt-uri | --parallel)
             return 0
             ;;
     esac
