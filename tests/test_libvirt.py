@@ -101,6 +101,14 @@ def test_a_user_id_comes_back_and_libvirt_never_sees_it(
     assert log.stat().st_mode & 0o777 == 0o600
 
 
+def test_exec_oob_is_refused_by_libvirt(libvirt_host: LibvirtHost, libvirt_domain: str) -> None:
+    status, lines, _ = qmpshell_on(libvirt_host, libvirt_domain, "-c", '{"exec-oob": "query-status"}')
+    assert status == 1
+    assert lines == [
+        {"error": {"class": "GenericError", "desc": "QMP input member 'exec-oob' is unexpected"}}
+    ]
+
+
 def test_qmp_capabilities_is_answered_by_libvirt(libvirt_host: LibvirtHost, libvirt_domain: str) -> None:
     status, lines, _ = qmpshell_on(libvirt_host, libvirt_domain, "-c", "qmp_capabilities")
     assert status == 1
@@ -219,7 +227,9 @@ def test_the_interactive_shell_on_a_domain(
         tmux.wait_for(f"libvirt:{libvirt_domain} @ localhost")
         tmux.wait_for("QEMU 7.2")
         tmux.wait_for("\u2502 running \u2502")
-        tmux.type("query-name")
+        tmux.type("query-na")
+        # The schema is read on a worker thread after the prompt appears: Tab again until it is there.
+        tmux.wait_for(lambda screen: tmux.input_line().rstrip() == "qmp> query-name" or tmux.send("Tab"))
         tmux.send("Enter")
         tmux.wait_for(f'"name": "{libvirt_domain}"')
         libvirt_host.virsh("suspend", libvirt_domain)
