@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -28,7 +29,7 @@ from qmpshell.language.parse import (
     guess_value,
     parse_statement,
 )
-from qmpshell.protocol.client import Cancelled, PendingReply
+from qmpshell.protocol.client import Cancelled, PendingReply, QmpError
 from qmpshell.protocol.events import EventLog, WaitInterrupted, event_matcher
 from qmpshell.protocol.session import QmpSession
 
@@ -118,8 +119,9 @@ Outcome = Reply | HmpOutput | EventSeen | Info | ModeChanged | Exit | FrontEndCo
 class Knowledge(Protocol):
     """What the schema index offers the shell (see ``qmpshell.schema.index``)."""
 
-    @property
-    def typer(self) -> ArgumentTyper: ...
+    def typer_for(self, ask: Callable[[str, Message], Any]) -> ArgumentTyper: ...
+
+    def unknown_event(self, name: str) -> str: ...
 
     def help(self, name: str, narrow: Mapping[str, str] | None = None, width: int = 76) -> str | None: ...
 
@@ -152,10 +154,16 @@ class Shell:
         self.warnings: list[str] = []
         self.last_reply: Reply | None = None  # for /json
         self._pending: PendingReply | None = None
+        self._cancel_lock = threading.Lock()
+        self._cancelled = False
 
     def parse(self, text: str) -> Request | None:
-        """The request a statement makes; ParseError/UsageError and nothing sent if bad."""
-        typer = self.knowledge.typer if self.knowledge is not None else None
+        """The request a statement makes; ParseError/UsageError and nothing sent if bad.
+
+        Where the schema leaves a type open (``device_add`` properties), QEMU is
+        asked: so parse, like ``run``, may wait for the server and be cancelled.
+        """
+        typer = self.knowledge.typer_for(self._ask) if self.knowledge is not None else None
         return parse_statement(text, hmp=self.hmp, typer=typer)
 
     def run(self, request: Request) -> Outcome:
@@ -166,9 +174,21 @@ class Shell:
             return self._run_hmp(request.command_line)
         return self._run_shell(request)
 
+    def begin(self) -> None:
+        """A statement starts (called before it is handed to a worker): ``cancel`` now stops it."""
+        with self._cancel_lock:
+            self._cancelled = False
+        self.events.clear_interrupt()
+
     def cancel(self) -> None:
-        """Stop waiting (Ctrl-C): the pending reply is dropped when it comes."""
-        pending = self._pending
+        """Stop waiting (Ctrl-C): the pending reply is dropped when it comes.
+
+        It also holds when it comes before the command is sent (Ctrl-C in the
+        same key burst as Enter): the wait then ends as soon as it starts.
+        """
+        with self._cancel_lock:
+            self._cancelled = True
+            pending = self._pending
         if pending is not None:
             self.client.abandon(pending)
         self.events.interrupt("stopped waiting")
@@ -193,17 +213,32 @@ class Shell:
     def _exchange(self, message: Message) -> tuple[Message, Message]:
         self.events.mark()
         pending = self.client.send(message)
-        self._pending = pending
         if self.on_send is not None:
             self.on_send(pending.sent)
+        return pending.sent, self._await(pending, str(message.get("execute", "command")))
+
+    def _ask(self, command: str, arguments: Message) -> Any:
+        """A question while typing a statement (a device's properties): not shown, not a /wait mark."""
+        response = self._await(self.client.send({"execute": command, "arguments": arguments}), command)
+        if "error" in response:
+            raise QmpError(response)
+        return response.get("return")
+
+    def _await(self, pending: PendingReply, name: str) -> Message:
+        """The reply, unless ``cancel`` stops the wait (even one called before it began)."""
+        with self._cancel_lock:
+            self._pending = pending
+            cancelled = self._cancelled
+        if cancelled:
+            self.client.abandon(pending)
         try:
-            return pending.sent, pending.wait(self.timeout)
+            return pending.wait(self.timeout)
         except CommandTimeout:
             self.client.abandon(pending)
-            name = message.get("execute", "command")
             raise CommandTimeout(f"no reply to {name} within {self.timeout:g} s") from None
         finally:
-            self._pending = None
+            with self._cancel_lock:
+                self._pending = None
 
     # -- HMP -------------------------------------------------------------------------
 
@@ -272,6 +307,8 @@ class Shell:
     def _wait(self, request: ShellRequest) -> Outcome:
         if len(request.words) != 1:
             raise UsageError("usage: /wait EVENT [FIELD=VALUE ...] [timeout=SECONDS]")
+        if self.knowledge is not None and (unknown := self.knowledge.unknown_event(request.words[0])):
+            raise UsageError(unknown)
         options = dict(request.options)
         timeout = _timeout_option(options.pop("timeout", None), self.timeout)
         tests = {path: _value_test(value) for path, value in _flatten(options)}

@@ -128,9 +128,9 @@ def test_error_reply_exit_1_and_one_stderr_line(qemu: Qemu) -> None:
 
 
 def test_keep_going_runs_every_line_and_still_fails(qemu: Qemu) -> None:
-    result = run_qmpshell(qemu.socket, "-k", input="device_add driver=nosuch\nquery-status\n")
+    result = run_qmpshell(qemu.socket, "-k", input="device_del id=nosuch\nquery-status\n")
     assert result.returncode == 1
-    assert json_lines(result.stdout)[0]["error"]["class"] == "GenericError"
+    assert json_lines(result.stdout)[0]["error"]["class"] == "DeviceNotFound"
     assert len(json_lines(result.stdout)) == 2
 
 
@@ -273,7 +273,7 @@ def test_lines_after_quit_fail_with_connection_lost(qemu: Qemu) -> None:
 
 def test_qemu_killed_mid_script(qemu: Qemu) -> None:
     with Driven(qemu.socket) as shell:
-        shell.send("query-status\n/wait NEVER timeout=60\n")
+        shell.send("query-status\n/wait NEVER_* timeout=60\n")
         assert "return" in shell.reply()
         qemu.kill(signal.SIGKILL)
         status, stderr = shell.finish()
@@ -319,7 +319,7 @@ def test_command_timeout_exit_1(qemu: Qemu) -> None:
 
 def test_interrupted_exit_130(qemu: Qemu) -> None:
     with Driven(qemu.socket) as shell:
-        shell.send("query-status\n/wait NEVER\n")
+        shell.send("query-status\n/wait NEVER_*\n")
         assert "return" in shell.reply()
         shell.process.send_signal(signal.SIGINT)
         assert shell.process.wait(timeout=30) == 130

@@ -60,7 +60,8 @@ def test_unknown_command_is_refused_before_sending(qemu: Qemu, tmp_path: Path) -
 
 def test_parameter_errors_get_hints(qemu: Qemu) -> None:
     qemu.aux.execute("blockdev-add", driver="null-co", **{"node-name": "n0"})
-    unexpected = run_qmpshell(qemu.socket, "-c", "block_resize node-name=n0 size=2M sise=3")
+    raw = '{"execute": "block_resize", "arguments": {"node-name": "n0", "size": 2097152, "sise": 3}}'
+    unexpected = run_qmpshell(qemu.socket, "-c", raw)  # raw JSON is sent as written: QEMU refuses it
     assert unexpected.returncode == 1
     assert "Parameter 'sise' is unexpected (did you mean size?)" in unexpected.stderr
     missing = run_qmpshell(qemu.socket, "-c", "block_resize node-name=n0")
@@ -146,9 +147,11 @@ def test_live_values_from_qemu(qemu: Qemu) -> None:
         props = wait_until(lambda: live.lookup(LiveQuery("device-props", "virtio-blk-pci")), what="props")
         assert "drive" in {p.text for p in props}
         paths = wait_until(lambda: live.lookup(LiveQuery("qom-paths", "/")), what="QOM root")
-        assert "/machine" in {p.text for p in paths}
+        assert "/machine/" in {p.text for p in paths}  # it has children: the '/' is there for the next Tab
         deeper = wait_until(lambda: live.lookup(LiveQuery("qom-paths", "/machine/")), what="QOM level two")
-        assert "/machine/unattached" in {p.text for p in deeper}
+        assert "/machine/unattached/" in {p.text for p in deeper}
+        assert "/machine/peripheral" in {p.text for p in deeper}  # empty on -M none: no '/'
+
         live.close()
     finally:
         client.close()

@@ -52,6 +52,13 @@ def run(text: str, index: SchemaIndex) -> Suggestions:
         ("/help query-sta", {"query-stats", "query-stats-schemas", "query-status"}),
         ("/help SHUT", {"SHUTDOWN"}),
         ("/events ", {"on", "off", "clear", "filter"}),
+        ("/events filter BLOCK_JOB_C", {"BLOCK_JOB_CANCELLED", "BLOCK_JOB_COMPLETED"}),
+        ("/events filter STOP RES", {"RESET", "RESUME"}),
+        ("/events filter STOP ST", set()),
+        ("/wait DEVICE_DELETED ", {"device", "path", "timeout"}),
+        ("/wait DEVICE_DELETED device=n0 ", {"path", "timeout"}),
+        ("/wait BLOCK_JOB_COMPLETED t", {"type", "timeout"}),
+        ("/wait STOP ", {"timeout"}),
     ],
 )
 def test_suggestion_sets(index: SchemaIndex, text: str, expected: set[str]) -> None:
@@ -71,7 +78,7 @@ def test_suggestion_sets(index: SchemaIndex, text: str, expected: set[str]) -> N
         "qom-set value={",
         "transaction(\n  abort\n)",
         "blockdev-add nosuch.",
-        "/wait STOP ",
+        "/wait NO_SUCH_EVENT ",
         "/quit ",
     ],
 )
@@ -128,6 +135,7 @@ def test_the_word_being_completed(index: SchemaIndex) -> None:
         ("qom-get path=", LiveQuery("qom-paths", "/")),
         ("qom-get path=/machine property=", LiveQuery("qom-props", "/machine")),
         ("device_del id=", LiveQuery("device-ids")),
+        ("device_add driver=e1000 bus=", LiveQuery("buses")),
     ],
 )
 def test_live_queries(index: SchemaIndex, text: str, live: LiveQuery) -> None:
@@ -143,3 +151,38 @@ def test_without_a_schema_only_shell_commands() -> None:
     assert suggest("/q", None, shell_commands=list(SHELL_COMMANDS)).texts == {"/qmp", "/quit"}
     assert suggest("query", None).candidates == ()
     assert suggest("/events o", None).texts == {"on", "off"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "blockdev-add driver=file filename=",
+        "blockdev-add driver=qcow2 file.driver=file file.filename=/tm",
+        "blockdev-snapshot-sync node-name=n snapshot-file=",
+        "drive-mirror device=d target=",
+        "chardev-add id=c backend.type=socket backend.data.addr.type=unix backend.data.addr.data.path=",
+    ],
+)
+def test_host_paths_complete_as_file_names(index: SchemaIndex, text: str) -> None:
+    found = run(text, index)
+    assert found.what == "file"
+    assert found.word == text.rsplit("=", 1)[1]
+
+
+@pytest.mark.parametrize("text", ["blockdev-mirror target=", "qom-get path=/m", "blockdev-add driver="])
+def test_node_names_and_qom_paths_are_not_file_names(index: SchemaIndex, text: str) -> None:
+    assert run(text, index).what != "file"
+
+
+def test_the_signature_follows_dotted_keys(index: SchemaIndex) -> None:
+    from qmpshell.schema.help import signature
+    from qmpshell.schema.suggest import signature_at
+
+    assert signature_at(index, "block_resize si") == signature(index, "block_resize")
+    branch = signature_at(index, "blockdev-add driver=qcow2 file.")
+    assert branch.startswith("blockdev-add file.: driver=enum (") and "[node-name=str]" in branch
+    assert "filename=str" not in branch
+    variant = signature_at(index, "blockdev-add driver=qcow2 file.driver=file file.fi")
+    assert "filename=str" in variant
+    assert signature_at(index, "blockdev-add driver=qcow2 file.driver=file file.filename=/x") == variant
+    assert signature_at(index, "/wait STOP") == "" and signature_at(index, "") == ""

@@ -33,7 +33,7 @@ def arguments(line: str) -> Any:
         ("x n='true'", {"n": "true"}),
         (
             "x n=123 m=-7 h=0x1F o=0o17 b=0b101 f=1.5 g=-2e3",
-            {"n": 123, "m": -7, "h": 31, "o": 15, "b": 5, "f": 1.5, "g": -2000.0},
+            {"n": 123, "m": -7, "h": 31, "o": 15, "b": 5, "f": 1.5, "g": "-2e3"},
         ),
         ("x t=true f=false z=null", {"t": True, "f": False, "z": None}),
         ('x o={"a": [1, 2], "b": {"c": "d e"}}', {"o": {"a": [1, 2], "b": {"c": "d e"}}}),

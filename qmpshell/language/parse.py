@@ -10,6 +10,7 @@ Value types come from an ``ArgumentTyper``: the schema when one is known, else
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, Union
@@ -91,14 +92,28 @@ def guess_value(value: Value) -> Any:
         raise ValueProblem(strictjson.reason(err), value) from None
 
 
+# Where no type is known, a bare value is a number only when it is written the way a number is
+# normally written, so that nothing the user typed is silently changed: ``0001`` (a serial),
+# ``00.3`` (a PCI address), ``1.50``, ``1e3`` and ``+60`` stay strings.
+_PLAIN_NUMBER = re.compile(
+    r"-?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+)"  # an explicit base prefix
+    r"|-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?"  # decimal: no leading zeros, no trailing fraction zeros
+)
+
+
 def literal_of(word: str) -> Any:
-    """A bare word as number, bool or null when it looks like one, else itself."""
+    """A bare word as number, bool or null when it is plainly one, else itself."""
     kind = classify_bare(word)
     if kind is Kind.LITERAL:
         return {"true": True, "false": False, "null": None}[word]
-    if kind is Kind.NUMBER:
+    if kind is Kind.NUMBER and is_plain_number(word):
         return number_of(word)
     return word
+
+
+def is_plain_number(word: str) -> bool:
+    """True for ``10``, ``-3``, ``1.5``, ``0x10``; not for ``0001``, ``00.3``, ``1.50``, ``1e3``, ``+60``."""
+    return _PLAIN_NUMBER.fullmatch(word) is not None and word != "-0"
 
 
 def number_of(word: str) -> int | float:

@@ -47,10 +47,19 @@ class EventLog:
             self._events.clear()
 
     def interrupt(self, why: str) -> None:
-        """Wake a waiter, which raises WaitInterrupted(why): Ctrl-C, or the connection ended."""
+        """Wake a waiter, which raises WaitInterrupted(why): Ctrl-C, or the connection ended.
+
+        It holds until ``clear_interrupt``, so that a Ctrl-C pressed before the
+        wait began still ends it.
+        """
         with self._changed:
             self._stop_reason = why
             self._changed.notify_all()
+
+    def clear_interrupt(self) -> None:
+        """A new statement starts: an earlier ``interrupt`` no longer applies."""
+        with self._changed:
+            self._stop_reason = ""
 
     def connection_ended(self, why: str) -> None:
         """No event can come any more: waiters stop (after taking what had arrived)."""
@@ -69,7 +78,6 @@ class EventLog:
         and on ``interrupt()``, WaitInterrupted says why.
         """
         with self._changed:
-            self._stop_reason = ""
             found = self._changed.wait_for(
                 lambda: self._take(matches) or self._stop_reason or self._ended, timeout
             )

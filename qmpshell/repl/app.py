@@ -277,6 +277,7 @@ class Repl:
             self._show(self._run(request))
             return
         self.busy = True
+        self.shell.begin()
         self.in_background(lambda: self._run(request), self._finished)
 
     def _run(self, request: Request) -> Outcome | QmpShellError:

@@ -14,7 +14,8 @@ from qmpshell.language.parse import ArgumentTyper
 from qmpshell.protocol.session import QmpSession
 from qmpshell.schema import help as helptext
 from qmpshell.schema.index import Message, SchemaIndex
-from qmpshell.schema.values import SchemaTyper
+from qmpshell.schema.live import Ask, LiveTypes
+from qmpshell.schema.values import SchemaTyper, did_you_mean
 
 
 class SchemaKnowledge:
@@ -24,10 +25,23 @@ class SchemaKnowledge:
         self.index = index
         self._typer = SchemaTyper(index)
         self._text = helptext
+        self._live_cache: dict[tuple[str, str], Any] = {}  # device types and properties, per server
 
     @property
     def typer(self) -> ArgumentTyper:
+        """Typing by the schema alone (what is not in it is guessed)."""
         return self._typer
+
+    def typer_for(self, ask: Ask) -> ArgumentTyper:
+        """Typing by the schema and, where it is silent, by what ``ask`` learns from QEMU."""
+        return SchemaTyper(self.index, properties=LiveTypes(ask, self._live_cache))
+
+    def unknown_event(self, name: str) -> str:
+        """A one-line complaint when ``name`` (not a glob) is no event of this server, else ''."""
+        events = list(self.index.events)
+        if not events or any(c in name for c in "*?[") or name in self.index.events:
+            return ""
+        return f"unknown event '{name}'{did_you_mean(name, events)}"
 
     def help(self, name: str, narrow: Mapping[str, str] | None = None, width: int = 76) -> str | None:
         return self._text.describe(self.index, name, narrow=narrow, width=width)

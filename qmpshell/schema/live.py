@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qmpshell.errors import QmpShellError
+from qmpshell.protocol.client import QmpError
 from qmpshell.schema.index import SchemaIndex, index_of
 from qmpshell.schema.suggest import LiveQuery
 
@@ -32,8 +33,14 @@ KINDS = (
     "qom-paths",
     "qom-props",
     "device-ids",
+    "buses",
 )
-_VOLATILE = frozenset({"node-names", "job-ids", "qom-paths", "qom-props", "device-ids"})
+_VOLATILE = frozenset({"node-names", "job-ids", "qom-paths", "qom-props", "device-ids", "buses"})
+# Walking the QOM tree for buses: objects with many children that never hold a bus are skipped,
+# and the walk stops after this many qom-list calls (a q35 machine needs about 50).
+_NO_BUSES_BELOW = frozenset({"memory-region", "irq"})
+_WALK_BUDGET = 400
+_SLASH_CHECK_LIMIT = 200  # children looked into to mark those with children of their own
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,8 @@ def fetch(execute: Execute, query: LiveQuery, *, timeout: float) -> list[LiveIte
         return [LiveItem(j["device"], str(j.get("type", "job"))) for j in _dicts(found) if "device" in j]
     if kind in ("qom-paths", "qom-props", "device-ids"):
         return _qom(execute, kind, arg, timeout=timeout)
+    if kind == "buses":
+        return _buses(execute, timeout=timeout)
     return []
 
 
@@ -141,7 +150,43 @@ def _qom(execute: Execute, kind: str, path: str, *, timeout: float) -> list[Live
     if kind == "device-ids":
         return [LiveItem(c["name"], str(c["type"])[6:-1]) for c in children]
     base = path if path.endswith("/") else path + "/"
-    return [LiveItem(base + c["name"], str(c["type"])[6:-1]) for c in children]
+    paths = [LiveItem(base + c["name"], str(c["type"])[6:-1]) for c in children]
+    return [
+        _with_slash(execute, item, timeout) if n < _SLASH_CHECK_LIMIT else item
+        for n, item in enumerate(paths)
+    ]
+
+
+def _with_slash(execute: Execute, item: LiveItem, timeout: float) -> LiveItem:
+    """A QOM path that has children completes with its trailing ``/``, ready for the next level."""
+    if _children(execute, item.text, timeout):
+        return LiveItem(item.text + "/", item.meta)
+    return item
+
+
+def _children(execute: Execute, path: str, timeout: float) -> list[dict[str, Any]]:
+    try:
+        found = execute("qom-list", {"path": path}, timeout=timeout)
+    except QmpError:
+        return []
+    return [p for p in _dicts(found) if "name" in p and str(p.get("type", "")).startswith("child<")]
+
+
+def _buses(execute: Execute, *, timeout: float) -> list[LiveItem]:
+    """The buses ``device_add bus=`` can name: children of the QOM tree whose type is a bus type."""
+    types = {t["name"] for t in _dicts(execute("qom-list-types", {"implements": "bus"}, timeout=timeout))}
+    found: dict[str, LiveItem] = {}
+    queue_, calls = ["/machine"], 0
+    while queue_ and calls < _WALK_BUDGET:
+        path = queue_.pop(0)
+        calls += 1
+        for child in _children(execute, path, timeout):
+            child_type = str(child["type"])[6:-1]
+            if child_type in types and child_type != "System":
+                found.setdefault(child["name"], LiveItem(child["name"], child_type))
+            elif child_type not in _NO_BUSES_BELOW:
+                queue_.append(f"{path}/{child['name']}")
+    return sorted(found.values(), key=lambda item: item.text)
 
 
 def _dicts(value: Any) -> list[dict[str, Any]]:
@@ -161,3 +206,55 @@ def source_for(
 ) -> CompletionSource:
     """The completion source for a connection: its shell's schema index and fresh live values."""
     return CompletionSource(index_of(knowledge), LiveValues(execute, on_ready=on_ready))
+
+
+Ask = Callable[[str, dict[str, Any]], Any]  # a blocking question for QEMU: command, arguments -> return
+
+
+class LiveTypes:
+    """``PropertyTypes`` (see ``schema.values``) answered by asking QEMU while a statement is typed.
+
+    ``ask`` blocks (it runs on the thread that parses, never the UI's) and may
+    raise: a stopped wait or a lost connection ends the statement.  A question
+    QEMU refuses (no such driver or path) means "no type known".  Device types
+    and properties never change for a QEMU process, so ``cache`` keeps them
+    (share one per server); QOM paths come and go, so they are asked each time.
+    """
+
+    def __init__(self, ask: Ask, cache: dict[tuple[str, str], Any] | None = None) -> None:
+        self._ask = ask
+        self._cache = cache if cache is not None else {}
+
+    def device_types(self) -> list[str] | None:
+        found = self._cached(
+            "device-types", "", "qom-list-types", {"implements": "device", "abstract": False}
+        )
+        return [t["name"] for t in _dicts(found) if "name" in t] if found is not None else None
+
+    def device_properties(self, driver: str) -> dict[str, str] | None:
+        return _types(self._cached("device-props", driver, "device-list-properties", {"typename": driver}))
+
+    def object_properties(self, qom_type: str) -> dict[str, str] | None:
+        return _types(self._cached("object-props", qom_type, "qom-list-properties", {"typename": qom_type}))
+
+    def qom_property_type(self, path: str, name: str) -> str | None:
+        found = _types(self._question("qom-list", {"path": path}))
+        return found.get(name) if found is not None else None
+
+    def _cached(self, kind: str, key: str, command: str, arguments: dict[str, Any]) -> Any:
+        if (kind, key) not in self._cache:
+            self._cache[kind, key] = self._question(command, arguments)
+        return self._cache[kind, key]
+
+    def _question(self, command: str, arguments: dict[str, Any]) -> Any:
+        try:
+            return self._ask(command, arguments)
+        except QmpError:
+            return None
+
+
+def _types(found: Any) -> dict[str, str] | None:
+    """``[{"name": n, "type": t}, ...]`` as ``{n: t}``."""
+    if found is None:
+        return None
+    return {p["name"]: str(p.get("type", "")) for p in _dicts(found) if "name" in p}

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from qmpshell.language.syntax import VALUE_KINDS, Kind, Token, tokenize, unquote
-from qmpshell.schema.help import type_text
+from qmpshell.schema.help import signature, type_text
 from qmpshell.schema.index import Member, SchemaIndex
 
 
@@ -37,7 +37,10 @@ class LiveQuery:
 
 @dataclass(frozen=True)
 class Suggestions:
-    """``what`` is being completed (command, argument, value, action, shell, event or '')."""
+    """``what`` is being completed (command, argument, value, action, shell, event, file or '').
+
+    ``file``: a host path; the front-end completes file names itself.
+    """
 
     word: str = ""
     what: str = ""
@@ -55,6 +58,10 @@ _NODE_ARGS = frozenset({"node-name", "node", "device", "base-node", "top-node", 
 _NODE_ARGS |= {"overlay", "parent", "child", "filter-node-name", "replaces"}
 _NEW_NAME_COMMANDS = frozenset({"blockdev-add", "blockdev-create", "x-blockdev-amend"})
 _EVENTS_OPTIONS = ("on", "off", "clear", "filter")
+# Arguments that take a host path, by their last name; ``target`` and ``path`` only where they are
+# one (``blockdev-mirror target=`` is a node name, ``qom-get path=`` a QOM path).
+_FILE_ARGS = frozenset({"filename", "snapshot-file"})
+_FILE_TARGET_COMMANDS = frozenset({"drive-mirror", "drive-backup"})
 
 
 def suggest(text: str, index: SchemaIndex | None, *, shell_commands: Sequence[str] = ()) -> Suggestions:
@@ -133,11 +140,15 @@ def _resolve(index: SchemaIndex, tokens: list[Token], head: int, *, action: bool
         arg_type = entity.arg_type if entity is not None else None
     if arg_type is None:
         return None
-    given: dict[str, str] = {}
+    return _resolve_from(tokens, head, _Call(name, arg_type, {}, action))
+
+
+def _resolve_from(tokens: list[Token], head: int, call: _Call) -> _Call:
+    """``call`` with the keys already written after ``tokens[head]`` (not the one being typed)."""
     for i in range(head + 1, len(tokens) - 2):
         if tokens[i].kind is Kind.KEY and tokens[i + 2].kind in VALUE_KINDS:
-            given[tokens[i].text] = _value_text(tokens[i + 2])
-    return _Call(name, arg_type, given, action)
+            call.given[tokens[i].text] = _value_text(tokens[i + 2])
+    return call
 
 
 def _value_text(token: Token) -> str:
@@ -222,7 +233,18 @@ def _values(index: SchemaIndex, call: _Call, key: str, token: Token) -> Suggesti
     member = index.member(type_name, name, _tag_value(index, call, type_name, parents)) if type_name else None
     names = _type_values(index, member.type) if member is not None else []
     candidates = tuple(Candidate(v, meta, v) for v, meta in names if v.startswith(word))
+    if not candidates and _takes_a_file(call, key):
+        return Suggestions(word, "file")
     return Suggestions(word, "value", candidates, _live_value(call, key, word))
+
+
+def _takes_a_file(call: _Call, key: str) -> bool:
+    name = key.rsplit(".", 1)[-1]
+    if name in _FILE_ARGS:
+        return True
+    if name == "target":
+        return call.name in _FILE_TARGET_COMMANDS
+    return name == "path" and not call.name.startswith("qom-")
 
 
 def _type_values(
@@ -250,6 +272,8 @@ def _live_value(call: _Call, key: str, word: str) -> LiveQuery | None:
     command, name = call.name, key.rsplit(".", 1)[-1]
     if command == "device_add" and key == "driver":
         return LiveQuery("device-types")
+    if command == "device_add" and key == "bus":
+        return LiveQuery("buses")
     if command in ("qom-get", "qom-set", "qom-list") and key == "path":
         return LiveQuery("qom-paths", word[: word.rfind("/") + 1] or "/")
     if command in ("qom-get", "qom-set") and key == "property" and call.given.get("path"):
@@ -274,7 +298,9 @@ def _shell(tokens: list[Token], index: SchemaIndex | None, shell_commands: Seque
         return Suggestions(
             last.text, "shell", tuple(Candidate(n, "shell", n) for n in matching(last.text, names))
         )
-    positional = [t for t in tokens if t.kind is Kind.WORD and t is not last]
+    positional = [t.text for t in tokens if t.kind is Kind.WORD and t is not last]
+    if head.text == "/wait" and positional and index is not None:
+        return _event_fields(tokens, index, positional[0])
     word = last.text if last.kind is Kind.WORD else ("" if last.kind is Kind.WS else None)
     if word is None or index is None and head.text != "/events":
         return NOTHING
@@ -284,8 +310,70 @@ def _shell(tokens: list[Token], index: SchemaIndex | None, shell_commands: Seque
         return _names(word, "", sorted([*index.commands, *index.events]))
     if head.text == "/events" and not positional:
         return _names(word, "option", list(_EVENTS_OPTIONS))
+    if head.text == "/events" and positional[:1] == ["filter"] and index is not None:
+        return _names(word, "event", [e for e in sorted(index.events) if e not in positional])
     return NOTHING
+
+
+def _event_fields(tokens: list[Token], index: SchemaIndex, event: str) -> Suggestions:
+    """After ``/wait EVENT ``: the event's data fields (dotted, as in arguments) and ``timeout=``."""
+    entity = index.events.get(event)
+    if entity is None:
+        return NOTHING
+    call = _resolve_from(tokens, 0, _Call(event, entity.arg_type, {}, action=False))
+    last = tokens[-1]
+    if last.kind is Kind.WS:
+        found = _argument_names(index, call, "")
+    elif last.kind is Kind.WORD:  # a field name typed without its "=" yet
+        found = _argument_names(index, call, last.text)
+    else:
+        return NOTHING
+    if "." in found.word or "timeout" in call.given or not "timeout".startswith(found.word):
+        return found
+    timeout = Candidate("timeout", "seconds", "timeout=")
+    return Suggestions(found.word, found.what, (*found.candidates, timeout), found.live, found.used)
 
 
 def _names(word: str, what: str, names: Sequence[str]) -> Suggestions:
     return Suggestions(word, what, tuple(Candidate(n, what, n) for n in matching(word, names)))
+
+
+# -- the signature toolbar ------------------------------------------------------------
+
+
+def signature_at(index: SchemaIndex, text: str) -> str:
+    """The toolbar line for the statement being typed (``text`` before the cursor).
+
+    The command's signature; while a dotted key is being written (``file.``),
+    the members of the object it leads to, in the variant the tags given so
+    far select: ``blockdev-add file.: driver=enum (...) ...``.
+    """
+    tokens = tokenize(text)
+    starts = [i for i, t in enumerate(tokens) if t.kind is Kind.COMMAND]
+    if not starts or tokens[0].kind is Kind.SHELL:
+        return ""
+    head = starts[-1]
+    in_transaction = any(t.kind is Kind.OPEN for t in tokens)
+    call = _resolve(index, tokens, head, action=in_transaction) if len(tokens) > head + 1 else None
+    parents = _dotted_parents(tokens) if call is not None else []
+    if call is None or not parents:
+        return signature(index, tokens[head].text)
+    type_name = _object_at(index, call, parents)
+    if not type_name:
+        return signature(index, tokens[head].text)
+    members = index.members(type_name, _tag_value(index, call, type_name, parents))
+    parts = [f"{call.name} {'.'.join(parents)}.:"]
+    for member in members:
+        text_ = f"{member.name}={type_text(index, member.type, enum_limit=4)}"
+        parts.append(f"[{text_}]" if member.optional else text_)
+    return " ".join(parts)
+
+
+def _dotted_parents(tokens: list[Token]) -> list[str]:
+    """The parents of the key at the cursor: ``file.fi`` or ``file.driver=fi`` give ``["file"]``."""
+    last = tokens[-1]
+    if len(tokens) > 2 and last.kind in VALUE_KINDS and tokens[-2].kind is Kind.EQUALS:
+        return tokens[-3].text.split(".")[:-1]
+    if last.kind is not Kind.ERROR or last.incomplete or any(c in last.text for c in " \t\n=\"'{["):
+        return []
+    return last.text.split(".")[:-1]

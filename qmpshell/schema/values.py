@@ -8,8 +8,15 @@ The rules, by the type the schema gives an argument:
 - enums: the value must be one of the enum's;
 - alternates: a nested key means the object branch; otherwise the branches are
   tried in the order null, bool, int, number, enum, str (str last: it takes anything);
-- ``any``, members the schema does not list (``device_add`` takes the device's
-  own properties) and commands whose schema part is missing: the guessing rules.
+- members the schema does not list: refused with the closest names (``unknown
+  argument 'sise' for block_resize; did you mean size?``), except where QEMU
+  takes more than its schema says: ``device_add`` takes the device's own
+  properties, typed by ``device-list-properties`` for the driver, and
+  ``object-add`` properties are typed by ``qom-list-properties``; ``qom-set
+  value=`` is typed by the property's type from ``qom-list``.  Those answers
+  come from the running QEMU through ``PropertyTypes`` (``schema.live``);
+- ``any``, and whatever no type is known for: the guessing rules, under which a
+  bare value is a number only when written as numbers normally are.
 
 Whatever the type, a quoted value stays a string and ``{...}``/``[...]`` is JSON,
 as the core language promises.
@@ -19,7 +26,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from qmpshell.errors import UsageError
 from qmpshell.language.parse import ArgTree, Value, ValueProblem, guess_tree, guess_value, parse_json_value
@@ -47,18 +55,47 @@ def did_you_mean(word: str, names: list[str], *, limit: int = 3) -> str:
     return f"; did you mean {listed}?"
 
 
-class SchemaTyper:
-    """Converts argument trees by the types in a ``SchemaIndex``."""
+class PropertyTypes(Protocol):
+    """What the running QEMU says about types its schema leaves open; None when it cannot say."""
 
-    def __init__(self, index: SchemaIndex) -> None:
+    def device_types(self) -> list[str] | None: ...
+
+    def device_properties(self, driver: str) -> dict[str, str] | None: ...
+
+    def object_properties(self, qom_type: str) -> dict[str, str] | None: ...
+
+    def qom_property_type(self, path: str, name: str) -> str | None: ...
+
+
+# A member the schema does not list: (its key, its node, its dotted name) -> its JSON value.
+Unlisted = Callable[[str, "Value | ArgTree", str], Any]
+
+# Commands that take more arguments than their schema lists (QAPI 'gen': false): the device's properties.
+OPEN_COMMANDS = frozenset({"device_add"})
+
+
+class SchemaTyper:
+    """Converts argument trees by the types in a ``SchemaIndex`` (and ``PropertyTypes``, if given)."""
+
+    def __init__(self, index: SchemaIndex, *, properties: PropertyTypes | None = None) -> None:
         self.index = index
+        self.properties = properties
 
     def convert(self, command: str, tree: ArgTree) -> dict[str, Any]:
         entity = self.index.commands.get(command)
         if entity is None:
             names = list(self.index.commands)
             raise UsageError(f"unknown command '{command}'{did_you_mean(command, names, limit=1)}")
-        return self.object(entity.arg_type, tree)
+        if command == "device_add":
+            return self._device_add(entity.arg_type, tree)
+        if command == "object-add":
+            qom_type = _text(tree.get("qom-type"))
+            unlisted = self._object_property(command, entity.arg_type, qom_type)
+            return self.object(entity.arg_type, tree, unlisted=unlisted)
+        result = self.object(entity.arg_type, tree, unlisted=self._refuse(command, entity.arg_type))
+        if command == "qom-set":
+            result = self._qom_set_value(tree, result)
+        return result
 
     def convert_action(self, action: str, tree: ArgTree) -> dict[str, Any]:
         data_type = self.index.action_type(action)
@@ -67,26 +104,102 @@ class SchemaTyper:
                 return guess_tree(tree)
             names = self.index.action_names()
             raise UsageError(f"unknown transaction action '{action}'{did_you_mean(action, names)}")
-        return self.object(data_type, tree)
+        return self.object(data_type, tree, unlisted=self._refuse(action, data_type))
 
-    def object(self, type_name: str, tree: ArgTree, prefix: str = "") -> dict[str, Any]:
-        """An object's members typed; a flat union's variant chosen by its tag as written."""
+    def object(
+        self, type_name: str, tree: ArgTree, prefix: str = "", *, unlisted: Unlisted | None = None
+    ) -> dict[str, Any]:
+        """An object's members typed; a flat union's variant chosen by its tag as written.
+
+        A member the schema does not list goes to ``unlisted`` when the schema
+        describes this object fully (no tag, or a tag naming a known variant);
+        else, and without ``unlisted``, it is guessed.
+        """
         info = self.index.type(type_name)
         if info.meta != "object":
             return guess_tree(tree)
-        tag = tree.get(info.tag) if info.tag else None
-        tag_value = tag.text if isinstance(tag, Value) else None
+        tag_value = _text(tree.get(info.tag)) if info.tag else None
+        complete = not info.tag or tag_value in info.variants
         result: dict[str, Any] = {}
         for key, node in tree.items():
             member = self.index.member(type_name, key, tag_value)
-            result[key] = self.value(member.type, node, prefix + key) if member is not None else _guess(node)
+            if member is not None:
+                result[key] = self.value(member.type, node, prefix + key, unlisted=unlisted)
+            elif unlisted is not None and complete:
+                result[key] = unlisted(key, node, prefix + key)
+            else:
+                result[key] = _guess(node)
         return result
 
-    def value(self, type_name: str, node: Value | ArgTree, name: str) -> Any:
+    def _refuse(self, command: str, arg_type: str) -> Unlisted:
+        """For commands the schema fully describes: an unknown name is a mistake, caught before sending."""
+
+        def refuse(key: str, node: Value | ArgTree, name: str) -> Any:
+            parent = name[: len(name) - len(key)]
+            names = [parent + n for n in self._names_at(arg_type, parent)]
+            raise UsageError(f"unknown argument '{name}' for {command}{did_you_mean(name, names)}")
+
+        return refuse
+
+    def _names_at(self, type_name: str, parent: str) -> list[str]:
+        """Every member name of the object at the dotted ``parent`` path (all variants)."""
+        for part in filter(None, parent.split(".")):
+            member = next((m for m in self._all_members(type_name) if m.name == part), None)
+            if member is None:
+                return []
+            info = self.index.type(member.type)
+            type_name = self.index.object_branch(member.type) or self.index.object_branch(info.element)
+        return self.index.all_member_names(type_name)
+
+    def _all_members(self, type_name: str) -> list[Any]:
+        info = self.index.type(type_name)
+        members = list(info.members)
+        for variant in dict.fromkeys(info.variants.values()):
+            members.extend(self._all_members(variant))
+        return members
+
+    # -- what the running QEMU knows -------------------------------------------------------
+
+    def _device_add(self, arg_type: str, tree: ArgTree) -> dict[str, Any]:
+        """``device_add``: the driver checked against QEMU's device types, its properties typed."""
+        driver = _text(tree.get("driver"))
+        known = self.properties.device_types() if self.properties is not None and driver else None
+        if known is not None and driver not in known:
+            raise UsageError(
+                f"unknown device type '{driver}' for device_add{did_you_mean(str(driver), known)}"
+            )
+        props = self.properties.device_properties(str(driver)) if self.properties and known else None
+        return self.object(arg_type, tree, unlisted=_typed_by(props or {}))
+
+    def _object_property(self, command: str, arg_type: str, qom_type: str | None) -> Unlisted:
+        """``object-add`` members its schema variant lacks: typed by ``qom-list-properties``."""
+        refuse = self._refuse(command, arg_type)
+
+        def typed(key: str, node: Value | ArgTree, name: str) -> Any:
+            props = self.properties.object_properties(qom_type) if self.properties and qom_type else None
+            if props is None or key not in props or name != key:
+                return refuse(key, node, name)
+            return qom_value(props[key], node, name)
+
+        return typed
+
+    def _qom_set_value(self, tree: ArgTree, result: dict[str, Any]) -> dict[str, Any]:
+        """``qom-set value=``: the schema says ``any``; the property's type from ``qom-list`` decides."""
+        path, name, value = _text(tree.get("path")), _text(tree.get("property")), tree.get("value")
+        if self.properties is None or not path or not name or not isinstance(value, Value):
+            return result
+        qom_type = self.properties.qom_property_type(path, name)
+        if qom_type is None:
+            return result
+        return {**result, "value": qom_value(qom_type, value, "value")}
+
+    def value(
+        self, type_name: str, node: Value | ArgTree, name: str, *, unlisted: Unlisted | None = None
+    ) -> Any:
         """One argument's JSON value for the type ``type_name``."""
         info = self.index.type(type_name)
         if isinstance(node, dict):
-            return self._nested(info, node, name)
+            return self._nested(info, node, name, unlisted)
         if node.token.kind is Kind.JSON:
             return parse_json_value(node)
         if info.meta == "alternate":
@@ -99,12 +212,12 @@ class SchemaTyper:
             return self._enum(info, node, name)
         return guess_value(node)
 
-    def _nested(self, info: TypeInfo, tree: ArgTree, name: str) -> Any:
+    def _nested(self, info: TypeInfo, tree: ArgTree, name: str, unlisted: Unlisted | None) -> Any:
         if info.meta == "array" and tree and all(key.isdigit() for key in tree):
             items = sorted(tree.items(), key=lambda item: int(item[0]))
-            return [self.value(info.element, node, f"{name}.{key}") for key, node in items]
+            return [self.value(info.element, node, f"{name}.{key}", unlisted=unlisted) for key, node in items]
         branch = self.index.object_branch(info.name) if info.meta != "unknown" else ""
-        return self.object(branch, tree, f"{name}.") if branch else guess_tree(tree)
+        return self.object(branch, tree, f"{name}.", unlisted=unlisted) if branch else guess_tree(tree)
 
     def _enum(self, info: TypeInfo, value: Value, name: str) -> str:
         if not info.values or value.text in info.values:
@@ -136,6 +249,44 @@ class SchemaTyper:
 
 def _guess(node: Value | ArgTree) -> Any:
     return guess_tree(node) if isinstance(node, dict) else guess_value(node)
+
+
+def _text(node: Value | ArgTree | None) -> str | None:
+    return node.text if isinstance(node, Value) else None
+
+
+def _typed_by(props: dict[str, str]) -> Unlisted:
+    """Members typed by the QOM property types in ``props``; others guessed."""
+
+    def typed(key: str, node: Value | ArgTree, name: str) -> Any:
+        qom_type = props.get(key) if name == key else None
+        return qom_value(qom_type, node, name) if qom_type is not None else _guess(node)
+
+    return typed
+
+
+_QOM_INT = re.compile(r"u?int(?:8|16|32|64)?(?:_t)?|size")
+_QOM_KINDS = {"bool": "boolean", "boolean": "boolean", "str": "string", "string": "string"}
+_QOM_KINDS |= {"number": "number", "double": "number", "float": "number"}
+
+
+def qom_value(qom_type: str, node: Value | ArgTree, name: str) -> Any:
+    """A value typed by a QOM property type (``uint32``, ``bool``, ``str``, ``OnOffAuto``, ...).
+
+    A value that does not read as the type is sent as written, for QEMU to judge:
+    ``addr`` is an ``int32`` that also takes ``"00.3"``.
+    """
+    if isinstance(node, dict):
+        return guess_tree(node)
+    if node.token.kind is Kind.JSON:
+        return parse_json_value(node)
+    if node.quoted:
+        return node.text
+    kind = "int" if _QOM_INT.fullmatch(qom_type) else _QOM_KINDS.get(qom_type, "string")
+    try:
+        return scalar(kind, node, name)
+    except ValueProblem:
+        return node.text
 
 
 def scalar(json_type: str, value: Value, name: str) -> Any:
