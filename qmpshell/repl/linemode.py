@@ -178,6 +178,7 @@ class LineSession:
         if request is None:
             return
         result: list[Outcome | QmpShellError] = []
+        self.shell.begin()
         finished = threading.Event()
 
         def work() -> None:
