@@ -45,7 +45,7 @@ class Running:
         wait_until(lambda: text in self.output(), timeout=timeout, what=f"{text!r} in:\n{self.output()}")
 
     def idle(self) -> None:
-        wait_until(lambda: not self.repl.busy and not self.repl.typed_ahead, what="the command to finish")
+        wait_until(lambda: not self.repl.busy and not self.repl.entry.queue, what="the command to finish")
 
     def exit_status(self) -> int:
         self.thread.join(10)

@@ -43,6 +43,11 @@ class Tmux:
     def type(self, text: str) -> None:
         self._tmux("send-keys", "-t", "0", "-l", text)
 
+    def paste(self, text: str) -> None:
+        """Paste ``text`` as a terminal does: bracketed (``paste-buffer -p``) when the program asked."""
+        self._tmux("set-buffer", "-b", "qmpshell-test", "--", text)
+        self._tmux("paste-buffer", "-p", "-d", "-b", "qmpshell-test", "-t", "0")
+
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-t", "0")
 

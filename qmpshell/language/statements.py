@@ -17,10 +17,15 @@ from qmpshell.language.syntax import Kind, first_error, significant, tokenize
 
 @dataclass(frozen=True)
 class Statement:
-    """The text of one statement and the number of the line it started on."""
+    """The text of one statement and the number of the line it started on.
+
+    ``source`` is the lines as typed (``\\`` continuations kept), so that the
+    statement can be fed to an assembler again (history recall) and come out whole.
+    """
 
     lineno: int
     text: str
+    source: str = ""
 
 
 class Assembler:
@@ -29,6 +34,7 @@ class Assembler:
     def __init__(self, *, hmp: bool = False) -> None:
         self.hmp = hmp
         self._lines: list[str] = []
+        self._raw: list[str] = []
         self._start = 0
         self._in_transaction = False  # inside transaction( ... ) with no bracket open
 
@@ -37,6 +43,11 @@ class Assembler:
         """True while an unfinished statement waits for more lines."""
         return bool(self._lines)
 
+    @property
+    def in_transaction(self) -> bool:
+        """True while the unfinished statement is a ``transaction(`` block."""
+        return self._in_transaction
+
     def feed(self, line: str, lineno: int = 0) -> Statement | None:
         """Add one line; return the statement it completes, if any."""
         line = line.rstrip("\r\n")
@@ -44,6 +55,7 @@ class Assembler:
             if _is_blank(line):
                 return None
             self._start = lineno
+        self._raw.append(line)
         if line.endswith("\\") and not line.endswith("\\\\"):
             self._lines.append(line[:-1])
             return None
@@ -64,11 +76,13 @@ class Assembler:
     def reset(self) -> None:
         """Drop an unfinished statement (Ctrl-C in the REPL)."""
         self._lines = []
+        self._raw = []
         self._in_transaction = False
 
     def _take(self, text: str) -> Statement:
+        source = "\n".join(self._raw)
         self.reset()
-        return Statement(self._start, text)
+        return Statement(self._start, text, source)
 
     def _transaction_continues(self, line: str) -> bool:
         """One more action line: only that line is read, so long transactions stay linear.

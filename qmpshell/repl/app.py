@@ -13,7 +13,6 @@ import asyncio
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -27,13 +26,13 @@ from prompt_toolkit.widgets import SearchToolbar
 
 from qmpshell.config import Settings
 from qmpshell.errors import EXIT_OK, QmpShellError
-from qmpshell.language.parse import Request, ShellRequest
 from qmpshell.language.statements import Assembler
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.repl import show
-from qmpshell.repl.completion import Completions
+from qmpshell.repl.completion import Completions, enter_in_menu, restart_completion
 from qmpshell.repl.connection import Connection
+from qmpshell.repl.entry import Entry
 from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands
 from qmpshell.repl.history import make_history
 from qmpshell.repl.hmpcomplete import fetch_hmp_names
@@ -45,8 +44,8 @@ from qmpshell.repl.search import OutputSearch, jump_target, output_key_bindings
 from qmpshell.repl.style import build_style
 from qmpshell.repl.transcript import print_transcript
 from qmpshell.repl.widgets import output_notice, prompt_fragments, status_fragments, welcome_text
-from qmpshell.schema.help import signature_at
 from qmpshell.schema.index import index_of
+from qmpshell.schema.suggest import signature_at
 from qmpshell.shell import Exit, FrontEndCommand, ModeChanged, Outcome
 
 REDRAW_INTERVAL = 0.05  # seconds: events show within this, and a flood costs at most 20 redraws a second
@@ -84,10 +83,15 @@ class Repl:
         self.log = OutputLog()
         self.search = OutputSearch(self.log)
         self._jumped: int | None = None  # the statement F4 last jumped to
-        self.assembler = Assembler(hmp=self.shell.hmp)
+        history = make_history(
+            settings.history_file,
+            is_hmp=lambda: self.shell.hmp,
+            size=settings.history_size,
+            warn=lambda text: self.connection.shell.warnings.append(text),
+        )
+        self.entry = Entry(history, hmp=self.shell.hmp)
         self.events_view = EventsVisibility(shown=settings.events_pane)
         self.busy = False
-        self.typed_ahead: deque[str] = deque()
         self.completions = Completions(is_hmp=lambda: self.shell.hmp)
         self._was_lost = False
         self._reconnecting = False
@@ -98,12 +102,7 @@ class Repl:
             prompt=lambda: prompt_fragments(self.shell.hmp, self.assembler.pending),
             lexer=InputLexer(lambda: self.shell.hmp),
             completer=self.completions.completer(),
-            history=make_history(
-                settings.history_file,
-                is_hmp=lambda: self.shell.hmp,
-                size=settings.history_size,
-                warn=lambda text: self.connection.shell.warnings.append(text),
-            ),
+            history=history,
             accept=self.accept,
             search=search,
         )
@@ -119,6 +118,7 @@ class Repl:
             output_notice=lambda: output_notice(
                 following=self.log.following, searching=self.search.describe()
             ),
+            queued=self.entry.queued_fragments,
         )
         self.app: Application[int] = Application(
             layout=self.screen.layout,
@@ -130,6 +130,10 @@ class Repl:
             editing_mode=_editing_mode(settings.key_bindings),
             color_depth=_color_depth(settings.color),
         )
+
+    @property
+    def assembler(self) -> Assembler:
+        return self.entry.assembler
 
     def width(self) -> int:
         """The terminal's width in columns."""
@@ -181,7 +185,18 @@ class Repl:
         self.connection.load_knowledge()
         names = fetch_hmp_names(self.connection.client, timeout=self.settings.connect_timeout)
         client = self.connection.client
-        return lambda: self.completions.refresh(self.shell, client, names, on_ready=self.app.invalidate)
+        return lambda: self.completions.refresh(self.shell, client, names, on_ready=self._live_values_ready)
+
+    def _live_values_ready(self) -> None:
+        """Worker thread: a live answer arrived; a Tab that found nothing yet shows it at once."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._refresh_completion)
+
+    def _refresh_completion(self) -> None:
+        if self.completions.should_refresh(self.input.buffer):
+            restart_completion(self.input.buffer)
+        self.app.invalidate()
 
     def in_background(self, work: Callable[[], Any], then: Callable[[Any], None]) -> None:
         """Run ``work`` on a thread, then ``then(result)`` on the event loop, and redraw."""
@@ -245,50 +260,70 @@ class Repl:
     # -- input ---------------------------------------------------------------------------
 
     def accept(self, buffer: Buffer) -> bool:
-        """Enter: the line runs now, or after the command in flight (type-ahead)."""
-        self.typed_ahead.append(buffer.text)
+        """Enter: each line held runs now, or after the command in flight (type-ahead).
+
+        The buffer is emptied here, so prompt_toolkit adds nothing to the
+        history: ``Entry`` adds each statement whole once it is complete.
+        """
+        self.entry.add(buffer.text)
+        buffer.reset()
         self.log.follow()
         if not self.busy:
             self._next_line()
         return False
 
+    def paste(self, data: str) -> None:
+        """Bracketed paste: the text goes in the input (which grows); a final newline runs it.
+
+        Every pasted line then runs as if typed and entered, so
+        ``query-status⏎query-name⏎`` is two commands, as in QEMU's monitor.
+        """
+        buffer = self.input.buffer
+        buffer.insert_text(data.replace("\r\n", "\n").replace("\r", "\n"))
+        if buffer.text.endswith("\n") and buffer.cursor_position == len(buffer.text):
+            buffer.validate_and_handle()
+
     def _next_line(self) -> None:
         """Feed waiting lines to the assembler until one starts a command on the worker."""
-        while self.typed_ahead and not self.busy:
-            text = self.typed_ahead.popleft()
+        while not self.busy and (text := self.entry.take()) is not None:
+            if self.entry.ends_pending(text):
+                self.log.add(show.info(self.entry.discard_pending()))
+                continue
             prompt = "".join(f[1] for f in prompt_fragments(self.shell.hmp, self.assembler.pending))
             self.log.add(show.echo(prompt, text, hmp=self.shell.hmp), mark=not self.assembler.pending)
-            self.assembler.hmp = self.shell.hmp
-            statement = self.assembler.feed(text)
+            statement = self.entry.feed(text, hmp=self.shell.hmp)
             if statement is not None:
+                self._reload_history()
                 self.submit(statement.text)
 
+    def _reload_history(self) -> None:
+        """Up finds the statement just remembered, even one that ran from the queue (text kept)."""
+        buffer = self.input.buffer
+        if buffer.complete_state is None:
+            buffer.reset(document=buffer.document)
+
     def submit(self, text: str) -> None:
-        """Parse (nothing is sent if that fails); talk to QEMU on a worker thread."""
-        try:
-            request = self.shell.parse(text)
-        except QmpShellError as err:
-            self.log.add(show.failure(err))
-            return
-        if request is None:
-            return
-        if _is_local(request):
-            self.shell.help_width = self._output_width() - 1  # /help wraps to the pane as it is now
-            self._show(self._run(request))
-            return
+        """Parse and run on a worker thread: parsing may ask QEMU (a device's properties).
+
+        ``begin`` comes first, on the event loop, so that a Ctrl-C in the same
+        key burst as Enter stops this statement whenever the worker gets to it.
+        """
+        self.shell.help_width = self._output_width() - 1  # /help wraps to the pane as it is now
         self.busy = True
         self.shell.begin()
-        self.in_background(lambda: self._run(request), self._finished)
+        self.in_background(lambda: self._run(text), self._finished)
 
-    def _run(self, request: Request) -> Outcome | QmpShellError:
+    def _run(self, text: str) -> Outcome | QmpShellError | None:
         try:
-            return self.shell.run(request)
+            request = self.shell.parse(text)
+            return self.shell.run(request) if request is not None else None
         except QmpShellError as err:
             return err
 
-    def _finished(self, result: Outcome | QmpShellError) -> None:
+    def _finished(self, result: Outcome | QmpShellError | None) -> None:
         self.busy = False
-        self._show(result)
+        if result is not None:
+            self._show(result)
         self._next_line()
 
     def _show(self, result: Outcome | QmpShellError) -> None:
@@ -321,13 +356,22 @@ class Repl:
     # -- KeyActions --------------------------------------------------------------------
 
     def interrupt(self) -> None:
-        """Ctrl-C: stop waiting for a reply, else drop the half-typed statement."""
+        """Ctrl-C: stop waiting for a reply (and drop the queued lines), else drop what is half-typed."""
         if self.busy:
-            self.typed_ahead.clear()
             self.shell.cancel()
-            return
-        self.input.buffer.reset()
-        self.assembler.reset()
+            told = self.entry.discard_queue()
+        else:
+            self.input.buffer.reset()
+            told = self.entry.discard_pending()
+        if told:
+            self.log.add(show.info(told))
+
+    def completing(self) -> bool:
+        return self.input.buffer.complete_state is not None
+
+    def enter_in_menu(self) -> None:
+        if enter_in_menu(self.input.buffer):
+            self.input.buffer.validate_and_handle()
 
     def input_is_empty(self) -> bool:
         return not self.input.buffer.text
@@ -369,13 +413,6 @@ class Repl:
         if target is not None:
             self._jumped = target
             self.log.show_line(target)
-
-
-def _is_local(request: Request) -> bool:
-    """Shell commands that need no answer from QEMU run at once, on the event loop."""
-    if not isinstance(request, ShellRequest):
-        return False
-    return request.name != "wait" and not (request.name == "hmp" and request.rest)
 
 
 def _call(done: Result) -> None:

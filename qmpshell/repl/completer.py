@@ -5,7 +5,10 @@ It asks ``suggest`` what may come next, turns each candidate into a
 suggestion asks for when they are already known (``LiveValues.lookup`` never
 waits, so typing never freezes).  The source is a callable so that the REPL
 can swap index and live values on reconnect; wrap the completer in
-``ThreadedCompleter`` as pgcli does.
+``ThreadedCompleter`` as pgcli does.  When Tab asks for live values that are
+still being fetched, ``on_waiting`` is told the text, so that the front-end can
+show them as soon as they arrive (one Tab is enough); host paths are completed
+by prompt_toolkit's ``PathCompleter``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from itertools import chain
 
-from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
 from qmpshell.schema.live import CompletionSource, LiveItem
@@ -32,12 +35,15 @@ class ShellCompleter(Completer):
         *,
         hmp: Callable[[], bool] = lambda: False,
         hmp_commands: Callable[[], Iterable[str]] = lambda: (),
+        on_waiting: Callable[[str | None], None] = lambda text: None,
     ) -> None:
         if not callable(source):
             raise TypeError("ShellCompleter takes a callable that returns the current CompletionSource")
         self._source = source
         self._hmp = hmp
         self._hmp_commands = hmp_commands
+        self._on_waiting = on_waiting
+        self._paths = PathCompleter(expanduser=True)
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
         text = document.text_before_cursor
@@ -46,9 +52,18 @@ class ShellCompleter(Completer):
         if text.lstrip().startswith("/hmp "):
             return self._hmp_names(text.lstrip()[5:])
         source = self._source()
+        if source is None and complete_event.completion_requested:
+            self._on_waiting(document.text)  # the schema and live values are still being read
         found = suggest(text, source.index if source else None, shell_commands=[f"{n}" for n in SHELL_NAMES])
+        if found.what == "file":
+            return self._paths.get_completions(Document(found.word), complete_event)
+        requested = complete_event.completion_requested and found.live is not None
+        if requested:  # said before asking, so that an answer arriving at once is not missed
+            self._on_waiting(document.text)
         live = _live_items(found, source)
-        return chain(_schema_completions(found), _live_completions(found, live))
+        if requested and live is not None:
+            self._on_waiting(None)
+        return chain(_schema_completions(found), _live_completions(found, live or []))
 
     def _hmp_names(self, text: str) -> Iterable[Completion]:
         stripped = text.lstrip()
@@ -68,10 +83,11 @@ def _schema_completions(found: Suggestions) -> Iterable[Completion]:
         )
 
 
-def _live_items(found: Suggestions, source: CompletionSource | None) -> list[LiveItem]:
+def _live_items(found: Suggestions, source: CompletionSource | None) -> list[LiveItem] | None:
+    """The live values asked for: None while they are being fetched."""
     if found.live is None or source is None or source.live is None:
         return []
-    return source.live.lookup(found.live) or []
+    return source.live.lookup(found.live)
 
 
 def _live_completions(found: Suggestions, items: list[LiveItem]) -> Iterable[Completion]:

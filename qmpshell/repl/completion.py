@@ -9,8 +9,9 @@ completion in QMP mode.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
+from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.completion import Completer, DynamicCompleter, ThreadedCompleter
 
 from qmpshell.protocol.session import QmpSession
@@ -26,8 +27,22 @@ class Completions:
     def __init__(self, *, is_hmp: Callable[[], bool]) -> None:
         self.hmp_names = HmpNames({}, {})
         self.source: CompletionSource | None = None
+        self.waiting_text: str | None = None  # the input when Tab asked for live values not yet known
         self._is_hmp = is_hmp
-        self._schema = _schema_completer(lambda: self.source, is_hmp, lambda: self.hmp_names.commands)
+        self._schema = ShellCompleter(
+            lambda: self.source,
+            hmp=is_hmp,
+            hmp_commands=lambda: self.hmp_names.commands,
+            on_waiting=self._wait,
+        )
+
+    def _wait(self, text: str | None) -> None:
+        self.waiting_text = text
+
+    def should_refresh(self, buffer: Buffer) -> bool:
+        """A live answer arrived: complete again if Tab was waiting for it on this very text."""
+        waiting, self.waiting_text = self.waiting_text, None
+        return waiting is not None and waiting == buffer.text and not self._is_hmp()
 
     def completer(self) -> Completer:
         """For the input line: computed off the UI thread, switched with the mode."""
@@ -46,6 +61,7 @@ class Completions:
             self.hmp_names = names
         self.close()
         self.source = source_for(shell.knowledge, client.execute, on_ready=on_ready)
+        on_ready()  # a Tab pressed before the source was there completes now
 
     def close(self) -> None:
         if self.source is not None and self.source.live is not None:
@@ -53,9 +69,30 @@ class Completions:
         self.source = None
 
 
-def _schema_completer(
-    source: Callable[[], CompletionSource | None],
-    is_hmp: Callable[[], bool],
-    hmp_commands: Callable[[], Iterable[str]],
-) -> Completer:
-    return ShellCompleter(source, hmp=is_hmp, hmp_commands=hmp_commands)
+def restart_completion(buffer: Buffer) -> None:
+    """Complete again as Tab would, replacing an open menu that lacks the new values."""
+    if buffer.complete_state is not None:
+        buffer.cancel_completion()
+    buffer.start_completion(insert_common_part=True)
+
+
+def enter_in_menu(buffer: Buffer) -> bool:
+    """Enter while the menu is open; True when the line should run.
+
+    A chosen completion is taken (the menu closes, nothing runs).  Otherwise the
+    line runs only if the word typed is itself one of the values offered: a
+    common prefix Tab inserted (``null-`` of ``null-aio``/``null-co``) is not a
+    value, so Enter moves into the menu instead of sending it.
+    """
+    state = buffer.complete_state
+    if state is None:
+        return True
+    if state.current_completion is not None:
+        buffer.complete_state = None
+        return False
+    before = buffer.document.text_before_cursor
+    if any(before[len(before) + c.start_position :] == c.text for c in state.completions):
+        buffer.complete_state = None
+        return True
+    buffer.complete_next()
+    return False

@@ -1,6 +1,8 @@
 """Key bindings, over a narrow protocol so the keys can be tested without the whole app.
 
-Ctrl-C stops waiting for a reply, else clears the line; Ctrl-D on an empty
+Ctrl-C stops waiting for a reply, else clears the line; a bracketed paste
+goes to the application, which runs each pasted line; Enter with the
+completion menu open takes the chosen completion (see ``completion.enter_in_menu``); Ctrl-D on an empty
 line leaves; Ctrl-L clears the output; PageUp/PageDown scroll it; F2 shows or
 hides the events pane.  Everything else (editing, Ctrl-R history search, Tab
 completion) is prompt_toolkit's emacs or vi defaults.
@@ -12,12 +14,19 @@ from typing import Protocol
 
 from prompt_toolkit.filters import Condition
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.keys import Keys
 
 
 class KeyActions(Protocol):
     """What the keys do; implemented by the application."""
 
     def interrupt(self) -> None: ...
+
+    def paste(self, data: str) -> None: ...
+
+    def completing(self) -> bool: ...
+
+    def enter_in_menu(self) -> None: ...
 
     def input_is_empty(self) -> bool: ...
 
@@ -39,6 +48,14 @@ def build_key_bindings(actions: KeyActions) -> KeyBindings:
     @bindings.add("c-c", eager=True)
     def _interrupt(event: KeyPressEvent) -> None:
         actions.interrupt()
+
+    @bindings.add("enter", filter=Condition(actions.completing), eager=True)
+    def _enter_in_menu(event: KeyPressEvent) -> None:
+        actions.enter_in_menu()
+
+    @bindings.add(Keys.BracketedPaste)
+    def _paste(event: KeyPressEvent) -> None:
+        actions.paste(event.data)
 
     @bindings.add("c-d", filter=empty, eager=True)
     def _quit(event: KeyPressEvent) -> None:

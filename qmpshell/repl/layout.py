@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.completion import Completer
-from prompt_toolkit.filters import Condition
+from prompt_toolkit.filters import Condition, to_filter
 from prompt_toolkit.formatted_text import AnyFormattedText, StyleAndTextTuples
 from prompt_toolkit.history import History
 from prompt_toolkit.layout import (
@@ -87,10 +87,16 @@ def input_area(
     accept: Callable[[Buffer], bool],
     search: SearchToolbar,
 ) -> TextArea:
-    """The one-line input; Ctrl-R searches the history through ``search``."""
-    return TextArea(
+    """The input: one line, growing to show a pasted or recalled multi-line statement.
+
+    Enter accepts whatever it holds (the buffer is not multi-line for the keys);
+    lines after the first are prefixed like continuation lines.  Ctrl-R
+    searches the history through ``search``.
+    """
+    area = TextArea(
         prompt=prompt,
-        multiline=False,
+        multiline=True,
+        height=Dimension(min=1, max=INPUT_MAX_LINES),
         lexer=lexer,
         completer=completer,
         complete_while_typing=False,
@@ -99,7 +105,23 @@ def input_area(
         search_field=search,
         wrap_lines=True,
         dont_extend_height=True,
+        get_line_prefix=_continuation_prefix,
     )
+    area.buffer.multiline = to_filter(False)
+    return area
+
+
+INPUT_MAX_LINES = 10
+
+
+def _continuation_prefix(line: int, wrap_count: int) -> StyleAndTextTuples:
+    return [("class:prompt.continuation", "...> ")] if line and not wrap_count else []
+
+
+def queued_lines(lines: Callable[[], StyleAndTextTuples]) -> ConditionalContainer:
+    """Lines typed while a command runs, shown above the input until they run."""
+    window = Window(FormattedTextControl(lines), dont_extend_height=True, style="class:queued")
+    return ConditionalContainer(window, filter=Condition(lambda: bool(lines())))
 
 
 def status_bar(fragments: Callable[[], StyleAndTextTuples]) -> Window:
@@ -123,19 +145,25 @@ def build_screen(
     signature: Callable[[], str] = lambda: "",
     decorate: Decorate | None = None,
     output_notice: Callable[[], str] = lambda: "",
+    queued: Callable[[], StyleAndTextTuples] = lambda: [],
 ) -> Screen:
-    """Put the panes together, with the completion menu floating at the cursor."""
+    """Put the panes together, with the completion menu floating at the cursor.
+
+    The menu floats over the panes and the input only, so it opens above the
+    input line and never covers the search, signature or status bars.
+    """
     output = output_window(log, decorate)
-    body = HSplit(
+    upper = HSplit(
         [
             VSplit([output_column(output, output_notice), events_pane(feed, events_shown)]),
             Window(height=1, char="\u2500", style="class:separator"),
+            queued_lines(queued),
             input_line,
-            search,
-            signature_bar(signature),
-            status_bar(status),
         ]
     )
     menu = Float(xcursor=True, ycursor=True, content=CompletionsMenu(max_height=12, scroll_offset=1))
-    layout = Layout(FloatContainer(body, floats=[menu]), focused_element=input_line)
+    body = HSplit(
+        [FloatContainer(upper, floats=[menu]), search, signature_bar(signature), status_bar(status)]
+    )
+    layout = Layout(body, focused_element=input_line)
     return Screen(layout, input_line, output)
