@@ -10,21 +10,37 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from qmpshell import __version__
 from qmpshell.batch import OutputClosed, Printer, run_lines, run_script
 from qmpshell.config import Settings, default_history_file, seconds
-from qmpshell.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, QmpShellError, UsageError
+from qmpshell.errors import (
+    EXIT_CONNECTION,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    STOP_SIGNALS,
+    ConnectionFailed,
+    QmpShellError,
+    Stopped,
+    UsageError,
+)
 from qmpshell.protocol.address import Address, parse_address
 from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.protocol.session import QmpSession, make_client
 from qmpshell.shell import Shell
+
+if TYPE_CHECKING:
+    from qmpshell.protocol.launch import LaunchedQemu
 
 Message = dict[str, Any]
 Source = Callable[[Shell, Printer], int]  # runs the script on one target's shell
@@ -37,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="qmpshell",
         description="An interactive and scriptable shell for the QEMU Machine Protocol (QMP).",
         epilog="Exit status: 0 success, 1 a command failed, 2 usage or parse error, "
-        "3 could not connect or connection lost, 130 interrupted.",
+        "3 could not connect or connection lost, 130 interrupted, 128+N stopped by signal N.",
     )
     parser.add_argument(
         "address",
@@ -234,21 +250,48 @@ def _main(argv: list[str] | None) -> int:
         print(f"qmpshell {__version__}")
         return EXIT_OK
     try:
-        settings = settings_from(args, load_base_settings())
-        if args.print_config:
-            return print_config(settings)
-        return run(args, settings, qemu_argv)
+        with stop_on_signals():
+            settings = settings_from(args, load_base_settings())
+            if args.print_config:
+                return print_config(settings)
+            return run(args, settings, qemu_argv)
     except QmpShellError as err:
         complain(str(err))
         return err.exit_status
     except KeyboardInterrupt:
         complain("interrupted")
         return EXIT_INTERRUPTED
+    except Stopped as stop:
+        complain(f"interrupted by {signal.Signals(stop.signum).name}")
+        return stop.exit_status
     except Exception as err:  # noqa: BLE001 - the promise is one line, never a traceback
         if os.environ.get("QMPSHELL_DEBUG"):
             raise
         complain(f"internal error: {type(err).__name__}: {err} (QMPSHELL_DEBUG=1 shows where)")
         return EXIT_FAILED
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGTERM, SIGHUP and SIGQUIT raise ``Stopped``, so that everything is cleaned up on the way out
+    (the launched QEMU, its directory, the log); only the first: a second must not cut that short.
+    The interactive shell handles them itself, on its event loop, and leaves like Ctrl-D."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stopping: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        if not stopping:
+            stopping.append(signum)
+            raise Stopped(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def complain(text: str) -> None:
@@ -286,11 +329,12 @@ def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> i
             raise UsageError("several targets need batch mode (-c, -f or a script on stdin) and no --launch")
         return _run_many(args, settings, addresses)
     with ExitStack() as stack:
-        address = _address(args, qemu_argv, stack, addresses[0], settings)
+        launched = _launch(args, qemu_argv, stack)
+        address = launched.start() if launched is not None else _address(qemu_argv, addresses[0], settings)
         log = open_log(settings, stack)
         if interactive:
-            return _run_interactive(address, settings, log)
-        return _run_batch(args, settings, address, log)
+            return _explained(launched, lambda: _run_interactive(address, settings, log, launched))
+        return _explained(launched, lambda: _run_batch(args, settings, address, log))
     return EXIT_OK
 
 
@@ -308,7 +352,23 @@ def open_log(settings: Settings, stack: ExitStack) -> MessageLog | None:
     return log
 
 
-def _run_interactive(address: Address, settings: Settings, log: MessageLog | None) -> int:
+def _explained(launched: LaunchedQemu | None, front_end: Callable[[], int]) -> int:
+    """Run the front-end; when the connection failed because the launched QEMU exited, say what
+    QEMU said (``QEMU exited (status 1): ...``)."""
+    try:
+        status = front_end()
+    except ConnectionFailed as err:
+        if launched is not None and launched.exited(wait=1.0):
+            raise ConnectionFailed(launched.exit_message()) from err
+        raise
+    if status == EXIT_CONNECTION and launched is not None and launched.exited(wait=1.0):
+        complain(launched.exit_message())
+    return status
+
+
+def _run_interactive(
+    address: Address, settings: Settings, log: MessageLog | None, launched: LaunchedQemu | None
+) -> int:
     """The full-screen shell, or the line mode on a dumb or tiny terminal (or with --line)."""
     from qmpshell.repl.linemode import run_line_mode, wants_line_mode
 
@@ -316,19 +376,22 @@ def _run_interactive(address: Address, settings: Settings, log: MessageLog | Non
         return run_line_mode(address, settings, log=log)
     from qmpshell.repl.app import run_repl
 
-    return run_repl(address, settings, log=log)
+    return run_repl(address, settings, log=log, launched=launched)
 
 
-def _address(
-    args: argparse.Namespace, qemu_argv: list[str], stack: ExitStack, text: str, settings: Settings
-) -> Address:
-    """Where to connect: what --launch started, else the address given, $QMP_SOCKET or the config's."""
-    if args.launch:
-        from qmpshell.protocol.launch import LaunchedQemu  # subprocess and tempfile only when launching
+def _launch(args: argparse.Namespace, qemu_argv: list[str], stack: ExitStack) -> LaunchedQemu | None:
+    """--launch: the QEMU to start, stopped (and its directory removed) however the shell ends."""
+    if not args.launch:
+        return None
+    from qmpshell.protocol.launch import LaunchedQemu  # subprocess and tempfile only when launching
 
-        qemu = LaunchedQemu(qemu_argv or None)
-        stack.callback(qemu.stop)
-        return qemu.start()
+    qemu = LaunchedQemu(qemu_argv or None)
+    stack.callback(qemu.stop)
+    return qemu
+
+
+def _address(qemu_argv: list[str], text: str, settings: Settings) -> Address:
+    """Where to connect: the address given, $QMP_SOCKET or the config's."""
     if qemu_argv:
         raise UsageError("QEMU arguments after '--' need --launch")
     return parse_address(text, libvirt_uri=settings.libvirt_uri or "")

@@ -14,11 +14,32 @@ line of text and an exit status, never a traceback::
 
 from __future__ import annotations
 
+import signal
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_CONNECTION = 3
 EXIT_INTERRUPTED = 130
+
+# Handled like Ctrl-D interactively and like Ctrl-C in batch mode; the exit status is 128 + the signal.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+
+class Stopped(BaseException):
+    """SIGTERM, SIGHUP or SIGQUIT arrived: leave as after Ctrl-C, cleaning up on the way out.
+
+    A ``BaseException``, like ``KeyboardInterrupt``, so that no ``except
+    Exception`` on the way up swallows it; the exit status is 128 + the signal.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_status(self) -> int:
+        return 128 + self.signum
 
 
 class QmpShellError(Exception):

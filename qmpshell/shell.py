@@ -48,10 +48,11 @@ SHELL_COMMANDS: dict[str, str] = {
     "format": "/format [auto|json|compact]  replies as tables and text, indented or one-line JSON",
     "clear": "/clear              clear the output pane (also Ctrl-L)",
     "reconnect": "/reconnect          try to reconnect now",
+    "relaunch": "/relaunch           start the --launch QEMU again after it exited",
     "quit": "/quit               leave (also /exit, Ctrl-D)",
 }
 HELP_WIDTH = 76
-FRONT_END_COMMANDS = ("events", "reconnect", "clear", "find", "save", "format")
+FRONT_END_COMMANDS = ("events", "reconnect", "relaunch", "clear", "find", "save", "format")
 
 
 @dataclass(frozen=True)

@@ -363,7 +363,7 @@ def test_launch_with_explicit_argv_and_early_exit() -> None:
         "--launch", "-c", "query-status", "--", "qemu-system-x86_64", "-M", "no-such-machine"
     )
     assert result.returncode == 3
-    assert result.stderr.startswith("qmpshell: QEMU exited early (status 1): ")
+    assert result.stderr.startswith("qmpshell: QEMU exited (status 1): ")
     assert "unsupported machine type" in result.stderr
     missing = run_qmpshell("--launch", "-c", "query-status", "--", "/nonexistent/qemu")
     assert missing.returncode == 3 and "cannot start" in missing.stderr

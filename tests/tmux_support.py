@@ -70,6 +70,10 @@ class Tmux:
                 f"timed out waiting for {test!r}; the screen shows:\n{self.screen()}"
             ) from None
 
+    def display(self, format: str) -> str:
+        """A tmux format about the pane (``#{alternate_on}``, ``#{pane_pid}``, ``#{pane_tty}``)."""
+        return self._tmux("display-message", "-p", "-t", "0", format).strip()
+
     def input_line(self) -> str:
         """The line holding the prompt (the input line)."""
         lines = [line for line in self.screen().splitlines() if line.startswith(("qmp>", "hmp>", "...>"))]

@@ -10,11 +10,12 @@ once a second, tries to reconnect a lost connection.
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prompt_toolkit.application import Application
 from prompt_toolkit.buffer import Buffer
@@ -25,7 +26,7 @@ from prompt_toolkit.output import ColorDepth, Output
 from prompt_toolkit.widgets import SearchToolbar
 
 from qmpshell.config import Settings
-from qmpshell.errors import EXIT_OK, QmpShellError
+from qmpshell.errors import EXIT_OK, STOP_SIGNALS, QmpShellError
 from qmpshell.language.statements import Assembler
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.logfile import MessageLog
@@ -48,18 +49,28 @@ from qmpshell.schema.index import index_of
 from qmpshell.schema.suggest import signature_at
 from qmpshell.shell import Exit, FrontEndCommand, ModeChanged, Outcome
 
+if TYPE_CHECKING:
+    from qmpshell.protocol.launch import LaunchedQemu
+
 REDRAW_INTERVAL = 0.05  # seconds: events show within this, and a flood costs at most 20 redraws a second
 RECONNECT_INTERVAL = 1.0
+QEMU_EXIT_GRACE = 2.0  # seconds between a launched QEMU closing its socket and its process being gone
 
 Result = Callable[[], None]
 
 
-def run_repl(address: Address, settings: Settings, *, log: MessageLog | None = None) -> int:
-    """Connect, run the full-screen shell until Ctrl-D or /quit, and return the exit status."""
+def run_repl(
+    address: Address,
+    settings: Settings,
+    *,
+    log: MessageLog | None = None,
+    launched: LaunchedQemu | None = None,
+) -> int:
+    """Connect, run the full-screen shell until Ctrl-D, /quit or a stop signal; the exit status."""
     feed = EventFeed(limit=settings.events_pane_size, patterns=settings.events_filter)
     connection = Connection(address, settings, log=log, on_event=feed.add)
     try:
-        return Repl(connection, feed, settings).run()
+        return Repl(connection, feed, settings, launched=launched).run()
     finally:
         connection.close()
 
@@ -75,8 +86,11 @@ class Repl:
         *,
         input: Input | None = None,
         output: Output | None = None,
+        launched: LaunchedQemu | None = None,
     ) -> None:
         self.connection = connection
+        self.launched = LaunchWatch(launched) if launched is not None else None
+        self.farewell = ""  # said on stderr after the screen is gone (why the shell left)
         self.shell = connection.shell
         self.settings = settings
         self.feed = feed
@@ -158,26 +172,46 @@ class Repl:
     # -- running -----------------------------------------------------------------------
 
     def run(self, *, main_thread: bool = True) -> int:
-        """Until Ctrl-D or /quit; ``main_thread`` false in tests (no signals, errors raised)."""
+        """Until Ctrl-D or /quit; ``main_thread`` false in tests (no signals, errors raised).
+
+        SIGTERM, SIGHUP and SIGQUIT leave like Ctrl-D, with status 128 + the signal:
+        prompt_toolkit then restores the terminal (no alternate screen, echo and
+        line mode back) before the caller stops a launched QEMU.
+        """
         client = self.connection.client
         self.log.add(show.info(welcome_text(str(self.connection.address), client.server_version)))
         for warning in [*client.warnings, *self.shell.warnings]:  # the shell's: the history file's
             self.log.add(show.warning(warning))
         self.shell.warnings.clear()
+        # The event loop's own handlers replace the caller's while it runs, and closing it resets them.
+        callers = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS} if main_thread else {}
         try:
             result = self.app.run(
-                pre_run=self._started, handle_sigint=main_thread, set_exception_handler=main_thread
+                pre_run=lambda: self._started(signals=main_thread),
+                handle_sigint=main_thread,
+                set_exception_handler=main_thread,
             )
         finally:
+            for sig, handler in callers.items():
+                signal.signal(sig, handler)
             self.completions.close()
             if self.settings.transcript:
                 print_transcript(self.log.text(), sys.stdout, limit=self.settings.transcript_lines)
+        if self.farewell:
+            _say(self.farewell)
         return EXIT_OK if result is None else result
 
-    def _started(self) -> None:
+    def _started(self, *, signals: bool = False) -> None:
         self._loop = asyncio.get_running_loop()
+        if signals:
+            for sig in STOP_SIGNALS:
+                self._loop.add_signal_handler(sig, self._stopped_by, sig)
         self.app.create_background_task(self._ticker())
         self.in_background(self._learn_server, _call)
+
+    def _stopped_by(self, sig: int) -> None:
+        if not self.app.is_done:
+            self.app.exit(result=128 + sig)
 
     def _learn_server(self) -> Result:
         """Worker thread: run state, schema knowledge and HMP names; once per connection."""
@@ -222,6 +256,7 @@ class Repl:
             if self.feed.dirty:
                 self.feed.dirty = False
                 self.app.invalidate()
+            self._show_qemu_output()
             if self._watch_connection() and since_retry >= RECONNECT_INTERVAL:
                 since_retry = 0.0
                 self.try_reconnect()
@@ -229,12 +264,76 @@ class Repl:
     def _watch_connection(self) -> bool:
         """Note a lost connection once; True while it is lost and reconnecting is on."""
         lost = self.connection.lost
+        if self.launched is not None and not lost:
+            self.launched.connected()
+        elif self.launched is not None and self.launched.holds_back():
+            if self.launched.gone():
+                self._qemu_exited(self.launched.qemu)
+            return False  # the socket of a QEMU that exited never comes back by itself
         if lost and not self._was_lost:
             self._was_lost = True
             again = "; retrying every second (/reconnect tries now)" if self.settings.reconnect else ""
             self.log.add(show.error(f"connection lost: {lost}{again}"))
             self.app.invalidate()
         return bool(lost) and self.settings.reconnect
+
+    def _show_qemu_output(self) -> None:
+        """What a launched QEMU writes on stderr while it runs (warnings) shows as notices."""
+        if self.launched is None or self.launched.state != "running":
+            return
+        lines = self.launched.qemu.new_output()
+        for line in lines:
+            self.log.add(show.notice(line))
+        if lines:
+            self.app.invalidate()
+
+    def _qemu_exited(self, qemu: LaunchedQemu) -> None:
+        """Say that the launched QEMU exited and what it said; after a clean exit (``quit``), leave."""
+        qemu.new_output()  # shown below, in the exit message's tail
+        message = qemu.exit_message()
+        if qemu.returncode == 0:
+            self.farewell = message
+            self.quit()
+            return
+        self.log.add(show.error(message))
+        self.log.add(show.info("/relaunch starts QEMU again with the same arguments; Ctrl-D leaves"))
+        self.app.invalidate()
+
+    def relaunch(self) -> None:
+        """``/relaunch``: start the launched QEMU again (here, on the event loop's thread, which QEMU's
+        parent-death signal follows), then wait for its socket and reconnect on a worker."""
+        watch = self.launched
+        if watch is None:
+            self.log.add(show.error("/relaunch: QEMU was not started by this shell (--launch)"))
+            return
+        if watch.state != "exited":
+            self.log.add(show.error("/relaunch: QEMU is still running"))
+            return
+        try:
+            watch.qemu.spawn()
+        except QmpShellError as err:
+            self.log.add(show.failure(err))
+            return
+        watch.state = "relaunching"
+        self.log.add(show.info(f"relaunching {' '.join(watch.qemu.argv)}"))
+        self.in_background(self._relaunch_connect, self._relaunched)
+
+    def _relaunch_connect(self) -> QmpShellError | None:
+        assert self.launched is not None
+        try:
+            self.launched.qemu.wait_ready()
+        except QmpShellError as err:
+            return err
+        return None if self.connection.reconnect() else QmpShellError("cannot connect to the new QEMU")
+
+    def _relaunched(self, error: QmpShellError | None) -> None:
+        assert self.launched is not None
+        if error is not None:
+            self.launched.state = "exited"
+            self.log.add(show.failure(error))
+            return
+        self.launched.state = "running"
+        self._reconnected(True)
 
     def try_reconnect(self) -> None:
         if self._reconnecting or not self.connection.lost:
@@ -428,3 +527,41 @@ def _editing_mode(name: str) -> Any:
 def _color_depth(color: str) -> ColorDepth | None:
     """--color=never is monochrome, always is 256 colours even under $NO_COLOR; auto asks the terminal."""
     return {"never": ColorDepth.DEPTH_1_BIT, "always": ColorDepth.DEPTH_8_BIT}.get(color)
+
+
+class LaunchWatch:
+    """What the shell knows of the QEMU it launched: ``running``, ``exited`` or ``relaunching``."""
+
+    def __init__(self, qemu: LaunchedQemu) -> None:
+        self.qemu = qemu
+        self.state = "running"
+        self._lost_at: float | None = None
+
+    def holds_back(self) -> bool:
+        """While the connection is lost: True when reconnecting must wait (or never come, as QEMU
+        exited); False when QEMU still runs after the grace period (then reconnect as usual)."""
+        if self.state != "running":
+            return True
+        if self._lost_at is None:
+            self._lost_at = time.monotonic()
+        return self.qemu.exited() or time.monotonic() - self._lost_at < QEMU_EXIT_GRACE
+
+    def connected(self) -> None:
+        self._lost_at = None
+
+    def gone(self) -> bool:
+        """True once, when QEMU is seen to have exited."""
+        if self.state == "running" and self.qemu.exited():
+            self.state = "exited"
+            self._lost_at = None
+            return True
+        return False
+
+
+def _say(text: str) -> None:
+    """``qmpshell: TEXT`` on stderr once the screen is gone; nothing if stderr is."""
+    try:
+        sys.stderr.write(f"qmpshell: {text}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass

@@ -1,7 +1,7 @@
 """The shell commands only the interactive front-end carries out.
 
 ``/events`` (state, on/off, clear, show N, filter), ``/find``, ``/save``,
-``/reconnect`` and ``/clear``: each acts on the panes, so the ``Shell`` (which
+``/reconnect``, ``/relaunch`` and ``/clear``: each acts on the panes, so the ``Shell`` (which
 has no screen) hands them here as a ``FrontEndCommand``.
 """
 
@@ -57,6 +57,8 @@ class FrontEnd(Protocol):
 
     def try_reconnect(self) -> None: ...
 
+    def relaunch(self) -> None: ...
+
 
 class FrontEndCommands:
     """Dispatches a ``FrontEndCommand`` outcome to the application."""
@@ -75,6 +77,8 @@ class FrontEndCommands:
             self.events(request.words)
         elif request.name == "reconnect":
             self.app.try_reconnect()
+        elif request.name == "relaunch":
+            self.app.relaunch()
         elif request.name == "clear":
             self.app.log.clear()
         elif request.name == "find":

@@ -111,6 +111,9 @@ class LineSession:
     def width(self) -> int:
         return shutil.get_terminal_size().columns
 
+    def relaunch(self) -> None:
+        self.log.add(show.error("/relaunch: only in the full-screen shell; leave and start again"))
+
     def try_reconnect(self) -> None:
         if self.connection.reconnect():
             self._reconnected()

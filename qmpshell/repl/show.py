@@ -63,6 +63,11 @@ def warning(text: str) -> StyleAndTextTuples:
     return [("class:warning", "warning: " + text + "\n")]
 
 
+def notice(text: str) -> StyleAndTextTuples:
+    """A line a launched QEMU wrote on its stderr (it names itself: ``qemu-system-x86_64: ...``)."""
+    return [("class:warning", text + "\n")]
+
+
 def failure(err: QmpShellError) -> StyleAndTextTuples:
     """A failure the shell reports: a parse error with its caret, else one line."""
     if isinstance(err, ParseError):
