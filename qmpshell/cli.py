@@ -373,7 +373,7 @@ def _run_interactive(
     from qmpshell.repl.linemode import run_line_mode, wants_line_mode
 
     if wants_line_mode(settings, environ=os.environ, size=os.get_terminal_size(sys.stdout.fileno())):
-        return run_line_mode(address, settings, log=log)
+        return run_line_mode(address, settings, log=log, launched=launched)
     from qmpshell.repl.app import run_repl
 
     return run_repl(address, settings, log=log, launched=launched)

@@ -10,13 +10,14 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.qemu_support import QEMU_ARGV, Driven, json_lines, run_qmpshell, wait_until
-from tests.tmux_support import Tmux, start_qmpshell
+from tests.tmux_support import Tmux, shell_env, start_qmpshell
 
 STOP_SIGNALS = [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT]
 
@@ -202,3 +203,35 @@ def test_what_qemu_writes_while_it_runs_shows_as_notices(terminals: list[Tmux], 
             "handle_qmp_command" in line and "query-name" in line for line in screen.splitlines()
         )
     )
+
+
+def test_the_terminal_closing_stops_qemu(tmp_path: Path) -> None:
+    """The terminal goes away (the kernel's SIGHUP, tmux killed): QEMU is stopped all the same."""
+    tmux = start_qmpshell(tmp_path / "xdg", "--launch")
+    shell = shell_pid(tmux)
+    qemu, directory = launched_qemu(shell)
+    tmux.close()
+    wait_until(lambda: gone(shell) and gone(qemu), what="the shell and QEMU to end")
+    assert not directory.exists()
+
+
+def test_line_mode_leaves_after_quit_and_stops_retrying_a_dead_qemu(tmp_path: Path) -> None:
+    argv = [sys.executable, "-m", "qmpshell", "--line", "--launch"]
+    first = Tmux(argv, env=shell_env(tmp_path / "a"))
+    second = Tmux(argv, env=shell_env(tmp_path / "b"))
+    try:
+        first.wait_for("Tab completes")
+        first.type("quit")
+        first.send("Enter")
+        screen = first.wait_for("EXITED=")
+        assert "EXITED=0" in screen and "QEMU exited (status 0)" in screen
+        second.wait_for("Tab completes")
+        qemu, _ = launched_qemu(shell_pid(second))
+        os.kill(qemu, signal.SIGKILL)
+        screen = second.wait_for("QEMU exited (killed by SIGKILL); Ctrl-D leaves")
+        assert "retrying" not in screen
+        second.send("C-d")
+        second.wait_for("EXITED=0")
+    finally:
+        first.close()
+        second.close()

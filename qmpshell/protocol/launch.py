@@ -31,6 +31,7 @@ TAIL_LINES = 10  # of QEMU's stderr, shown when it exits
 TAIL_BYTES = 4096  # read from the end of the file for them
 NEW_OUTPUT_BYTES = 65536  # the most read per look at what QEMU wrote while running
 STOP_GRACE = 5.0  # seconds QEMU has to exit after SIGTERM before SIGKILL
+EXIT_GRACE = 2.0  # seconds between QEMU closing its QMP socket (quit, crash) and its process being gone
 _ACCEPTING = 0x10000  # __SO_ACCEPTCON in /proc/net/unix's Flags: the socket listens
 
 

@@ -29,6 +29,7 @@ from qmpshell.config import Settings
 from qmpshell.errors import EXIT_OK, STOP_SIGNALS, QmpShellError
 from qmpshell.language.statements import Assembler
 from qmpshell.protocol.address import Address
+from qmpshell.protocol.launch import EXIT_GRACE
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.repl import show
 from qmpshell.repl.completion import Completions, enter_in_menu, restart_completion
@@ -54,7 +55,6 @@ if TYPE_CHECKING:
 
 REDRAW_INTERVAL = 0.05  # seconds: events show within this, and a flood costs at most 20 redraws a second
 RECONNECT_INTERVAL = 1.0
-QEMU_EXIT_GRACE = 2.0  # seconds between a launched QEMU closing its socket and its process being gone
 
 Result = Callable[[], None]
 
@@ -544,7 +544,7 @@ class LaunchWatch:
             return True
         if self._lost_at is None:
             self._lost_at = time.monotonic()
-        return self.qemu.exited() or time.monotonic() - self._lost_at < QEMU_EXIT_GRACE
+        return self.qemu.exited() or time.monotonic() - self._lost_at < EXIT_GRACE
 
     def connected(self) -> None:
         self._lost_at = None

@@ -21,7 +21,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
@@ -30,6 +30,7 @@ from qmpshell.errors import EXIT_OK, QmpShellError
 from qmpshell.language.parse import Request
 from qmpshell.language.statements import Assembler
 from qmpshell.protocol.address import Address
+from qmpshell.protocol.launch import EXIT_GRACE
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.repl import show
 from qmpshell.repl.connection import Connection
@@ -39,6 +40,9 @@ from qmpshell.repl.panes import EventFeed, OutputLog, event_line, plain
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.widgets import prompt_fragments, welcome_text
 from qmpshell.shell import Exit, FrontEndCommand, ModeChanged, Outcome
+
+if TYPE_CHECKING:
+    from qmpshell.protocol.launch import LaunchedQemu
 
 Message = dict[str, Any]
 SMALLEST_FOR_PANES = (40, 10)  # columns, rows: below either, the panes cannot be drawn usefully
@@ -56,7 +60,13 @@ def is_dumb(environ: Mapping[str, str]) -> bool:
     return environ.get("TERM", "dumb") in ("dumb", "")
 
 
-def run_line_mode(address: Address, settings: Settings, *, log: MessageLog | None = None) -> int:
+def run_line_mode(
+    address: Address,
+    settings: Settings,
+    *,
+    log: MessageLog | None = None,
+    launched: LaunchedQemu | None = None,
+) -> int:
     """Connect and read statements until end of input or /quit; the exit status."""
     feed = EventFeed(limit=settings.events_pane_size, patterns=settings.events_filter)
     session: LineSession | None = None
@@ -69,7 +79,7 @@ def run_line_mode(address: Address, settings: Settings, *, log: MessageLog | Non
     connection = Connection(address, settings, log=log, on_event=on_event)
     try:
         dumb = is_dumb(os.environ)
-        session = LineSession(connection, feed, settings)
+        session = LineSession(connection, feed, settings, launched=launched)
         from qmpshell.repl.linereaders import dumb_reader, prompt_reader
 
         return session.run(read=dumb_reader(session) if dumb else prompt_reader(session))
@@ -80,8 +90,16 @@ def run_line_mode(address: Address, settings: Settings, *, log: MessageLog | Non
 class LineSession:
     """The shell over one connection, writing lines; events print from their own thread."""
 
-    def __init__(self, connection: Connection, feed: EventFeed, settings: Settings) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        feed: EventFeed,
+        settings: Settings,
+        *,
+        launched: LaunchedQemu | None = None,
+    ) -> None:
         self.connection = connection
+        self.launched = launched  # the QEMU --launch started: its exit ends reconnecting
         self.shell = connection.shell
         self.settings = settings
         self.feed = feed
@@ -169,7 +187,17 @@ class LineSession:
         statement = self.assembler.feed(text)
         if statement is not None:
             self.submit(statement.text)
+            self._leave_after_clean_exit()
         self.flush()
+
+    def _leave_after_clean_exit(self) -> None:
+        """After ``quit`` (the launched QEMU exits with status 0) there is nothing left to talk to."""
+        launched = self.launched
+        if launched is None or not self.connection.lost or not launched.exited(wait=EXIT_GRACE):
+            return
+        if launched.returncode == 0:
+            self.log.add(show.info(launched.exit_message()))
+            self.done.set()
 
     def submit(self, text: str) -> None:
         """Parse and run; a command runs on a worker so that Ctrl-C can stop waiting for it."""
@@ -272,6 +300,10 @@ class LineSession:
             shown = [e for e in events if self._passes(e)]
             if shown:
                 self.between_prompts([event_line(e) for e in shown])
+            if self.launched is not None and not self._was_lost:
+                said = self.launched.new_output()
+                if said:
+                    self.between_prompts([[("class:warning", line)] for line in said])
             self._watch_connection()
 
     def _passes(self, event: Message) -> bool:
@@ -290,6 +322,13 @@ class LineSession:
 
     def _watch_connection(self) -> None:
         lost = self.connection.lost
+        if lost and self.launched is not None and self.launched.exited(wait=EXIT_GRACE):
+            if not self._was_lost:  # its socket never comes back: say why, and stop retrying
+                self._was_lost = True
+                self.launched.new_output()
+                message = self.launched.exit_message()
+                self.between_prompts([[("class:error", f"error: {message}; Ctrl-D leaves")]])
+            return
         if lost and not self._was_lost:
             self._was_lost = True
             again = "; retrying every second" if self.settings.reconnect else ""
