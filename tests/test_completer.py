@@ -31,9 +31,11 @@ def index() -> SchemaIndex:
     return SchemaIndex.from_entries(json.loads(CAPTURE.read_text()))
 
 
-def completions(completer: ShellCompleter, text: str, cursor: int | None = None) -> list[Any]:
+def completions(
+    completer: ShellCompleter, text: str, cursor: int | None = None, *, tab: bool = True
+) -> list[Any]:
     document = Document(text, len(text) if cursor is None else cursor)
-    return list(completer.get_completions(document, CompleteEvent(completion_requested=True)))
+    return list(completer.get_completions(document, CompleteEvent(completion_requested=tab)))
 
 
 class Answers:
@@ -101,13 +103,30 @@ def test_live_values_appear_once_fetched_and_never_block(index: SchemaIndex) -> 
     live = LiveValues(answers, on_ready=redraws.set)
     completer = ShellCompleter(lambda: CompletionSource(index, live))
     started = time.monotonic()
-    assert completions(completer, "block_resize node-name=") == []  # not ready: nothing, at once
+    assert completions(completer, "block_resize node-name=", tab=False) == []  # not ready: nothing, at once
     assert time.monotonic() - started < 0.5
+    waiting: list[str | None] = []
+    tab = ShellCompleter(lambda: CompletionSource(index, live), on_waiting=waiting.append)
+    started = time.monotonic()
+    assert completions(tab, "block_resize node-name=") == []  # Tab waits a moment, no longer
+    assert 0.5 < time.monotonic() - started < 5
+    assert waiting == ["block_resize node-name="]  # so the front-end completes again on the answer
     answers.release.set()
     assert redraws.wait(10)
     found = completions(completer, "block_resize node-name=")
     assert [(c.text, c.display_meta_text) for c in found] == [("n0", "null-co")]
     assert answers.calls == [("query-named-block-nodes", {"flat": True})]
+    live.close()
+
+
+def test_a_tab_shows_a_live_answer_that_comes_within_a_moment(index: SchemaIndex) -> None:
+    answers = Answers({"query-named-block-nodes": [{"node-name": "n0", "drv": "null-co"}]}, hold=True)
+    live = LiveValues(answers)
+    waiting: list[str | None] = []
+    completer = ShellCompleter(lambda: CompletionSource(index, live), on_waiting=waiting.append)
+    threading.Timer(0.1, answers.release.set).start()
+    assert [c.text for c in completions(completer, "block_resize node-name=")] == ["n0"]
+    assert waiting == ["block_resize node-name=", None]
     live.close()
 
 
@@ -121,7 +140,10 @@ def test_live_property_names_skip_used_and_schema_names(index: SchemaIndex) -> N
     live = LiveValues(answers)
     completer = ShellCompleter(lambda: CompletionSource(index, live))
     line = "device_add driver=virtio-blk-pci drive=d "
-    assert [c.text for c in completions(completer, line)] == ["bus=", "id="]  # the schema's, at once
+    assert [c.text for c in completions(completer, line, tab=False)] == [
+        "bus=",
+        "id=",
+    ]  # the schema's, at once
     wait_until(lambda: len(completions(completer, line)) > 2, what="live props")
     assert [c.text for c in completions(completer, line)] == ["bus=", "id=", "serial="]
     live.close()

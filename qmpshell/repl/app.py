@@ -32,7 +32,12 @@ from qmpshell.protocol.address import Address
 from qmpshell.protocol.launch import EXIT_GRACE
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.repl import show
-from qmpshell.repl.completion import Completions, enter_in_menu, restart_completion
+from qmpshell.repl.completion import (
+    Completions,
+    completion_in_flight,
+    enter_in_menu,
+    restart_completion,
+)
 from qmpshell.repl.connection import Connection
 from qmpshell.repl.entry import Entry
 from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands
@@ -227,9 +232,14 @@ class Repl:
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._refresh_completion)
 
-    def _refresh_completion(self) -> None:
-        if self.completions.should_refresh(self.input.buffer):
-            restart_completion(self.input.buffer)
+    def _refresh_completion(self, attempts: int = 40) -> None:
+        buffer = self.input.buffer
+        if completion_in_flight(buffer):  # it may still get the answer; if not, look again shortly
+            if attempts and self._loop is not None:
+                self._loop.call_later(REDRAW_INTERVAL, self._refresh_completion, attempts - 1)
+            return
+        if self.completions.should_refresh(buffer):
+            restart_completion(buffer)
         self.app.invalidate()
 
     def in_background(self, work: Callable[[], Any], then: Callable[[Any], None]) -> None:

@@ -24,6 +24,7 @@ from qmpshell.schema.suggest import Suggestions, suggest
 from qmpshell.shell import SHELL_COMMANDS
 
 SHELL_NAMES = (*SHELL_COMMANDS, "exit")
+LIVE_WAIT = 1.0  # seconds a Tab waits for a live answer before the menu is left to refresh itself
 
 
 class ShellCompleter(Completer):
@@ -36,6 +37,7 @@ class ShellCompleter(Completer):
         hmp: Callable[[], bool] = lambda: False,
         hmp_commands: Callable[[], Iterable[str]] = lambda: (),
         on_waiting: Callable[[str | None], None] = lambda text: None,
+        source_ready: Callable[[float], object] = lambda seconds: None,
     ) -> None:
         if not callable(source):
             raise TypeError("ShellCompleter takes a callable that returns the current CompletionSource")
@@ -43,6 +45,7 @@ class ShellCompleter(Completer):
         self._hmp = hmp
         self._hmp_commands = hmp_commands
         self._on_waiting = on_waiting
+        self._source_ready = source_ready
         self._paths = PathCompleter(expanduser=True)
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
@@ -51,17 +54,19 @@ class ShellCompleter(Completer):
             return self._hmp_names(text)
         if text.lstrip().startswith("/hmp "):
             return self._hmp_names(text.lstrip()[5:])
+        requested = complete_event.completion_requested
+        if requested:  # said before looking, so that an answer arriving meanwhile is not missed
+            self._on_waiting(document.text)
+        if requested and self._source() is None:
+            self._source_ready(LIVE_WAIT)  # the schema is still being read after connecting
         source = self._source()
-        if source is None and complete_event.completion_requested:
-            self._on_waiting(document.text)  # the schema and live values are still being read
         found = suggest(text, source.index if source else None, shell_commands=[f"{n}" for n in SHELL_NAMES])
         if found.what == "file":
+            self._on_waiting(None)
             return self._paths.get_completions(Document(found.word), complete_event)
-        requested = complete_event.completion_requested and found.live is not None
-        if requested:  # said before asking, so that an answer arriving at once is not missed
-            self._on_waiting(document.text)
-        live = _live_items(found, source)
-        if requested and live is not None:
+        # On Tab, wait a moment for a live answer (this runs on a completion thread, never the UI's).
+        live = _live_items(found, source, wait=LIVE_WAIT if requested else 0.0)
+        if requested and source is not None and live is not None:
             self._on_waiting(None)
         return chain(_schema_completions(found), _live_completions(found, live or []))
 
@@ -83,11 +88,11 @@ def _schema_completions(found: Suggestions) -> Iterable[Completion]:
         )
 
 
-def _live_items(found: Suggestions, source: CompletionSource | None) -> list[LiveItem] | None:
+def _live_items(found: Suggestions, source: CompletionSource | None, *, wait: float) -> list[LiveItem] | None:
     """The live values asked for: None while they are being fetched."""
     if found.live is None or source is None or source.live is None:
         return []
-    return source.live.lookup(found.live)
+    return source.live.lookup(found.live, wait=wait)
 
 
 def _live_completions(found: Suggestions, items: list[LiveItem]) -> Iterable[Completion]:

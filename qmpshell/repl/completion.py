@@ -9,6 +9,7 @@ completion in QMP mode.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from prompt_toolkit.buffer import Buffer
@@ -28,12 +29,14 @@ class Completions:
         self.hmp_names = HmpNames({}, {})
         self.source: CompletionSource | None = None
         self.waiting_text: str | None = None  # the input when Tab asked for live values not yet known
+        self._ready = threading.Event()  # set while there is a source
         self._is_hmp = is_hmp
         self._schema = ShellCompleter(
             lambda: self.source,
             hmp=is_hmp,
             hmp_commands=lambda: self.hmp_names.commands,
             on_waiting=self._wait,
+            source_ready=self._ready.wait,
         )
 
     def _wait(self, text: str | None) -> None:
@@ -61,16 +64,28 @@ class Completions:
             self.hmp_names = names
         self.close()
         self.source = source_for(shell.knowledge, client.execute, on_ready=on_ready)
+        self._ready.set()
         on_ready()  # a Tab pressed before the source was there completes now
 
     def close(self) -> None:
         if self.source is not None and self.source.live is not None:
             self.source.live.close()
         self.source = None
+        self._ready.clear()
+
+
+def completion_in_flight(buffer: Buffer) -> bool:
+    """A completion is being computed: its state exists and holds nothing yet."""
+    state = buffer.complete_state
+    return state is not None and not state.completions
 
 
 def restart_completion(buffer: Buffer) -> None:
-    """Complete again as Tab would, replacing an open menu that lacks the new values."""
+    """Complete again as Tab would, replacing an open menu that lacks the new values.
+
+    Not while a completion is in flight: cancelling it would drop it, and
+    prompt_toolkit runs one completion at a time (the caller retries).
+    """
     if buffer.complete_state is not None:
         buffer.cancel_completion()
     buffer.start_completion(insert_common_part=True)

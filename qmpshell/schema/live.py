@@ -67,27 +67,36 @@ class LiveValues:
         self._ttl = ttl
         self._timeout = timeout
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._answers: dict[LiveQuery, tuple[float, list[LiveItem]]] = {}
         self._queued: set[LiveQuery] = set()
         self._queue: queue.Queue[LiveQuery | None] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._closed = False
 
-    def lookup(self, query: LiveQuery) -> list[LiveItem] | None:
-        """The answer if known (perhaps a little old); None while it is being fetched."""
-        with self._lock:
+    def lookup(self, query: LiveQuery, *, wait: float = 0.0) -> list[LiveItem] | None:
+        """The answer if known (perhaps a little old); None while it is being fetched.
+
+        With ``wait``, an answer not known yet is waited for that long (callers
+        on a completion thread; the UI thread never waits).
+        """
+        with self._arrived:
             known = self._answers.get(query)
             stale = known is None or (query.kind in _VOLATILE and time.monotonic() - known[0] > self._ttl)
             if stale and query not in self._queued and not self._closed:
                 self._queued.add(query)
                 self._queue.put(query)
                 self._start_worker()
+            if known is None and wait > 0:
+                self._arrived.wait_for(lambda: query in self._answers or self._closed, wait)
+                known = self._answers.get(query)
         return known[1] if known is not None else None
 
     def close(self) -> None:
         """Stop the worker (after the fetch in progress, if any)."""
-        with self._lock:
+        with self._arrived:
             self._closed = True
+            self._arrived.notify_all()
         self._queue.put(None)
 
     def _start_worker(self) -> None:
@@ -101,9 +110,10 @@ class LiveValues:
                 items = fetch(self._execute, query, timeout=self._timeout)
             except QmpShellError:
                 items = []  # an answer all the same, so a failing query is not repeated at every key
-            with self._lock:
+            with self._arrived:
                 self._answers[query] = (time.monotonic(), items)
                 self._queued.discard(query)
+                self._arrived.notify_all()
             if self._on_ready is not None:
                 self._on_ready()
 
