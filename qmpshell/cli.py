@@ -33,7 +33,7 @@ from qmpshell.errors import (
     Stopped,
     UsageError,
 )
-from qmpshell.protocol.address import Address, parse_address
+from qmpshell.protocol.address import Address, parse_address, wants_many
 from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.protocol.session import QmpSession, make_client
@@ -324,7 +324,7 @@ def print_config(settings: Settings) -> int:
 def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> int:
     interactive = not (args.command or args.file) and sys.stdin.isatty() and sys.stdout.isatty()
     addresses = args.address or [os.environ.get("QMP_SOCKET") or settings.address or ""]
-    if _several(addresses):
+    if wants_many(addresses):
         if interactive or args.launch:
             raise UsageError("several targets need batch mode (-c, -f or a script on stdin) and no --launch")
         return _run_many(args, settings, addresses)
@@ -397,16 +397,9 @@ def _address(qemu_argv: list[str], text: str, settings: Settings) -> Address:
     return parse_address(text, libvirt_uri=settings.libvirt_uri or "")
 
 
-def _several(addresses: list[str]) -> bool:
-    """More than one address, or a pattern; told apart without importing the many-target code."""
-    if len(addresses) > 1:
-        return True
-    return bool(addresses) and any(c in addresses[0] for c in "*?[") and not os.path.exists(addresses[0])
-
-
 def _run_many(args: argparse.Namespace, settings: Settings, addresses: list[str]) -> int:
     """The script against every target (``qmpshell.targets``), one log file for all of them."""
-    from qmpshell.targets import expand_targets, run_targets
+    from qmpshell.targets import expand_targets, run_targets  # only here: one target never needs it
 
     printer = _printer(settings)
     targets = expand_targets(addresses, libvirt_uri=settings.libvirt_uri or "")

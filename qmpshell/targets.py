@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import glob
 import io
-import os
 import queue
 import threading
 from collections.abc import Callable
@@ -24,10 +23,9 @@ from typing import Any
 
 from qmpshell.batch import OutputClosed, Printer
 from qmpshell.errors import EXIT_FAILED, EXIT_OK, QmpShellError, UsageError
-from qmpshell.protocol.address import LIBVIRT_PREFIX, Address, parse_address
+from qmpshell.protocol.address import LIBVIRT_PREFIX, Address, is_pattern, parse_address
 
 DEFAULT_PARALLEL = 4
-_GLOB_CHARACTERS = frozenset("*?[")
 
 RunOne = Callable[[Address, Printer], int]
 
@@ -39,17 +37,6 @@ class Target:
     label: str
     address: Address | None = None
     problem: QmpShellError | None = None
-
-
-def wants_many(texts: list[str]) -> bool:
-    """Several addresses, or one pattern: the output is tagged even if one target matches."""
-    return len(texts) > 1 or any(is_pattern(text) for text in texts)
-
-
-def is_pattern(text: str) -> bool:
-    """A glob (``libvirt:web*``, ``/run/vms/*.sock``); an existing path is taken as written."""
-    name = text[len(LIBVIRT_PREFIX) :] if text.startswith(LIBVIRT_PREFIX) else text
-    return bool(_GLOB_CHARACTERS & set(name)) and not os.path.exists(text)
 
 
 def expand_targets(texts: list[str], *, libvirt_uri: str = "") -> list[Target]:

@@ -62,6 +62,17 @@ def parse_address(text: str, *, libvirt_uri: str = "") -> Address:
     return Address(path=text)
 
 
+def wants_many(texts: list[str]) -> bool:
+    """Several addresses, or one pattern: a script for many targets (``qmpshell.targets``)."""
+    return len(texts) > 1 or any(is_pattern(text) for text in texts)
+
+
+def is_pattern(text: str) -> bool:
+    """A glob (``libvirt:web*``, ``/run/vms/*.sock``); an existing path is taken as written."""
+    name = text[len(LIBVIRT_PREFIX) :] if text.startswith(LIBVIRT_PREFIX) else text
+    return any(character in name for character in "*?[") and not os.path.exists(text)
+
+
 def describe(address: Address) -> str:
     """The address as the status bar shows it: a libvirt domain with its URI's host."""
     if not address.domain:
