@@ -190,7 +190,7 @@ def test_a_stopped_domain_ends_the_batch_with_status_3(libvirt_host: LibvirtHost
     driven.send("query-status\n")
     assert driven.reply() == {"return": RUNNING}
     libvirt_host.virsh("destroy", spare_domain)
-    driven.send("/wait NEVER timeout=30\n")
+    driven.send("/wait RESUME timeout=30\n")  # it never comes: the domain stopped
     status, stderr = driven.finish()
     assert status == 3
     assert f"domain '{spare_domain}' stopped" in stderr
@@ -230,6 +230,7 @@ def test_the_interactive_shell_on_a_domain(
         tmux.type("query-na")
         # The schema is read on a worker thread after the prompt appears: Tab again until it is there.
         tmux.wait_for(lambda screen: tmux.input_line().rstrip() == "qmp> query-name" or tmux.send("Tab"))
+        tmux.type(" ")  # closes the completion menu, where Enter would only accept the choice
         tmux.send("Enter")
         tmux.wait_for(f'"name": "{libvirt_domain}"')
         libvirt_host.virsh("suspend", libvirt_domain)
