@@ -2,7 +2,8 @@
 
 A qcow2 image's backing-file name is chosen by whoever made the image; QEMU
 quotes it in error messages and replies.  A VM's ``-name`` comes back through
-HMP's ``info name``.  Written to a terminal, ``ESC [ 2 J`` clears it, an OSC
+HMP's ``info name``.  Batch output, the line mode (TERM=dumb) and the transcript
+printed when the full screen ends all reach a terminal.  Written to one, ``ESC [ 2 J`` clears it, an OSC
 sets its title, an 8-bit CSI (U+009B) starts a command on some terminals.
 """
 
@@ -13,6 +14,8 @@ from pathlib import Path
 
 from tests.qemu_support import Qemu, json_lines, run_qmpshell
 from tests.test_faults_hostile_server import run_on_a_terminal
+from tests.test_line_mode import Recorded
+from tests.tmux_support import start_qmpshell
 
 EVIL = "\x1b[31mevil\x9b\x07"  # a colour, an 8-bit CSI, a bell
 RAW = ("\x1b", "\x9b", "\x07")
@@ -63,3 +66,38 @@ def test_hmp_output_with_escapes_on_a_terminal(tmp_path: Path, short_dir: Path) 
     assert status == 0, screen
     assert not any(raw in screen for raw in RAW)
     assert "^[[31mevil\\x9b^G" in screen
+
+
+def test_the_line_mode_shows_escapes_from_qemu(tmp_path: Path, short_dir: Path) -> None:
+    """TERM=dumb: HMP text from QEMU printed line by line, its controls shown, not obeyed."""
+    machine = Qemu(short_dir, "-name", EVIL)
+    shell = Recorded(tmp_path, machine.socket)
+    try:
+        shell.wait_for("qmp> ")
+        shell.send("/hmp info name")
+        shell.wait_for("evil")
+        shell.send("/quit")
+        assert shell.process.wait(10) == 0
+    finally:
+        if shell.process.poll() is None:
+            shell.process.kill()
+        machine.stop()
+    recording = shell.output().decode("utf-8", "replace")
+    assert "^[[31mevil\\x9b^G" in recording
+    assert not any(raw in recording for raw in RAW)
+
+
+def test_the_transcript_on_exit_shows_escapes_from_qemu(tmp_path: Path, short_dir: Path) -> None:
+    """The full screen showed ``^[``; the transcript printed on the normal screen at exit must too."""
+    machine = Qemu(short_dir, "-name", EVIL)
+    tmux = start_qmpshell(tmp_path / "xdg", machine.socket)
+    try:
+        tmux.type("/hmp info name")
+        tmux.send("Enter")
+        tmux.wait_for("evil")
+        tmux.send("C-d")
+        tmux.wait_for("EXITED=0")
+        assert "^[[31mevil\\x9b^G" in tmux.scrollback()
+    finally:
+        tmux.close()
+        machine.stop()

@@ -29,6 +29,7 @@ from qmpshell.config import Settings
 from qmpshell.errors import EXIT_OK, QmpShellError
 from qmpshell.language.parse import Request
 from qmpshell.language.statements import Assembler
+from qmpshell.output.safe import visible
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.launch import EXIT_GRACE
 from qmpshell.protocol.logfile import MessageLog
@@ -286,7 +287,7 @@ class LineSession:
             self.out.flush()
 
     def _write_plain(self, line: StyleAndTextTuples) -> None:
-        self.out.write(plain(line) + "\n")
+        self.out.write(visible(plain(line)) + "\n")  # server text: controls shown, not obeyed
 
     def _events_loop(self) -> None:
         """Events thread: print events as they come; watch the connection once a second."""

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from qmpshell.output.safe import visible
 from qmpshell.repl.linemode import LineSession
 from qmpshell.repl.widgets import prompt_fragments
 
@@ -56,7 +57,9 @@ def prompt_reader(session: LineSession) -> Callable[[], str | None]:
         style=style,
         complete_while_typing=False,
     )
-    session.write_styled = lambda line: print_formatted_text(FormattedText(line), style=style)
+    session.write_styled = lambda line: print_formatted_text(
+        FormattedText([(fragment[0], visible(fragment[1])) for fragment in line]), style=style
+    )
     session.record_history = False
     threading.Thread(
         target=lambda: _refresh_completions(session, completions), name="qmpshell-worker", daemon=True

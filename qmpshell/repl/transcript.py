@@ -12,6 +12,7 @@ import os
 from typing import IO
 
 from qmpshell.errors import UsageError
+from qmpshell.output.safe import visible
 
 
 def last_lines(text: str, limit: int) -> str:
@@ -24,7 +25,7 @@ def last_lines(text: str, limit: int) -> str:
 
 def print_transcript(text: str, stream: IO[str], *, limit: int) -> None:
     """The session's last ``limit`` lines on the normal screen, ending with a newline."""
-    shown = last_lines(text.rstrip("\n"), limit)
+    shown = visible(last_lines(text.rstrip("\n"), limit))  # the screen showed ^[, so does the terminal
     if shown:
         stream.write(shown + "\n")
         stream.flush()
