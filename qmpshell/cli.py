@@ -408,7 +408,8 @@ def _run_many(args: argparse.Namespace, settings: Settings, addresses: list[str]
         log = open_log(settings, stack)
 
         def run_one(address: Address, tagged: Printer) -> int:
-            return run_target(address, settings, tagged, source, log=log, version=args.version)
+            target_log = log.for_target(str(address)) if log is not None else None
+            return run_target(address, settings, tagged, source, log=target_log, version=args.version)
 
         return run_targets(targets, run_one, printer, parallel=args.parallel)
     return EXIT_OK

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -130,3 +131,14 @@ def test_format_human_prints_a_block_per_target_under_a_heading(qemu: Qemu, tmp_
     blocks = result.stdout.split("== ")[1:]
     assert sorted(blocks) == sorted([f"{qemu.socket} ==\nrunning\nok\n", f"{missing} ==\n"])  # query-name: {}
     assert result.stderr.splitlines()[-1] == f"qmpshell: 1 of 2 targets failed: {missing} (exit 3)"
+
+
+def test_one_log_file_says_which_target_each_record_is_about(qemu: Qemu, tmp_path: Path) -> None:
+    log = tmp_path / "many.log"
+    result = run_qmpshell("-l", str(log), "-c", "query-name", qemu.socket, qemu.aux_socket)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    sent = {(r["target"], r["message"]["execute"]) for r in records if r["direction"] == "sent"}
+    assert {(qemu.socket, "query-name"), (qemu.aux_socket, "query-name")} <= sent
+    assert all(r["target"] in (qemu.socket, qemu.aux_socket) for r in records)
+    assert log.stat().st_mode & 0o777 == 0o600

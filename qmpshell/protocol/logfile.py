@@ -52,10 +52,16 @@ class MessageLog:
         """A line of the shell's own (connect, reconnect, disconnect)."""
         self._write("note", {"text": text})
 
-    def _write(self, direction: str, message: dict[str, Any]) -> None:
+    def for_target(self, target: str) -> MessageLog:
+        """This log for one of many targets (``qmpshell.targets``): its records say which."""
+        return _TargetLog(self, target)
+
+    def _write(self, direction: str, message: dict[str, Any], target: str = "") -> None:
         if self._fd is None:
             return
         record = {"time": datetime.now().astimezone().isoformat(), "direction": direction, "message": message}
+        if target:
+            record = {"time": record["time"], "target": target, **record}
         line = redact_url_credentials(json.dumps(record, ensure_ascii=False)) + "\n"
         data = line.encode("utf-8", "backslashreplace")  # a lone surrogate becomes its JSON escape
         with self._lock:
@@ -76,3 +82,18 @@ class MessageLog:
             return ""
         records = "record" if self.lost == 1 else "records"
         return f"{self.lost} {records} could not be written to the log file {self.path}: {self.failure}"
+
+
+class _TargetLog(MessageLog):
+    """One target's records in a shared log: each gets ``"target"``; file, lock and count stay the base's."""
+
+    def __init__(self, base: MessageLog, target: str) -> None:  # no file of its own: no super().__init__
+        self._base = base
+        self.target = target
+        self.path = base.path
+
+    def _write(self, direction: str, message: dict[str, Any], target: str = "") -> None:
+        self._base._write(direction, message, target or self.target)
+
+    def close(self) -> str:
+        return ""  # the base closes the file
