@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -113,16 +114,21 @@ def test_line_option_on_a_capable_terminal_runs_without_the_full_screen(tmp_path
 def test_ctrl_c_in_line_mode_stops_waiting_and_keeps_the_shell(
     tmp_path: Path, qemu: Qemu, recorded: list[Recorded]
 ) -> None:
-    shell = Recorded(tmp_path, qemu.socket)
+    log = tmp_path / "qmp.log"
+    shell = Recorded(tmp_path, qemu.socket, "-l", str(log))
     recorded.append(shell)
     shell.wait_for("qmp> ")
-    shell.send("/wait NO_SUCH_EVENT")
-    waiting = shell.wait_for("/wait NO_SUCH_EVENT")
-    for _ in range(20):  # ^C until the wait has begun and stops (the terminal makes it SIGINT)
+    shell.send("query-name")
+    ready = shell.wait_for('"return": {}')
+    qemu.kill(signal.SIGSTOP)
+    try:
+        shell.send("query-status")
+        # Once the command is sent the shell waits for the reply: ^C (SIGINT from the terminal) stops that.
+        wait_until(lambda: '"execute": "query-status"' in log.read_text().splitlines()[-1], what="sent")
         shell.send_raw(b"\x03")
-        if shell.shows("stopped waiting", after=waiting, timeout=0.5):
-            break
-    stopped = shell.wait_for("stopped waiting", after=waiting)
+        stopped = shell.wait_for("stopped waiting", after=ready)
+    finally:
+        qemu.kill(signal.SIGCONT)
     shell.send("query-name")
     shell.wait_for('"return": {}', after=stopped)
     shell.send("/quit")

@@ -202,15 +202,23 @@ class LineSession:
 
     def submit(self, text: str) -> None:
         """Parse and run; a command runs on a worker so that Ctrl-C can stop waiting for it."""
+        self.shell.begin()
+        self.busy = True  # Ctrl-C stops the wait from here on: parsing a device_add asks QEMU too
+        try:
+            result = self._parse_and_run(text)
+        finally:
+            self.busy = False
+        if result is not None:
+            self._show(result)
+
+    def _parse_and_run(self, text: str) -> Outcome | QmpShellError | None:
         try:
             request = self.shell.parse(text)
         except QmpShellError as err:
-            self.log.add(show.failure(err))
-            return
+            return err
         if request is None:
-            return
+            return None
         result: list[Outcome | QmpShellError] = []
-        self.shell.begin()
         finished = threading.Event()
 
         def work() -> None:
@@ -218,12 +226,8 @@ class LineSession:
             finished.set()
 
         threading.Thread(target=work, name="qmpshell-worker", daemon=True).start()
-        self.busy = True
-        try:
-            finished.wait()  # Ctrl-C (``_on_sigint``) makes the worker return at once
-        finally:
-            self.busy = False
-        self._show(result[0])
+        finished.wait()  # Ctrl-C (``_on_sigint``) makes the worker return at once
+        return result[0]
 
     def _run(self, request: Request) -> Outcome | QmpShellError:
         try:
