@@ -140,6 +140,24 @@ def test_control_characters_from_the_server_are_escaped_in_every_output_mode(
     assert {"name": HOSTILE} in values or {"return": {"name": HOSTILE}} in values  # the same value, escaped
 
 
+@pytest.mark.parametrize(
+    "options", [("--format", "human"), ("--format", "table"), ("--format", "human", "-p")]
+)
+def test_control_characters_from_the_server_are_shown_in_human_views(
+    tmp_path: Path, options: tuple[str, ...]
+) -> None:
+    """Views for people (tables, key: value lines, event lines) show controls, never write them."""
+    event = {"event": "X" + HOSTILE, "data": {"v": HOSTILE}, "timestamp": {"seconds": 1, "microseconds": 0}}
+    reply = echo_id({"return": [{"name": HOSTILE, "n": 1}, {"name": "b", "n": 2}]})
+    steps = [*handshake(), Answer(lambda c: line(event) + reply(c))]
+    result, _ = run_against(tmp_path, steps, "query-name", options=(*options, "--events", "--color=always"))
+    assert result.returncode == 0, result.stderr
+    for raw in "\x07\x9b\x7f":
+        assert raw not in result.stdout
+    assert "\x1b]" not in result.stdout  # colours (ESC [ ... m) only, no OSC from the server
+    assert "a^[]0;owned^Gb\\x9b31mc^?d" in result.stdout
+
+
 def test_control_characters_in_an_error_are_shown_not_obeyed(tmp_path: Path) -> None:
     error = {"error": {"class": "Generic\x9bError", "desc": "no \x1b[2Jway\x07"}}
     steps = [*handshake(), Answer(echo_id(error)), Hang()]
