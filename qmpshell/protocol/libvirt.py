@@ -39,6 +39,7 @@ from dataclasses import replace
 from typing import Any
 
 from qmpshell.errors import CommandFailed, ConnectionFailed, ConnectionLost
+from qmpshell.language import strictjson
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.client import Cancelled, EventSink, PendingReply, QmpError
 from qmpshell.protocol.framing import Message
@@ -297,8 +298,8 @@ class LibvirtClient:
         except libvirt.libvirtError as err:
             return None, self._failure(err)
         try:
-            response = json.loads(text)
-        except ValueError:
+            response: Any = strictjson.loads(text)  # no NaN/Infinity: what JSON output cannot write back
+        except (ValueError, RecursionError):
             return None, CommandFailed(f"libvirt returned a reply that is not JSON: {text[:80]!r}")
         if self._log is not None:
             self._log.received(response)
@@ -324,8 +325,8 @@ class LibvirtClient:
         event: Message = {"timestamp": {"seconds": seconds, "microseconds": micros}, "event": name}
         if details is not None:
             try:
-                event["data"] = json.loads(details)
-            except ValueError:
+                event["data"] = strictjson.loads(details)
+            except (ValueError, RecursionError):
                 event["data"] = details
         if self._log is not None:
             self._log.received(event)
