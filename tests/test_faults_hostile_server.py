@@ -19,6 +19,7 @@ import pytest
 
 from qmpshell.errors import ConnectionLost
 from qmpshell.language.parse import parse_statement
+from qmpshell.output.views import render_reply
 from qmpshell.protocol.address import parse_address
 from qmpshell.protocol.client import Client
 from qmpshell.protocol.framing import StreamDecoder
@@ -242,6 +243,12 @@ def test_self_referencing_schema_in_help_signatures_completion_and_typing() -> N
     index = SchemaIndex.from_entries(LOOPING_SCHEMA)
     for name in ("loop", "uloop", "LOOPED"):
         assert describe(index, name), name
+    assert "when kind is b:" in (describe(index, "uloop", narrow={"kind": "b"}) or "")
+    for command, value in [
+        ("loop", [[[]], []]),
+        ("uloop", {"kind": "a", "u": {"kind": "b", "back": {"kind": "a"}}}),
+    ]:
+        assert render_reply({"return": value}, command=command, width=80, index=index).text()
     assert "[list=array of A (recursive)]" in signature(index, "loop")
     assert signature(index, "uloop").startswith("uloop kind=enum (a | b)")
     for text in (
