@@ -141,6 +141,16 @@ def test_control_characters_from_the_server_are_escaped_in_every_output_mode(
     assert {"name": HOSTILE} in values or {"return": {"name": HOSTILE}} in values  # the same value, escaped
 
 
+def test_control_characters_from_the_server_are_escaped_in_the_log(tmp_path: Path) -> None:
+    """``tail -f qmp.log`` on a terminal: the log is JSON, with C1 and DEL escaped like C0."""
+    steps = [*handshake(), Answer(echo_id({"return": {"name": HOSTILE}}))]
+    _, records = run_against(tmp_path, steps, "query-name")
+    text = (tmp_path / "qmp.log").read_text()
+    assert not any(raw in text for raw in "\x1b\x07\x9b\x7f")
+    assert "\\u009b" in text
+    assert {"return": {"name": HOSTILE}, "id": 1} in [r["message"] for r in records]
+
+
 @pytest.mark.parametrize(
     "options", [("--format", "human"), ("--format", "table"), ("--format", "human", "-p")]
 )

@@ -5,13 +5,16 @@ and writes them back as ``Infinity``, which no JSON reader (QEMU included)
 accepts; and it raises a bare ``ValueError`` for an integer of more than 4300
 digits (``sys.get_int_max_str_digits``).  Both the server's messages and the
 JSON a user types are read with ``DECODER``; every failure is a ``ValueError``
-whose text ``reason`` turns into words.
+whose text ``reason`` turns into words.  ``escape_controls`` is the writing side:
+``json.dumps(ensure_ascii=False)`` escapes C0 only, so DEL and the C1 controls
+(an 8-bit CSI is U+009B) would reach whoever reads the JSON on a terminal.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 
 
@@ -46,6 +49,20 @@ def reason(err: ValueError) -> str:
     if "integer string conversion" in str(err):
         return f"an integer of more than {sys.get_int_max_str_digits()} digits"
     return str(err)
+
+
+_C1_AND_DEL = re.compile("[\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """JSON text with DEL and the C1 controls as ``\\u00XX`` escapes.
+
+    Outside strings JSON text is plain ASCII, so only string contents change and
+    the text still reads back as the same value.
+    """
+    if not _C1_AND_DEL.search(text):
+        return text
+    return _C1_AND_DEL.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def _clip(text: str, width: int = 24) -> str:

@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import re
 
-_C1_AND_DEL = re.compile("[\x7f-\x9f]")
+from qmpshell.language.strictjson import escape_controls
+
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _CONTROLS_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def escape_json_controls(text: str) -> str:
-    """JSON text with DEL and the C1 controls as ``\\u00XX`` escapes."""
-    if not _C1_AND_DEL.search(text):
-        return text
-    return _C1_AND_DEL.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+    """JSON text with DEL and the C1 controls as ``\\u00XX`` escapes (``strictjson.escape_controls``)."""
+    return escape_controls(text)
 
 
 def visible(text: str, *, one_line: bool = False) -> str:

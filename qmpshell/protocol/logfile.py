@@ -1,7 +1,8 @@
 """The ``--logfile``: every message sent and received, one JSON object per line.
 
 Each line is ``{"time": ISO-8601, "direction": "sent"|"received", "message": {...}}``,
-secrets redacted (credentials in URLs too, in both directions), written with
+secrets redacted (credentials in URLs too, in both directions), control
+characters escaped (``tail -f`` shows ``\\u009b``, never obeys it), written with
 one ``write`` system call per record so that a crash loses nothing.  The file
 is appended to and created 0600 (its directory 0700 when qmpshell makes it),
 opened as ``privatefile`` says.  A record that cannot be written (a full disk)
@@ -19,6 +20,7 @@ from typing import Any
 
 from qmpshell.errors import UsageError
 from qmpshell.language.redact import redact_message, redact_url_credentials
+from qmpshell.language.strictjson import escape_controls
 from qmpshell.protocol.privatefile import Warn, is_discard, open_append
 
 
@@ -62,7 +64,7 @@ class MessageLog:
         record = {"time": datetime.now().astimezone().isoformat(), "direction": direction, "message": message}
         if target:
             record = {"time": record["time"], "target": target, **record}
-        line = redact_url_credentials(json.dumps(record, ensure_ascii=False)) + "\n"
+        line = escape_controls(redact_url_credentials(json.dumps(record, ensure_ascii=False))) + "\n"
         data = line.encode("utf-8", "backslashreplace")  # a lone surrogate becomes its JSON escape
         with self._lock:
             try:
