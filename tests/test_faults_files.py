@@ -141,6 +141,23 @@ def test_a_log_owned_by_another_user_is_refused(qemu: Qemu, tmp_path: Path) -> N
     assert log.read_text() == ""
 
 
+def test_history_is_read_back_only_from_the_file_it_appends_to(tmp_path: Path) -> None:
+    """The path is checked once; if it is swapped for a link afterwards, nothing is read through it."""
+    path = tmp_path / "history"
+    history = SecretFreeHistory(str(path), is_hmp=lambda: False)
+    history.append_string("query-status")
+    history.append_string("transaction(\n  abort\n)")
+    assert list(history.load_history_strings()) == ["transaction(\n  abort\n)", "query-status"]
+    secret = tmp_path / "secret"
+    secret.write_text("\n# old\n+do-not-read\n")
+    path.unlink()
+    path.symlink_to(secret)
+    warnings: list[str] = []
+    history._warn = warnings.append  # noqa: SLF001 - see what the user would be told
+    assert list(history.load_history_strings()) == []
+    assert len(warnings) == 1 and warnings[0].startswith(f"cannot read the history file {path}")
+
+
 def test_a_history_file_owned_by_another_user_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "history"
     path.write_text("")

@@ -49,14 +49,27 @@ class SecretFreeHistory(FileHistory):
             self._cannot_write(err)
 
     def load_history_strings(self) -> Iterable[str]:
-        """The newest ``size`` entries (the file itself is never cut: other shells append to it)."""
+        """The newest ``size`` entries (the file itself is never cut: other shells append to it).
+
+        Read through a descriptor of its own (``O_NOFOLLOW``), which must be the file
+        opened for appending: the path is never trusted twice.
+        """
         if self._fd is None:
             return ()
         try:
-            return list(itertools.islice(super().load_history_strings(), self._size))
+            data = self._read_back()
         except OSError as err:
             self._warn(f"cannot read the history file {self._path}: {err.strerror or err}")
             return ()
+        return list(itertools.islice(reversed(entries(data)), self._size))
+
+    def _read_back(self) -> bytes:
+        fd = os.open(self._path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as file:
+            mine, there = os.fstat(self._fd) if self._fd is not None else None, os.fstat(fd)
+            if mine is None or (mine.st_dev, mine.st_ino) != (there.st_dev, there.st_ino):
+                raise OSError("the file changed since it was opened")
+            return file.read()
 
     def append_string(self, string: str) -> None:
         if any(line_has_secret(line, hmp=self._is_hmp()) for line in string.splitlines()):
@@ -82,6 +95,23 @@ class SecretFreeHistory(FileHistory):
             f"cannot write the history file {self._path}: {err.strerror or err}; "
             "this session's history is kept in memory only"
         )
+
+
+def entries(data: bytes) -> list[str]:
+    """The entries of a history file, oldest first, in prompt_toolkit's ``FileHistory`` format:
+    ``# time`` lines between entries, each line of an entry written as ``+LINE``."""
+    found: list[str] = []
+    lines: list[str] = []
+    for raw in data.decode("utf-8", errors="replace").split("\n"):  # \n only, as FileHistory reads it
+        raw += "\n"
+        if raw.startswith("+"):
+            lines.append(raw[1:])
+        elif lines:
+            found.append("".join(lines).removesuffix("\n"))
+            lines = []
+    if lines:
+        found.append("".join(lines).removesuffix("\n"))
+    return found
 
 
 def make_history(
