@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 from qmpshell.repl.history import SecretFreeHistory
-from tests.qemu_support import Qemu, json_lines, run_qmpshell
+from tests.qemu_support import Qemu, json_lines, run_qmpshell, status_return
 
 BOM = b"\xef\xbb\xbf"
-STATUS = {"status": "running", "singlestep": False, "running": True}
 
 
 def one_line(stderr: str) -> str:
@@ -129,7 +128,7 @@ def test_timeout_config_keys_must_be_sensible(private_xdg: Path, key: str, toml:
 def test_a_sensible_timeout_still_works(qemu: Qemu) -> None:
     result = run_qmpshell(qemu.socket, "--timeout", "86400", "--connect-timeout", "0.5", "-c", "query-status")
     assert result.returncode == 0, result.stderr
-    assert json_lines(result.stdout) == [{"return": STATUS}]
+    assert json_lines(result.stdout) == [{"return": status_return("running", running=True)}]
 
 
 # -- what a user types -----------------------------------------------------------------------------
