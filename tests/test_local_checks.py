@@ -121,7 +121,7 @@ def test_a_glob_after_wait_is_not_checked(qemu: Qemu) -> None:
 def test_device_properties_are_typed_by_what_qemu_says(q35: Qemu, tmp_path: Path) -> None:
     log = tmp_path / "qmp.log"
     lines = [
-        "device_add driver=e1000 id=n0 bus=rp1 addr=00.3 bootindex=7 mitigation=off",
+        "device_add driver=e1000 id=n0 bus=rp1 addr=00.3 bootindex=7 init-vet=off",
         "device_add driver=usb-tablet id=t0 bus=xhci.0 serial=0001",
     ]
     result = run_qmpshell(q35.socket, "-l", str(log), input="\n".join(lines) + "\n")
@@ -133,7 +133,7 @@ def test_device_properties_are_typed_by_what_qemu_says(q35: Qemu, tmp_path: Path
         "bus": "rp1",
         "addr": "00.3",
         "bootindex": 7,
-        "mitigation": False,
+        "init-vet": False,
     }
     assert tablet["serial"] == "0001"
     assert q35.aux.execute("qom-get", path="/machine/peripheral/n0", property="addr") == 3

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.qemu_support import Qemu, wait_until
+from tests.qemu_support import Qemu, qemu_banner, wait_until
 from tests.tmux_support import Tmux, start_qmpshell
 
 Q35 = ("-M", "q35", "-device", "pcie-root-port,id=rp1,chassis=1,slot=1", "-device", "qemu-xhci,id=xhci")
@@ -28,7 +28,7 @@ def start(tmp_path: Path) -> Iterator[Callable[..., Tmux]]:
     def run(*args: str) -> Tmux:
         tmux = start_qmpshell(tmp_path / "xdg", *args)
         sessions.append(tmux)
-        tmux.wait_for("QEMU 7.2")
+        tmux.wait_for(qemu_banner())
         return tmux
 
     yield run

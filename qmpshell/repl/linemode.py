@@ -194,7 +194,11 @@ class LineSession:
     def _leave_after_clean_exit(self) -> None:
         """After ``quit`` (the launched QEMU exits with status 0) there is nothing left to talk to."""
         launched = self.launched
-        if launched is None or not self.connection.lost or not launched.exited(wait=EXIT_GRACE):
+        if launched is None:
+            return
+        # The reply to quit comes a moment before the connection ends; its SHUTDOWN event before both.
+        ending = self.connection.lost or self.connection.client.shutdown_reason == "host-qmp-quit"
+        if not ending or not launched.exited(wait=EXIT_GRACE):
             return
         if launched.returncode == 0:
             self.log.add(show.info(launched.exit_message()))
