@@ -12,7 +12,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.qemu_support import Qemu
+from tests.qemu_support import Qemu, RawPeer, wait_until
 
 IMAGE_SIZE = "64M"
 
@@ -76,3 +76,15 @@ def start_q35(directory: Path) -> Qemu:
     """Images made, QEMU started with both QMP sockets (see ``tests.qemu_support.Qemu``)."""
     make_images(directory)
     return Qemu(directory, *q35_argv(directory))
+
+
+def bridges_numbered(peer: RawPeer) -> bool:
+    """True once the firmware has given the root port a secondary bus (its devices then show)."""
+    devices = peer.execute("query-pci")[0]["devices"]
+    return all(d["pci_bridge"]["bus"]["secondary"] for d in devices if "pci_bridge" in d)
+
+
+def boot_firmware(qemu: Qemu) -> None:
+    """Let the firmware run (``cont``) until it has numbered the PCI buses."""
+    qemu.aux.execute("cont")
+    wait_until(lambda: bridges_numbered(qemu.aux), what="the firmware to number the PCI bridges")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.qemu_support import Qemu, qemu_banner, wait_until
-from tests.tmux_support import Tmux, start_qmpshell
+from tests.tmux_support import Tmux, reply_line, start_qmpshell
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_ctrl_c_stops_waiting_for_a_stopped_qemu(sessions: list[Tmux], tmp_path:
         qemu.kill(signal.SIGCONT)
     tmux.type("query-status")
     tmux.send("Enter")
-    screen = tmux.wait_for('"status": "running"')
+    screen = tmux.wait_for(reply_line("running"))
     assert "Traceback" not in screen
     assert "EXITED=" not in screen  # still in the shell
 

@@ -83,10 +83,15 @@ def shell(qemu: Qemu, history_file: Path) -> Iterator[Running]:
         running.repl.connection.close()
 
 
-def test_a_reply_is_shown_pretty_printed(shell: Running) -> None:
+def test_a_reply_is_shown_as_its_view_and_slash_json_shows_the_json(shell: Running) -> None:
     shell.type("query-status\r")
+    shell.wait_output("qmp> query-status\nrunning")
+    shell.type("/json\r")
     shell.wait_output('"status": "running"')
-    assert "qmp> query-status" in shell.output()
+    shell.type("/format json\r")
+    shell.wait_output("replies: json (indented JSON)")
+    shell.type("query-kvm\r")
+    shell.wait_output('"enabled": false')
 
 
 def test_an_event_reaches_the_pane_and_the_run_state_without_a_key(shell: Running, qemu: Qemu) -> None:
@@ -105,7 +110,7 @@ def test_ctrl_c_clears_a_half_typed_line_and_the_shell_stays(shell: Running) -> 
     shell.type(CTRL_C)
     wait_until(lambda: shell.repl.input.buffer.text == "", what="the line cleared")
     shell.type("query-name\r")
-    shell.wait_output('"return": {}')
+    shell.wait_output("\nok")
     assert shell.thread.is_alive()
 
 
@@ -116,7 +121,7 @@ def test_ctrl_c_while_waiting_stops_waiting(shell: Running) -> None:
     shell.wait_output("stopped waiting")
     shell.idle()
     shell.type("query-status\r")
-    shell.wait_output('"running": true')
+    shell.wait_output("query-status\nrunning")
 
 
 def test_ctrl_d_on_an_empty_line_exits_0(shell: Running) -> None:
@@ -137,12 +142,12 @@ def test_unfinished_json_continues_on_the_next_line(shell: Running) -> None:
     wait_until(lambda: shell.repl.assembler.pending, what="a pending statement")
     assert "...> " in shell.output() or shell.repl.assembler.pending
     shell.type('"query-kvm"}\r')
-    shell.wait_output('"enabled": ')
+    shell.wait_output("enabled: ")
 
 
 def test_ctrl_l_clears_output_and_f2_toggles_events(shell: Running) -> None:
     shell.type("query-name\r")
-    shell.wait_output('"return": {}')
+    shell.wait_output("\nok")
     shell.idle()
     shell.type(CTRL_L)
     wait_until(lambda: shell.output() == "", what="output cleared")
@@ -194,7 +199,7 @@ def test_hmp_names_are_fetched_from_the_server(shell: Running) -> None:
 
 def test_history_is_private_and_holds_no_secret(shell: Running, history_file: Path) -> None:
     shell.type("object-add qom-type=secret id=s0 data=hunter2\r")
-    shell.wait_output('"return": {}')
+    shell.wait_output("\nok")
     shell.type("query-name\r")
     shell.wait_output("query-name")
     wait_until(lambda: "query-name" in history_file.read_text(), what="history written")
@@ -221,7 +226,7 @@ def test_reconnects_to_a_new_qemu_on_the_same_socket(shell: Running, qemu: Qemu)
         shell.wait_output("events sent while disconnected were not received")
         assert shell.repl.input.buffer.text == "query-sta"
         shell.type("tus\r")
-        shell.wait_output('"status": "running"')
+        shell.wait_output("query-status\nrunning")
     finally:
         again.stop()
 

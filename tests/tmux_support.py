@@ -7,6 +7,7 @@ tmux server socket (``-L``), so tests cannot see each other or the user's tmux.
 
 from __future__ import annotations
 
+import re
 import shlex
 import subprocess
 import sys
@@ -99,3 +100,9 @@ def start_qmpshell(root: Path, *args: str) -> Tmux:
     tmux = Tmux([sys.executable, "-m", "qmpshell", *args], env=shell_env(root))
     tmux.wait_for(READY)
     return tmux
+
+
+def reply_line(text: str) -> Callable[[str], bool]:
+    """A screen test: some line of the output pane is ``text`` (a short reply such as ``running``)."""
+    pattern = re.compile(rf"^{re.escape(text)}(?: *$| +\u2502)", re.M)
+    return lambda screen: bool(pattern.search(screen))

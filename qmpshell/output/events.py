@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from qmpshell.schema.index import SchemaIndex
 
 IDENTIFYING = (
-    "id", "job-id", "device", "node-name", "node", "qom-path", "path", "name",
+    "id", "job-id", "device", "node-name", "node", "job", "qom-path", "path", "name",
     "status", "type", "action", "reason", "operation",
 )  # fmt: skip
 

@@ -100,6 +100,7 @@ class Repl:
         self.settings = settings
         self.feed = feed
         self.log = OutputLog()
+        self.output_format = settings.output_format  # /format changes it for the session
         self.search = OutputSearch(self.log)
         self._jumped: int | None = None  # the statement F4 last jumped to
         history = make_history(
@@ -157,6 +158,12 @@ class Repl:
     def width(self) -> int:
         """The terminal's width in columns."""
         return self.app.output.get_size().columns
+
+    def look(self) -> show.Look:
+        """How replies are shown now: the session's format, the output pane's width, the schema."""
+        info = self.screen.output_window.render_info
+        width = info.window_width if info is not None else self.width() * (3 if self.events_shown else 5) // 5
+        return show.Look(self.output_format, max(20, width - 1), index_of(self.shell.knowledge))
 
     @property
     def events_shown(self) -> bool:
@@ -448,7 +455,7 @@ class Repl:
         elif isinstance(result, FrontEndCommand):
             self.frontend.run(result.request)
         else:
-            self.log.add(show.outcome(result))
+            self.log.add(show.outcome(result, self.look()))
 
     def _output_width(self) -> int:
         info = self.screen.output_window.render_info

@@ -1,25 +1,31 @@
 """The shell commands only the interactive front-end carries out.
 
 ``/events`` (state, on/off, clear, show N, filter), ``/find``, ``/save``,
-``/reconnect``, ``/relaunch`` and ``/clear``: each acts on the panes, so the ``Shell`` (which
-has no screen) hands them here as a ``FrontEndCommand``.
+``/format``, ``/reconnect``, ``/relaunch`` and ``/clear``: each acts on the panes, so the
+``Shell`` (which has no screen) hands them here as a ``FrontEndCommand``.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 from qmpshell.errors import QmpShellError
 from qmpshell.language.parse import ShellRequest
 from qmpshell.output.render import event_time, json_text
+from qmpshell.output.safe import visible
 from qmpshell.repl import show
 from qmpshell.repl.lexer import json_fragments
 from qmpshell.repl.panes import EventFeed, OutputLog
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.transcript import save_text
 
+FORMATS_SAID = {
+    "auto": "tables, trees and text; /json or '| json' for the JSON",
+    "json": "indented JSON",
+    "compact": "JSON on one line",
+}
 EVENTS_USAGE = "usage: /events [on|off|clear|show [N]|filter PATTERN...]"
 SAVE_USAGE = "usage: /save [reply] FILE"
 NARROWEST_WITH_EVENTS = 100  # columns: below this the events pane hides itself (F2 still shows it)
@@ -52,8 +58,11 @@ class FrontEnd(Protocol):
     feed: EventFeed
     events_view: EventsVisibility
     search: OutputSearch
+    output_format: str
 
     def width(self) -> int: ...
+
+    def look(self) -> show.Look: ...
 
     def try_reconnect(self) -> None: ...
 
@@ -85,6 +94,16 @@ class FrontEndCommands:
             self.find(request.rest)
         elif request.name == "save":
             self.save(request.words)
+        elif request.name == "format":
+            self.set_format(request.words)
+
+    def set_format(self, words: tuple[str, ...]) -> None:
+        """``/format``: what replies look like now; ``/format auto|json|compact`` changes it."""
+        if words:
+            self.app.output_format = words[0]
+        self.app.log.add(
+            show.info(f"replies: {self.app.output_format} ({FORMATS_SAID[self.app.output_format]})")
+        )
 
     def events(self, words: tuple[str, ...]) -> None:
         """``/events``: how the pane is; ``on``/``off``; ``clear``; ``show [N]``; ``filter PATTERN...``."""
@@ -126,7 +145,7 @@ class FrontEndCommands:
         if number > len(events):
             self.app.log.add(show.info(f"the events pane holds {len(events)} event(s)"))
             return
-        self.app.log.add(event_in_full(events[-number], number))
+        self.app.log.add(event_in_full(events[-number], number, self.app.look()))
 
     def find(self, text: str) -> None:
         """``/find TEXT`` shows the newest match; no match, or no TEXT, is said in the output."""
@@ -149,10 +168,16 @@ class FrontEndCommands:
         self.app.log.add(show.info(f"saved {count} lines to {path}"))
 
 
-def event_in_full(event: dict[str, object], number: int) -> StyleAndTextTuples:
-    """``/events show``: a heading with the time and name, then the whole event as indented JSON."""
-    heading = f"event {number} (newest is 1): {event_time(event)} {event.get('event', '?')}\n"
+def event_in_full(event: dict[str, Any], number: int, look: show.Look = show.JSON_LOOK) -> StyleAndTextTuples:
+    """``/events show``: a heading with the time and name, then the data in the view that fits it
+    (with ``/format json`` or ``compact``: the whole event as indented JSON)."""
+    heading = f"event {number} (newest is 1): {event_time(event)} {visible(str(event.get('event', '?')))}\n"
     fragments: StyleAndTextTuples = [("class:info", heading)]
+    if look.format == "auto":
+        from qmpshell.output.events import render_event
+
+        body = render_event(event, width=look.width, index=look.index).lines[1:]
+        return fragments + show.view_fragments(body or [[("dim", "  (no data)")]])
     fragments.extend(json_fragments(json_text(event, pretty=True)))
     fragments.append(("", "\n"))
     return fragments

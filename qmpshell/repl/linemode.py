@@ -40,6 +40,7 @@ from qmpshell.repl.history import make_history
 from qmpshell.repl.panes import EventFeed, OutputLog, event_line, plain
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.widgets import prompt_fragments, welcome_text
+from qmpshell.schema.index import index_of
 from qmpshell.shell import Exit, FrontEndCommand, ModeChanged, Outcome
 
 if TYPE_CHECKING:
@@ -105,6 +106,7 @@ class LineSession:
         self.settings = settings
         self.feed = feed
         self.log = OutputLog(limit=10_000)
+        self.output_format = settings.output_format  # /format changes it for the session
         self.search = OutputSearch(self.log)
         self.events_view = EventsVisibility(shown=True)
         self.frontend = FrontEndCommands(self)
@@ -132,6 +134,10 @@ class LineSession:
 
     def relaunch(self) -> None:
         self.log.add(show.error("/relaunch: only in the full-screen shell; leave and start again"))
+
+    def look(self) -> show.Look:
+        """How replies are shown now: the session's format, the terminal's width, the schema."""
+        return show.Look(self.output_format, max(20, self.width() - 1), index_of(self.shell.knowledge))
 
     def try_reconnect(self) -> None:
         if self.connection.reconnect():
@@ -255,7 +261,7 @@ class LineSession:
         elif isinstance(result, FrontEndCommand):
             self.frontend.run(result.request)
         else:
-            self.log.add(show.outcome(result))
+            self.log.add(show.outcome(result, self.look()))
 
     def find(self, text: str) -> None:
         """``/find TEXT`` in line mode: there is no pane to scroll, so the matching lines are printed."""

@@ -10,7 +10,6 @@ every few tens of milliseconds (see ``app.py``), so a flood cannot starve typing
 from __future__ import annotations
 
 import fnmatch
-import json
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -19,15 +18,14 @@ from prompt_toolkit.data_structures import Point
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.layout.controls import UIContent, UIControl
 
-from qmpshell.output.render import event_time
-from qmpshell.repl.lexer import json_fragments, split_lines
+from qmpshell.output.events import event_line as compact_event
+from qmpshell.repl.lexer import split_lines
+from qmpshell.repl.show import view_fragments
 
 Message = dict[str, Any]
 Lines = Callable[[int, int], Sequence[StyleAndTextTuples]]  # (width, height) -> lines
 Decorate = Callable[[StyleAndTextTuples, int], StyleAndTextTuples]  # (line, its number) -> line
 ELLIPSIS = "\u2026"
-# Members that say which thing an event is about come first, so a cut line still names it.
-IDENTIFYING = ("id", "device", "node-name", "node", "job-id", "job", "qom-path", "path", "status", "type")
 
 
 class LinesControl(UIControl):
@@ -213,25 +211,10 @@ class EventFeed:
         return LinesControl(lambda width, height: self.visible(height, width), lambda count: count - 1)
 
 
-def identifying_first(data: Message) -> Message:
-    """The event's data with the members that name its subject (ids, device, node, job...) first."""
-    first = {key: data[key] for key in IDENTIFYING if key in data}
-    return {**first, **{key: value for key, value in data.items() if key not in first}}
-
-
 def event_line(event: Message, width: int = 0) -> StyleAndTextTuples:
-    """``HH:MM:SS.mmm NAME {data}``: name bold, data as JSON, cut with ``…`` to ``width``."""
-    line: StyleAndTextTuples = [
-        ("class:event.time", event_time(event) + " "),
-        ("class:event.name", str(event.get("event", "?"))),
-    ]
-    data = event.get("data")
-    if isinstance(data, dict) and data:
-        data = identifying_first(data)
-    if data:
-        line.append(("", " "))
-        line.extend(json_fragments(json.dumps(data, separators=(",", ":"), ensure_ascii=False)))
-    return cut_line(line, width)
+    """``HH:MM:SS.mmm NAME key=value...`` (``qmpshell.output.events``: identifying fields first),
+    cut with ``…`` to ``width``."""
+    return cut_line(view_fragments([compact_event(event)])[:-1], width)
 
 
 def separator_line(text: str, width: int) -> StyleAndTextTuples:

@@ -1,18 +1,43 @@
 """What the output pane shows for a statement and its outcome, as styled fragments.
 
-Replies are indented JSON coloured by pygments; QMP and HMP errors, and
-failures of the shell itself, are in the error style; a parse error shows the
-line with a caret under the fault.
+Replies are shown as the ``Look`` says: ``auto`` (the default) through the view
+that fits them (``qmpshell.output.views``: tables, trees, text; imported when
+the first reply is shown, so the first prompt does not wait for it), ``json``
+indented and coloured by pygments, ``compact`` on one line.  QMP and HMP
+errors, and failures of the shell itself, are in the error style; a parse error
+shows the line with a caret under the fault.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 from qmpshell.errors import ParseError, QmpShellError
-from qmpshell.output.render import error_summary, event_summary, hmp_text, json_text
+from qmpshell.output.render import error_summary, hmp_text, json_text
 from qmpshell.repl.lexer import input_fragments, json_fragments
 from qmpshell.shell import EventSeen, HmpOutput, Info, Outcome, Reply
+
+if TYPE_CHECKING:
+    from qmpshell.output.rows import Line
+    from qmpshell.schema.index import SchemaIndex
+
+# View styles (``qmpshell.output.rows.STYLES``) that map to an existing class rather than ``view.NAME``.
+_CLASSES = {"": "", "time": "class:event.time", "event": "class:event.name", "error": "class:error"}
+
+
+@dataclass(frozen=True)
+class Look:
+    """How replies are shown: ``format`` (auto, json, compact), the pane's width, the schema."""
+
+    format: str = "auto"
+    width: int = 100
+    index: SchemaIndex | None = None
+
+
+JSON_LOOK = Look("json")
 
 
 def echo(prompt: str, text: str, *, hmp: bool) -> StyleAndTextTuples:
@@ -25,29 +50,53 @@ def echo(prompt: str, text: str, *, hmp: bool) -> StyleAndTextTuples:
     return fragments
 
 
-def outcome(result: Outcome) -> StyleAndTextTuples:
+def outcome(result: Outcome, look: Look = JSON_LOOK) -> StyleAndTextTuples:
     """A reply, HMP output, awaited event or notice; other outcomes show nothing themselves."""
     if isinstance(result, Reply):
-        return reply(result)
+        return reply(result, look)
     if isinstance(result, HmpOutput):
         text = hmp_text(result.text).rstrip("\n")
         if not text:
             return [("class:dim", "(no output)\n")]  # so a command that printed nothing still says so
         return [("class:error" if result.error else "class:hmp", text + "\n")]
     if isinstance(result, EventSeen):
-        return [("class:event.name", event_summary(result.event) + "\n")]
+        from qmpshell.output.events import event_line
+
+        return view_fragments([event_line(result.event)])
     if isinstance(result, Info):
         return info(result.text)
     return []
 
 
-def reply(result: Reply) -> StyleAndTextTuples:
-    fragments = json_fragments(json_text(result.response, pretty=True))
+def reply(result: Reply, look: Look = JSON_LOOK) -> StyleAndTextTuples:
+    """The reply in the look's format; ``| json`` and ``/json`` ask for indented JSON whatever it is."""
+    if look.format == "auto" and not result.as_json:
+        from qmpshell.output.views import render_reply
+
+        rendering = render_reply(
+            result.response, command=result.command, width=look.width, index=look.index, hint=result.hint
+        )
+        return view_fragments(rendering.lines)
+    pretty = look.format != "compact" or result.as_json
+    fragments = json_fragments(json_text(result.response, pretty=pretty))
     fragments.append(("", "\n"))
     if not result.ok:
         fragments.extend(error(error_summary(result.response)))
         if result.hint:
             fragments.append(("class:hint", result.hint + "\n"))
+    return fragments
+
+
+def view_fragments(lines: list[Line]) -> StyleAndTextTuples:
+    """A view's ``(style, text)`` lines as prompt_toolkit fragments; JSON segments highlighted."""
+    fragments: StyleAndTextTuples = []
+    for line in lines:
+        for style, text in line:
+            if style == "json":
+                fragments.extend(json_fragments(text))
+            else:
+                fragments.append((_CLASSES.get(style, f"class:view.{style}"), text))
+        fragments.append(("", "\n"))
     return fragments
 
 

@@ -66,6 +66,19 @@ UI_STYLE = {
     "output.notice": "reverse",
     "search.match": "bg:ansiyellow ansiblack",
     "search.current": "bg:ansicyan ansiblack bold",
+    # replies shown by the views of qmpshell.output (see output/rows.py STYLES)
+    "view.dim": "ansigray",
+    "view.ok": "ansigreen",
+    "view.hint": "ansiyellow",
+    "view.warn": "ansiyellow",
+    "view.header": "bold",
+    "view.key": "ansiblue",
+    "view.name": "bold",
+    "view.string": "ansigreen",
+    "view.number": "ansicyan",
+    "view.keyword": "ansimagenta",
+    "view.tree": "ansigray",
+    "view.text": "",
 }
 
 

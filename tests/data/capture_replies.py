@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.q35_support import make_chain, start_q35
+from tests.q35_support import bridges_numbered, make_chain, start_q35
 from tests.qemu_support import Qemu, RawPeer
 
 HERE = Path(__file__).parent
@@ -96,12 +96,6 @@ def capture_migration(peer: RawPeer, replies: list[Message]) -> None:
     peer.execute("migrate-set-parameters", **{"max-bandwidth": 1 << 30})
     wait_for(lambda: peer.execute("query-migrate").get("status") == "completed", "the migration")
     record(replies, "query-migrate", "query-migrate", {}, ask(peer, "query-migrate", {}))
-
-
-def bridges_numbered(peer: RawPeer) -> bool:
-    """True once the firmware has given the root port a secondary bus (its devices then show)."""
-    devices = peer.execute("query-pci")[0]["devices"]
-    return all(d["pci_bridge"]["bus"]["secondary"] for d in devices if "pci_bridge" in d)
 
 
 def deleted(peer: RawPeer) -> bool:
