@@ -24,7 +24,7 @@ import pytest
 from qmpshell.protocol.privatefile import Refused, open_append
 from qmpshell.repl.history import SecretFreeHistory, make_history
 from tests.qemu_support import Qemu, json_lines, qmpshell_argv, run_qmpshell, status_return
-from tests.tmux_support import Tmux, start_qmpshell
+from tests.tmux_support import Tmux, reply_line, start_qmpshell
 
 OTHER_UID = 65534  # nobody
 
@@ -298,11 +298,11 @@ def test_enter_still_runs_commands_with_a_full_disk_history(
         tmux.wait_for("events: ")
         tmux.type("query-status " + "x=1 " * 0)
         tmux.send("Enter")
-        screen = tmux.wait_for('"status": "running"')
+        screen = tmux.wait_for(reply_line("running"))
         tmux.wait_for("cannot write the history file")
         tmux.type("query-name")
         tmux.send("Enter")
-        screen = tmux.wait_for(lambda text: text.count("query-name") >= 1 and '"return": {}' in text)
+        screen = tmux.wait_for(lambda text: text.count("query-name") >= 1 and reply_line("ok")(text))
         assert screen.count("cannot write the history file") == 1
     finally:
         tmux.close()

@@ -14,7 +14,7 @@ from qmpshell.protocol.address import parse_address
 from qmpshell.repl.connection import Connection
 from tests.libvirt_support import LibvirtHost
 from tests.qemu_support import Driven, json_lines, run_qmpshell, wait_until
-from tests.tmux_support import start_qmpshell
+from tests.tmux_support import reply_line, start_qmpshell
 
 RUNNING = {"status": "running", "singlestep": False, "running": True}
 
@@ -232,7 +232,7 @@ def test_the_interactive_shell_on_a_domain(
         tmux.wait_for(lambda screen: tmux.input_line().rstrip() == "qmp> query-name" or tmux.send("Tab"))
         tmux.type(" ")  # closes the completion menu, where Enter would only accept the choice
         tmux.send("Enter")
-        tmux.wait_for(f'"name": "{libvirt_domain}"')
+        tmux.wait_for(reply_line(f"name: {libvirt_domain}"))
         libvirt_host.virsh("suspend", libvirt_domain)
         tmux.wait_for(" STOP")
         tmux.wait_for("\u2502 paused \u2502")
