@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.qemu_support import QEMU_ARGV, Driven, json_lines, run_qmpshell, wait_until
-from tests.tmux_support import Tmux, shell_env, start_qmpshell
+from tests.tmux_support import Tmux, reply_line, shell_env, start_qmpshell
 
 STOP_SIGNALS = [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT]
 
@@ -190,7 +190,7 @@ def test_a_qemu_that_died_is_quoted_and_can_be_relaunched(terminals: list[Tmux],
     assert again != qemu and same == directory
     tmux.type("query-status")
     tmux.send("Enter")
-    tmux.wait_for('"status": "running"')
+    tmux.wait_for(reply_line("running"))
 
 
 def test_what_qemu_writes_while_it_runs_shows_as_notices(terminals: list[Tmux], tmp_path: Path) -> None:

@@ -119,7 +119,7 @@ def test_ctrl_c_in_line_mode_stops_waiting_and_keeps_the_shell(
     recorded.append(shell)
     shell.wait_for("qmp> ")
     shell.send("query-name")
-    ready = shell.wait_for('"return": {}')
+    ready = shell.wait_for("query-name\r\nok\r\n")
     qemu.kill(signal.SIGSTOP)
     try:
         shell.send("query-status")
@@ -130,6 +130,6 @@ def test_ctrl_c_in_line_mode_stops_waiting_and_keeps_the_shell(
     finally:
         qemu.kill(signal.SIGCONT)
     shell.send("query-name")
-    shell.wait_for('"return": {}', after=stopped)
+    shell.wait_for("ok\r\n", after=stopped)
     shell.send("/quit")
     assert shell.process.wait(10) == 0

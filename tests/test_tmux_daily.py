@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.qemu_support import Qemu, qemu_banner, wait_until
-from tests.tmux_support import Tmux, start_qmpshell
+from tests.tmux_support import Tmux, reply_line, start_qmpshell
 
 Q35 = ("-M", "q35", "-device", "pcie-root-port,id=rp1,chassis=1,slot=1", "-device", "qemu-xhci,id=xhci")
 BUSY = "Ctrl-C stops waiting"  # the status bar while a command waits for its reply
@@ -67,7 +67,7 @@ def test_a_two_line_paste_runs_two_commands(start: Callable[..., Tmux], qemu: Qe
     log = tmp_path / "qmp.log"
     tmux = start(qemu.socket, "-l", str(log))
     tmux.paste("query-status\nquery-name\n")
-    screen = tmux.wait_for(lambda screen: '"running": true' in screen and '"return": {}' in screen)
+    screen = tmux.wait_for(lambda screen: reply_line("running")(screen) and reply_line("ok")(screen))
     assert "expected KEY=VALUE" not in screen
     assert screen.index("qmp> query-status") < screen.index("qmp> query-name")
     wait_until(lambda: sent(log, "query-name"), what="query-name sent")
@@ -81,7 +81,7 @@ def test_a_paste_without_its_last_newline_waits_in_a_grown_input(
     screen = tmux.wait_for("...> query-name")
     assert "qmp> query-status" in screen  # the prompt stays, the input shows both lines
     tmux.send("Enter")
-    tmux.wait_for(lambda screen: '"running": true' in screen and '"return": {}' in screen)
+    tmux.wait_for(lambda screen: reply_line("running")(screen) and reply_line("ok")(screen))
 
 
 def test_a_pasted_transaction_then_a_command(start: Callable[..., Tmux], qemu: Qemu, tmp_path: Path) -> None:
@@ -125,7 +125,7 @@ def test_up_recalls_a_multi_line_statement_whole_and_it_runs_again(
 def test_ctrl_r_finds_a_multi_line_entry(start: Callable[..., Tmux], qemu: Qemu) -> None:
     tmux = start(qemu.socket)
     tmux.paste("transaction(\n  abort\n)\nquery-name\n")
-    tmux.wait_for('"return": {}')
+    tmux.wait_for(reply_line("ok"))
     idle(tmux)
     tmux.send("C-r")
     tmux.type("abo")
@@ -161,7 +161,7 @@ def test_enter_on_an_empty_continuation_line_discards_the_transaction(
     tmux.wait_for(lambda screen: tmux.input_line().startswith("qmp>"))
     tmux.type("query-name")
     tmux.send("Enter")
-    tmux.wait_for('"return": {}')
+    tmux.wait_for(reply_line("ok"))
 
 
 def test_device_properties_reach_qemu_as_written(
@@ -234,7 +234,7 @@ def test_ctrl_c_in_the_same_burst_as_enter_always_stops_the_wait(
         qemu.kill(signal.SIGCONT)
     tmux.type("query-status")
     tmux.send("Enter")
-    tmux.wait_for('"status": "running"')
+    tmux.wait_for(reply_line("running"))
 
 
 def test_enter_does_not_run_a_common_prefix_that_is_no_value(
