@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -98,6 +99,7 @@ def test_the_cache_is_used_on_a_second_run(qemu: Qemu, tmp_path: Path, private_x
 def test_the_cache_keeps_one_file_per_qemu_version(tmp_path: Path, private_xdg: Path) -> None:
     """QEMU 7.2 and 10.0 side by side: each build's schema in its own file, each reused."""
     versions = []
+    assert os.access(BACKPORTS_QEMU, os.X_OK), f"no {BACKPORTS_QEMU}: run scripts/setup (it unpacks QEMU 10)"
     for binary in (SYSTEM_QEMU, BACKPORTS_QEMU):
         argv = ["--", binary, "-M", "none", "-nodefaults", "-display", "none"]
         for run, log in enumerate((tmp_path / "a.log", tmp_path / "b.log")):
