@@ -29,7 +29,6 @@ from qmpshell.config import Settings
 from qmpshell.errors import EXIT_OK, STOP_SIGNALS, QmpShellError
 from qmpshell.language.statements import Assembler
 from qmpshell.protocol.address import Address
-from qmpshell.protocol.launch import EXIT_GRACE
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.repl import show
 from qmpshell.repl.completion import (
@@ -44,6 +43,7 @@ from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands
 from qmpshell.repl.history import make_history
 from qmpshell.repl.hmpcomplete import fetch_hmp_names
 from qmpshell.repl.keys import build_key_bindings
+from qmpshell.repl.launched import LaunchWatch, say
 from qmpshell.repl.layout import build_screen, input_area
 from qmpshell.repl.lexer import InputLexer
 from qmpshell.repl.panes import EventFeed, OutputLog
@@ -94,7 +94,7 @@ class Repl:
         launched: LaunchedQemu | None = None,
     ) -> None:
         self.connection = connection
-        self.launched = LaunchWatch(launched) if launched is not None else None
+        self.launched = LaunchWatch(launched) if launched is not None else None  # None: not --launch
         self.farewell = ""  # said on stderr after the screen is gone (why the shell left)
         self.shell = connection.shell
         self.settings = settings
@@ -210,7 +210,7 @@ class Repl:
             if self.settings.transcript:
                 print_transcript(self.log.text(), sys.stdout, limit=self.settings.transcript_lines)
         if self.farewell:
-            _say(self.farewell)
+            say(self.farewell)
         return EXIT_OK if result is None else result
 
     def _started(self, *, signals: bool = False) -> None:
@@ -544,41 +544,3 @@ def _editing_mode(name: str) -> Any:
 def _color_depth(color: str) -> ColorDepth | None:
     """--color=never is monochrome, always is 256 colours even under $NO_COLOR; auto asks the terminal."""
     return {"never": ColorDepth.DEPTH_1_BIT, "always": ColorDepth.DEPTH_8_BIT}.get(color)
-
-
-class LaunchWatch:
-    """What the shell knows of the QEMU it launched: ``running``, ``exited`` or ``relaunching``."""
-
-    def __init__(self, qemu: LaunchedQemu) -> None:
-        self.qemu = qemu
-        self.state = "running"
-        self._lost_at: float | None = None
-
-    def holds_back(self) -> bool:
-        """While the connection is lost: True when reconnecting must wait (or never come, as QEMU
-        exited); False when QEMU still runs after the grace period (then reconnect as usual)."""
-        if self.state != "running":
-            return True
-        if self._lost_at is None:
-            self._lost_at = time.monotonic()
-        return self.qemu.exited() or time.monotonic() - self._lost_at < EXIT_GRACE
-
-    def connected(self) -> None:
-        self._lost_at = None
-
-    def gone(self) -> bool:
-        """True once, when QEMU is seen to have exited."""
-        if self.state == "running" and self.qemu.exited():
-            self.state = "exited"
-            self._lost_at = None
-            return True
-        return False
-
-
-def _say(text: str) -> None:
-    """``qmpshell: TEXT`` on stderr once the screen is gone; nothing if stderr is."""
-    try:
-        sys.stderr.write(f"qmpshell: {text}\n")
-        sys.stderr.flush()
-    except (OSError, ValueError, AttributeError):
-        pass
