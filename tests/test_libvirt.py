@@ -14,7 +14,7 @@ from qmpshell.protocol.address import parse_address
 from qmpshell.repl.connection import Connection
 from tests.libvirt_support import LibvirtHost
 from tests.qemu_support import Driven, json_lines, run_qmpshell, wait_until
-from tests.tmux_support import reply_line, start_qmpshell
+from tests.tmux_support import start_qmpshell
 
 RUNNING = {"status": "running", "singlestep": False, "running": True}
 
@@ -227,12 +227,12 @@ def test_the_interactive_shell_on_a_domain(
         tmux.wait_for(f"libvirt:{libvirt_domain} @ localhost")
         tmux.wait_for("QEMU 7.2")
         tmux.wait_for("\u2502 running \u2502")
-        tmux.type("query-na")
+        tmux.type("qom-ge")
         # The schema is read on a worker thread after the prompt appears: Tab again until it is there.
-        tmux.wait_for(lambda screen: tmux.input_line().rstrip() == "qmp> query-name" or tmux.send("Tab"))
-        tmux.type(" ")  # closes the completion menu, where Enter would only accept the choice
+        tmux.wait_for(lambda screen: tmux.input_line().rstrip() == "qmp> qom-get" or tmux.send("Tab"))
+        tmux.type(" path=/machine property=type")  # a space also closes the completion menu
         tmux.send("Enter")
-        tmux.wait_for(reply_line(f"name: {libvirt_domain}"))
+        tmux.wait_for("pc-i440fx-7.2-machine")  # as JSON or as a view, the reply says it
         libvirt_host.virsh("suspend", libvirt_domain)
         tmux.wait_for(" STOP")
         tmux.wait_for("\u2502 paused \u2502")
@@ -243,4 +243,23 @@ def test_the_interactive_shell_on_a_domain(
         tmux.wait_for("VM status: running")
     finally:
         libvirt_host.virsh("resume", libvirt_domain, check=False)
+        tmux.close()
+
+
+def test_the_interactive_shell_follows_the_domain_stopped_and_started(
+    libvirt_host: LibvirtHost, spare_domain: str, tmp_path: Path
+) -> None:
+    tmux = start_qmpshell(tmp_path / "xdg", "--libvirt-uri", libvirt_host.uri, f"libvirt:{spare_domain}")
+    try:
+        tmux.wait_for("\u2502 running \u2502")
+        libvirt_host.virsh("destroy", spare_domain)
+        tmux.wait_for("DISCONNECTED")
+        tmux.wait_for(f"domain '{spare_domain}'")  # why, in the output pane: stopped, or its monitor lost
+        libvirt_host.virsh("start", spare_domain)
+        tmux.wait_for(lambda screen: "DISCONNECTED" not in screen.splitlines()[-1], timeout=30)
+        tmux.type("/hmp info status")
+        tmux.send("Enter")
+        tmux.wait_for("VM status: running")
+        assert "DISCONNECTED" not in tmux.screen().splitlines()[-1]
+    finally:
         tmux.close()

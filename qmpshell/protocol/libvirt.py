@@ -312,10 +312,18 @@ class LibvirtClient:
         if code in (libvirt.VIR_ERR_OPERATION_INVALID, libvirt.VIR_ERR_NO_DOMAIN):
             self._connection_ended(f"domain '{self.address.domain}' is no longer running ({_text(err)})")
         elif code in (libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_ERR_RPC, libvirt.VIR_ERR_NO_CONNECT):
-            self._connection_ended(f"lost libvirtd at {self.address.uri}: {_text(err)}")
+            # "Unable to read from monitor" is a system error too: the domain's QEMU went, not libvirtd.
+            gone = f"lost the monitor of domain '{self.address.domain}'" if self._alive() else "lost libvirtd"
+            self._connection_ended(f"{gone} at {self.address.uri}: {_text(err)}")
         else:
             return CommandFailed(f"libvirt: {_text(err)}")
         return self._lost or ConnectionLost(_text(err))
+
+    def _alive(self) -> bool:
+        try:
+            return bool(self._conn is not None and self._conn.isAlive())
+        except Exception:  # noqa: BLE001 - a connection that cannot answer is not alive
+            return False
 
     # -- events and the end of the connection (libvirt's event-loop thread) --------
 
