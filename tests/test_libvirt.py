@@ -231,8 +231,9 @@ def test_the_interactive_shell_on_a_domain(
         # The schema is read on a worker thread after the prompt appears: Tab again until it is there.
         tmux.wait_for(lambda screen: tmux.input_line().rstrip() == "qmp> qom-get" or tmux.send("Tab"))
         tmux.type(" path=/machine property=type")  # a space also closes the completion menu
+        tmux.wait_for(lambda screen: tmux.input_line().rstrip() == "qmp> qom-get path=/machine property=type")
         tmux.send("Enter")
-        tmux.wait_for("pc-i440fx-7.2-machine")  # as JSON or as a view, the reply says it
+        tmux.wait_for("pc-i440fx-7.2-machine", timeout=30)  # as JSON or as a view, the reply says it
         libvirt_host.virsh("suspend", libvirt_domain)
         tmux.wait_for(" STOP")
         tmux.wait_for("\u2502 paused \u2502")
