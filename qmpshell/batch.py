@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from qmpshell.errors import EXIT_OK, EXIT_USAGE, ConnectionLost, ParseError, QmpShellError
 from qmpshell.language.parse import Request, ShellRequest
 from qmpshell.language.statements import Statement, read_statements
 from qmpshell.output.render import colourise, error_summary, hmp_text, json_text
 from qmpshell.output.safe import visible, with_caret
-from qmpshell.schema.index import SchemaIndex, index_of
 from qmpshell.shell import (
     EventSeen,
     Exit,
@@ -30,6 +29,9 @@ from qmpshell.shell import (
     Reply,
     Shell,
 )
+
+if TYPE_CHECKING:
+    from qmpshell.schema.index import SchemaIndex
 
 Message = dict[str, Any]
 
@@ -213,7 +215,7 @@ def show(shell: Shell, statement: Statement, outcome: Outcome, printer: Printer)
     """Print an outcome for a script; returns its exit status."""
     where = f"{statement.lineno}: "
     if isinstance(outcome, Reply):
-        return _show_reply(outcome, where, printer, index_of(shell.knowledge))
+        return _show_reply(outcome, where, printer, shell)
     if isinstance(outcome, HmpOutput):
         if outcome.error:
             printer.error(where, f"HMP: {hmp_text(outcome.text).strip()}")
@@ -232,9 +234,11 @@ def show(shell: Shell, statement: Statement, outcome: Outcome, printer: Printer)
     return EXIT_OK
 
 
-def _show_reply(reply: Reply, where: str, printer: Printer, index: SchemaIndex | None = None) -> int:
+def _show_reply(reply: Reply, where: str, printer: Printer, shell: Shell) -> int:
     if reply.ok and printer.human:
-        printer.view(reply, index)
+        from qmpshell.schema.index import index_of  # the views' types; JSON lines need no schema
+
+        printer.view(reply, index_of(shell.knowledge))
         return EXIT_OK
     if reply.ok:
         printer.json(reply.response.get("return") if printer.json_only else reply.response)

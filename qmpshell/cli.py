@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Any
 
 from qmpshell import __version__
 from qmpshell.batch import OutputClosed, Printer, run_lines, run_script
-from qmpshell.config import Settings, default_history_file, seconds
+from qmpshell.config import Settings, default_config_file, default_history_file, seconds
 from qmpshell.errors import (
     EXIT_CONNECTION,
     EXIT_FAILED,
@@ -35,12 +33,12 @@ from qmpshell.errors import (
 )
 from qmpshell.protocol.address import Address, parse_address, wants_many
 from qmpshell.protocol.events import EventLog
-from qmpshell.protocol.logfile import MessageLog
 from qmpshell.protocol.session import QmpSession, make_client
 from qmpshell.shell import Shell
 
 if TYPE_CHECKING:
     from qmpshell.protocol.launch import LaunchedQemu
+    from qmpshell.protocol.logfile import MessageLog
 
 Message = dict[str, Any]
 Source = Callable[[Shell, Printer], int]  # runs the script on one target's shell
@@ -54,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="An interactive and scriptable shell for the QEMU Machine Protocol (QMP).",
         epilog="Exit status: 0 success, 1 a command failed, 2 usage or parse error, "
         "3 could not connect or connection lost, 130 interrupted, 128+N stopped by signal N.",
+        formatter_class=HelpFormatter,
     )
     parser.add_argument(
         "address",
@@ -71,6 +70,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--print-config", action="store_true", help="print the settings in effect, as TOML")
     return parser
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's own layout at the terminal's width, measured as ``shutil.get_terminal_size`` does.
+
+    argparse builds a formatter for every option it adds, and its default one
+    imports shutil (and with it bz2 and lzma) to measure: 1.6 ms of a one-shot.
+    """
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=terminal_columns() - 2)
+
+
+def terminal_columns(*, fallback: int = 80) -> int:
+    """$COLUMNS if set, else the width of the terminal on stdout, else ``fallback``."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or fallback  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return fallback
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -193,7 +217,7 @@ def settings_from(args: argparse.Namespace, base: Settings) -> Settings:
             raise UsageError("--json prints return values as JSON lines; it does not go with --format human")
         changes["batch_format"] = "human" if human else "json"
         changes["output_format"] = "auto" if human else "json"
-    return replace(base, **changes)
+    return base._replace(**changes)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -307,8 +331,17 @@ def complain(text: str) -> None:
 
 
 def load_base_settings() -> Settings:
-    """The defaults, with the user's config file applied when there is one."""
-    from qmpshell.configfile import load_config  # here: imported only once options are parsed
+    """The defaults, with the user's config file applied when there is one.
+
+    Without a file, the module that reads and checks one (and its TOML parser) is not imported.
+    """
+    try:
+        os.stat(default_config_file())
+    except FileNotFoundError:
+        return Settings()
+    except OSError:
+        pass  # unreadable: load_config says why
+    from qmpshell.configfile import load_config
 
     return load_config()
 
@@ -342,6 +375,8 @@ def open_log(settings: Settings, stack: ExitStack) -> MessageLog | None:
     """The ``--logfile``, closed when ``stack`` ends, saying then how many records were lost, if any."""
     if not settings.logfile:
         return None
+    from qmpshell.protocol.logfile import MessageLog  # here: datetime and redaction only with -l
+
     log = MessageLog.open(settings.logfile, warn=lambda text: complain(f"warning: {text}"))
 
     def close() -> None:
@@ -425,7 +460,7 @@ def _printer(settings: Settings) -> Printer:
         verbose=settings.verbose,
         events=settings.show_events,
         human=settings.batch_format == "human",
-        width=shutil.get_terminal_size((100, 24)).columns,
+        width=terminal_columns(fallback=100),
     )
 
 
@@ -463,7 +498,7 @@ def run_target(
         shell = Shell(
             client,
             events,
-            knowledge=_knowledge(client, settings),
+            knowledge=_knowledge(client, settings, warn=lambda text: printer.error("", f"warning: {text}")),
             hmp=settings.hmp,
             timeout=settings.timeout,
             on_send=printer.sent if settings.verbose else None,
@@ -501,16 +536,16 @@ def _source(args: argparse.Namespace, settings: Settings, printer: Printer, *, w
     return run_stdin
 
 
-def _knowledge(client: QmpSession, settings: Settings) -> Any:
-    """The schema index for typed values and help (None when the server has none).
+def _knowledge(client: QmpSession, settings: Settings, *, warn: Callable[[str], None]) -> Any:
+    """The schema for typed values and help, read when a line first needs it (None with -N).
 
     Not with -N: the user negotiates by hand, so the shell must send nothing of its own.
     """
     if not settings.negotiate:
         return None
-    from qmpshell.schema.knowledge import knowledge_for  # here: nothing of the schema is loaded with -N
+    from qmpshell.schema.knowledge import lazy_knowledge_for  # here: nothing of the schema is loaded with -N
 
-    return knowledge_for(client, use_cache=settings.schema_cache)
+    return lazy_knowledge_for(client, use_cache=settings.schema_cache, warn=warn)
 
 
 def fan_out(sinks: list[Callable[[Message], None]]) -> Callable[[Message], None]:

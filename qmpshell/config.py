@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 MAX_SECONDS = 86_400.0  # one day: the longest timeout accepted anywhere
 
@@ -33,8 +33,7 @@ def seconds(value: object) -> float:
     return float(number)
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """Every user-adjustable behaviour; defaults here, overridden by config file then options."""
 
     color: str = "auto"  # auto | always | never
@@ -53,7 +52,7 @@ class Settings:
     history_file: str | None = None  # None: no history
     history_size: int = 10000
     events_pane: bool = True
-    events_filter: tuple[str, ...] = field(default_factory=tuple)
+    events_filter: tuple[str, ...] = ()
     events_pane_size: int = 500
     reconnect: bool = True
     address: str | None = None  # a socket, HOST:PORT or libvirt:DOMAIN, when none is given

@@ -16,7 +16,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -168,7 +168,7 @@ def load_config(path: str | None = None, *, base: Settings | None = None) -> Set
         return settings
     except OSError as err:
         raise UsageError(f"cannot read config file {path}: {err.strerror or err}") from err
-    return replace(settings, **parse_config(_decoded(data, path), source=path))
+    return settings._replace(**parse_config(_decoded(data, path), source=path))
 
 
 def _decoded(data: bytes, path: str) -> str:

@@ -12,8 +12,7 @@ import json
 import textwrap
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from qmpshell.config import seconds
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionLost, UsageError
@@ -55,8 +54,7 @@ HELP_WIDTH = 76
 FRONT_END_COMMANDS = ("events", "reconnect", "relaunch", "clear", "find", "save", "format")
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(NamedTuple):
     """A QMP response to a command (``sent`` is the message as sent, id included)."""
 
     sent: Message
@@ -74,41 +72,35 @@ class Reply:
         return str(self.sent.get("execute") or self.sent.get("exec-oob") or "")
 
 
-@dataclass(frozen=True)
-class HmpOutput:
+class HmpOutput(NamedTuple):
     """The text an HMP command printed; ``error`` when it is HMP's error text."""
 
     text: str
     error: bool
-    sent: Message = field(default_factory=dict)
+    sent: Message = {}
 
 
-@dataclass(frozen=True)
-class EventSeen:
+class EventSeen(NamedTuple):
     """The event a ``/wait`` was waiting for."""
 
     event: Message
 
 
-@dataclass(frozen=True)
-class Info:
+class Info(NamedTuple):
     """Text for the user: help, notices."""
 
     text: str
 
 
-@dataclass(frozen=True)
-class ModeChanged:
+class ModeChanged(NamedTuple):
     hmp: bool
 
 
-@dataclass(frozen=True)
-class Exit:
+class Exit(NamedTuple):
     pass
 
 
-@dataclass(frozen=True)
-class FrontEndCommand:
+class FrontEndCommand(NamedTuple):
     """A shell command only the interactive front-end acts on (``/events``, ``/reconnect``)."""
 
     request: ShellRequest
@@ -209,7 +201,7 @@ class Shell:
         if "error" in response and self.knowledge is not None:
             hint = self.knowledge.hint_for_error(request.command, response)
         self.last_reply = Reply(sent, response, hint)
-        return replace(self.last_reply, as_json=request.as_json)
+        return self.last_reply._replace(as_json=request.as_json)
 
     def _exchange(self, message: Message) -> tuple[Message, Message]:
         self.events.mark()
@@ -282,7 +274,7 @@ class Shell:
         if name == "json":
             if self.last_reply is None:
                 raise UsageError("/json: no reply yet")
-            return replace(self.last_reply, as_json=True)
+            return self.last_reply._replace(as_json=True)
         if name == "format" and (len(request.words) > 1 or set(request.words) - set(FORMATS)):
             raise UsageError("usage: /format [auto|json|compact]")
         if name in FRONT_END_COMMANDS:

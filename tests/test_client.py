@@ -71,8 +71,10 @@ def test_every_command_carries_an_id_and_replies_are_routed(qemu: Qemu, tmp_path
     log = MessageLog.open(str(log_path))
     client, _ = connect(qemu.socket, log=log)
     try:
+        qemu.kill(signal.SIGSTOP)  # both are waiting at once: QEMU cannot answer the first in between
         first = client.send({"execute": "query-status"})
         second = client.send({"execute": "query-version"})
+        qemu.kill(signal.SIGCONT)
         assert first.sent["id"] != second.sent["id"]
         assert "qemu" in second.wait(10)["return"]
         assert "status" in first.wait(10)["return"]

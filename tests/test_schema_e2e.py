@@ -53,10 +53,31 @@ def test_size_suffix_creates_a_one_mebibyte_node(qemu: Qemu) -> None:
 
 def test_unknown_command_is_refused_before_sending(qemu: Qemu, tmp_path: Path) -> None:
     log = tmp_path / "log"
-    result = run_qmpshell(qemu.socket, "-l", str(log), "-c", "quer-status")
+    result = run_qmpshell(qemu.socket, "-l", str(log), "-c", "quer-status verbose=true")
     assert result.returncode == 2
     assert result.stderr == "qmpshell: 1: unknown command 'quer-status'; did you mean query-status?\n"
     assert "quer-status" not in log.read_text()
+
+
+def test_an_unknown_command_without_arguments_is_explained_when_refused(qemu: Qemu, tmp_path: Path) -> None:
+    """Without arguments the line is sent before the schema is read (a one-shot stays fast);
+    QEMU's CommandNotFound then gets the parser's message and status."""
+    log = tmp_path / "log"
+    result = run_qmpshell(qemu.socket, "-l", str(log), "-c", "quer-status")
+    assert result.returncode == 2
+    assert result.stderr == "qmpshell: 1: unknown command 'quer-status'; did you mean query-status?\n"
+    assert result.stdout == ""
+    assert sent_commands(log) == ["other", "other", "query-qmp-schema"]  # capabilities, the line, schema
+
+
+def test_a_line_without_arguments_does_not_read_the_schema(
+    qemu: Qemu, tmp_path: Path, private_xdg: Path
+) -> None:
+    log = tmp_path / "log"
+    result = run_qmpshell(qemu.socket, "-l", str(log), "-c", "query-status", "-c", "query-name")
+    assert result.returncode == 0, result.stderr
+    assert sent_commands(log) == ["other", "other", "other"]
+    assert not (private_xdg / "xdg_cache_home" / "qmpshell").exists()
 
 
 def test_parameter_errors_get_hints(qemu: Qemu) -> None:
@@ -83,8 +104,8 @@ def test_help_from_the_servers_schema(qemu: Qemu) -> None:
 
 def test_the_cache_is_used_on_a_second_run(qemu: Qemu, tmp_path: Path, private_xdg: Path) -> None:
     first, second = tmp_path / "first.log", tmp_path / "second.log"
-    assert run_qmpshell(qemu.socket, "-l", str(first), "-c", "query-status").returncode == 0
-    assert run_qmpshell(qemu.socket, "-l", str(second), "-c", "query-status").returncode == 0
+    assert run_qmpshell(qemu.socket, "-l", str(first), "-c", "qom-list path=/").returncode == 0
+    assert run_qmpshell(qemu.socket, "-l", str(second), "-c", "qom-list path=/").returncode == 0
     assert sent_commands(first).count("query-qmp-schema") == 1
     assert sent_commands(second).count("query-qmp-schema") == 0
     cache = private_xdg / "xdg_cache_home" / "qmpshell"
@@ -116,7 +137,7 @@ def test_the_cache_keeps_one_file_per_qemu_version(tmp_path: Path, private_xdg: 
 
 
 def test_a_corrupt_cache_is_reported_once_and_replaced(qemu: Qemu, private_xdg: Path) -> None:
-    assert run_qmpshell(qemu.socket, "-c", "query-status").returncode == 0
+    assert run_qmpshell(qemu.socket, "-c", "/help query-status").returncode == 0
     cache = private_xdg / "xdg_cache_home" / "qmpshell"
     (path,) = cache.iterdir()
     path.write_text("{garbage")
@@ -125,7 +146,7 @@ def test_a_corrupt_cache_is_reported_once_and_replaced(qemu: Qemu, private_xdg: 
     assert result.stderr.count("warning: schema cache") == 1
     assert json.loads(path.read_text())["format"] == 1  # fetched again and rewritten
     assert (cache / (path.name + ".corrupt")).read_text() == "{garbage"
-    assert "warning" not in run_qmpshell(qemu.socket, "-c", "query-status").stderr
+    assert "warning" not in run_qmpshell(qemu.socket, "-c", "/help query-status").stderr
 
 
 def test_no_schema_with_skip_negotiation(qemu: Qemu) -> None:

@@ -12,8 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Any, Protocol, Union
+from typing import Any, NamedTuple, Protocol, Union
 
 from qmpshell.errors import ParseError
 from qmpshell.language import strictjson
@@ -29,8 +28,7 @@ from qmpshell.language.syntax import (
 )
 
 
-@dataclass(frozen=True)
-class Value:
+class Value(NamedTuple):
     """A value as written, before any type is chosen for it."""
 
     token: Token
@@ -142,8 +140,7 @@ def parse_json_value(value: Value) -> Any:
         raise ValueProblem("JSON nested too deeply", value) from None
 
 
-@dataclass(frozen=True)
-class QmpRequest:
+class QmpRequest(NamedTuple):
     """A QMP message to send; ``command`` is its name (for schema and quit)."""
 
     command: str
@@ -151,20 +148,18 @@ class QmpRequest:
     as_json: bool = False  # the line ended in "| json": show the reply as JSON
 
 
-@dataclass(frozen=True)
-class HmpRequest:
+class HmpRequest(NamedTuple):
     """One HMP command line for ``human-monitor-command``."""
 
     command_line: str
 
 
-@dataclass(frozen=True)
-class ShellRequest:
+class ShellRequest(NamedTuple):
     """A ``/name`` command of the shell itself."""
 
     name: str
     words: tuple[str, ...] = ()
-    options: ArgTree = field(default_factory=dict)
+    options: ArgTree = {}
     rest: str = ""
 
 
@@ -178,7 +173,7 @@ def parse_statement(text: str, *, hmp: bool = False, typer: ArgumentTyper | None
     words = significant(tokens)
     if words and words[-1].kind is Kind.PIPE:
         request = _statement(words[:-1], text, typer)
-        return replace(request, as_json=True) if isinstance(request, QmpRequest) else request
+        return request._replace(as_json=True) if isinstance(request, QmpRequest) else request
     return _statement(words, text, typer)
 
 

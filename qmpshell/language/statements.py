@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from qmpshell.language.syntax import Kind, first_error, significant, tokenize
 
 
-@dataclass(frozen=True)
-class Statement:
+class Statement(NamedTuple):
     """The text of one statement and the number of the line it started on.
 
     ``source`` is the lines as typed (``\\`` continuations kept), so that the

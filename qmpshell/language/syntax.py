@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from qmpshell.errors import ParseError
 
@@ -53,8 +53,7 @@ class Kind(enum.Enum):
 VALUE_KINDS = frozenset({Kind.STRING, Kind.NUMBER, Kind.LITERAL, Kind.WORD, Kind.JSON})
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """A slice ``text`` of the line at ``[start, end)``."""
 
     kind: Kind

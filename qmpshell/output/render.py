@@ -7,7 +7,6 @@ mode without colour stays light.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from qmpshell.output.safe import escape_json_controls
@@ -45,6 +44,8 @@ def _text(value: Any) -> str:
 
 def event_time(event: Message) -> str:
     """The event's own timestamp as local wall-clock time, ``HH:MM:SS.mmm``."""
+    from datetime import datetime  # here: only events shown with their time need it
+
     stamp = event.get("timestamp")
     try:
         seconds = float(stamp["seconds"]) + float(stamp["microseconds"]) / 1e6  # type: ignore[index]

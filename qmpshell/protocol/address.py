@@ -15,8 +15,7 @@ import errno
 import os
 import socket
 import stat
-from dataclasses import dataclass
-from urllib.parse import urlsplit
+from typing import NamedTuple
 
 from qmpshell.errors import ConnectionFailed, UsageError
 
@@ -24,8 +23,7 @@ UNIX_PATH_MAX = 107  # sun_path is 108 bytes including the terminating NUL
 LIBVIRT_PREFIX = "libvirt:"
 
 
-@dataclass(frozen=True)
-class Address:
+class Address(NamedTuple):
     """A UNIX socket path, a TCP host and port, or a libvirt domain (and the URI, if given)."""
 
     path: str = ""
@@ -77,6 +75,8 @@ def describe(address: Address) -> str:
     """The address as the status bar shows it: a libvirt domain with its URI's host."""
     if not address.domain:
         return str(address)
+    from urllib.parse import urlsplit  # here: only a libvirt domain has a URI to show
+
     host = urlsplit(address.uri).hostname if address.uri else ""
     return f"{address} @ {host or 'localhost'}"
 

@@ -19,12 +19,14 @@ import json
 import socket
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionFailed, ConnectionLost, UsageError
 from qmpshell.protocol.address import Address, open_socket
 from qmpshell.protocol.framing import DEFAULT_MAX_MESSAGE, Message, StreamDecoder
-from qmpshell.protocol.logfile import MessageLog
+
+if TYPE_CHECKING:
+    from qmpshell.protocol.logfile import MessageLog  # only with -l: the log is built by the caller
 
 EventSink = Callable[[Message], None]
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # compact: QEMU reads a byte a syscall

@@ -35,7 +35,6 @@ import json
 import queue
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from qmpshell.errors import CommandFailed, ConnectionFailed, ConnectionLost
@@ -145,7 +144,7 @@ class LibvirtClient:
     def connect(self) -> Message | None:
         """Open the URI, find the running domain, listen to its events; returns the made-up greeting."""
         self._conn = open_connection(self.address.uri)
-        self.address = replace(self.address, uri=self._conn.getURI())
+        self.address = self.address._replace(uri=self._conn.getURI())
         try:
             self._dom = self._running_domain()
             self._listen()

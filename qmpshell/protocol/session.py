@@ -9,13 +9,15 @@ module, and with it libvirt itself, is imported only for a ``libvirt:`` address.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from qmpshell.errors import ConnectionLost
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.client import Client, EventSink, PendingReply
 from qmpshell.protocol.framing import Message
-from qmpshell.protocol.logfile import MessageLog
+
+if TYPE_CHECKING:
+    from qmpshell.protocol.logfile import MessageLog  # built by the caller, only with -l
 
 
 class QmpSession(Protocol):

@@ -1,27 +1,37 @@
 """What the shell knows of a server from its schema: typed values, help, hints and warnings.
 
-It ties the index to the code that reads it (``values``, ``help``) and fetches or
-loads the schema, so the index itself imports nothing that explains it.
+It ties the index to the code that reads it (``values``, ``help``, ``live``) and
+fetches or loads the schema, so the index itself imports nothing that explains it.
+
+Batch mode reads the schema only when a line needs it (``LazyKnowledge``): a
+line without arguments (``qmpshell -c query-status``) is sent without it, so a
+one-shot pays neither the cache file nor the modules that read it.  This
+module therefore imports the schema code inside the functions that use it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from qmpshell.errors import CommandFailed, QmpShellError
-from qmpshell.language.parse import ArgumentTyper
-from qmpshell.protocol.session import QmpSession
-from qmpshell.schema import help as helptext
-from qmpshell.schema.index import Message, SchemaIndex
-from qmpshell.schema.live import Ask, LiveTypes
-from qmpshell.schema.values import SchemaTyper, did_you_mean
+
+if TYPE_CHECKING:
+    from qmpshell.language.parse import ArgTree, ArgumentTyper
+    from qmpshell.protocol.session import QmpSession
+    from qmpshell.schema.index import SchemaIndex
+    from qmpshell.schema.live import Ask
+
+Message = dict[str, Any]
 
 
 class SchemaKnowledge:
     """The ``Knowledge`` the shell uses: typed values, help, hints and warnings from one index."""
 
     def __init__(self, index: SchemaIndex) -> None:
+        from qmpshell.schema import help as helptext
+        from qmpshell.schema.values import SchemaTyper
+
         self.index = index
         self._typer = SchemaTyper(index)
         self._text = helptext
@@ -34,10 +44,15 @@ class SchemaKnowledge:
 
     def typer_for(self, ask: Ask) -> ArgumentTyper:
         """Typing by the schema and, where it is silent, by what ``ask`` learns from QEMU."""
+        from qmpshell.schema.live import LiveTypes
+        from qmpshell.schema.values import SchemaTyper
+
         return SchemaTyper(self.index, properties=LiveTypes(ask, self._live_cache))
 
     def unknown_event(self, name: str) -> str:
         """A one-line complaint when ``name`` (not a glob) is no event of this server, else ''."""
+        from qmpshell.schema.values import did_you_mean
+
         events = list(self.index.events)
         if not events or any(c in name for c in "*?[") or name in self.index.events:
             return ""
@@ -53,6 +68,95 @@ class SchemaKnowledge:
         return self._text.warning_for(self.index, command)
 
 
+class LazyKnowledge:
+    """``Knowledge`` that reads the schema the first time a line needs it.
+
+    Needs it: arguments to type, a transaction, ``/help``, ``/wait`` (its event
+    name is checked), an error reply to explain, and an ``x-`` command (QEMU's
+    prefix for unstable interfaces, so that its warning is still given).  A
+    command without arguments is sent unchecked until the schema is loaded; if
+    the server does not know it, the error is reported as the parser would have
+    (``unknown command ...; did you mean ...?``, status 2).  Raw JSON is never
+    checked, as before.
+    """
+
+    def __init__(self, load: Callable[[], SchemaKnowledge | None]) -> None:
+        self._load: Callable[[], SchemaKnowledge | None] | None = load
+        self._knowledge: SchemaKnowledge | None = None
+        self.unchecked: set[str] = set()  # command names sent before the schema was read
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the schema has been asked for (it may have turned out to be absent)."""
+        return self._load is None
+
+    def knowledge(self) -> SchemaKnowledge | None:
+        """The schema's knowledge, loading it now if needed; None when the server has none."""
+        if self._load is not None:
+            load, self._load = self._load, None
+            self._knowledge = load()
+        return self._knowledge
+
+    @property
+    def index(self) -> SchemaIndex | None:
+        knowledge = self.knowledge()
+        return knowledge.index if knowledge is not None else None
+
+    def typer_for(self, ask: Ask) -> ArgumentTyper:
+        return _LazyTyper(self, ask)
+
+    def full_typer(self, ask: Ask) -> ArgumentTyper:
+        """The schema's typer (loading it), or the guessing rules when the server has no schema."""
+        knowledge = self.knowledge()
+        if knowledge is not None:
+            return knowledge.typer_for(ask)
+        from qmpshell.language.parse import GuessingTyper
+
+        return GuessingTyper()
+
+    def unknown_event(self, name: str) -> str:
+        knowledge = self.knowledge()
+        return knowledge.unknown_event(name) if knowledge is not None else ""
+
+    def help(self, name: str, narrow: Mapping[str, str] | None = None, width: int = 76) -> str | None:
+        knowledge = self.knowledge()
+        if knowledge is None:
+            return f"no schema is known for this server, so there is no help for {name}"
+        return knowledge.help(name, narrow, width)
+
+    def hint_for_error(self, command: str, response: Message) -> str:
+        knowledge = self.knowledge()
+        if knowledge is None:
+            return ""
+        error = response.get("error")
+        if command in self.unchecked and isinstance(error, dict) and error.get("class") == "CommandNotFound":
+            knowledge.typer.convert(command, {})  # the parser's check, late: 'unknown command ...'
+        return knowledge.hint_for_error(command, response)
+
+    def warning_for(self, command: str) -> str:
+        if not self.loaded and not command.startswith("x-"):
+            return ""
+        knowledge = self.knowledge()
+        return knowledge.warning_for(command) if knowledge is not None else ""
+
+
+class _LazyTyper:
+    """The typer of a ``LazyKnowledge``: no schema for a command without arguments."""
+
+    def __init__(self, owner: LazyKnowledge, ask: Ask) -> None:
+        self._owner = owner
+        self._ask = ask
+
+    def convert(self, command: str, tree: ArgTree) -> dict[str, Any]:
+        if not tree and not self._owner.loaded:
+            self._owner.unchecked.add(command)
+            return {}
+        return self._owner.full_typer(self._ask).convert(command, tree)
+
+    def convert_action(self, action: str, tree: ArgTree) -> dict[str, Any]:
+        return self._owner.full_typer(self._ask).convert_action(action, tree)
+
+
 def fetch_schema(client: QmpSession, *, timeout: float = 30.0) -> list[Any] | None:
     """The raw ``query-qmp-schema`` entries, or None when the server has none (qemu-ga, old QEMU)."""
     try:
@@ -62,19 +166,34 @@ def fetch_schema(client: QmpSession, *, timeout: float = 30.0) -> list[Any] | No
     return entries if isinstance(entries, list) else None
 
 
-def knowledge_for(client: QmpSession, *, use_cache: bool = True) -> SchemaKnowledge | None:
+def lazy_knowledge_for(
+    client: QmpSession, *, use_cache: bool = True, warn: Callable[[str], None] | None = None
+) -> LazyKnowledge:
+    """``knowledge_for`` deferred until a line needs the schema (batch mode).
+
+    ``warn`` gets the cache's warnings, which come after the front-end printed the client's.
+    """
+    return LazyKnowledge(lambda: knowledge_for(client, use_cache=use_cache, warn=warn))
+
+
+def knowledge_for(
+    client: QmpSession, *, use_cache: bool = True, warn: Callable[[str], None] | None = None
+) -> SchemaKnowledge | None:
     """The server's schema as ``Knowledge``, from the cache when this QEMU was seen before.
 
-    None when the server has no schema; problems with the cache become client
-    warnings (printed once by the front-end) and never stop the shell.
+    None when the server has no schema; problems with the cache go to ``warn``
+    (by default the client's warnings, printed once by the front-end) and never
+    stop the shell.
     """
     from qmpshell.schema.cache import SchemaCache, cache_key
+    from qmpshell.schema.index import SchemaIndex
 
     if client.greeting is None:  # -N, or not a QMP server: nothing may be sent unasked
         return None
+    warn = warn or client.warnings.append
     key = cache_key(client.greeting)
     cache = SchemaCache.default() if use_cache and key else None
-    entries = cache.load(key, warn=client.warnings.append) if cache is not None and key else None
+    entries = cache.load(key, warn=warn) if cache is not None and key else None
     if entries is None:
         try:
             entries = fetch_schema(client)
@@ -83,5 +202,5 @@ def knowledge_for(client: QmpSession, *, use_cache: bool = True) -> SchemaKnowle
         if entries is None:
             return None
         if cache is not None and key:
-            cache.store(key, entries, warn=client.warnings.append)
+            cache.store(key, entries, warn=warn)
     return SchemaKnowledge(SchemaIndex.from_entries(entries))

@@ -1,22 +1,34 @@
-"""Benchmark: 2000 ``query-status`` lines piped through qmpshell, QEMU's qmp-shell and a raw socket loop.
+"""Benchmark: qmpshell in batch mode against QEMU's qmp-shell and a raw socket loop, one QEMU for all.
 
-Run: ``python3 tests/bench/bench_batch.py [--count N] [--rounds R]``.  One QEMU serves every
-contender in turn (each connects, runs, disconnects).  Every contender is a fresh Python process
-fed the same lines on stdin, so interpreter start-up is in every figure; the best of R rounds
-counts.  The raw loop is measured twice: with the bare message, and with ``"id":1`` as qmpshell
-sends it (QEMU reads its socket a byte per system call, so the id alone costs time).
+Run: ``python3 tests/bench/bench_batch.py [--count N] [--rounds R] [--one-shots S] [--dry-run-lines D]``.
+
+- **one-shot**: ``qmpshell SOCK -c query-status`` (schema cache warm) against ``qmp-shell SOCK`` fed
+  the same line on stdin, the best of S runs each, taken in turns so that both meet the same load;
+  ``python -c pass`` shows the interpreter's own share.
+- **scripts**: N ``query-status`` lines piped in: qmpshell one at a time, qmpshell ``-k`` (pipelined:
+  up to 8 commands in flight), QEMU's qmp-shell and the raw loop (which waits for each reply, as a
+  strict client must).  Every contender is a fresh process; the best of R rounds counts.  The raw loop
+  is measured twice: with the bare message, and with ``"id":1`` as qmpshell sends it (QEMU reads its
+  socket a byte per system call, so the id alone costs time).
+- **--dry-run**: D lines of shorthand turned into JSON without a server.
+
+Modules are byte-compiled first: a pip-installed package (qmp-shell's) is, and a source tree run with
+``PYTHONDONTWRITEBYTECODE`` would otherwise compile qmpshell on every start.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[2]
 RAW_LOOP = r"""
 import socket, sys
 sock = socket.socket(socket.AF_UNIX)
@@ -53,8 +65,42 @@ def timed(argv: list[str], script: bytes, expected: int) -> float:
     elapsed = time.perf_counter() - started
     replies = result.stdout.count(b'"return"') + result.stdout.count(b"'return'")
     if replies < expected:
-        raise SystemExit(f"{argv[:3]} answered {replies}/{expected}: {result.stderr.decode()[-500:]}")
+        raise SystemExit(f"{argv[:4]} answered {replies}/{expected}: {result.stderr.decode()[-500:]}")
     return elapsed
+
+
+def qmp_shell(python: str) -> str | None:
+    """QEMU's qmp-shell (from the qemu.qmp package in the test extras), if installed."""
+    found = shutil.which("qmp-shell", path=os.path.dirname(python)) or shutil.which("qmp-shell")
+    return found
+
+
+# -- one-shot --------------------------------------------------------------------------------------
+
+
+def one_shot(socket_path: str, runs: int) -> None:
+    python = sys.executable
+    qmpshell = [python, "-m", "qmpshell", socket_path, "-c", "query-status"]
+    timed([python, "-m", "qmpshell", socket_path, "-c", "/help query-status"], b"", 0)  # the cache is warm
+    cases: dict[str, tuple[list[str], bytes, int]] = {
+        "python -c pass": ([python, "-c", "pass"], b"", 0),
+        "qmpshell -c query-status": (qmpshell, b"", 1),
+    }
+    theirs = qmp_shell(python)
+    if theirs:
+        cases["qmp-shell (stdin)"] = ([python, theirs, socket_path], b"query-status\n", 1)
+    best = {name: float("inf") for name in cases}
+    for _ in range(runs):
+        for name, (argv, script, expected) in cases.items():
+            best[name] = min(best[name], timed(argv, script, expected))
+    print(f"one-shot, best of {runs} (run in turns):")
+    base = best.get("qmp-shell (stdin)")
+    for name, seconds in best.items():
+        ratio = f"  {seconds / base:.2f}x qmp-shell" if base else ""
+        print(f"  {name:26s} {seconds * 1000:6.1f} ms{ratio}")
+
+
+# -- scripts ---------------------------------------------------------------------------------------
 
 
 def contenders(socket_path: str) -> dict[str, list[str]]:
@@ -64,25 +110,10 @@ def contenders(socket_path: str) -> dict[str, list[str]]:
         "raw loop (id 1)": [python, "-c", RAW_LOOP, socket_path, '{"execute":"query-status","id":1}'],
         "qmpshell": [python, "-m", "qmpshell", socket_path],
     }
-    qmp_shell = shutil.which("qmp-shell")
-    if qmp_shell:
-        found["qemu.qmp qmp-shell"] = [python, qmp_shell, socket_path]
+    theirs = qmp_shell(python)
+    if theirs:
+        found["qemu.qmp qmp-shell"] = [python, theirs, socket_path]
     return found
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--count", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="qs-bench-") as directory:
-        qemu, path = start_qemu(directory)
-        try:
-            best = {name: measure(argv, args.count, args.rounds) for name, argv in contenders(path).items()}
-        finally:
-            qemu.kill()
-            qemu.wait()
-    report(best, args.count)
 
 
 def measure(argv: list[str], count: int, rounds: int) -> tuple[float, float]:
@@ -92,7 +123,8 @@ def measure(argv: list[str], count: int, rounds: int) -> tuple[float, float]:
     return one, two
 
 
-def report(best: dict[str, tuple[float, float]], count: int) -> None:
+def scripts(socket_path: str, count: int, rounds: int) -> None:
+    best = {name: measure(argv, count, rounds) for name, argv in contenders(socket_path).items()}
     print(f"{count} x query-status, best of rounds; 'per cmd' is (T(2n) - T(n)) / n, start-up excluded")
     raw, raw_id = best["raw loop (no id)"], best["raw loop (id 1)"]
     for name, (one, two) in best.items():
@@ -108,6 +140,23 @@ def report(best: dict[str, tuple[float, float]], count: int) -> None:
         theirs = best["qemu.qmp qmp-shell"]
         marginal = (theirs[1] - theirs[0]) / (mine[1] - mine[0])
         print(f"  qmp-shell / qmpshell: total {theirs[0] / mine[0]:.2f}x, per command {marginal:.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--one-shots", type=int, default=20)
+    args = parser.parse_args()
+    compileall.compile_dir(str(ROOT / "qmpshell"), quiet=1)
+    with tempfile.TemporaryDirectory(prefix="qs-bench-") as directory:
+        qemu, path = start_qemu(directory)
+        try:
+            one_shot(path, args.one_shots)
+            scripts(path, args.count, args.rounds)
+        finally:
+            qemu.kill()
+            qemu.wait()
 
 
 if __name__ == "__main__":
