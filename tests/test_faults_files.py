@@ -209,14 +209,14 @@ def test_a_schema_cache_directory_writable_by_others_is_not_used(qemu: Qemu, pri
 
 
 def test_a_schema_cache_file_that_is_a_symlink_is_not_followed(qemu: Qemu, private_xdg: Path) -> None:
-    run_qmpshell(qemu.socket, "-c", "query-status")  # writes the cache
+    run_qmpshell(qemu.socket, "-c", "/help query-status")  # reads the schema, so writes the cache
     directory = private_xdg / "xdg_cache_home" / "qmpshell"
     (cached,) = directory.glob("schema-*.json")
     planted = directory.parent / "planted.json"
     planted.write_text(cached.read_text())
     cached.unlink()
     cached.symlink_to(planted)
-    result = run_qmpshell(qemu.socket, "-c", "query-status")
+    result = run_qmpshell(qemu.socket, "-c", "/help query-status")
     assert result.returncode == 0
     assert "is unreadable" in result.stderr and "moved to" in result.stderr
     assert cached.is_file() and not cached.is_symlink()  # fetched again and written afresh
@@ -227,7 +227,7 @@ def test_a_schema_cache_file_that_is_a_symlink_is_not_followed(qemu: Qemu, priva
 
 def test_a_log_on_a_full_disk_warns_once_with_the_count(qemu: Qemu, small_disk: Path) -> None:
     commands = ("-c", "query-status", "-c", "query-name")
-    for name in ("first.log", "second.log"):  # the second run, like the next, reads the schema cache
+    for name in ("first.log", "second.log"):  # lines without arguments: no run reads the schema
         run_qmpshell(qemu.socket, "-l", str(small_disk.parent / name), *commands)
     records = len((small_disk.parent / "second.log").read_text().splitlines())
     log = small_disk / "qmp.log"
