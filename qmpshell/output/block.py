@@ -102,9 +102,11 @@ def _details(
 ) -> Line:
     """Every other leaf as ``key value``, in schema order, with short names for the image's."""
     skipped = set(skip)
-    leaves = dict(flatten({k: v for k, v in node.items() if k not in skipped}))
-    if skip_backing_image:
-        leaves = {k: v for k, v in leaves.items() if not k.startswith("image.backing-image")}
+    shown_part = {k: v for k, v in node.items() if k not in skipped}
+    image = shown_part.get("image")
+    if skip_backing_image and isinstance(image, dict) and "backing-image" in image:
+        shown_part["image"] = {k: v for k, v in image.items() if k != "backing-image"}
+    leaves = dict(flatten(shown_part))
     line: Line = []
     for key in ctx.order(list(leaves)):
         line += [("", "  "), ("dim", f"{_short(key)} "), cell(leaves[key])]

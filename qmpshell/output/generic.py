@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from qmpshell.output.rows import Line, cell, flatten, key_values, scalar, scalar_list
@@ -35,14 +36,21 @@ class Context:
         element = self._element_type()
         if self.index is None or not element:
             return keys
-        known = {path: position for position, path in enumerate(member_paths(self.index, element))}
-        return sorted(keys, key=lambda key: known.get(key, len(known) + keys.index(key)))
+        known = member_positions(self.index, element)
+        arrival = {key: position for position, key in enumerate(keys)}
+        return sorted(keys, key=lambda key: known.get(key, len(known) + arrival[key]))
 
     def _element_type(self) -> str:
         if self.index is None or not self.type_name:
             return ""
         info = self.index.type(self.type_name)
         return info.element if info.meta == "array" else self.type_name
+
+
+@lru_cache(maxsize=64)
+def member_positions(index: SchemaIndex, type_name: str) -> dict[str, int]:
+    """Each member path's place in the schema's order (kept: a tree asks once per node)."""
+    return {path: position for position, path in enumerate(member_paths(index, type_name))}
 
 
 def member_paths(index: SchemaIndex, type_name: str, prefix: str = "", depth: int = 0) -> list[str]:
@@ -117,10 +125,12 @@ def flat_rows(value: Any) -> list[dict[str, Any]] | None:
     """Each object flattened to ``path: leaf``; None unless every leaf is a scalar (or scalar list)."""
     if not isinstance(value, list) or not value or not all(isinstance(item, dict) for item in value):
         return None
-    rows = [dict(flatten(item)) for item in value]
-    for row in rows:
+    rows = []
+    for item in value:  # row by row, so that a reply of another shape is refused at its first row
+        row = dict(flatten(item))
         if not all(_cell_fits(key, leaf) for key, leaf in row.items()):
             return None
+        rows.append(row)
     return rows
 
 

@@ -55,15 +55,20 @@ class Rendering:
         Every view's text passes here once (``views.render_value``), so no view has to remember;
         JSON segments are already escaped by ``json_text``.
         """
-        lines = [
-            [(style, text if style == "json" else visible(text)) for style, text in line]
-            for line in self.lines
-        ]
+        lines = [_safe_line(line) for line in self.lines]
         return Rendering(lines, self.view, self.notes)
 
     def text(self) -> str:
         """Plain text, one ``\\n`` per line (tests, ``/save`` and the benchmark read it)."""
         return "\n".join("".join(text for _, text in line) for line in self.lines)
+
+
+def _safe_line(line: Line) -> Line:
+    """One regular-expression test a line in the usual case (nothing to show)."""
+    joined = "".join(text for _, text in line)
+    if visible(joined) == joined:
+        return line
+    return [(style, text if style == "json" else visible(text)) for style, text in line]
 
 
 def scalar(value: Any) -> bool:
@@ -77,7 +82,9 @@ def scalar_list(value: Any) -> bool:
 
 def shown(value: Any) -> str:
     """A leaf as a person reads it: JSON's spelling for true/false/null, ``""`` for empty text."""
-    if isinstance(value, bool) or value is None or isinstance(value, float):
+    if value is True or value is False or value is None:
+        return "true" if value else ("false" if value is False else "null")
+    if isinstance(value, float):
         return json_text(value)
     if isinstance(value, str):
         return value if value else '""'

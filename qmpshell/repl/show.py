@@ -24,8 +24,15 @@ if TYPE_CHECKING:
     from qmpshell.output.rows import Line
     from qmpshell.schema.index import SchemaIndex
 
+HIGHLIGHT_LIMIT = 64 * 1024  # characters: longer JSON from a view is shown plain (pygments: ~1.5 ms/KB)
 # View styles (``qmpshell.output.rows.STYLES``) that map to an existing class rather than ``view.NAME``.
-_CLASSES = {"": "", "time": "class:event.time", "event": "class:event.name", "error": "class:error"}
+_CLASSES = {
+    "": "",
+    "time": "class:event.time",
+    "event": "class:event.name",
+    "error": "class:error",
+    "json": "class:view.json",
+}
 
 
 @dataclass(frozen=True)
@@ -92,7 +99,7 @@ def view_fragments(lines: list[Line]) -> StyleAndTextTuples:
     fragments: StyleAndTextTuples = []
     for line in lines:
         for style, text in line:
-            if style == "json":
+            if style == "json" and len(text) <= HIGHLIGHT_LIMIT:
                 fragments.extend(json_fragments(text))
             else:
                 fragments.append((_CLASSES.get(style, f"class:view.{style}"), text))
