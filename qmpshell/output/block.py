@@ -23,8 +23,8 @@ PROTOCOL_DRIVERS = frozenset(
 )
 NODE_HEAD = ("node-name", "drv", "file")
 REPEATS_NOTE = (
-    "image.backing-image of each node repeats the image of its backing node (shown under that node); "
-    "/json shows the reply as sent"
+    "note: image.backing-image of each node repeats the image of its backing node, shown under that "
+    "node; /json shows the reply as sent"
 )
 
 
@@ -40,7 +40,7 @@ def nodes_view(value: Any, ctx: Context) -> list[Line] | None:
         by_index[parent].children = [_labelled(by_index[kid], label) for label, kid in kids]
     lines = render_tree([by_index[i] for i in roots], ctx.width)
     if any(isinstance(node.get("image"), dict) and "backing-image" in node["image"] for node in value):
-        lines.append([("dim", "(" + REPEATS_NOTE + ")")])
+        lines.append([("dim", REPEATS_NOTE)])
     return lines
 
 
