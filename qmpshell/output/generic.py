@@ -18,6 +18,7 @@ from qmpshell.output.table import Column, columns_of, table
 if TYPE_CHECKING:
     from qmpshell.schema.index import SchemaIndex
 
+NAMING = ("id", "name", "label", "device", "node-name", "cpu-index", "qom-path")  # first, without a schema
 MAX_COLUMNS = 40  # more than this is no longer a table a person reads
 MAX_KEYS = 80
 
@@ -32,10 +33,14 @@ class Context:
     type_name: str = ""  # the schema type of the value (the return type, or an event's data)
 
     def order(self, keys: list[str]) -> list[str]:
-        """``keys`` (dotted paths) in the schema's member order; unknown ones after, as they came."""
+        """``keys`` (dotted paths) in the schema's member order, unknown ones after, as they came.
+
+        Without a schema, the members that name a row (``id``, ``name``...) come first and the rest
+        as they came (QEMU's member order in a reply follows no rule a reader could use).
+        """
         element = self._element_type()
         if self.index is None or not element:
-            return keys
+            return sorted(keys, key=lambda key: NAMING.index(key) if key in NAMING else len(NAMING))
         known = member_positions(self.index, element)
         arrival = {key: position for position, key in enumerate(keys)}
         return sorted(keys, key=lambda key: known.get(key, len(known) + arrival[key]))

@@ -1,11 +1,13 @@
 """Capture the real QEMU replies the view tests and the benchmark read (run by hand, not by pytest).
 
     .venv/bin/python -m tests.data.capture_replies
+    PATH=.venv/qemu-backports/bin:$PATH .venv/bin/python -m tests.data.capture_replies --replies-only
 
-writes ``tests/data/qemu-7.2-replies.json`` (every reply a view is tested on, and
-the events seen meanwhile) and ``tests/data/qemu-7.2-large.json.gz`` (the big
-ones for ``tests/bench/bench_render.py``: ``qom-list-types`` and
-``query-named-block-nodes`` with a 50-deep backing chain).  The machine is
+writes ``tests/data/qemu-X.Y-replies.json`` for the ``qemu-system-x86_64`` first on
+``$PATH`` (every reply a view is tested on, and the events seen meanwhile) and,
+unless ``--replies-only``, ``tests/data/qemu-X.Y-large.json.gz`` (the big ones for
+``tests/bench/bench_render.py``: ``qom-list-types`` and ``query-named-block-nodes``
+with a 50-deep backing chain).  7.2 is Debian 12's QEMU; 10.0 comes from backports.  The machine is
 ``tests.q35_support``'s q35 with a few devices and a qcow2 backing chain.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -160,10 +163,13 @@ def capture_large(directory: Path) -> Message:
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="qs-cap-") as name:
         small = capture_small(Path(name))
-    (HERE / "qemu-7.2-replies.json").write_text(json.dumps(small, indent=1, ensure_ascii=False) + "\n")
+    version = ".".join(small["qemu"].split(".")[:2])
+    (HERE / f"qemu-{version}-replies.json").write_text(json.dumps(small, indent=1, ensure_ascii=False) + "\n")
+    if "--replies-only" in sys.argv:
+        return
     with tempfile.TemporaryDirectory(prefix="qs-cap-") as name:
         large = capture_large(Path(name))
-    with gzip.open(HERE / "qemu-7.2-large.json.gz", "wt", encoding="utf-8") as file:
+    with gzip.open(HERE / f"qemu-{version}-large.json.gz", "wt", encoding="utf-8") as file:
         json.dump(large, file, ensure_ascii=False)
     subprocess.run(["ls", "-l", str(HERE)], check=False)
 
