@@ -105,6 +105,9 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("-f", "--file", metavar="PATH", help="run the script in PATH ('-' is stdin)")
     group.add_argument("-H", "--hmp", action="store_true", help="lines are HMP commands")
     group.add_argument("-k", "--keep-going", action="store_true", help="run every line even after a failure")
+    group.add_argument(
+        "-n", "--dry-run", action="store_true", help="print the JSON each line would send; send nothing"
+    )
 
 
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
@@ -357,6 +360,8 @@ def print_config(settings: Settings) -> int:
 def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> int:
     interactive = not (args.command or args.file) and sys.stdin.isatty() and sys.stdout.isatty()
     addresses = args.address or [os.environ.get("QMP_SOCKET") or settings.address or ""]
+    if args.dry_run:
+        return _dry_run(args, settings, addresses, qemu_argv)
     if wants_many(addresses):
         if interactive or args.launch:
             raise UsageError("several targets need batch mode (-c, -f or a script on stdin) and no --launch")
@@ -369,6 +374,50 @@ def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> i
             return _explained(launched, lambda: _run_interactive(address, settings, log, launched))
         return _explained(launched, lambda: _run_batch(args, settings, address, log))
     return EXIT_OK
+
+
+def _dry_run(args: argparse.Namespace, settings: Settings, addresses: list[str], qemu_argv: list[str]) -> int:
+    """--dry-run: the JSON of every line; a server, when one is given, is asked only for its schema."""
+    from qmpshell.dryrun import dry_run
+
+    if len(addresses) > 1 or wants_many(addresses):
+        raise UsageError("--dry-run reads one server's schema: give at most one address")
+    printer = _printer(settings)
+    knowledge = _schema_only(args, settings, addresses[0], qemu_argv)
+    if args.command:
+        lines: Iterable[str] = args.command
+    elif args.file and args.file != "-":
+        lines = read_script(args.file)
+    else:
+        lines = stdin_lines(printer)
+    try:
+        return dry_run(lines, printer, knowledge=knowledge, hmp=settings.hmp, one_per_line=bool(args.command))
+    except OutputClosed:
+        return EXIT_OK
+
+
+def _schema_only(args: argparse.Namespace, settings: Settings, text: str, qemu_argv: list[str]) -> Any:
+    """The server's schema (from the cache, or its one query), or None: no address, or -N."""
+    if not (text or args.launch) or not settings.negotiate:
+        return None
+    from qmpshell.schema.knowledge import knowledge_for
+
+    with ExitStack() as stack:
+        launched = _launch(args, qemu_argv, stack)
+        address = launched.start() if launched is not None else _address(qemu_argv, text, settings)
+        client = make_client(
+            address,
+            log=open_log(settings, stack),
+            connect_timeout=settings.connect_timeout,
+            listen=False,
+        )
+        client.connect()
+        try:
+            return knowledge_for(
+                client, use_cache=settings.schema_cache, warn=lambda text: complain(f"warning: {text}")
+            )
+        finally:
+            client.close()
 
 
 def open_log(settings: Settings, stack: ExitStack) -> MessageLog | None:

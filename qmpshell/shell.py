@@ -109,6 +109,40 @@ class FrontEndCommand(NamedTuple):
 Outcome = Reply | HmpOutput | EventSeen | Info | ModeChanged | Exit | FrontEndCommand
 
 
+class Started(NamedTuple):
+    """A request whose one message is sent; ``Shell.finish`` waits for the reply."""
+
+    request: Request
+    pending: PendingReply
+    warning: str = ""  # deprecated or unstable: said when it finishes
+
+
+def message_for(request: Request, *, cpu_index: int | None = None) -> Message | None:
+    """The one message ``Shell.run`` sends for ``request`` when that is all it does, else None.
+
+    None for what acts on the shell's own state or on more than one message
+    (``/wait``, the ``/hmp`` and ``/qmp`` switches, HMP ``cpu N``, ``/help``...):
+    pipelining finishes everything in flight before them, and a dry run prints
+    nothing for them.
+    """
+    if isinstance(request, QmpRequest):
+        return request.message
+    if isinstance(request, HmpRequest):
+        line = request.command_line
+    else:
+        line = request.rest if request.name == "hmp" else ""
+    if not line or parse_cpu_command(line) is not None:
+        return None
+    return hmp_message(line, cpu_index=cpu_index)
+
+
+def _hmp_outcome(sent: Message, response: Message) -> Outcome:
+    if "error" in response:
+        return Reply(sent, response)
+    text = str(response.get("return", ""))
+    return HmpOutput(text, looks_like_error(text), sent)
+
+
 class Knowledge(Protocol):
     """What the schema index offers the shell (see ``qmpshell.schema.index``)."""
 
@@ -161,11 +195,55 @@ class Shell:
 
     def run(self, request: Request) -> Outcome:
         """Carry out one request and describe what happened."""
-        if isinstance(request, QmpRequest):
-            return self._run_qmp(request)
+        started = self.start(request)
+        if started is not None:
+            return self.finish(started)
         if isinstance(request, HmpRequest):
             return self._run_hmp(request.command_line)
+        assert isinstance(request, ShellRequest)  # message_for sends every QmpRequest
         return self._run_shell(request)
+
+    def start(self, request: Request, *, announce: bool = True) -> Started | None:
+        """Send the one message ``request`` makes, without waiting for the reply; ``finish`` waits.
+
+        None, and nothing sent, for a request that is more than one message
+        (see ``message_for``): ``run`` it.  Pipelining starts several before
+        finishing the first; it says each ``-v`` line itself (``announce=False``).
+        """
+        message = message_for(request, cpu_index=self.cpu_index)
+        if message is None:
+            return None
+        warning = ""
+        if isinstance(request, QmpRequest) and self.knowledge is not None:
+            warning = self.knowledge.warning_for(request.command)
+        self.events.mark()
+        pending = self.client.send(message)
+        if announce and self.on_send is not None:
+            self.on_send(pending.sent)
+        return Started(request, pending, warning)
+
+    def finish(self, started: Started) -> Outcome:
+        """Wait for a started request's reply and describe it, as ``run`` would."""
+        if started.warning:
+            self.warnings.append(started.warning)
+        request, sent = started.request, started.pending.sent
+        try:
+            response = self._await(started.pending, str(sent.get("execute", "command")))
+        except ConnectionLost:
+            if (
+                isinstance(request, QmpRequest)
+                and request.command == "quit"
+                and self.client.shutdown_reason is not None
+            ):
+                return Reply({"execute": "quit"}, {"return": {}})
+            raise
+        if not isinstance(request, QmpRequest):  # an HMP line
+            return _hmp_outcome(sent, response)
+        hint = ""
+        if "error" in response and self.knowledge is not None:
+            hint = self.knowledge.hint_for_error(request.command, response)
+        self.last_reply = Reply(sent, response, hint)
+        return self.last_reply._replace(as_json=request.as_json)
 
     def begin(self) -> None:
         """A statement starts (called before it is handed to a worker): ``cancel`` now stops it."""
@@ -187,28 +265,6 @@ class Shell:
         self.events.interrupt("stopped waiting")
 
     # -- QMP -------------------------------------------------------------------------
-
-    def _run_qmp(self, request: QmpRequest) -> Outcome:
-        if self.knowledge is not None and (warning := self.knowledge.warning_for(request.command)):
-            self.warnings.append(warning)
-        try:
-            sent, response = self._exchange(request.message)
-        except ConnectionLost:
-            if request.command == "quit" and self.client.shutdown_reason is not None:
-                return Reply({"execute": "quit"}, {"return": {}})
-            raise
-        hint = ""
-        if "error" in response and self.knowledge is not None:
-            hint = self.knowledge.hint_for_error(request.command, response)
-        self.last_reply = Reply(sent, response, hint)
-        return self.last_reply._replace(as_json=request.as_json)
-
-    def _exchange(self, message: Message) -> tuple[Message, Message]:
-        self.events.mark()
-        pending = self.client.send(message)
-        if self.on_send is not None:
-            self.on_send(pending.sent)
-        return pending.sent, self._await(pending, str(message.get("execute", "command")))
 
     def _ask(self, command: str, arguments: Message) -> Any:
         """A question while typing a statement (a device's properties): not shown, not a /wait mark."""
@@ -236,14 +292,11 @@ class Shell:
     # -- HMP -------------------------------------------------------------------------
 
     def _run_hmp(self, command_line: str) -> Outcome:
+        """An HMP line ``start`` does not send: ``cpu N``, which the shell keeps."""
         cpu = parse_cpu_command(command_line)
-        if cpu is not None:
-            return self._select_cpu(cpu)
-        sent, response = self._exchange(hmp_message(command_line, cpu_index=self.cpu_index))
-        if "error" in response:
-            return Reply(sent, response)
-        text = str(response.get("return", ""))
-        return HmpOutput(text, looks_like_error(text), sent)
+        if cpu is None:  # message_for sends every other line
+            raise UsageError(f"not an HMP line the shell runs itself: {command_line}")
+        return self._select_cpu(cpu)
 
     def _select_cpu(self, cpu: int | str) -> Outcome:
         """HMP ``cpu N`` is kept by the shell: each HMP command is sent with that cpu-index."""
