@@ -195,3 +195,14 @@ def test_credentials_in_a_url_never_reach_the_history(tmp_path: Path) -> None:
     history.append_string("query-status")
     assert "s3cret-pw" not in path.read_text() and "hunter2" not in path.read_text()
     assert history.get_strings() == ["query-status"]
+
+
+def test_the_interactive_pane_shows_control_characters_with_the_caret_in_place() -> None:
+    """The output pane's parse error: ``^A`` takes two columns, so the caret moves with it."""
+    from qmpshell.errors import ParseError
+    from qmpshell.repl.show import failure
+
+    ((_, text),) = failure(ParseError("unclosed '{'", "x a=\x01 b={", 8))
+    message, shown, caret = text.rstrip("\n").split("\n")
+    assert shown == "  x a=^A b={"
+    assert caret.index("^") == shown.index("{")

@@ -17,6 +17,7 @@ from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 from qmpshell.errors import ParseError, QmpShellError
 from qmpshell.output.render import error_summary, hmp_text, json_text
+from qmpshell.output.safe import with_caret
 from qmpshell.repl.lexer import input_fragments, json_fragments
 from qmpshell.shell import EventSeen, HmpOutput, Info, Outcome, Reply
 
@@ -127,5 +128,5 @@ def notice(text: str) -> StyleAndTextTuples:
 def failure(err: QmpShellError) -> StyleAndTextTuples:
     """A failure the shell reports: a parse error with its caret, else one line."""
     if isinstance(err, ParseError):
-        return error(err.render())
+        return error(with_caret(err.what, err.text, err.column))  # caret counts ^A as two columns
     return error(str(err))
