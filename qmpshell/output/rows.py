@@ -10,7 +10,7 @@ Nothing here imports prompt_toolkit or pygments.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from qmpshell.output.render import json_text
@@ -47,7 +47,6 @@ class Rendering:
 
     lines: list[Line]
     view: str = "json"
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     def safe(self) -> Rendering:
         """The same lines with control characters from the server shown (``^[``), never obeyed.
@@ -56,7 +55,7 @@ class Rendering:
         JSON segments are already escaped by ``json_text``.
         """
         lines = [_safe_line(line) for line in self.lines]
-        return Rendering(lines, self.view, self.notes)
+        return Rendering(lines, self.view)
 
     def text(self) -> str:
         """Plain text, one ``\\n`` per line (tests, ``/save`` and the benchmark read it)."""
