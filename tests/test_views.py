@@ -229,7 +229,8 @@ def test_pci_is_a_tree_with_hex_ids_and_class_names() -> None:
     bridge = text.index("00:04.0  1b36:000c  PCI bridge  rp1")
     behind = text.index("│  └─ 01:00.0  1af4:1044  Unclassified device  rng0")
     assert bridge < behind
-    assert "bar 0 io 0xc000 size 128" in text
+    assert "bar 0 io 0xc000  128 B" in text
+    assert "bar 4 memory 0xfea00000  16384 (16 KiB)  64-bit prefetchable" in text
     assert "32902" not in text  # the vendor is written 8086, not in decimal
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from qmpshell.output.generic import Context
-from qmpshell.output.rows import Line, Message, cell, shown, size_text
+from qmpshell.output.rows import BREAK, SEPARATOR, Line, Message, cell, shown, size_text
 from qmpshell.output.tree import Node, render_tree
 
 BASE_CLASSES = {
@@ -97,24 +97,34 @@ def _class_name(info: Message) -> str:
 
 
 def _region(region: Any) -> Line:
-    """``bar 1 memory 0xfe400000 size 4096 (4 KiB) 32-bit``; prefetch shown as a word."""
+    """On a line of its own: ``bar 1 memory 0xfe400000  4096 (4 KiB)  32-bit non-prefetchable``."""
     if not isinstance(region, dict):
         return _pairs([("region", region)])
-    kind = region.get("type")
-    text = f"bar {shown(region.get('bar'))} {shown(kind)} {_address(region.get('address'))}"
-    text += f" size {shown(region.get('size'))} ({size_text(region.get('size'))})"
+    line: Line = [BREAK, ("", f"bar {shown(region.get('bar'))} {shown(region.get('type'))}")]
+    line += [("", " "), ("number", _address(region.get("address")))]
+    line += [SEPARATOR, *_size(region.get("size"))]
+    kind = []
     if "mem_type_64" in region:
-        text += " 64-bit" if region["mem_type_64"] else " 32-bit"
+        kind.append("64-bit" if region["mem_type_64"] else "32-bit")
     if "prefetch" in region:
-        text += " prefetchable" if region["prefetch"] else " non-prefetchable"
+        kind.append("prefetchable" if region["prefetch"] else "non-prefetchable")
+    if kind:
+        line += [SEPARATOR, ("dim", " ".join(kind))]
     known = {"bar", "type", "address", "size", "mem_type_64", "prefetch"}
-    return [("", "  "), ("", text), *_pairs([(k, v) for k, v in region.items() if k not in known])]
+    return line + _pairs([(k, v) for k, v in region.items() if k not in known])
+
+
+def _size(size: Any) -> Line:
+    """``128 B``, or ``4096 (4 KiB)``: the exact count, and in binary units when that helps."""
+    if isinstance(size, int) and not isinstance(size, bool) and 0 <= size < 1024:
+        return [("number", str(size)), ("dim", " B")]
+    return [("number", shown(size)), ("dim", f" ({size_text(size)})")]
 
 
 def _bridge_details(bridge: Message) -> Line:
     bus = _object(bridge.get("bus"))
     ranges = [(k, v) for k, v in bus.items() if isinstance(v, dict) and set(v) == {"base", "limit"}]
-    line = _pairs([(k, v) for k, v in bus.items() if (k, v) not in ranges])
+    line = [BREAK] + _pairs([(k, v) for k, v in bus.items() if (k, v) not in ranges])
     line += _hex_pairs([(k, _range(v)) for k, v in ranges])
     return line + _pairs([(k, v) for k, v in bridge.items() if k not in ("bus", "devices")])
 

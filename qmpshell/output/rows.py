@@ -140,18 +140,23 @@ def inline_pairs(pairs: Iterable[tuple[str, Any]]) -> Line:
     return line
 
 
+SEPARATOR: Segment = ("", "  ")  # between the pairs of a details line
+BREAK: Segment = ("", "\n")  # in a details line: the next pair starts a new line
+
+
 def wrap(segments: Line, width: int, indent: Line) -> list[Line]:
-    """Break a line of ``key value`` pairs (separated by two spaces) to ``width`` columns."""
+    """Break a line of ``key value`` pairs (``SEPARATOR`` between them) to ``width`` columns;
+    a ``BREAK`` starts a new line wherever the current one is."""
     lines: list[Line] = []
     current: Line = list(indent)
     used = start = sum(len(text) for _, text in indent)
-    for pair in _pairs(segments):
+    for pair, forced in _pairs(segments):
         size = sum(len(text) for _, text in pair)
-        if used > start and used + 2 + size > width:
+        if used > start and (forced or used + 2 + size > width):
             lines.append(current)
             current, used = list(indent), start
         if used > start:
-            current.append(("", "  "))
+            current.append(SEPARATOR)
             used += 2
         current += pair
         used += size
@@ -160,17 +165,20 @@ def wrap(segments: Line, width: int, indent: Line) -> list[Line]:
     return lines
 
 
-def _pairs(segments: Line) -> Iterator[Line]:
+def _pairs(segments: Line) -> Iterator[tuple[Line, bool]]:
+    """Each pair, and whether a ``BREAK`` came before it."""
     pair: Line = []
+    forced = False
     for segment in segments:
-        if segment == ("", "  "):
+        if segment in (SEPARATOR, BREAK):
             if pair:
-                yield pair
-            pair = []
+                yield pair, forced
+                pair, forced = [], False
+            forced = forced or segment == BREAK
         else:
             pair.append(segment)
     if pair:
-        yield pair
+        yield pair, forced
 
 
 def size_text(value: Any) -> str:
