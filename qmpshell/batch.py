@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 Message = dict[str, Any]
 
 
+class OutputFailed(QmpShellError):
+    """stdout cannot be written (a full disk): exit status 1, one line on stderr."""
+
+
 class OutputClosed(Exception):
     """stdout was closed by the reader (``qmpshell ... | head -1``)."""
 
@@ -62,6 +66,7 @@ class Printer:
         self.human, self.width = human, width
         self._lock = threading.Lock()
         self.closed = False
+        self.failure: OutputFailed | None = None  # why stdout cannot be written, once it cannot
 
     def json(self, value: Any, *, pretty: bool | None = None) -> None:
         text = json_text(value, pretty=self.pretty if pretty is None else pretty)
@@ -82,13 +87,17 @@ class Printer:
         """One document on stdout, flushed so that a driving program sees it at once."""
         with self._lock:
             if self.closed:
-                raise OutputClosed
+                raise self.failure or OutputClosed()
             try:
                 self.out.write(text if text.endswith("\n") else text + "\n")
                 self.out.flush()
             except BrokenPipeError:
                 self.closed = True
                 raise OutputClosed from None
+            except OSError as err:  # stdout on a full disk: the replies are lost, and that is a failure
+                self.closed = True
+                self.failure = OutputFailed(f"cannot write to stdout: {err.strerror or err}")
+                raise self.failure from None
 
     def text(self, text: str) -> None:
         """Text for a person (HMP output, help, versions): on a terminal, controls shown, not obeyed."""
@@ -102,8 +111,8 @@ class Printer:
         """``--events``: called on the reader thread, in the order events arrive."""
         try:
             self.show_event(event)
-        except OutputClosed:
-            pass
+        except (OutputClosed, OutputFailed):
+            pass  # the next reply written says so
 
     def show_event(self, event: Message) -> None:
         """An event as a JSON line, or with ``--format human`` as one compact line."""

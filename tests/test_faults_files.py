@@ -359,3 +359,17 @@ def test_a_reader_that_goes_away_is_quiet_every_time(qemu: Qemu) -> None:
             timeout=60,
         )
         assert json.loads(result.stdout) == {"return": status_return("running", running=True)}
+
+
+def test_stdout_on_a_full_disk_is_one_line_and_status_1(qemu: Qemu) -> None:
+    """Before: ``internal error: OSError: [Errno 28]``. The replies are lost: that is a failure."""
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            qmpshell_argv(qemu.socket, "-c", "query-status", "-c", "query-name"),
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert result.stderr == "qmpshell: cannot write to stdout: No space left on device\n"
