@@ -9,7 +9,7 @@
 # in the current directory, /run/qemu*, /var/lib/libvirt/qemu and
 # $XDG_RUNTIME_DIR (two levels deep), and $QMP_SOCKET.
 
-_qmpshell_options="-h --help -c --command -f --file -H --hmp -k --keep-going -n --dry-run -p --pretty -v --verbose
+_qmpshell_options="-h --help -c --command -f --file -H --hmp -k --keep-going --pipeline -n --dry-run -p --pretty -v --verbose
 --events --json --color --format -l --logfile -N --skip-negotiation --timeout --connect-timeout --launch
 --no-reconnect --libvirt-uri --parallel --history --no-history --line --no-transcript --version --print-config"
 

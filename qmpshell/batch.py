@@ -18,6 +18,7 @@ from qmpshell.language.parse import Request, ShellRequest
 from qmpshell.language.statements import Statement, read_statements
 from qmpshell.output.render import colourise, error_summary, hmp_text, json_text
 from qmpshell.output.safe import visible, with_caret
+from qmpshell.pipeline import Pipeline
 from qmpshell.shell import (
     EventSeen,
     Exit,
@@ -28,6 +29,7 @@ from qmpshell.shell import (
     Outcome,
     Reply,
     Shell,
+    Started,
 )
 
 if TYPE_CHECKING:
@@ -141,28 +143,110 @@ def _is_terminal(stream: IO[str]) -> bool:
         return False
 
 
-def run_lines(shell: Shell, lines: Iterable[str], printer: Printer, *, keep_going: bool) -> int:
-    """Run statements as they arrive (stdin): each is parsed just before it runs."""
-    status = EXIT_OK
-    for statement in read_statements(lines, hmp=shell.hmp):
+IDLE = ""  # in the lines of a pipelined stdin: nothing more is ready yet (see cli.stdin_lines)
+
+
+class Runner:
+    """Runs a script's requests and prints their outcomes in script order; the worst status wins.
+
+    With ``pipeline`` (``-k`` or ``--pipeline``), when the server negotiated
+    ``oob``, up to eight commands are in flight at once (``qmpshell.pipeline``);
+    otherwise each waits for its reply.  After a failure without ``-k`` nothing
+    more is sent, but the replies of commands already sent are still shown.
+    """
+
+    def __init__(self, shell: Shell, printer: Printer, *, keep_going: bool, pipeline: bool = False) -> None:
+        self.shell, self.printer, self.keep_going = shell, printer, keep_going
+        self.status = EXIT_OK
+        self.stopped = False  # send nothing more
+        self._ended = False  # the connection is gone (or /quit): in-flight outcomes are not shown
+        self._pipeline = Pipeline(shell, self._finished) if pipeline and shell.client.oob else None
+
+    def run(self, statement: Statement, request: Request) -> None:
+        if self._pipeline is not None:
+            self._pipeline.make_room()
+            if self.stopped:  # a reply just finished to make room was a failure
+                return
+            try:
+                if self._pipeline.send(statement, request):
+                    return
+            except QmpShellError as err:  # it could not be sent
+                self.flush()
+                self._account(report(self.printer, statement, err), isinstance(err, ConnectionLost))
+                return
+            if self.stopped:  # finishing those in flight before this barrier stopped the run
+                return
+        self._account(*run_one(self.shell, statement, request, self.printer))
+
+    def failed(self, statement: Statement, err: QmpShellError) -> None:
+        """A statement that does not parse, reported after the outcomes of those before it."""
+        self.flush()
+        self._account(report(self.printer, statement, err), False)
+
+    def flush(self) -> None:
+        """Finish and show everything in flight."""
+        if self._pipeline is not None:
+            self._pipeline.drain()
+
+    def _finished(self, statement: Statement, started: Started) -> None:
+        if self._ended:
+            return
+        if self.printer.verbose:
+            self.printer.sent(started.pending.sent)  # -v: just before its reply
+        try:
+            outcome = self.shell.finish(started)
+        except QmpShellError as err:
+            self._account(report(self.printer, statement, err), isinstance(err, ConnectionLost))
+            return
+        finally:
+            _warn(self.shell, statement, self.printer)
+        self._account(show(self.shell, statement, outcome, self.printer), isinstance(outcome, Exit))
+
+    def _account(self, status: int, end: bool) -> None:
+        self.status = max(self.status, status)
+        self._ended = self._ended or end
+        self.stopped = self.stopped or end or bool(status and not self.keep_going)
+
+
+def run_lines(
+    shell: Shell, lines: Iterable[str], printer: Printer, *, keep_going: bool, pipeline: bool = False
+) -> int:
+    """Run statements as they arrive (stdin): each is parsed just before it runs.
+
+    An ``IDLE`` line (nothing more ready on stdin) finishes what is in flight,
+    so a program that drives qmpshell through a pipe gets every reply it waits for.
+    """
+    runner = Runner(shell, printer, keep_going=keep_going, pipeline=pipeline)
+    for statement in read_statements(_flushed_when_idle(lines, runner), hmp=shell.hmp):
         try:
             request = shell.parse(statement.text)
         except QmpShellError as err:
-            status = max(status, report(printer, statement, err))
-            if keep_going:
-                continue
-            return status
-        if request is None:
-            continue
-        step, stop = run_one(shell, statement, request, printer)
-        status = max(status, step)
-        if stop or (step and not keep_going):
-            return status
-    return status
+            runner.failed(statement, err)
+        else:
+            if request is not None:
+                runner.run(statement, request)
+        if runner.stopped:
+            break
+    runner.flush()
+    return runner.status
+
+
+def _flushed_when_idle(lines: Iterable[str], runner: Runner) -> Iterator[str]:
+    for line in lines:
+        if line == IDLE:
+            runner.flush()
+        else:
+            yield line
 
 
 def run_script(
-    shell: Shell, lines: Iterable[str], printer: Printer, *, keep_going: bool, one_per_line: bool = False
+    shell: Shell,
+    lines: Iterable[str],
+    printer: Printer,
+    *,
+    keep_going: bool,
+    one_per_line: bool = False,
+    pipeline: bool = False,
 ) -> int:
     """Run a ``-f FILE`` or ``-c`` script: nothing runs unless every statement parses.
 
@@ -175,15 +259,14 @@ def run_script(
     parsed = list(parse_all(shell, statements, printer))
     if any(request is None and statement is not None for statement, request in parsed):
         return EXIT_USAGE
-    status = EXIT_OK
+    runner = Runner(shell, printer, keep_going=keep_going, pipeline=pipeline)
     for statement, request in parsed:
-        if request is None:
-            continue
-        step, stop = run_one(shell, statement, request, printer)
-        status = max(status, step)
-        if stop or (step and not keep_going):
+        if request is not None:
+            runner.run(statement, request)
+        if runner.stopped:
             break
-    return status
+    runner.flush()
+    return runner.status
 
 
 def parse_all(
@@ -214,10 +297,14 @@ def run_one(shell: Shell, statement: Statement, request: Request, printer: Print
     except QmpShellError as err:
         return report(printer, statement, err), isinstance(err, ConnectionLost)
     finally:
-        for warning in shell.warnings:
-            printer.error(f"{statement.lineno}: ", f"warning: {warning}")
-        shell.warnings.clear()
+        _warn(shell, statement, printer)
     return show(shell, statement, outcome, printer), isinstance(outcome, Exit)
+
+
+def _warn(shell: Shell, statement: Statement, printer: Printer) -> None:
+    for warning in shell.warnings:
+        printer.error(f"{statement.lineno}: ", f"warning: {warning}")
+    shell.warnings.clear()
 
 
 def show(shell: Shell, statement: Statement, outcome: Outcome, printer: Printer) -> int:

@@ -17,7 +17,7 @@ from contextlib import ExitStack, contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
 from qmpshell import __version__
-from qmpshell.batch import OutputClosed, Printer, run_lines, run_script
+from qmpshell.batch import IDLE, OutputClosed, Printer, run_lines, run_script
 from qmpshell.config import Settings, default_config_file, default_history_file, seconds
 from qmpshell.errors import (
     EXIT_CONNECTION,
@@ -105,6 +105,11 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("-f", "--file", metavar="PATH", help="run the script in PATH ('-' is stdin)")
     group.add_argument("-H", "--hmp", action="store_true", help="lines are HMP commands")
     group.add_argument("-k", "--keep-going", action="store_true", help="run every line even after a failure")
+    group.add_argument(
+        "--pipeline",
+        action="store_true",
+        help="send up to 8 lines before their replies (as -k does); replies stay in order",
+    )
     group.add_argument(
         "-n", "--dry-run", action="store_true", help="print the JSON each line would send; send nothing"
     )
@@ -204,6 +209,7 @@ def settings_from(args: argparse.Namespace, base: Settings) -> Settings:
         "show_events": args.events or base.show_events,
         "json_only": args.json,
         "keep_going": args.keep_going,
+        "pipeline": args.pipeline or args.keep_going,
         "negotiate": not args.skip_negotiation and base.negotiate,
         "hmp": args.hmp or base.hmp,
         "logfile": args.logfile or base.logfile,
@@ -541,6 +547,7 @@ def run_target(
         negotiate=settings.negotiate,
         connect_timeout=settings.connect_timeout,
         listen=settings.show_events or log is not None,  # else from the first /wait (libvirt's cost)
+        oob=settings.pipeline,
     )
     client.connect()
     try:
@@ -567,19 +574,21 @@ def run_target(
 def _source(args: argparse.Namespace, settings: Settings, printer: Printer, *, whole: bool) -> Source:
     """The script to run: ``-c`` lines, a file, or stdin (read ``whole`` first when there are several
     targets; else line by line as it arrives)."""
-    keep_going = settings.keep_going
+    keep_going, pipeline = settings.keep_going, settings.pipeline
     if args.command:
         commands = list(args.command)
-        return lambda shell, out: run_script(shell, commands, out, keep_going=keep_going, one_per_line=True)
+        return lambda shell, out: run_script(
+            shell, commands, out, keep_going=keep_going, one_per_line=True, pipeline=pipeline
+        )
     if args.file and args.file != "-":
         script = read_script(args.file)
-        return lambda shell, out: run_script(shell, script, out, keep_going=keep_going)
+        return lambda shell, out: run_script(shell, script, out, keep_going=keep_going, pipeline=pipeline)
     invalid: list[int] = []
-    lines = stdin_lines(printer, keep_going=keep_going, invalid=invalid)
+    lines = stdin_lines(printer, keep_going=keep_going, invalid=invalid, idle=pipeline and not whole)
     stdin: Iterable[str] = list(lines) if whole else lines
 
     def run_stdin(shell: Shell, out: Printer) -> int:
-        status = run_lines(shell, stdin, out, keep_going=keep_going)
+        status = run_lines(shell, stdin, out, keep_going=keep_going, pipeline=pipeline)
         return max(status, EXIT_USAGE) if invalid else status
 
     return run_stdin
@@ -636,12 +645,43 @@ def _decode_line(raw: bytes, where: str) -> str:
         raise UsageError(f"{where}: invalid UTF-8 at byte {err.start + 1}") from None
 
 
+def _stdin_raw_lines(*, idle: bool) -> Iterator[bytes]:
+    """stdin's lines as bytes; with ``idle``, b"" each time no more is ready without waiting."""
+    if not idle:
+        yield from sys.stdin.buffer
+        return
+    import select  # here: only a pipelined stdin needs to know whether a read would wait
+
+    fd, pieces = sys.stdin.fileno(), []
+    while True:
+        if not select.select([fd], [], [], 0)[0]:
+            yield b""
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        pieces.append(chunk)
+        if b"\n" in chunk:
+            *lines, rest = b"".join(pieces).split(b"\n")
+            pieces = [rest] if rest else []
+            yield from (line + b"\n" for line in lines)
+    if pieces:
+        yield b"".join(pieces)
+
+
 def stdin_lines(
-    printer: Printer, *, keep_going: bool = False, invalid: list[int] | None = None
+    printer: Printer, *, keep_going: bool = False, invalid: list[int] | None = None, idle: bool = False
 ) -> Iterator[str]:
     """stdin line by line as it arrives; an undecodable line is reported and its number added
-    to ``invalid`` (exit status 2); it ends the input unless ``keep_going``, when it is skipped."""
-    for number, raw in enumerate(sys.stdin.buffer, start=1):
+    to ``invalid`` (exit status 2); it ends the input unless ``keep_going``, when it is skipped.
+
+    With ``idle``, ``batch.IDLE`` comes whenever nothing more is ready to read (pipelining then
+    finishes what is in flight before it waits for more input)."""
+    number = 0
+    for raw in _stdin_raw_lines(idle=idle):
+        if not raw:
+            yield IDLE
+            continue
+        number += 1
         if number == 1:
             raw = raw.removeprefix(_BOM)  # an editor's byte-order mark is not a command
         try:

@@ -44,6 +44,7 @@ class Settings(NamedTuple):
     output_format: str = "auto"  # interactive replies: auto (views) | json (indented) | compact (one line)
     batch_format: str = "json"  # batch replies: json (JSON lines) | human (the views, --format human)
     keep_going: bool = False
+    pipeline: bool = False  # batch: up to 8 commands in flight (-k, --pipeline) when QEMU offers oob
     timeout: float | None = None  # seconds a command may take; None waits forever
     connect_timeout: float = 5.0
     negotiate: bool = True

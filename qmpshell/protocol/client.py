@@ -102,8 +102,10 @@ class Client:
         negotiate: bool = True,
         connect_timeout: float = 5.0,
         max_message: int = DEFAULT_MAX_MESSAGE,
+        oob: bool = False,
     ) -> None:
         self.address = address
+        self._want_oob = oob
         self._on_event = on_event
         self._on_disconnect = on_disconnect
         self._log = log
@@ -120,6 +122,7 @@ class Client:
         self.greeting: Message | None = None
         self.shutdown_reason: str | None = None
         self.warnings: list[str] = []
+        self.oob = False  # negotiated: QEMU reads ahead up to 8 commands while one runs
 
     # -- connecting -------------------------------------------------------------
 
@@ -149,8 +152,19 @@ class Client:
             raise ConnectionFailed(f"{self.address} did not send a QMP greeting: {json.dumps(self.greeting)}")
 
     def _negotiate_capabilities(self) -> None:
+        """``qmp_capabilities``, enabling ``oob`` when it was asked for and the greeting offers it.
+
+        From the QMP spec: with ``oob`` on, the server may read and queue further
+        commands while one executes (QEMU queues up to 8 per client), which is
+        what lets a pipelining client keep several in flight.  In-band replies
+        still come in the order of the commands.
+        """
+        offered = self._want_oob and "oob" in _capabilities(self.greeting)
         try:
-            self.execute("qmp_capabilities", timeout=self._connect_timeout)
+            self.execute(
+                "qmp_capabilities", {"enable": ["oob"]} if offered else None, timeout=self._connect_timeout
+            )
+            self.oob = offered
         except QmpError as err:
             if err.error_class != "CommandNotFound":
                 raise ConnectionFailed(f"capabilities negotiation failed: {err}") from err
@@ -346,6 +360,15 @@ class Client:
 def _as_text(value: Any) -> str:
     """A string as itself; anything else (a server may send any JSON) as compact JSON."""
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _capabilities(greeting: Message | None) -> list[Any]:
+    """The greeting's ``QMP.capabilities`` list ([] when it has none)."""
+    try:
+        capabilities = greeting["QMP"]["capabilities"]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return []
+    return capabilities if isinstance(capabilities, list) else []
 
 
 def _key(request_id: Any) -> str:

@@ -138,6 +138,7 @@ class LibvirtClient:
         self.greeting: Message | None = None
         self.shutdown_reason: str | None = None
         self.warnings: list[str] = []
+        self.oob = False  # libvirt refuses exec-oob: no pipelining through it
 
     # -- connecting -------------------------------------------------------------
 

@@ -32,6 +32,7 @@ class QmpSession(Protocol):
     greeting: Message | None
     shutdown_reason: str | None
     warnings: list[str]
+    oob: bool  # out-of-band negotiated: commands may be pipelined (see batch mode's --pipeline)
 
     def connect(self) -> Message | None: ...
 
@@ -68,11 +69,13 @@ def make_client(
     negotiate: bool = True,
     connect_timeout: float = 5.0,
     listen: bool = True,
+    oob: bool = False,
 ) -> QmpSession:
     """The transport for ``address``, not yet connected.
 
     ``listen=False``: events may wait until ``listen_for_events()`` (libvirt only;
-    a socket always delivers them).
+    a socket always delivers them).  ``oob=True``: enable out-of-band when the
+    server offers it (a socket only; libvirt refuses ``exec-oob`` and pipelining).
     """
     if address.domain:
         from qmpshell.protocol.libvirt import LibvirtClient  # libvirt only for libvirt: addresses
@@ -93,4 +96,5 @@ def make_client(
         log=log,
         negotiate=negotiate,
         connect_timeout=connect_timeout,
+        oob=oob,
     )

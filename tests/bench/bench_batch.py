@@ -109,6 +109,7 @@ def contenders(socket_path: str) -> dict[str, list[str]]:
         "raw loop (no id)": [python, "-c", RAW_LOOP, socket_path, '{"execute":"query-status"}'],
         "raw loop (id 1)": [python, "-c", RAW_LOOP, socket_path, '{"execute":"query-status","id":1}'],
         "qmpshell": [python, "-m", "qmpshell", socket_path],
+        "qmpshell -k": [python, "-m", "qmpshell", "-k", socket_path],
     }
     theirs = qmp_shell(python)
     if theirs:
@@ -133,13 +134,44 @@ def scripts(socket_path: str, count: int, rounds: int) -> None:
             f"  {name:20s} {one * 1000:7.1f} ms total ({one / raw[0]:4.2f}x raw)"
             f"  {per_command * 1e6:6.1f} us/cmd ({per_command / ((raw[1] - raw[0]) / count):4.2f}x raw)"
         )
-    mine = best["qmpshell"]
+    mine, piped = best["qmpshell"], best["qmpshell -k"]
     print(f"  qmpshell vs raw loop sending the same bytes (id 1): total {mine[0] / raw_id[0]:.3f}x,"
           f" per command {(mine[1] - mine[0]) / (raw_id[1] - raw_id[0]):.3f}x")  # fmt: skip
+    print(f"  qmpshell -k (pipelined) vs the strict raw loop (id 1): total {piped[0] / raw_id[0]:.3f}x,"
+          f" per command {(piped[1] - piped[0]) / (raw_id[1] - raw_id[0]):.3f}x")  # fmt: skip
     if "qemu.qmp qmp-shell" in best:
         theirs = best["qemu.qmp qmp-shell"]
         marginal = (theirs[1] - theirs[0]) / (mine[1] - mine[0])
         print(f"  qmp-shell / qmpshell: total {theirs[0] / mine[0]:.2f}x, per command {marginal:.2f}x")
+
+
+# -- --dry-run -------------------------------------------------------------------------------------
+
+DRY_RUN_LINES = (
+    "query-status",
+    "blockdev-add driver=null-co node-name=n{i} size=1M read-only=on",
+    "human-monitor-command command-line='info status'",
+    "device_add driver=virtio-blk-pci id=d{i} drive=n{i} addr=0x5",
+    "block_resize node-name=n{i} size=2G",
+)
+
+
+def dry_run(socket_path: str, lines: int, rounds: int) -> None:
+    python = sys.executable
+    script = "".join(DRY_RUN_LINES[i % len(DRY_RUN_LINES)].format(i=i) + "\n" for i in range(lines))
+    print(f"--dry-run on {lines} lines, best of {rounds}:")
+    for name, argv in (
+        ("no server (guessed)", [python, "-m", "qmpshell", "-n"]),
+        ("schema from the cache", [python, "-m", "qmpshell", "-n", socket_path]),
+    ):
+        best = float("inf")
+        for _ in range(rounds):
+            started = time.perf_counter()
+            result = subprocess.run(argv, input=script.encode(), capture_output=True, check=False)
+            best = min(best, time.perf_counter() - started)
+            if result.returncode != 0 or result.stdout.count(b"\n") != lines:
+                raise SystemExit(f"--dry-run failed: {result.stderr.decode()[-500:]}")
+        print(f"  {name:24s} {best * 1000:7.1f} ms  {best / lines * 1e6:5.1f} us/line")
 
 
 def main() -> None:
@@ -147,6 +179,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--one-shots", type=int, default=20)
+    parser.add_argument("--dry-run-lines", type=int, default=10000)
     args = parser.parse_args()
     compileall.compile_dir(str(ROOT / "qmpshell"), quiet=1)
     with tempfile.TemporaryDirectory(prefix="qs-bench-") as directory:
@@ -154,6 +187,7 @@ def main() -> None:
         try:
             one_shot(path, args.one_shots)
             scripts(path, args.count, args.rounds)
+            dry_run(path, args.dry_run_lines, args.rounds)
         finally:
             qemu.kill()
             qemu.wait()
