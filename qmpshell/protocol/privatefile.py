@@ -51,6 +51,8 @@ def open_append(path: str, *, what: str, warn: Warn, devices: bool = False) -> i
     except OSError as err:
         if err.errno == errno.ELOOP:
             raise Refused(f"refusing the {what} {path}: it is a symbolic link") from None
+        if err.errno == errno.EACCES:
+            refuse_if_not_own(path, what=what)
         raise
     try:
         if not (devices and stat.S_ISCHR(os.fstat(fd).st_mode)):
@@ -60,6 +62,17 @@ def open_append(path: str, *, what: str, warn: Warn, devices: bool = False) -> i
         os.close(fd)
         raise
     return fd
+
+
+def refuse_if_not_own(path: str, *, what: str) -> None:
+    """Say whose file it is when another user's file could not be opened (root would have opened it,
+    so the refusal reads the same whoever runs qmpshell)."""
+    try:
+        owner = os.lstat(path).st_uid
+    except OSError:
+        return
+    if owner != os.geteuid():
+        raise Refused(f"refusing the {what} {path}: owned by uid {owner}, not by you") from None
 
 
 def check_own_regular_file(fd: int, path: str, *, what: str, warn: Warn) -> None:
