@@ -1,7 +1,5 @@
 """Allow ``python -m qmpshell``."""
 
-import sys
+from qmpshell.cli import entry
 
-from qmpshell.cli import main
-
-sys.exit(main())
+entry()

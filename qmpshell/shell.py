@@ -9,7 +9,6 @@ is an outcome (``Reply`` with ``ok`` false) because scripts print it.
 from __future__ import annotations
 
 import json
-import textwrap
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, Protocol
@@ -375,6 +374,8 @@ class Shell:
 
 def _wrapped(lines: list[str], width: int) -> str:
     """Lines cut at word boundaries to ``width``, continued with a deeper indent."""
+    import textwrap  # here: only /help wraps text (0.5 ms of every start otherwise)
+
     out: list[str] = []
     for line in lines:
         if len(line) <= width or width < 20:

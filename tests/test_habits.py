@@ -69,13 +69,14 @@ def test_colour_loads_pygments_but_still_not_prompt_toolkit(qemu: Qemu, tmp_path
 
 # What a one-shot without arguments must not pay for (each costs 1-7 ms of a 35 ms start):
 # the schema and its cache (hashlib), dataclasses (and inspect), the config file reader,
-# shutil (argparse's default help formatter), the log file and datetime.
+# shutil (argparse's default help formatter), the log file, datetime and textwrap (/help).
 NOT_FOR_A_ONE_SHOT = {
     "dataclasses",
     "inspect",
     "hashlib",
     "shutil",
     "datetime",
+    "textwrap",
     "qmpshell.configfile",
     "qmpshell.protocol.logfile",
     "qmpshell.schema.index",
