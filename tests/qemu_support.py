@@ -11,6 +11,7 @@ import json
 import os
 import queue
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -157,8 +158,15 @@ class Qemu:
         return self._aux
 
     def kill(self, sig: int = 9) -> None:
+        """Send ``sig``; after SIGSTOP, return only once QEMU is really stopped (kill(2) only queues it)."""
         if self.process.poll() is None:
             self.process.send_signal(sig)
+            if sig == signal.SIGSTOP:
+                wait_until(self._stopped, what="QEMU stopped by SIGSTOP")
+
+    def _stopped(self) -> bool:
+        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        return stat[stat.rindex(")") + 2] == "T"  # the state field follows the command name
 
     def stop(self) -> None:
         if self._aux is not None:
