@@ -119,6 +119,7 @@ class Client:
         self._sock: socket.socket | None = None
         self._greeted = threading.Event()
         self._lost: ConnectionLost | None = None
+        self._ended = threading.Event()  # set once the connection has ended, however
         self.greeting: Message | None = None
         self.shutdown_reason: str | None = None
         self.warnings: list[str] = []
@@ -270,6 +271,9 @@ class Client:
                     self._log.sent(message)
                 sock.sendall(data)
         except OSError as err:
+            # The reader sees the end of a dead server at once and says it the usual way ("the
+            # server closed the connection"); a send that lost the race waits a moment for that.
+            self._ended.wait(0.5)
             self._connection_ended(f"connection lost while sending: {err.strerror or err}")
             raise self._lost or ConnectionLost(str(err)) from err
 
@@ -346,6 +350,7 @@ class Client:
             self._pending.clear()
         for pending in waiting:
             pending.resolve(None, self._lost)
+        self._ended.set()
         self._greeted.set()
 
     @property
