@@ -426,7 +426,7 @@ def _schema_only(args: argparse.Namespace, settings: Settings, text: str, qemu_a
     """The server's schema (from the cache, or its one query), or None: no address, or -N."""
     if not (text or args.launch) or not settings.negotiate:
         return None
-    from qmpshell.schema.knowledge import knowledge_for
+    from qmpshell.schema.knowledge import knowledge_for, schema_timeout
 
     with ExitStack() as stack:
         launched = _launch(args, qemu_argv, stack)
@@ -440,7 +440,10 @@ def _schema_only(args: argparse.Namespace, settings: Settings, text: str, qemu_a
         client.connect()
         try:
             return knowledge_for(
-                client, use_cache=settings.schema_cache, warn=lambda text: complain(f"warning: {text}")
+                client,
+                use_cache=settings.schema_cache,
+                warn=lambda text: complain(f"warning: {text}"),
+                timeout=schema_timeout(settings.timeout),
             )
         finally:
             client.close()
@@ -621,9 +624,14 @@ def _knowledge(client: QmpSession, settings: Settings, *, warn: Callable[[str], 
     """
     if not settings.negotiate:
         return None
-    from qmpshell.schema.knowledge import lazy_knowledge_for  # here: nothing of the schema is loaded with -N
+    from qmpshell.schema.knowledge import (  # here: nothing of the schema is loaded with -N
+        lazy_knowledge_for,
+        schema_timeout,
+    )
 
-    return lazy_knowledge_for(client, use_cache=settings.schema_cache, warn=warn)
+    return lazy_knowledge_for(
+        client, use_cache=settings.schema_cache, warn=warn, timeout=schema_timeout(settings.timeout)
+    )
 
 
 def fan_out(sinks: list[Callable[[Message], None]]) -> Callable[[Message], None]:

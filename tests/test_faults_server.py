@@ -7,6 +7,7 @@ that every reply received before the fault is on stdout and in the log.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -188,3 +189,18 @@ def test_a_greeting_that_is_not_qmp(tmp_path: Path) -> None:
     result, _ = run_against(tmp_path, [Send(line({"hello": "world"})), Hang()], "query-status")
     assert result.returncode == 3
     one_error_line(result.stderr, "did not send a QMP greeting")
+
+
+def test_explaining_an_error_waits_for_the_schema_no_longer_than_timeout(tmp_path: Path) -> None:
+    """An error reply makes the shell read the schema to explain it; a server that then stops
+    answering holds the run for ``--timeout`` (here 1 s), not the schema's own 30 s."""
+    failed = echo_id({"error": {"class": "GenericError", "desc": "no such thing"}})
+    steps = [*handshake(), Answer(failed), Hang()]
+    started = time.monotonic()
+    result, records = run_against(tmp_path, steps, "stop", options=("--timeout", "1"))
+    elapsed = time.monotonic() - started
+    assert result.returncode == 1
+    assert "GenericError: no such thing" in result.stderr
+    sent = [r["message"].get("execute") for r in records if r["direction"] == "sent"]
+    assert sent == ["qmp_capabilities", "stop", "query-qmp-schema"]  # the schema was asked for, late
+    assert elapsed < 15, f"the schema wait took {elapsed:.1f} s"

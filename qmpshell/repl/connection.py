@@ -19,7 +19,7 @@ from qmpshell.protocol.address import Address, describe
 from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.protocol.session import QmpSession, make_client
-from qmpshell.schema.knowledge import knowledge_for
+from qmpshell.schema.knowledge import knowledge_for, schema_timeout
 from qmpshell.shell import Shell
 
 Message = dict[str, Any]
@@ -99,7 +99,11 @@ class Connection:
         if self.shell.knowledge is not None and version == self._knowledge_version:
             return
         try:
-            self.shell.knowledge = knowledge_for(self.client, use_cache=self.settings.schema_cache)
+            self.shell.knowledge = knowledge_for(
+                self.client,
+                use_cache=self.settings.schema_cache,
+                timeout=schema_timeout(self.settings.timeout),
+            )
         except QmpShellError:
             return
         self._knowledge_version = version

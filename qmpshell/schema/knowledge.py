@@ -157,7 +157,15 @@ class _LazyTyper:
         return self._owner.full_typer(self._ask).convert_action(action, tree)
 
 
-def fetch_schema(client: QmpSession, *, timeout: float = 30.0) -> list[Any] | None:
+SCHEMA_TIMEOUT = 30.0  # seconds query-qmp-schema may take (a big reply), unless --timeout is shorter
+
+
+def schema_timeout(command_timeout: float | None) -> float:
+    """How long to wait for the schema: never longer than the user lets a command take."""
+    return SCHEMA_TIMEOUT if command_timeout is None else min(SCHEMA_TIMEOUT, command_timeout)
+
+
+def fetch_schema(client: QmpSession, *, timeout: float = SCHEMA_TIMEOUT) -> list[Any] | None:
     """The raw ``query-qmp-schema`` entries, or None when the server has none (qemu-ga, old QEMU)."""
     try:
         entries = client.execute("query-qmp-schema", timeout=timeout)
@@ -167,17 +175,25 @@ def fetch_schema(client: QmpSession, *, timeout: float = 30.0) -> list[Any] | No
 
 
 def lazy_knowledge_for(
-    client: QmpSession, *, use_cache: bool = True, warn: Callable[[str], None] | None = None
+    client: QmpSession,
+    *,
+    use_cache: bool = True,
+    warn: Callable[[str], None] | None = None,
+    timeout: float = SCHEMA_TIMEOUT,
 ) -> LazyKnowledge:
     """``knowledge_for`` deferred until a line needs the schema (batch mode).
 
     ``warn`` gets the cache's warnings, which come after the front-end printed the client's.
     """
-    return LazyKnowledge(lambda: knowledge_for(client, use_cache=use_cache, warn=warn))
+    return LazyKnowledge(lambda: knowledge_for(client, use_cache=use_cache, warn=warn, timeout=timeout))
 
 
 def knowledge_for(
-    client: QmpSession, *, use_cache: bool = True, warn: Callable[[str], None] | None = None
+    client: QmpSession,
+    *,
+    use_cache: bool = True,
+    warn: Callable[[str], None] | None = None,
+    timeout: float = SCHEMA_TIMEOUT,
 ) -> SchemaKnowledge | None:
     """The server's schema as ``Knowledge``, from the cache when this QEMU was seen before.
 
@@ -196,7 +212,7 @@ def knowledge_for(
     entries = cache.load(key, warn=warn) if cache is not None and key else None
     if entries is None:
         try:
-            entries = fetch_schema(client)
+            entries = fetch_schema(client, timeout=timeout)
         except QmpShellError:
             return None
         if entries is None:
