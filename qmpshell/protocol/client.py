@@ -86,7 +86,38 @@ class PendingReply:
         return self._response
 
 
-class Client:
+class BlockingCommands:
+    """``execute`` and ``request`` on top of a transport's ``send`` and ``abandon`` (both transports)."""
+
+    def send(self, message: Message) -> PendingReply:
+        raise NotImplementedError
+
+    def abandon(self, pending: PendingReply) -> None:
+        raise NotImplementedError
+
+    def execute(
+        self, command: str, arguments: dict[str, Any] | None = None, *, timeout: float | None = None
+    ) -> Any:
+        """Run one command and return its ``return`` value; QmpError on an error reply."""
+        message: Message = {"execute": command}
+        if arguments:
+            message["arguments"] = arguments
+        response = self.request(message, timeout=timeout)
+        if "error" in response:
+            raise QmpError(response)
+        return response.get("return")
+
+    def request(self, message: Message, *, timeout: float | None = None) -> Message:
+        """Send one message and wait for its response (with our id removed)."""
+        pending = self.send(message)
+        try:
+            return pending.wait(timeout)
+        except BaseException:
+            self.abandon(pending)
+            raise
+
+
+class Client(BlockingCommands):
     """One QMP connection: ``connect()``, then ``request()``/``execute()``, then ``close()``.
 
     A client connects once; reconnecting means building a new one.
@@ -201,27 +232,6 @@ class Client:
         self._fail_all(ConnectionLost("connection closed"))
 
     # -- commands ---------------------------------------------------------------
-
-    def execute(
-        self, command: str, arguments: dict[str, Any] | None = None, *, timeout: float | None = None
-    ) -> Any:
-        """Run one command and return its ``return`` value; QmpError on an error reply."""
-        message: Message = {"execute": command}
-        if arguments:
-            message["arguments"] = arguments
-        response = self.request(message, timeout=timeout)
-        if "error" in response:
-            raise QmpError(response)
-        return response.get("return")
-
-    def request(self, message: Message, *, timeout: float | None = None) -> Message:
-        """Send one message and wait for its response (with our id removed)."""
-        pending = self.send(message)
-        try:
-            return pending.wait(timeout)
-        except BaseException:
-            self.abandon(pending)
-            raise
 
     def send(self, message: Message) -> PendingReply:
         """Send a message, giving it an id unless it has one; returns the handle to wait on."""

@@ -40,7 +40,7 @@ from typing import Any
 from qmpshell.errors import CommandFailed, ConnectionFailed, ConnectionLost
 from qmpshell.language import strictjson
 from qmpshell.protocol.address import Address
-from qmpshell.protocol.client import Cancelled, EventSink, PendingReply, QmpError
+from qmpshell.protocol.client import BlockingCommands, Cancelled, EventSink, PendingReply, QmpError
 from qmpshell.protocol.framing import Message
 from qmpshell.protocol.logfile import MessageLog
 
@@ -106,7 +106,7 @@ def _text(err: Any) -> str:
     return str(err.get_error_message() or err).strip()
 
 
-class LibvirtClient:
+class LibvirtClient(BlockingCommands):
     """One domain's monitor through libvirt, with the calls of ``qmpshell.protocol.client.Client``."""
 
     def __init__(
@@ -236,26 +236,6 @@ class LibvirtClient:
         self._fail_all(ConnectionLost("connection closed"))
 
     # -- commands ---------------------------------------------------------------
-
-    def execute(
-        self, command: str, arguments: dict[str, Any] | None = None, *, timeout: float | None = None
-    ) -> Any:
-        """Run one command and return its ``return`` value; QmpError on an error reply."""
-        message: Message = {"execute": command}
-        if arguments:
-            message["arguments"] = arguments
-        response = self.request(message, timeout=timeout)
-        if "error" in response:
-            raise QmpError(response)
-        return response.get("return")
-
-    def request(self, message: Message, *, timeout: float | None = None) -> Message:
-        pending = self.send(message)
-        try:
-            return pending.wait(timeout)
-        except BaseException:
-            self.abandon(pending)
-            raise
 
     def send(self, message: Message) -> PendingReply:
         """Queue a message for the monitor; libvirt gets it without an id, the reply gets it back."""
