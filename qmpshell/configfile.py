@@ -1,7 +1,7 @@
 """The optional config file: ``$XDG_CONFIG_HOME/qmpshell/config.toml`` -> ``Settings``.
 
 The file holds the defaults a user sets once; command-line options override
-it (``cli.settings_from``).  Every key is known here, with its table, its
+it (``options.settings_from``).  Every key is known here, with its table, its
 ``Settings`` field and how its value is checked, so that a mistake is reported
 as ``FILE:LINE: KEY: what is wrong`` and ``--print-config`` can write the
 effective settings back in the same format.  A missing file is not an error.

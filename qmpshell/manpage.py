@@ -1,4 +1,4 @@
-"""Generate the man page ``qmpshell.1`` from the argparse definition in ``cli.build_parser``.
+"""Generate the man page ``qmpshell.1`` from the argparse definition in ``options.build_parser``.
 
 The page ships inside the package; a test checks that the shipped file is what
 this module generates now, so an option cannot be added without its page.
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from qmpshell import __version__
-from qmpshell.cli import build_parser
+from qmpshell.options import build_parser
 
 PAGE = Path(__file__).with_name("qmpshell.1")
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from qmpshell.cli import build_parser
 from qmpshell.manpage import escape, render
+from qmpshell.options import build_parser
 from tests.qemu_support import Qemu
 
 ROOT = Path(__file__).resolve().parent.parent
