@@ -19,7 +19,7 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from qmpshell.batch import OutputClosed, Printer
 from qmpshell.errors import EXIT_FAILED, EXIT_OK, QmpShellError, UsageError
@@ -73,12 +73,12 @@ def _matches(pattern: str, libvirt_uri: str) -> list[Address]:
     return [parse_address(path) for path in paths]
 
 
-class TaggedPrinter(Printer):
-    """What one target prints, tagged with its label and written through the shared printer."""
+class _TargetPrinter(Printer):
+    """A printer for one target with the shared printer's options, writing to ``out``."""
 
-    def __init__(self, base: Printer, target: str) -> None:
+    def __init__(self, base: Printer, target: str, *, out: IO[str]) -> None:
         super().__init__(
-            base.out,
+            out,
             base.err,
             pretty=base.pretty,
             color=base.color,
@@ -90,6 +90,13 @@ class TaggedPrinter(Printer):
         )
         self.base = base
         self.target = target
+
+
+class TaggedPrinter(_TargetPrinter):
+    """What one target prints, tagged with its label and written through the shared printer."""
+
+    def __init__(self, base: Printer, target: str) -> None:
+        super().__init__(base, target, out=base.out)
 
     def json(self, value: Any, *, pretty: bool | None = None) -> None:
         if self.json_only:
@@ -130,23 +137,11 @@ class _Buffer(io.StringIO):
         return self.terminal
 
 
-class BlockPrinter(Printer):
+class BlockPrinter(_TargetPrinter):
     """``--format human``: one target's output, kept whole and printed under a heading when it ends."""
 
     def __init__(self, base: Printer, target: str) -> None:
-        super().__init__(
-            _Buffer(_is_terminal(base.out)),
-            base.err,
-            pretty=base.pretty,
-            color=base.color,
-            json_only=base.json_only,
-            verbose=base.verbose,
-            human=base.human,
-            width=base.width,
-            events=base.events,
-        )
-        self.base = base
-        self.target = target
+        super().__init__(base, target, out=_Buffer(_is_terminal(base.out)))
 
     def error(self, where: str, text: str) -> None:
         self.base.error(f"{self.target}: {where}", text)
