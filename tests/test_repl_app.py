@@ -11,6 +11,7 @@ import os
 import stat
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,10 +71,11 @@ def history_file(tmp_path: Path) -> Path:
     return tmp_path / "state" / "qmpshell" / "history"
 
 
-@pytest.fixture
-def shell(qemu: Qemu, history_file: Path) -> Iterator[Running]:
+@contextmanager
+def running_shell(qemu: Qemu, settings: Settings) -> Iterator[Running]:
+    """The application running on a thread over a pipe input; made to quit and disconnected after."""
     with create_pipe_input() as keys:
-        running = start(qemu, keys, Settings(history_file=str(history_file)))
+        running = start(qemu, keys, settings)
         yield running
         if running.thread.is_alive():
             loop = running.repl._loop
@@ -81,6 +83,12 @@ def shell(qemu: Qemu, history_file: Path) -> Iterator[Running]:
             loop.call_soon_threadsafe(running.repl.quit)
             running.thread.join(10)
         running.repl.connection.close()
+
+
+@pytest.fixture
+def shell(qemu: Qemu, history_file: Path) -> Iterator[Running]:
+    with running_shell(qemu, Settings(history_file=str(history_file))) as running:
+        yield running
 
 
 def test_a_reply_is_shown_as_its_view_and_slash_json_shows_the_json(shell: Running) -> None:

@@ -9,26 +9,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from prompt_toolkit.input import create_pipe_input
 
 from qmpshell.config import Settings
 from tests.qemu_support import Qemu, wait_until
-from tests.test_repl_app import Running, start
+from tests.test_repl_app import Running, running_shell
 
 CTRL_F, CTRL_B, F3, F4 = "\x06", "\x02", "\x1bOR", "\x1bOS"
 
 
 @pytest.fixture
 def shell(qemu: Qemu) -> Iterator[Running]:
-    with create_pipe_input() as keys:
-        running = start(qemu, keys, Settings(history_file=None, transcript=False))
+    with running_shell(qemu, Settings(history_file=None, transcript=False)) as running:
         yield running
-        if running.thread.is_alive():
-            loop = running.repl._loop
-            assert loop is not None
-            loop.call_soon_threadsafe(running.repl.quit)
-            running.thread.join(10)
-        running.repl.connection.close()
 
 
 def fill(shell: Running) -> None:
