@@ -259,3 +259,29 @@ class Driven:
 
 def json_lines(text: str) -> list[Any]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def log_records(path: Path, *, still_written: bool = False) -> list[dict[str, Any]]:
+    """The records of a ``--logfile`` (none before it exists).
+
+    A shell that is still running may be half-way through writing a long record
+    (a schema reply is written in several pieces): ``still_written`` leaves a last
+    line without its newline out, where a finished log must parse whole.
+    """
+    if not path.exists():
+        return []
+    lines = path.read_text().split("\n")
+    complete = lines[:-1] if still_written else lines
+    return [json.loads(line) for line in complete if line]
+
+
+def sent_messages(path: Path, command: str | None = None) -> list[dict[str, Any]]:
+    """What the log says was sent (only ``command``, if given), read while the shell may still write."""
+    sent = [r["message"] for r in log_records(path, still_written=True) if r["direction"] == "sent"]
+    return [m for m in sent if command is None or m.get("execute") == command]
+
+
+def last_sent(path: Path) -> str:
+    """The command the log says was sent last ("" before any)."""
+    sent = sent_messages(path)
+    return str(sent[-1].get("execute", "")) if sent else ""

@@ -10,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.qemu_support import Driven, Qemu, json_lines, run_qmpshell, status_return, wait_until
+from tests.qemu_support import Driven, Qemu, json_lines, log_records, run_qmpshell, status_return, wait_until
 
 
 def test_piped_lines_give_one_json_reply_each(qemu: Qemu) -> None:
@@ -331,7 +331,7 @@ def test_logfile_records_every_message(qemu: Qemu, tmp_path: Path) -> None:
     result = run_qmpshell(qemu.socket, "-l", str(log), input="stop\nquery-status\n")
     assert result.returncode == 0
     assert os.stat(log).st_mode & 0o777 == 0o600
-    records = [json.loads(line) for line in log.read_text().splitlines()]
+    records = log_records(log)
     assert all({"time", "direction", "message"} <= set(r) for r in records)
     assert "QMP" in records[0]["message"] and records[0]["direction"] == "received"
     sent = [r["message"]["execute"] for r in records if r["direction"] == "sent"]

@@ -6,10 +6,9 @@ Against a real QEMU 7.2 for the typed values and for what reaches the server (re
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from tests.qemu_support import Qemu, json_lines, run_qmpshell
+from tests.qemu_support import Qemu, json_lines, log_records, run_qmpshell
 
 SCRIPT = """\
 query-status
@@ -27,7 +26,7 @@ device_del id=nosuch
 
 def sent(log: Path) -> list[str]:
     """The commands the --logfile says were sent, in order."""
-    records = [json.loads(line) for line in log.read_text().splitlines()]
+    records = log_records(log)
     return [r["message"].get("execute", "?") for r in records if r["direction"] == "sent"]
 
 

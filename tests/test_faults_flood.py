@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 from tests.fakeserver import Answer, FakeServer, handshake, line
-from tests.qemu_support import json_lines, run_qmpshell
+from tests.qemu_support import json_lines, log_records, run_qmpshell
 
 COMMANDS = 10
 EVENTS_PER_COMMAND = 10_000
@@ -46,7 +45,7 @@ def test_100000_events_while_commands_run(tmp_path: Path) -> None:
     assert [m for _, m in replies] == [{"return": {"n": n}} for n in range(COMMANDS)]
     assert [i for i, _ in replies] == [(n + 1) * (EVENTS_PER_COMMAND + 1) - 1 for n in range(COMMANDS)]
 
-    records = [json.loads(text) for text in log.read_text().splitlines()]
+    records = log_records(log)
     logged = [r["message"]["data"]["seq"] for r in records if "event" in r["message"]]
     assert logged == list(range(total))
     print(f"flood of {total} events with {COMMANDS} commands: {elapsed:.1f} s")

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from tests.qemu_support import Qemu, json_lines, qmpshell_argv, run_qmpshell, wait_until
+from tests.qemu_support import Qemu, json_lines, log_records, qmpshell_argv, run_qmpshell, wait_until
 from tests.test_faults_server import one_error_line
 
 XDG = ("CACHE", "CONFIG", "STATE")
@@ -67,7 +67,7 @@ def _collect(stream: IO[bytes], lines: list[str]) -> None:
 
 
 def logged(path: Path, direction: str = "received") -> list[dict[str, Any]]:
-    records = map(json.loads, path.read_text().splitlines())
+    records = log_records(path)
     return [r["message"] for r in records if r["direction"] == direction]
 
 
@@ -78,7 +78,7 @@ def replies_logged(path: Path, command: str) -> int:
     Batch mode without -k sends one command at a time, so a reply answers the last command sent.
     """
     count, last = 0, ""
-    for record in map(json.loads, path.read_text().splitlines()):
+    for record in log_records(path):
         message = record["message"]
         if record["direction"] == "sent":
             last = message["execute"]

@@ -3,14 +3,13 @@ one history file."""
 
 from __future__ import annotations
 
-import json
 import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.qemu_support import Qemu, qemu_banner, wait_until
+from tests.qemu_support import Qemu, last_sent, qemu_banner, wait_until
 from tests.tmux_support import Tmux, reply_line, start_qmpshell
 
 
@@ -27,12 +26,6 @@ def start(sessions: list[Tmux], tmp_path: Path, *args: str) -> Tmux:
     sessions.append(tmux)
     tmux.wait_for(qemu_banner())
     return tmux
-
-
-def last_sent(log: Path) -> str:
-    records = [json.loads(text) for text in log.read_text().splitlines()] if log.exists() else []
-    sent = [r["message"].get("execute", "") for r in records if r["direction"] == "sent"]
-    return sent[-1] if sent else ""
 
 
 def test_ctrl_c_stops_waiting_for_a_stopped_qemu(sessions: list[Tmux], tmp_path: Path, qemu: Qemu) -> None:

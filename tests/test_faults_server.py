@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.fakeserver import GREETING, Answer, Close, FakeServer, Hang, Send, Step, echo_id, handshake, line
-from tests.qemu_support import json_lines, run_qmpshell
+from tests.qemu_support import json_lines, log_records, run_qmpshell
 
 OK = echo_id({"return": {"status": "running"}})
 
@@ -25,7 +25,7 @@ def run_against(
     argv = ["-c" + c for c in commands]
     with FakeServer(tmp / "fake.sock", steps):
         result = run_qmpshell(str(tmp / "fake.sock"), "--logfile", str(log), *options, *argv)
-    records = [json.loads(text) for text in log.read_text().splitlines()] if log.exists() else []
+    records = log_records(log)
     return result, records
 
 

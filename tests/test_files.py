@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 from qmpshell.repl.history import make_history
-from tests.qemu_support import Qemu, json_lines, qmpshell_argv, wait_until
+from tests.qemu_support import Qemu, json_lines, log_records, qmpshell_argv, wait_until
 from tests.test_faults_qemu import Session
 
 
@@ -41,7 +41,7 @@ def test_log_is_appended_to(qemu: Qemu, tmp_path: Path) -> None:
     for command in ("query-status", "query-name"):
         result = run_with_umask_0(qemu.socket, "--logfile", str(log), "-c", command)
         assert result.returncode == 0, result.stderr
-    records = [json.loads(text) for text in log.read_text().splitlines()]
+    records = log_records(log)
     assert records[0] == {"earlier": "line"}
     sent = [r["message"]["execute"] for r in records[1:] if r["direction"] == "sent"]
     assert sent.count("qmp_capabilities") == 2

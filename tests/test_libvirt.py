@@ -6,14 +6,13 @@ suspends, resumes, stops and starts them.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from qmpshell.config import Settings
 from qmpshell.protocol.address import parse_address
 from qmpshell.repl.connection import Connection
 from tests.libvirt_support import LibvirtHost
-from tests.qemu_support import Driven, json_lines, run_qmpshell, wait_until
+from tests.qemu_support import Driven, json_lines, log_records, run_qmpshell, wait_until
 from tests.tmux_support import start_qmpshell
 
 RUNNING = {"status": "running", "singlestep": False, "running": True}
@@ -94,7 +93,7 @@ def test_a_user_id_comes_back_and_libvirt_never_sees_it(
     )
     assert (status, stderr) == (0, "")
     assert lines == [{"return": RUNNING, "id": "mine"}]
-    records = [json.loads(line) for line in log.read_text().splitlines()]
+    records = log_records(log)
     sent = [r["message"] for r in records if r["direction"] == "sent"]
     assert {"execute": "query-status"} in sent  # what libvirt got: no id
     assert all("id" not in message for message in sent)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.qemu_support import Qemu, wait_until
+from tests.qemu_support import Qemu, log_records, wait_until
 from tests.tmux_support import shell_env
 
 
@@ -28,7 +28,8 @@ class Recorded:
     def __init__(self, tmp_path: Path, *args: str) -> None:
         self.recording = tmp_path / "typescript"
         env = {**os.environ, **shell_env(tmp_path / "xdg"), "TERM": "dumb"}
-        command = shlex.join([sys.executable, "-m", "qmpshell", *args])
+        # exec: without it a $SHELL of dash stays between script and qmpshell, and ^C kills the shell
+        command = "exec " + shlex.join([sys.executable, "-m", "qmpshell", *args])
         self.process = subprocess.Popen(
             ["script", "-qfec", command, str(self.recording)], stdin=subprocess.PIPE, env=env
         )
@@ -124,7 +125,10 @@ def test_ctrl_c_in_line_mode_stops_waiting_and_keeps_the_shell(
     try:
         shell.send("query-status")
         # Once the command is sent the shell waits for the reply: ^C (SIGINT from the terminal) stops that.
-        wait_until(lambda: '"execute": "query-status"' in log.read_text().splitlines()[-1], what="sent")
+        wait_until(
+            lambda: log_records(log, still_written=True)[-1]["message"].get("execute") == "query-status",
+            what="sent",
+        )
         shell.send_raw(b"\x03")
         stopped = shell.wait_for("stopped waiting", after=ready)
     finally:

@@ -8,13 +8,12 @@ port and a USB controller, where ``addr=`` and ``bus=`` are real.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.qemu_support import Qemu, json_lines, run_qmpshell
+from tests.qemu_support import Qemu, json_lines, run_qmpshell, sent_messages
 
 Q35 = ("-M", "q35", "-device", "pcie-root-port,id=rp1,chassis=1,slot=1", "-device", "qemu-xhci,id=xhci")
 
@@ -26,13 +25,6 @@ def q35(short_dir: Path) -> Iterator[Qemu]:
         yield machine
     finally:
         machine.stop()
-
-
-def sent_messages(log: Path, command: str) -> list[dict[str, object]]:
-    records = [json.loads(line) for line in log.read_text().splitlines()]
-    return [
-        r["message"] for r in records if r["direction"] == "sent" and r["message"].get("execute") == command
-    ]
 
 
 @pytest.mark.parametrize(

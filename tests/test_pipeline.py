@@ -9,18 +9,18 @@ import json
 from pathlib import Path
 
 from tests.fakeserver import Answer, FakeServer, handshake
-from tests.qemu_support import Driven, Qemu, json_lines, run_qmpshell
+from tests.qemu_support import Driven, Qemu, json_lines, log_records, run_qmpshell
 
 
-def log_records(log: Path) -> list[tuple[str, dict[str, object]]]:
-    records = [json.loads(line) for line in log.read_text().splitlines()]
+def directions_and_messages(log: Path) -> list[tuple[str, dict[str, object]]]:
+    records = log_records(log)
     return [(r["direction"], r["message"]) for r in records]
 
 
 def most_in_flight(log: Path) -> int:
     """The most commands the log shows sent and not yet answered at one time."""
     waiting, most = 0, 0
-    for direction, message in log_records(log):
+    for direction, message in directions_and_messages(log):
         if direction == "sent":
             waiting += 1
         elif "return" in message or "error" in message:
@@ -63,7 +63,7 @@ def test_every_reply_comes_in_script_order_with_eight_in_flight(qemu: Qemu, tmp_
     assert errors == [
         f"qmpshell: {n + 1}: DeviceNotFound: Device 'nosuch{n}' not found" for n in range(3, count, 7)
     ]
-    capabilities = log_records(log)[1][1]
+    capabilities = directions_and_messages(log)[1][1]
     assert capabilities["arguments"] == {"enable": ["oob"]}
     assert 2 <= most_in_flight(log) <= 8
 
@@ -98,7 +98,7 @@ def test_pipeline_without_keep_going_stops_sending_after_a_failure(qemu: Qemu, t
     result = run_qmpshell("--pipeline", "-l", str(log), qemu.socket, input=lines)
     assert result.returncode == 1
     out = json_lines(result.stdout)
-    sent = [m for d, m in log_records(log) if d == "sent" and m.get("execute") == "query-name"]
+    sent = [m for d, m in directions_and_messages(log) if d == "sent" and m.get("execute") == "query-name"]
     assert len(sent) <= 7  # only those already in flight when the failure came back
     assert len(out) == 2 + len(sent)  # and each of them is still shown
     assert out[1]["error"]["class"] == "DeviceNotFound"
@@ -112,4 +112,4 @@ def test_without_oob_one_command_at_a_time(tmp_path: Path) -> None:
     assert (result.returncode, result.stderr) == (0, "")
     assert json_lines(result.stdout) == [{"return": {}}] * 5
     assert most_in_flight(log) == 1
-    assert "arguments" not in log_records(log)[1][1]  # no oob was offered, none was asked for
+    assert "arguments" not in directions_and_messages(log)[1][1]  # no oob was offered, none was asked for

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from tests.libvirt_support import LibvirtHost
-from tests.qemu_support import Qemu, json_lines, run_qmpshell, status_return
+from tests.qemu_support import Qemu, json_lines, log_records, run_qmpshell, status_return
 
 DOMAIN_RUNNING = {"status": "running", "singlestep": False, "running": True}  # libvirt's: the system's 7.2
 
@@ -137,7 +136,7 @@ def test_one_log_file_says_which_target_each_record_is_about(qemu: Qemu, tmp_pat
     log = tmp_path / "many.log"
     result = run_qmpshell("-l", str(log), "-c", "query-name", qemu.socket, qemu.aux_socket)
     assert result.returncode == 0, result.stderr
-    records = [json.loads(line) for line in log.read_text().splitlines()]
+    records = log_records(log)
     sent = {(r["target"], r["message"]["execute"]) for r in records if r["direction"] == "sent"}
     assert {(qemu.socket, "query-name"), (qemu.aux_socket, "query-name")} <= sent
     assert all(r["target"] in (qemu.socket, qemu.aux_socket) for r in records)

@@ -7,14 +7,13 @@ Device tests run a q35 machine with a PCIe root port and a USB controller, so th
 
 from __future__ import annotations
 
-import json
 import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.qemu_support import Qemu, qemu_banner, wait_until
+from tests.qemu_support import Qemu, qemu_banner, sent_messages, wait_until
 from tests.tmux_support import Tmux, reply_line, start_qmpshell
 
 Q35 = ("-M", "q35", "-device", "pcie-root-port,id=rp1,chassis=1,slot=1", "-device", "qemu-xhci,id=xhci")
@@ -45,13 +44,6 @@ def q35(short_dir: Path) -> Iterator[Qemu]:
         machine.stop()
 
 
-def sent(log: Path, command: str) -> list[dict[str, object]]:
-    records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    return [
-        r["message"] for r in records if r["direction"] == "sent" and r["message"].get("execute") == command
-    ]
-
-
 def idle(tmux: Tmux) -> str:
     return tmux.wait_for(lambda screen: BUSY not in screen and tmux.input_line().rstrip() == "qmp>")
 
@@ -70,7 +62,7 @@ def test_a_two_line_paste_runs_two_commands(start: Callable[..., Tmux], qemu: Qe
     screen = tmux.wait_for(lambda screen: reply_line("running")(screen) and reply_line("ok")(screen))
     assert "expected KEY=VALUE" not in screen
     assert screen.index("qmp> query-status") < screen.index("qmp> query-name")
-    wait_until(lambda: sent(log, "query-name"), what="query-name sent")
+    wait_until(lambda: sent_messages(log, "query-name"), what="query-name sent")
 
 
 def test_a_paste_without_its_last_newline_waits_in_a_grown_input(
@@ -95,8 +87,8 @@ def test_a_pasted_transaction_then_a_command(start: Callable[..., Tmux], qemu: Q
         ")\n"
         "query-name\n"
     )
-    wait_until(lambda: sent(log, "query-name"), what="the command after the transaction")
-    (transaction,) = sent(log, "transaction")
+    wait_until(lambda: sent_messages(log, "query-name"), what="the command after the transaction")
+    (transaction,) = sent_messages(log, "transaction")
     actions = transaction["arguments"]["actions"]  # type: ignore[index]
     assert [a["data"]["name"] for a in actions] == ["a", "b"]
     nodes = {n["node-name"]: n for n in qemu.aux.execute("query-named-block-nodes")}
@@ -117,7 +109,7 @@ def test_up_recalls_a_multi_line_statement_whole_and_it_runs_again(
     screen = tmux.wait_for("...> )")
     assert "qmp> transaction(" in screen and "...>   abort" in screen
     tmux.send("Enter")
-    wait_until(lambda: len(sent(log, "transaction")) == 2, what="the recalled transaction sent")
+    wait_until(lambda: len(sent_messages(log, "transaction")) == 2, what="the recalled transaction sent")
     history = (tmp_path / "xdg" / "xdg_state_home" / "qmpshell" / "history").read_text()
     assert "+transaction(\n+  abort\n+)\n" in history
 
@@ -173,9 +165,9 @@ def test_device_properties_reach_qemu_as_written(
     tmux.send("Enter")
     tmux.type("device_add driver=usb-tablet id=t0 bus=xhci.0 serial=0001")
     tmux.send("Enter")
-    wait_until(lambda: len(sent(log, "device_add")) == 2, what="both device_add sent")
+    wait_until(lambda: len(sent_messages(log, "device_add")) == 2, what="both device_add sent")
     idle(tmux)
-    nic, tablet = (m["arguments"] for m in sent(log, "device_add"))
+    nic, tablet = (m["arguments"] for m in sent_messages(log, "device_add"))
     assert nic["addr"] == "00.3" and tablet["serial"] == "0001"  # type: ignore[index]
     assert q35.aux.execute("qom-get", path="/machine/peripheral/n0", property="addr") == 3
     assert q35.aux.execute("qom-get", path="/machine/peripheral/t0", property="serial") == "0001"
@@ -206,7 +198,7 @@ def test_an_unknown_argument_is_refused_with_the_suggestion(
     tmux.send("Enter")
     screen = tmux.wait_for("unknown argument 'sise' for block_resize; did you mean size?")
     assert "^" not in screen  # one line, no caret
-    assert sent(log, "block_resize") == []
+    assert sent_messages(log, "block_resize") == []
 
 
 def test_ctrl_c_in_the_same_burst_as_enter_always_stops_the_wait(
@@ -214,7 +206,7 @@ def test_ctrl_c_in_the_same_burst_as_enter_always_stops_the_wait(
 ) -> None:
     log = tmp_path / "qmp.log"
     tmux = start(qemu.socket, "-l", str(log))
-    wait_until(lambda: sent(log, "human-monitor-command"), what="the shell to learn the server")
+    wait_until(lambda: sent_messages(log, "human-monitor-command"), what="the shell to learn the server")
     qemu.kill(signal.SIGSTOP)
     try:
         for _ in range(20):
@@ -250,10 +242,10 @@ def test_enter_does_not_run_a_common_prefix_that_is_no_value(
     tmux.wait_for(lambda screen: tmux.input_line().rstrip().endswith("driver=null-aio"))
     tmux.send("Enter")  # takes the chosen value; the line stays to be finished
     tmux.wait_for(lambda screen: "null-co" not in screen)
-    assert sent(log, "blockdev-add") == []
+    assert sent_messages(log, "blockdev-add") == []
     tmux.send("Enter")
-    wait_until(lambda: sent(log, "blockdev-add"), what="the completed line sent")
-    assert sent(log, "blockdev-add")[0]["arguments"] == {"node-name": "x", "driver": "null-aio"}
+    wait_until(lambda: sent_messages(log, "blockdev-add"), what="the completed line sent")
+    assert sent_messages(log, "blockdev-add")[0]["arguments"] == {"node-name": "x", "driver": "null-aio"}
 
 
 def test_host_paths_complete_as_file_names(start: Callable[..., Tmux], qemu: Qemu, tmp_path: Path) -> None:
