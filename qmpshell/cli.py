@@ -114,7 +114,7 @@ def silence_stdout() -> None:
 
 def _main(argv: list[str] | None) -> int:
     options, qemu_argv = split_launch_argv(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(options)
+    args = build_parser().parse_intermixed_args(options)  # addresses may come before and after options
     if args.version and not args.command:
         print(f"qmpshell {__version__}")
         return EXIT_OK

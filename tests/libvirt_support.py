@@ -36,6 +36,20 @@ DOMAIN_XML = """<domain type='qemu'>
   <features><acpi/></features>
 </domain>
 """
+# What libvirt runs as ssh in ssh_uri(): the options up to the host are dropped, and the remote command
+# (libvirt's "sh -c '...virt-ssh-helper URI...'") is run here, as ssh would run it there.
+SSH_STAND_IN = """#!/bin/sh
+echo "$@" >> '{calls}'
+{runtime}while [ $# -gt 0 ]; do
+    case "$1" in
+        --) shift; shift; break ;;
+        -p|-l|-i|-o|-e) shift 2 ;;
+        -*) shift ;;
+        *) shift; break ;;
+    esac
+done
+exec sh -c "$*"
+"""
 # libvirt finds QEMU on $PATH: its domains run the system's QEMU even when QMPSHELL_TEST_QEMU puts
 # another first for the rest of the suite (QEMU 10 from backports would need a wrapper under libvirt 9).
 SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
@@ -145,6 +159,23 @@ class LibvirtHost:
             pid = pidfile.read_text().strip()
             if pid and pid not in pids:
                 started.write_text(" ".join([*pids, pid]))
+
+    # -- the same daemon through qemu+ssh:// ----------------------------------------------
+
+    def ssh_uri(self, directory: Path, host: str) -> str:
+        """A ``qemu+ssh://HOST/...`` URI for this daemon, through an ssh stand-in written to ``directory``.
+
+        There is no sshd on CI machines: libvirt's ``command=`` parameter names the program it runs
+        as ssh, and the stand-in runs the remote side (``virt-ssh-helper URI``) locally, so the
+        qemu+ssh transport of libvirt and qmpshell is exercised whole. Every call's arguments are
+        appended to ``directory/ssh-calls``.
+        """
+        stand_in = directory / "ssh"
+        runtime = "" if self.root else f"export XDG_RUNTIME_DIR='{self.run_dir}'\n"
+        stand_in.write_text(SSH_STAND_IN.format(calls=directory / "ssh-calls", runtime=runtime))
+        stand_in.chmod(0o700)
+        driver = "system" if self.root else "session"
+        return f"qemu+ssh://{host}/{driver}?command={stand_in}"
 
     # -- domains --------------------------------------------------------------------
 

@@ -38,6 +38,27 @@ def test_the_uri_may_come_from_the_environment(libvirt_host: LibvirtHost, libvir
     assert json_lines(result.stdout) == [{"return": {"name": libvirt_domain}}]
 
 
+def test_a_qemu_ssh_uri_works_like_a_local_one(
+    libvirt_host: LibvirtHost, libvirt_domain: str, tmp_path: Path
+) -> None:
+    uri = libvirt_host.ssh_uri(tmp_path, "far.example")
+    result = run_qmpshell(
+        "--libvirt-uri", uri, "--events", "-c", "stop", "-c", "/wait STOP timeout=20", "-c", "cont",
+        "-c", "/wait RESUME timeout=20", "-c", "query-name", f"libvirt:{libvirt_domain}",
+    )  # fmt: skip
+    assert (result.returncode, result.stderr) == (0, "")
+    lines = json_lines(result.stdout)
+    assert [line.get("event") for line in lines if "event" in line] == ["STOP", "RESUME"]
+    assert lines[-1] == {"return": {"name": libvirt_domain}}
+    assert "far.example" in (tmp_path / "ssh-calls").read_text()  # it went through "ssh"
+    address = parse_address(f"libvirt:{libvirt_domain}", libvirt_uri=uri)
+    connection = Connection(address, Settings(), log=None, on_event=lambda _event: None)
+    try:
+        assert connection.status().address == f"libvirt:{libvirt_domain} @ far.example"  # the status bar
+    finally:
+        connection.close()
+
+
 def test_an_address_from_qmp_socket(libvirt_host: LibvirtHost, libvirt_domain: str) -> None:
     env = {**libvirt_host.env, "QMP_SOCKET": f"libvirt:{libvirt_domain}"}
     result = run_qmpshell("--libvirt-uri", libvirt_host.uri, "-c", "query-status", env=env)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +142,41 @@ def test_one_log_file_says_which_target_each_record_is_about(qemu: Qemu, tmp_pat
     assert {(qemu.socket, "query-name"), (qemu.aux_socket, "query-name")} <= sent
     assert all(r["target"] in (qemu.socket, qemu.aux_socket) for r in records)
     assert log.stat().st_mode & 0o777 == 0o600
+
+
+def test_addresses_may_come_before_and_after_the_options(qemu: Qemu) -> None:
+    result = run_qmpshell(qemu.socket, "-c", "query-name", "--json", qemu.aux_socket)
+    assert result.returncode == 0, result.stderr
+    assert by_target(result.stdout) == {qemu.socket: [{"return": {}}], qemu.aux_socket: [{"return": {}}]}
+
+
+def test_parallel_bounds_how_many_targets_run_at_once(short_dir: Path, tmp_path: Path) -> None:
+    """Four monitors of one QEMU, each kept busy for a second by a /wait: never more than two at once."""
+    extra = [str(short_dir / f"{name}.sock") for name in ("c", "d")]
+    machine = Qemu(short_dir, *(arg for path in extra for arg in ("-qmp", f"unix:{path},server=on,wait=off")))
+    sockets = [machine.socket, machine.aux_socket, *extra]
+    log = tmp_path / "parallel.log"
+    try:
+        result = run_qmpshell(
+            "--parallel", "2", "-k", "-l", str(log), "-c", "query-name",
+            "-c", "/wait BLOCK_JOB_READY timeout=1", "-c", "query-name", *sockets,
+        )  # fmt: skip
+    finally:
+        machine.stop()
+    assert result.returncode == 1  # each /wait timed out: a failed command
+    assert by_target(result.stdout) == {socket: [{"return": {}}, {"return": {}}] for socket in sockets}
+    spans: dict[str, list[datetime]] = defaultdict(list)
+    for record in log_records(log):
+        spans[record["target"]].append(datetime.fromisoformat(record["time"]))
+    assert set(spans) == set(sockets)
+    assert most_at_once([(min(times), max(times)) for times in spans.values()]) == 2
+
+
+def most_at_once(spans: list[tuple[datetime, datetime]]) -> int:
+    """The most spans that overlap at any moment (an end before a start at the same moment)."""
+    edges = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
+    running = most = 0
+    for _, step in edges:
+        running += step
+        most = max(most, running)
+    return most
