@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from qmpshell.errors import ConnectionLost
+from qmpshell.errors import ConnectionLost, UsageError
 from qmpshell.language.parse import parse_statement
 from qmpshell.output.views import render_reply
 from qmpshell.protocol.address import parse_address
@@ -292,6 +292,28 @@ def test_self_referencing_schema_over_the_wire(tmp_path: Path) -> None:
     assert result.stderr == ""
     assert "list: array of A (recursive), optional" in result.stdout
     assert "when kind is a:" in result.stdout
+
+
+SELF_UNION_SCHEMA: list[dict[str, Any]] = [
+    {"name": "int", "meta-type": "builtin", "json-type": "int"},
+    {"name": "E", "meta-type": "enum", "values": ["a", "b"]},
+    {"name": "P", "meta-type": "object", "members": [{"name": "n", "type": "int"}]},
+    {
+        "name": "S",  # a union that is its own variant, with a plain object inside
+        "meta-type": "object",
+        "members": [{"name": "kind", "type": "E"}, {"name": "plain", "type": "P", "default": None}],
+        "tag": "kind",
+        "variants": [{"case": "a", "type": "S"}, {"case": "b", "type": "P"}],
+    },
+    {"name": "sloop", "meta-type": "command", "arg-type": "S", "ret-type": "P"},
+]
+
+
+def test_an_unknown_name_inside_a_union_that_is_its_own_variant() -> None:
+    """Before: naming the members beside the mistake walked the union's variants without end."""
+    typer = SchemaTyper(SchemaIndex.from_entries(SELF_UNION_SCHEMA))
+    with pytest.raises(UsageError, match=r"^unknown argument 'plain.zz' for sloop; did you mean plain.n\?$"):
+        parse_statement("sloop kind=a plain.zz=1", typer=typer)
 
 
 # -- duplicate keys and odd error replies ----------------------------------------------------------

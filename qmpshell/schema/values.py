@@ -152,11 +152,12 @@ class SchemaTyper:
         return self.index.all_member_names(type_name)
 
     def _all_members(self, type_name: str) -> list[Any]:
-        info = self.index.type(type_name)
-        members = list(info.members)
-        for variant in dict.fromkeys(info.variants.values()):
-            members.extend(self._all_members(variant))
-        return members
+        """The members of the type and of all its variants (each variant once: a schema may loop)."""
+        return [
+            member
+            for name in self.index.variant_closure(type_name)
+            for member in self.index.type(name).members
+        ]
 
     # -- what the running QEMU knows -------------------------------------------------------
 
