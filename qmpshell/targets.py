@@ -110,6 +110,10 @@ class TaggedPrinter(_TargetPrinter):
         """Text (HMP output, help, ``--version``) becomes a tagged JSON line too."""
         self.base.json({"target": self.target, "text": text})
 
+    def text(self, text: str) -> None:
+        """Text from a server: JSON escapes its controls (``\\u001b``) on a terminal too, kept whole."""
+        self.write(text)
+
     def sent(self, message: dict[str, Any]) -> None:
         self.base.sent({"target": self.target, **message})
 

@@ -68,6 +68,26 @@ def test_hmp_output_with_escapes_on_a_terminal(tmp_path: Path, short_dir: Path) 
     assert "^[[31mevil\\x9b^G" in screen
 
 
+def test_hmp_output_of_several_targets_on_a_terminal_is_json_with_escapes(short_dir: Path) -> None:
+    """Several targets: tagged JSON lines, the text in them escaped as JSON, not shown as ``^[``."""
+    machines = []
+    try:
+        for name in ("a", "b"):
+            (short_dir / name).mkdir()
+            machines.append(Qemu(short_dir / name, "-name", EVIL))
+        status, screen = run_on_a_terminal(
+            *(machine.socket for machine in machines), "--color=never", "-H", "-c", "info name"
+        )
+    finally:
+        for machine in machines:
+            machine.stop()
+    assert status == 0, screen
+    assert not any(raw in screen for raw in RAW)
+    lines = json_lines(screen)
+    assert {line["target"] for line in lines} == {machine.socket for machine in machines}
+    assert all(line["text"] == EVIL + "\n" for line in lines), lines
+
+
 def test_the_line_mode_shows_escapes_from_qemu(tmp_path: Path, short_dir: Path) -> None:
     """TERM=dumb: HMP text from QEMU printed line by line, its controls shown, not obeyed."""
     machine = Qemu(short_dir, "-name", EVIL)
