@@ -5,8 +5,8 @@ refused, not followed) and ``O_NONBLOCK`` (a FIFO planted there cannot hang the
 open), and what was opened is checked with ``fstat``: it must be a regular
 file owned by the user, or qmpshell stops with one line (exit status 2).  Modes
 are only ever changed with ``fchmod`` on the descriptor just checked, never by
-path: a file of the user's own that is readable by others is tightened to 0600,
-with a warning.  A path that is ``/dev/null`` (or a link to it) means "discard":
+path: a file of the user's own with a mode wider than 0600 is tightened to
+0600, with a warning.  A path that is ``/dev/null`` (or a link to it) means "discard":
 nothing is opened, so the device node is never touched.  The log may also be
 another character device (``/dev/full``, a terminal): written to, never chmod-ed.
 """
@@ -53,6 +53,8 @@ def open_append(path: str, *, what: str, warn: Warn, devices: bool = False) -> i
             raise Refused(f"refusing the {what} {path}: it is a symbolic link") from None
         if err.errno == errno.EACCES:
             refuse_if_not_own(path, what=what)
+        if err.errno == errno.ENXIO:  # a FIFO nobody reads, or a socket: O_NONBLOCK says so at once
+            raise Refused(f"refusing the {what} {path}: not a regular file") from None
         raise
     try:
         if not (devices and stat.S_ISCHR(os.fstat(fd).st_mode)):
@@ -83,9 +85,10 @@ def check_own_regular_file(fd: int, path: str, *, what: str, warn: Warn) -> None
     if info.st_uid != os.geteuid():
         raise Refused(f"refusing the {what} {path}: owned by uid {info.st_uid}, not by you")
     mode = stat.S_IMODE(info.st_mode)
-    if mode & 0o077:
+    if mode & ~0o600:  # wider than 0600: readable or writable by others, or executable
         os.fchmod(fd, 0o600)
-        warn(f"{what} {path} was readable by others (mode {mode:04o}); it is now 0600")
+        why = "was readable by others" if mode & 0o044 else "had a mode wider than 0600"
+        warn(f"{what} {path} {why} (mode {mode:04o}); it is now 0600")
 
 
 def make_private_dirs(directory: str) -> None:
