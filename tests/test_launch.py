@@ -183,6 +183,8 @@ def test_a_qemu_that_died_is_quoted_and_can_be_relaunched(terminals: list[Tmux],
     os.kill(qemu, signal.SIGKILL)
     screen = tmux.wait_for("QEMU exited (killed by SIGKILL)")
     assert "/relaunch" in screen and "retrying" not in screen
+    screen = tmux.wait_for("DISCONNECTED (QEMU exited)")  # the status bar: nothing is retried
+    assert "reconnecting" not in screen
     tmux.type("/relaunch")
     tmux.send("Enter")
     tmux.wait_for("reconnected to")

@@ -54,6 +54,16 @@ def test_ctrl_f_starts_a_search_and_steps_through_matches(shell: Running) -> Non
     assert not search.active
 
 
+def test_escape_on_an_empty_line_ends_the_search(shell: Running) -> None:
+    fill(shell)
+    shell.type("/find filler 1\r")
+    search = shell.repl.search
+    wait_until(lambda: search.current is not None, what="a match")
+    shell.type("\x1b")  # alone: prompt_toolkit takes it as Escape once no other key follows
+    wait_until(lambda: not search.active, what="Esc ends the search", timeout=10)
+    assert search.describe() == "" and shell.repl.input.buffer.text == ""
+
+
 def test_f4_jumps_to_the_last_statement_then_the_one_before(shell: Running) -> None:
     fill(shell)
     marks = list(shell.repl.log.marks)

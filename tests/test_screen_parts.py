@@ -18,7 +18,7 @@ from qmpshell.repl.panes import EventFeed, OutputLog, event_line, plain
 from qmpshell.repl.search import OutputSearch, jump_target
 from qmpshell.repl.show import outcome
 from qmpshell.repl.transcript import last_lines, save_text
-from qmpshell.repl.widgets import status_fragments
+from qmpshell.repl.widgets import output_notice, status_fragments, welcome_text
 from qmpshell.schema import help as helptext
 from qmpshell.schema.index import SchemaIndex
 from qmpshell.shell import HmpOutput
@@ -49,6 +49,37 @@ def test_the_status_bar_fits_and_never_cuts_the_state_or_the_mode(width: int) ->
     assert "DISCONNECTED (reconnecting)" in bar(down, width)
     assert " ? \u2502" in bar(down, width) and "running" not in bar(down, width)
     assert "waiting for the reply" in bar(up, width, busy=True)
+
+
+@pytest.mark.parametrize("width", [80, 60])
+def test_a_launched_qemu_that_exited_is_not_said_to_be_reconnecting(width: int) -> None:
+    down = Status(ADDRESS, VERSION, "running", False, 12, "the server closed the connection")
+    fragments = status_fragments(down, busy=False, width=width, reconnecting=True, exited=True)
+    text = "".join(f[1] for f in fragments)
+    assert "DISCONNECTED (QEMU exited)" in text and "reconnecting" not in text
+    assert "QMP" in text and len(text) <= width
+
+
+def test_the_welcome_is_one_line_with_a_long_address() -> None:
+    launched = "/tmp/qmpshell-61fj4_ej/qmp.sock"
+    whole = welcome_text(launched, VERSION)
+    assert whole == f"QEMU 7.2.22 at {launched} \u2014 /help, Tab completes, Ctrl-D quits"
+    assert welcome_text(launched, VERSION, width=120) == whole
+    cut = welcome_text(launched, VERSION, width=79)
+    assert len(cut) <= 79 and cut.startswith("QEMU 7.2.22 at \u2026") and "/qmp.sock \u2014 " in cut
+    assert cut.endswith("/help, Tab completes, Ctrl-D quits")
+
+
+@pytest.mark.parametrize("width", [120, 80, 60, 40])
+def test_the_line_under_the_output_fits_its_pane(width: int) -> None:
+    both = output_notice(following=False, searching="find 'hpet': 2 of 5", width=width)
+    assert len(both) <= width and both.startswith("find 'hpet'")
+    assert both.endswith((")", "scrolled back", "\u2026"))  # a hint is left out whole, or the cut is shown
+    if width >= 60:
+        assert "\u2193 scrolled back" in both
+    wide = output_notice(following=False, searching="find 'hpet': 2 of 5")
+    assert "Ctrl-F older, Ctrl-B newer, Esc ends" in wide and "PageDown, Enter: to the end" in wide
+    assert output_notice(following=True, searching="", width=width) == ""
 
 
 def test_the_least_important_fields_go_first() -> None:

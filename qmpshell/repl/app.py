@@ -22,7 +22,7 @@ from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.input import Input
 from prompt_toolkit.key_binding import merge_key_bindings
-from prompt_toolkit.output import ColorDepth, Output
+from prompt_toolkit.output import Output
 from prompt_toolkit.widgets import SearchToolbar
 
 from qmpshell.config import Settings
@@ -48,7 +48,7 @@ from qmpshell.repl.layout import build_screen, input_area
 from qmpshell.repl.lexer import InputLexer
 from qmpshell.repl.panes import EventFeed, OutputLog
 from qmpshell.repl.search import OutputSearch, jump_target, output_key_bindings
-from qmpshell.repl.style import build_style
+from qmpshell.repl.style import build_style, color_depth
 from qmpshell.repl.transcript import print_transcript
 from qmpshell.repl.widgets import output_notice, prompt_fragments, status_fragments, welcome_text
 from qmpshell.schema.index import index_of
@@ -135,8 +135,8 @@ class Repl:
             status=self._status,
             signature=self._signature,
             decorate=self.search.decorate,
-            output_notice=lambda: output_notice(
-                following=self.log.following, searching=self.search.describe()
+            output_notice=lambda width: output_notice(
+                following=self.log.following, searching=self.search.describe(), width=width
             ),
             queued=self.entry.queued_fragments,
         )
@@ -148,7 +148,7 @@ class Repl:
             input=input,
             output=output,
             editing_mode=_editing_mode(settings.key_bindings),
-            color_depth=_color_depth(settings.color),
+            color_depth=color_depth(settings.color),
         )
 
     @property
@@ -171,8 +171,10 @@ class Repl:
 
     def _status(self) -> StyleAndTextTuples:
         status = self.connection.status()
+        exited = self.launched is not None and self.launched.state != "running"  # nothing is retried
         reconnecting = self.settings.reconnect  # it keeps trying, once a second
-        return status_fragments(status, busy=self.busy, width=self.width(), reconnecting=reconnecting)
+        width = self.width()
+        return status_fragments(status, busy=self.busy, width=width, reconnecting=reconnecting, exited=exited)
 
     def _signature(self) -> str:
         """What the schema says the command on the input line takes (the toolbar)."""
@@ -191,7 +193,8 @@ class Repl:
         line mode back) before the caller stops a launched QEMU.
         """
         client = self.connection.client
-        self.log.add(show.info(welcome_text(str(self.connection.address), client.server_version)))
+        welcome = welcome_text(str(self.connection.address), client.server_version, width=self.look().width)
+        self.log.add(show.info(welcome))
         for warning in [*client.warnings, *self.shell.warnings]:  # the shell's: the history file's
             self.log.add(show.warning(warning))
         self.shell.warnings.clear()
@@ -539,8 +542,3 @@ def _editing_mode(name: str) -> Any:
     from prompt_toolkit.enums import EditingMode
 
     return EditingMode.VI if name == "vi" else EditingMode.EMACS
-
-
-def _color_depth(color: str) -> ColorDepth | None:
-    """--color=never is monochrome, always is 256 colours even under $NO_COLOR; auto asks the terminal."""
-    return {"never": ColorDepth.DEPTH_1_BIT, "always": ColorDepth.DEPTH_8_BIT}.get(color)

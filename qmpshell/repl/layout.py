@@ -52,10 +52,18 @@ def output_window(log: OutputLog, decorate: Decorate | None = None) -> Window:
     return Window(log.control(decorate), wrap_lines=True)
 
 
-def output_column(window: Window, notice: Callable[[], str]) -> HSplit:
-    """The output, and under it a line saying it is scrolled back or searched (only then)."""
-    line = Window(FormattedTextControl(lambda: [("class:output.notice", notice())]), height=1)
-    shown = ConditionalContainer(line, filter=Condition(lambda: bool(notice())))
+def output_column(window: Window, notice: Callable[[int], str]) -> HSplit:
+    """The output, and under it a line saying it is scrolled back or searched (only then).
+
+    ``notice`` is given the pane's width (0 before the first drawing), to fit its text in.
+    """
+
+    def width() -> int:
+        info = window.render_info
+        return info.window_width if info is not None else 0
+
+    line = Window(FormattedTextControl(lambda: [("class:output.notice", notice(width()))]), height=1)
+    shown = ConditionalContainer(line, filter=Condition(lambda: bool(notice(0))))
     return HSplit([window, shown], width=Dimension(weight=3))
 
 
@@ -144,7 +152,7 @@ def build_screen(
     status: Callable[[], StyleAndTextTuples],
     signature: Callable[[], str] = lambda: "",
     decorate: Decorate | None = None,
-    output_notice: Callable[[], str] = lambda: "",
+    output_notice: Callable[[int], str] = lambda width: "",
     queued: Callable[[], StyleAndTextTuples] = lambda: [],
 ) -> Screen:
     """Put the panes together, with the completion menu floating at the cursor.

@@ -151,9 +151,8 @@ class LineSession:
     def run(self, *, read: Callable[[], str | None]) -> int:
         """Read lines with ``read`` (None: end of input) until then or /quit."""
         client = self.connection.client
-        welcome = welcome_text(
-            str(self.connection.address), client.server_version, tab=not self.record_history
-        )
+        address, tab = str(self.connection.address), not self.record_history
+        welcome = welcome_text(address, client.server_version, tab=tab, width=self.width())
         self.log.add(show.info(welcome))
         for warning in [*client.warnings, *self.shell.warnings]:  # the shell's: the history file's
             self.log.add(show.warning(warning))

@@ -5,8 +5,8 @@ lines, so this is cheap) and are kept as absolute line numbers, which stay true
 when old lines fall off the top.  Case is ignored unless the text has a capital
 letter (as in less and vim's smartcase).  The keys are here too, beside the
 search they drive: Ctrl-F (on an empty line) starts a search, then Ctrl-F and
-F3 go to older matches, Ctrl-B to newer ones; F4 jumps to the start of the
-last statement and its reply.  On an empty input line Ctrl-F and Ctrl-B have
+F3 go to older matches, Ctrl-B to newer ones, Esc ends the search; F4 jumps to
+the start of the last statement and its reply.  On an empty input line Ctrl-F and Ctrl-B have
 no cursor to move, so nothing is lost.
 """
 
@@ -148,6 +148,10 @@ def output_key_bindings(actions: OutputKeys) -> KeyBindings:
     @bindings.add("c-b", filter=empty & Condition(lambda: actions.search.active))
     def _newer(event: KeyPressEvent) -> None:
         actions.find_step(older=False)
+
+    @bindings.add("escape", filter=empty & Condition(lambda: actions.search.active))
+    def _end(event: KeyPressEvent) -> None:
+        actions.search.find("")
 
     @bindings.add("f4")
     def _statement(event: KeyPressEvent) -> None:

@@ -7,6 +7,7 @@ so it follows the user's palette on dark and light backgrounds alike (pygments'
 
 from __future__ import annotations
 
+from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.styles import BaseStyle, Style, merge_styles, style_from_pygments_cls
 from pygments.style import Style as PygmentsStyle
 from pygments.styles import get_style_by_name
@@ -91,3 +92,8 @@ def build_style(theme: str) -> BaseStyle:
         except ClassNotFound:
             pass
     return merge_styles([style_from_pygments_cls(pygments_style), Style.from_dict(UI_STYLE)])
+
+
+def color_depth(color: str) -> ColorDepth | None:
+    """--color=never is monochrome, always is 256 colours even under $NO_COLOR; auto asks the terminal."""
+    return {"never": ColorDepth.DEPTH_1_BIT, "always": ColorDepth.DEPTH_8_BIT}.get(color)

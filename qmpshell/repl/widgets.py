@@ -36,10 +36,13 @@ def short_version(version: str) -> str:
 
 
 def status_fragments(
-    status: Status, *, busy: bool, width: int = 80, reconnecting: bool = False
+    status: Status, *, busy: bool, width: int = 80, reconnecting: bool = False, exited: bool = False
 ) -> StyleAndTextTuples:
-    """address | QEMU version | run state | mode | events seen, then what is going on, in ``width``."""
-    state_style, state = _state(status, busy=busy, reconnecting=reconnecting)
+    """address | QEMU version | run state | mode | events seen, then what is going on, in ``width``.
+
+    ``exited``: the QEMU of a ``--launch`` session is gone, so nothing is retried (``/relaunch``).
+    """
+    state_style, state = _state(status, busy=busy, reconnecting=reconnecting and not exited, exited=exited)
     fields = _fields_that_fit(status, width - (len(_label(state)) + 2 if state else 0))
     fragments: StyleAndTextTuples = [("class:status", " " + SEPARATOR.join(fields) + " ")]
     if state:
@@ -48,9 +51,9 @@ def status_fragments(
     return fragments
 
 
-def _state(status: Status, *, busy: bool, reconnecting: bool) -> tuple[str, str]:
+def _state(status: Status, *, busy: bool, reconnecting: bool, exited: bool) -> tuple[str, str]:
     if status.lost:
-        doing = " (reconnecting)" if reconnecting else ""
+        doing = " (QEMU exited)" if exited else " (reconnecting)" if reconnecting else ""
         return "class:status.lost", f"DISCONNECTED{doing}: {status.lost}"
     if busy:
         return "class:status.busy", "waiting for the reply (Ctrl-C stops waiting)"
@@ -105,18 +108,37 @@ def _cut_left(text: str, room: int) -> str:
     return text if len(text) <= room else ELLIPSIS + text[len(text) - max(0, room - 1) :]
 
 
-def welcome_text(address: str, version: str, *, tab: bool = True) -> str:
-    """The one line shown at start: what the shell is connected to and the three keys to know."""
+def welcome_text(address: str, version: str, *, tab: bool = True, width: int = 0) -> str:
+    """The one line shown at start: what the shell is connected to and the three keys to know.
+
+    In ``width`` columns (0: any) the address gives way from the left (a ``--launch``
+    socket's long temporary directory), so that the line stays one line.
+    """
     server = f"QEMU {short_version(version)}" if version else "a QMP server"
     keys = "/help, Tab completes, Ctrl-D quits" if tab else "/help, Ctrl-D quits"
-    return f"{server} at {address} \u2014 {keys}"
+    text = f"{server} at {address} \u2014 {keys}"
+    if width and len(text) > width:
+        room = max(_SHORTEST_ADDRESS, width - (len(text) - len(address)))
+        text = f"{server} at {_cut_left(address, room)} \u2014 {keys}"
+    return text
 
 
-def output_notice(*, following: bool, searching: str) -> str:
-    """The line under the output pane: the search's place, and whether the view is scrolled back."""
-    parts = []
-    if searching:
-        parts.append(f"{searching} (Ctrl-F older, Ctrl-B newer)")
-    if not following:
-        parts.append("\u2193 scrolled back (PageDown, Enter: to the end)")
-    return " \u2502 ".join(parts)
+_NOTICE_FORMS = (
+    ("{} (Ctrl-F older, Ctrl-B newer, Esc ends)", "\u2193 scrolled back (PageDown, Enter: to the end)"),
+    ("{} (Ctrl-F, Ctrl-B, Esc)", "\u2193 scrolled back (PageDown)"),
+    ("{}", "\u2193 scrolled back"),
+)
+
+
+def output_notice(*, following: bool, searching: str, width: int = 0) -> str:
+    """The line under the output pane: the search's place, and whether the view is scrolled back.
+
+    In ``width`` columns (0: any) the key hints give way first; what is left ends in ``…``.
+    """
+    text = ""
+    for find, back in _NOTICE_FORMS:
+        parts = ([find.format(searching)] if searching else []) + ([] if following else [back])
+        text = SEPARATOR.join(parts)
+        if not width or len(text) <= width:
+            return text
+    return _cut(text, width)
