@@ -47,12 +47,23 @@ def close_matches(word: str, names: list[str], *, limit: int = 3) -> list[str]:
 
 
 def did_you_mean(word: str, names: list[str], *, limit: int = 3) -> str:
-    """``; did you mean a or b?`` or '' when nothing is close."""
-    matches = close_matches(word, names, limit=limit)
+    """``; did you mean a?`` (``a or b`` when they are equally close) or '' when nothing is close.
+
+    Only the closest names are offered: ``e1001`` gets ``e1000``, not also ``e1000e``.
+    """
+    matches = _closest(word, close_matches(word, names, limit=limit))
     if not matches:
         return ""
     listed = matches[0] if len(matches) == 1 else ", ".join(matches[:-1]) + " or " + matches[-1]
     return f"; did you mean {listed}?"
+
+
+def _closest(word: str, matches: list[str]) -> list[str]:
+    """Those of ``matches`` (best first) as close to ``word`` as the best one."""
+    if not matches:
+        return []
+    best = difflib.SequenceMatcher(None, word, matches[0]).ratio()
+    return [m for m in matches if difflib.SequenceMatcher(None, word, m).ratio() >= best]
 
 
 class PropertyTypes(Protocol):
