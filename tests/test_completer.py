@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prompt_toolkit.completion import CompleteEvent
+from prompt_toolkit.buffer import Buffer, CompletionState
+from prompt_toolkit.completion import CompleteEvent, Completion
 from prompt_toolkit.document import Document
 
 from qmpshell.repl.completer import ShellCompleter
+from qmpshell.repl.completion import enter_in_menu
 from qmpshell.schema.index import SchemaIndex
 from qmpshell.schema.live import CompletionSource, LiveItem, LiveValues
 from qmpshell.schema.suggest import LiveQuery
@@ -162,3 +164,37 @@ def test_volatile_answers_are_refreshed_after_their_ttl() -> None:
 def test_the_source_must_be_a_callable() -> None:
     with pytest.raises(TypeError, match="callable"):
         ShellCompleter(object())  # type: ignore[arg-type]
+
+
+def menu(text: str, *words: str) -> Buffer:
+    """A buffer holding ``text`` with the completion menu open on ``words`` (nothing chosen)."""
+    buffer = Buffer(document=Document(text))
+    word = text.rsplit("=", 1)[-1]
+    choices = [Completion(w, start_position=-len(word)) for w in words]
+    buffer.complete_state = CompletionState(buffer.document, choices)
+    return buffer
+
+
+def test_enter_in_the_menu_runs_only_a_value_the_user_typed() -> None:
+    typed = menu("blockdev-add driver=qcow", "qcow", "qcow2")
+    assert enter_in_menu(typed, asked="blockdev-add driver=qcow") is True
+    assert typed.complete_state is None
+
+    inserted = menu("blockdev-add driver=qcow", "qcow", "qcow2")  # Tab made 'qco' into 'qcow'
+    assert enter_in_menu(inserted, asked="blockdev-add driver=qco") is False
+    assert inserted.complete_state is not None and inserted.complete_state.complete_index == 0
+
+    prefix = menu("blockdev-add driver=null-", "null-aio", "null-co")
+    assert enter_in_menu(prefix, asked="blockdev-add driver=null-") is False
+
+    chosen = menu("blockdev-add driver=qcow", "qcow", "qcow2")
+    chosen.complete_next()
+    assert enter_in_menu(chosen, asked="blockdev-add driver=qco") is False  # takes it; the line stays
+    assert chosen.complete_state is None
+
+
+def test_enter_while_the_menu_is_still_being_computed_runs_the_line() -> None:
+    buffer = Buffer(document=Document("query-status"))
+    buffer.complete_state = CompletionState(buffer.document)  # Tab pressed, no answer yet
+    assert enter_in_menu(buffer, asked="query-status") is True
+    assert buffer.complete_state is None

@@ -248,6 +248,33 @@ def test_enter_does_not_run_a_common_prefix_that_is_no_value(
     assert sent_messages(log, "blockdev-add")[0]["arguments"] == {"node-name": "x", "driver": "null-aio"}
 
 
+def test_enter_does_not_run_a_common_prefix_tab_inserted_even_when_it_names_a_value(
+    start: Callable[..., Tmux], qemu: Qemu, tmp_path: Path
+) -> None:
+    log = tmp_path / "qmp.log"
+    tmux = start(qemu.socket, "-l", str(log))
+    schema_known(tmux)
+    tmux.type("blockdev-add node-name=x driver=qco")
+    tmux.send("Tab")  # inserts 'qcow', the part qcow and qcow2 share: not a choice the user made
+    tmux.wait_for(lambda screen: tmux.input_line().rstrip().endswith("driver=qcow") and "qcow2" in screen)
+    tmux.send("Enter")  # moves into the menu (onto qcow) instead of sending
+    tmux.send("Tab")  # the next entry
+    tmux.wait_for(lambda screen: tmux.input_line().rstrip().endswith("driver=qcow2"))
+    tmux.send("Enter")  # takes it; the line stays
+    tmux.wait_for(lambda screen: not any("qcow" in line and "enum" in line for line in screen.splitlines()))
+    assert sent_messages(log, "blockdev-add") == []
+    tmux.send("Enter")
+    wait_until(lambda: sent_messages(log, "blockdev-add"), what="the completed line sent")
+    assert sent_messages(log, "blockdev-add")[0]["arguments"] == {"node-name": "x", "driver": "qcow2"}
+    idle(tmux)
+    tmux.type("blockdev-add node-name=y driver=qcow")  # typed whole, so Tab inserts nothing
+    tmux.send("Tab")
+    tmux.wait_for(lambda screen: any("qcow2" in line and "enum" in line for line in screen.splitlines()))
+    tmux.send("Enter")  # the word as typed is a value: the line runs
+    wait_until(lambda: len(sent_messages(log, "blockdev-add")) == 2, what="the typed line sent")
+    assert sent_messages(log, "blockdev-add")[1]["arguments"] == {"node-name": "y", "driver": "qcow"}
+
+
 def test_host_paths_complete_as_file_names(start: Callable[..., Tmux], qemu: Qemu, tmp_path: Path) -> None:
     (tmp_path / "disk-image.qcow2").write_bytes(b"")
     tmux = start(qemu.socket)

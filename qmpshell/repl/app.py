@@ -489,7 +489,7 @@ class Repl:
         return self.input.buffer.complete_state is not None
 
     def enter_in_menu(self) -> None:
-        if enter_in_menu(self.input.buffer):
+        if enter_in_menu(self.input.buffer, asked=self.completions.asked_text):
             self.input.buffer.validate_and_handle()
 
     def input_is_empty(self) -> bool:

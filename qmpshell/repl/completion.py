@@ -10,10 +10,17 @@ completion in QMP mode.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from prompt_toolkit.buffer import Buffer
-from prompt_toolkit.completion import Completer, DynamicCompleter, ThreadedCompleter
+from prompt_toolkit.completion import (
+    CompleteEvent,
+    Completer,
+    Completion,
+    DynamicCompleter,
+    ThreadedCompleter,
+)
+from prompt_toolkit.document import Document
 
 from qmpshell.protocol.session import QmpSession
 from qmpshell.repl.completer import ShellCompleter
@@ -29,6 +36,7 @@ class Completions:
         self.hmp_names = HmpNames({}, {})
         self.source: CompletionSource | None = None
         self.waiting_text: str | None = None  # the input when Tab asked for live values not yet known
+        self.asked_text: str | None = None  # the input the last completion was computed for
         self._ready = threading.Event()  # set while there is a source
         self._is_hmp = is_hmp
         self._schema = ShellCompleter(
@@ -49,7 +57,10 @@ class Completions:
 
     def completer(self) -> Completer:
         """For the input line: computed off the UI thread, switched with the mode."""
-        return ThreadedCompleter(DynamicCompleter(self._current))
+        return ThreadedCompleter(_Remembering(DynamicCompleter(self._current), self._asked))
+
+    def _asked(self, text: str) -> None:
+        self.asked_text = text
 
     def _current(self) -> Completer | None:
         if self._is_hmp():
@@ -74,6 +85,18 @@ class Completions:
         self._ready.clear()
 
 
+class _Remembering(Completer):
+    """Notes the text each completion is computed for: Tab may then insert a common part to it."""
+
+    def __init__(self, inner: Completer, asked: Callable[[str], None]) -> None:
+        self._inner = inner
+        self._asked = asked
+
+    def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
+        self._asked(document.text)
+        yield from self._inner.get_completions(document, complete_event)
+
+
 def completion_in_flight(buffer: Buffer) -> bool:
     """A completion is being computed: its state exists and holds nothing yet."""
     state = buffer.complete_state
@@ -91,22 +114,26 @@ def restart_completion(buffer: Buffer) -> None:
     buffer.start_completion(insert_common_part=True)
 
 
-def enter_in_menu(buffer: Buffer) -> bool:
+def enter_in_menu(buffer: Buffer, *, asked: str | None = None) -> bool:
     """Enter while the menu is open; True when the line should run.
 
     A chosen completion is taken (the menu closes, nothing runs).  Otherwise the
-    line runs only if the word typed is itself one of the values offered: a
-    common prefix Tab inserted (``null-`` of ``null-aio``/``null-co``) is not a
-    value, so Enter moves into the menu instead of sending it.
+    line runs only if the word as the user typed it (``asked``: the text the menu
+    was computed for, before Tab inserted the candidates' common part) is itself
+    one of the values offered.  A common part Tab inserted is not a value the user
+    chose, even when it names one (``driver=qco`` Tab gives ``qcow``, with ``qcow2``
+    offered too; ``driver=nu`` gives ``null-``): Enter moves into the menu instead.
     """
     state = buffer.complete_state
-    if state is None:
+    if state is None or not state.completions:  # no menu yet (still computing, or nothing found)
+        buffer.complete_state = None
         return True
     if state.current_completion is not None:
         buffer.complete_state = None
         return False
     before = buffer.document.text_before_cursor
-    if any(before[len(before) + c.start_position :] == c.text for c in state.completions):
+    as_typed = asked is None or asked == buffer.text
+    if as_typed and any(before[len(before) + c.start_position :] == c.text for c in state.completions):
         buffer.complete_state = None
         return True
     buffer.complete_next()
