@@ -292,5 +292,10 @@ def toml_value(value: Any) -> str:
         return repr(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(item) for item in value) + "]"
-    # A JSON string is a TOML basic string, except that TOML also wants DEL escaped.
-    return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")
+    # A JSON string is a TOML basic string, except that TOML also wants DEL escaped; the C1 controls
+    # are escaped too, so that --print-config never writes an 8-bit CSI (U+009B) to a terminal.
+    return re.sub("[\x7f-\x9f]", _escaped, json.dumps(str(value), ensure_ascii=False))
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"

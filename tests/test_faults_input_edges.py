@@ -7,6 +7,7 @@ Each case runs qmpshell as a user would, against a real QEMU where one is needed
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,18 @@ def test_a_byte_order_mark_starting_the_config_file_is_skipped(private_xdg: Path
     result = run_qmpshell("--print-config")
     assert result.returncode == 0, result.stderr
     assert "\npretty = true" in result.stdout
+
+
+def test_print_config_escapes_control_characters_from_the_config_file(private_xdg: Path) -> None:
+    """TOML lets U+009B stand raw in a string; written to a terminal it would start a command."""
+    config = private_xdg / "xdg_config_home" / "qmpshell" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[connection]\naddress = "/tmp/\\u001b[2Jx\\u009by\\u007f"\n')
+    result = run_qmpshell("--print-config")
+    assert result.returncode == 0, result.stderr
+    assert not any(raw in result.stdout for raw in ("\x1b", "\x9b", "\x7f"))
+    assert 'address = "/tmp/\\u001b[2Jx\\u009by\\u007f"' in result.stdout
+    assert tomllib.loads(result.stdout)["connection"]["address"] == "/tmp/\x1b[2Jx\x9by\x7f"
 
 
 # -- odd config files ------------------------------------------------------------------------------
