@@ -7,11 +7,11 @@ Each case runs qmpshell as a user would, against a real QEMU where one is needed
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 
 import pytest
 
+from qmpshell.configfile import _toml
 from qmpshell.repl.history import SecretFreeHistory
 from tests.qemu_support import Qemu, json_lines, run_qmpshell, status_return
 
@@ -62,7 +62,7 @@ def test_print_config_escapes_control_characters_from_the_config_file(private_xd
     assert result.returncode == 0, result.stderr
     assert not any(raw in result.stdout for raw in ("\x1b", "\x9b", "\x7f"))
     assert 'address = "/tmp/\\u001b[2Jx\\u009by\\u007f"' in result.stdout
-    assert tomllib.loads(result.stdout)["connection"]["address"] == "/tmp/\x1b[2Jx\x9by\x7f"
+    assert _toml().loads(result.stdout)["connection"]["address"] == "/tmp/\x1b[2Jx\x9by\x7f"
 
 
 # -- odd config files ------------------------------------------------------------------------------
