@@ -188,6 +188,20 @@ def test_libvirtd_not_reachable(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1
 
 
+def test_ssh_failing_on_the_way_is_still_one_line(tmp_path: Path) -> None:
+    ssh = tmp_path / "ssh"  # what ssh says when the host key changed, then its exit status
+    ssh.write_text(
+        "#!/bin/sh\necho 'Warning: a warning first' >&2\necho 'Host key verification failed.' >&2\nexit 255\n"
+    )
+    ssh.chmod(0o700)
+    uri = f"qemu+ssh://far.example/system?command={ssh}"
+    result = run_qmpshell("--libvirt-uri", uri, "-c", "query-status", "libvirt:vm")
+    assert result.returncode == 3
+    assert result.stderr.startswith(f"qmpshell: cannot reach libvirtd at {uri}: ")
+    assert result.stderr.count("\n") == 1
+    assert "Warning: a warning first; Host key verification failed." in result.stderr
+
+
 def test_no_such_domain(libvirt_host: LibvirtHost) -> None:
     status, _, stderr = qmpshell_on(libvirt_host, "qmpshell-no-such-domain", "-c", "query-status")
     assert status == 3

@@ -103,7 +103,9 @@ def running_domains(uri: str, pattern: str) -> list[str]:
 
 
 def _text(err: Any) -> str:
-    return str(err.get_error_message() or err).strip()
+    """libvirt's message on one line: through ``qemu+ssh://`` it carries ssh's stderr, lines and all."""
+    lines = str(err.get_error_message() or err).splitlines()
+    return "; ".join(line.strip() for line in lines if line.strip())
 
 
 class LibvirtClient(BlockingCommands):
