@@ -6,6 +6,8 @@ suspends, resumes, stops and starts them.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from qmpshell.config import Settings
@@ -164,6 +166,30 @@ def test_an_event_with_data_keeps_its_data(libvirt_host: LibvirtHost, libvirt_do
     )
     assert (status, stderr) == (0, "")
     assert lines[1]["data"] == {"guest": False, "reason": "host-qmp-system-reset"}
+
+
+ONE_LOOP = """
+import threading
+from qmpshell.protocol import libvirt
+start = threading.Barrier(8)
+def target():
+    start.wait()
+    libvirt.start_event_loop()
+threads = [threading.Thread(target=target) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(sum(thread.name == "libvirt-events" for thread in threading.enumerate()))
+"""
+
+
+def test_targets_connecting_at_once_start_one_event_loop() -> None:
+    """Eight threads (targets under --parallel) set libvirt up at once: one loop thread, as libvirt needs."""
+    result = subprocess.run(
+        [sys.executable, "-c", ONE_LOOP], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (result.stdout, result.stderr) == ("1\n", "")
 
 
 # -- the four ways to fail ----------------------------------------------------------------

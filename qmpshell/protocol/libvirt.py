@@ -48,14 +48,23 @@ INSTALL_HINT = "pip install 'qmpshell[libvirt]' (it builds against libvirt-dev; 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
-@functools.cache
+# libvirt's set-up is process-wide; with many targets, several threads reach it at once.
+_SETUP = threading.RLock()
+
+
 def bindings() -> tuple[Any, Any]:
-    """``(libvirt, libvirt_qemu)``, set up once per process.
+    """``(libvirt, libvirt_qemu)``, set up once per process, whichever target's thread comes first.
 
     libvirt's event loop and error handler are process-wide by libvirt's design:
     the loop must be registered before the first ``open()``; it runs on a thread
     once ``start_event_loop()`` is called.
     """
+    with _SETUP:
+        return _set_up_bindings()
+
+
+@functools.cache
+def _set_up_bindings() -> tuple[Any, Any]:
     try:
         import libvirt
         import libvirt_qemu
@@ -68,9 +77,18 @@ def bindings() -> tuple[Any, Any]:
     return libvirt, libvirt_qemu
 
 
-@functools.cache
 def start_event_loop() -> None:
-    """Run libvirt's event loop on a thread (once per process): events are delivered from then on."""
+    """Run libvirt's event loop on a thread (once per process): events are delivered from then on.
+
+    Under the lock: ``Thread.start()`` lets other threads run before the cache has its entry, and
+    two threads running libvirt's loop would poll the same descriptors.
+    """
+    with _SETUP:
+        _start_event_loop_thread()
+
+
+@functools.cache
+def _start_event_loop_thread() -> None:
     libvirt, _ = bindings()
     threading.Thread(target=_run_event_loop, args=(libvirt,), name="libvirt-events", daemon=True).start()
 
