@@ -82,7 +82,9 @@ class Printer:
         from qmpshell.output.text import coloured, plain
         from qmpshell.output.views import render_reply
 
-        rendering = render_reply(reply.response, command=reply.command, width=self.width, index=index)
+        rendering = render_reply(
+            reply.response, command=reply.command, width=self.width, index=index, hint=reply.hint
+        )
         self.write((coloured if self.color else plain)(rendering))
 
     def write(self, text: str) -> None:
@@ -331,16 +333,15 @@ def show(shell: Shell, statement: Statement, outcome: Outcome, printer: Printer)
 
 
 def _show_reply(reply: Reply, where: str, printer: Printer, shell: Shell) -> int:
-    if reply.ok and printer.human:
+    """The reply on stdout (its view, or JSON); an error also as one line on stderr."""
+    if printer.human:  # an error's view too: ``error: CLASS: desc`` and the hint
         from qmpshell.schema.index import index_of  # the views' types; JSON lines need no schema
 
         printer.view(reply, index_of(shell.knowledge))
-        return EXIT_OK
-    if reply.ok:
+    elif reply.ok or not printer.json_only:
         printer.json(reply.response.get("return") if printer.json_only else reply.response)
+    if reply.ok:
         return EXIT_OK
-    if not printer.json_only and not printer.human:
-        printer.json(reply.response)
     hint = f" ({reply.hint})" if reply.hint else ""
     printer.error(where, error_summary(reply.response) + hint)
     return 1

@@ -39,11 +39,25 @@ def test_human_format_colours_only_when_asked(qemu: Qemu) -> None:
     assert re.sub(r"\x1b\[[0-9;]*m", "", result.stdout) == "running\n"
 
 
-def test_human_format_errors_go_to_stderr_only(qemu: Qemu) -> None:
+def test_human_format_shows_an_error_as_its_view_and_on_stderr(qemu: Qemu) -> None:
     result = run_qmpshell(qemu.socket, "--format", "human", "-c", "device_del id=nosuch")
     assert result.returncode == 1
-    assert result.stdout == ""
+    assert result.stdout == "error: DeviceNotFound: Device 'nosuch' not found\n"
     assert result.stderr == "qmpshell: 1: DeviceNotFound: Device 'nosuch' not found\n"
+
+
+def test_human_format_error_view_carries_the_hint(qemu: Qemu) -> None:
+    line = '{"execute": "device_del", "arguments": {"idd": "x"}}'
+    result = run_qmpshell(qemu.socket, "--format", "table", "-c", line)
+    assert result.returncode == 1
+    assert result.stdout == "error: GenericError: Parameter 'id' is missing\nrequired: id\n"
+    assert result.stderr == "qmpshell: 1: GenericError: Parameter 'id' is missing (required: id)\n"
+
+
+def test_human_format_shows_hmp_text_without_carriage_returns(qemu: Qemu) -> None:
+    line = 'human-monitor-command command-line="info status"'
+    result = run_qmpshell(qemu.socket, "--format", "human", "-c", line)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "VM status: running\n", "")
 
 
 def test_pipe_json_and_slash_json_show_the_reply_as_json(qemu: Qemu) -> None:

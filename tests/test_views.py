@@ -174,6 +174,20 @@ def test_human_readable_text_is_the_text_itself() -> None:
     assert "\\n" not in text
 
 
+def test_text_with_hmp_line_ends_shows_no_carriage_returns() -> None:
+    """``human-monitor-command`` answers in ``\\r\\n`` lines; a kept ``\\r`` would show as ``^M``."""
+    for value in ("VM status: running\r\n", {"human-readable-text": "a: 1\r\nb: 2\r\n"}):
+        text = render_reply({"return": value}, command="human-monitor-command").text()
+        assert "^M" not in text and "\r" not in text
+    assert render_reply({"return": "VM status: running\r\n"}).text() == "VM status: running"
+    assert render_reply({"return": {"human-readable-text": "a\r\nb\r\n"}}).text() == "a\nb"
+
+
+def test_empty_human_readable_text_is_not_a_blank_line() -> None:
+    rendering = render_reply({"return": {"human-readable-text": ""}}, command="x-query-rdma")
+    assert (rendering.view, rendering.text()) == ("text", '""')
+
+
 def test_table_columns_follow_the_schema_not_the_reply() -> None:
     reply_order = list(REPLIES["query-memdev"]["response"]["return"][0])
     header = render("query-memdev", 200).lines[0][0][1].split()
@@ -279,6 +293,8 @@ def test_migrate_says_status_and_progress() -> None:
     assert render("query-migrate").text().startswith("completed  100.0% of 256.8 MiB RAM sent")
     assert render("query-migrate-active").text().startswith("active  ")
     assert render("query-migrate-none").text() == "no migration has been started"
+    setup = render_reply({"return": {"status": "setup"}}, command="query-migrate", index=INDEX)
+    assert (setup.view, setup.text()) == ("migrate", "setup")  # just started: the status alone
 
 
 def test_deep_backing_chain_fits_the_screen_and_hides_nothing() -> None:
@@ -300,6 +316,11 @@ def test_event_line_puts_identifying_fields_first() -> None:
     }
     text = "".join(text for _, text in event_line(event))
     assert text.split(" ", 1)[1] == "BLOCK_JOB_CANCELLED device=j0 type=backup len=5"
+
+
+def test_an_event_with_empty_data_is_its_time_and_name() -> None:
+    text = "".join(text for _, text in event_line({"event": "RESUME", "data": {}, "timestamp": {}}))
+    assert text.split(" ", 1)[1] == "RESUME"
 
 
 def test_every_captured_event_keeps_its_data_in_the_compact_line() -> None:

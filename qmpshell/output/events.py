@@ -28,10 +28,10 @@ def event_line(event: Message) -> Line:
     """``HH:MM:SS.mmm NAME key=value ...``: identifying fields first."""
     line: Line = [("time", event_time(event) + " "), ("event", str(event.get("event", "?")))]
     data = event.get("data")
-    if isinstance(data, dict):
+    if isinstance(data, dict) and data:
         for key, value in data_pairs(data):
             line += [("", " "), ("dim", f"{key}="), _compact(value)]
-    elif data is not None:
+    elif data is not None and data != {}:  # ``{}`` has nothing to show (flattened, it would be `` ={}``)
         line += [("", " "), _compact(data)]
     return [(style, text if style == "json" else visible(text, one_line=True)) for style, text in line]
 

@@ -86,14 +86,25 @@ def text_view(value: Any, ctx: Context) -> list[Line] | None:
     if isinstance(value, dict) and list(value) == ["human-readable-text"]:
         text = value["human-readable-text"]
         if isinstance(text, str):
-            return [[("text", line)] for line in text.rstrip("\n").split("\n")]
+            return text_lines(text)
     return None
+
+
+def text_lines(text: str) -> list[Line]:
+    """Text as lines, without the last line end; HMP's ``\\r\\n`` too (a ``\\r`` would show as ``^M``).
+
+    Empty text is shown as ``""``, so that the reply never looks lost.
+    """
+    text = text.replace("\r\n", "\n").rstrip("\n")
+    if not text:
+        return [[("string", '""')]]
+    return [[("text", line)] for line in text.split("\n")]
 
 
 def scalar_view(value: Any, ctx: Context) -> list[Line] | None:
     """A bare value (``qom-get``): a string as it is, others in JSON's spelling."""
     if isinstance(value, str):
-        return [[("text", line)] for line in value.split("\n")] if value else [[("string", '""')]]
+        return text_lines(value)
     if scalar(value):
         return [[cell(value)]]
     return None

@@ -104,7 +104,8 @@ def migrate_view(value: Any, ctx: Context) -> list[Line] | None:
     status = value["status"]
     line: Line = [(MIGRATE_STYLE.get(status, "warn"), status)]
     line += _migrate_progress(value.get("ram"))
-    leaves = dict(flatten({k: v for k, v in value.items() if k != "status"}))
+    rest = {k: v for k, v in value.items() if k != "status"}
+    leaves = dict(flatten(rest)) if rest else {}  # ``setup`` comes with the status alone
     return [line] + key_values((key, leaves[key]) for key in ctx.order(list(leaves)))
 
 
