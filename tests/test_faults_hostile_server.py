@@ -27,7 +27,7 @@ from qmpshell.schema.help import describe, signature
 from qmpshell.schema.index import SchemaIndex
 from qmpshell.schema.suggest import suggest
 from qmpshell.schema.values import SchemaTyper
-from tests.fakeserver import GREETING, Answer, FakeServer, Hang, Send, echo_id, handshake, line
+from tests.fakeserver import GREETING, Answer, FakeServer, Hang, Message, Send, echo_id, handshake, line
 from tests.qemu_support import json_lines, qmpshell_argv, run_qmpshell
 from tests.test_faults_server import OK, one_error_line, received_replies, run_against
 
@@ -314,6 +314,30 @@ def test_an_unknown_name_inside_a_union_that_is_its_own_variant() -> None:
     typer = SchemaTyper(SchemaIndex.from_entries(SELF_UNION_SCHEMA))
     with pytest.raises(UsageError, match=r"^unknown argument 'plain.zz' for sloop; did you mean plain.n\?$"):
         parse_statement("sloop kind=a plain.zz=1", typer=typer)
+
+
+def greeting_with(version: Any) -> Message:
+    return {"QMP": {"version": version, "capabilities": []}}
+
+
+@pytest.mark.parametrize(
+    ("version", "shown"),
+    [
+        ({"qemu": {"major": 7, "minor": 2, "micro": 0}, "package": ["x"]}, "QEMU 7.2.0"),
+        ({"qemu": {"major": 7, "minor": 2, "micro": 0}, "package": 5}, "QEMU 7.2.0"),
+        ({"qemu": {"major": "7\x1b[2J", "minor": None, "micro": []}, "package": "p"}, "QEMU unknown"),
+        ({"qemu": [7, 2, 0], "package": "p"}, "QEMU unknown"),
+        ("10.0", "QEMU unknown"),
+    ],
+)
+def test_a_greeting_with_odd_types_never_stops_the_shell(tmp_path: Path, version: Any, shown: str) -> None:
+    """Before: a package that was not a string was an internal error, in batch and interactive alike."""
+    steps = [Send(line(greeting_with(version))), Answer()]
+    with FakeServer(tmp_path / "fake.sock", steps):
+        result = run_qmpshell(str(tmp_path / "fake.sock"), "--version", "-c", "query-status")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.splitlines()[1:] == [shown]
 
 
 # -- duplicate keys and odd error replies ----------------------------------------------------------

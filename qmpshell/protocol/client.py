@@ -212,13 +212,7 @@ class Client(BlockingCommands):
     @property
     def server_version(self) -> str:
         """``7.2.22 (Debian ...)`` from the greeting, or '' when there was none."""
-        try:
-            version = self.greeting["QMP"]["version"]  # type: ignore[index]
-            qemu = version["qemu"]
-            text = f"{qemu['major']}.{qemu['minor']}.{qemu['micro']}"
-            return f"{text} ({version['package'].strip()})" if version.get("package") else text
-        except (KeyError, TypeError):
-            return ""
+        return version_text(self.greeting)
 
     def close(self) -> None:
         """Close the socket; commands still waiting fail at once."""
@@ -391,3 +385,21 @@ def _key(request_id: Any) -> str:
     if type(request_id) is int:
         return str(request_id)  # what json.dumps gives, without building an encoder
     return json.dumps(request_id, sort_keys=True)
+
+
+def version_text(greeting: Message | None) -> str:
+    """``7.2.22 (Debian ...)`` from a greeting; '' when it holds no version of three integers.
+
+    The greeting is the server's to write: a package that is not a string is left out,
+    a version that is not numbers is no version, and neither stops the shell.
+    """
+    try:
+        version = greeting["QMP"]["version"]  # type: ignore[index]
+        numbers = [version["qemu"][part] for part in ("major", "minor", "micro")]
+        package = version.get("package")
+    except (KeyError, TypeError, AttributeError):
+        return ""
+    if not all(isinstance(number, int) and not isinstance(number, bool) for number in numbers):
+        return ""
+    text = ".".join(str(number) for number in numbers)
+    return f"{text} ({package.strip()})" if isinstance(package, str) and package.strip() else text

@@ -40,7 +40,14 @@ from typing import Any
 from qmpshell.errors import CommandFailed, ConnectionFailed, ConnectionLost
 from qmpshell.language import strictjson
 from qmpshell.protocol.address import Address
-from qmpshell.protocol.client import BlockingCommands, Cancelled, EventSink, PendingReply, QmpError
+from qmpshell.protocol.client import (
+    BlockingCommands,
+    Cancelled,
+    EventSink,
+    PendingReply,
+    QmpError,
+    version_text,
+)
 from qmpshell.protocol.framing import Message
 from qmpshell.protocol.logfile import MessageLog
 
@@ -222,13 +229,7 @@ class LibvirtClient(BlockingCommands):
     @property
     def server_version(self) -> str:
         """``7.2.22 (Debian ...)`` from ``query-version``, or ''."""
-        try:
-            version = self.greeting["QMP"]["version"]  # type: ignore[index]
-            qemu = version["qemu"]
-            text = f"{qemu['major']}.{qemu['minor']}.{qemu['micro']}"
-            return f"{text} ({version['package'].strip()})" if version.get("package") else text
-        except (KeyError, TypeError):
-            return ""
+        return version_text(self.greeting)
 
     @property
     def lost(self) -> ConnectionLost | None:
