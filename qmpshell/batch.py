@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 from qmpshell.errors import EXIT_OK, EXIT_USAGE, ConnectionLost, ParseError, QmpShellError
-from qmpshell.language.parse import Request, ShellRequest
+from qmpshell.language.parse import QmpRequest, Request, ShellRequest
 from qmpshell.language.statements import Statement, read_statements
 from qmpshell.output.render import colourise, error_summary, hmp_text, json_text
 from qmpshell.output.safe import visible, with_caret
@@ -263,12 +263,29 @@ def run_script(
         return EXIT_USAGE
     runner = Runner(shell, printer, keep_going=keep_going, pipeline=pipeline)
     for statement, request in parsed:
+        if request is not None and _typed_by_what_runs_before(request):
+            request = _typed_again(shell, statement, runner)
         if request is not None:
             runner.run(statement, request)
         if runner.stopped:
             break
     runner.flush()
     return runner.status
+
+
+def _typed_by_what_runs_before(request: Request) -> bool:
+    """``qom-set value=`` is typed by the property's type on its path, which the script may create."""
+    return isinstance(request, QmpRequest) and request.command == "qom-set"
+
+
+def _typed_again(shell: Shell, statement: Statement, runner: Runner) -> Request | None:
+    """Parse a statement again just before it runs, once what comes before it has run."""
+    runner.flush()
+    try:
+        return shell.parse(statement.text)
+    except QmpShellError as err:
+        runner.failed(statement, err)
+        return None
 
 
 def parse_all(

@@ -140,3 +140,19 @@ def test_qom_set_value_is_typed_by_the_property(q35: Qemu, tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     assert sent_messages(log, "qom-set")[0]["arguments"]["value"] == 2
     assert q35.aux.execute("qom-get", path="/objects/m0", property="prealloc-threads") == 2
+
+
+@pytest.mark.parametrize("pipeline", [False, True])
+def test_qom_set_in_a_script_is_typed_by_the_object_the_script_made(
+    qemu: Qemu, tmp_path: Path, pipeline: bool
+) -> None:
+    log = tmp_path / "qmp.log"
+    script = tmp_path / "s.qmp"
+    script.write_text(
+        "object-add qom-type=iothread id=io0\n"
+        "qom-set path=/objects/io0 property=poll-grow value=0002\n"  # int64: the number 2
+    )
+    result = run_qmpshell(qemu.socket, "-l", str(log), "-f", str(script), *(["-k"] if pipeline else []))
+    assert result.returncode == 0, result.stderr
+    assert sent_messages(log, "qom-set")[0]["arguments"]["value"] == 2
+    assert qemu.aux.execute("qom-get", path="/objects/io0", property="poll-grow") == 2
