@@ -132,6 +132,27 @@ def test_a_tab_shows_a_live_answer_that_comes_within_a_moment(index: SchemaIndex
     live.close()
 
 
+def test_one_tab_after_a_command_shows_what_the_command_made(index: SchemaIndex) -> None:
+    nodes = [{"node-name": "n0", "drv": "null-co"}]
+    answers = Answers({"query-named-block-nodes": nodes})
+    live = LiveValues(answers)
+    completer = ShellCompleter(lambda: CompletionSource(index, live))
+    assert [c.text for c in completions(completer, "block_resize node-name=")] == ["n0"]
+    nodes.append({"node-name": "n1", "drv": "null-co"})  # blockdev-add ran
+    assert [c.text for c in completions(completer, "block_resize node-name=")] == ["n0"]  # kept a while
+    live.expire()  # the front-end says a statement ran: the first Tab asks again and waits for it
+    assert [c.text for c in completions(completer, "block_resize node-name=")] == ["n0", "n1"]
+    assert len(answers.calls) == 2
+    live.close()
+
+    old = LiveValues(answers, ttl=0.0)  # an answer older than its ttl: Tab waits for the new one too
+    completer = ShellCompleter(lambda: CompletionSource(index, old))
+    assert [c.text for c in completions(completer, "block_resize node-name=")] == ["n0", "n1"]
+    nodes.append({"node-name": "n2", "drv": "null-co"})
+    assert [c.text for c in completions(completer, "block_resize node-name=")] == ["n0", "n1", "n2"]
+    old.close()
+
+
 def test_live_property_names_skip_used_and_schema_names(index: SchemaIndex) -> None:
     props = [
         {"name": "drive", "type": "str"},

@@ -48,6 +48,12 @@ def idle(tmux: Tmux) -> str:
     return tmux.wait_for(lambda screen: BUSY not in screen and tmux.input_line().rstrip() == "qmp>")
 
 
+def menu_entry(line: str, text: str, meta: str) -> bool:
+    """The screen line shows the completion menu's entry ``text`` with its ``meta``."""
+    words = line.split()
+    return any(words[i : i + 2] == [text, meta] for i in range(len(words) - 1))
+
+
 def schema_known(tmux: Tmux) -> None:
     """The schema is read on a worker after the prompt: wait for the toolbar it fills."""
     tmux.type("block_resize ")
@@ -186,6 +192,26 @@ def test_one_tab_shows_live_driver_names_and_buses(start: Callable[..., Tmux], q
     tmux.send("Tab")
     screen = tmux.wait_for("xhci.0")
     assert "rp1" in screen and "pcie.0" in screen
+
+
+def test_one_tab_right_after_blockdev_add_offers_the_new_node(start: Callable[..., Tmux], qemu: Qemu) -> None:
+    tmux = start(qemu.socket)
+    schema_known(tmux)
+    tmux.type("blockdev-add driver=null-co node-name=na")
+    tmux.send("Enter")
+    idle(tmux)
+    tmux.type("block_resize node-name=n")
+    tmux.send("Tab")  # the only node: inserted whole
+    tmux.wait_for(lambda screen: tmux.input_line().rstrip().endswith("node-name=na"))
+    tmux.send("C-u")
+    tmux.type("blockdev-add driver=null-co node-name=nb")
+    tmux.send("Enter")
+    idle(tmux)
+    tmux.type("block_resize node-name=n")
+    tmux.wait_for(lambda screen: tmux.input_line().rstrip().endswith("node-name=n"))
+    tmux.send("Tab")  # once, within the moment the node list is kept: it offers the node just made
+    tmux.wait_for(lambda screen: any(menu_entry(line, "nb", "null-co") for line in screen.splitlines()))
+    assert tmux.input_line().rstrip().endswith("node-name=n")
 
 
 def test_an_unknown_argument_is_refused_with_the_suggestion(

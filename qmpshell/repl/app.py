@@ -441,6 +441,7 @@ class Repl:
 
     def _finished(self, result: Outcome | QmpShellError | None) -> None:
         self.busy = False
+        self.completions.expire()
         if result is not None:
             self._show(result)
         self._next_line()

@@ -78,6 +78,11 @@ class Completions:
         self._ready.set()
         on_ready()  # a Tab pressed before the source was there completes now
 
+    def expire(self) -> None:
+        """A statement ran: node names, job ids, devices and QOM paths are asked for again on Tab."""
+        if self.source is not None and self.source.live is not None:
+            self.source.live.expire()
+
     def close(self) -> None:
         if self.source is not None and self.source.live is not None:
             self.source.live.close()

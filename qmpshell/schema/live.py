@@ -77,8 +77,10 @@ class LiveValues:
     def lookup(self, query: LiveQuery, *, wait: float = 0.0) -> list[LiveItem] | None:
         """The answer if known (perhaps a little old); None while it is being fetched.
 
-        With ``wait``, an answer not known yet is waited for that long (callers
-        on a completion thread; the UI thread never waits).
+        With ``wait`` (Tab, on a completion thread; the UI thread never waits),
+        an answer not known yet, or one old enough to be fetched again, is
+        waited for that long, so one Tab right after ``blockdev-add`` offers the
+        new node; the old answer is served if the new one is late.
         """
         with self._arrived:
             known = self._answers.get(query)
@@ -87,10 +89,22 @@ class LiveValues:
                 self._queued.add(query)
                 self._queue.put(query)
                 self._start_worker()
-            if known is None and wait > 0:
-                self._arrived.wait_for(lambda: query in self._answers or self._closed, wait)
+            if stale and wait > 0:
+                asked = known[0] if known is not None else float("-inf")
+                self._arrived.wait_for(lambda: self._fetched_after(query, asked) or self._closed, wait)
                 known = self._answers.get(query)
         return known[1] if known is not None else None
+
+    def _fetched_after(self, query: LiveQuery, moment: float) -> bool:
+        answer = self._answers.get(query)
+        return answer is not None and answer[0] > moment
+
+    def expire(self) -> None:
+        """A command ran and may have changed what QEMU has (nodes, jobs, devices): ask again next time."""
+        with self._lock:
+            for query, (_, items) in list(self._answers.items()):
+                if query.kind in _VOLATILE:
+                    self._answers[query] = (float("-inf"), items)
 
     def close(self) -> None:
         """Stop the worker (after the fetch in progress, if any)."""
