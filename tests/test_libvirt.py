@@ -6,6 +6,8 @@ suspends, resumes, stops and starts them.
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -240,6 +242,31 @@ def test_a_domain_that_is_not_running(libvirt_host: LibvirtHost, spare_domain: s
     assert status == 3
     where = f"domain '{spare_domain}' at {libvirt_host.uri}"
     assert stderr == f"qmpshell: {where} is not running (virsh start {spare_domain})\n"
+
+
+def test_a_hung_domain_is_a_connection_failure(libvirt_host: LibvirtHost, spare_domain: str) -> None:
+    """Its QEMU stopped by SIGSTOP: libvirt never answers query-version, so connecting fails (exit 3)."""
+    pid = int(
+        subprocess.run(["pgrep", "-f", f"guest={spare_domain},"], capture_output=True, text=True).stdout
+    )
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        wait_until(lambda: _state(pid) == "T", what="the domain's QEMU stopped")
+        status, lines, stderr = qmpshell_on(
+            libvirt_host, spare_domain, "--connect-timeout", "1", "-c", "query-name"
+        )
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert (status, lines) == (3, [])
+    assert stderr == (
+        f"qmpshell: no reply to query-version from libvirt:{spare_domain} within 1 s; "
+        "the domain's QEMU may be hung (or another job holds the domain)\n"
+    )
+
+
+def _state(pid: int) -> str:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rindex(")") + 2]
 
 
 # -- the domain's lifecycle ----------------------------------------------------------------

@@ -37,7 +37,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from qmpshell.errors import CommandFailed, ConnectionFailed, ConnectionLost
+from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionFailed, ConnectionLost
 from qmpshell.language import strictjson
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.client import (
@@ -45,7 +45,6 @@ from qmpshell.protocol.client import (
     Cancelled,
     EventSink,
     PendingReply,
-    QmpError,
     version_text,
 )
 from qmpshell.protocol.framing import Message
@@ -217,7 +216,13 @@ class LibvirtClient(BlockingCommands):
         """``{"QMP": {"version": <query-version>}}``: what a socket greets with, for version and cache."""
         try:
             version = self.execute("query-version", timeout=self._connect_timeout)
-        except QmpError as err:
+        except CommandTimeout:
+            self.close()
+            raise ConnectionFailed(
+                f"no reply to query-version from {self.address} within {self._connect_timeout:g} s; "
+                "the domain's QEMU may be hung (or another job holds the domain)"
+            ) from None
+        except CommandFailed as err:  # a QMP error, or libvirt's own: connecting failed either way
             self.close()
             raise ConnectionFailed(f"{self.address}: query-version failed: {err}") from None
         return {"QMP": {"version": version, "capabilities": []}}
