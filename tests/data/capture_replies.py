@@ -54,6 +54,10 @@ QUERIES: list[tuple[str, str, Message]] = [
     ("x-query-ramblock", "x-query-ramblock", {}),
     ("qom-list-types-abstract", "qom-list-types", {"implements": "pci-device", "abstract": True}),
     ("device_del-error", "device_del", {"id": "nosuch"}),
+    ("qom-get", "qom-get", {"path": "/machine", "property": "type"}),
+    ("query-tpm-types", "query-tpm-types", {}),
+    ("query-blockstats", "query-blockstats", {}),
+    ("human-monitor-command", "human-monitor-command", {"command-line": "info status"}),
     ("stop", "stop", {}),
 ]
 
