@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.qemu_support import Qemu, log_records, wait_until
+from tests.qemu_support import Qemu, log_records, sent_messages, wait_until
 from tests.tmux_support import shell_env
 
 
@@ -135,5 +135,71 @@ def test_ctrl_c_in_line_mode_stops_waiting_and_keeps_the_shell(
         qemu.kill(signal.SIGCONT)
     shell.send("query-name")
     shell.wait_for("ok\r\n", after=stopped)
+    shell.send("/quit")
+    assert shell.process.wait(10) == 0
+
+
+def test_line_mode_runs_each_pasted_statement_and_keeps_statements_in_the_history(
+    tmp_path: Path, qemu: Qemu
+) -> None:
+    from qmpshell.repl.history import entries
+    from tests.tmux_support import Tmux
+
+    log = tmp_path / "qmp.log"
+    argv = [sys.executable, "-m", "qmpshell", "--line", "-l", str(log), qemu.socket]
+    tmux = Tmux(argv, env=shell_env(tmp_path / "xdg"))
+    try:
+        tmux.wait_for("Tab completes")
+        tmux.paste("query-kvm\nquery-name\n")  # bracketed: both run, one after the other
+        wait_until(lambda: sent_messages(log, "query-name"), what="the second pasted command")
+        assert sent_messages(log, "query-kvm")
+        tmux.paste("transaction(\n  abort\n)\nquery-uuid\n")
+        wait_until(lambda: sent_messages(log, "query-uuid"), what="the command after the transaction")
+        assert sent_messages(log, "transaction")[0]["arguments"] == {
+            "actions": [{"type": "abort", "data": {}}]
+        }
+        for line in ("/hmp", "info name", "/qmp"):
+            tmux.type(line)
+            tmux.send("Enter")
+        tmux.wait_for("QMP mode")
+        history = tmp_path / "xdg" / "xdg_state_home" / "qmpshell" / "history"
+        assert entries(history.read_bytes())[-7:] == [
+            "query-kvm",
+            "query-name",
+            "transaction(\n  abort\n)",
+            "query-uuid",
+            "/hmp",
+            "/hmp info name",
+            "/qmp",
+        ]
+        tmux.type("transaction(")
+        tmux.send("Enter")
+        tmux.wait_for("...>")
+        tmux.send("Enter")  # an empty continuation line abandons the statement
+        tmux.wait_for("transaction discarded")
+        tmux.send("Up", "Up", "Up", "Up", "Up")  # /qmp, /hmp info name, /hmp, query-uuid, the transaction
+        tmux.wait_for(
+            lambda screen: screen.rstrip().splitlines()[-3:] == ["qmp> transaction(", "  abort", ")"]
+        )
+        tmux.send("Enter")
+        wait_until(lambda: len(sent_messages(log, "transaction")) == 2, what="the recalled transaction")
+    finally:
+        tmux.close()
+
+
+def test_a_dumb_terminal_abandons_a_statement_on_an_empty_continuation_line(
+    tmp_path: Path, qemu: Qemu, recorded: list[Recorded]
+) -> None:
+    log = tmp_path / "qmp.log"
+    shell = Recorded(tmp_path, qemu.socket, "-l", str(log))
+    recorded.append(shell)
+    shell.wait_for("qmp> ")
+    shell.send("transaction(")
+    shell.send("  abort")
+    shell.send("")
+    after = shell.wait_for("transaction discarded")
+    shell.send("query-name")
+    shell.wait_for("ok\r\n", after=after)
+    assert sent_messages(log, "transaction") == []
     shell.send("/quit")
     assert shell.process.wait(10) == 0

@@ -59,11 +59,7 @@ class Entry:
 
     def discard_pending(self) -> str:
         """Drop the unfinished statement; what to tell the user ('' when there was none)."""
-        if not self.assembler.pending:
-            return ""
-        what = "transaction" if self.assembler.in_transaction else "unfinished statement"
-        self.assembler.reset()
-        return f"{what} discarded"
+        return discard_statement(self.assembler)
 
     def discard_queue(self) -> str:
         """Drop the lines waiting behind a command (Ctrl-C); what to tell the user."""
@@ -83,6 +79,15 @@ class Entry:
         if more:
             text += f"queued> ... and {more} more\n"
         return [("class:queued", text.rstrip("\n"))]
+
+
+def discard_statement(assembler: Assembler) -> str:
+    """Drop the statement being assembled; what to tell the user ('' when there was none)."""
+    if not assembler.pending:
+        return ""
+    what = "transaction" if assembler.in_transaction else "unfinished statement"
+    assembler.reset()
+    return f"{what} discarded"
 
 
 def history_entry(source: str, *, hmp: bool) -> str:

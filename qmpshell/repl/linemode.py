@@ -35,6 +35,7 @@ from qmpshell.protocol.launch import EXIT_GRACE
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.repl import show
 from qmpshell.repl.connection import Connection
+from qmpshell.repl.entry import discard_statement, history_entry
 from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands
 from qmpshell.repl.history import make_history
 from qmpshell.repl.panes import EventFeed, OutputLog, event_line, plain
@@ -118,6 +119,7 @@ class LineSession:
             warn=lambda text: self.connection.shell.warnings.append(text),
         )
         self.record_history = True  # False when prompt_toolkit's prompt keeps (and completes from) it
+        self.remember: Callable[[str], None] = self._remember  # the prompt's history replaces it
         self.arrived: queue.SimpleQueue[Message] = queue.SimpleQueue()
         self.lock = threading.Lock()
         self.prompt_shown = False  # a dumb prompt is on the screen, waiting for a line
@@ -166,7 +168,8 @@ class LineSession:
                 text = read()
                 if text is None:
                     break
-                self.enter(text)
+                for line in text.split("\n"):  # a pasted block: each line in turn, as typed
+                    self.enter(line)
         finally:
             self.done.set()
             signal.signal(signal.SIGINT, previous)
@@ -179,19 +182,30 @@ class LineSession:
         else:
             self.interrupted()
 
+    def _remember(self, entry: str) -> None:
+        strings = self.history.get_strings()
+        if entry.strip() and (not strings or strings[-1] != entry):
+            self.history.append_string(entry)
+
     def _learn_server(self) -> None:
         self.connection.refresh_run_state()
         self.connection.load_knowledge()
 
     def enter(self, text: str) -> None:
-        """One line typed: it is kept in the history and run once its statement is complete."""
-        if text.strip() and self.record_history:
-            self.history.append_string(text)
+        """One line typed: run once its statement is complete, which the history then keeps whole.
+
+        As in the full screen, a ``transaction(`` block is one history entry and a
+        line typed in HMP mode is kept as ``/hmp LINE`` (``entry.history_entry``).
+        """
         self.log.add(show.echo(self.prompt(), text, hmp=self.shell.hmp), mark=not self.assembler.pending)
         self._printed = self.log.dropped + len(self.log.lines)  # the terminal showed the line already
+        if self.assembler.pending and not text.strip():  # Enter on an empty "...>" line
+            self.abandon()
+            return
         self.assembler.hmp = self.shell.hmp
         statement = self.assembler.feed(text)
         if statement is not None:
+            self.remember(history_entry(statement.source or statement.text, hmp=self.shell.hmp))
             self.submit(statement.text)
             self._leave_after_clean_exit()
         self.flush()
@@ -273,14 +287,21 @@ class LineSession:
         more = f" (the last {FIND_SHOWN} shown)" if len(found) > FIND_SHOWN else ""
         self.log.add(show.info(f"{len(found)} lines match {text.strip()!r}{more}"))
 
+    def abandon(self) -> None:
+        """Drop the unfinished statement (Enter on an empty ``...>`` line, Ctrl-C) and say so."""
+        told = discard_statement(self.assembler)
+        if told:
+            self.log.add(show.info(told))
+        self.flush()
+
     def interrupted(self) -> None:
         """Ctrl-C at the prompt: the terminal dropped the typed line; drop the statement, prompt again.
 
         Called from the signal handler, so without the lock (the main thread may hold it).
         """
-        self.assembler.reset()
+        told = discard_statement(self.assembler)
         if self.prompt_shown:
-            self.out.write("\n" + self.prompt())
+            self.out.write("\n" + (f"{told}\n" if told else "") + self.prompt())
             self.out.flush()
 
     # -- writing -------------------------------------------------------------------------

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from prompt_toolkit.history import History
+
+from qmpshell.language.redact import line_has_secret
 from qmpshell.output.safe import visible
 from qmpshell.repl.linemode import LineSession
 from qmpshell.repl.widgets import prompt_fragments
@@ -50,8 +53,11 @@ def prompt_reader(session: LineSession) -> Callable[[], str | None]:
 
     style = build_style(session.settings.theme)
     completions = Completions(is_hmp=lambda: session.shell.hmp)
+    history = StatementHistory(session.history, is_hmp=lambda: session.shell.hmp)
+    session.remember = history.remember
     prompt: PromptSession[str] = PromptSession(
-        history=session.history,
+        history=history,
+        key_bindings=_paste_bindings(),
         completer=completions.completer(),
         lexer=InputLexer(lambda: session.shell.hmp),
         style=style,
@@ -73,11 +79,61 @@ def prompt_reader(session: LineSession) -> Callable[[], str | None]:
                         lambda: prompt_fragments(session.shell.hmp, session.assembler.pending)
                     )
             except KeyboardInterrupt:
-                session.assembler.reset()
+                session.abandon()
             except EOFError:
                 return None
 
     return read
+
+
+class StatementHistory(History):
+    """The prompt's view of the history: Up and Ctrl-R find the file's entries and this session's
+    statements, but what Enter accepts is not added as it stands (it may be several statements,
+    or part of one); the session adds each statement whole with ``remember``."""
+
+    def __init__(self, kept: History, *, is_hmp: Callable[[], bool]) -> None:
+        super().__init__()
+        self._kept = kept
+        self._is_hmp = is_hmp
+
+    def load_history_strings(self) -> Iterable[str]:
+        return self._kept.load_history_strings()
+
+    def append_string(self, string: str) -> None:
+        """prompt_toolkit's, on Enter: nothing (see ``remember``)."""
+
+    def store_string(self, string: str) -> None:
+        """Nothing: ``remember`` writes through the history it wraps."""
+
+    def remember(self, entry: str) -> None:
+        """A statement, whole (``/hmp LINE`` for HMP), unless it carries a secret or repeats the last."""
+        strings = self.get_strings()
+        if not entry.strip() or (strings and strings[-1] == entry):
+            return
+        if any(line_has_secret(line, hmp=self._is_hmp()) for line in entry.splitlines()):
+            return
+        super().append_string(entry)
+        self._kept.append_string(entry)
+
+
+def _paste_bindings() -> Any:
+    """A bracketed paste that ends in a newline runs at once, each of its lines as a statement."""
+    from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+    from prompt_toolkit.keys import Keys
+
+    bindings = KeyBindings()
+
+    @bindings.add(Keys.BracketedPaste)
+    def _paste(event: KeyPressEvent) -> None:
+        data = event.data.replace("\r\n", "\n").replace("\r", "\n")
+        buffer = event.current_buffer
+        if not data.endswith("\n"):
+            buffer.insert_text(data)  # stays to be finished, as in the full screen
+            return
+        buffer.insert_text(data[:-1])
+        buffer.validate_and_handle()  # LineSession.run enters the lines one by one
+
+    return bindings
 
 
 def _refresh_completions(session: LineSession, completions: Any) -> None:
