@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from qmpshell.output import views
 from qmpshell.output.events import event_line, render_event
 from qmpshell.output.rows import Rendering
 from qmpshell.output.text import coloured, plain
@@ -235,6 +236,36 @@ def test_without_a_schema_the_naming_column_comes_first_and_the_rest_as_sent() -
     reply = REPLIES["query-memdev"]["response"]
     header = render_reply(reply, command="query-memdev", width=200).lines[0][0][1].split()
     assert header == ["id"] + [key for key in reply["return"][0] if key != "id"]
+
+
+@pytest.mark.parametrize(
+    ("device_change", "what"),
+    [
+        ({"regions": 1.5}, "regions not a list"),
+        ({"regions": [7]}, "a region not an object"),
+        ({"id": "8086:29c0"}, "ids not an object"),
+        ({"pci_bridge": {"bus": {}, "devices": [1]}}, "a device behind a bridge not an object"),
+    ],
+)
+def test_a_pci_reply_of_another_shape_is_shown_whole_as_json(
+    device_change: dict[str, Any], what: str
+) -> None:
+    reply = json.loads(json.dumps(REPLIES["query-pci"]["response"]))
+    reply["return"][0]["devices"][1].update(device_change)
+    rendering = render_reply(reply, command="query-pci", index=INDEX)
+    assert rendering.view == "json", what
+    assert json.loads(rendering.text()) == reply["return"]
+
+
+def test_a_view_that_trips_over_a_reply_gives_way_to_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(value: Any, ctx: object) -> None:
+        raise TypeError("not iterable")
+
+    monkeypatch.setitem(views.SPECIFIC, "query-status", ("status", broken))
+    reply = {"return": {"status": [{"state": "running"}], "running": True}}  # no generic view fits
+    rendering = render_reply(reply, command="query-status")
+    assert rendering.view == "json"
+    assert json.loads(rendering.text()) == reply["return"]
 
 
 def test_nested_replies_fall_back_to_json_that_loses_nothing() -> None:

@@ -54,11 +54,28 @@ def pci_view(value: Any, ctx: Context) -> list[Line] | None:
 
 
 def _is_bus(bus: Any) -> bool:
-    return isinstance(bus, dict) and isinstance(bus.get("devices"), list) and "bus" in bus
+    return isinstance(bus, dict) and "bus" in bus and _are_devices(bus.get("devices"))
 
 
-def _devices(devices: list[Any]) -> list[Node]:
-    return [_device(device) if isinstance(device, dict) else Node([cell(device)]) for device in devices]
+def _are_devices(devices: Any) -> bool:
+    """A list of devices of the shape the tree reads; any other shape goes to the JSON, whole."""
+    return isinstance(devices, list) and all(_is_device(device) for device in devices)
+
+
+def _is_device(device: Any) -> bool:
+    if not isinstance(device, dict):
+        return False
+    if not all(isinstance(device.get(key, {}), dict) for key in ("id", "class_info", "pci_bridge")):
+        return False
+    regions = device.get("regions", [])
+    if not isinstance(regions, list) or not all(isinstance(region, dict) for region in regions):
+        return False
+    bridge = device.get("pci_bridge", {})
+    return isinstance(bridge.get("bus", {}), dict) and _are_devices(bridge.get("devices", []))
+
+
+def _devices(devices: list[Message]) -> list[Node]:
+    return [_device(device) for device in devices]
 
 
 def _device(device: Message) -> Node:
@@ -78,13 +95,13 @@ def _device(device: Message) -> Node:
     details += _hex_pairs([(k, _hex(v, 4)) for k, v in ids.items() if k not in ("vendor", "device")])
     details += _pairs([(k, v) for k, v in info.items() if k not in ("class", "desc")])
     details += _pairs([(k, v) for k, v in device.items() if k not in SHOWN])
-    for region in device.get("regions") or []:
+    for region in device.get("regions", []):
         details += _region(region)
     node = Node(line, details)
     bridge = device.get("pci_bridge")
     if isinstance(bridge, dict):
         node.details += _bridge_details(bridge)
-        node.children = _devices(bridge.get("devices") or [])
+        node.children = _devices(bridge.get("devices", []))
     return node
 
 
@@ -96,10 +113,8 @@ def _class_name(info: Message) -> str:
     return BASE_CLASSES.get(code >> 8, "class ?") if isinstance(code, int) else "class ?"
 
 
-def _region(region: Any) -> Line:
+def _region(region: Message) -> Line:
     """On a line of its own: ``bar 1 memory 0xfe400000  4096 (4 KiB)  32-bit non-prefetchable``."""
-    if not isinstance(region, dict):
-        return _pairs([("region", region)])
     line: Line = [BREAK, ("", f"bar {shown(region.get('bar'))} {shown(region.get('type'))}")]
     line += [("", " "), ("number", _address(region.get("address")))]
     line += [SEPARATOR, *_size(region.get("size"))]

@@ -52,9 +52,16 @@ def render_reply(
 
 
 def render_value(value: Any, ctx: Context) -> Rendering:
-    """The first view that fits ``value``, else indented JSON."""
+    """The first view that fits ``value``, else indented JSON.
+
+    A view that trips over a shape it did not expect (a server's reply can be anything) counts as
+    not fitting: the reply is still shown, whole, by the next view or as JSON.
+    """
     for name, view in _views_for(ctx.command):
-        lines = view(value, ctx)
+        try:
+            lines = view(value, ctx)
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+            continue
         if lines is not None:
             return Rendering(lines, name).safe()
     return Rendering(json_lines(value))
