@@ -8,6 +8,7 @@ Nothing here knows how a reply is printed or a line parsed; it wires
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import signal
 import sys
@@ -80,7 +81,8 @@ def standard_streams() -> None:
     Otherwise the next socket or file opened would take descriptor 0, 1 or 2,
     and output meant for a person could land in it; Python itself sets the
     closed streams to None.  So: empty input, discarded output, and the exit
-    status of the commands as always.
+    status of the commands as always.  Text that no UTF-8 can hold (a lone
+    surrogate such as ``\\ud800`` in a server's JSON) is written escaped, never a crash.
     """
     for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
         try:
@@ -92,6 +94,8 @@ def standard_streams() -> None:
                 os.close(null)
         if getattr(sys, name) is None:
             setattr(sys, name, open(fd, mode, encoding="utf-8", closefd=False))  # noqa: SIM115
+    if isinstance(sys.stdout, io.TextIOWrapper):  # a lone surrogate from a server, written as \ud800
+        sys.stdout.reconfigure(errors="backslashreplace")
 
 
 def _flush_stdout() -> None:

@@ -189,6 +189,44 @@ def test_control_characters_in_the_server_version_on_a_terminal(tmp_path: Path) 
     assert "QEMU 7.2.0 (evil^[[31m\\x9b)" in screen
 
 
+LONE = "a\ud800b\udfffc"  # lone surrogates: valid JSON escapes, but no UTF-8 can hold them
+
+
+@pytest.mark.parametrize(
+    "options",
+    [(), ("-p",), ("--json",), ("-v",), ("--events",), ("--format", "human", "--events")],
+    ids=["compact", "pretty", "json", "verbose", "events", "human"],
+)
+def test_lone_surrogates_from_the_server_are_written_as_escapes(
+    tmp_path: Path, options: tuple[str, ...]
+) -> None:
+    """Before: ``internal error: UnicodeEncodeError`` at the first reply holding one, in every mode."""
+    event = {"event": "X" + LONE, "data": {"v": LONE}, "timestamp": {"seconds": 1, "microseconds": 0}}
+    reply = echo_id({"return": {"name": LONE}})
+    steps = [*handshake(), Answer(lambda c: line(event) + reply(c))]
+    result, records = run_against(tmp_path, steps, "query-name", options=options)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "a\\ud800b\\udfffc" in result.stdout
+    if "human" not in options:
+        values = documents(result.stdout)
+        assert {"name": LONE} in values or {"return": {"name": LONE}} in values  # the same value, escaped
+    assert {"return": {"name": LONE}, "id": 1} in [r["message"] for r in records]
+
+
+def test_lone_surrogates_in_hmp_text_and_errors(tmp_path: Path) -> None:
+    steps = [
+        *handshake(),
+        Answer(echo_id({"return": LONE + "\r\n"})),
+        Answer(echo_id({"error": {"class": "GenericError", "desc": LONE}})),
+    ]
+    result, _ = run_against(tmp_path, steps, "/hmp info x", "query-status")
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0] == "a\\ud800b\\udfffc"  # HMP text, then the error reply as JSON
+    assert documents(result.stdout.split("\n", 1)[1]) == [{"error": {"class": "GenericError", "desc": LONE}}]
+    assert one_error_line(result.stderr) == "qmpshell: 2: GenericError: a\\ud800b\\udfffc"
+
+
 def run_on_a_terminal(*args: str) -> tuple[int, str]:
     """qmpshell with stdout and stderr on a pseudo-terminal (stdin a pipe: batch mode)."""
     main, secondary = os.openpty()

@@ -183,6 +183,29 @@ def test_numbers_json_cannot_carry_are_refused_before_sending(qemu: Qemu, line: 
     assert result.stdout == ""  # nothing sent (-v would show it)
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        'qom-get path="/\\ud800" property=type',
+        '{"execute": "qom-get", "arguments": {"path": "/\\ud800", "property": "type"}}',
+    ],
+    ids=["keys", "json"],
+)
+def test_a_lone_surrogate_typed_is_sent_as_its_escape(qemu: Qemu, line: str) -> None:
+    """Before: ``internal error: UnicodeEncodeError`` (-v, -n, the send); QEMU now says what it is."""
+    result = run_qmpshell(qemu.socket, "-v", "-c", line)
+    assert result.returncode == 1
+    sent = json_lines(result.stdout)[0]
+    assert sent["arguments"]["path"] == "/\ud800" and "\\ud800" in result.stdout.splitlines()[0]
+    assert (
+        result.stderr
+        == "qmpshell: 1: GenericError: JSON parse error, \\ud800 is not a valid Unicode character\n"
+    )
+    dry = run_qmpshell("-n", "-c", line)
+    assert dry.returncode == 0, dry.stderr
+    assert json_lines(dry.stdout)[0]["arguments"]["path"] == "/\ud800"
+
+
 # -- credentials in URLs ---------------------------------------------------------------------------
 
 URL = "https://alice:s3cret-pw@127.0.0.1:9/disk.img"

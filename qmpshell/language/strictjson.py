@@ -51,11 +51,11 @@ def reason(err: ValueError) -> str:
     return str(err)
 
 
-_C1_AND_DEL = re.compile("[\x7f-\x9f]")
+_C1_AND_DEL = re.compile("[\x7f-\x9f\ud800-\udfff]")  # and lone surrogates, which no UTF-8 can hold
 
 
 def escape_controls(text: str) -> str:
-    """JSON text with DEL and the C1 controls as ``\\u00XX`` escapes.
+    """JSON text with DEL and the C1 controls as ``\\u00XX`` escapes, a lone surrogate as ``\\udXXX``.
 
     Outside strings JSON text is plain ASCII, so only string contents change and
     the text still reads back as the same value.

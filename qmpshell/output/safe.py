@@ -20,8 +20,8 @@ import re
 
 from qmpshell.language.strictjson import escape_controls
 
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_CONTROLS_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # and lone surrogates: no UTF-8
+_CONTROLS_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def escape_json_controls(text: str) -> str:
@@ -43,6 +43,8 @@ def _shown(match: re.Match[str]) -> str:
         return "^" + chr(code + 0x40)
     if code == 0x7F:
         return "^?"
+    if code > 0xFF:
+        return f"\\u{code:04x}"  # a lone surrogate
     return f"\\x{code:02x}"
 
 

@@ -233,7 +233,7 @@ class Client(BlockingCommands):
         if pending.own_id:
             message = {**message, "id": int(pending.key)}
         pending.sent = message
-        data = _ENCODER.encode(message).encode()
+        data = _ENCODER.encode(message).encode("utf-8", "backslashreplace")  # a lone surrogate: its escape
         self._transmit(message, data, pending)
         return pending
 

@@ -51,7 +51,7 @@ from qmpshell.protocol.framing import Message
 from qmpshell.protocol.logfile import MessageLog
 
 INSTALL_HINT = "pip install 'qmpshell[libvirt]' (it builds against libvirt-dev; pkg-config needed)"
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_ENCODER = json.JSONEncoder(separators=(",", ":"))  # ASCII: a lone surrogate (U+D800) goes as its escape
 
 
 # libvirt's set-up is process-wide; with many targets, several threads reach it at once.
