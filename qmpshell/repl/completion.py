@@ -130,8 +130,7 @@ def enter_in_menu(buffer: Buffer, *, asked: str | None = None) -> bool:
     offered too; ``driver=nu`` gives ``null-``): Enter moves into the menu instead.
     """
     state = buffer.complete_state
-    if state is None or not state.completions:  # no menu yet (still computing, or nothing found)
-        buffer.complete_state = None
+    if state is None:
         return True
     if state.current_completion is not None:
         buffer.complete_state = None
