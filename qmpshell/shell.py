@@ -138,7 +138,8 @@ def message_for(request: Request, *, cpu_index: int | None = None) -> Message | 
 def _hmp_outcome(sent: Message, response: Message) -> Outcome:
     if "error" in response:
         return Reply(sent, response)
-    text = str(response.get("return", ""))
+    value = response.get("return", "")
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)  # not a repr
     return HmpOutput(text, looks_like_error(text), sent)
 
 

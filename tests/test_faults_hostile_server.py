@@ -214,6 +214,14 @@ def test_lone_surrogates_from_the_server_are_written_as_escapes(
     assert {"return": {"name": LONE}, "id": 1} in [r["message"] for r in records]
 
 
+def test_hmp_output_that_is_not_text_prints_as_json(tmp_path: Path) -> None:
+    """Before: a server answering human-monitor-command with an object printed Python's repr."""
+    steps = [*handshake(), Answer(echo_id({"return": {"a": [1, None, True]}}))]
+    result, _ = run_against(tmp_path, steps, "/hmp info x")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == '{"a": [1, null, true]}\n'
+
+
 def test_lone_surrogates_in_hmp_text_and_errors(tmp_path: Path) -> None:
     steps = [
         *handshake(),
