@@ -114,23 +114,18 @@ def test_a_link_to_dev_null_is_discard_too(tmp_path: Path) -> None:
     assert mode("/dev/null") == 0o666
 
 
-@pytest.mark.parametrize("kind", ["fifo", "directory", "socket"])
+@pytest.mark.parametrize("kind", ["fifo", "socket"])
 def test_a_log_path_that_is_not_a_regular_file_is_refused(qemu: Qemu, tmp_path: Path, kind: str) -> None:
-    """A FIFO would hang a plain open(); a directory or socket cannot be a log."""
+    """A FIFO would hang a plain open(); a socket cannot be a log."""
     path = tmp_path / "qmp.log"
     if kind == "fifo":
         os.mkfifo(path)
-    elif kind == "directory":
-        path.mkdir()
     else:
         path = Path(qemu.aux_socket)
     result = run_qmpshell(qemu.socket, "-l", str(path), "-c", "query-status", timeout=20)
     assert result.returncode == 2
-    lines = result.stderr.splitlines()
-    if kind == "directory":
-        assert lines == [f"qmpshell: cannot open log file {path}: Is a directory"]
-    else:  # before: "cannot open log file PATH: No such device or address"
-        assert lines == [f"qmpshell: refusing the log file {path}: not a regular file"]
+    # before: "cannot open log file PATH: No such device or address"
+    assert result.stderr.splitlines() == [f"qmpshell: refusing the log file {path}: not a regular file"]
 
 
 def test_a_history_path_that_is_a_fifo_is_refused(tmp_path: Path) -> None:
@@ -263,6 +258,41 @@ def test_a_log_on_a_full_disk_warns_once_with_the_count(qemu: Qemu, small_disk: 
         f"qmpshell: warning: {records} records could not be written to the log file {log}: "
         "No space left on device"
     ]
+
+
+def records_of_a_run(qemu: Qemu, directory: Path, *commands: str) -> int:
+    """How many records a run of ``commands`` writes (the second of two: the first may cache a schema)."""
+    for name in ("first.log", "second.log"):
+        run_qmpshell(qemu.socket, "-l", str(directory / name), *commands)
+    return len((directory / "second.log").read_text().splitlines())
+
+
+def test_a_log_on_a_read_only_disk_stops_nothing(qemu: Qemu, small_disk: Path) -> None:
+    """Before: ``cannot open log file PATH: Read-only file system``, exit 2, and nothing ran."""
+    commands = ("-c", "query-status", "-c", "query-name")
+    records = records_of_a_run(qemu, small_disk.parent, *commands)
+    read_only(small_disk)
+    log = small_disk / "qmp.log"
+    result = run_qmpshell(qemu.socket, "-l", str(log), *commands)
+    assert result.returncode == 0
+    assert [reply["return"] for reply in json_lines(result.stdout)][1] == {}
+    assert result.stderr.splitlines() == [
+        f"qmpshell: warning: {records} records could not be written to the log file {log}: "
+        "Read-only file system"
+    ]
+
+
+def test_a_directory_in_place_of_the_log_stops_nothing(qemu: Qemu, tmp_path: Path) -> None:
+    commands = ("-k", "-c", "query-status", "-c", "nosuch-command")
+    records = records_of_a_run(qemu, tmp_path, *commands)
+    log = tmp_path / "qmp.log"
+    log.mkdir()
+    result = run_qmpshell(qemu.socket, "-l", str(log), *commands)
+    assert result.returncode == 2  # the unknown command decides; the log does not
+    assert result.stderr.splitlines()[-1] == (
+        f"qmpshell: warning: {records} records could not be written to the log file {log}: Is a directory"
+    )
+    assert list(log.iterdir()) == []
 
 
 def test_a_log_on_dev_full_keeps_the_commands_status(qemu: Qemu) -> None:

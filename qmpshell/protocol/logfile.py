@@ -5,8 +5,9 @@ secrets redacted (credentials in URLs too, in both directions), control
 characters escaped (``tail -f`` shows ``\\u009b``, never obeys it), written with
 one ``write`` system call per record so that a crash loses nothing.  The file
 is appended to and created 0600 (its directory 0700 when qmpshell makes it),
-opened as ``privatefile`` says.  A record that cannot be written (a full disk)
-is counted, never fatal: ``close`` reports how many were lost.
+opened as ``privatefile`` says.  A record that cannot be written (a full disk,
+or a log that cannot be opened at all: a read-only disk, a directory in its
+place) is counted, never fatal: ``close`` reports how many were lost.
 ``-l /dev/null`` writes nothing at all.
 """
 
@@ -18,7 +19,6 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from qmpshell.errors import UsageError
 from qmpshell.language.redact import redact_message, redact_url_credentials
 from qmpshell.language.strictjson import escape_controls
 from qmpshell.protocol.privatefile import Warn, is_discard, open_append
@@ -36,13 +36,19 @@ class MessageLog:
 
     @classmethod
     def open(cls, path: str, *, warn: Warn = lambda text: None) -> MessageLog:
-        """Open ``path`` for appending; ``UsageError`` (exit 2) when it cannot be or must not be."""
+        """Open ``path`` for appending; ``Refused`` (exit 2) when it must not be (a link, another's file).
+
+        A log that cannot be opened (a read-only or full disk, a directory in its place)
+        stops nothing: every record counts as lost, and ``close`` says how many.
+        """
         if is_discard(path):
             return cls(None, path)
         try:
             return cls(open_append(path, what="log file", warn=warn, devices=True), path)
         except OSError as err:
-            raise UsageError(f"cannot open log file {path}: {err.strerror or err}") from err
+            log = cls(None, path)
+            log.failure = err.strerror or str(err)
+            return log
 
     def sent(self, message: dict[str, Any]) -> None:
         self._write("sent", redact_message(message))
@@ -60,6 +66,9 @@ class MessageLog:
 
     def _write(self, direction: str, message: dict[str, Any], target: str = "") -> None:
         if self._fd is None:
+            if self.failure:  # never opened: each record is one lost
+                with self._lock:
+                    self.lost += 1
             return
         record = {"time": datetime.now().astimezone().isoformat(), "direction": direction, "message": message}
         if target:
