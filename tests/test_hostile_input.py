@@ -156,7 +156,7 @@ def test_parse_time_is_linear() -> None:
         for _ in range(5)
     ]
     small, large = (min(costs) for costs in zip(*rounds, strict=True))
-    assert large < 25 * max(small, 0.002)  # measured here: about 12.5 times; quadratic would be 100
+    assert large < 40 * max(small, 0.002)  # measured: 12.5 times idle, 26 under load; quadratic: 100
 
 
 def _try_parse(text: str) -> None:

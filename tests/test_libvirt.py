@@ -217,9 +217,12 @@ def test_libvirtd_not_reachable(tmp_path: Path) -> None:
 
 
 def test_ssh_failing_on_the_way_is_still_one_line(tmp_path: Path) -> None:
-    ssh = tmp_path / "ssh"  # what ssh says when the host key changed, then its exit status
+    # What ssh says when the host key changed, then its exit status; it first waits for libvirt's
+    # first bytes, as ssh does, else libvirt may meet a closed pipe ("Cannot write data") first.
+    ssh = tmp_path / "ssh"
     ssh.write_text(
-        "#!/bin/sh\necho 'Warning: a warning first' >&2\necho 'Host key verification failed.' >&2\nexit 255\n"
+        "#!/bin/sh\nhead -c 1 >/dev/null\n"
+        "echo 'Warning: a warning first' >&2\necho 'Host key verification failed.' >&2\nexit 255\n"
     )
     ssh.chmod(0o700)
     uri = f"qemu+ssh://far.example/system?command={ssh}"
