@@ -13,7 +13,6 @@ import asyncio
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -42,8 +41,9 @@ from qmpshell.repl.entry import Entry
 from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands
 from qmpshell.repl.history import make_history
 from qmpshell.repl.hmpcomplete import fetch_hmp_names
+from qmpshell.repl.keeper import ConnectionKeeper
 from qmpshell.repl.keys import build_key_bindings
-from qmpshell.repl.launched import LaunchWatch, say
+from qmpshell.repl.launched import say
 from qmpshell.repl.layout import build_screen, input_area
 from qmpshell.repl.lexer import InputLexer
 from qmpshell.repl.panes import EventFeed, OutputLog
@@ -94,8 +94,6 @@ class Repl:
         launched: LaunchedQemu | None = None,
     ) -> None:
         self.connection = connection
-        self.launched = LaunchWatch(launched) if launched is not None else None  # None: not --launch
-        self.farewell = ""  # said on stderr after the screen is gone (why the shell left)
         self.shell = connection.shell
         self.settings = settings
         self.feed = feed
@@ -113,8 +111,6 @@ class Repl:
         self.events_view = EventsVisibility(shown=settings.events_pane)
         self.busy = False
         self.completions = Completions(is_hmp=lambda: self.shell.hmp)
-        self._was_lost = False
-        self._reconnecting = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self.frontend = FrontEndCommands(self)
         search = SearchToolbar()
@@ -150,6 +146,17 @@ class Repl:
             editing_mode=_editing_mode(settings.key_bindings),
             color_depth=color_depth(settings.color),
         )
+        self.keeper = ConnectionKeeper(
+            connection,
+            settings,
+            log=self.log,
+            feed=feed,
+            launched=launched,
+            redraw=self.app.invalidate,
+            in_background=self.in_background,
+            leave=self.quit,
+            on_reconnected=lambda: self.in_background(self._learn_server, _call),
+        )
 
     @property
     def assembler(self) -> Assembler:
@@ -171,8 +178,8 @@ class Repl:
 
     def _status(self) -> StyleAndTextTuples:
         status = self.connection.status()
-        exited = self.launched is not None and self.launched.state != "running"  # nothing is retried
         reconnecting = self.settings.reconnect  # it keeps trying, once a second
+        exited = self.keeper.qemu_exited
         width = self.width()
         return status_fragments(status, busy=self.busy, width=width, reconnecting=reconnecting, exited=exited)
 
@@ -212,8 +219,8 @@ class Repl:
             self.completions.close()
             if self.settings.transcript:
                 print_transcript(self.log.text(), sys.stdout, limit=self.settings.transcript_lines)
-        if self.farewell:
-            say(self.farewell)
+        if self.keeper.farewell:
+            say(self.keeper.farewell)
         return EXIT_OK if result is None else result
 
     def _started(self, *, signals: bool = False) -> None:
@@ -276,105 +283,16 @@ class Repl:
             if self.feed.dirty:
                 self.feed.dirty = False
                 self.app.invalidate()
-            self._show_qemu_output()
-            if self._watch_connection() and since_retry >= RECONNECT_INTERVAL:
+            self.keeper.show_qemu_output()
+            if self.keeper.watch() and since_retry >= RECONNECT_INTERVAL:
                 since_retry = 0.0
-                self.try_reconnect()
-
-    def _watch_connection(self) -> bool:
-        """Note a lost connection once; True while it is lost and reconnecting is on."""
-        lost = self.connection.lost
-        if self.launched is not None and not lost:
-            self.launched.connected()
-        elif self.launched is not None and self.launched.holds_back():
-            if self.launched.gone():
-                self._qemu_exited(self.launched.qemu)
-            return False  # the socket of a QEMU that exited never comes back by itself
-        if lost and not self._was_lost:
-            self._was_lost = True
-            again = "; retrying every second (/reconnect tries now)" if self.settings.reconnect else ""
-            self.log.add(show.error(f"connection lost: {lost}{again}"))
-            self.app.invalidate()
-        return bool(lost) and self.settings.reconnect
-
-    def _show_qemu_output(self) -> None:
-        """What a launched QEMU writes on stderr while it runs (warnings) shows as notices."""
-        if self.launched is None or self.launched.state != "running":
-            return
-        lines = self.launched.qemu.new_output()
-        for line in lines:
-            self.log.add(show.notice(line))
-        if lines:
-            self.app.invalidate()
-
-    def _qemu_exited(self, qemu: LaunchedQemu) -> None:
-        """Say that the launched QEMU exited and what it said; after a clean exit (``quit``), leave."""
-        qemu.new_output()  # shown below, in the exit message's tail
-        message = qemu.exit_message()
-        if qemu.returncode == 0:
-            self.farewell = message
-            self.quit()
-            return
-        self.log.add(show.error(message))
-        self.log.add(show.info("/relaunch starts QEMU again with the same arguments; Ctrl-D leaves"))
-        self.app.invalidate()
-
-    def relaunch(self) -> None:
-        """``/relaunch``: start the launched QEMU again (here, on the event loop's thread, which QEMU's
-        parent-death signal follows), then wait for its socket and reconnect on a worker."""
-        watch = self.launched
-        if watch is None:
-            self.log.add(show.error("/relaunch: QEMU was not started by this shell (--launch)"))
-            return
-        if watch.state != "exited":
-            self.log.add(show.error("/relaunch: QEMU is still running"))
-            return
-        try:
-            watch.qemu.spawn()
-        except QmpShellError as err:
-            self.log.add(show.failure(err))
-            return
-        watch.state = "relaunching"
-        self.log.add(show.info(f"relaunching {' '.join(watch.qemu.argv)}"))
-        self.in_background(self._relaunch_connect, self._relaunched)
-
-    def _relaunch_connect(self) -> QmpShellError | None:
-        assert self.launched is not None
-        try:
-            self.launched.qemu.wait_ready()
-        except QmpShellError as err:
-            return err
-        return None if self.connection.reconnect() else QmpShellError("cannot connect to the new QEMU")
-
-    def _relaunched(self, error: QmpShellError | None) -> None:
-        assert self.launched is not None
-        if error is not None:
-            self.launched.state = "exited"
-            self.log.add(show.failure(error))
-            return
-        self.launched.state = "running"
-        self._reconnected(True)
+                self.keeper.try_reconnect()
 
     def try_reconnect(self) -> None:
-        if self._reconnecting or not self.connection.lost:
-            return
-        self._reconnecting = True
-        self.in_background(self.connection.reconnect, self._reconnected)
+        self.keeper.try_reconnect()
 
-    def _reconnected(self, ok: bool) -> None:
-        self._reconnecting = False
-        if not ok:
-            return
-        self._was_lost = False
-        self.feed.add_separator(f"reconnected {time.strftime('%H:%M:%S')}")
-        version = self.connection.client.server_version or "unknown version"
-        self.log.add(
-            show.info(
-                f"reconnected to {self.connection.address} (QEMU {version}); "
-                "events sent while disconnected were not received"
-            )
-        )
-        self.in_background(self._learn_server, _call)
+    def relaunch(self) -> None:
+        self.keeper.relaunch()
 
     # -- input ---------------------------------------------------------------------------
 
