@@ -83,6 +83,13 @@ def running_shell(qemu: Qemu, settings: Settings) -> Iterator[Running]:
             loop.call_soon_threadsafe(running.repl.quit)
             running.thread.join(10)
         running.repl.connection.close()
+        # Its workers end with the connection: none may outlive the test and write into a descriptor
+        # the next test's socket reuses (a fresh QEMU once got stray bytes before qmp_capabilities).
+        wait_until(lambda: not shell_threads(), what=f"the shell's threads to end: {shell_threads()}")
+
+
+def shell_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("qmpshell-") and t.is_alive()]
 
 
 @pytest.fixture
