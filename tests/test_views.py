@@ -318,7 +318,15 @@ def test_jobs_show_progress_as_offset_of_length_and_percent() -> None:
     jobs = render("query-jobs").text()
     assert "mirror1  mirror  running  16777216/67108864 25%" in jobs
     block_jobs = render("query-block-jobs").text().splitlines()
-    assert block_jobs[0].startswith("device   type    status   progress (offset/len)")
+    assert block_jobs[0].startswith("id       type    status   progress (offset/len)")
+    assert block_jobs[1].startswith("mirror1  mirror  running  16777216/67108864 25%")
+
+
+def test_a_table_that_fits_keeps_every_column_on_its_line_however_wide_one_is() -> None:
+    lines = render("query-jobs", 72).text().splitlines()
+    assert lines[0].split() == ["id", "type", "status", "progress", "(current-progress/total-progress)"]
+    assert lines[1] == "mirror1  mirror  running  16777216/67108864 25%"
+    assert not any(line.startswith("    ") for line in lines)
 
 
 def test_qom_list_is_name_and_type_sorted() -> None:

@@ -198,7 +198,7 @@ def jobs_view(value: Any, ctx: Context) -> list[Line] | None:
 
 
 def block_jobs_view(value: Any, ctx: Context) -> list[Line] | None:
-    """``query-block-jobs``: the same, with ``device`` (the job id) and ``offset/len``."""
+    """``query-block-jobs``: the same, its ``device`` (the job id) headed ``id``, and ``offset/len``."""
     return _jobs(value, ctx, ident="device", done="offset", total="len")
 
 
@@ -211,7 +211,7 @@ def _jobs(value: Any, ctx: Context, *, ident: str, done: str, total: str) -> lis
             row["progress"] = _progress(row.pop(done, None), row.pop(total, None))
     keys = list(dict.fromkeys(key for row in rows for key in row))
     rest = [key for key in ctx.order(keys) if key not in (ident, "type", "status", "progress")]
-    columns = [Column(ident, ident), Column("type", "type"), Column("status", "status")]
+    columns = [Column(ident, "id"), Column("type", "type"), Column("status", "status")]
     columns += [Column("progress", f"progress ({done}/{total})"), *(Column(k, k) for k in rest)]
     return table(rows, [c for c in columns if any(c.key in row for row in rows)], ctx.width)
 

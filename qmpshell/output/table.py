@@ -1,7 +1,7 @@
 """Tables and columns: rows of scalars laid out for a terminal of a given width.
 
-When the columns do not fit, the least important ones (the last, in schema
-order; and first of all any column wider than half the screen) move to a second,
+When the table is wider than the screen, the least important columns (the last,
+in schema order; and first of all any column wider than half the screen) move to a second,
 indented line under each row as ``name value`` pairs.  Nothing is cut: a table
 never hides a value to fit.
 """
@@ -44,7 +44,9 @@ def _width(column: Column, rows: Sequence[dict[str, Any]]) -> int:
 
 
 def _fit(widths: list[int], width: int) -> list[int]:
-    """Indexes of the columns on the main line: the first always, then as many as fit."""
+    """Indexes of the columns on the main line: all when they fit, else the first and as many as fit."""
+    if sum(widths) + GAP * (len(widths) - 1) <= width:
+        return list(range(len(widths)))
     fitted = [0] + [i for i in range(1, len(widths)) if widths[i] <= max(width // 2, 12)]
     while len(fitted) > 1 and sum(widths[i] for i in fitted) + GAP * (len(fitted) - 1) > width:
         fitted.pop()
