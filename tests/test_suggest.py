@@ -161,6 +161,8 @@ def test_without_a_schema_only_shell_commands() -> None:
         "blockdev-snapshot-sync node-name=n snapshot-file=",
         "drive-mirror device=d target=",
         "chardev-add id=c backend.type=socket backend.data.addr.type=unix backend.data.addr.data.path=",
+        "chardev-add id=c backend.type=file backend.data.out=/tm",
+        "object-add qom-type=memory-backend-file id=m size=1M mem-path=",
     ],
 )
 def test_host_paths_complete_as_file_names(index: SchemaIndex, text: str) -> None:

@@ -59,8 +59,10 @@ _NODE_ARGS |= {"overlay", "parent", "child", "filter-node-name", "replaces"}
 _NEW_NAME_COMMANDS = frozenset({"blockdev-add", "blockdev-create", "x-blockdev-amend"})
 _EVENTS_OPTIONS = ("on", "off", "clear", "filter")
 # Arguments that take a host path, by their last name; ``target`` and ``path`` only where they are
-# one (``blockdev-mirror target=`` is a node name, ``qom-get path=`` a QOM path).
-_FILE_ARGS = frozenset({"filename", "snapshot-file"})
+# one (``blockdev-mirror target=`` is a node name, ``qom-get path=`` a QOM path); ``mem-path`` of
+# a memory-backend-file, and ``out``/``in`` of a file chardev (``backend.data.out=``).
+_FILE_ARGS = frozenset({"filename", "snapshot-file", "mem-path"})
+_CHARDEV_FILE_KEYS = frozenset({"backend.data.out", "backend.data.in"})
 _FILE_TARGET_COMMANDS = frozenset({"drive-mirror", "drive-backup"})
 
 
@@ -244,6 +246,8 @@ def _takes_a_file(call: _Call, key: str) -> bool:
         return True
     if name == "target":
         return call.name in _FILE_TARGET_COMMANDS
+    if key in _CHARDEV_FILE_KEYS:
+        return call.name == "chardev-add" and call.given.get("backend.type") == "file"
     return name == "path" and not call.name.startswith("qom-")
 
 
