@@ -19,6 +19,7 @@ from qmpshell.language.statements import Statement, read_statements
 from qmpshell.output.render import colourise, error_summary, hmp_text, json_text
 from qmpshell.output.safe import visible, with_caret
 from qmpshell.pipeline import Pipeline
+from qmpshell.protocol.framing import InvalidJson
 from qmpshell.shell import (
     EventSeen,
     Exit,
@@ -367,7 +368,9 @@ def _show_reply(reply: Reply, where: str, printer: Printer, shell: Shell) -> int
 def report(printer: Printer, statement: Statement, err: QmpShellError) -> int:
     """One clear line on stderr (three for a parse error: the text and a caret)."""
     where = f"{statement.lineno}: " if statement.lineno else ""
-    if isinstance(err, ParseError):
+    if isinstance(err, InvalidJson) and where:  # the connection's fault: issue 13's words first
+        printer.error("", f"{err}; the connection ended during line {statement.lineno}")
+    elif isinstance(err, ParseError):
         printer.error(where, with_caret(err.what, err.text, err.column))
     else:
         printer.error(where, str(err))

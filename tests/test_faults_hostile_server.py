@@ -64,7 +64,10 @@ def test_numbers_json_cannot_carry_end_the_connection_cleanly(tmp_path: Path, re
     steps = [*handshake(), Answer(OK), Answer(raw_reply(reply)), Hang()]
     result, records = run_against(tmp_path, steps, "query-status", "query-status", "query-status")
     assert result.returncode == 3, result.stderr
-    one_error_line(result.stderr, "qmpshell: 2: server sent invalid JSON: ", why)
+    line = one_error_line(result.stderr, "server sent invalid JSON: ", why)
+    # issue 13's words start the line; the script line (batch's ``N:``) is named after them
+    assert line.startswith("qmpshell: server sent invalid JSON: "), line
+    assert line.endswith("; the connection ended during line 2"), line
     assert json_lines(result.stdout) == [{"return": {"status": "running"}}]
     assert "Infinity" not in result.stdout and "NaN" not in result.stdout
     assert len(received_replies(records)) == 1
@@ -75,12 +78,32 @@ def test_a_huge_integer_split_across_reads(tmp_path: Path) -> None:
     steps = [*handshake(), Answer(raw_reply(reply), chunk=1000), Hang()]
     result, _ = run_against(tmp_path, steps, "query-status")
     assert result.returncode == 3
-    one_error_line(result.stderr, "server sent invalid JSON: an integer of more than 4300 digits")
+    line = one_error_line(result.stderr, "server sent invalid JSON: an integer of more than 4300 digits")
+    assert line.startswith("qmpshell: server sent invalid JSON: "), line
 
 
 def test_a_huge_integer_where_an_object_should_start() -> None:
-    with pytest.raises(ConnectionLost, match="non-JSON data"):
+    with pytest.raises(ConnectionLost, match="invalid JSON: an integer of more than 4300 digits"):
         StreamDecoder().feed(b"1" * 5000 + b"\r\n")
+
+
+def test_invalid_json_on_one_c_line_starts_with_the_issue_words(tmp_path: Path) -> None:
+    """``qmpshell -c``: the line is ``qmpshell: server sent invalid JSON: ...`` (issue 13), exit 3,
+    while a command's own failure keeps the batch's ``qmpshell: N:``."""
+    bad = '{"return": ' + "9" * 5000 + ', "id": ID}'
+    steps = [*handshake(), Answer(raw_reply(bad)), Hang()]
+    result, _ = run_against(tmp_path, steps, "query-status")
+    assert result.returncode == 3
+    assert result.stderr == (
+        "qmpshell: server sent invalid JSON: an integer of more than 4300 digits (line 3);"
+        " the connection ended during line 1\n"
+    )
+    refused = '{"error": {"class": "CommandNotFound", "desc": "no such command"}, "id": ID}'
+    steps = [*handshake(), Answer(raw_reply(refused)), Hang()]
+    (tmp_path / "again").mkdir()
+    result, _ = run_against(tmp_path / "again", steps, "x")
+    assert result.returncode == 1
+    assert result.stderr.startswith("qmpshell: 1: CommandNotFound: no such command"), result.stderr
 
 
 def test_a_reader_thread_that_dies_fails_every_waiting_command_at_once(tmp_path: Path) -> None:

@@ -294,7 +294,7 @@ class Client(BlockingCommands):
                 self._dispatch(message)
             self._connection_ended("the server closed the connection")
         except ConnectionLost as err:
-            self._connection_ended(str(err))
+            self._connection_ended(str(err), type(err))
         except OSError as err:
             self._connection_ended(f"connection lost: {err.strerror or err}")
         except Exception as err:  # noqa: BLE001 - a dead reader must not leave a command waiting forever
@@ -337,12 +337,12 @@ class Client(BlockingCommands):
         if pending is not None:
             pending.resolve(message)
 
-    def _connection_ended(self, why: str) -> None:
+    def _connection_ended(self, why: str, kind: type[ConnectionLost] = ConnectionLost) -> None:
         if self._lost is not None:
             return
         if self.shutdown_reason is not None:
             why = f"{why} after QEMU shut down (SHUTDOWN event, reason {self.shutdown_reason})"
-        self._fail_all(ConnectionLost(why))
+        self._fail_all(kind(why))
         if self._on_disconnect is not None and self._lost is not None:
             self._on_disconnect(self._lost)
 

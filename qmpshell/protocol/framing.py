@@ -27,6 +27,14 @@ class ProtocolError(ConnectionLost):
     """The server sent something that is not a QMP message."""
 
 
+class InvalidJson(ProtocolError):
+    """A message failed to decode: the connection's fault, not the fault of the line that waited.
+
+    Batch mode says it as ``qmpshell: server sent invalid JSON: ...`` (the
+    words issue 13 gives) and names the script line after it.
+    """
+
+
 class StreamDecoder:
     """Accumulates bytes and yields each complete JSON object."""
 
@@ -90,7 +98,7 @@ class StreamDecoder:
             self._size = 0
             return []
         if not self._message and not text.lstrip().startswith("{"):
-            raise ProtocolError(self._not_an_object(text))
+            raise self._not_an_object(text)
         self._message.append(text)
         stripped = text.rstrip()
         if not final and not (stripped.endswith("}") and not stripped[:1].isspace()):
@@ -123,9 +131,9 @@ class StreamDecoder:
                     raise ProtocolError(_CUT) from None
                 if err.pos >= len(text.rstrip()):
                     return None
-                raise ProtocolError(self._invalid(err)) from None
+                raise InvalidJson(self._invalid(err)) from None
             except ValueError as err:  # a 5,000-digit integer, 1e400, NaN: not a crash of the reader
-                raise ProtocolError(self._invalid(err)) from None
+                raise InvalidJson(self._invalid(err)) from None
             except RecursionError:
                 raise ProtocolError("server sent JSON nested too deeply") from None
             if not isinstance(value, dict):
@@ -138,12 +146,14 @@ class StreamDecoder:
     def _invalid(self, err: ValueError) -> str:
         return f"server sent invalid JSON: {reason(err)} (line {self.line_number})"
 
-    def _not_an_object(self, text: str) -> str:
+    def _not_an_object(self, text: str) -> ProtocolError:
         try:
             value = _DECODER.decode(text)
-        except (ValueError, RecursionError):
-            return f"server sent non-JSON data (line {self.line_number}): {_clip(text)}"
-        return f"server sent a JSON {type(value).__name__}, not an object: {_clip(text)}"
+        except (json.JSONDecodeError, RecursionError):
+            return ProtocolError(f"server sent non-JSON data (line {self.line_number}): {_clip(text)}")
+        except ValueError as err:  # a 5,000-digit integer or 1e400 alone on a line
+            return InvalidJson(self._invalid(err))
+        return ProtocolError(f"server sent a JSON {type(value).__name__}, not an object: {_clip(text)}")
 
 
 def _clip(text: str, width: int = 60) -> str:
