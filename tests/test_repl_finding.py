@@ -54,6 +54,19 @@ def test_ctrl_f_starts_a_search_and_steps_through_matches(shell: Running) -> Non
     assert not search.active
 
 
+def test_search_finds_the_first_command_of_a_whole_query_qmp_schema(shell: Running) -> None:
+    shell.type("query-qmp-schema\r")
+    shell.idle()
+    log = shell.repl.log
+    wait_until(lambda: log.text().rstrip().endswith("]"), what="the end of the schema")
+    assert log.dropped == 0 and len(log.lines) > 20_000  # the whole reply is kept
+    shell.type('/find "query-status"\r')
+    search = shell.repl.search
+    wait_until(lambda: search.current is not None, what="the match near the reply's start")
+    assert search.describe() == "find 'query-status': 1 of 1"
+    assert '"name": "query-status"' in log.text(search.current, search.current + 1)
+
+
 def test_escape_on_an_empty_line_ends_the_search(shell: Running) -> None:
     fill(shell)
     shell.type("/find filler 1\r")

@@ -106,7 +106,7 @@ class LineSession:
         self.shell = connection.shell
         self.settings = settings
         self.feed = feed
-        self.log = OutputLog(limit=10_000)
+        self.log = OutputLog()
         self.output_format = settings.output_format  # /format changes it for the session
         self.search = OutputSearch(self.log)
         self.events_view = EventsVisibility(shown=True)

@@ -57,6 +57,10 @@ class LinesControl(UIControl):
         return False
 
 
+# Enough for the longest replies people search in: QEMU 10's query-qmp-schema is ~24,000 lines.
+OUTPUT_LINES_KEPT = 50_000
+
+
 class OutputLog:
     """The scrollback: at most ``limit`` lines; follows the newest unless scrolled up.
 
@@ -64,7 +68,7 @@ class OutputLog:
     so they stay true when old lines fall off the top.
     """
 
-    def __init__(self, *, limit: int = 5000) -> None:
+    def __init__(self, *, limit: int = OUTPUT_LINES_KEPT) -> None:
         self.lines: deque[StyleAndTextTuples] = deque(maxlen=limit)
         self.dropped = 0
         self.marks: deque[int] = deque(maxlen=limit)  # where each statement's echo starts

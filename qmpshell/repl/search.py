@@ -1,7 +1,7 @@
 """Finding things in the output pane: ``/find TEXT``, next and previous, highlighted matches.
 
-Matches are found afresh at each step (the pane holds at most a few thousand
-lines, so this is cheap) and are kept as absolute line numbers, which stay true
+Matches are found afresh when the text or the pane changes (the pane holds up to
+50,000 lines: a whole query-qmp-schema) and are kept as absolute line numbers, which stay true
 when old lines fall off the top.  Case is ignored unless the text has a capital
 letter (as in less and vim's smartcase).  The keys are here too, beside the
 search they drive: Ctrl-F (on an empty line) starts a search, then Ctrl-F and
@@ -29,6 +29,7 @@ class OutputSearch:
         self.text = ""
         self.current: int | None = None  # absolute line number of the current match
         self.end: int | None = None  # lines from here on (the /find line itself) are not searched
+        self._found: tuple[tuple[object, ...], list[int]] = ((), [])  # matches() of the last redraw
 
     @property
     def active(self) -> bool:
@@ -38,16 +39,23 @@ class OutputSearch:
         return text if any(c.isupper() for c in self.text) else text.lower()
 
     def matches(self) -> list[int]:
-        """Absolute numbers of the lines that contain the text, oldest first."""
+        """Absolute numbers of the lines that contain the text, oldest first.
+
+        Kept until the text or the pane changes: the notice line asks at every redraw.
+        """
         needle = self._folded(self.text)
         if not needle:
             return []
         base, end = self.log.dropped, self.end
-        return [
-            base + i
-            for i, line in enumerate(self.log.lines)
-            if (end is None or base + i < end) and needle in self._folded(plain(line))
-        ]
+        key = (needle, end, base, len(self.log.lines))
+        if self._found[0] != key:
+            found = [
+                base + i
+                for i, line in enumerate(self.log.lines)
+                if (end is None or base + i < end) and needle in self._folded(plain(line))
+            ]
+            self._found = (key, found)
+        return list(self._found[1])
 
     def find(self, text: str, *, before: int | None = None) -> str:
         """Start a search: the newest match above line ``before`` becomes current. Returns a notice.
