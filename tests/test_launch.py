@@ -230,8 +230,15 @@ def test_line_mode_leaves_after_quit_and_stops_retrying_a_dead_qemu(tmp_path: Pa
         second.wait_for("Tab completes")
         qemu, _ = launched_qemu(shell_pid(second))
         os.kill(qemu, signal.SIGKILL)
-        screen = second.wait_for("QEMU exited (killed by SIGKILL); Ctrl-D leaves")
+        screen = second.wait_for("QEMU exited (killed by SIGKILL); /relaunch starts it again, Ctrl-D leaves")
         assert "retrying" not in screen
+        second.type("/relaunch")
+        second.send("Enter")
+        second.wait_for("reconnected to")
+        wait_until(lambda: launched_qemu(shell_pid(second))[0] != qemu, what="a new QEMU")
+        second.type("query-status")
+        second.send("Enter")
+        second.wait_for(lambda screen: screen.rstrip().endswith("running\nqmp>"))
         second.send("C-d")
         second.wait_for("EXITED=0")
     finally:

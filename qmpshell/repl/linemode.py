@@ -26,7 +26,7 @@ from typing import IO, TYPE_CHECKING, Any
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 from qmpshell.config import Settings
-from qmpshell.errors import EXIT_OK, QmpShellError
+from qmpshell.errors import EXIT_OK, ConnectionFailed, QmpShellError
 from qmpshell.language.parse import Request
 from qmpshell.language.statements import Assembler
 from qmpshell.output.safe import visible
@@ -127,6 +127,7 @@ class LineSession:
         self.done = threading.Event()
         self._printed = 0  # absolute number of the first log line not yet printed
         self._was_lost = False
+        self._relaunching = False
         self.write_styled: Callable[[StyleAndTextTuples], None] = self._write_plain
 
     # -- FrontEnd ------------------------------------------------------------------------
@@ -135,7 +136,29 @@ class LineSession:
         return shutil.get_terminal_size().columns
 
     def relaunch(self) -> None:
-        self.log.add(show.error("/relaunch: only in the full-screen shell; leave and start again"))
+        """``/relaunch``: start the launched QEMU again (on the main thread, which QEMU's
+        parent-death signal follows), wait for its socket, reconnect."""
+        launched = self.launched
+        if launched is None:
+            self.log.add(show.error("/relaunch: QEMU was not started by this shell (--launch)"))
+            return
+        if not (self.connection.lost and launched.exited()):
+            self.log.add(show.error("/relaunch: QEMU is still running"))
+            return
+        self._relaunching = True  # the events thread leaves the connection alone meanwhile
+        try:
+            self.log.add(show.info(f"relaunching {' '.join(launched.argv)}"))
+            self.flush()
+            launched.spawn()
+            launched.wait_ready()
+            if not self.connection.reconnect():
+                raise ConnectionFailed("cannot connect to the new QEMU")
+        except QmpShellError as err:
+            self.log.add(show.failure(err))
+        else:
+            self._reconnected()
+        finally:
+            self._relaunching = False
 
     def look(self) -> show.Look:
         """How replies are shown now: the session's format, the terminal's width, the schema."""
@@ -356,13 +379,16 @@ class LineSession:
             self.out.flush()
 
     def _watch_connection(self) -> None:
+        if self._relaunching:
+            return
         lost = self.connection.lost
         if lost and self.launched is not None and self.launched.exited(wait=EXIT_GRACE):
             if not self._was_lost:  # its socket never comes back: say why, and stop retrying
                 self._was_lost = True
                 self.launched.new_output()
                 message = self.launched.exit_message()
-                self.between_prompts([[("class:error", f"error: {message}; Ctrl-D leaves")]])
+                told = f"error: {message}; /relaunch starts it again, Ctrl-D leaves"
+                self.between_prompts([[("class:error", told)]])
             return
         if lost and not self._was_lost:
             self._was_lost = True
