@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 
 from qmpshell.errors import CommandTimeout, ConnectionFailed, ConnectionLost, UsageError
 from qmpshell.protocol.address import Address, parse_address
-from qmpshell.protocol.client import Client, QmpError
+from qmpshell.protocol.client import Cancelled, Client, PendingReply, QmpError
 from qmpshell.protocol.logfile import MessageLog
 from tests.qemu_support import Qemu, qemu_version, wait_until
 
@@ -172,3 +173,32 @@ def test_no_greeting_suggests_another_client(qemu: Qemu) -> None:
             Client(parse_address(qemu.socket), connect_timeout=0.3).connect()
     finally:
         holder.close()
+
+
+def test_a_command_too_large_for_the_socket_does_not_hold_the_sender(qemu: Qemu) -> None:
+    """Ctrl-C must stop the wait even while the command is still being written (issue 10)."""
+    client, _ = connect(qemu.socket)
+    value = "x" * 600_000  # well over a UNIX socket's buffer (~200 KB)
+    sent: queue.Queue[PendingReply] = queue.Queue()
+    message = {
+        "execute": "qom-set",
+        "arguments": {"path": "/machine", "property": "dt-compatible", "value": value},
+    }
+    try:
+        qemu.kill(signal.SIGSTOP)  # QEMU reads nothing: the buffer fills and stays full
+        sender = threading.Thread(target=lambda: sent.put(client.send(message)), daemon=True)
+        sender.start()
+        sender.join(10)
+        assert not sender.is_alive(), "send() blocked until QEMU read the whole command"
+        pending = sent.get_nowait()
+        client.abandon(pending)
+        with pytest.raises(Cancelled):
+            pending.wait(10)
+        qemu.kill(signal.SIGCONT)
+        # The large command still went out whole, in order: the stream is intact and it took effect.
+        assert (
+            client.execute("qom-get", {"path": "/machine", "property": "dt-compatible"}, timeout=30) == value
+        )
+    finally:
+        qemu.kill(signal.SIGCONT)
+        client.close()

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 EventSink = Callable[[Message], None]
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # compact: QEMU reads a byte a syscall
+# A message longer than this is written by a thread of its own (see ``_transmit_behind``): it may
+# not fit in the socket buffer of a QEMU that is not reading.
+_SENT_AT_ONCE = 16 * 1024
 
 
 class QmpError(CommandFailed):
@@ -269,17 +272,49 @@ class Client(BlockingCommands):
         sock = self._sock
         if sock is None:
             raise self._lost or ConnectionLost("not connected")
+        if len(data) > _SENT_AT_ONCE:
+            self._transmit_behind(message, data, sock)
+            return
         try:
             with self._send_lock:
                 if self._log is not None:
                     self._log.sent(message)
                 sock.sendall(data)
         except OSError as err:
-            # The reader sees the end of a dead server at once and says it the usual way ("the
-            # server closed the connection"); a send that lost the race waits a moment for that.
-            self._ended.wait(0.5)
-            self._connection_ended(f"connection lost while sending: {err.strerror or err}")
+            self._send_failed(err)
             raise self._lost or ConnectionLost(str(err)) from err
+
+    def _transmit_behind(self, message: Message, data: bytes, sock: socket.socket) -> None:
+        """Send a large message from a thread of its own, so the caller can stop waiting (Ctrl-C).
+
+        A QEMU that does not read (stopped, busy) fills the socket buffer and
+        ``sendall`` blocks until it reads again; the caller goes on to wait for
+        the reply, which ``abandon`` ends.  The send lock is taken here and
+        released by the thread, so later messages still follow this one whole.
+        """
+        self._send_lock.acquire()
+        try:
+            if self._log is not None:
+                self._log.sent(message)
+            sender = threading.Thread(target=self._send_all, args=(sock, data), name="qmp-send", daemon=True)
+            sender.start()
+        except BaseException:
+            self._send_lock.release()
+            raise
+
+    def _send_all(self, sock: socket.socket, data: bytes) -> None:
+        try:
+            sock.sendall(data)
+        except OSError as err:
+            self._send_failed(err)  # fails the waiting command too
+        finally:
+            self._send_lock.release()
+
+    def _send_failed(self, err: OSError) -> None:
+        # The reader sees the end of a dead server at once and says it the usual way ("the
+        # server closed the connection"); a send that lost the race waits a moment for that.
+        self._ended.wait(0.5)
+        self._connection_ended(f"connection lost while sending: {err.strerror or err}")
 
     # -- the reader thread --------------------------------------------------------
 
