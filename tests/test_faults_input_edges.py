@@ -230,7 +230,13 @@ def test_credentials_in_a_url_never_reach_the_history(tmp_path: Path) -> None:
     history.append_string("drive_add 0 file=ftp://bob:hunter2@host/x.img,if=none")
     history.append_string("query-status")
     assert "s3cret-pw" not in path.read_text() and "hunter2" not in path.read_text()
-    assert history.get_strings() == ["query-status"]
+    redacted = [
+        "blockdev-add driver=raw node-name=web file.driver=https file.url=https://<redacted>@127.0.0.1:9/disk.img",
+        "drive_add 0 file=ftp://<redacted>@host/x.img,if=none",
+        "query-status",
+    ]
+    assert history.get_strings() == redacted  # redacted, not dropped (issue 13 item 6)
+    assert [line[1:] for line in path.read_text().splitlines() if line.startswith("+")] == redacted
 
 
 def test_the_interactive_pane_shows_control_characters_with_the_caret_in_place() -> None:

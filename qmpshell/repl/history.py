@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 
-from qmpshell.language.redact import line_has_secret
+from qmpshell.language.redact import line_has_secret, redact_url_credentials
 from qmpshell.protocol.privatefile import Warn, is_discard, open_append
 
 
@@ -72,6 +72,8 @@ class SecretFreeHistory(FileHistory):
             return file.read()
 
     def append_string(self, string: str) -> None:
+        """A line with a secret is dropped; credentials in a URL are redacted, the rest kept."""
+        string = redact_url_credentials(string)
         if any(line_has_secret(line, hmp=self._is_hmp()) for line in string.splitlines()):
             return
         super().append_string(string)

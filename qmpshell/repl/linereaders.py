@@ -15,7 +15,7 @@ from typing import Any
 
 from prompt_toolkit.history import History
 
-from qmpshell.language.redact import line_has_secret
+from qmpshell.language.redact import line_has_secret, redact_url_credentials
 from qmpshell.output.safe import visible
 from qmpshell.repl.linemode import LineSession
 from qmpshell.repl.widgets import prompt_fragments
@@ -106,7 +106,11 @@ class StatementHistory(History):
         """Nothing: ``remember`` writes through the history it wraps."""
 
     def remember(self, entry: str) -> None:
-        """A statement, whole (``/hmp LINE`` for HMP), unless it carries a secret or repeats the last."""
+        """A statement, whole (``/hmp LINE`` for HMP), unless it carries a secret or repeats the last.
+
+        Credentials in a URL are redacted (``https://<redacted>@host/...``), the statement kept.
+        """
+        entry = redact_url_credentials(entry)
         strings = self.get_strings()
         if not entry.strip() or (strings and strings[-1] == entry):
             return
