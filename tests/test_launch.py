@@ -217,6 +217,24 @@ def test_the_terminal_closing_stops_qemu(tmp_path: Path) -> None:
     assert not directory.exists()
 
 
+def test_a_second_hangup_does_not_cut_stopping_qemu_short(tmp_path: Path) -> None:
+    """The kernel and tmux may both send SIGHUP: the repeat must not skip removing QEMU's directory."""
+    tmux = start_qmpshell(tmp_path / "xdg", "--launch")
+    shell = shell_pid(tmux)
+    qemu, directory = launched_qemu(shell)
+
+    def hang_up_until_gone() -> bool:
+        if gone(shell):
+            return True
+        os.kill(shell, signal.SIGHUP)  # again and again, into every step of the way out
+        return False
+
+    wait_until(hang_up_until_gone, what="the shell to end")
+    wait_until(lambda: gone(qemu), what="QEMU to end")
+    assert not directory.exists()
+    tmux.close()
+
+
 def test_line_mode_leaves_after_quit_and_stops_retrying_a_dead_qemu(tmp_path: Path) -> None:
     argv = [sys.executable, "-m", "qmpshell", "--line", "--launch"]
     first = Tmux(argv, env=shell_env(tmp_path / "a"))

@@ -112,6 +112,7 @@ class Repl:
         self.busy = False
         self.completions = Completions(is_hmp=lambda: self.shell.hmp)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._signalled = False  # a stop signal ended the loop: later ones must not cut the cleanup short
         self.frontend = FrontEndCommands(self)
         search = SearchToolbar()
         self.input = input_area(
@@ -214,8 +215,8 @@ class Repl:
                 set_exception_handler=main_thread,
             )
         finally:
-            for sig, handler in callers.items():
-                signal.signal(sig, handler)
+            for sig, handler in callers.items():  # after a stop signal, its repeats stay ignored
+                signal.signal(sig, signal.SIG_IGN if self._signalled else handler)
             self.completions.close()
             if self.settings.transcript:
                 print_transcript(self.log.text(), sys.stdout, limit=self.settings.transcript_lines)
@@ -232,6 +233,13 @@ class Repl:
         self.in_background(self._learn_server, _call)
 
     def _stopped_by(self, sig: int) -> None:
+        """Leave with 128 + sig; its repeats (the kernel's and tmux's SIGHUP) are ignored from now on,
+        so that they cannot cut short stopping a launched QEMU and removing its directory."""
+        self._signalled = True
+        for stop_signal in STOP_SIGNALS:
+            if self._loop is not None:
+                self._loop.remove_signal_handler(stop_signal)  # resets to SIG_DFL, hence:
+            signal.signal(stop_signal, signal.SIG_IGN)
         if not self.app.is_done:
             self.app.exit(result=128 + sig)
 
