@@ -305,6 +305,12 @@ def test_the_shell_reconnects_when_the_domain_starts_again(
         libvirt_host.virsh("start", spare_domain)
         wait_until(connection.reconnect, timeout=20, what="a reconnect")
         assert connection.client.execute("query-status")["status"] == "running"
+        seen = len(events)
+        libvirt_host.virsh("suspend", spare_domain)
+        libvirt_host.virsh("resume", spare_domain)
+        wait_until(lambda: any(e["event"] == "RESUME" for e in events[seen:]), what="RESUME after STOP")
+        # once each: the client lost before the restart no longer listens (it did, so both came twice)
+        assert [e["event"] for e in events[seen:]].count("STOP") == 1
     finally:
         connection.close()
 

@@ -119,6 +119,9 @@ class Connection:
             except QmpShellError:
                 client.close()
                 return False
+            # The old client is done, but a libvirt one still has its callbacks registered on the
+            # domain (libvirt finds it again by UUID when it restarts): every event would come twice.
+            self.client.close()
             self.client = client
             self.shell.client = client
             self.shell.cpu_index = None
