@@ -216,6 +216,14 @@ def test_libvirtd_not_reachable(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1
 
 
+def test_libvirtd_not_reachable_at_the_uri_from_the_environment(tmp_path: Path) -> None:
+    uri = f"qemu:///system?socket={tmp_path}/no-such-sock"
+    result = run_qmpshell("-c", "query-status", "libvirt:vm", env={**os.environ, "LIBVIRT_DEFAULT_URI": uri})
+    assert result.returncode == 3
+    assert result.stderr.startswith(f"qmpshell: cannot reach libvirtd at {uri} ($LIBVIRT_DEFAULT_URI): ")
+    assert result.stderr.count("\n") == 1
+
+
 def test_ssh_failing_on_the_way_is_still_one_line(tmp_path: Path) -> None:
     # What ssh says when the host key changed, then its exit status; it first waits for libvirt's
     # first bytes, as ssh does, else libvirt may meet a closed pipe ("Cannot write data") first.

@@ -32,6 +32,7 @@ import fnmatch
 import functools
 import itertools
 import json
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -110,7 +111,13 @@ def open_connection(uri: str) -> Any:
     try:
         return libvirt.open(uri or None)
     except libvirt.libvirtError as err:
-        raise ConnectionFailed(f"cannot reach libvirtd at {uri or 'the default URI'}: {_text(err)}") from None
+        raise ConnectionFailed(f"cannot reach libvirtd at {uri or _default_uri()}: {_text(err)}") from None
+
+
+def _default_uri() -> str:
+    """Which URI libvirt chose when none was given: the one the user set in the environment, if any."""
+    chosen = os.environ.get("LIBVIRT_DEFAULT_URI", "")
+    return f"{chosen} ($LIBVIRT_DEFAULT_URI)" if chosen else "libvirt's default URI"
 
 
 def running_domains(uri: str, pattern: str) -> list[str]:
