@@ -152,6 +152,7 @@ def test_signature(index: SchemaIndex) -> None:
     [
         ("block_resize", "Parameter 'sise' is unexpected", "did you mean size?"),
         ("block_resize", "Parameter 'size' is missing", "required: size"),
+        ("blockdev-add", "Parameter 'file' is missing", "required: driver, file"),
         ("blockdev-add", "Parameter 'file.filenme' is unexpected", "did you mean filename or file?"),
         ("query-status", "Parameter 'x' is unexpected", "query-status takes no arguments"),
         ("block_resize", "Could not find node", ""),

@@ -240,7 +240,9 @@ def hint_for_error(index: SchemaIndex, command: str, response: dict[str, Any]) -
         names = index.all_member_names(type_name)
         return f"{command} takes: {', '.join(names)}" if names else f"{command} takes no arguments"
     required = [m.name for m in index.type(type_name).members if not m.optional]
-    return f"required: {', '.join(required)}" if required else ""
+    if name not in required:  # required by a union's variant (blockdev-add driver=qcow2: file)
+        required.append(name)
+    return f"required: {', '.join(required)}"
 
 
 def _path_type(index: SchemaIndex, type_name: str, path: list[str]) -> str:
