@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from tests.qemu_support import QEMU_BINARY_ENV, Qemu
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    _interruptible_children()
     binary = os.environ.get(QEMU_BINARY_ENV)
     if not binary:
         return
@@ -32,6 +34,15 @@ def pytest_configure(config: pytest.Config) -> None:
     (shim / "qemu-system-x86_64").symlink_to(Path(shutil.which(binary) or binary).resolve())
     os.environ["PATH"] = f"{shim}{os.pathsep}{os.environ['PATH']}"
     config.add_cleanup(lambda: shutil.rmtree(shim, ignore_errors=True))
+
+
+def _interruptible_children() -> None:
+    """Started as a background job of a shell without job control, the suite ignores SIGINT and
+    SIGQUIT, and so would every qmpshell it starts (an ignored signal stays ignored across exec).
+    Handled here instead, they are back to their defaults in the children, as in a terminal."""
+    for sig in (signal.SIGINT, signal.SIGQUIT):
+        if signal.getsignal(sig) == signal.SIG_IGN:
+            signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL)
 
 
 def pytest_report_header() -> str:
