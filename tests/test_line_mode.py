@@ -22,6 +22,14 @@ from tests.qemu_support import Qemu, log_records, sent_messages, wait_until
 from tests.tmux_support import shell_env
 
 
+def logged_shell(tmp_path: Path, qemu: Qemu, log: Path, recorded: list[Recorded]) -> Recorded:
+    """qmpshell on a dumb terminal with ``-l LOG``, at its first prompt; stopped after the test."""
+    shell = Recorded(tmp_path, qemu.socket, "-l", str(log))
+    recorded.append(shell)
+    shell.wait_for("qmp> ")
+    return shell
+
+
 class Recorded:
     """qmpshell under ``script -qfec`` with TERM=dumb; lines are fed through a pipe."""
 
@@ -116,9 +124,7 @@ def test_ctrl_c_in_line_mode_stops_waiting_and_keeps_the_shell(
     tmp_path: Path, qemu: Qemu, recorded: list[Recorded]
 ) -> None:
     log = tmp_path / "qmp.log"
-    shell = Recorded(tmp_path, qemu.socket, "-l", str(log))
-    recorded.append(shell)
-    shell.wait_for("qmp> ")
+    shell = logged_shell(tmp_path, qemu, log, recorded)
     shell.send("query-name")
     ready = shell.wait_for("query-name\r\nok\r\n")
     qemu.kill(signal.SIGSTOP)
@@ -191,9 +197,7 @@ def test_a_dumb_terminal_abandons_a_statement_on_an_empty_continuation_line(
     tmp_path: Path, qemu: Qemu, recorded: list[Recorded]
 ) -> None:
     log = tmp_path / "qmp.log"
-    shell = Recorded(tmp_path, qemu.socket, "-l", str(log))
-    recorded.append(shell)
-    shell.wait_for("qmp> ")
+    shell = logged_shell(tmp_path, qemu, log, recorded)
     shell.send("transaction(")
     shell.send("  abort")
     shell.send("")
