@@ -279,9 +279,3 @@ def sent_messages(path: Path, command: str | None = None) -> list[dict[str, Any]
     """What the log says was sent (only ``command``, if given), read while the shell may still write."""
     sent = [r["message"] for r in log_records(path, still_written=True) if r["direction"] == "sent"]
     return [m for m in sent if command is None or m.get("execute") == command]
-
-
-def last_sent(path: Path) -> str:
-    """The command the log says was sent last ("" before any)."""
-    sent = sent_messages(path)
-    return str(sent[-1].get("execute", "")) if sent else ""
