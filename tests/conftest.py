@@ -83,6 +83,20 @@ def qemu(short_dir: Path) -> Iterator[Qemu]:
         machine.stop()
 
 
+Q35 = ("-M", "q35", "-device", "pcie-root-port,id=rp1,chassis=1,slot=1", "-device", "qemu-xhci,id=xhci")
+
+
+@pytest.fixture
+def q35(short_dir: Path) -> Iterator[Qemu]:
+    """A q35 machine with a PCIe root port (``rp1``) and a USB controller (``xhci``): somewhere for
+    ``device_add`` to put PCI and USB devices."""
+    machine = Qemu(short_dir, *Q35)
+    try:
+        yield machine
+    finally:
+        machine.stop()
+
+
 @pytest.fixture(scope="session")
 def libvirt_host() -> Iterator[LibvirtHost]:
     """libvirtd, started for the session if none runs (see tests/libvirt_support.py)."""

@@ -8,23 +8,11 @@ port and a USB controller, where ``addr=`` and ``bus=`` are real.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.qemu_support import Qemu, json_lines, run_qmpshell, sent_messages
-
-Q35 = ("-M", "q35", "-device", "pcie-root-port,id=rp1,chassis=1,slot=1", "-device", "qemu-xhci,id=xhci")
-
-
-@pytest.fixture
-def q35(short_dir: Path) -> Iterator[Qemu]:
-    machine = Qemu(short_dir, *Q35)
-    try:
-        yield machine
-    finally:
-        machine.stop()
 
 
 @pytest.mark.parametrize(

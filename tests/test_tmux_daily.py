@@ -16,7 +16,6 @@ import pytest
 from tests.qemu_support import Qemu, qemu_banner, sent_messages, wait_until
 from tests.tmux_support import Tmux, reply_line, start_qmpshell
 
-Q35 = ("-M", "q35", "-device", "pcie-root-port,id=rp1,chassis=1,slot=1", "-device", "qemu-xhci,id=xhci")
 BUSY = "Ctrl-C stops waiting"  # the status bar while a command waits for its reply
 
 
@@ -33,15 +32,6 @@ def start(tmp_path: Path) -> Iterator[Callable[..., Tmux]]:
     yield run
     for tmux in sessions:
         tmux.close()
-
-
-@pytest.fixture
-def q35(short_dir: Path) -> Iterator[Qemu]:
-    machine = Qemu(short_dir, *Q35)
-    try:
-        yield machine
-    finally:
-        machine.stop()
 
 
 def idle(tmux: Tmux) -> str:

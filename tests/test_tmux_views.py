@@ -19,7 +19,7 @@ from tests.tmux_support import READY, Tmux, reply_line, shell_env
 
 
 @pytest.fixture
-def q35(short_dir: Path) -> Iterator[Qemu]:
+def q35_devices(short_dir: Path) -> Iterator[Qemu]:
     machine = start_q35(short_dir)
     try:
         yield machine
@@ -28,9 +28,12 @@ def q35(short_dir: Path) -> Iterator[Qemu]:
 
 
 @pytest.fixture
-def tmux(tmp_path: Path, q35: Qemu) -> Iterator[Tmux]:
+def tmux(tmp_path: Path, q35_devices: Qemu) -> Iterator[Tmux]:
     session = Tmux(
-        [sys.executable, "-m", "qmpshell", q35.socket], env=shell_env(tmp_path / "xdg"), width=170, height=70
+        [sys.executable, "-m", "qmpshell", q35_devices.socket],
+        env=shell_env(tmp_path / "xdg"),
+        width=170,
+        height=70,
     )
     try:
         session.wait_for(READY)
@@ -45,8 +48,8 @@ def run(tmux: Tmux, line: str) -> None:
     tmux.send("Enter")
 
 
-def test_pci_is_a_tree_with_hex_ids(tmux: Tmux, q35: Qemu) -> None:
-    boot_firmware(q35)
+def test_pci_is_a_tree_with_hex_ids(tmux: Tmux, q35_devices: Qemu) -> None:
+    boot_firmware(q35_devices)
     run(tmux, "query-pci")
     screen = tmux.wait_for("00:1f.3  8086:2930  SMBus")
     assert "├─ 00:00.0  8086:29c0  Host bridge" in screen
@@ -66,9 +69,9 @@ def test_block_nodes_show_the_backing_chain_as_a_tree(tmux: Tmux) -> None:
     assert re.search(r"└─ backing: \S+/base\.qcow2  qcow2  64 MiB", screen)
 
 
-def test_jobs_show_their_progress(tmux: Tmux, q35: Qemu) -> None:
-    q35.aux.execute("blockdev-add", driver="null-co", **{"node-name": "target0", "size": 64 << 20})
-    q35.aux.execute(
+def test_jobs_show_their_progress(tmux: Tmux, q35_devices: Qemu) -> None:
+    q35_devices.aux.execute("blockdev-add", driver="null-co", **{"node-name": "target0", "size": 64 << 20})
+    q35_devices.aux.execute(
         "blockdev-backup",
         **{"job-id": "backup0", "device": "disk0", "target": "target0"},
         sync="full",
