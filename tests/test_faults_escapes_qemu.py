@@ -112,8 +112,7 @@ def test_the_transcript_on_exit_shows_escapes_from_qemu(tmp_path: Path, short_di
     machine = Qemu(short_dir, "-name", EVIL)
     tmux = start_qmpshell(tmp_path / "xdg", machine.socket)
     try:
-        tmux.type("/hmp info name")
-        tmux.send("Enter")
+        tmux.enter("/hmp info name")
         tmux.wait_for("evil")
         tmux.send("C-d")
         tmux.wait_for("EXITED=0")

@@ -349,12 +349,10 @@ def test_enter_still_runs_commands_with_a_full_disk_history(
     tmux: Tmux = start_qmpshell(tmp_path / "xdg", qemu.socket, "--history", str(history))
     try:
         tmux.wait_for("events: ")
-        tmux.type("query-status " + "x=1 " * 0)
-        tmux.send("Enter")
+        tmux.enter("query-status " + "x=1 " * 0)
         screen = tmux.wait_for(reply_line("running"))
         tmux.wait_for("cannot write the history file")
-        tmux.type("query-name")
-        tmux.send("Enter")
+        tmux.enter("query-name")
         screen = tmux.wait_for(lambda text: text.count("query-name") >= 1 and reply_line("ok")(text))
         assert screen.count("cannot write the history file") == 1
     finally:

@@ -34,16 +34,14 @@ def test_ctrl_c_stops_waiting_for_a_stopped_qemu(sessions: list[Tmux], tmp_path:
     tmux.wait_for(qemu_banner())
     qemu.kill(signal.SIGSTOP)
     try:
-        tmux.type("query-name")
-        tmux.send("Enter")
+        tmux.enter("query-name")
         # Sent, not necessarily last: completion may ask QEMU its own questions behind it.
         wait_until(lambda: sent_messages(log, "query-name"), what="query-name to be sent")
         tmux.send("C-c")
         tmux.wait_for(lambda screen: tmux.input_line().strip() in ("qmp>", ""))
     finally:
         qemu.kill(signal.SIGCONT)
-    tmux.type("query-status")
-    tmux.send("Enter")
+    tmux.enter("query-status")
     screen = tmux.wait_for(reply_line("running"))
     assert "Traceback" not in screen
     assert "EXITED=" not in screen  # still in the shell
@@ -55,13 +53,11 @@ def test_two_shells_on_one_history_file_keep_both(sessions: list[Tmux], tmp_path
     second = start(sessions, tmp_path, qemu.aux_socket, "--history", str(history))
     for n in range(3):
         for name, tmux in (("first", first), ("second", second)):
-            tmux.type(f"qom-list path=/{name}/{n}")
-            tmux.send("Enter")
+            tmux.enter(f"qom-list path=/{name}/{n}")
             line = f"/{name}/{n}"
             wait_until(lambda line=line: line in history.read_text(), what=f"{line} in the history")
     for tmux in (first, second):
-        tmux.type("/quit")
-        tmux.send("Enter")
+        tmux.enter("/quit")
         tmux.wait_for("EXITED=0")
     text = history.read_text()
     for n in range(3):

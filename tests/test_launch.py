@@ -167,8 +167,7 @@ def test_quit_leaves_an_interactive_launch_session_with_status_0(
 ) -> None:
     tmux = interactive(terminals, tmp_path)
     qemu, directory = launched_qemu(shell_pid(tmux))
-    tmux.type("quit")
-    tmux.send("Enter")
+    tmux.enter("quit")
     screen = tmux.wait_for("EXITED=")
     assert "EXITED=0" in screen
     assert "qmpshell: QEMU exited (status 0)" in screen
@@ -185,21 +184,18 @@ def test_a_qemu_that_died_is_quoted_and_can_be_relaunched(terminals: list[Tmux],
     assert "/relaunch" in screen and "retrying" not in screen
     screen = tmux.wait_for("DISCONNECTED (QEMU exited)")  # the status bar: nothing is retried
     assert "reconnecting" not in screen
-    tmux.type("/relaunch")
-    tmux.send("Enter")
+    tmux.enter("/relaunch")
     tmux.wait_for("reconnected to")
     again, same = launched_qemu(shell)
     assert again != qemu and same == directory
-    tmux.type("query-status")
-    tmux.send("Enter")
+    tmux.enter("query-status")
     tmux.wait_for(reply_line("running"))
 
 
 def test_what_qemu_writes_while_it_runs_shows_as_notices(terminals: list[Tmux], tmp_path: Path) -> None:
     """With ``-d trace:handle_qmp_command`` QEMU writes a line on stderr for every command it runs."""
     tmux = interactive(terminals, tmp_path, "--", *QEMU_ARGV, "-d", "trace:handle_qmp_command")
-    tmux.type("query-name")
-    tmux.send("Enter")
+    tmux.enter("query-name")
     tmux.wait_for(
         lambda screen: any(
             "handle_qmp_command" in line and "query-name" in line for line in screen.splitlines()
@@ -241,8 +237,7 @@ def test_line_mode_leaves_after_quit_and_stops_retrying_a_dead_qemu(tmp_path: Pa
     second = Tmux(argv, env=shell_env(tmp_path / "b"))
     try:
         first.wait_for("Tab completes")
-        first.type("quit")
-        first.send("Enter")
+        first.enter("quit")
         screen = first.wait_for("EXITED=")
         assert "EXITED=0" in screen and "QEMU exited (status 0)" in screen
         second.wait_for("Tab completes")
@@ -250,12 +245,10 @@ def test_line_mode_leaves_after_quit_and_stops_retrying_a_dead_qemu(tmp_path: Pa
         os.kill(qemu, signal.SIGKILL)
         screen = second.wait_for("QEMU exited (killed by SIGKILL); /relaunch starts it again, Ctrl-D leaves")
         assert "retrying" not in screen
-        second.type("/relaunch")
-        second.send("Enter")
+        second.enter("/relaunch")
         second.wait_for("reconnected to")
         wait_until(lambda: launched_qemu(shell_pid(second))[0] != qemu, what="a new QEMU")
-        second.type("query-status")
-        second.send("Enter")
+        second.enter("query-status")
         second.wait_for(lambda screen: screen.rstrip().endswith("running\nqmp>"))
         second.send("C-d")
         second.wait_for("EXITED=0")

@@ -346,8 +346,7 @@ def test_the_interactive_shell_on_a_domain(
         tmux.wait_for("\u2502 paused \u2502")
         libvirt_host.virsh("resume", libvirt_domain)
         tmux.wait_for(" RESUME")
-        tmux.type("/hmp info status")
-        tmux.send("Enter")
+        tmux.enter("/hmp info status")
         tmux.wait_for("VM status: running")
     finally:
         libvirt_host.virsh("resume", libvirt_domain, check=False)
@@ -365,8 +364,7 @@ def test_the_interactive_shell_follows_the_domain_stopped_and_started(
         tmux.wait_for(f"domain '{spare_domain}'")  # why, in the output pane: stopped, or its monitor lost
         libvirt_host.virsh("start", spare_domain)
         tmux.wait_for(lambda screen: "DISCONNECTED" not in screen.splitlines()[-1], timeout=30)
-        tmux.type("/hmp info status")
-        tmux.send("Enter")
+        tmux.enter("/hmp info status")
         tmux.wait_for("VM status: running")
         assert "DISCONNECTED" not in tmux.screen().splitlines()[-1]
     finally:

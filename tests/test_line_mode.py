@@ -108,8 +108,7 @@ def test_line_option_on_a_capable_terminal_runs_without_the_full_screen(tmp_path
     tmux = Tmux([sys.executable, "-m", "qmpshell", "--line", qemu.socket], env=shell_env(tmp_path / "xdg"))
     try:
         tmux.wait_for("Tab completes")
-        tmux.type("query-status")
-        tmux.send("Enter")
+        tmux.enter("query-status")
         tmux.wait_for(reply_line("running"))
         qemu.aux.execute("stop")
         tmux.wait_for(" STOP")
@@ -163,8 +162,7 @@ def test_line_mode_runs_each_pasted_statement_and_keeps_statements_in_the_histor
             "actions": [{"type": "abort", "data": {}}]
         }
         for line in ("/hmp", "info name", "/qmp"):
-            tmux.type(line)
-            tmux.send("Enter")
+            tmux.enter(line)
         tmux.wait_for("QMP mode")
         history = tmp_path / "xdg" / "xdg_state_home" / "qmpshell" / "history"
         assert entries(history.read_bytes())[-7:] == [
@@ -176,8 +174,7 @@ def test_line_mode_runs_each_pasted_statement_and_keeps_statements_in_the_histor
             "/hmp info name",
             "/qmp",
         ]
-        tmux.type("transaction(")
-        tmux.send("Enter")
+        tmux.enter("transaction(")
         tmux.wait_for("...>")
         tmux.send("Enter")  # an empty continuation line abandons the statement
         tmux.wait_for("transaction discarded")

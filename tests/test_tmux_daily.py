@@ -97,8 +97,7 @@ def test_up_recalls_a_multi_line_statement_whole_and_it_runs_again(
     log = tmp_path / "qmp.log"
     tmux = start(qemu.socket, "-l", str(log))
     for line in ("transaction(", "  abort", ")"):
-        tmux.type(line)
-        tmux.send("Enter")
+        tmux.enter(line)
     tmux.wait_for("Transaction aborted")
     idle(tmux)
     tmux.send("Up")
@@ -122,14 +121,11 @@ def test_ctrl_r_finds_a_multi_line_entry(start: Callable[..., Tmux], qemu: Qemu)
 
 def test_hmp_lines_are_kept_as_hmp_lines(start: Callable[..., Tmux], qemu: Qemu, tmp_path: Path) -> None:
     tmux = start(qemu.socket)
-    tmux.type("/hmp")
-    tmux.send("Enter")
+    tmux.enter("/hmp")
     tmux.wait_for(lambda screen: tmux.input_line().startswith("hmp>"))
-    tmux.type("info status")
-    tmux.send("Enter")
+    tmux.enter("info status")
     tmux.wait_for("VM status: running")
-    tmux.type("/qmp")
-    tmux.send("Enter")
+    tmux.enter("/qmp")
     tmux.wait_for(lambda screen: tmux.input_line().startswith("qmp>"))
     tmux.send("Up", "Up")
     tmux.wait_for(lambda screen: tmux.input_line().rstrip() == "qmp> /hmp info status")
@@ -141,14 +137,12 @@ def test_enter_on_an_empty_continuation_line_discards_the_transaction(
     start: Callable[..., Tmux], qemu: Qemu
 ) -> None:
     tmux = start(qemu.socket)
-    tmux.type("transaction(")
-    tmux.send("Enter")
+    tmux.enter("transaction(")
     tmux.wait_for(lambda screen: tmux.input_line().startswith("...>"))
     tmux.send("Enter")
     tmux.wait_for("transaction discarded")
     tmux.wait_for(lambda screen: tmux.input_line().startswith("qmp>"))
-    tmux.type("query-name")
-    tmux.send("Enter")
+    tmux.enter("query-name")
     tmux.wait_for(reply_line("ok"))
 
 
@@ -157,10 +151,8 @@ def test_device_properties_reach_qemu_as_written(
 ) -> None:
     log = tmp_path / "qmp.log"
     tmux = start(q35.socket, "-l", str(log))
-    tmux.type("device_add driver=e1000 id=n0 bus=rp1 addr=00.3")
-    tmux.send("Enter")
-    tmux.type("device_add driver=usb-tablet id=t0 bus=xhci.0 serial=0001")
-    tmux.send("Enter")
+    tmux.enter("device_add driver=e1000 id=n0 bus=rp1 addr=00.3")
+    tmux.enter("device_add driver=usb-tablet id=t0 bus=xhci.0 serial=0001")
     wait_until(lambda: len(sent_messages(log, "device_add")) == 2, what="both device_add sent")
     idle(tmux)
     nic, tablet = (m["arguments"] for m in sent_messages(log, "device_add"))
@@ -187,15 +179,13 @@ def test_one_tab_shows_live_driver_names_and_buses(start: Callable[..., Tmux], q
 def test_one_tab_right_after_blockdev_add_offers_the_new_node(start: Callable[..., Tmux], qemu: Qemu) -> None:
     tmux = start(qemu.socket)
     schema_known(tmux)
-    tmux.type("blockdev-add driver=null-co node-name=na")
-    tmux.send("Enter")
+    tmux.enter("blockdev-add driver=null-co node-name=na")
     idle(tmux)
     tmux.type("block_resize node-name=n")
     tmux.send("Tab")  # the only node: inserted whole
     tmux.wait_for(lambda screen: tmux.input_line().rstrip().endswith("node-name=na"))
     tmux.send("C-u")
-    tmux.type("blockdev-add driver=null-co node-name=nb")
-    tmux.send("Enter")
+    tmux.enter("blockdev-add driver=null-co node-name=nb")
     idle(tmux)
     tmux.type("block_resize node-name=n")
     tmux.wait_for(lambda screen: tmux.input_line().rstrip().endswith("node-name=n"))
@@ -210,8 +200,7 @@ def test_an_unknown_argument_is_refused_with_the_suggestion(
     log = tmp_path / "qmp.log"
     tmux = start(qemu.socket, "-l", str(log))
     schema_known(tmux)
-    tmux.type("block_resize node-name=d sise=1M")
-    tmux.send("Enter")
+    tmux.enter("block_resize node-name=d sise=1M")
     screen = tmux.wait_for("unknown argument 'sise' for block_resize; did you mean size?")
     assert "^" not in screen  # one line, no caret
     assert sent_messages(log, "block_resize") == []
@@ -240,8 +229,7 @@ def test_ctrl_c_in_the_same_burst_as_enter_always_stops_the_wait(
         idle(tmux)
     finally:
         qemu.kill(signal.SIGCONT)
-    tmux.type("query-status")
-    tmux.send("Enter")
+    tmux.enter("query-status")
     tmux.wait_for(reply_line("running"))
 
 

@@ -29,8 +29,7 @@ def start(tmp_path: Path) -> Iterator[object]:
 def test_a_reply_is_shown(start, qemu: Qemu) -> None:  # type: ignore[no-untyped-def]
     tmux = start(qemu.socket)
     tmux.wait_for(qemu_banner())
-    tmux.type("query-status")
-    tmux.send("Enter")
+    tmux.enter("query-status")
     tmux.wait_for(reply_line("running"))
 
 
@@ -60,8 +59,7 @@ def test_ctrl_c_on_a_half_typed_line_keeps_the_shell(start, qemu: Qemu) -> None:
     tmux.wait_for(lambda screen: "query-sta" in tmux.input_line())
     tmux.send("C-c")
     tmux.wait_for(lambda screen: tmux.input_line().rstrip() == "qmp>")
-    tmux.type("query-name")
-    tmux.send("Enter")
+    tmux.enter("query-name")
     tmux.wait_for(reply_line("ok"))
     tmux.send("C-d")
     tmux.wait_for("EXITED=0")
@@ -69,10 +67,8 @@ def test_ctrl_c_on_a_half_typed_line_keeps_the_shell(start, qemu: Qemu) -> None:
 
 def test_history_survives_a_restart_and_holds_no_secret(start, qemu: Qemu, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     tmux = start(qemu.socket)
-    tmux.type("object-add qom-type=secret id=s0 data=hunter2")
-    tmux.send("Enter")
-    tmux.type("query-name")
-    tmux.send("Enter")
+    tmux.enter("object-add qom-type=secret id=s0 data=hunter2")
+    tmux.enter("query-name")
     tmux.wait_for(reply_line("ok"))
     tmux.send("C-d")
     tmux.wait_for("EXITED=0")
@@ -92,11 +88,9 @@ def test_history_survives_a_restart_and_holds_no_secret(start, qemu: Qemu, tmp_p
 
 def test_hmp_mode_info_status(start, qemu: Qemu) -> None:  # type: ignore[no-untyped-def]
     tmux = start(qemu.socket)
-    tmux.type("/hmp")
-    tmux.send("Enter")
+    tmux.enter("/hmp")
     tmux.wait_for(lambda screen: tmux.input_line().startswith("hmp>"))
-    tmux.type("info status")
-    tmux.send("Enter")
+    tmux.enter("info status")
     tmux.wait_for("VM status: running")
 
 
@@ -111,8 +105,7 @@ def test_killing_qemu_then_starting_another_reconnects(start, qemu: Qemu) -> Non
     try:
         tmux.wait_for("events sent while disconnected were not received")
         assert "query-sta" in tmux.input_line()
-        tmux.type("tus")
-        tmux.send("Enter")
+        tmux.enter("tus")
         tmux.wait_for(reply_line("running"))
     finally:
         again.stop()

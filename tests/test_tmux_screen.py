@@ -59,16 +59,13 @@ def test_a_long_event_ends_in_an_ellipsis_and_events_show_prints_it_whole(start:
         "blockdev-add driver=null-co node-name=dst size=1048576",
         "blockdev-backup job-id=a-job-with-a-long-name device=src target=dst sync=full",
     ):
-        tmux.type(line)
-        tmux.send("Enter")
+        tmux.enter(line)
     screen = tmux.wait_for(" BLOCK_JOB_COMPLETED ")
     pane_line = next(line for line in screen.splitlines() if " BLOCK_JOB_COMPLETED " in line)
     assert pane_line.rstrip().endswith("\u2026")
     assert "COMPLETED device=a-" in pane_line  # the identifying member first, before len and offset
-    tmux.type("/events filter BLOCK_JOB_COMPLETED")
-    tmux.send("Enter")
-    tmux.type("/events show")
-    tmux.send("Enter")
+    tmux.enter("/events filter BLOCK_JOB_COMPLETED")
+    tmux.enter("/events show")
     screen = tmux.wait_for("device: a-job-with-a-long-name")  # the data as key: value lines
     assert re.search(r"type: +backup", screen) and re.search(r"len: +1048576", screen)
 
@@ -77,15 +74,12 @@ def test_find_in_a_long_info_qtree(start: Start, short_dir: Path) -> None:
     qemu = Qemu(short_dir, "-M", "pc", "-S")
     try:
         tmux = start(qemu.socket, width=80, height=24)
-        tmux.type("/hmp info qtree")
-        tmux.send("Enter")
+        tmux.enter("/hmp info qtree")
         tmux.wait_for(lambda screen: "dev: " in screen and "hpet-intcap" not in screen)
-        tmux.type("/find hpet-intcap")
-        tmux.send("Enter")
+        tmux.enter("/find hpet-intcap")
         screen = tmux.wait_for("find 'hpet-intcap': 1 of 1")
         assert "hpet-intcap = 4 (0x4)" in screen
-        tmux.type("/find")
-        tmux.send("Enter")
+        tmux.enter("/find")
         tmux.wait_for("search ended")
     finally:
         qemu.stop()
@@ -93,8 +87,7 @@ def test_find_in_a_long_info_qtree(start: Start, short_dir: Path) -> None:
 
 def test_after_ctrl_d_the_session_is_in_the_terminals_scrollback(start: Start, qemu: Qemu) -> None:
     tmux = start(qemu.socket, width=80, height=24)
-    tmux.type("query-status")
-    tmux.send("Enter")
+    tmux.enter("query-status")
     tmux.wait_for(reply_line("running"))
     tmux.send("C-d")
     tmux.wait_for("EXITED=0")
@@ -105,8 +98,7 @@ def test_after_ctrl_d_the_session_is_in_the_terminals_scrollback(start: Start, q
 
 def test_no_transcript_leaves_nothing_behind(start: Start, qemu: Qemu) -> None:
     tmux = start(qemu.socket, "--no-transcript", width=80, height=24)
-    tmux.type("query-status")
-    tmux.send("Enter")
+    tmux.enter("query-status")
     tmux.wait_for(reply_line("running"))
     tmux.send("C-d")
     tmux.wait_for("EXITED=0")
@@ -115,7 +107,6 @@ def test_no_transcript_leaves_nothing_behind(start: Start, qemu: Qemu) -> None:
 
 def test_an_hmp_command_with_no_output_says_so(start: Start, qemu: Qemu) -> None:
     tmux = start(qemu.socket, width=80, height=24)
-    tmux.type("/hmp stop")
-    tmux.send("Enter")
+    tmux.enter("/hmp stop")
     tmux.wait_for("(no output)")
     tmux.wait_for("\u2502 paused \u2502")

@@ -44,8 +44,7 @@ def tmux(tmp_path: Path, q35_devices: Qemu) -> Iterator[Tmux]:
 
 def run(tmux: Tmux, line: str) -> None:
     tmux.send("C-l")
-    tmux.type(line)
-    tmux.send("Enter")
+    tmux.enter(line)
 
 
 def test_pci_is_a_tree_with_hex_ids(tmux: Tmux, q35_devices: Qemu) -> None:

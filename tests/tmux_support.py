@@ -44,6 +44,11 @@ class Tmux:
     def type(self, text: str) -> None:
         self._tmux("send-keys", "-t", "0", "-l", text)
 
+    def enter(self, line: str) -> None:
+        """Type ``line``, then Enter: as two key bursts, the way a person does."""
+        self.type(line)
+        self.send("Enter")
+
     def paste(self, text: str) -> None:
         """Paste ``text`` as a terminal does: bracketed (``paste-buffer -p``) when the program asked."""
         self._tmux("set-buffer", "-b", "qmpshell-test", "--", text)
