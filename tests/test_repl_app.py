@@ -55,7 +55,7 @@ class Running:
 
 
 def start(qemu: Qemu, keys: PipeInput, settings: Settings) -> Running:
-    feed = EventFeed(limit=settings.events_pane_size, patterns=settings.events_filter)
+    feed = EventFeed.for_settings(settings)
     connection = Connection(parse_address(qemu.socket), settings, log=None, on_event=feed.add)
     repl = Repl(connection, feed, settings, input=keys, output=DummyOutput())
     status: list[int] = []

@@ -72,7 +72,7 @@ def run_repl(
     launched: LaunchedQemu | None = None,
 ) -> int:
     """Connect, run the full-screen shell until Ctrl-D, /quit or a stop signal; the exit status."""
-    feed = EventFeed(limit=settings.events_pane_size, patterns=settings.events_filter)
+    feed = EventFeed.for_settings(settings)
     connection = Connection(address, settings, log=log, on_event=feed.add)
     try:
         return Repl(connection, feed, settings, launched=launched).run()

@@ -71,7 +71,7 @@ def run_line_mode(
     launched: LaunchedQemu | None = None,
 ) -> int:
     """Connect and read statements until end of input or /quit; the exit status."""
-    feed = EventFeed(limit=settings.events_pane_size, patterns=settings.events_filter)
+    feed = EventFeed.for_settings(settings)
     session: LineSession | None = None
 
     def on_event(event: Message) -> None:

@@ -18,6 +18,7 @@ from prompt_toolkit.data_structures import Point
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.layout.controls import UIContent, UIControl
 
+from qmpshell.config import Settings
 from qmpshell.output.events import event_line as compact_event
 from qmpshell.repl.lexer import split_lines
 from qmpshell.repl.show import view_fragments
@@ -165,6 +166,11 @@ class EventFeed:
         self.limit = limit
         self.patterns: tuple[str, ...] = tuple(patterns)
         self.dirty = False
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> EventFeed:
+        """The pane as configured: ``events_pane_size`` kept, ``events_filter`` applied."""
+        return cls(limit=settings.events_pane_size, patterns=settings.events_filter)
 
     def add(self, event: Message) -> None:
         """Reader thread: keep the event, flag a redraw."""
