@@ -76,6 +76,8 @@ class MessageLog:
         line = escape_controls(redact_url_credentials(json.dumps(record, ensure_ascii=False))) + "\n"
         data = line.encode("utf-8", "backslashreplace")  # a lone surrogate becomes its JSON escape
         with self._lock:
+            if self._fd is None:  # closed meanwhile (the reader thread may log after close)
+                return
             try:
                 if os.write(self._fd, data) != len(data):
                     raise OSError(f"only part of a record was written ({len(data)} bytes)")
