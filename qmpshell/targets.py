@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import glob
 import io
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -44,8 +45,18 @@ def expand_targets(texts: list[str], *, libvirt_uri: str = "") -> list[Target]:
     targets: dict[str, Target] = {}
     for text in texts:
         for target in _expand(text, libvirt_uri):
-            targets.setdefault(target.label, target)
+            targets.setdefault(_identity(target), target)
     return list(targets.values())
+
+
+def _identity(target: Target) -> str:
+    """What makes two targets the same server: ``./x.sock``, ``x.sock``, ``//x.sock`` and a
+    symbolic link to it are one socket (a QEMU monitor serves one client: a second
+    connection to it would fail)."""
+    address = target.address
+    if address is not None and address.path:
+        return "path:" + os.path.realpath(address.path)
+    return "label:" + target.label
 
 
 def _expand(text: str, libvirt_uri: str) -> list[Target]:

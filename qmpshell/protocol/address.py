@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import socket
 import stat
 from typing import NamedTuple
@@ -66,9 +67,23 @@ def wants_many(texts: list[str]) -> bool:
 
 
 def is_pattern(text: str) -> bool:
-    """A glob (``libvirt:web*``, ``/run/vms/*.sock``); an existing path is taken as written."""
+    """A glob (``libvirt:web*``, ``/run/vms/*.sock``); an existing path is taken as written.
+
+    ``[v6]:PORT`` is an address, decided before any glob test: its brackets
+    would otherwise read as a glob's character class.
+    """
+    if is_ipv6_address(text):
+        return False
     name = text[len(LIBVIRT_PREFIX) :] if text.startswith(LIBVIRT_PREFIX) else text
     return any(character in name for character in "*?[") and not os.path.exists(text)
+
+
+_IPV6_ADDRESS = re.compile(r"\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[\w.-]+)?\]:[0-9]+")
+
+
+def is_ipv6_address(text: str) -> bool:
+    """``[::1]:4444``, ``[fe80::1%eth0]:4444``: an IPv6 host and a port, never a file glob."""
+    return _IPV6_ADDRESS.fullmatch(text) is not None
 
 
 def describe(address: Address) -> str:

@@ -3,13 +3,16 @@
 Both are plain models plus one small ``UIControl`` that hands the ``Window``
 only the lines it asks for, so a redraw costs the visible lines, not the whole
 scrollback.  ``EventFeed.add`` runs on the client's reader thread: it only
-appends to a bounded deque and raises a flag; the application redraws at most
+appends to a bounded deque under a lock and raises a flag; the UI thread reads a
+copy taken under the same lock (iterating the deque while the reader appends
+raised "deque mutated during iteration").  The application redraws at most
 every few tens of milliseconds (see ``app.py``), so a flood cannot starve typing.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -159,10 +162,13 @@ class EventFeed:
     """The events pane's model: a bounded deque, glob filters and a dirty flag.
 
     An entry whose event is None is a separator (a new connection starts there).
+    Every access to the deque holds ``_lock``: the reader thread appends while
+    the UI thread (or the line mode's printer) reads.
     """
 
     def __init__(self, *, limit: int = 500, patterns: Sequence[str] = ()) -> None:
         self._events: deque[tuple[str, Message | None]] = deque(maxlen=limit)
+        self._lock = threading.Lock()
         self.limit = limit
         self.patterns: tuple[str, ...] = tuple(patterns)
         self.dirty = False
@@ -174,16 +180,20 @@ class EventFeed:
 
     def add(self, event: Message) -> None:
         """Reader thread: keep the event, flag a redraw."""
-        self._events.append((str(event.get("event", "?")), event))
+        entry = (str(event.get("event", "?")), event)
+        with self._lock:
+            self._events.append(entry)
         self.dirty = True
 
     def add_separator(self, text: str) -> None:
         """A line marking where the events of a new connection start."""
-        self._events.append((text, None))
+        with self._lock:
+            self._events.append((text, None))
         self.dirty = True
 
     def clear(self) -> None:
-        self._events.clear()
+        with self._lock:
+            self._events.clear()
         self.dirty = True
 
     def set_filter(self, patterns: Sequence[str]) -> None:
@@ -194,8 +204,13 @@ class EventFeed:
         """Whether an event of this name passes the filter."""
         return not self.patterns or any(fnmatch.fnmatchcase(name, p) for p in self.patterns)
 
+    def _entries(self) -> list[tuple[str, Message | None]]:
+        """A copy of the kept entries, taken while the reader thread cannot append."""
+        with self._lock:
+            return list(self._events)
+
     def _passing(self) -> list[tuple[str, Message | None]]:
-        return [entry for entry in self._events if entry[1] is None or self.passes(entry[0])]
+        return [entry for entry in self._entries() if entry[1] is None or self.passes(entry[0])]
 
     def visible(self, height: int = 0, width: int = 0) -> list[StyleAndTextTuples]:
         """The last ``height`` (0: all) entries that pass the filter, newest last, cut to ``width``."""
@@ -212,10 +227,10 @@ class EventFeed:
         return [event for _, event in self._passing() if event is not None]
 
     def kept(self) -> int:
-        return sum(1 for _, event in self._events if event is not None)
+        return sum(1 for _, event in self._entries() if event is not None)
 
     def names(self) -> list[str]:
-        return [name for name, event in self._events if event is not None]
+        return [name for name, event in self._entries() if event is not None]
 
     def control(self) -> LinesControl:
         return LinesControl(lambda width, height: self.visible(height, width), lambda count: count - 1)
