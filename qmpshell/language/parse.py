@@ -237,7 +237,10 @@ def _call_request(words: list[Token], text: str, typer: ArgumentTyper) -> QmpReq
 
 def _json_arguments(token: Token, text: str) -> dict[str, Any]:
     """``COMMAND {...}``: the object, sent as written, is the arguments."""
-    arguments = parse_json_value(Value(token)) if token.text.startswith("{") else None
+    try:
+        arguments = parse_json_value(Value(token)) if token.text.startswith("{") else None
+    except ValueProblem as problem:  # a positioned ParseError, as for every other bad value
+        raise ParseError(str(problem), text, problem.column) from None
     if not isinstance(arguments, dict):
         raise ParseError("expected a JSON object of arguments", text, token.start)
     return arguments

@@ -228,18 +228,26 @@ class Repl:
         self._loop = asyncio.get_running_loop()
         if signals:
             for sig in STOP_SIGNALS:
-                self._loop.add_signal_handler(sig, self._stopped_by, sig)
+                signal.signal(sig, self._on_stop_signal)
         self.app.create_background_task(self._ticker())
         self.in_background(self._learn_server, _call)
 
-    def _stopped_by(self, sig: int) -> None:
-        """Leave with 128 + sig; its repeats (the kernel's and tmux's SIGHUP) are ignored from now on,
-        so that they cannot cut short stopping a launched QEMU and removing its directory."""
+    def _on_stop_signal(self, sig: int, frame: object) -> None:
+        """SIGTERM, SIGHUP, SIGQUIT: leave with 128 + sig, like Ctrl-D; repeats do nothing.
+
+        A plain Python handler, not the event loop's: removing a loop's handler (or
+        closing the loop) resets the signal to its default for a moment, and the
+        kernel's and tmux's second SIGHUP arriving then killed the shell before it
+        stopped a launched QEMU and removed its directory.
+        """
+        if self._signalled:
+            return
         self._signalled = True
-        for stop_signal in STOP_SIGNALS:
-            if self._loop is not None:
-                self._loop.remove_signal_handler(stop_signal)  # resets to SIG_DFL, hence:
-            signal.signal(stop_signal, signal.SIG_IGN)
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._stopped_by, sig)
+
+    def _stopped_by(self, sig: int) -> None:
         if not self.app.is_done:
             self.app.exit(result=128 + sig)
 
