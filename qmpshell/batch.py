@@ -322,9 +322,8 @@ def run_one(shell: Shell, statement: Statement, request: Request, printer: Print
 
 
 def _warn(shell: Shell, statement: Statement, printer: Printer) -> None:
-    for warning in shell.warnings:
+    for warning in shell.warnings.drain():
         printer.error(f"{statement.lineno}: ", f"warning: {warning}")
-    shell.warnings.clear()
 
 
 def show(shell: Shell, statement: Statement, outcome: Outcome, printer: Printer) -> int:

@@ -27,6 +27,7 @@ from qmpshell.language.parse import (
     guess_value,
     parse_statement,
 )
+from qmpshell.notices import Warnings
 from qmpshell.protocol.client import Cancelled, PendingReply, QmpError
 from qmpshell.protocol.events import EventLog, WaitInterrupted, event_matcher
 from qmpshell.protocol.session import QmpSession
@@ -178,7 +179,7 @@ class Shell:
         self.timeout = timeout
         self.cpu_index: int | None = None
         self.help_width = HELP_WIDTH  # /help wraps here; the full screen sets its pane's width
-        self.warnings: list[str] = []
+        self.warnings = Warnings()  # this session's one channel: every front-end drains it
         self.last_reply: Reply | None = None  # for /json
         self._pending: PendingReply | None = None
         self._cancel_lock = threading.Lock()
@@ -225,7 +226,7 @@ class Shell:
     def finish(self, started: Started) -> Outcome:
         """Wait for a started request's reply and describe it, as ``run`` would."""
         if started.warning:
-            self.warnings.append(started.warning)
+            self.warnings.warn(started.warning)
         request, sent = started.request, started.pending.sent
         try:
             response = self._await(started.pending, str(sent.get("execute", "command")))

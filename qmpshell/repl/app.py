@@ -105,7 +105,7 @@ class Repl:
             settings.history_file,
             is_hmp=lambda: self.shell.hmp,
             size=settings.history_size,
-            warn=lambda text: self.connection.shell.warnings.append(text),
+            warn=self.shell.warnings.warn,
         )
         self.entry = Entry(history, hmp=self.shell.hmp)
         self.events_view = EventsVisibility(shown=settings.events_pane)
@@ -203,9 +203,8 @@ class Repl:
         client = self.connection.client
         welcome = welcome_text(str(self.connection.address), client.server_version, width=self.look().width)
         self.log.add(show.info(welcome))
-        for warning in [*client.warnings, *self.shell.warnings]:  # the shell's: the history file's
+        for warning in [*client.warnings, *self.shell.warnings.drain()]:  # the shell's: the history file's
             self.log.add(show.warning(warning))
-        self.shell.warnings.clear()
         # The event loop's own handlers replace the caller's while it runs, and closing it resets them.
         callers = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS} if main_thread else {}
         try:
@@ -299,6 +298,8 @@ class Repl:
             if self.feed.dirty:
                 self.feed.dirty = False
                 self.app.invalidate()
+            if not self.busy and self._show_warnings():  # between statements (the schema cache's)
+                self.app.invalidate()
             self.keeper.show_qemu_output()
             if self.keeper.watch() and since_retry >= RECONNECT_INTERVAL:
                 since_retry = 0.0
@@ -380,10 +381,15 @@ class Repl:
             self._show(result)
         self._next_line()
 
-    def _show(self, result: Outcome | QmpShellError) -> None:
-        for warning in self.shell.warnings:
+    def _show_warnings(self) -> bool:
+        """Event loop: the warnings not shown yet go to the output pane; whether there were any."""
+        warnings = self.shell.warnings.drain()
+        for warning in warnings:
             self.log.add(show.warning(warning))
-        self.shell.warnings.clear()
+        return bool(warnings)
+
+    def _show(self, result: Outcome | QmpShellError) -> None:
+        self._show_warnings()
         if isinstance(result, QmpShellError):
             self.log.add(show.failure(result))
         elif isinstance(result, Exit):

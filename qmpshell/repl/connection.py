@@ -102,6 +102,7 @@ class Connection:
             self.shell.knowledge = knowledge_for(
                 self.client,
                 use_cache=self.settings.schema_cache,
+                warn=self.shell.warnings.warn,  # after the welcome line: the front-end drains it later
                 timeout=schema_timeout(self.settings.timeout),
             )
         except QmpShellError:

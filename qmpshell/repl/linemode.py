@@ -116,7 +116,7 @@ class LineSession:
             settings.history_file,
             is_hmp=lambda: self.shell.hmp,
             size=settings.history_size,
-            warn=lambda text: self.connection.shell.warnings.append(text),
+            warn=self.shell.warnings.warn,
         )
         self.record_history = True  # False when prompt_toolkit's prompt keeps (and completes from) it
         self.remember: Callable[[str], None] = self._remember  # the prompt's history replaces it
@@ -179,9 +179,8 @@ class LineSession:
         address, tab = str(self.connection.address), not self.record_history
         welcome = welcome_text(address, client.server_version, tab=tab, width=self.width())
         self.log.add(show.info(welcome))
-        for warning in [*client.warnings, *self.shell.warnings]:  # the shell's: the history file's
+        for warning in [*client.warnings, *self.shell.warnings.drain()]:  # the shell's: the history file's
             self.log.add(show.warning(warning))
-        self.shell.warnings.clear()
         self.flush()
         threading.Thread(target=self._events_loop, name="qmpshell-events", daemon=True).start()
         threading.Thread(target=self._learn_server, name="qmpshell-worker", daemon=True).start()
@@ -281,10 +280,12 @@ class LineSession:
         except QmpShellError as err:
             return err
 
-    def _show(self, result: Outcome | QmpShellError) -> None:
-        for warning in self.shell.warnings:
+    def _show_warnings(self) -> None:
+        for warning in self.shell.warnings.drain():
             self.log.add(show.warning(warning))
-        self.shell.warnings.clear()
+
+    def _show(self, result: Outcome | QmpShellError) -> None:
+        self._show_warnings()
         if isinstance(result, QmpShellError):
             self.log.add(show.failure(result))
         elif isinstance(result, Exit):
@@ -358,6 +359,8 @@ class LineSession:
             shown = [e for e in events if self._passes(e)]
             if shown:
                 self.between_prompts([event_line(e) for e in shown])
+            if not self.busy and (warnings := self.shell.warnings.drain()):  # the schema cache's
+                self.between_prompts([[("class:warning", f"warning: {text}")] for text in warnings])
             if self.launched is not None and not self._was_lost:
                 said = self.launched.new_output()
                 if said:
