@@ -452,3 +452,20 @@ def test_an_odd_error_during_negotiation(tmp_path: Path) -> None:
     result, _ = run_against(tmp_path, steps, "query-status")
     assert result.returncode == 3
     one_error_line(result.stderr, "capabilities negotiation failed", '["not", "an", "object"]')
+
+
+@pytest.mark.parametrize("output", ["json", "human"])
+def test_an_error_not_an_object_reads_the_same_in_every_output_mode(tmp_path: Path, output: str) -> None:
+    """Before: ``{"error": ["oops"]}`` read ``Error: ["oops"]`` in JSON mode and ``error: ['oops']`` (a repr)
+    in the views; one error summary at the protocol boundary now serves both."""
+    steps = [*handshake(), Answer(echo_id({"error": ["oops", None]}))]
+    result, _ = run_against(tmp_path, steps, "query-status", options=("--format", output))
+    assert result.returncode == 1
+    assert one_error_line(result.stderr) == 'qmpshell: 1: Error: ["oops", null]'
+    if output == "human":
+        assert result.stdout.strip() == 'error: Error: ["oops", null]'
+
+
+def test_views_describe_an_odd_error_as_json() -> None:
+    rendering = render_reply({"error": {"class": 7, "desc": ["a"]}}, command="query-status")
+    assert rendering.lines[0][0][1] == 'error: 7: ["a"]'

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from qmpshell.output.safe import escape_json_controls
+from qmpshell.protocol import messages
 
 Message = dict[str, Any]
 
@@ -30,16 +31,8 @@ def colourise(text: str) -> str:
 
 
 def error_summary(response: Message) -> str:
-    """``Class: desc`` of an error response."""
-    error = response.get("error")
-    if not isinstance(error, dict):
-        return f"Error: {json_text(error)}"
-    return f"{_text(error.get('class', 'Error'))}: {_text(error.get('desc', ''))}"
-
-
-def _text(value: Any) -> str:
-    """A string as itself; any other JSON a server put there as compact JSON."""
-    return value if isinstance(value, str) else json_text(value)
+    """``Class: desc`` of an error response: the one summary (``qmpshell.protocol.messages``)."""
+    return messages.error_summary(response)
 
 
 def event_time(event: Message) -> str:
@@ -53,17 +46,6 @@ def event_time(event: Message) -> str:
     except (KeyError, TypeError, ValueError, OverflowError, OSError):
         when = datetime.now()
     return when.strftime("%H:%M:%S.") + f"{when.microsecond // 1000:03d}"
-
-
-def event_summary(event: Message) -> str:
-    """``HH:MM:SS.mmm NAME {compact data}`` for the events pane and messages."""
-    data = event.get("data")
-    tail = (
-        f" {escape_json_controls(json.dumps(data, separators=(',', ':'), ensure_ascii=False))}"
-        if data
-        else ""
-    )
-    return f"{event_time(event)} {event.get('event', '?')}{tail}"
 
 
 def hmp_text(text: str) -> str:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from qmpshell.output import block, machine, pci
 from qmpshell.output.generic import GENERIC, Context, View
+from qmpshell.output.render import error_summary
 from qmpshell.output.rows import Line, Message, Rendering, json_lines
 
 if TYPE_CHECKING:
@@ -79,12 +80,7 @@ def _ret_type(index: SchemaIndex | None, command: str) -> str:
 
 def error_lines(response: Message, hint: str = "") -> list[Line]:
     """``error: CLASS: desc``, and the hint on the next line."""
-    error = response.get("error")
-    if isinstance(error, dict):
-        summary = f"{error.get('class', 'Error')}: {error.get('desc', '')}"
-    else:
-        summary = str(error)
-    lines: list[Line] = [[("error", f"error: {summary}")]]
+    lines: list[Line] = [[("error", f"error: {error_summary(response)}")]]
     if hint:
         lines.append([("hint", hint)])
     return lines

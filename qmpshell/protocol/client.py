@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionFailed, ConnectionLost, UsageError
 from qmpshell.protocol.address import Address, open_socket
 from qmpshell.protocol.framing import DEFAULT_MAX_MESSAGE, Message, StreamDecoder
+from qmpshell.protocol.messages import error_class_and_desc
 
 if TYPE_CHECKING:
     from qmpshell.protocol.logfile import MessageLog  # only with -l: the log is built by the caller
@@ -39,11 +40,7 @@ class QmpError(CommandFailed):
     """The server answered a command with an ``error`` object."""
 
     def __init__(self, response: Message) -> None:
-        error = response.get("error")
-        if not isinstance(error, dict):
-            error = {"desc": error}
-        self.error_class = _as_text(error.get("class", "Error"))
-        self.desc = _as_text(error.get("desc", ""))
+        self.error_class, self.desc = error_class_and_desc(response)
         super().__init__(f"{self.error_class}: {self.desc}")
         self.response = response
 
@@ -399,11 +396,6 @@ class Client(BlockingCommands):
 
     def listen_for_events(self) -> None:
         """Events always arrive on a socket (see ``session.QmpSession``)."""
-
-
-def _as_text(value: Any) -> str:
-    """A string as itself; anything else (a server may send any JSON) as compact JSON."""
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _capabilities(greeting: Message | None) -> list[Any]:

@@ -1,0 +1,35 @@
+"""QMP messages read once, at the protocol boundary: the one description of an error reply.
+
+The spec (docs/interop/qmp-spec.rst) says an error response is
+``{"error": {"class": json-string, "desc": json-string}, "id": ...}``; a server
+may still send anything there.  Every output mode (JSON, views, batch's stderr,
+a ``QmpError``'s message) describes an error through ``error_summary``, so the
+same odd reply reads the same everywhere, and JSON-faithfully: ``{"error":
+["oops"]}`` is ``Error: ["oops"]``, never Python's ``['oops']``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+Message = dict[str, Any]
+
+
+def error_class_and_desc(response: Message) -> tuple[str, str]:
+    """The error's class and description as text (anything but a string as compact JSON)."""
+    error = response.get("error")
+    if not isinstance(error, dict):  # the whole value as JSON: "oops" stays quoted, as sent
+        return "Error", json.dumps(error, ensure_ascii=False)
+    return as_text(error.get("class", "Error")), as_text(error.get("desc", ""))
+
+
+def error_summary(response: Message) -> str:
+    """``CLASS: desc`` of an error response, whatever shape the server gave it."""
+    error_class, desc = error_class_and_desc(response)
+    return f"{error_class}: {desc}"
+
+
+def as_text(value: Any) -> str:
+    """A string as itself; any other JSON value (a server may send any) as compact JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
