@@ -26,7 +26,6 @@ from qmpshell.shell import (
     FrontEndCommand,
     HmpOutput,
     Info,
-    ModeChanged,
     Outcome,
     Reply,
     Shell,
@@ -341,8 +340,6 @@ def show(shell: Shell, statement: Statement, outcome: Outcome, printer: Printer)
         printer.show_event(outcome.event)
     elif isinstance(outcome, Info):
         printer.text(outcome.text)
-    elif isinstance(outcome, ModeChanged):
-        shell.hmp = outcome.hmp
     elif isinstance(outcome, FrontEndCommand) and outcome.request.name == "format":
         if outcome.request.words:
             printer.human = outcome.request.words[0] == "auto"

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from qmpshell import commands
 from qmpshell.batch import Printer, report
 from qmpshell.errors import EXIT_OK, QmpShellError, UsageError
 from qmpshell.language.hmp import parse_cpu_command
@@ -78,7 +79,8 @@ class _State:
             self.hmp = request.name == "hmp"
         elif request.name == "hmp":
             self._select_cpu(request.rest)
-        return request.name not in ("quit", "exit", "q")
+        command = commands.lookup(request.name)
+        return command is None or command.name != "quit"
 
     def _select_cpu(self, command_line: str) -> None:
         cpu = parse_cpu_command(command_line)

@@ -68,6 +68,7 @@ def render(parser: argparse.ArgumentParser | None = None) -> str:
         escape(parser.description or ""),
         *(line for paragraph in DESCRIPTION for line in (".PP", escape(paragraph))),
         *_groups(parser),
+        *_shell_commands(),
         ".SH EXIT STATUS",
         escape((parser.epilog or "").removeprefix("Exit status: ")),
         *_pairs("ENVIRONMENT", ENVIRONMENT),
@@ -137,6 +138,21 @@ def _pairs(title: str, pairs: tuple[tuple[str, str], ...]) -> list[str]:
     lines = [f".SH {title}"]
     for name, text in pairs:
         lines += [".TP", f"\\fB{escape(name)}\\fR", escape(text)]
+    return lines
+
+
+def _shell_commands() -> list[str]:
+    """The ``/commands`` from the one table (``qmpshell.commands``), with where each applies."""
+    from qmpshell import commands
+
+    lines = [".SH SHELL COMMANDS", escape("Lines that start with / are the shell's own:")]
+    for command in commands.COMMANDS:
+        where = "" if command.where == commands.EVERYWHERE else f" ({', '.join(sorted(command.where))} only)"
+        lines += [
+            ".TP",
+            f"\\fB{escape(command.usage)}\\fR",
+            escape(command.summary[:1].upper() + command.summary[1:] + where + "."),
+        ]
     return lines
 
 

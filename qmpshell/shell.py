@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, Protocol
 
+from qmpshell import commands
 from qmpshell.config import seconds
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionLost, UsageError
 from qmpshell.language.hmp import hmp_message, looks_like_error, parse_cpu_command
@@ -35,23 +36,7 @@ from qmpshell.protocol.session import QmpSession
 Message = dict[str, Any]
 
 FORMATS = ("auto", "json", "compact")  # /format and output.format: views, indented JSON, one-line JSON
-SHELL_COMMANDS: dict[str, str] = {
-    "help": "/help [NAME [TAG=VALUE...]]  this text, or what a command or event takes",
-    "hmp": "/hmp [LINE]         run one HMP command line, or switch to HMP mode",
-    "qmp": "/qmp                switch back to QMP mode",
-    "wait": "/wait EVENT [FIELD=VALUE...] [timeout=SECONDS]  wait for an event",
-    "events": "/events [on|off|clear|show [N]|filter PATTERN...]  the events pane",
-    "find": "/find [TEXT]        search the output pane (no TEXT: stop searching)",
-    "save": "/save [reply] FILE  write the output pane (or the last reply) to FILE",
-    "json": "/json               the last reply again, as indented JSON (or end a line in | json)",
-    "format": "/format [auto|json|compact]  replies as tables and text, indented or one-line JSON",
-    "clear": "/clear              clear the output pane (also Ctrl-L)",
-    "reconnect": "/reconnect          try to reconnect now",
-    "relaunch": "/relaunch           start the --launch QEMU again after it exited",
-    "quit": "/quit               leave (also /exit, Ctrl-D)",
-}
 HELP_WIDTH = 76
-FRONT_END_COMMANDS = ("events", "reconnect", "relaunch", "clear", "find", "save", "format")
 
 
 class Reply(NamedTuple):
@@ -314,32 +299,47 @@ class Shell:
     # -- shell commands --------------------------------------------------------------
 
     def _run_shell(self, request: ShellRequest) -> Outcome:
-        name = request.name
-        if name == "hmp":
-            return self._run_hmp(request.rest) if request.rest else ModeChanged(hmp=True)
-        if name == "qmp":
-            return ModeChanged(hmp=False)
-        if name in ("quit", "exit", "q"):
-            return Exit()
-        if name == "help":
-            return Info(self._help(request))
-        if name == "wait":
-            return self._wait(request)
-        if name == "json":
-            if self.last_reply is None:
-                raise UsageError("/json: no reply yet")
-            return self.last_reply._replace(as_json=True)
-        if name == "format" and (len(request.words) > 1 or set(request.words) - set(FORMATS)):
-            raise UsageError("usage: /format [auto|json|compact]")
-        if name in FRONT_END_COMMANDS:
+        """A ``/command``: the table (``qmpshell.commands``) says who carries it out."""
+        command = commands.lookup(request.name)
+        if command is None:
+            raise UsageError(f"unknown shell command '/{request.name}' (try /help)")
+        if command.by_front_end:
+            if request.name == "format" and (len(request.words) > 1 or set(request.words) - set(FORMATS)):
+                raise UsageError("usage: /format [auto|json|compact]")
             return FrontEndCommand(request)
-        raise UsageError(f"unknown shell command '/{name}' (try /help)")
+        handler: Callable[[ShellRequest], Outcome] = getattr(self, command.shell_handler)
+        return handler(request)
+
+    def hmp_command(self, request: ShellRequest) -> Outcome:
+        """``/hmp LINE`` runs one HMP line; ``/hmp`` alone switches the shell to HMP mode."""
+        if request.rest:
+            return self._run_hmp(request.rest)
+        self.hmp = True
+        return ModeChanged(hmp=True)
+
+    def qmp_command(self, request: ShellRequest) -> Outcome:
+        self.hmp = False
+        return ModeChanged(hmp=False)
+
+    def quit_command(self, request: ShellRequest) -> Outcome:
+        return Exit()
+
+    def help_command(self, request: ShellRequest) -> Outcome:
+        return Info(self._help(request))
+
+    def json_command(self, request: ShellRequest) -> Outcome:
+        if self.last_reply is None:
+            raise UsageError("/json: no reply yet")
+        return self.last_reply._replace(as_json=True)
+
+    def wait_command(self, request: ShellRequest) -> Outcome:
+        return self._wait(request)
 
     def _help(self, request: ShellRequest) -> str:
         words = request.words
         if not words:
             server = f"server: QEMU {self.client.server_version}" if self.client.server_version else ""
-            lines = ["Shell commands:", *("  " + text for text in SHELL_COMMANDS.values())]
+            lines = ["Shell commands:", *("  " + command.help_line() for command in commands.COMMANDS)]
             return _wrapped([*lines, server] if server else lines, self.help_width)
         if len(words) > 1:
             raise UsageError(f"usage: /help [COMMAND|EVENT [TAG=VALUE...]] (one name, got {len(words)})")

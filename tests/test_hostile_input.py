@@ -19,13 +19,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from qmpshell import commands
 from qmpshell.errors import ParseError, UsageError
 from qmpshell.language.parse import HmpRequest, QmpRequest, ShellRequest, parse_statement
 from qmpshell.language.statements import Assembler, read_statements
 from qmpshell.schema.index import SchemaIndex
 from qmpshell.schema.knowledge import SchemaKnowledge
 from qmpshell.schema.suggest import Suggestions, suggest
-from qmpshell.shell import SHELL_COMMANDS
 from tests.fakeserver import Answer, FakeServer, handshake
 from tests.qemu_support import run_qmpshell
 
@@ -93,7 +93,7 @@ def test_assembler_takes_any_lines(lines: list[str], hmp: bool) -> None:
 @given(hostile)
 def test_completer_takes_anything(text: str) -> None:
     for index in (INDEX, None):
-        result = suggest(text, index, shell_commands=list(SHELL_COMMANDS))
+        result = suggest(text, index, shell_commands=commands.names())
         assert isinstance(result, Suggestions)
 
 
@@ -143,7 +143,7 @@ def test_assembler_is_linear_on_long_transactions() -> None:
 
 @pytest.mark.parametrize("name", list(HUGE))
 def test_completion_of_huge_and_deep_lines_is_bounded(name: str) -> None:
-    timed(lambda: suggest(HUGE[name], INDEX, shell_commands=list(SHELL_COMMANDS)), 20)
+    timed(lambda: suggest(HUGE[name], INDEX, shell_commands=commands.names()), 20)
 
 
 def test_parse_time_is_linear() -> None:

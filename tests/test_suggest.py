@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from qmpshell import commands
 from qmpshell.schema.index import SchemaIndex
 from qmpshell.schema.suggest import LiveQuery, Suggestions, suggest
-from qmpshell.shell import SHELL_COMMANDS
 
 CAPTURE = Path(__file__).parent / "data" / "qemu-7.2-schema.json"
 BLOCKDEV_BASE = ["driver", "node-name", "discard", "cache", "read-only", "auto-read-only", "force-share"]
@@ -26,7 +26,7 @@ def index() -> SchemaIndex:
 
 
 def run(text: str, index: SchemaIndex) -> Suggestions:
-    return suggest(text, index, shell_commands=list(SHELL_COMMANDS))
+    return suggest(text, index, shell_commands=commands.names())
 
 
 @pytest.mark.parametrize(
@@ -148,7 +148,7 @@ def test_no_live_query_where_names_are_new(index: SchemaIndex, text: str) -> Non
 
 
 def test_without_a_schema_only_shell_commands() -> None:
-    assert suggest("/q", None, shell_commands=list(SHELL_COMMANDS)).texts == {"/qmp", "/quit"}
+    assert suggest("/q", None, shell_commands=commands.names()).texts == {"/qmp", "/quit"}
     assert suggest("query", None).candidates == ()
     assert suggest("/events o", None).texts == {"on", "off"}
 

@@ -10,7 +10,6 @@ once a second, tries to reconnect a lost connection.
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -20,12 +19,12 @@ from prompt_toolkit.application import Application
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.input import Input
-from prompt_toolkit.key_binding import merge_key_bindings
+from prompt_toolkit.key_binding import KeyBindingsBase, merge_key_bindings
 from prompt_toolkit.output import Output
 from prompt_toolkit.widgets import SearchToolbar
 
 from qmpshell.config import Settings
-from qmpshell.errors import EXIT_OK, STOP_SIGNALS, QmpShellError
+from qmpshell.errors import EXIT_OK, QmpShellError
 from qmpshell.language.statements import Assembler
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.logfile import MessageLog
@@ -37,23 +36,23 @@ from qmpshell.repl.completion import (
     restart_completion,
 )
 from qmpshell.repl.connection import Connection
+from qmpshell.repl.core import InteractiveCore
 from qmpshell.repl.entry import Entry
-from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands
-from qmpshell.repl.history import make_history
-from qmpshell.repl.hmpcomplete import fetch_hmp_names
 from qmpshell.repl.keeper import ConnectionKeeper
 from qmpshell.repl.keys import build_key_bindings
 from qmpshell.repl.launched import say
 from qmpshell.repl.layout import build_screen, input_area
 from qmpshell.repl.lexer import InputLexer
-from qmpshell.repl.panes import EventFeed, OutputLog
-from qmpshell.repl.search import OutputSearch, jump_target, output_key_bindings
+from qmpshell.repl.panekeys import PaneKeys
+from qmpshell.repl.panes import EventFeed
+from qmpshell.repl.search import output_key_bindings
+from qmpshell.repl.stopsignals import StopSignals
 from qmpshell.repl.style import build_style, color_depth
 from qmpshell.repl.transcript import print_transcript
-from qmpshell.repl.widgets import output_notice, prompt_fragments, status_fragments, welcome_text
+from qmpshell.repl.widgets import output_notice, prompt_fragments, status_fragments
 from qmpshell.schema.index import index_of
 from qmpshell.schema.suggest import signature_at
-from qmpshell.shell import Exit, FrontEndCommand, ModeChanged, Outcome
+from qmpshell.shell import Outcome
 
 if TYPE_CHECKING:
     from qmpshell.protocol.launch import LaunchedQemu
@@ -97,23 +96,15 @@ class Repl:
         self.shell = connection.shell
         self.settings = settings
         self.feed = feed
-        self.log = OutputLog()
-        self.output_format = settings.output_format  # /format changes it for the session
-        self.search = OutputSearch(self.log)
-        self._jumped: int | None = None  # the statement F4 last jumped to
-        history = make_history(
-            settings.history_file,
-            is_hmp=lambda: self.shell.hmp,
-            size=settings.history_size,
-            warn=self.shell.warnings.warn,
-        )
+        shown = settings.events_pane
+        self.core = InteractiveCore(connection, feed, settings, screen=self, events_shown=shown)
+        self.log, self.search, self.events_view = self.core.log, self.core.search, self.core.events_view
+        history = self.core.history
         self.entry = Entry(history, hmp=self.shell.hmp)
-        self.events_view = EventsVisibility(shown=settings.events_pane)
         self.busy = False
         self.completions = Completions(is_hmp=lambda: self.shell.hmp)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._signalled = False  # a stop signal ended the loop: later ones must not cut the cleanup short
-        self.frontend = FrontEndCommands(self)
+        self._stop_signals = StopSignals(self._leave_with)
         search = SearchToolbar()
         self.input = input_area(
             prompt=lambda: prompt_fragments(self.shell.hmp, self.assembler.pending),
@@ -137,9 +128,19 @@ class Repl:
             ),
             queued=self.entry.queued_fragments,
         )
+        self.pane = PaneKeys(
+            log=self.log,
+            search=self.search,
+            events_view=self.events_view,
+            output_window=lambda: self.screen.output_window,
+            input_buffer=lambda: self.input.buffer,
+            width=self.width,
+        )
         self.app: Application[int] = Application(
             layout=self.screen.layout,
-            key_bindings=merge_key_bindings([build_key_bindings(self), output_key_bindings(self)]),
+            key_bindings=merge_key_bindings(
+                [build_key_bindings(self, self.pane), output_key_bindings(self.pane)]
+            ),
             style=build_style(settings.theme),
             full_screen=True,
             input=input,
@@ -171,7 +172,7 @@ class Repl:
         """How replies are shown now: the session's format, the output pane's width, the schema."""
         info = self.screen.output_window.render_info
         width = info.window_width if info is not None else self.width() * (3 if self.events_shown else 5) // 5
-        return show.Look(self.output_format, max(20, width - 1), index_of(self.shell.knowledge))
+        return show.Look(self.core.output_format, max(20, width - 1), index_of(self.shell.knowledge))
 
     @property
     def events_shown(self) -> bool:
@@ -200,13 +201,7 @@ class Repl:
         prompt_toolkit then restores the terminal (no alternate screen, echo and
         line mode back) before the caller stops a launched QEMU.
         """
-        client = self.connection.client
-        welcome = welcome_text(str(self.connection.address), client.server_version, width=self.look().width)
-        self.log.add(show.info(welcome))
-        for warning in [*client.warnings, *self.shell.warnings.drain()]:  # the shell's: the history file's
-            self.log.add(show.warning(warning))
-        # The event loop's own handlers replace the caller's while it runs, and closing it resets them.
-        callers = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS} if main_thread else {}
+        self.core.welcome()
         try:
             result = self.app.run(
                 pre_run=lambda: self._started(signals=main_thread),
@@ -214,8 +209,7 @@ class Repl:
                 set_exception_handler=main_thread,
             )
         finally:
-            for sig, handler in callers.items():  # after a stop signal, its repeats stay ignored
-                signal.signal(sig, signal.SIG_IGN if self._signalled else handler)
+            self._stop_signals.restore()
             self.completions.close()
             if self.settings.transcript:
                 print_transcript(self.log.text(), sys.stdout, limit=self.settings.transcript_lines)
@@ -226,35 +220,17 @@ class Repl:
     def _started(self, *, signals: bool = False) -> None:
         self._loop = asyncio.get_running_loop()
         if signals:
-            for sig in STOP_SIGNALS:
-                signal.signal(sig, self._on_stop_signal)
+            self._stop_signals.install(self._loop)
         self.app.create_background_task(self._ticker())
         self.in_background(self._learn_server, _call)
 
-    def _on_stop_signal(self, sig: int, frame: object) -> None:
-        """SIGTERM, SIGHUP, SIGQUIT: leave with 128 + sig, like Ctrl-D; repeats do nothing.
-
-        A plain Python handler, not the event loop's: removing a loop's handler (or
-        closing the loop) resets the signal to its default for a moment, and the
-        kernel's and tmux's second SIGHUP arriving then killed the shell before it
-        stopped a launched QEMU and removed its directory.
-        """
-        if self._signalled:
-            return
-        self._signalled = True
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._stopped_by, sig)
-
-    def _stopped_by(self, sig: int) -> None:
+    def _leave_with(self, status: int) -> None:
         if not self.app.is_done:
-            self.app.exit(result=128 + sig)
+            self.app.exit(result=status)
 
     def _learn_server(self) -> Result:
         """Worker thread: run state, schema knowledge and HMP names; once per connection."""
-        self.connection.refresh_run_state()
-        self.connection.load_knowledge()
-        names = fetch_hmp_names(self.connection.client, timeout=self.settings.connect_timeout)
+        names = self.core.learn_server()
         client = self.connection.client
         return lambda: self.completions.refresh(self.shell, client, names, on_ready=self._live_values_ready)
 
@@ -298,12 +274,15 @@ class Repl:
             if self.feed.dirty:
                 self.feed.dirty = False
                 self.app.invalidate()
-            if not self.busy and self._show_warnings():  # between statements (the schema cache's)
+            if not self.busy and self.core.show_warnings():  # between statements (the schema cache's)
                 self.app.invalidate()
             self.keeper.show_qemu_output()
             if self.keeper.watch() and since_retry >= RECONNECT_INTERVAL:
                 since_retry = 0.0
                 self.keeper.try_reconnect()
+
+    def _key_bindings(self) -> KeyBindingsBase:
+        return merge_key_bindings([build_key_bindings(self, self.pane), output_key_bindings(self.pane)])
 
     def try_reconnect(self) -> None:
         self.keeper.try_reconnect()
@@ -365,53 +344,22 @@ class Repl:
         self.shell.help_width = self._output_width() - 1  # /help wraps to the pane as it is now
         self.busy = True
         self.shell.begin()
-        self.in_background(lambda: self._run(text), self._finished)
-
-    def _run(self, text: str) -> Outcome | QmpShellError | None:
-        try:
-            request = self.shell.parse(text)
-            return self.shell.run(request) if request is not None else None
-        except QmpShellError as err:
-            return err
+        self.in_background(lambda: self.core.run(text), self._finished)
 
     def _finished(self, result: Outcome | QmpShellError | None) -> None:
         self.busy = False
         self.completions.expire()
         if result is not None:
-            self._show(result)
+            self.core.show(result)
         self._next_line()
-
-    def _show_warnings(self) -> bool:
-        """Event loop: the warnings not shown yet go to the output pane; whether there were any."""
-        warnings = self.shell.warnings.drain()
-        for warning in warnings:
-            self.log.add(show.warning(warning))
-        return bool(warnings)
-
-    def _show(self, result: Outcome | QmpShellError) -> None:
-        self._show_warnings()
-        if isinstance(result, QmpShellError):
-            self.log.add(show.failure(result))
-        elif isinstance(result, Exit):
-            self.quit()
-        elif isinstance(result, ModeChanged):
-            self.set_mode(hmp=result.hmp)
-        elif isinstance(result, FrontEndCommand):
-            self.frontend.run(result.request)
-        else:
-            self.log.add(show.outcome(result, self.look()))
 
     def _output_width(self) -> int:
         info = self.screen.output_window.render_info
         return info.window_width if info is not None else self.width()
 
-    def set_mode(self, *, hmp: bool) -> None:
-        self.shell.hmp = hmp
+    def mode_changed(self, *, hmp: bool) -> None:
+        """The shell switched its mode: the input line follows (prompt, lexer, continuation)."""
         self.assembler.hmp = hmp
-        if hmp:
-            self.log.add(show.info("HMP mode: lines go to the human monitor; /qmp returns to QMP"))
-        else:
-            self.log.add(show.info("QMP mode"))
 
     # -- KeyActions --------------------------------------------------------------------
 
@@ -439,40 +387,6 @@ class Repl:
     def quit(self) -> None:
         if not self.app.is_done:
             self.app.exit(result=EXIT_OK)
-
-    def clear_output(self) -> None:
-        self.log.clear()
-
-    def toggle_events(self) -> None:
-        self.events_view.toggle(self.width())
-
-    def page_up(self) -> None:
-        info = self.screen.output_window.render_info
-        if info is not None:
-            self.log.page_up(info.window_height)
-
-    def page_down(self) -> None:
-        info = self.screen.output_window.render_info
-        if info is not None:
-            self.log.page_down(info.window_height)
-
-    # -- OutputKeys ----------------------------------------------------------------------
-
-    def start_find(self) -> None:
-        """Ctrl-F with no search going: ``/find `` on the input line, ready for the text."""
-        self.input.buffer.text = "/find "
-        self.input.buffer.cursor_position = len(self.input.buffer.text)
-
-    def find_step(self, *, older: bool) -> None:
-        if self.search.active:
-            self.search.step(older=older)
-
-    def jump_to_statement(self) -> None:
-        """F4: to the start of the last statement and its reply; again: the one before."""
-        target = jump_target(self.log, None if self.log.following else self._jumped)
-        if target is not None:
-            self._jumped = target
-            self.log.show_line(target)
 
 
 def _call(done: Result) -> None:

@@ -19,11 +19,11 @@ from itertools import chain
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
+from qmpshell import commands
 from qmpshell.schema.live import CompletionSource, LiveItem
 from qmpshell.schema.suggest import Suggestions, suggest
-from qmpshell.shell import SHELL_COMMANDS
 
-SHELL_NAMES = (*SHELL_COMMANDS, "exit")
+SHELL_NAMES = tuple(commands.names(aliases=True))
 LIVE_WAIT = 1.0  # seconds a Tab waits for a live answer before the menu is left to refresh itself
 
 

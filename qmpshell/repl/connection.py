@@ -141,3 +141,18 @@ class Connection:
 
     def close(self) -> None:
         self.client.close()
+
+
+def lost_text(lost: str, *, retrying: bool) -> str:
+    """The one wording of a lost connection (both front-ends)."""
+    again = "; retrying every second (/reconnect tries now)" if retrying else ""
+    return f"connection lost: {lost}{again}"
+
+
+def reconnected_text(connection: Connection) -> str:
+    """The one wording of a connection that is back (both front-ends)."""
+    version = connection.client.server_version or "unknown version"
+    return (
+        f"reconnected to {connection.address} (QEMU {version}); "
+        "events sent while disconnected were not received"
+    )

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
@@ -28,6 +29,7 @@ FORMATS_SAID = {
 }
 EVENTS_USAGE = "usage: /events [on|off|clear|show [N]|filter PATTERN...]"
 SAVE_USAGE = "usage: /save [reply] FILE"
+Handler = Callable[[ShellRequest], None]
 NARROWEST_WITH_EVENTS = 100  # columns: below this the events pane hides itself (F2 still shows it)
 
 
@@ -70,32 +72,30 @@ class FrontEnd(Protocol):
 
 
 class FrontEndCommands:
-    """Dispatches a ``FrontEndCommand`` outcome to the application."""
+    """Carries out a ``FrontEndCommand`` outcome: one handler per front-end command of the table.
 
-    def __init__(self, app: FrontEnd) -> None:
+    ``overrides`` replaces a handler where a front-end differs (the line mode
+    has no pane to scroll, so its ``/find`` prints the matching lines).
+    """
+
+    def __init__(self, app: FrontEnd, *, overrides: Mapping[str, Handler] | None = None) -> None:
         self.app = app
+        self.handlers: dict[str, Handler] = {
+            "events": lambda request: self.events(request.words),
+            "reconnect": lambda request: self.app.try_reconnect(),
+            "relaunch": lambda request: self.app.relaunch(),
+            "clear": lambda request: self.app.log.clear(),
+            "find": lambda request: self.find(request.rest),
+            "save": lambda request: self.save(request.words),
+            "format": lambda request: self.set_format(request.words),
+            **(overrides or {}),
+        }
 
     def run(self, request: ShellRequest) -> None:
         try:
-            self._dispatch(request)
+            self.handlers[request.name](request)
         except QmpShellError as err:
             self.app.log.add(show.failure(err))
-
-    def _dispatch(self, request: ShellRequest) -> None:
-        if request.name == "events":
-            self.events(request.words)
-        elif request.name == "reconnect":
-            self.app.try_reconnect()
-        elif request.name == "relaunch":
-            self.app.relaunch()
-        elif request.name == "clear":
-            self.app.log.clear()
-        elif request.name == "find":
-            self.find(request.rest)
-        elif request.name == "save":
-            self.save(request.words)
-        elif request.name == "format":
-            self.set_format(request.words)
 
     def set_format(self, words: tuple[str, ...]) -> None:
         """``/format``: what replies look like now; ``/format auto|json|compact`` changes it."""

@@ -16,7 +16,7 @@ from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError
 from qmpshell.protocol.launch import LaunchedQemu
 from qmpshell.repl import show
-from qmpshell.repl.connection import Connection
+from qmpshell.repl.connection import Connection, lost_text, reconnected_text
 from qmpshell.repl.launched import LaunchWatch
 from qmpshell.repl.panes import EventFeed, OutputLog
 
@@ -68,8 +68,7 @@ class ConnectionKeeper:
             return False  # the socket of a QEMU that exited never comes back by itself
         if lost and not self._was_lost:
             self._was_lost = True
-            again = "; retrying every second (/reconnect tries now)" if self.settings.reconnect else ""
-            self._log.add(show.error(f"connection lost: {lost}{again}"))
+            self._log.add(show.error(lost_text(lost, retrying=self.settings.reconnect)))
             self._redraw()
         return bool(lost) and self.settings.reconnect
 
@@ -147,11 +146,5 @@ class ConnectionKeeper:
             return
         self._was_lost = False
         self._feed.add_separator(f"reconnected {time.strftime('%H:%M:%S')}")
-        version = self.connection.client.server_version or "unknown version"
-        self._log.add(
-            show.info(
-                f"reconnected to {self.connection.address} (QEMU {version}); "
-                "events sent while disconnected were not received"
-            )
-        )
+        self._log.add(show.info(reconnected_text(self.connection)))
         self._on_reconnected()

@@ -32,6 +32,10 @@ class KeyActions(Protocol):
 
     def quit(self) -> None: ...
 
+
+class PaneActions(Protocol):
+    """What the output-pane keys do (``panekeys.PaneKeys``)."""
+
     def clear_output(self) -> None: ...
 
     def toggle_events(self) -> None: ...
@@ -41,7 +45,7 @@ class KeyActions(Protocol):
     def page_down(self) -> None: ...
 
 
-def build_key_bindings(actions: KeyActions) -> KeyBindings:
+def build_key_bindings(actions: KeyActions, pane: PaneActions) -> KeyBindings:
     bindings = KeyBindings()
     empty = Condition(actions.input_is_empty)
 
@@ -63,18 +67,18 @@ def build_key_bindings(actions: KeyActions) -> KeyBindings:
 
     @bindings.add("c-l")
     def _clear(event: KeyPressEvent) -> None:
-        actions.clear_output()
+        pane.clear_output()
 
     @bindings.add("f2")
     def _events(event: KeyPressEvent) -> None:
-        actions.toggle_events()
+        pane.toggle_events()
 
     @bindings.add("pageup")
     def _up(event: KeyPressEvent) -> None:
-        actions.page_up()
+        pane.page_up()
 
     @bindings.add("pagedown")
     def _down(event: KeyPressEvent) -> None:
-        actions.page_down()
+        pane.page_down()
 
     return bindings

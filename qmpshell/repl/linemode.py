@@ -34,15 +34,14 @@ from qmpshell.protocol.address import Address
 from qmpshell.protocol.launch import EXIT_GRACE
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.repl import show
-from qmpshell.repl.connection import Connection
+from qmpshell.repl.connection import Connection, lost_text, reconnected_text
+from qmpshell.repl.core import InteractiveCore
 from qmpshell.repl.entry import discard_statement, history_entry
-from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands
-from qmpshell.repl.history import make_history
-from qmpshell.repl.panes import EventFeed, OutputLog, event_line, plain
+from qmpshell.repl.panes import EventFeed, event_line, plain
 from qmpshell.repl.search import OutputSearch
-from qmpshell.repl.widgets import prompt_fragments, welcome_text
+from qmpshell.repl.widgets import prompt_fragments
 from qmpshell.schema.index import index_of
-from qmpshell.shell import Exit, FrontEndCommand, ModeChanged, Outcome
+from qmpshell.shell import Outcome
 
 if TYPE_CHECKING:
     from qmpshell.protocol.launch import LaunchedQemu
@@ -106,20 +105,14 @@ class LineSession:
         self.shell = connection.shell
         self.settings = settings
         self.feed = feed
-        self.log = OutputLog()
-        self.output_format = settings.output_format  # /format changes it for the session
-        self.search = OutputSearch(self.log)
-        self.events_view = EventsVisibility(shown=True)
-        self.frontend = FrontEndCommands(self)
-        self.assembler = Assembler(hmp=self.shell.hmp)
-        self.history = make_history(
-            settings.history_file,
-            is_hmp=lambda: self.shell.hmp,
-            size=settings.history_size,
-            warn=self.shell.warnings.warn,
+        find = {"find": lambda request: self.find(request.rest)}  # no pane to scroll: matches are printed
+        self.core = InteractiveCore(
+            connection, feed, settings, screen=self, events_shown=True, overrides=find
         )
+        self.log, self.history = self.core.log, self.core.history
+        self.assembler = Assembler(hmp=self.shell.hmp)
         self.record_history = True  # False when prompt_toolkit's prompt keeps (and completes from) it
-        self.remember: Callable[[str], None] = self._remember  # the prompt's history replaces it
+        self.remember: Callable[[str], None] = self.core.remember  # the prompt's history replaces it
         self.arrived: queue.SimpleQueue[Message] = queue.SimpleQueue()
         self.lock = threading.Lock()
         self.prompt_shown = False  # a dumb prompt is on the screen, waiting for a line
@@ -162,7 +155,7 @@ class LineSession:
 
     def look(self) -> show.Look:
         """How replies are shown now: the session's format, the terminal's width, the schema."""
-        return show.Look(self.output_format, max(20, self.width() - 1), index_of(self.shell.knowledge))
+        return show.Look(self.core.output_format, max(20, self.width() - 1), index_of(self.shell.knowledge))
 
     def try_reconnect(self) -> None:
         if self.connection.reconnect():
@@ -175,12 +168,7 @@ class LineSession:
 
     def run(self, *, read: Callable[[], str | None]) -> int:
         """Read lines with ``read`` (None: end of input) until then or /quit."""
-        client = self.connection.client
-        address, tab = str(self.connection.address), not self.record_history
-        welcome = welcome_text(address, client.server_version, tab=tab, width=self.width())
-        self.log.add(show.info(welcome))
-        for warning in [*client.warnings, *self.shell.warnings.drain()]:  # the shell's: the history file's
-            self.log.add(show.warning(warning))
+        self.core.welcome(tab=not self.record_history)
         self.flush()
         threading.Thread(target=self._events_loop, name="qmpshell-events", daemon=True).start()
         threading.Thread(target=self._learn_server, name="qmpshell-worker", daemon=True).start()
@@ -204,14 +192,8 @@ class LineSession:
         else:
             self.interrupted()
 
-    def _remember(self, entry: str) -> None:
-        strings = self.history.get_strings()
-        if entry.strip() and (not strings or strings[-1] != entry):
-            self.history.append_string(entry)
-
     def _learn_server(self) -> None:
-        self.connection.refresh_run_state()
-        self.connection.load_knowledge()
+        self.core.learn_server()
 
     def enter(self, text: str) -> None:
         """One line typed: run once its statement is complete, which the history then keeps whole.
@@ -254,7 +236,7 @@ class LineSession:
         finally:
             self.busy = False
         if result is not None:
-            self._show(result)
+            self.core.show(result)
 
     def _parse_and_run(self, text: str) -> Outcome | QmpShellError | None:
         try:
@@ -280,25 +262,11 @@ class LineSession:
         except QmpShellError as err:
             return err
 
-    def _show_warnings(self) -> None:
-        for warning in self.shell.warnings.drain():
-            self.log.add(show.warning(warning))
+    def mode_changed(self, *, hmp: bool) -> None:
+        self.assembler.hmp = hmp  # the shell has switched itself
 
-    def _show(self, result: Outcome | QmpShellError) -> None:
-        self._show_warnings()
-        if isinstance(result, QmpShellError):
-            self.log.add(show.failure(result))
-        elif isinstance(result, Exit):
-            self.done.set()
-        elif isinstance(result, ModeChanged):
-            self.shell.hmp = self.assembler.hmp = result.hmp
-            self.log.add(show.info("HMP mode: /qmp returns to QMP" if result.hmp else "QMP mode"))
-        elif isinstance(result, FrontEndCommand) and result.request.name == "find":
-            self.find(result.request.rest)
-        elif isinstance(result, FrontEndCommand):
-            self.frontend.run(result.request)
-        else:
-            self.log.add(show.outcome(result, self.look()))
+    def quit(self) -> None:
+        self.done.set()
 
     def find(self, text: str) -> None:
         """``/find TEXT`` in line mode: there is no pane to scroll, so the matching lines are printed."""
@@ -395,14 +363,13 @@ class LineSession:
             return
         if lost and not self._was_lost:
             self._was_lost = True
-            again = "; retrying every second" if self.settings.reconnect else ""
-            self.between_prompts([[("class:error", f"error: connection lost: {lost}{again}")]])
+            told = lost_text(lost, retrying=self.settings.reconnect)
+            self.between_prompts([[("class:error", f"error: {told}")]])
         if lost and self.settings.reconnect and self.connection.reconnect():
             self._reconnected()
 
     def _reconnected(self) -> None:
         self._was_lost = False
-        version = self.connection.client.server_version or "unknown version"
-        notice = f"reconnected to {self.connection.address} (QEMU {version}); events sent meanwhile were lost"
+        notice = reconnected_text(self.connection)
         self.between_prompts([[("class:info", notice)]])
         threading.Thread(target=self._learn_server, daemon=True).start()

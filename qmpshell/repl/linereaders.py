@@ -11,17 +11,44 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import IO, Any, Protocol
 
+from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.history import History
 
+from qmpshell.config import Settings
 from qmpshell.language.redact import line_has_secret, redact_url_credentials
+from qmpshell.language.statements import Assembler
 from qmpshell.output.safe import visible
-from qmpshell.repl.linemode import LineSession
+from qmpshell.repl.connection import Connection
 from qmpshell.repl.widgets import prompt_fragments
+from qmpshell.shell import Shell
 
 
-def dumb_reader(session: LineSession) -> Callable[[], str | None]:
+class LineTerminal(Protocol):
+    """What a reader needs of the line mode's session (``linemode.LineSession``), which imports
+    this module: a protocol here keeps the two from importing each other."""
+
+    lock: threading.Lock
+    prompt_shown: bool
+    settings: Settings
+    shell: Shell
+    history: History
+    connection: Connection
+    assembler: Assembler
+    record_history: bool
+    remember: Callable[[str], None]
+    write_styled: Callable[[StyleAndTextTuples], None]
+
+    @property
+    def out(self) -> IO[str]: ...
+
+    def prompt(self) -> str: ...
+
+    def abandon(self) -> None: ...
+
+
+def dumb_reader(session: LineTerminal) -> Callable[[], str | None]:
     """Lines from the terminal's own line editing; the prompt is plain text."""
 
     def read() -> str | None:
@@ -41,7 +68,7 @@ def dumb_reader(session: LineSession) -> Callable[[], str | None]:
     return read
 
 
-def prompt_reader(session: LineSession) -> Callable[[], str | None]:
+def prompt_reader(session: LineTerminal) -> Callable[[], str | None]:
     """prompt_toolkit's prompt with history, completion and highlighting; output stays in the scrollback."""
     from prompt_toolkit import PromptSession, print_formatted_text
     from prompt_toolkit.formatted_text import FormattedText
@@ -140,7 +167,7 @@ def _paste_bindings() -> Any:
     return bindings
 
 
-def _refresh_completions(session: LineSession, completions: Any) -> None:
+def _refresh_completions(session: LineTerminal, completions: Any) -> None:
     from qmpshell.repl.hmpcomplete import fetch_hmp_names
 
     session.connection.load_knowledge()

@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from qmpshell import commands
 from qmpshell.schema.index import SchemaIndex
 from qmpshell.schema.suggest import suggest
-from qmpshell.shell import SHELL_COMMANDS
 from tests.qemu_support import Qemu
 
 CAPTURE = Path(__file__).parent.parent / "data" / "qemu-7.2-schema.json"
@@ -59,7 +59,7 @@ def bench_index(entries: list[Any]) -> SchemaIndex:
 
 def bench_completion(index: SchemaIndex) -> None:
     texts = prefixes() * 3
-    shell = list(SHELL_COMMANDS)
+    shell = commands.names()
     latencies = sorted(timed(lambda t: suggest(t, index, shell_commands=shell), text)[0] for text in texts)
     p99 = latencies[int(len(latencies) * 0.99)]
     print(

@@ -1,0 +1,108 @@
+"""The table of shell commands: every ``/command`` declared once.
+
+Dispatch (``Shell``, the front-ends' handlers), ``/help``, completion, the man
+page and the dry run all read ``COMMANDS``; adding a ``/command`` is one entry
+here plus its handler.  An entry says where the command means something
+(``where``) and who carries it out: the ``Shell`` itself (``run``), or, for a
+command that acts on a screen or a script's output (``/events``, ``/find``,
+``/format``), the front-end, which gets it as a ``FrontEndCommand``; each
+front-end keeps a handler per name, and a test checks that the names agree.
+This is pgcli's ``pgspecial.register(handler, name, syntax, help, aliases)``.
+(A NamedTuple, not a dataclass: a one-shot imports this, and dataclasses costs
+``inspect``.)
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+BATCH, SCREEN, LINE, DRY_RUN = "batch", "full screen", "line mode", "dry run"
+EVERYWHERE = frozenset({BATCH, SCREEN, LINE, DRY_RUN})
+INTERACTIVE = frozenset({SCREEN, LINE})
+USAGE_COLUMN = 20  # /help aligns each command's summary here
+
+
+class ShellCommand(NamedTuple):
+    """One ``/command``: how it is written, what it does, where it applies, who runs it."""
+
+    name: str
+    usage: str
+    summary: str
+    shell_handler: str = ""  # the Shell method that runs it; "" for a front-end's command
+    aliases: tuple[str, ...] = ()
+    where: frozenset[str] = EVERYWHERE
+
+    @property
+    def by_front_end(self) -> bool:
+        """Acts on the screen or the output: the front-end carries it out."""
+        return not self.shell_handler
+
+    def help_line(self) -> str:
+        """``/usage`` and the summary, aligned at ``USAGE_COLUMN`` (two spaces after a long usage)."""
+        return self.usage + " " * max(2, USAGE_COLUMN - len(self.usage)) + self.summary
+
+
+COMMANDS: tuple[ShellCommand, ...] = (
+    ShellCommand(
+        "help",
+        "/help [NAME [TAG=VALUE...]]",
+        "this text, or what a command or event takes",
+        shell_handler="help_command",
+    ),
+    ShellCommand(
+        "hmp", "/hmp [LINE]", "run one HMP command line, or switch to HMP mode", shell_handler="hmp_command"
+    ),
+    ShellCommand("qmp", "/qmp", "switch back to QMP mode", shell_handler="qmp_command"),
+    ShellCommand(
+        "wait",
+        "/wait EVENT [FIELD=VALUE...] [timeout=SECONDS]",
+        "wait for an event",
+        shell_handler="wait_command",
+    ),
+    ShellCommand(
+        "events", "/events [on|off|clear|show [N]|filter PATTERN...]", "the events pane", where=INTERACTIVE
+    ),
+    ShellCommand(
+        "find", "/find [TEXT]", "search the output pane (no TEXT: stop searching)", where=INTERACTIVE
+    ),
+    ShellCommand(
+        "save", "/save [reply] FILE", "write the output pane (or the last reply) to FILE", where=INTERACTIVE
+    ),
+    ShellCommand(
+        "json",
+        "/json",
+        "the last reply again, as indented JSON (or end a line in | json)",
+        shell_handler="json_command",
+    ),
+    ShellCommand(
+        "format",
+        "/format [auto|json|compact]",
+        "replies as tables and text, indented or one-line JSON",
+        where=frozenset({BATCH, SCREEN, LINE}),
+    ),
+    ShellCommand("clear", "/clear", "clear the output pane (also Ctrl-L)", where=INTERACTIVE),
+    ShellCommand("reconnect", "/reconnect", "try to reconnect now", where=INTERACTIVE),
+    ShellCommand("relaunch", "/relaunch", "start the --launch QEMU again after it exited", where=INTERACTIVE),
+    ShellCommand(
+        "quit", "/quit", "leave (also /exit, Ctrl-D)", shell_handler="quit_command", aliases=("exit", "q")
+    ),
+)
+
+_BY_NAME = {name: command for command in COMMANDS for name in (command.name, *command.aliases)}
+
+
+def lookup(name: str) -> ShellCommand | None:
+    """The command ``/name`` (an alias finds its command), or None."""
+    return _BY_NAME.get(name)
+
+
+def names(*, aliases: bool = False) -> list[str]:
+    """Every command's name, in the table's order (and their aliases, for completion)."""
+    if not aliases:
+        return [command.name for command in COMMANDS]
+    return [name for command in COMMANDS for name in (command.name, *command.aliases) if name != "q"]
+
+
+def front_end_names(where: str) -> set[str]:
+    """The commands a front-end of kind ``where`` must carry out itself."""
+    return {command.name for command in COMMANDS if command.by_front_end and where in command.where}

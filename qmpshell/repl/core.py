@@ -1,0 +1,147 @@
+"""The interactive core: what the full screen and the line mode share, written once.
+
+ptpython runs both of its front-ends through one controller; so do we.  The
+core owns the session's output (``OutputLog``), the events feed, the history
+file, ``/format``, the front-end commands, and the handling of every outcome:
+the welcome line, warnings, failures, a mode switch, ``/quit``.  It also says,
+in one wording, that the connection was lost or is back.  A front-end only
+draws and reads keys: it tells the core how wide it is and how replies look
+(``Screen``), and the core tells it when to redraw, that the mode changed, or
+to leave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from qmpshell.config import Settings
+from qmpshell.errors import QmpShellError
+from qmpshell.repl import show
+from qmpshell.repl.connection import Connection
+from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands, Handler
+from qmpshell.repl.history import make_history
+from qmpshell.repl.hmpcomplete import HmpNames, fetch_hmp_names
+from qmpshell.repl.panes import EventFeed, OutputLog
+from qmpshell.repl.search import OutputSearch
+from qmpshell.repl.widgets import welcome_text
+from qmpshell.shell import Exit, FrontEndCommand, ModeChanged, Outcome
+
+MODE_SAID = {
+    True: "HMP mode: lines go to the human monitor; /qmp returns to QMP",
+    False: "QMP mode",
+}
+
+
+class Screen(Protocol):
+    """What the core asks of a front-end."""
+
+    def width(self) -> int: ...
+
+    def look(self) -> show.Look: ...
+
+    def mode_changed(self, *, hmp: bool) -> None: ...
+
+    def quit(self) -> None: ...
+
+    def try_reconnect(self) -> None: ...
+
+    def relaunch(self) -> None: ...
+
+
+class InteractiveCore:
+    """One interactive session's state and its outcome handling, for either front-end."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        feed: EventFeed,
+        settings: Settings,
+        *,
+        screen: Screen,
+        events_shown: bool,
+        overrides: Mapping[str, Handler] | None = None,
+    ) -> None:
+        self.connection = connection
+        self.shell = connection.shell
+        self.settings = settings
+        self.feed = feed
+        self.screen = screen
+        self.log = OutputLog()
+        self.output_format = settings.output_format  # /format changes it for the session
+        self.search = OutputSearch(self.log)
+        self.events_view = EventsVisibility(shown=events_shown)
+        self.history = make_history(
+            settings.history_file,
+            is_hmp=lambda: self.shell.hmp,
+            size=settings.history_size,
+            warn=self.shell.warnings.warn,
+        )
+        self.frontend = FrontEndCommands(self, overrides=overrides)
+
+    # -- FrontEnd (what /events, /find, /save, /format act on) --------------------------
+
+    def width(self) -> int:
+        return self.screen.width()
+
+    def look(self) -> show.Look:
+        return self.screen.look()
+
+    def try_reconnect(self) -> None:
+        self.screen.try_reconnect()
+
+    def relaunch(self) -> None:
+        self.screen.relaunch()
+
+    # -- the session ------------------------------------------------------------------
+
+    def welcome(self, *, tab: bool = True) -> None:
+        """The first line (what is connected, the keys to know) and the warnings so far."""
+        client = self.connection.client
+        address = str(self.connection.address)
+        self.log.add(show.info(welcome_text(address, client.server_version, tab=tab, width=self.width())))
+        for warning in client.warnings:
+            self.log.add(show.warning(warning))
+        self.show_warnings()
+
+    def show_warnings(self) -> bool:
+        """The warnings not shown yet go to the output; whether there were any."""
+        warnings = self.shell.warnings.drain()
+        for warning in warnings:
+            self.log.add(show.warning(warning))
+        return bool(warnings)
+
+    def show(self, result: Outcome | QmpShellError) -> None:
+        """The one place an outcome (or a failure) becomes output, for both front-ends."""
+        self.show_warnings()
+        if isinstance(result, QmpShellError):
+            self.log.add(show.failure(result))
+        elif isinstance(result, Exit):
+            self.screen.quit()
+        elif isinstance(result, ModeChanged):
+            self.screen.mode_changed(hmp=result.hmp)  # the shell has switched itself
+            self.log.add(show.info(MODE_SAID[result.hmp]))
+        elif isinstance(result, FrontEndCommand):
+            self.frontend.run(result.request)
+        else:
+            self.log.add(show.outcome(result, self.look()))
+
+    def run(self, text: str) -> Outcome | QmpShellError | None:
+        """Parse and run one statement (on a worker: it waits for QEMU); a failure is returned."""
+        try:
+            request = self.shell.parse(text)
+            return self.shell.run(request) if request is not None else None
+        except QmpShellError as err:
+            return err
+
+    def learn_server(self) -> HmpNames:
+        """Worker thread, once per connection: run state, the schema and the HMP command names."""
+        self.connection.refresh_run_state()
+        self.connection.load_knowledge()
+        return fetch_hmp_names(self.connection.client, timeout=self.settings.connect_timeout)
+
+    def remember(self, entry: str) -> None:
+        """Keep a statement in the history file, unless it repeats the one before."""
+        strings = self.history.get_strings()
+        if entry.strip() and (not strings or strings[-1] != entry):
+            self.history.append_string(entry)
