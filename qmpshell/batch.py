@@ -20,6 +20,7 @@ from qmpshell.output.render import colourise, error_summary, hmp_text, json_text
 from qmpshell.output.safe import visible, with_caret
 from qmpshell.pipeline import Pipeline
 from qmpshell.protocol.framing import InvalidJson
+from qmpshell.qmptypes import Message
 from qmpshell.shell import (
     EventSeen,
     Exit,
@@ -34,8 +35,6 @@ from qmpshell.shell import (
 
 if TYPE_CHECKING:
     from qmpshell.schema.index import SchemaIndex
-
-Message = dict[str, Any]
 
 
 class OutputFailed(QmpShellError):

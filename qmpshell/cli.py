@@ -36,13 +36,13 @@ from qmpshell.options import build_parser, settings_from, split_launch_argv, ter
 from qmpshell.protocol.address import Address, parse_address, wants_many
 from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.session import QmpSession, make_client
+from qmpshell.qmptypes import Message
 from qmpshell.shell import Shell
 
 if TYPE_CHECKING:
     from qmpshell.protocol.launch import LaunchedQemu
     from qmpshell.protocol.logfile import MessageLog
 
-Message = dict[str, Any]
 Source = Callable[[Shell, Printer], int]  # runs the script on one target's shell
 
 

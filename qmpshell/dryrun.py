@@ -23,9 +23,8 @@ from qmpshell.language.parse import HmpRequest, Request, ShellRequest, parse_sta
 from qmpshell.language.statements import Statement, read_statements
 from qmpshell.output.render import json_text
 from qmpshell.protocol.client import QmpError
+from qmpshell.qmptypes import Message
 from qmpshell.shell import Knowledge, message_for
-
-Message = dict[str, Any]
 
 
 def dry_run(

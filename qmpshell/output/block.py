@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from qmpshell.output.generic import Context, flat_rows
-from qmpshell.output.rows import Line, Message, cell, flatten, shown, size_text
+from qmpshell.output.rows import Line, cell, flatten, shown, size_text
 from qmpshell.output.table import Column, table
 from qmpshell.output.tree import Node, render_tree
+from qmpshell.qmptypes import Message
 
 PROTOCOL_DRIVERS = frozenset(
     "file host_device host_cdrom nbd iscsi rbd ssh http https ftp ftps gluster nfs nvme "

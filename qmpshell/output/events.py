@@ -12,8 +12,9 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from qmpshell.output.render import event_time
-from qmpshell.output.rows import Line, Message, Rendering, cell, flatten, scalar, scalar_list
+from qmpshell.output.rows import Line, Rendering, cell, flatten, scalar, scalar_list
 from qmpshell.output.safe import escape_json_controls, visible
+from qmpshell.qmptypes import Message
 
 if TYPE_CHECKING:
     from qmpshell.schema.index import SchemaIndex

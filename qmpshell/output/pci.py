@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from qmpshell.output.generic import Context
-from qmpshell.output.rows import BREAK, SEPARATOR, Line, Message, cell, shown, size_text
+from qmpshell.output.rows import BREAK, SEPARATOR, Line, cell, shown, size_text
 from qmpshell.output.tree import Node, render_tree
+from qmpshell.qmptypes import Message
 
 BASE_CLASSES = {
     0x00: "Unclassified device",

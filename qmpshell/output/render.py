@@ -11,8 +11,7 @@ from typing import Any
 
 from qmpshell.output.safe import escape_json_controls
 from qmpshell.protocol import messages
-
-Message = dict[str, Any]
+from qmpshell.qmptypes import Message
 
 
 def json_text(value: Any, *, pretty: bool = False) -> str:

@@ -18,7 +18,6 @@ from qmpshell.output.safe import visible
 
 Segment = tuple[str, str]
 Line = list[Segment]
-Message = dict[str, Any]
 
 STYLES = (
     "",  # plain

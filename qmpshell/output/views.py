@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from qmpshell.output import block, machine, pci
 from qmpshell.output.generic import GENERIC, Context, View
 from qmpshell.output.render import error_summary
-from qmpshell.output.rows import Line, Message, Rendering, json_lines
+from qmpshell.output.rows import Line, Rendering, json_lines
+from qmpshell.qmptypes import Message
 
 if TYPE_CHECKING:
     from qmpshell.schema.index import SchemaIndex

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionFailed, ConnectionLost, UsageError
 from qmpshell.protocol.address import Address, open_socket
-from qmpshell.protocol.framing import DEFAULT_MAX_MESSAGE, Message, StreamDecoder
+from qmpshell.protocol.framing import DEFAULT_MAX_MESSAGE, StreamDecoder
 from qmpshell.protocol.messages import error_class_and_desc
+from qmpshell.qmptypes import Message
 
 if TYPE_CHECKING:
     from qmpshell.protocol.logfile import MessageLog  # only with -l: the log is built by the caller

@@ -13,7 +13,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-Message = dict[str, Any]
+from qmpshell.qmptypes import Message
+
 Matcher = Callable[[Message], bool]
 FieldTest = Callable[[Any], bool]
 

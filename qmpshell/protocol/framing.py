@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from qmpshell.errors import ConnectionLost
 from qmpshell.language.strictjson import DECODER, reason
+from qmpshell.qmptypes import Message
 
-Message = dict[str, Any]
 DEFAULT_MAX_MESSAGE = 256 * 1024 * 1024
 _DECODER = DECODER  # no NaN, no Infinity, no 1e400: what cannot be written back is refused
 _SPACE = re.compile(r"[ \t\r\n]*")

@@ -48,8 +48,8 @@ from qmpshell.protocol.client import (
     PendingReply,
     version_text,
 )
-from qmpshell.protocol.framing import Message
 from qmpshell.protocol.logfile import MessageLog
+from qmpshell.qmptypes import Message
 
 INSTALL_HINT = "pip install 'qmpshell[libvirt]' (it builds against libvirt-dev; pkg-config needed)"
 _ENCODER = json.JSONEncoder(separators=(",", ":"))  # ASCII: a lone surrogate (U+D800) goes as its escape

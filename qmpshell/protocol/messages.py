@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-Message = dict[str, Any]
+from qmpshell.qmptypes import Message
 
 
 def error_class_and_desc(response: Message) -> tuple[str, str]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from qmpshell.errors import ConnectionLost
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.client import Client, EventSink, PendingReply
-from qmpshell.protocol.framing import Message
+from qmpshell.qmptypes import Message
 
 if TYPE_CHECKING:
     from qmpshell.protocol.logfile import MessageLog  # built by the caller, only with -l

@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError
@@ -19,10 +18,10 @@ from qmpshell.protocol.address import Address, describe
 from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.protocol.session import QmpSession, make_client
+from qmpshell.qmptypes import Message
 from qmpshell.schema.knowledge import knowledge_for, schema_timeout
 from qmpshell.shell import Shell
 
-Message = dict[str, Any]
 EventSink = Callable[[Message], None]
 
 # /wait looks at events since the last command; a long-lived shell under a flood must not grow without end.

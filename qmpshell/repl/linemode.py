@@ -21,7 +21,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
@@ -33,6 +33,7 @@ from qmpshell.output.safe import visible
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.launch import EXIT_GRACE
 from qmpshell.protocol.logfile import MessageLog
+from qmpshell.qmptypes import Message
 from qmpshell.repl import show
 from qmpshell.repl.connection import Connection, lost_text, reconnected_text
 from qmpshell.repl.core import InteractiveCore
@@ -46,7 +47,6 @@ from qmpshell.shell import Outcome
 if TYPE_CHECKING:
     from qmpshell.protocol.launch import LaunchedQemu
 
-Message = dict[str, Any]
 SMALLEST_FOR_PANES = (40, 10)  # columns, rows: below either, the panes cannot be drawn usefully
 FIND_SHOWN = 50  # /find in line mode prints at most this many matching lines
 WATCH_INTERVAL = 1.0  # seconds between looks at a lost connection (and reconnect attempts)

@@ -15,7 +15,6 @@ import fnmatch
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from prompt_toolkit.data_structures import Point
 from prompt_toolkit.formatted_text import StyleAndTextTuples
@@ -23,10 +22,10 @@ from prompt_toolkit.layout.controls import UIContent, UIControl
 
 from qmpshell.config import Settings
 from qmpshell.output.events import event_line as compact_event
+from qmpshell.qmptypes import Message
 from qmpshell.repl.lexer import split_lines
 from qmpshell.repl.show import view_fragments
 
-Message = dict[str, Any]
 Lines = Callable[[int, int], Sequence[StyleAndTextTuples]]  # (width, height) -> lines
 Decorate = Callable[[StyleAndTextTuples, int], StyleAndTextTuples]  # (line, its number) -> line
 ELLIPSIS = "\u2026"

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-Message = dict[str, Any]
+from qmpshell.qmptypes import Message
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,13 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from qmpshell.errors import CommandFailed, QmpShellError
+from qmpshell.qmptypes import Message
 
 if TYPE_CHECKING:
     from qmpshell.language.parse import ArgTree, ArgumentTyper
     from qmpshell.protocol.session import QmpSession
     from qmpshell.schema.index import SchemaIndex
     from qmpshell.schema.live import Ask
-
-Message = dict[str, Any]
 
 
 class SchemaKnowledge:

@@ -1,0 +1,12 @@
+"""The one name for a QMP message: a JSON object as Python's json module gives it.
+
+Every layer passes messages (commands, replies, events, the greeting), so the
+alias lives in the base layer; ``qmpshell.protocol.messages`` reads their
+contents once, at the protocol boundary.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Message = dict[str, Any]
