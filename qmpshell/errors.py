@@ -57,7 +57,7 @@ class UsageError(QmpShellError):
 class ParseError(UsageError):
     """A line of the shorthand language that does not parse.
 
-    ``column`` is 0-based; ``render()`` prints the text with a caret under it,
+    ``column`` is 0-based; ``output.safe.with_caret`` prints the text with a caret under it,
     the way httpie reports a bad request item.
     """
 
@@ -66,11 +66,6 @@ class ParseError(UsageError):
         self.what = what
         self.text = text
         self.column = max(0, min(column, len(text)))
-
-    def render(self) -> str:
-        """The message, then the source line with a caret under the fault."""
-        shown = self.text.replace("\t", " ").replace("\n", " ")
-        return f"{self.what} (column {self.column + 1})\n  {shown}\n  {' ' * self.column}^"
 
     def one_line(self) -> str:
         return f"column {self.column + 1}: {self.what}"

@@ -17,17 +17,8 @@ from qmpshell import commands
 from qmpshell.config import seconds
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionLost, UsageError
 from qmpshell.language.hmp import hmp_message, looks_like_error, parse_cpu_command
-from qmpshell.language.parse import (
-    ArgTree,
-    ArgumentTyper,
-    HmpRequest,
-    QmpRequest,
-    Request,
-    ShellRequest,
-    Value,
-    guess_value,
-    parse_statement,
-)
+from qmpshell.language.parse import HmpRequest, QmpRequest, Request, ShellRequest, parse_statement
+from qmpshell.language.untyped import ArgTree, ArgumentTyper, Value, guess_value
 from qmpshell.notices import Warnings
 from qmpshell.protocol.client import Cancelled, PendingReply, QmpError
 from qmpshell.protocol.events import EventLog, WaitInterrupted, event_matcher

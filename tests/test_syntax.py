@@ -10,6 +10,7 @@ from qmpshell.errors import ParseError
 from qmpshell.language.parse import HmpRequest, QmpRequest, ShellRequest, parse_statement
 from qmpshell.language.statements import Assembler, read_statements
 from qmpshell.language.syntax import Kind, is_incomplete, tokenize
+from qmpshell.output.safe import with_caret
 
 
 def arguments(line: str) -> Any:
@@ -80,7 +81,7 @@ def test_errors_say_what_and_where(line: str, message: str, column: int) -> None
     err = caught.value
     assert err.what == message
     assert err.column + 1 == column
-    rendered = err.render().splitlines()
+    rendered = with_caret(err.what, err.text, err.column).splitlines()  # as batch mode prints it
     assert rendered[0] == f"{message} (column {column})"
     assert rendered[2].index("^") - 2 == column - 1
 

@@ -18,7 +18,7 @@ from qmpshell.errors import CommandFailed, QmpShellError
 from qmpshell.qmptypes import Message
 
 if TYPE_CHECKING:
-    from qmpshell.language.parse import ArgTree, ArgumentTyper
+    from qmpshell.language.untyped import ArgTree, ArgumentTyper
     from qmpshell.protocol.session import QmpSession
     from qmpshell.schema.index import SchemaIndex
     from qmpshell.schema.live import Ask
@@ -109,7 +109,7 @@ class LazyKnowledge:
         knowledge = self.knowledge()
         if knowledge is not None:
             return knowledge.typer_for(ask)
-        from qmpshell.language.parse import GuessingTyper
+        from qmpshell.language.untyped import GuessingTyper
 
         return GuessingTyper()
 

@@ -30,8 +30,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from qmpshell.errors import UsageError
-from qmpshell.language.parse import ArgTree, Value, ValueProblem, guess_tree, guess_value, parse_json_value
 from qmpshell.language.syntax import Kind
+from qmpshell.language.untyped import ArgTree, Value, ValueProblem, guess_tree, guess_value, parse_json_value
 from qmpshell.schema.index import SchemaIndex, TypeInfo
 
 _INT = re.compile(
