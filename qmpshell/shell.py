@@ -20,6 +20,7 @@ from qmpshell.language.hmp import hmp_message, looks_like_error, parse_cpu_comma
 from qmpshell.language.parse import HmpRequest, QmpRequest, Request, ShellRequest, parse_statement
 from qmpshell.language.untyped import ArgTree, ArgumentTyper, Value, guess_value
 from qmpshell.notices import Warnings
+from qmpshell.outcomes import EventSeen, Exit, FrontEndCommand, HmpOutput, Info, ModeChanged, Outcome, Reply
 from qmpshell.protocol.client import Cancelled, PendingReply, QmpError
 from qmpshell.protocol.events import EventLog, WaitInterrupted, event_matcher
 from qmpshell.protocol.session import QmpSession
@@ -27,61 +28,6 @@ from qmpshell.qmptypes import Message
 
 FORMATS = ("auto", "json", "compact")  # /format and output.format: views, indented JSON, one-line JSON
 HELP_WIDTH = 76
-
-
-class Reply(NamedTuple):
-    """A QMP response to a command (``sent`` is the message as sent, id included)."""
-
-    sent: Message
-    response: Message
-    hint: str = ""
-    as_json: bool = False  # show as JSON whatever the format ("| json", /json)
-
-    @property
-    def ok(self) -> bool:
-        return "error" not in self.response
-
-    @property
-    def command(self) -> str:
-        """The command's name (views are chosen by it)."""
-        return str(self.sent.get("execute") or self.sent.get("exec-oob") or "")
-
-
-class HmpOutput(NamedTuple):
-    """The text an HMP command printed; ``error`` when it is HMP's error text."""
-
-    text: str
-    error: bool
-    sent: Message = {}
-
-
-class EventSeen(NamedTuple):
-    """The event a ``/wait`` was waiting for."""
-
-    event: Message
-
-
-class Info(NamedTuple):
-    """Text for the user: help, notices."""
-
-    text: str
-
-
-class ModeChanged(NamedTuple):
-    hmp: bool
-
-
-class Exit(NamedTuple):
-    pass
-
-
-class FrontEndCommand(NamedTuple):
-    """A shell command only the interactive front-end acts on (``/events``, ``/reconnect``)."""
-
-    request: ShellRequest
-
-
-Outcome = Reply | HmpOutput | EventSeen | Info | ModeChanged | Exit | FrontEndCommand
 
 
 class Started(NamedTuple):

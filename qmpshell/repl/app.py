@@ -26,6 +26,7 @@ from prompt_toolkit.widgets import SearchToolbar
 from qmpshell.config import Settings
 from qmpshell.errors import EXIT_OK, QmpShellError
 from qmpshell.language.statements import Assembler
+from qmpshell.outcomes import Outcome
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.repl import show
@@ -52,7 +53,6 @@ from qmpshell.repl.transcript import print_transcript
 from qmpshell.repl.widgets import output_notice, prompt_fragments, status_fragments
 from qmpshell.schema.index import index_of
 from qmpshell.schema.suggest import signature_at
-from qmpshell.shell import Outcome
 
 if TYPE_CHECKING:
     from qmpshell.protocol.launch import LaunchedQemu

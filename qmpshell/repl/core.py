@@ -17,6 +17,7 @@ from typing import Protocol
 
 from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError
+from qmpshell.outcomes import Exit, FrontEndCommand, ModeChanged, Outcome
 from qmpshell.repl import show
 from qmpshell.repl.connection import Connection
 from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands, Handler
@@ -25,7 +26,6 @@ from qmpshell.repl.hmpcomplete import HmpNames, fetch_hmp_names
 from qmpshell.repl.panes import EventFeed, OutputLog
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.widgets import welcome_text
-from qmpshell.shell import Exit, FrontEndCommand, ModeChanged, Outcome
 
 MODE_SAID = {
     True: "HMP mode: lines go to the human monitor; /qmp returns to QMP",

@@ -29,6 +29,7 @@ from qmpshell.config import Settings
 from qmpshell.errors import EXIT_OK, ConnectionFailed, QmpShellError
 from qmpshell.language.parse import Request
 from qmpshell.language.statements import Assembler
+from qmpshell.outcomes import Outcome
 from qmpshell.output.safe import visible
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.launch import EXIT_GRACE
@@ -42,7 +43,6 @@ from qmpshell.repl.panes import EventFeed, event_line, plain
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.widgets import prompt_fragments
 from qmpshell.schema.index import index_of
-from qmpshell.shell import Outcome
 
 if TYPE_CHECKING:
     from qmpshell.protocol.launch import LaunchedQemu
