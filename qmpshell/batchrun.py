@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
 from qmpshell import __version__
@@ -18,6 +18,7 @@ from qmpshell.batch import OutputClosed, Printer, run_lines, run_script
 from qmpshell.batchinput import read_script, stdin_lines
 from qmpshell.config import Settings
 from qmpshell.errors import EXIT_OK, EXIT_USAGE
+from qmpshell.language.prefix import has_prefix
 from qmpshell.options import terminal_columns
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.events import EventLog
@@ -30,19 +31,29 @@ if TYPE_CHECKING:
     import argparse
 
     from qmpshell.protocol.logfile import MessageLog
+    from qmpshell.targets import Target
 
 Source = Callable[[Shell, Printer], int]  # runs the script on one target's shell
 
 
 def run_many(args: argparse.Namespace, settings: Settings, addresses: list[str]) -> int:
-    """The script against every target (``qmpshell.targets``), one log file for all of them."""
+    """The script against every target (``qmpshell.targets``), one log file for all of them;
+    in order across targets once a line names its target (``qmpshell.batchorder``)."""
     from qmpshell.targets import expand_targets, run_targets  # only here: one target never needs it
 
     printer = make_printer(settings)
     targets = expand_targets(addresses, libvirt_uri=settings.libvirt_uri or "")
-    source = _source(args, settings, printer, whole=True)
+    invalid: list[int] = []
+    stdin = (
+        None if args.command or (args.file and args.file != "-") else _whole_stdin(settings, printer, invalid)
+    )
+    lines = list(args.command) if args.command else read_script(args.file) if stdin is None else stdin
     with ExitStack() as stack:
         log = open_log(settings, stack)
+        if any(has_prefix(line) for line in lines):
+            status = _run_ordered(args, settings, targets, lines, printer, log)
+            return max(status, EXIT_USAGE) if invalid else status
+        source = _source(args, settings, printer, whole=True, stdin=stdin, invalid=invalid)
 
         def run_one(address: Address, tagged: Printer) -> int:
             target_log = log.for_target(str(address)) if log is not None else None
@@ -50,6 +61,32 @@ def run_many(args: argparse.Namespace, settings: Settings, addresses: list[str])
 
         return run_targets(targets, run_one, printer, parallel=args.parallel)
     return EXIT_OK
+
+
+def _whole_stdin(settings: Settings, printer: Printer, invalid: list[int]) -> list[str]:
+    """stdin read to its end: a script for several targets is read whole before it runs."""
+    return list(stdin_lines(printer, keep_going=settings.keep_going, invalid=invalid))
+
+
+def _run_ordered(
+    args: argparse.Namespace,
+    settings: Settings,
+    targets: list[Target],
+    lines: list[str],
+    printer: Printer,
+    log: MessageLog | None,
+) -> int:
+    """A script with ``@NAME`` lines: every target connected, then the lines in order."""
+    from qmpshell.batchorder import run_in_order, steps_of
+
+    steps = list(steps_of(lines, hmp=settings.hmp, one_per_line=bool(args.command)))
+
+    def open_one(target: Target, tagged: Printer) -> AbstractContextManager[Shell]:
+        assert target.address is not None
+        target_log = log.for_target(str(target.address)) if log is not None else None
+        return open_target(target.address, settings, tagged, log=target_log, listen=True)
+
+    return run_in_order(targets, steps, open_one, printer, keep_going=settings.keep_going)
 
 
 def make_printer(settings: Settings) -> Printer:
@@ -82,6 +119,25 @@ def run_target(
     version: bool = False,
 ) -> int:
     """Connect to one target, run the script there and print what happens; the exit status."""
+    try:
+        with open_target(address, settings, printer, log=log) as shell:
+            if version:
+                printer.text(f"qmpshell {__version__}\nQEMU {shell.client.server_version or 'unknown'}")
+                return EXIT_OK
+            return source(shell, printer)
+    except OutputClosed:
+        return EXIT_OK
+
+
+@contextmanager
+def open_target(
+    address: Address, settings: Settings, printer: Printer, *, log: MessageLog | None, listen: bool = False
+) -> Iterator[Shell]:
+    """One target's connection and shell, for a script to run on; closed after.
+
+    ``listen``: take events from the start (an ordered script's ``/wait`` on one
+    target may follow the command on another that caused the event).
+    """
     events = EventLog()
     sinks: list[Callable[[Message], None]] = [events.add]
     if settings.show_events:
@@ -93,7 +149,9 @@ def run_target(
         log=log,
         negotiate=settings.negotiate,
         connect_timeout=settings.connect_timeout,
-        listen=settings.show_events or log is not None,  # else from the first /wait (libvirt's cost)
+        listen=listen
+        or settings.show_events
+        or log is not None,  # else from the first /wait (libvirt's cost)
         oob=settings.pipeline,
     )
     client.connect()
@@ -108,17 +166,20 @@ def run_target(
         )
         for warning in client.warnings:
             printer.error("", f"warning: {warning}")
-        if version:
-            printer.text(f"qmpshell {__version__}\nQEMU {client.server_version or 'unknown'}")
-            return EXIT_OK
-        return source(shell, printer)
-    except OutputClosed:
-        return EXIT_OK
+        yield shell
     finally:
         client.close()
 
 
-def _source(args: argparse.Namespace, settings: Settings, printer: Printer, *, whole: bool) -> Source:
+def _source(
+    args: argparse.Namespace,
+    settings: Settings,
+    printer: Printer,
+    *,
+    whole: bool,
+    stdin: list[str] | None = None,
+    invalid: list[int] | None = None,
+) -> Source:
     """The script to run: ``-c`` lines, a file, or stdin (read ``whole`` first when there are several
     targets; else line by line as it arrives)."""
     keep_going, pipeline = settings.keep_going, settings.pipeline
@@ -130,13 +191,17 @@ def _source(args: argparse.Namespace, settings: Settings, printer: Printer, *, w
     if args.file and args.file != "-":
         script = read_script(args.file)
         return lambda shell, out: run_script(shell, script, out, keep_going=keep_going, pipeline=pipeline)
-    invalid: list[int] = []
-    lines = stdin_lines(printer, keep_going=keep_going, invalid=invalid, idle=pipeline and not whole)
-    stdin: Iterable[str] = list(lines) if whole else lines
+    bad: list[int] = [] if invalid is None else invalid
+    lines: Iterable[str] = (
+        stdin
+        if stdin is not None
+        else stdin_lines(printer, keep_going=keep_going, invalid=bad, idle=pipeline and not whole)
+    )
+    feed: Iterable[str] = list(lines) if whole else lines
 
     def run_stdin(shell: Shell, out: Printer) -> int:
-        status = run_lines(shell, stdin, out, keep_going=keep_going, pipeline=pipeline)
-        return max(status, EXIT_USAGE) if invalid else status
+        status = run_lines(shell, feed, out, keep_going=keep_going, pipeline=pipeline)
+        return max(status, EXIT_USAGE) if bad else status
 
     return run_stdin
 

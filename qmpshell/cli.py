@@ -175,7 +175,7 @@ def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> i
     addresses = args.address or [os.environ.get("QMP_SOCKET") or settings.address or ""]
     if args.dry_run:
         return _dry_run(args, settings, addresses, qemu_argv)
-    if wants_many(addresses):
+    if wants_many(addresses) or (not interactive and not args.launch and _names_targets(args)):
         if interactive or args.launch:
             raise UsageError("several targets need batch mode (-c, -f or a script on stdin) and no --launch")
         return run_many(args, settings, addresses)
@@ -187,6 +187,15 @@ def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> i
             return explained(launched, lambda: _run_interactive(address, settings, log, launched))
         return explained(launched, lambda: run_batch(args, settings, address, log))
     return EXIT_OK
+
+
+def _names_targets(args: argparse.Namespace) -> bool:
+    """A ``-c`` line or ``-f`` script line that says ``@NAME``: a script run in order across targets,
+    even against one (``qmpshell.batchorder``)."""
+    from qmpshell.language.prefix import has_prefix
+
+    lines = args.command or (read_script(args.file) if args.file and args.file != "-" else [])
+    return any(has_prefix(line) for line in lines)
 
 
 def _dry_run(args: argparse.Namespace, settings: Settings, addresses: list[str], qemu_argv: list[str]) -> int:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from qmpshell.config import Settings, default_config_file
 from qmpshell.errors import EXIT_CONNECTION, EXIT_OK, ConnectionFailed, UsageError
 from qmpshell.protocol.address import Address, parse_address
+from qmpshell.protocol.naming import split_name
 
 if TYPE_CHECKING:
     import argparse
@@ -98,7 +99,7 @@ def launch_for(args: argparse.Namespace, qemu_argv: list[str], stack: ExitStack)
 
 
 def address_for(qemu_argv: list[str], text: str, settings: Settings) -> Address:
-    """Where to connect: the address given, $QMP_SOCKET or the config's."""
+    """Where to connect: the address given (``NAME=`` before it is its name), $QMP_SOCKET or the config's."""
     if qemu_argv:
         raise UsageError("QEMU arguments after '--' need --launch")
-    return parse_address(text, libvirt_uri=settings.libvirt_uri or "")
+    return parse_address(split_name(text)[1], libvirt_uri=settings.libvirt_uri or "")

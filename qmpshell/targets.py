@@ -19,34 +19,44 @@ import os
 import queue
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from qmpshell.batch import OutputClosed, Printer
 from qmpshell.errors import EXIT_FAILED, EXIT_OK, QmpShellError, UsageError
 from qmpshell.protocol.address import LIBVIRT_PREFIX, Address, is_pattern, parse_address
+from qmpshell.protocol.naming import derived_name, split_name, unique
 
 DEFAULT_PARALLEL = 4
 
 RunOne = Callable[[Address, Printer], int]
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """One address to run against, or the reason a pattern gave none."""
 
     label: str
     address: Address | None = None
     problem: QmpShellError | None = None
+    name: str = ""  # for ``@NAME`` (``qmpshell.protocol.naming``); the label when given as NAME=ADDR
 
 
 def expand_targets(texts: list[str], *, libvirt_uri: str = "") -> list[Target]:
-    """Each address as given, each pattern as what it matches now (in sorted order), duplicates once."""
+    """Each address as given, each pattern as what it matches now (in sorted order), duplicates once;
+    each named as given (``NAME=ADDR``) or after its address."""
     targets: dict[str, Target] = {}
     for text in texts:
-        for target in _expand(text, libvirt_uri):
+        given, address_text = split_name(text)
+        for target in _expand(address_text, libvirt_uri):
+            if given:
+                target = target._replace(label=given, name=given)
             targets.setdefault(_identity(target), target)
-    return list(targets.values())
+    found = list(targets.values())
+    names = unique([target.name or _derived(target) for target in found])
+    return [target._replace(name=name) for target, name in zip(found, names, strict=True)]
+
+
+def _derived(target: Target) -> str:
+    return derived_name(target.address) if target.address is not None else target.label
 
 
 def _identity(target: Target) -> str:
@@ -84,7 +94,7 @@ def _matches(pattern: str, libvirt_uri: str) -> list[Address]:
     return [parse_address(path) for path in paths]
 
 
-class _TargetPrinter(Printer):
+class TargetPrinter(Printer):
     """A printer for one target with the shared printer's options, writing to ``out``."""
 
     def __init__(self, base: Printer, target: str, *, out: IO[str]) -> None:
@@ -103,7 +113,7 @@ class _TargetPrinter(Printer):
         self.target = target
 
 
-class TaggedPrinter(_TargetPrinter):
+class TaggedPrinter(TargetPrinter):
     """What one target prints, tagged with its label and written through the shared printer."""
 
     def __init__(self, base: Printer, target: str) -> None:
@@ -152,7 +162,7 @@ class _Buffer(io.StringIO):
         return self.terminal
 
 
-class BlockPrinter(_TargetPrinter):
+class BlockPrinter(TargetPrinter):
     """``--format human``: one target's output, kept whole and printed under a heading when it ends."""
 
     def __init__(self, base: Printer, target: str) -> None:

@@ -1,0 +1,44 @@
+"""Which target a line goes to: ``@NAME LINE``, ``@all LINE`` (or ``@*``), and ``/wait @NAME ...``.
+
+With several servers in one session or script, a line may name the target it
+is meant for.  The prefix is split off before the line is read as a statement,
+so the rest is parsed against that target's schema.  ``/wait @dst EVENT`` is the
+same as ``@dst /wait EVENT``: the event is awaited on that target.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+ALL = "*"  # the target of ``@all`` and ``@*``: every target
+_PREFIX = re.compile(r"\s*@(?P<name>[A-Za-z0-9_.*-]+)(?:\s+|$)")
+_WAIT = re.compile(r"(?P<head>\s*/wait)\s+@(?P<name>[A-Za-z0-9_.*-]+)(?=\s|$)")
+NAME_RULE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # what a target's name may be
+
+
+class Routed(NamedTuple):
+    """A line and the target it names: '' for none (the current target, or every one in a script)."""
+
+    target: str
+    text: str
+
+
+def split_target(line: str) -> Routed:
+    """``@src query-status`` -> ('src', 'query-status'); ``@all x``/``@* x`` -> ('*', 'x')."""
+    match = _PREFIX.match(line)
+    if match is not None:
+        return Routed(_canonical(match["name"]), line[match.end() :])
+    match = _WAIT.match(line)
+    if match is not None:
+        return Routed(_canonical(match["name"]), match["head"] + line[match.end() :])
+    return Routed("", line)
+
+
+def _canonical(name: str) -> str:
+    return ALL if name in ("all", "*") else name
+
+
+def has_prefix(line: str) -> bool:
+    """True for a line that names its target."""
+    return bool(split_target(line).target)

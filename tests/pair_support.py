@@ -1,0 +1,61 @@
+"""Two real QEMUs for migration: a source, and a destination started with ``-incoming defer``."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.qemu_support import Qemu, wait_until
+
+
+class Pair:
+    """``src`` and ``dst``, each with a monitor for qmpshell and one (``aux``) for the test's checks."""
+
+    def __init__(self, src: Qemu, dst: Qemu, directory: Path) -> None:
+        self.src, self.dst = src, dst
+        self.uri = f"unix:{directory / 'mig.sock'}"
+
+    def named(self) -> list[str]:
+        """The two addresses as ``NAME=ADDR``."""
+        return [f"src={self.src.socket}", f"dst={self.dst.socket}"]
+
+    def wait_migrated(self) -> None:
+        """Both sides report ``completed``, as QEMU's own migration tests check."""
+        for side in (self.src, self.dst):
+            wait_until(
+                lambda side=side: side.aux.execute("query-migrate").get("status") == "completed",
+                what="migration completed",
+            )
+
+    def final_states(self) -> tuple[str, str, str, str]:
+        """query-migrate's status on both sides, then query-status's (read through the second monitors),
+        once the source has left ``finish-migrate`` (it says ``completed`` a moment before)."""
+        wait_until(
+            lambda: self.src.aux.execute("query-status")["status"] != "finish-migrate",
+            what="the source past finish-migrate",
+        )
+        return (
+            self.src.aux.execute("query-migrate").get("status"),
+            self.dst.aux.execute("query-migrate").get("status"),
+            self.src.aux.execute("query-status")["status"],
+            self.dst.aux.execute("query-status")["status"],
+        )
+
+
+@contextmanager
+def migration_pair() -> Iterator[Pair]:
+    with tempfile.TemporaryDirectory(prefix="qs-") as name:
+        top = Path(name)
+        (top / "s").mkdir()
+        (top / "d").mkdir()
+        src = Qemu(top / "s")
+        try:
+            dst = Qemu(top / "d", "-incoming", "defer")
+            try:
+                yield Pair(src, dst, top)
+            finally:
+                dst.stop()
+        finally:
+            src.stop()

@@ -1,0 +1,108 @@
+"""Scripts whose lines name their targets (``@NAME LINE``): a real migration between two real QEMUs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from qmpshell.language.prefix import ALL, Routed, split_target
+from qmpshell.protocol.address import parse_address
+from qmpshell.protocol.naming import derived_name, split_name, unique
+from tests.pair_support import Pair, migration_pair
+from tests.qemu_support import json_lines, run_qmpshell
+
+EVENTS_ON = '@all migrate-set-capabilities capabilities=[{"capability": "events", "state": true}]'
+
+
+@pytest.fixture
+def pair() -> Iterator[Pair]:
+    with migration_pair() as machines:
+        yield machines
+
+
+def migration_script(uri: str) -> str:
+    return "\n".join(
+        [
+            EVENTS_ON,
+            f"@dst migrate-incoming uri={uri}",
+            f"@src migrate uri={uri}",
+            "/wait @dst MIGRATION status=completed timeout=20",
+            "/wait @src MIGRATION status=completed timeout=20",
+            "@dst query-status",
+        ]
+    )
+
+
+def test_a_migration_script_runs_its_lines_in_order_across_targets(pair: Pair, tmp_path: Path) -> None:
+    script = tmp_path / "migrate.qmp"
+    script.write_text(migration_script(pair.uri))
+    result = run_qmpshell("-f", str(script), *pair.named())
+    assert (result.returncode, result.stderr) == (0, "")
+    lines = json_lines(result.stdout)
+    assert [line["target"] for line in lines] == ["src", "dst", "dst", "src", "dst", "src", "dst"]
+    assert [line.get("event") for line in lines[4:6]] == ["MIGRATION", "MIGRATION"]
+    assert lines[6]["return"]["status"] == "running"
+    assert pair.final_states() == ("completed", "completed", "postmigrate", "running")
+
+
+def test_an_unknown_target_name_runs_nothing(pair: Pair) -> None:
+    result = run_qmpshell("-c", "query-status", "-c", "@nosuch stop", *pair.named())
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == "qmpshell: 2: no target named 'nosuch' (the targets: src, dst)\n"
+    assert pair.src.aux.execute("query-status")["status"] == "running"
+
+
+def test_human_format_heads_each_change_of_target(pair: Pair) -> None:
+    result = run_qmpshell(
+        "--format", "human", "-c", "@src query-status", "-c", "@src query-name", "-c", "@dst query-status",
+        *pair.named(),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    headings = [line for line in result.stdout.splitlines() if line.startswith("==")]
+    assert headings == ["== src ==", "== dst =="]
+    assert "inmigrate" in result.stdout.split("== dst ==")[1]
+
+
+def test_a_failure_on_one_target_stops_the_script(pair: Pair) -> None:
+    result = run_qmpshell("-c", "@dst qom-get path=/nosuch property=type", "-c", "@src stop", *pair.named())
+    assert result.returncode == 1
+    assert "qmpshell: dst: 1: DeviceNotFound" in result.stderr
+    assert pair.src.aux.execute("query-status")["status"] == "running"
+
+
+@pytest.mark.parametrize(
+    ("line", "routed"),
+    [
+        ("@src query-status", Routed("src", "query-status")),
+        ("@all stop", Routed(ALL, "stop")),
+        ("@* stop", Routed(ALL, "stop")),
+        ("/wait @dst MIGRATION status=completed", Routed("dst", "/wait MIGRATION status=completed")),
+        ("query-status", Routed("", "query-status")),
+        ('{"execute": "stop"}', Routed("", '{"execute": "stop"}')),
+    ],
+)
+def test_split_target(line: str, routed: Routed) -> None:
+    assert split_target(line) == routed
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("/run/vm/src.sock", "src"),
+        ("qmp", "qmp"),
+        ("localhost:4444", "localhost-4444"),
+        ("[::1]:4444", "1-4444"),
+        ("libvirt:web 1", "web-1"),
+    ],
+)
+def test_derived_names(text: str, name: str) -> None:
+    assert derived_name(parse_address(text)) == name
+
+
+def test_given_names_and_repeated_ones() -> None:
+    assert split_name("src=/tmp/a.sock") == ("src", "/tmp/a.sock")
+    assert split_name("/tmp/a=b.sock") == ("", "/tmp/a=b.sock")
+    assert unique(["qmp", "qmp", "all", "qmp"]) == ["qmp", "qmp-2", "all-2", "qmp-3"]
