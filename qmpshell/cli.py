@@ -39,6 +39,7 @@ from qmpshell.startup import (
     complain,
     explained,
     launch_for,
+    launch_pair,
     load_base_settings,
     open_log,
     print_config,
@@ -175,6 +176,10 @@ def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> i
     addresses = args.address or [os.environ.get("QMP_SOCKET") or settings.address or ""]
     if args.dry_run:
         return _dry_run(args, settings, addresses, qemu_argv)
+    if args.launch_pair:
+        return _run_pair(args, settings, qemu_argv, interactive=interactive)
+    if interactive and wants_many(addresses) and not args.launch:
+        return _run_several(settings, addresses)
     if wants_many(addresses) or (not interactive and not args.launch and _names_targets(args)):
         if interactive or args.launch:
             raise UsageError("several targets need batch mode (-c, -f or a script on stdin) and no --launch")
@@ -186,6 +191,35 @@ def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> i
         if interactive:
             return explained(launched, lambda: _run_interactive(address, settings, log, launched))
         return explained(launched, lambda: run_batch(args, settings, address, log))
+    return EXIT_OK
+
+
+def _run_several(settings: Settings, addresses: list[str]) -> int:
+    """Several targets in one interactive session (``qmpshell.repl.fleet``)."""
+    from qmpshell.targets import expand_targets
+
+    named: list[tuple[str, Address]] = []
+    for target in expand_targets(addresses, libvirt_uri=settings.libvirt_uri or ""):
+        if target.problem is not None or target.address is None:
+            raise target.problem or UsageError(f"no address for {target.label}")
+        named.append((target.name, target.address))
+    with ExitStack() as stack:
+        log = open_log(settings, stack)
+        return _run_interactive(named, settings, log, None)
+    return EXIT_OK
+
+
+def _run_pair(
+    args: argparse.Namespace, settings: Settings, qemu_argv: list[str], *, interactive: bool
+) -> int:
+    """--launch-pair: a migration's source and destination, launched, as two targets."""
+    if args.launch or args.address:
+        raise UsageError("--launch-pair starts its own two QEMUs: no --launch and no address")
+    with ExitStack() as stack:
+        named = launch_pair(qemu_argv, stack)
+        if interactive:
+            return _run_several(settings, named)
+        return run_many(args, settings, named)
     return EXIT_OK
 
 
@@ -246,7 +280,10 @@ def _schema_only(args: argparse.Namespace, settings: Settings, text: str, qemu_a
 
 
 def _run_interactive(
-    address: Address, settings: Settings, log: MessageLog | None, launched: LaunchedQemu | None
+    address: Address | list[tuple[str, Address]],
+    settings: Settings,
+    log: MessageLog | None,
+    launched: LaunchedQemu | None,
 ) -> int:
     """The full-screen shell, or the line mode on a dumb or tiny terminal (or with --line)."""
     from qmpshell.repl.linemode import run_line_mode, wants_line_mode

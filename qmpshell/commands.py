@@ -80,6 +80,10 @@ COMMANDS: tuple[ShellCommand, ...] = (
         "replies as tables and text, indented or one-line JSON",
         where=frozenset({BATCH, SCREEN, LINE}),
     ),
+    ShellCommand("use", "/use NAME", "send lines without @NAME to that target", where=INTERACTIVE),
+    ShellCommand(
+        "targets", "/targets", "each target: kind, version, run state, connection", where=INTERACTIVE
+    ),
     ShellCommand("clear", "/clear", "clear the output pane (also Ctrl-L)", where=INTERACTIVE),
     ShellCommand("reconnect", "/reconnect", "try to reconnect now", where=INTERACTIVE),
     ShellCommand("relaunch", "/relaunch", "start the --launch QEMU again after it exited", where=INTERACTIVE),

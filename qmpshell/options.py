@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         help="UNIX socket path, HOST:PORT, [IPv6]:PORT or libvirt:DOMAIN (default: $QMP_SOCKET, then the "
         "config file's address); "
-        "several, a glob or libvirt:* run the script against each",
+        "several, a glob or libvirt:* run the script against each, or open one session with all "
+        "(NAME=ADDR names one)",
     )
     _add_input_options(parser)
     _add_output_options(parser)
@@ -121,6 +122,11 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
         help="wait this long for the greeting (5)",
     )
     group.add_argument("--launch", action="store_true", help="start QEMU (argv after --) and connect to it")
+    group.add_argument(
+        "--launch-pair",
+        action="store_true",
+        help="start two QEMUs (argv after --), src and dst (-incoming defer), for a migration",
+    )
     group.add_argument(
         "--no-reconnect", action="store_true", help="interactive: do not reconnect when QEMU goes"
     )

@@ -87,6 +87,20 @@ def explained(launched: LaunchedQemu | None, front_end: Callable[[], int]) -> in
     return status
 
 
+def launch_pair(qemu_argv: list[str], stack: ExitStack) -> list[str]:
+    """--launch-pair: two QEMUs from one argv, the second with ``-incoming defer``, each on a
+    private socket and stopped however the shell ends; their addresses as ``src=`` and ``dst=``."""
+    from qmpshell.protocol.launch import DEFAULT_QEMU, LaunchedQemu
+
+    argv = qemu_argv or DEFAULT_QEMU
+    named = []
+    for name, extra in (("src", []), ("dst", ["-incoming", "defer"])):
+        qemu = LaunchedQemu([*argv, *extra])
+        stack.callback(qemu.stop)
+        named.append(f"{name}={qemu.start().path}")
+    return named
+
+
 def launch_for(args: argparse.Namespace, qemu_argv: list[str], stack: ExitStack) -> LaunchedQemu | None:
     """--launch: the QEMU to start, stopped (and its directory removed) however the shell ends."""
     if not args.launch:

@@ -106,3 +106,19 @@ def test_given_names_and_repeated_ones() -> None:
     assert split_name("src=/tmp/a.sock") == ("src", "/tmp/a.sock")
     assert split_name("/tmp/a=b.sock") == ("", "/tmp/a=b.sock")
     assert unique(["qmp", "qmp", "all", "qmp"]) == ["qmp", "qmp-2", "all-2", "qmp-3"]
+
+
+def test_launch_pair_starts_a_source_and_a_waiting_destination() -> None:
+    result = run_qmpshell("--launch-pair", "-c", "@all query-status", "-c", "@dst query-migrate")
+    assert (result.returncode, result.stderr) == (0, "")
+    lines = json_lines(result.stdout)
+    assert [(line["target"], line["return"].get("status")) for line in lines[:2]] == [
+        ("src", "running"),
+        ("dst", "inmigrate"),
+    ]
+
+
+def test_launch_pair_takes_no_address(pair: Pair) -> None:
+    result = run_qmpshell("--launch-pair", "-c", "query-status", pair.src.socket)
+    assert result.returncode == 2
+    assert result.stderr == "qmpshell: --launch-pair starts its own two QEMUs: no --launch and no address\n"

@@ -27,7 +27,6 @@ from qmpshell.config import Settings
 from qmpshell.errors import EXIT_OK, QmpShellError
 from qmpshell.language.statements import Assembler
 from qmpshell.outcomes import Outcome
-from qmpshell.protocol.address import Address
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.repl import show
 from qmpshell.repl.completion import (
@@ -36,9 +35,10 @@ from qmpshell.repl.completion import (
     enter_in_menu,
     restart_completion,
 )
-from qmpshell.repl.connection import Connection
+from qmpshell.repl.connection import Link
 from qmpshell.repl.core import InteractiveCore
 from qmpshell.repl.entry import Entry
+from qmpshell.repl.fleet import Where, open_link
 from qmpshell.repl.keeper import ConnectionKeeper
 from qmpshell.repl.keys import build_key_bindings
 from qmpshell.repl.launched import say
@@ -53,6 +53,7 @@ from qmpshell.repl.transcript import print_transcript
 from qmpshell.repl.widgets import output_notice, prompt_fragments, status_fragments
 from qmpshell.schema.index import index_of
 from qmpshell.schema.suggest import signature_at
+from qmpshell.shell import Shell
 
 if TYPE_CHECKING:
     from qmpshell.protocol.launch import LaunchedQemu
@@ -64,7 +65,7 @@ Result = Callable[[], None]
 
 
 def run_repl(
-    address: Address,
+    address: Where,
     settings: Settings,
     *,
     log: MessageLog | None = None,
@@ -72,7 +73,8 @@ def run_repl(
 ) -> int:
     """Connect, run the full-screen shell until Ctrl-D, /quit or a stop signal; the exit status."""
     feed = EventFeed.for_settings(settings)
-    connection = Connection(address, settings, log=log, on_event=feed.add)
+    connection = open_link(address, settings, log=log, on_event=feed.add)
+    feed.colours = {name: number for number, name in enumerate(connection.members())}
     try:
         return Repl(connection, feed, settings, launched=launched).run()
     finally:
@@ -84,7 +86,7 @@ class Repl:
 
     def __init__(
         self,
-        connection: Connection,
+        connection: Link,
         feed: EventFeed,
         settings: Settings,
         *,
@@ -93,7 +95,6 @@ class Repl:
         launched: LaunchedQemu | None = None,
     ) -> None:
         self.connection = connection
-        self.shell = connection.shell
         self.settings = settings
         self.feed = feed
         shown = settings.events_pane
@@ -107,7 +108,9 @@ class Repl:
         self._stop_signals = StopSignals(self._leave_with)
         search = SearchToolbar()
         self.input = input_area(
-            prompt=lambda: prompt_fragments(self.shell.hmp, self.assembler.pending),
+            prompt=lambda: prompt_fragments(
+                self.shell.hmp, self.assembler.pending, target=self.connection.name
+            ),
             lexer=InputLexer(lambda: self.shell.hmp),
             completer=self.completions.completer(),
             history=history,
@@ -159,6 +162,18 @@ class Repl:
             leave=self.quit,
             on_reconnected=lambda: self.in_background(self._learn_server, _call),
         )
+
+    @property
+    def shell(self) -> Shell:
+        """The current target's shell (``/use`` changes it)."""
+        return self.connection.shell
+
+    def _prompt(self) -> StyleAndTextTuples:
+        return prompt_fragments(self.shell.hmp, self.assembler.pending, target=self.connection.name)
+
+    def target_changed(self) -> None:
+        """``/use``: completion and the toolbar follow the new current target."""
+        self.in_background(self._learn_server, _call)
 
     @property
     def assembler(self) -> Assembler:
@@ -232,7 +247,13 @@ class Repl:
         """Worker thread: run state, schema knowledge and HMP names; once per connection."""
         names = self.core.learn_server()
         client = self.connection.client
-        return lambda: self.completions.refresh(self.shell, client, names, on_ready=self._live_values_ready)
+        members = {name: (member.shell, member.client) for name, member in self.connection.members().items()}
+
+        def refresh() -> None:
+            self.completions.refresh(self.shell, client, names, on_ready=self._live_values_ready)
+            self.completions.refresh_targets(members)
+
+        return refresh
 
     def _live_values_ready(self) -> None:
         """Worker thread: a live answer arrived; a Tab that found nothing yet shows it at once."""
@@ -322,7 +343,10 @@ class Repl:
             if self.entry.ends_pending(text):
                 self.log.add(show.info(self.entry.discard_pending()))
                 continue
-            prompt = "".join(f[1] for f in prompt_fragments(self.shell.hmp, self.assembler.pending))
+            prompt = "".join(
+                f[1]
+                for f in prompt_fragments(self.shell.hmp, self.assembler.pending, target=self.connection.name)
+            )
             self.log.add(show.echo(prompt, text, hmp=self.shell.hmp), mark=not self.assembler.pending)
             statement = self.entry.feed(text, hmp=self.shell.hmp)
             if statement is not None:
@@ -366,7 +390,7 @@ class Repl:
     def interrupt(self) -> None:
         """Ctrl-C: stop waiting for a reply (and drop the queued lines), else drop what is half-typed."""
         if self.busy:
-            self.shell.cancel()
+            self.core.cancel()
             told = self.entry.discard_queue()
         else:
             self.input.buffer.reset()

@@ -13,6 +13,7 @@ by prompt_toolkit's ``PathCompleter``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from itertools import chain
 
@@ -20,10 +21,12 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion, Path
 from prompt_toolkit.document import Document
 
 from qmpshell import commands
+from qmpshell.language.prefix import ALL, split_target
 from qmpshell.schema.live import CompletionSource, LiveItem
 from qmpshell.schema.suggest import Suggestions, suggest
 
 SHELL_NAMES = tuple(commands.names(aliases=True))
+_TARGET_BEING_NAMED = re.compile(r"\s*@([A-Za-z0-9_.-]*)")
 LIVE_WAIT = 1.0  # seconds a Tab waits for a live answer before the menu is left to refresh itself
 
 
@@ -38,6 +41,8 @@ class ShellCompleter(Completer):
         hmp_commands: Callable[[], Iterable[str]] = lambda: (),
         on_waiting: Callable[[str | None], None] = lambda text: None,
         source_ready: Callable[[float], object] = lambda seconds: None,
+        target_source: Callable[[str], CompletionSource | None] | None = None,
+        target_names: Callable[[], Iterable[str]] = lambda: (),
     ) -> None:
         if not callable(source):
             raise TypeError("ShellCompleter takes a callable that returns the current CompletionSource")
@@ -46,20 +51,39 @@ class ShellCompleter(Completer):
         self._hmp_commands = hmp_commands
         self._on_waiting = on_waiting
         self._source_ready = source_ready
+        self._target_source = target_source  # with several targets: ``@NAME LINE`` completes from NAME's
+        self._target_names = target_names
         self._paths = PathCompleter(expanduser=True)
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
         text = document.text_before_cursor
+        named = _TARGET_BEING_NAMED.fullmatch(text)
+        if named is not None:  # ``@sr`` -> ``@src ``: the targets' names, and ``all``
+            names = [*self._target_names(), "all"] if self._target_names() else []
+            start = -len(named[1]) - 1
+            return [Completion(f"@{name} ", start) for name in names if name.startswith(named[1])]
+        target, line = split_target(text)
+        if target and target != ALL and (pick := self._target_source) is not None:
+            return self._complete(line, document, complete_event, lambda: pick(target))
         if self._hmp():
             return self._hmp_names(text)
         if text.lstrip().startswith("/hmp "):
             return self._hmp_names(text.lstrip()[5:])
+        return self._complete(text, document, complete_event, self._source)
+
+    def _complete(
+        self,
+        text: str,
+        document: Document,
+        complete_event: CompleteEvent,
+        source_now: Callable[[], CompletionSource | None],
+    ) -> Iterable[Completion]:
         requested = complete_event.completion_requested
         if requested:  # said before looking, so that an answer arriving meanwhile is not missed
             self._on_waiting(document.text)
-        if requested and self._source() is None:
+        if requested and source_now() is None:
             self._source_ready(LIVE_WAIT)  # the schema is still being read after connecting
-        source = self._source()
+        source = source_now()
         found = suggest(text, source.index if source else None, shell_commands=[f"{n}" for n in SHELL_NAMES])
         if found.what == "file":
             self._on_waiting(None)

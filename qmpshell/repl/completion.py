@@ -10,7 +10,7 @@ completion in QMP mode.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.completion import (
@@ -38,6 +38,7 @@ class Completions:
         self.waiting_text: str | None = None  # the input when Tab asked for live values not yet known
         self.asked_text: str | None = None  # the input the last completion was computed for
         self._ready = threading.Event()  # set while there is a source
+        self.targets: dict[str, CompletionSource] = {}  # several targets: each one's, for @NAME LINE
         self._is_hmp = is_hmp
         self._schema = ShellCompleter(
             lambda: self.source,
@@ -45,6 +46,8 @@ class Completions:
             hmp_commands=lambda: self.hmp_names.commands,
             on_waiting=self._wait,
             source_ready=self._ready.wait,
+            target_source=lambda name: self.targets.get(name),
+            target_names=lambda: list(self.targets),
         )
 
     def _wait(self, text: str | None) -> None:
@@ -78,12 +81,27 @@ class Completions:
         self._ready.set()
         on_ready()  # a Tab pressed before the source was there completes now
 
+    def refresh_targets(self, members: Mapping[str, tuple[Shell, QmpSession]]) -> None:
+        """With several targets: each one's schema and live values, for the lines that name it."""
+        self._close_targets()
+        if len(members) > 1:
+            self.targets = {
+                name: source_for(shell.knowledge, client.execute) for name, (shell, client) in members.items()
+            }
+
+    def _close_targets(self) -> None:
+        for source in self.targets.values():
+            if source.live is not None:
+                source.live.close()
+        self.targets = {}
+
     def expire(self) -> None:
         """A statement ran: node names, job ids, devices and QOM paths are asked for again on Tab."""
         if self.source is not None and self.source.live is not None:
             self.source.live.expire()
 
     def close(self) -> None:
+        self._close_targets()
         if self.source is not None and self.source.live is not None:
             self.source.live.close()
         self.source = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError
@@ -41,12 +42,53 @@ class Status:
     lost: str
 
 
+class Link(Protocol):
+    """What the front-ends use of their link to the servers: one ``Connection``, or several
+    with a current one (``qmpshell.repl.fleet``)."""
+
+    settings: Settings
+
+    @property
+    def name(self) -> str: ...  # the current target's name ('' with one target)
+
+    @property
+    def address(self) -> Address: ...
+
+    @property
+    def client(self) -> QmpSession: ...
+
+    @property
+    def shell(self) -> Shell: ...
+
+    @property
+    def lost(self) -> str: ...
+
+    def members(self) -> dict[str, Connection]: ...
+
+    def refresh_run_state(self) -> None: ...
+
+    def load_knowledge(self) -> None: ...
+
+    def reconnect(self) -> bool: ...
+
+    def status(self) -> Status: ...
+
+    def close(self) -> None: ...
+
+
 class Connection:
     """Owns the current client; ``reconnect()`` replaces it after the connection ends."""
 
     def __init__(
-        self, address: Address, settings: Settings, *, log: MessageLog | None, on_event: EventSink
+        self,
+        address: Address,
+        settings: Settings,
+        *,
+        log: MessageLog | None,
+        on_event: EventSink,
+        name: str = "",
     ) -> None:
+        self.name = name  # with several targets, what @NAME, the prompt and the events pane say
         self.address = address
         self.settings = settings
         self._log = log
@@ -76,6 +118,10 @@ class Connection:
         if state is not None:
             self.run_state = state
         self._on_event(event)
+
+    def members(self) -> dict[str, Connection]:
+        """The targets of this session: this one."""
+        return {self.name: self}
 
     @property
     def lost(self) -> str:
@@ -148,7 +194,7 @@ def lost_text(lost: str, *, retrying: bool) -> str:
     return f"connection lost: {lost}{again}"
 
 
-def reconnected_text(connection: Connection) -> str:
+def reconnected_text(connection: Link) -> str:
     """The one wording of a connection that is back (both front-ends)."""
     version = connection.client.server_version or "unknown version"
     return (

@@ -13,19 +13,21 @@ to leave.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from qmpshell.config import Settings
-from qmpshell.errors import QmpShellError
+from qmpshell.errors import QmpShellError, UsageError
+from qmpshell.language.prefix import ALL, split_target
 from qmpshell.outcomes import Exit, FrontEndCommand, ModeChanged, Outcome
 from qmpshell.repl import show
-from qmpshell.repl.connection import Connection
+from qmpshell.repl.connection import Link
 from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands, Handler
 from qmpshell.repl.history import make_history
 from qmpshell.repl.hmpcomplete import HmpNames, fetch_hmp_names
 from qmpshell.repl.panes import EventFeed, OutputLog
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.widgets import welcome_text
+from qmpshell.shell import Shell
 
 MODE_SAID = {
     True: "HMP mode: lines go to the human monitor; /qmp returns to QMP",
@@ -48,13 +50,21 @@ class Screen(Protocol):
 
     def relaunch(self) -> None: ...
 
+    def target_changed(self) -> None: ...
+
+
+class Grouped(NamedTuple):
+    """``@all LINE``: each target's outcome (or failure), shown under its name."""
+
+    results: list[tuple[str, Outcome | QmpShellError | None]]
+
 
 class InteractiveCore:
     """One interactive session's state and its outcome handling, for either front-end."""
 
     def __init__(
         self,
-        connection: Connection,
+        connection: Link,
         feed: EventFeed,
         settings: Settings,
         *,
@@ -63,7 +73,6 @@ class InteractiveCore:
         overrides: Mapping[str, Handler] | None = None,
     ) -> None:
         self.connection = connection
-        self.shell = connection.shell
         self.settings = settings
         self.feed = feed
         self.screen = screen
@@ -78,6 +87,11 @@ class InteractiveCore:
             warn=self.shell.warnings.warn,
         )
         self.frontend = FrontEndCommands(self, overrides=overrides)
+
+    @property
+    def shell(self) -> Shell:
+        """The current target's shell (``/use`` changes it)."""
+        return self.connection.shell
 
     # -- FrontEnd (what /events, /find, /save, /format act on) --------------------------
 
@@ -102,6 +116,14 @@ class InteractiveCore:
         self.log.add(show.info(welcome_text(address, client.server_version, tab=tab, width=self.width())))
         for warning in client.warnings:
             self.log.add(show.warning(warning))
+        members = self.connection.members()
+        if len(members) > 1:
+            names = ", ".join(f"{name} ({member.address})" for name, member in members.items())
+            self.log.add(
+                show.info(
+                    f"targets: {names}; lines go to {self.connection.name} (/use NAME, @NAME LINE, @all LINE)"
+                )
+            )
         self.show_warnings()
 
     def show_warnings(self) -> bool:
@@ -111,7 +133,7 @@ class InteractiveCore:
             self.log.add(show.warning(warning))
         return bool(warnings)
 
-    def show(self, result: Outcome | QmpShellError) -> None:
+    def show(self, result: Outcome | QmpShellError | Grouped) -> None:
         """The one place an outcome (or a failure) becomes output, for both front-ends."""
         self.show_warnings()
         if isinstance(result, QmpShellError):
@@ -123,16 +145,55 @@ class InteractiveCore:
             self.log.add(show.info(MODE_SAID[result.hmp]))
         elif isinstance(result, FrontEndCommand):
             self.frontend.run(result.request)
+        elif isinstance(result, Grouped):
+            for name, each in result.results:
+                self.log.add([("class:info", f"\u2500\u2500 {name} \u2500\u2500\n")])
+                if each is not None:
+                    self.show(each)
         else:
             self.log.add(show.outcome(result, self.look()))
 
-    def run(self, text: str) -> Outcome | QmpShellError | None:
-        """Parse and run one statement (on a worker: it waits for QEMU); a failure is returned."""
-        try:
-            request = self.shell.parse(text)
-            return self.shell.run(request) if request is not None else None
-        except QmpShellError as err:
-            return err
+    def run(self, text: str) -> Outcome | QmpShellError | Grouped | None:
+        """Parse and run one statement (on a worker: it waits for QEMU); a failure is returned.
+
+        ``@NAME LINE`` runs on that target, ``@all LINE`` on each in turn (see ``qmpshell.repl.fleet``).
+        """
+        target, line = split_target(text)
+        if not target:
+            return _run_on(self.shell, text)
+        members = self.connection.members()
+        if target == ALL:
+            for member in members.values():
+                member.shell.begin()
+            return Grouped([(name, _run_on(member.shell, line)) for name, member in members.items()])
+        named = members.get(target)
+        if named is None:
+            return UsageError(f"no target named '{target}' (the targets: {', '.join(members)})")
+        named.shell.begin()
+        return _run_on(named.shell, line)
+
+    def cancel(self) -> None:
+        """Ctrl-C: stop waiting, on whichever target the statement went to."""
+        for member in self.connection.members().values():
+            member.shell.cancel()
+
+    def use(self, words: tuple[str, ...]) -> None:
+        """``/use NAME``: lines without a prefix go to that target from now on."""
+        use = getattr(self.connection, "use", None)
+        if len(words) != 1:
+            raise UsageError("usage: /use NAME")
+        if use is None:
+            raise UsageError("/use: this session has one target (give several addresses to switch)")
+        member = use(words[0])
+        self.log.add(show.info(f"lines now go to {member.name} ({member.address})"))
+        self.screen.target_changed()
+
+    def targets(self) -> None:
+        """``/targets``: each target's kind, version, run state and connection state."""
+        table = getattr(self.connection, "table", None)
+        if table is None:
+            raise UsageError("/targets: this session has one target")
+        self.log.add(show.info(table()))
 
     def learn_server(self) -> HmpNames:
         """Worker thread, once per connection: run state, the schema and the HMP command names."""
@@ -145,3 +206,11 @@ class InteractiveCore:
         strings = self.history.get_strings()
         if entry.strip() and (not strings or strings[-1] != entry):
             self.history.append_string(entry)
+
+
+def _run_on(shell: Shell, text: str) -> Outcome | QmpShellError | None:
+    try:
+        request = shell.parse(text)
+        return shell.run(request) if request is not None else None
+    except QmpShellError as err:
+        return err

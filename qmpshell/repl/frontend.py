@@ -70,6 +70,10 @@ class FrontEnd(Protocol):
 
     def relaunch(self) -> None: ...
 
+    def use(self, words: tuple[str, ...]) -> None: ...
+
+    def targets(self) -> None: ...
+
 
 class FrontEndCommands:
     """Carries out a ``FrontEndCommand`` outcome: one handler per front-end command of the table.
@@ -88,6 +92,8 @@ class FrontEndCommands:
             "find": lambda request: self.find(request.rest),
             "save": lambda request: self.save(request.words),
             "format": lambda request: self.set_format(request.words),
+            "use": lambda request: self.app.use(request.words),
+            "targets": lambda request: self.app.targets(),
             **(overrides or {}),
         }
 

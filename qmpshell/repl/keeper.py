@@ -16,7 +16,7 @@ from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError
 from qmpshell.protocol.launch import LaunchedQemu
 from qmpshell.repl import show
-from qmpshell.repl.connection import Connection, lost_text, reconnected_text
+from qmpshell.repl.connection import Link, lost_text, reconnected_text
 from qmpshell.repl.launched import LaunchWatch
 from qmpshell.repl.panes import EventFeed, OutputLog
 
@@ -28,7 +28,7 @@ class ConnectionKeeper:
 
     def __init__(
         self,
-        connection: Connection,
+        connection: Link,
         settings: Settings,
         *,
         log: OutputLog,

@@ -27,22 +27,22 @@ from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 from qmpshell.config import Settings
 from qmpshell.errors import EXIT_OK, ConnectionFailed, QmpShellError
-from qmpshell.language.parse import Request
 from qmpshell.language.statements import Assembler
 from qmpshell.outcomes import Outcome
 from qmpshell.output.safe import visible
-from qmpshell.protocol.address import Address
 from qmpshell.protocol.launch import EXIT_GRACE
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.qmptypes import Message
 from qmpshell.repl import show
-from qmpshell.repl.connection import Connection, lost_text, reconnected_text
-from qmpshell.repl.core import InteractiveCore
+from qmpshell.repl.connection import Link, lost_text, reconnected_text
+from qmpshell.repl.core import Grouped, InteractiveCore
 from qmpshell.repl.entry import discard_statement, history_entry
-from qmpshell.repl.panes import EventFeed, event_line, plain
+from qmpshell.repl.fleet import Where, open_link
+from qmpshell.repl.panes import TARGET_KEY, EventFeed, event_line, plain
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.widgets import prompt_fragments
 from qmpshell.schema.index import index_of
+from qmpshell.shell import Shell
 
 if TYPE_CHECKING:
     from qmpshell.protocol.launch import LaunchedQemu
@@ -63,7 +63,7 @@ def is_dumb(environ: Mapping[str, str]) -> bool:
 
 
 def run_line_mode(
-    address: Address,
+    address: Where,
     settings: Settings,
     *,
     log: MessageLog | None = None,
@@ -78,7 +78,8 @@ def run_line_mode(
         if session is not None:
             session.arrived.put(event)
 
-    connection = Connection(address, settings, log=log, on_event=on_event)
+    connection = open_link(address, settings, log=log, on_event=on_event)
+    feed.colours = {name: number for number, name in enumerate(connection.members())}
     try:
         dumb = is_dumb(os.environ)
         session = LineSession(connection, feed, settings, launched=launched)
@@ -94,7 +95,7 @@ class LineSession:
 
     def __init__(
         self,
-        connection: Connection,
+        connection: Link,
         feed: EventFeed,
         settings: Settings,
         *,
@@ -102,7 +103,7 @@ class LineSession:
     ) -> None:
         self.connection = connection
         self.launched = launched  # the QEMU --launch started: its exit ends reconnecting
-        self.shell = connection.shell
+        self.on_target_changed: Callable[[], None] = lambda: None  # the prompt's completion follows /use
         self.settings = settings
         self.feed = feed
         find = {"find": lambda request: self.find(request.rest)}  # no pane to scroll: matches are printed
@@ -122,6 +123,14 @@ class LineSession:
         self._was_lost = False
         self._relaunching = False
         self.write_styled: Callable[[StyleAndTextTuples], None] = self._write_plain
+
+    @property
+    def shell(self) -> Shell:
+        """The current target's shell (``/use`` changes it)."""
+        return self.connection.shell
+
+    def target_changed(self) -> None:
+        self.on_target_changed()
 
     # -- FrontEnd ------------------------------------------------------------------------
 
@@ -164,7 +173,7 @@ class LineSession:
     # -- the loop ------------------------------------------------------------------------
 
     def prompt(self) -> str:
-        return plain(prompt_fragments(self.shell.hmp, self.assembler.pending))
+        return plain(prompt_fragments(self.shell.hmp, self.assembler.pending, target=self.connection.name))
 
     def run(self, *, read: Callable[[], str | None]) -> int:
         """Read lines with ``read`` (None: end of input) until then or /quit."""
@@ -188,7 +197,7 @@ class LineSession:
     def _on_sigint(self, signum: int, frame: object) -> None:
         """Ctrl-C: stop waiting for a reply, else drop the half-typed statement; never leave."""
         if self.busy:
-            self.shell.cancel()
+            self.core.cancel()
         else:
             self.interrupted()
 
@@ -228,7 +237,7 @@ class LineSession:
             self.done.set()
 
     def submit(self, text: str) -> None:
-        """Parse and run; a command runs on a worker so that Ctrl-C can stop waiting for it."""
+        """Parse and run on a worker, so that Ctrl-C can stop waiting (parsing a device_add asks QEMU)."""
         self.shell.begin()
         self.busy = True  # Ctrl-C stops the wait from here on: parsing a device_add asks QEMU too
         try:
@@ -238,29 +247,17 @@ class LineSession:
         if result is not None:
             self.core.show(result)
 
-    def _parse_and_run(self, text: str) -> Outcome | QmpShellError | None:
-        try:
-            request = self.shell.parse(text)
-        except QmpShellError as err:
-            return err
-        if request is None:
-            return None
-        result: list[Outcome | QmpShellError] = []
+    def _parse_and_run(self, text: str) -> Outcome | QmpShellError | Grouped | None:
+        result: list[Outcome | QmpShellError | Grouped | None] = []
         finished = threading.Event()
 
         def work() -> None:
-            result.append(self._run(request))
+            result.append(self.core.run(text))
             finished.set()
 
         threading.Thread(target=work, name="qmpshell-worker", daemon=True).start()
         finished.wait()  # Ctrl-C (``_on_sigint``) makes the worker return at once
         return result[0]
-
-    def _run(self, request: Request) -> Outcome | QmpShellError:
-        try:
-            return self.shell.run(request)
-        except QmpShellError as err:
-            return err
 
     def mode_changed(self, *, hmp: bool) -> None:
         self.assembler.hmp = hmp  # the shell has switched itself
@@ -326,7 +323,7 @@ class LineSession:
                 events.append(self.arrived.get())
             shown = [e for e in events if self._passes(e)]
             if shown:
-                self.between_prompts([event_line(e) for e in shown])
+                self.between_prompts([event_line(e, colours=self.feed.colours) for e in shown])
             if not self.busy and (warnings := self.shell.warnings.drain()):  # the schema cache's
                 self.between_prompts([[("class:warning", f"warning: {text}")] for text in warnings])
             if self.launched is not None and not self._was_lost:
@@ -336,7 +333,7 @@ class LineSession:
             self._watch_connection()
 
     def _passes(self, event: Message) -> bool:
-        return self.feed.passes(str(event.get("event", "?")))
+        return self.feed.passes(str(event.get("event", "?")), target=str(event.get(TARGET_KEY, "")))
 
     def between_prompts(self, lines: list[StyleAndTextTuples]) -> None:
         """Lines from another thread: after the prompt on a dumb terminal, then the prompt again."""

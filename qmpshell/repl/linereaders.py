@@ -20,7 +20,7 @@ from qmpshell.config import Settings
 from qmpshell.language.redact import line_has_secret, redact_url_credentials
 from qmpshell.language.statements import Assembler
 from qmpshell.output.safe import visible
-from qmpshell.repl.connection import Connection
+from qmpshell.repl.connection import Link
 from qmpshell.repl.widgets import prompt_fragments
 from qmpshell.shell import Shell
 
@@ -32,16 +32,21 @@ class LineTerminal(Protocol):
     lock: threading.Lock
     prompt_shown: bool
     settings: Settings
-    shell: Shell
     history: History
-    connection: Connection
     assembler: Assembler
+    on_target_changed: Callable[[], None]
     record_history: bool
     remember: Callable[[str], None]
     write_styled: Callable[[StyleAndTextTuples], None]
 
     @property
     def out(self) -> IO[str]: ...
+
+    @property
+    def shell(self) -> Shell: ...
+
+    @property
+    def connection(self) -> Link: ...
 
     def prompt(self) -> str: ...
 
@@ -94,16 +99,23 @@ def prompt_reader(session: LineTerminal) -> Callable[[], str | None]:
         FormattedText([(fragment[0], visible(fragment[1])) for fragment in line]), style=style
     )
     session.record_history = False
-    threading.Thread(
-        target=lambda: _refresh_completions(session, completions), name="qmpshell-worker", daemon=True
-    ).start()
+
+    def refresh() -> None:
+        threading.Thread(
+            target=lambda: _refresh_completions(session, completions), name="qmpshell-worker", daemon=True
+        ).start()
+
+    refresh()
+    session.on_target_changed = refresh  # /use: complete against the new current target
 
     def read() -> str | None:
         while True:
             try:
                 with patch_stdout(raw=True):
                     return prompt.prompt(
-                        lambda: prompt_fragments(session.shell.hmp, session.assembler.pending)
+                        lambda: prompt_fragments(
+                            session.shell.hmp, session.assembler.pending, target=session.connection.name
+                        )
                     )
             except KeyboardInterrupt:
                 session.abandon()
@@ -174,3 +186,5 @@ def _refresh_completions(session: LineTerminal, completions: Any) -> None:
     client = session.connection.client
     names = fetch_hmp_names(client, timeout=session.settings.connect_timeout)
     completions.refresh(session.shell, client, names, on_ready=lambda: None)
+    members = session.connection.members()
+    completions.refresh_targets({name: (member.shell, member.client) for name, member in members.items()})

@@ -29,6 +29,8 @@ from qmpshell.repl.show import view_fragments
 Lines = Callable[[int, int], Sequence[StyleAndTextTuples]]  # (width, height) -> lines
 Decorate = Callable[[StyleAndTextTuples, int], StyleAndTextTuples]  # (line, its number) -> line
 ELLIPSIS = "\u2026"
+TARGET_KEY = "target"  # an event's target, with several (``qmpshell.repl.fleet`` tags them)
+TARGET_COLOURS = 6  # event.target.0 ... .5 in the style
 
 
 class LinesControl(UIControl):
@@ -171,6 +173,7 @@ class EventFeed:
         self.limit = limit
         self.patterns: tuple[str, ...] = tuple(patterns)
         self.dirty = False
+        self.colours: dict[str, int] = {}  # with several targets: each one's colour (``fleet``)
 
     @classmethod
     def for_settings(cls, settings: Settings) -> EventFeed:
@@ -199,9 +202,16 @@ class EventFeed:
         self.patterns = tuple(patterns)
         self.dirty = True
 
-    def passes(self, name: str) -> bool:
-        """Whether an event of this name passes the filter."""
-        return not self.patterns or any(fnmatch.fnmatchcase(name, p) for p in self.patterns)
+    def passes(self, name: str, *, target: str = "") -> bool:
+        """Whether an event of this name (from this target) passes the filter: a pattern matches the
+        name, or with several targets ``TARGET:NAME`` (``src:MIGRATION``, ``dst:*``)."""
+        if not self.patterns:
+            return True
+        tagged = f"{target}:{name}" if target else None
+        return any(
+            fnmatch.fnmatchcase(name, p) or (tagged is not None and fnmatch.fnmatchcase(tagged, p))
+            for p in self.patterns
+        )
 
     def _entries(self) -> list[tuple[str, Message | None]]:
         """A copy of the kept entries, taken while the reader thread cannot append."""
@@ -209,7 +219,11 @@ class EventFeed:
             return list(self._events)
 
     def _passing(self) -> list[tuple[str, Message | None]]:
-        return [entry for entry in self._entries() if entry[1] is None or self.passes(entry[0])]
+        return [
+            entry
+            for entry in self._entries()
+            if entry[1] is None or self.passes(entry[0], target=str(entry[1].get(TARGET_KEY, "")))
+        ]
 
     def visible(self, height: int = 0, width: int = 0) -> list[StyleAndTextTuples]:
         """The last ``height`` (0: all) entries that pass the filter, newest last, cut to ``width``."""
@@ -217,7 +231,9 @@ class EventFeed:
         if height > 0:
             entries = entries[-height:]
         return [
-            event_line(event, width) if event is not None else separator_line(name, width)
+            event_line(event, width, colours=self.colours)
+            if event is not None
+            else separator_line(name, width)
             for name, event in entries
         ]
 
@@ -235,10 +251,19 @@ class EventFeed:
         return LinesControl(lambda width, height: self.visible(height, width), lambda count: count - 1)
 
 
-def event_line(event: Message, width: int = 0) -> StyleAndTextTuples:
+def event_line(
+    event: Message, width: int = 0, *, colours: dict[str, int] | None = None
+) -> StyleAndTextTuples:
     """``HH:MM:SS.mmm NAME key=value...`` (``qmpshell.output.events``: identifying fields first),
-    cut with ``…`` to ``width``."""
-    return cut_line(view_fragments([compact_event(event)])[:-1], width)
+    cut with ``…`` to ``width``; an event tagged with its target starts with the target's name,
+    in that target's colour."""
+    target = event.get(TARGET_KEY)
+    if not isinstance(target, str):
+        return cut_line(view_fragments([compact_event(event)])[:-1], width)
+    untagged = {key: value for key, value in event.items() if key != TARGET_KEY}
+    colour = (colours or {}).get(target, 0) % TARGET_COLOURS
+    named: StyleAndTextTuples = [(f"class:event.target.{colour}", f"{target} ")]
+    return cut_line(named + view_fragments([compact_event(untagged)])[:-1], width)
 
 
 def separator_line(text: str, width: int) -> StyleAndTextTuples:

@@ -21,13 +21,15 @@ ELLIPSIS = "\u2026"
 _SHORTEST_ADDRESS = 12
 
 
-def prompt_fragments(hmp: bool, continuing: bool) -> StyleAndTextTuples:
-    """``qmp>`` or ``hmp>``, or ``...>`` while a statement is unfinished."""
+def prompt_fragments(hmp: bool, continuing: bool, *, target: str = "") -> StyleAndTextTuples:
+    """``qmp>`` or ``hmp>``, or ``...>`` while a statement is unfinished; with several targets
+    the current one's name first (``src qmp>``)."""
+    named: StyleAndTextTuples = [("class:prompt.target", f"{target} ")] if target else []
     if continuing:
         return [("class:prompt.continuation", CONTINUATION)]
     if hmp:
-        return [("class:prompt.hmp", HMP_PROMPT)]
-    return [("class:prompt", QMP_PROMPT)]
+        return [*named, ("class:prompt.hmp", HMP_PROMPT)]
+    return [*named, ("class:prompt", QMP_PROMPT)]
 
 
 def short_version(version: str) -> str:

@@ -1,0 +1,185 @@
+"""Several servers in one interactive session: a connection per target and a current one.
+
+``qmpshell ADDR1 ADDR2 ...`` opens a ``Fleet``.  It stands where one
+``Connection`` stands for the front-ends (the ``Link`` protocol): the client,
+the shell, the address and the status bar's state are the current target's,
+which ``/use NAME`` changes.  Each target keeps its own connection, shell and
+schema, so a line goes to the target it names (``@NAME LINE``, ``@all LINE``)
+and is parsed against that target's schema.  Events reach the one events pane
+tagged with their target's name (``"target": NAME``, as batch mode tags its
+lines); a lost target reconnects on its own while the others stay usable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from qmpshell.config import Settings
+from qmpshell.errors import UsageError
+from qmpshell.notices import Warnings
+from qmpshell.protocol.address import Address, describe
+from qmpshell.protocol.logfile import MessageLog
+from qmpshell.protocol.session import QmpSession
+from qmpshell.qmptypes import Message
+from qmpshell.repl.connection import Connection, EventSink, Status
+from qmpshell.repl.panes import TARGET_KEY
+from qmpshell.repl.widgets import short_version
+from qmpshell.shell import Shell
+
+
+class Fleet:
+    """The session's targets in the order given; one is current."""
+
+    def __init__(self, connections: list[Connection], settings: Settings) -> None:
+        self.settings = settings
+        self._members = {connection.name: connection for connection in connections}
+        self.current = connections[0]
+        warnings = Warnings()  # one channel for the session, whichever target a warning is about
+        for connection in connections:
+            connection.shell.warnings = warnings
+
+    @classmethod
+    def open(
+        cls,
+        targets: list[tuple[str, Address]],
+        settings: Settings,
+        *,
+        log: MessageLog | None,
+        on_event: EventSink,
+    ) -> Fleet:
+        """Connect to every target (all or none: one that cannot be reached is the session's error)."""
+        connections: list[Connection] = []
+        try:
+            for name, address in targets:
+                target_log = log.for_target(str(address)) if log is not None else None
+                connections.append(
+                    Connection(address, settings, log=target_log, on_event=_tagged(name, on_event), name=name)
+                )
+        except BaseException:
+            for connection in connections:
+                connection.close()
+            raise
+        return cls(connections, settings)
+
+    # -- the Link: the current target ---------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.current.name
+
+    @property
+    def address(self) -> Address:
+        return self.current.address
+
+    @property
+    def client(self) -> QmpSession:
+        return self.current.client
+
+    @property
+    def shell(self) -> Shell:
+        return self.current.shell
+
+    @property
+    def lost(self) -> str:
+        """The lost targets and why ('' while every one is up)."""
+        return "; ".join(f"{name}: {member.lost}" for name, member in self._members.items() if member.lost)
+
+    def members(self) -> dict[str, Connection]:
+        return dict(self._members)
+
+    def refresh_run_state(self) -> None:
+        for member in self._members.values():
+            if not member.lost:
+                member.refresh_run_state()
+
+    def load_knowledge(self) -> None:
+        """Each target's own schema (completion, typing and /help follow the target a line goes to)."""
+        for member in self._members.values():
+            if not member.lost:
+                member.load_knowledge()
+
+    def reconnect(self) -> bool:
+        """One attempt for each lost target; True when one came back (the others are left alone)."""
+        back = False
+        for member in self._members.values():
+            if member.lost and member.reconnect():
+                back = True
+        return back
+
+    def status(self) -> Status:
+        """The current target's state; the address field names every target compactly."""
+        current = self.current.status()
+        others = [
+            f"[{name}]" if member is self.current else f"{name}:{_state(member)}"
+            for name, member in self._members.items()
+        ]
+        lost = f"{self.current.name}: {current.lost}" if current.lost else ""
+        return replace(current, address=" ".join(others), lost=lost)
+
+    def close(self) -> None:
+        for member in self._members.values():
+            member.close()
+
+    # -- several targets ------------------------------------------------------------------
+
+    def use(self, name: str) -> Connection:
+        """``/use NAME``: lines without a prefix go there from now on."""
+        member = self._members.get(name)
+        if member is None:
+            raise UsageError(f"/use: no target named '{name}' (the targets: {', '.join(self._members)})")
+        self.current = member
+        return member
+
+    def table(self) -> str:
+        """``/targets``: each target's name, kind, version, run state and connection state."""
+        rows = [("", "NAME", "KIND", "VERSION", "RUN STATE", "CONNECTION", "ADDRESS")]
+        for name, member in self._members.items():
+            rows.append(
+                (
+                    "*" if member is self.current else "",
+                    name,
+                    _kind(member),
+                    short_version(member.client.server_version) or "?",
+                    "?" if member.lost else member.run_state,
+                    f"lost: {member.lost}" if member.lost else "connected",
+                    describe(member.address),
+                )
+            )
+        widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
+        return "\n".join(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1]
+            for row in rows
+        ).rstrip()
+
+
+def _tagged(name: str, sink: EventSink) -> Callable[[Message], None]:
+    """The events pane's copy of each event carries its target's name."""
+
+    def deliver(event: Message) -> None:
+        sink({TARGET_KEY: name, **event})
+
+    return deliver
+
+
+def _state(member: Connection) -> str:
+    return "LOST" if member.lost else member.run_state
+
+
+def _kind(member: Connection) -> str:
+    """What kind of server: the libvirt domain, else QEMU's greeting (the storage daemon has no run state)."""
+    if member.address.domain:
+        return "libvirt"
+    return "qemu"
+
+
+Where = Address | list[tuple[str, Address]]  # one address, or several targets with their names
+
+
+def open_link(
+    where: Where, settings: Settings, *, log: MessageLog | None, on_event: EventSink
+) -> Connection | Fleet:
+    """One connection as always, or a fleet for several targets."""
+    if isinstance(where, Address):
+        return Connection(where, settings, log=log, on_event=on_event)
+    return Fleet.open(where, settings, log=log, on_event=on_event)

@@ -1,0 +1,84 @@
+"""Several servers in one interactive session: a real migration driven in tmux, both sides' events
+in the one pane, the final states checked through second monitors."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.pair_support import Pair, migration_pair
+from tests.qemu_support import wait_until
+from tests.tmux_support import Tmux, shell_env, start_qmpshell
+
+EVENTS_ON = 'migrate-set-capabilities capabilities=[{"capability": "events", "state": true}]'
+
+
+@pytest.fixture
+def pair() -> Iterator[Pair]:
+    with migration_pair() as machines:
+        yield machines
+
+
+@pytest.fixture
+def session(pair: Pair, tmp_path: Path) -> Iterator[Tmux]:
+    tmux = start_qmpshell(tmp_path / "xdg", *pair.named())
+    try:
+        yield tmux
+    finally:
+        tmux.close()
+
+
+def test_a_migration_driven_interactively(pair: Pair, session: Tmux) -> None:
+    session.wait_for("src qmp>")
+    session.enter(f"@all {EVENTS_ON}")
+    session.wait_for("\u2500\u2500 dst \u2500\u2500")
+    session.enter(f"@dst migrate-incoming uri={pair.uri}")
+    session.enter("/use dst")
+    session.wait_for("dst qmp>")
+    session.enter(f"@src migrate uri={pair.uri}")
+    session.enter("/wait MIGRATION status=completed timeout=20")
+    session.enter("/wait @src MIGRATION status=completed timeout=20")
+    screen = session.wait_for(lambda text: text.count("status=completed") >= 2)
+    assert "src " in screen and "dst " in screen
+    pair.wait_migrated()
+    assert pair.final_states() == ("completed", "completed", "postmigrate", "running")
+    events = [line for line in screen.splitlines() if "status=completed" in line]
+    assert any("src" in line for line in events) and any("dst" in line for line in events)
+
+
+def test_use_targets_and_grouped_replies(pair: Pair, session: Tmux) -> None:
+    session.enter("/targets")
+    screen = session.wait_for("CONNECTION")
+    assert "inmigrate" in screen and "running" in screen
+    session.enter("@all query-status")
+    screen = session.wait_for("\u2500\u2500 dst \u2500\u2500")
+    session.enter("@nosuch query-status")
+    session.wait_for("no target named 'nosuch' (the targets: src, dst)")
+    session.enter("/use dst")
+    session.wait_for("dst qmp>")
+    session.enter("query-status")  # now on dst
+    session.wait_for("paused (inmigrate)")
+    session.enter("/use src")
+    session.enter("stop")
+    wait_until(lambda: pair.src.aux.execute("query-status")["status"] == "paused", what="src paused")
+    assert pair.dst.aux.execute("query-status")["status"] == "inmigrate"
+
+
+def test_line_mode_with_two_targets(pair: Pair, tmp_path: Path) -> None:
+    tmux = Tmux([sys.executable, "-m", "qmpshell", "--line", *pair.named()], env=shell_env(tmp_path / "xdg"))
+    try:
+        tmux.wait_for("src qmp>")
+        tmux.enter("@dst query-status")
+        tmux.wait_for("inmigrate")
+        tmux.enter("/events filter src:RESUME dst:*")
+        tmux.enter("@src stop")
+        tmux.enter("@all cont")
+        screen = tmux.wait_for(
+            lambda text: any(line.startswith("src ") and "RESUME" in line for line in text.splitlines())
+        )
+        assert not any("STOP" in line for line in screen.splitlines() if not line.startswith("src qmp>"))
+    finally:
+        tmux.close()
