@@ -330,6 +330,9 @@ def show(shell: Shell, statement: Statement, outcome: Outcome, printer: Printer)
         printer.show_event(outcome.event)
     elif isinstance(outcome, Info):
         printer.text(outcome.text)
+    elif isinstance(outcome, FrontEndCommand) and outcome.request.name == "migrate":  # one target
+        printer.error(where, "/migrate SRC DST [URI] needs two targets")
+        return EXIT_USAGE
     elif isinstance(outcome, FrontEndCommand) and outcome.request.name == "format":
         if outcome.request.words:
             printer.human = outcome.request.words[0] == "auto"

@@ -24,6 +24,7 @@ from qmpshell.errors import EXIT_OK, EXIT_USAGE, QmpShellError, UsageError
 from qmpshell.language.parse import QmpRequest, Request, ShellRequest
 from qmpshell.language.prefix import ALL, split_target
 from qmpshell.language.statements import Assembler, Statement
+from qmpshell.migration import Side, migrate, parse_migrate
 from qmpshell.shell import Shell
 from qmpshell.targets import TaggedPrinter, Target, TargetPrinter
 
@@ -120,6 +121,11 @@ def _run_steps(members: dict[str, Member], steps: list[Step], printer: Printer) 
         return EXIT_USAGE
     for step, member, request in parsed:
         assert member is not None and request is not None
+        if isinstance(request, Migration):
+            _migrate(members, step, request)
+            if member.runner.stopped:
+                break
+            continue
         if isinstance(request, QmpRequest) and request.command == "qom-set":  # typed by what ran before
             try:
                 request = member.shell.parse(step.statement.text)
@@ -133,13 +139,54 @@ def _run_steps(members: dict[str, Member], steps: list[Step], printer: Printer) 
     return max(member.runner.status for member in members.values())
 
 
+class Migration(NamedTuple):
+    """``/migrate SRC DST [URI]`` in a script (``qmpshell.migration``)."""
+
+    src: str
+    dst: str
+    uri: str
+
+
+def _migrate(members: dict[str, Member], step: Step, migration: Migration) -> None:
+    """Run a migration; its summary on stdout (the source's output), a failure as any line's."""
+    src, dst = members[migration.src], members[migration.dst]
+    try:
+        info = migrate(
+            Side(src.name, src.shell), Side(dst.name, dst.shell), migration.uri, timeout=src.shell.timeout
+        )
+    except QmpShellError as err:
+        src.runner.failed(step.statement, err)
+        return
+    src.printer.text(info.text)
+
+
+def _migration(members: dict[str, Member], step: Step, printer: Printer) -> Migration | None:
+    """A ``/migrate`` step, checked against the run's targets (None, said on stderr, if it is wrong)."""
+    where = f"{step.statement.lineno}: "
+    try:
+        spec = parse_migrate(step.statement.text.strip())
+    except QmpShellError as err:
+        printer.error(where, str(err))
+        return None
+    assert spec is not None
+    for name in spec[:2]:
+        if name not in members:
+            printer.error(where, f"/migrate: no target named '{name}' (the targets: {', '.join(members)})")
+            return None
+    return Migration(*spec)
+
+
 def _parse_all(
     members: dict[str, Member], steps: list[Step], printer: Printer
-) -> Iterator[tuple[Step, Member | None, Request | None]]:
+) -> Iterator[tuple[Step, Member | None, Request | Migration | None]]:
     """Every step parsed on each target it goes to, following ``/hmp`` and ``/qmp`` per target."""
     modes = {name: member.shell.hmp for name, member in members.items()}
     try:
         for step in steps:
+            if not step.target and step.statement.text.lstrip().startswith("/migrate"):
+                migration = _migration(members, step, printer)
+                yield step, members[migration.src] if migration else None, migration
+                continue
             chosen = _members_for(members, step, printer)
             if chosen is None:
                 yield step, None, None

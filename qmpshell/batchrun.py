@@ -18,7 +18,7 @@ from qmpshell.batch import OutputClosed, Printer, run_lines, run_script
 from qmpshell.batchinput import read_script, stdin_lines
 from qmpshell.config import Settings
 from qmpshell.errors import EXIT_OK, EXIT_USAGE
-from qmpshell.language.prefix import has_prefix
+from qmpshell.language.prefix import names_targets
 from qmpshell.options import terminal_columns
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.events import EventLog
@@ -50,7 +50,7 @@ def run_many(args: argparse.Namespace, settings: Settings, addresses: list[str])
     lines = list(args.command) if args.command else read_script(args.file) if stdin is None else stdin
     with ExitStack() as stack:
         log = open_log(settings, stack)
-        if any(has_prefix(line) for line in lines):
+        if any(names_targets(line) for line in lines):
             status = _run_ordered(args, settings, targets, lines, printer, log)
             return max(status, EXIT_USAGE) if invalid else status
         source = _source(args, settings, printer, whole=True, stdin=stdin, invalid=invalid)

@@ -226,10 +226,10 @@ def _run_pair(
 def _names_targets(args: argparse.Namespace) -> bool:
     """A ``-c`` line or ``-f`` script line that says ``@NAME``: a script run in order across targets,
     even against one (``qmpshell.batchorder``)."""
-    from qmpshell.language.prefix import has_prefix
+    from qmpshell.language.prefix import names_targets
 
     lines = args.command or (read_script(args.file) if args.file and args.file != "-" else [])
-    return any(has_prefix(line) for line in lines)
+    return any(names_targets(line) for line in lines)
 
 
 def _dry_run(args: argparse.Namespace, settings: Settings, addresses: list[str], qemu_argv: list[str]) -> int:

@@ -80,6 +80,12 @@ COMMANDS: tuple[ShellCommand, ...] = (
         "replies as tables and text, indented or one-line JSON",
         where=frozenset({BATCH, SCREEN, LINE}),
     ),
+    ShellCommand(
+        "migrate",
+        "/migrate SRC DST [URI]",
+        "migrate SRC to DST and check both ends (several targets)",
+        where=frozenset({BATCH, SCREEN, LINE}),
+    ),
     ShellCommand("use", "/use NAME", "send lines without @NAME to that target", where=INTERACTIVE),
     ShellCommand(
         "targets", "/targets", "each target: kind, version, run state, connection", where=INTERACTIVE

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from tests.qemu_support import Qemu, wait_until
 
+DESTINATION = ("-incoming", "defer")
+
 
 class Pair:
     """``src`` and ``dst``, each with a monitor for qmpshell and one (``aux``) for the test's checks."""
@@ -46,16 +48,19 @@ class Pair:
 
 @contextmanager
 def migration_pair() -> Iterator[Pair]:
+    """A fresh pair in a short temporary directory; whatever QEMUs it holds at the end are stopped."""
     with tempfile.TemporaryDirectory(prefix="qs-") as name:
         top = Path(name)
         (top / "s").mkdir()
         (top / "d").mkdir()
         src = Qemu(top / "s")
         try:
-            dst = Qemu(top / "d", "-incoming", "defer")
-            try:
-                yield Pair(src, dst, top)
-            finally:
-                dst.stop()
-        finally:
+            pair = Pair(src, Qemu(top / "d", *DESTINATION), top)
+        except BaseException:
             src.stop()
+            raise
+        try:
+            yield pair
+        finally:
+            pair.dst.stop()
+            pair.src.stop()

@@ -122,3 +122,29 @@ def test_launch_pair_takes_no_address(pair: Pair) -> None:
     result = run_qmpshell("--launch-pair", "-c", "query-status", pair.src.socket)
     assert result.returncode == 2
     assert result.stderr == "qmpshell: --launch-pair starts its own two QEMUs: no --launch and no address\n"
+
+
+def test_migrate_helper_in_a_script_checks_both_ends(pair: Pair) -> None:
+    result = run_qmpshell("-c", "/migrate src dst", "-c", "@dst query-status", *pair.named())
+    assert (result.returncode, result.stderr) == (0, "")
+    summary, status = json_lines(result.stdout)
+    assert summary["target"] == "src"
+    assert summary["text"].splitlines()[2:] == [
+        "src: query-migrate completed, run state postmigrate (ok)",
+        "dst: query-migrate completed, run state running (ok)",
+    ]
+    assert status == {"target": "dst", "return": pytest.approx(status["return"])}
+    assert status["return"]["status"] == "running"
+    assert pair.final_states() == ("completed", "completed", "postmigrate", "running")
+
+
+def test_migrate_helper_fails_when_the_destination_does_not_wait(pair: Pair) -> None:
+    result = run_qmpshell("-c", "/migrate dst src", *pair.named())  # src was not started -incoming
+    assert result.returncode == 1
+    assert result.stderr.startswith("qmpshell: dst: 1: /migrate: migrate-incoming on src: GenericError")
+
+
+def test_migrate_helper_names_an_unknown_target(pair: Pair) -> None:
+    result = run_qmpshell("-c", "/migrate src nosuch", *pair.named())
+    assert result.returncode == 2
+    assert result.stderr == "qmpshell: 1: /migrate: no target named 'nosuch' (the targets: src, dst)\n"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.pair_support import Pair, migration_pair
-from tests.qemu_support import wait_until
+from tests.pair_support import DESTINATION, Pair, migration_pair
+from tests.qemu_support import Qemu, wait_until
 from tests.tmux_support import Tmux, shell_env, start_qmpshell
 
 EVENTS_ON = 'migrate-set-capabilities capabilities=[{"capability": "events", "state": true}]'
@@ -82,3 +82,31 @@ def test_line_mode_with_two_targets(pair: Pair, tmp_path: Path) -> None:
         assert not any("STOP" in line for line in screen.splitlines() if not line.startswith("src qmp>"))
     finally:
         tmux.close()
+
+
+def test_migrate_helper_and_both_sides_in_one_view(pair: Pair, session: Tmux) -> None:
+    session.enter("/migrate src dst")
+    screen = session.wait_for("dst: query-migrate completed, run state running (ok)", timeout=30)
+    assert "src: query-migrate completed, run state postmigrate (ok)" in screen
+    assert pair.final_states() == ("completed", "completed", "postmigrate", "running")
+    session.enter("@all query-migrate")
+    screen = session.wait_for(
+        lambda text: (
+            text.count("completed") >= 4 and "\u2500\u2500 dst" in text.split("@all query-migrate")[-1]
+        )
+    )
+    both = screen.split("@all query-migrate")[-1]
+    assert "\u2500\u2500 src \u2500\u2500" in both
+
+
+def test_a_lost_target_reconnects_while_the_other_stays_usable(pair: Pair, session: Tmux) -> None:
+    pair.dst.kill()
+    pair.dst.process.wait(timeout=10)
+    session.wait_for("connection lost: dst:")
+    session.enter("@src query-name")
+    session.enter("@src stop")
+    wait_until(lambda: pair.src.aux.execute("query-status")["status"] == "paused", what="src paused")
+    pair.dst = Qemu(pair.dst.directory, *DESTINATION)
+    session.wait_for("reconnected to dst at", timeout=20)
+    session.enter("@dst query-status")
+    session.wait_for("paused (inmigrate)")

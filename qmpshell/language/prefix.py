@@ -42,3 +42,8 @@ def _canonical(name: str) -> str:
 def has_prefix(line: str) -> bool:
     """True for a line that names its target."""
     return bool(split_target(line).target)
+
+
+def names_targets(line: str) -> bool:
+    """A line that names its target, or two (``/migrate SRC DST``): a script with one runs in order."""
+    return has_prefix(line) or line.lstrip().startswith("/migrate ")

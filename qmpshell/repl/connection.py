@@ -65,6 +65,8 @@ class Link(Protocol):
 
     def members(self) -> dict[str, Connection]: ...
 
+    def came_back(self) -> Connection: ...
+
     def refresh_run_state(self) -> None: ...
 
     def load_knowledge(self) -> None: ...
@@ -122,6 +124,10 @@ class Connection:
     def members(self) -> dict[str, Connection]:
         """The targets of this session: this one."""
         return {self.name: self}
+
+    def came_back(self) -> Connection:
+        """The connection the last ``reconnect`` brought back: this one."""
+        return self
 
     @property
     def lost(self) -> str:
@@ -196,8 +202,10 @@ def lost_text(lost: str, *, retrying: bool) -> str:
 
 def reconnected_text(connection: Link) -> str:
     """The one wording of a connection that is back (both front-ends)."""
-    version = connection.client.server_version or "unknown version"
+    back = connection.came_back()
+    version = back.client.server_version or "unknown version"
+    named = f"{back.name} at " if back.name else ""
     return (
-        f"reconnected to {connection.address} (QEMU {version}); "
+        f"reconnected to {named}{back.address} (QEMU {version}); "
         "events sent while disconnected were not received"
     )

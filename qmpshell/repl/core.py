@@ -18,6 +18,7 @@ from typing import NamedTuple, Protocol
 from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError, UsageError
 from qmpshell.language.prefix import ALL, split_target
+from qmpshell.migration import Side, migrate, parse_migrate
 from qmpshell.outcomes import Exit, FrontEndCommand, ModeChanged, Outcome
 from qmpshell.repl import show
 from qmpshell.repl.connection import Link
@@ -158,6 +159,12 @@ class InteractiveCore:
 
         ``@NAME LINE`` runs on that target, ``@all LINE`` on each in turn (see ``qmpshell.repl.fleet``).
         """
+        try:
+            migration = parse_migrate(text.strip())
+        except QmpShellError as err:
+            return err
+        if migration is not None and len(self.connection.members()) > 1:
+            return self._migrate(*migration)
         target, line = split_target(text)
         if not target:
             return _run_on(self.shell, text)
@@ -171,6 +178,18 @@ class InteractiveCore:
             return UsageError(f"no target named '{target}' (the targets: {', '.join(members)})")
         named.shell.begin()
         return _run_on(named.shell, line)
+
+    def _migrate(self, src: str, dst: str, uri: str) -> Outcome | QmpShellError:
+        """``/migrate SRC DST [URI]`` between two of the session's targets (``qmpshell.migration``)."""
+        members = self.connection.members()
+        try:
+            sides = [Side(name, members[name].shell) for name in (src, dst) if name in members]
+            if len(sides) != 2:
+                unknown = src if src not in members else dst
+                raise UsageError(f"/migrate: no target named '{unknown}' (the targets: {', '.join(members)})")
+            return migrate(sides[0], sides[1], uri, timeout=self.settings.timeout)
+        except QmpShellError as err:
+            return err
 
     def cancel(self) -> None:
         """Ctrl-C: stop waiting, on whichever target the statement went to."""

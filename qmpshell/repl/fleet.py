@@ -35,6 +35,7 @@ class Fleet:
         self.settings = settings
         self._members = {connection.name: connection for connection in connections}
         self.current = connections[0]
+        self._back = connections[0]
         warnings = Warnings()  # one channel for the session, whichever target a warning is about
         for connection in connections:
             connection.shell.warnings = warnings
@@ -104,8 +105,11 @@ class Fleet:
         back = False
         for member in self._members.values():
             if member.lost and member.reconnect():
-                back = True
+                back, self._back = True, member
         return back
+
+    def came_back(self) -> Connection:
+        return self._back
 
     def status(self) -> Status:
         """The current target's state; the address field names every target compactly."""

@@ -30,6 +30,9 @@ FORMATS_SAID = {
 EVENTS_USAGE = "usage: /events [on|off|clear|show [N]|filter PATTERN...]"
 SAVE_USAGE = "usage: /save [reply] FILE"
 Handler = Callable[[ShellRequest], None]
+ONE_TARGET_MIGRATE = (
+    "/migrate SRC DST [URI]: needs two targets (qmpshell SRC-ADDR DST-ADDR, or --launch-pair)"
+)
 NARROWEST_WITH_EVENTS = 100  # columns: below this the events pane hides itself (F2 still shows it)
 
 
@@ -94,6 +97,7 @@ class FrontEndCommands:
             "format": lambda request: self.set_format(request.words),
             "use": lambda request: self.app.use(request.words),
             "targets": lambda request: self.app.targets(),
+            "migrate": lambda request: self.app.log.add(show.error(ONE_TARGET_MIGRATE)),
             **(overrides or {}),
         }
 

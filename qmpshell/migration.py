@@ -1,0 +1,131 @@
+"""``/migrate SRC DST [URI]``: a whole migration between two targets, checked as QEMU's tests check it.
+
+The steps a developer types by hand, in order: the migration capabilities made
+to match (those on at the source, and ``events``, set on both sides, so that
+``MIGRATION`` events reach the events pane), ``migrate-incoming`` on the
+destination, ``migrate`` on the source, then ``query-migrate`` on the source
+until it ends.  The end is checked on both sides: both ``completed``, the source
+``postmigrate``, the destination ``running``; anything else is a failure (exit
+status 1 in a script).  Without a URI a UNIX socket in a private temporary
+directory is used, so both targets must be on this host.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from typing import Any, NamedTuple
+
+from qmpshell.errors import CommandFailed, CommandTimeout, QmpShellError, UsageError
+from qmpshell.outcomes import Info
+from qmpshell.shell import Shell
+
+USAGE = "usage: /migrate SRC DST [URI]"
+POLL = 0.1  # seconds between looks at query-migrate
+DEFAULT_TIMEOUT = 300.0  # seconds a migration may take when no --timeout is set
+ENDED = ("completed", "failed", "cancelled")
+
+
+class Side(NamedTuple):
+    """One end of the migration: its target's name and shell."""
+
+    name: str
+    shell: Shell
+
+
+def parse_migrate(line: str) -> tuple[str, str, str] | None:
+    """``/migrate SRC DST [URI]`` -> (SRC, DST, URI or ''); None for a line that is not /migrate."""
+    words = line.split()
+    if not words or words[0] != "/migrate":
+        return None
+    if len(words) not in (3, 4):
+        raise UsageError(USAGE)
+    return words[1], words[2], words[3] if len(words) == 4 else ""
+
+
+def migrate(src: Side, dst: Side, uri: str = "", *, timeout: float | None = None) -> Info:
+    """Run the migration and check both ends; CommandFailed (with what was seen) if it did not succeed."""
+    if src.shell is dst.shell:
+        raise UsageError("/migrate: the source and the destination must be two targets")
+    directory = "" if uri else tempfile.mkdtemp(prefix="qmpshell-migrate-")
+    uri = uri or f"unix:{os.path.join(directory, 'migrate.sock')}"
+    limit = timeout or DEFAULT_TIMEOUT
+    try:
+        started = time.monotonic()
+        capabilities = _match_capabilities(src, dst)
+        _run(dst, "migrate-incoming", {"uri": uri})
+        _run(src, "migrate", {"uri": uri})
+        status = _follow(src, limit)
+        lines = [
+            f"migration {src.name} -> {dst.name} over {uri}: {status} in {time.monotonic() - started:.1f} s"
+        ]
+        if capabilities:
+            lines.append(f"capabilities on both sides: {', '.join(capabilities)}")
+        checks = _check_ends(src, dst, limit)
+        lines.extend(text for text, _ in checks)
+    finally:
+        if directory:
+            _remove(directory)
+    text = "\n".join(lines)
+    if status != "completed" or not all(ok for _, ok in checks):
+        raise CommandFailed(text.replace("\n", "; "))
+    return Info(text)
+
+
+def _run(side: Side, command: str, arguments: dict[str, Any] | None = None) -> Any:
+    try:
+        return side.shell.client.execute(command, arguments, timeout=side.shell.timeout)
+    except QmpShellError as err:
+        raise CommandFailed(f"/migrate: {command} on {side.name}: {err}") from None
+
+
+def _match_capabilities(src: Side, dst: Side) -> list[str]:
+    """The capabilities on at the source, and ``events``, set on both sides (they must match)."""
+    known = _run(src, "query-migrate-capabilities") or []
+    wanted = sorted({str(c["capability"]) for c in known if c.get("state")} | {"events"})
+    setting = {"capabilities": [{"capability": name, "state": True} for name in wanted]}
+    for side in (src, dst):
+        _run(side, "migrate-set-capabilities", setting)
+    return wanted
+
+
+def _follow(src: Side, limit: float) -> str:
+    """Poll the source's query-migrate until the migration ends; its final status."""
+    deadline = time.monotonic() + limit
+    while True:
+        status = str((_run(src, "query-migrate") or {}).get("status", "none"))
+        if status in ENDED:
+            return status
+        if time.monotonic() > deadline:
+            raise CommandTimeout(f"/migrate: still {status} after {limit:g} s")
+        time.sleep(POLL)
+
+
+def _check_ends(src: Side, dst: Side, limit: float) -> list[tuple[str, bool]]:
+    """What QEMU's migration tests check: both completed, source postmigrate, destination running."""
+    deadline = time.monotonic() + limit
+    results = []
+    for side, run_state in ((src, "postmigrate"), (dst, "running")):
+        while True:  # the source says completed a moment before it leaves finish-migrate
+            status = str((_run(side, "query-migrate") or {}).get("status", "none"))
+            state = str((_run(side, "query-status") or {}).get("status", "?"))
+            ok = status == "completed" and state == run_state
+            if ok or time.monotonic() > deadline or state not in ("finish-migrate", "inmigrate"):
+                break
+            time.sleep(POLL)
+        mark = "ok" if ok else f"expected completed and {run_state}"
+        results.append((f"{side.name}: query-migrate {status}, run state {state} ({mark})", ok))
+    return results
+
+
+def _remove(directory: str) -> None:
+    for name in os.listdir(directory):
+        try:
+            os.unlink(os.path.join(directory, name))
+        except OSError:
+            pass
+    try:
+        os.rmdir(directory)
+    except OSError:
+        pass
