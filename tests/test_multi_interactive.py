@@ -3,6 +3,7 @@ in the one pane, the final states checked through second monitors."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.pair_support import DESTINATION, Pair, migration_pair
-from tests.qemu_support import Qemu, wait_until
+from tests.qemu_support import Qemu, listening, wait_until
 from tests.tmux_support import Tmux, shell_env, start_qmpshell
 
 EVENTS_ON = 'migrate-set-capabilities capabilities=[{"capability": "events", "state": true}]'
@@ -50,6 +51,7 @@ def test_a_migration_driven_interactively(pair: Pair, session: Tmux) -> None:
 
 
 def test_use_targets_and_grouped_replies(pair: Pair, session: Tmux) -> None:
+    session.wait_for("[src] dst:inmigrate")  # the status bar: every target, compactly
     session.enter("/targets")
     screen = session.wait_for("CONNECTION")
     assert "inmigrate" in screen and "running" in screen
@@ -110,3 +112,35 @@ def test_a_lost_target_reconnects_while_the_other_stays_usable(pair: Pair, sessi
     session.wait_for("reconnected to dst at", timeout=20)
     session.enter("@dst query-status")
     session.wait_for("paused (inmigrate)")
+
+
+def test_a_vm_and_its_storage_daemon_in_one_session(pair: Pair, tmp_path: Path) -> None:
+    socket = str(pair.src.directory / "qsd.sock")
+    daemon = subprocess.Popen(
+        [
+            "qemu-storage-daemon",
+            "--chardev", f"socket,path={socket},server=on,wait=off,id=m",
+            "--monitor", "chardev=m",
+            "--blockdev", "driver=null-co,node-name=disk0",
+        ],
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    tmux: Tmux | None = None
+    try:
+        wait_until(lambda: listening(socket), what="the storage daemon's monitor")
+        tmux = start_qmpshell(tmp_path / "xdg", f"vm={pair.src.socket}", socket)
+        tmux.enter("/targets")
+        screen = tmux.wait_for("CONNECTION")
+        assert "qsd" in screen and "vm" in screen
+        tmux.enter("/use qsd")
+        tmux.wait_for("qsd qmp>")
+        tmux.enter("query-named-block-nodes")
+        tmux.wait_for("disk0")
+        tmux.enter("@vm query-status")
+        tmux.wait_for(lambda text: "running" in text.split("@vm query-status")[-1])
+    finally:
+        if tmux is not None:
+            tmux.close()
+        daemon.kill()
+        daemon.wait(timeout=10)
