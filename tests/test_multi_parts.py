@@ -67,3 +67,21 @@ def test_the_prompt_names_the_current_target() -> None:
     assert plain(prompt_fragments(False, False, target="src")) == "src qmp> "
     assert plain(prompt_fragments(True, False, target="dst")) == "dst hmp> "
     assert plain(prompt_fragments(False, False)) == "qmp> "
+
+
+def test_replies_side_by_side() -> None:
+    from qmpshell.output.sidebyside import side_by_side
+
+    table = side_by_side(
+        [
+            ("src", {"status": "active", "ram": {"total": 10, "transferred": 4}, "x": "\x1b[2J"}),
+            ("dst", {"status": "active"}),
+        ]
+    )
+    assert table.splitlines() == [
+        "FIELD            src     dst",
+        "status           active  active",
+        "ram.total        10",
+        "ram.transferred  4",
+        "x                ^[[2J",
+    ]

@@ -19,7 +19,7 @@ from prompt_toolkit.application import Application
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.input import Input
-from prompt_toolkit.key_binding import KeyBindingsBase, merge_key_bindings
+from prompt_toolkit.key_binding import merge_key_bindings
 from prompt_toolkit.output import Output
 from prompt_toolkit.widgets import SearchToolbar
 
@@ -38,7 +38,7 @@ from qmpshell.repl.completion import (
 from qmpshell.repl.connection import Link
 from qmpshell.repl.core import InteractiveCore
 from qmpshell.repl.entry import Entry
-from qmpshell.repl.fleet import Where, open_link
+from qmpshell.repl.fleet import Where, open_link, signature_for
 from qmpshell.repl.keeper import ConnectionKeeper
 from qmpshell.repl.keys import build_key_bindings
 from qmpshell.repl.launched import say
@@ -52,7 +52,6 @@ from qmpshell.repl.style import build_style, color_depth
 from qmpshell.repl.transcript import print_transcript
 from qmpshell.repl.widgets import output_notice, prompt_fragments, status_fragments
 from qmpshell.schema.index import index_of
-from qmpshell.schema.suggest import signature_at
 from qmpshell.shell import Shell
 
 if TYPE_CHECKING:
@@ -202,10 +201,7 @@ class Repl:
 
     def _signature(self) -> str:
         """What the schema says the command on the input line takes (the toolbar)."""
-        index = index_of(self.connection.shell.knowledge)
-        if index is None or self.connection.shell.hmp:
-            return ""
-        return signature_at(index, self.input.buffer.document.text_before_cursor)
+        return signature_for(self.connection, self.input.buffer.document.text_before_cursor)
 
     # -- running -----------------------------------------------------------------------
 
@@ -246,14 +242,7 @@ class Repl:
     def _learn_server(self) -> Result:
         """Worker thread: run state, schema knowledge and HMP names; once per connection."""
         names = self.core.learn_server()
-        client = self.connection.client
-        members = {name: (member.shell, member.client) for name, member in self.connection.members().items()}
-
-        def refresh() -> None:
-            self.completions.refresh(self.shell, client, names, on_ready=self._live_values_ready)
-            self.completions.refresh_targets(members)
-
-        return refresh
+        return lambda: self.completions.refresh_link(self.connection, names, on_ready=self._live_values_ready)
 
     def _live_values_ready(self) -> None:
         """Worker thread: a live answer arrived; a Tab that found nothing yet shows it at once."""
@@ -301,9 +290,6 @@ class Repl:
             if self.keeper.watch() and since_retry >= RECONNECT_INTERVAL:
                 since_retry = 0.0
                 self.keeper.try_reconnect()
-
-    def _key_bindings(self) -> KeyBindingsBase:
-        return merge_key_bindings([build_key_bindings(self, self.pane), output_key_bindings(self.pane)])
 
     def try_reconnect(self) -> None:
         self.keeper.try_reconnect()

@@ -24,6 +24,7 @@ from prompt_toolkit.document import Document
 
 from qmpshell.protocol.session import QmpSession
 from qmpshell.repl.completer import ShellCompleter
+from qmpshell.repl.connection import Link
 from qmpshell.repl.hmpcomplete import HmpCompleter, HmpNames
 from qmpshell.schema.live import CompletionSource, source_for
 from qmpshell.shell import Shell
@@ -80,6 +81,11 @@ class Completions:
         self.source = source_for(shell.knowledge, client.execute, on_ready=on_ready)
         self._ready.set()
         on_ready()  # a Tab pressed before the source was there completes now
+
+    def refresh_link(self, link: Link, names: HmpNames, *, on_ready: Callable[[], None]) -> None:
+        """After (re)connecting or ``/use``: the current target's source, and each target's."""
+        self.refresh(link.shell, link.client, names, on_ready=on_ready)
+        self.refresh_targets({name: (member.shell, member.client) for name, member in link.members().items()})
 
     def refresh_targets(self, members: Mapping[str, tuple[Shell, QmpSession]]) -> None:
         """With several targets: each one's schema and live values, for the lines that name it."""

@@ -19,7 +19,7 @@ from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError, UsageError
 from qmpshell.language.prefix import ALL, split_target
 from qmpshell.migration import Side, migrate, parse_migrate
-from qmpshell.outcomes import Exit, FrontEndCommand, ModeChanged, Outcome
+from qmpshell.outcomes import Exit, FrontEndCommand, ModeChanged, Outcome, Reply
 from qmpshell.repl import show
 from qmpshell.repl.connection import Link
 from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands, Handler
@@ -146,6 +146,8 @@ class InteractiveCore:
             self.log.add(show.info(MODE_SAID[result.hmp]))
         elif isinstance(result, FrontEndCommand):
             self.frontend.run(result.request)
+        elif isinstance(result, Grouped) and (table := _side_by_side(result)):
+            self.log.add([("", table + "\n")])
         elif isinstance(result, Grouped):
             for name, each in result.results:
                 self.log.add([("class:info", f"\u2500\u2500 {name} \u2500\u2500\n")])
@@ -225,6 +227,21 @@ class InteractiveCore:
         strings = self.history.get_strings()
         if entry.strip() and (not strings or strings[-1] != entry):
             self.history.append_string(entry)
+
+
+SIDE_BY_SIDE = frozenset({"query-migrate"})  # @all shows these as one table, a column per target
+
+
+def _side_by_side(grouped: Grouped) -> str:
+    """``@all query-migrate``: one table when every target answered (see ``output.sidebyside``)."""
+    replies = [(name, each) for name, each in grouped.results if isinstance(each, Reply)]
+    if len(replies) != len(grouped.results) or not all(
+        reply.ok and not reply.as_json and reply.command in SIDE_BY_SIDE for _, reply in replies
+    ):
+        return ""
+    from qmpshell.output.sidebyside import side_by_side
+
+    return side_by_side([(name, reply.response.get("return")) for name, reply in replies])
 
 
 def _run_on(shell: Shell, text: str) -> Outcome | QmpShellError | None:

@@ -16,6 +16,7 @@ from prompt_toolkit.formatted_text import PygmentsTokens, StyleAndTextTuples, to
 from prompt_toolkit.lexers import Lexer
 from pygments.lexers import JsonLexer
 
+from qmpshell.language.prefix import split_target
 from qmpshell.language.syntax import Kind, Token, tokenize
 
 _KIND_STYLE = {kind: f"class:input.{kind.value}" for kind in Kind}
@@ -28,7 +29,12 @@ def token_style(token: Token) -> str:
 
 
 def input_fragments(text: str, *, hmp: bool) -> StyleAndTextTuples:
-    """The statement as styled fragments (may contain newlines)."""
+    """The statement as styled fragments (may contain newlines); an ``@NAME`` prefix is the
+    target's name, and the rest is the line that target reads."""
+    target, rest = split_target(text)
+    if target and text.lstrip().startswith("@"):
+        prefix = text[: len(text) - len(rest)]
+        return [("class:prompt.target", prefix), *input_fragments(rest, hmp=hmp)]
     tokens = tokenize(text, hmp=hmp)
     fragments: StyleAndTextTuples = [(token_style(t), t.text) for t in tokens]
     covered = tokens[-1].end if tokens else 0
