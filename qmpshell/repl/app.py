@@ -39,6 +39,7 @@ from qmpshell.repl.completion import (
 from qmpshell.repl.connection import Connection
 from qmpshell.repl.core import InteractiveCore
 from qmpshell.repl.entry import Entry
+from qmpshell.repl.hmpcomplete import fetch_hmp_names
 from qmpshell.repl.keeper import ConnectionKeeper
 from qmpshell.repl.keys import build_key_bindings
 from qmpshell.repl.launched import say
@@ -230,7 +231,8 @@ class Repl:
 
     def _learn_server(self) -> Result:
         """Worker thread: run state, schema knowledge and HMP names; once per connection."""
-        names = self.core.learn_server()
+        self.core.learn_server()
+        names = fetch_hmp_names(self.connection.client, timeout=self.settings.connect_timeout)
         client = self.connection.client
         return lambda: self.completions.refresh(self.shell, client, names, on_ready=self._live_values_ready)
 
