@@ -41,7 +41,7 @@ from qmpshell.repl.core import InteractiveCore
 from qmpshell.repl.entry import Entry
 from qmpshell.repl.hmpcomplete import fetch_hmp_names
 from qmpshell.repl.keeper import ConnectionKeeper
-from qmpshell.repl.keys import build_key_bindings
+from qmpshell.repl.keys import build_key_bindings, editing_mode
 from qmpshell.repl.launched import say
 from qmpshell.repl.layout import build_screen, input_area
 from qmpshell.repl.lexer import InputLexer
@@ -146,7 +146,7 @@ class Repl:
             full_screen=True,
             input=input,
             output=output,
-            editing_mode=_editing_mode(settings.key_bindings),
+            editing_mode=editing_mode(settings.key_bindings),
             color_depth=color_depth(settings.color),
         )
         self.keeper = ConnectionKeeper(
@@ -393,9 +393,3 @@ class Repl:
 
 def _call(done: Result) -> None:
     done()
-
-
-def _editing_mode(name: str) -> Any:
-    from prompt_toolkit.enums import EditingMode
-
-    return EditingMode.VI if name == "vi" else EditingMode.EMACS
