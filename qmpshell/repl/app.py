@@ -39,8 +39,9 @@ from qmpshell.repl.connection import Link
 from qmpshell.repl.core import InteractiveCore
 from qmpshell.repl.entry import Entry
 from qmpshell.repl.fleet import Where, open_link, signature_for
+from qmpshell.repl.hmpcomplete import fetch_hmp_names
 from qmpshell.repl.keeper import ConnectionKeeper
-from qmpshell.repl.keys import build_key_bindings
+from qmpshell.repl.keys import build_key_bindings, editing_mode
 from qmpshell.repl.launched import say
 from qmpshell.repl.layout import build_screen, input_area
 from qmpshell.repl.lexer import InputLexer
@@ -147,7 +148,7 @@ class Repl:
             full_screen=True,
             input=input,
             output=output,
-            editing_mode=_editing_mode(settings.key_bindings),
+            editing_mode=editing_mode(settings.key_bindings),
             color_depth=color_depth(settings.color),
         )
         self.keeper = ConnectionKeeper(
@@ -241,7 +242,8 @@ class Repl:
 
     def _learn_server(self) -> Result:
         """Worker thread: run state, schema knowledge and HMP names; once per connection."""
-        names = self.core.learn_server()
+        self.core.learn_server()
+        names = fetch_hmp_names(self.connection.client, timeout=self.settings.connect_timeout)
         return lambda: self.completions.refresh_link(self.connection, names, on_ready=self._live_values_ready)
 
     def _live_values_ready(self) -> None:
@@ -401,9 +403,3 @@ class Repl:
 
 def _call(done: Result) -> None:
     done()
-
-
-def _editing_mode(name: str) -> Any:
-    from prompt_toolkit.enums import EditingMode
-
-    return EditingMode.VI if name == "vi" else EditingMode.EMACS

@@ -24,7 +24,6 @@ from qmpshell.repl import show
 from qmpshell.repl.connection import Link
 from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands, Handler
 from qmpshell.repl.history import make_history
-from qmpshell.repl.hmpcomplete import HmpNames, fetch_hmp_names
 from qmpshell.repl.panes import EventFeed, OutputLog
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.widgets import welcome_text
@@ -216,11 +215,10 @@ class InteractiveCore:
             raise UsageError("/targets: this session has one target")
         self.log.add(show.info(table()))
 
-    def learn_server(self) -> HmpNames:
-        """Worker thread, once per connection: run state, the schema and the HMP command names."""
+    def learn_server(self) -> None:
+        """Worker thread, once per connection: the run state and the schema."""
         self.connection.refresh_run_state()
         self.connection.load_knowledge()
-        return fetch_hmp_names(self.connection.client, timeout=self.settings.connect_timeout)
 
     def remember(self, entry: str) -> None:
         """Keep a statement in the history file, unless it repeats the one before."""
