@@ -40,7 +40,9 @@ TMUX_MODULE_PREFIX = "test_tmux_"
 
 # What each marker's programs are called, as a test's code writes them.
 PROGRAMS = {
-    "qemu": frozenset({"qemu-system-x86_64", "qemu-img", "qemu-storage-daemon", "qemu-ga", "--launch"}),
+    "qemu": frozenset(
+        {"qemu-system-x86_64", "qemu-img", "qemu-storage-daemon", "qemu-ga", "--launch", "--launch-pair"}
+    ),
     "tmux": frozenset({"tmux", "script"}),
     "libvirt": frozenset({"virsh", "libvirtd", "virtlogd"}),
 }
@@ -176,7 +178,7 @@ def make_guards(directory: Path) -> dict[str, Path]:
     for marker, names in PROGRAMS.items():
         guard = directory / marker
         guard.mkdir(parents=True)
-        for name in names - {"--launch"}:
+        for name in names - {"--launch", "--launch-pair"}:
             program = guard / name
             program.write_text(
                 "#!/bin/sh\n"

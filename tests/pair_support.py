@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from tests.qemu_support import Qemu, wait_until
@@ -31,6 +28,11 @@ class Pair:
                 what="migration completed",
             )
 
+    def stop(self) -> None:
+        """Stop whatever QEMUs the pair holds now (a test may have replaced one)."""
+        self.dst.stop()
+        self.src.stop()
+
     def final_states(self) -> tuple[str, str, str, str]:
         """query-migrate's status on both sides, then query-status's (read through the second monitors),
         once the source has left ``finish-migrate`` (it says ``completed`` a moment before)."""
@@ -46,21 +48,13 @@ class Pair:
         )
 
 
-@contextmanager
-def migration_pair() -> Iterator[Pair]:
-    """A fresh pair in a short temporary directory; whatever QEMUs it holds at the end are stopped."""
-    with tempfile.TemporaryDirectory(prefix="qs-") as name:
-        top = Path(name)
-        (top / "s").mkdir()
-        (top / "d").mkdir()
-        src = Qemu(top / "s")
-        try:
-            pair = Pair(src, Qemu(top / "d", *DESTINATION), top)
-        except BaseException:
-            src.stop()
-            raise
-        try:
-            yield pair
-        finally:
-            pair.dst.stop()
-            pair.src.stop()
+def start_pair(top: Path) -> Pair:
+    """A fresh pair under ``top`` (a short directory: socket paths are limited to 108 bytes)."""
+    (top / "s").mkdir()
+    (top / "d").mkdir()
+    src = Qemu(top / "s")
+    try:
+        return Pair(src, Qemu(top / "d", *DESTINATION), top)
+    except BaseException:
+        src.stop()
+        raise

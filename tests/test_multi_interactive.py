@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pair_support import DESTINATION, Pair, migration_pair
+from tests.pair_support import DESTINATION, Pair, start_pair
 from tests.qemu_support import Qemu, listening, wait_until
 from tests.tmux_support import Tmux, shell_env, start_qmpshell
 
@@ -19,9 +19,12 @@ EVENTS_ON = 'migrate-set-capabilities capabilities=[{"capability": "events", "st
 
 
 @pytest.fixture
-def pair() -> Iterator[Pair]:
-    with migration_pair() as machines:
+def pair(short_dir: Path) -> Iterator[Pair]:
+    machines = start_pair(short_dir)
+    try:
         yield machines
+    finally:
+        machines.stop()
 
 
 @pytest.fixture
@@ -140,3 +143,23 @@ def test_a_vm_and_its_storage_daemon_in_one_session(pair: Pair, tmp_path: Path) 
             tmux.close()
         daemon.kill()
         daemon.wait(timeout=10)
+
+
+def test_launch_pair_interactively_migrates_and_stops_both_on_exit(tmp_path: Path) -> None:
+    tmux = start_qmpshell(tmp_path / "xdg", "--launch-pair")
+    try:
+        tmux.enter("/targets")
+        screen = tmux.wait_for("CONNECTION")
+        sockets = set(re.findall(r"(/\S+/qmp\.sock)", screen))
+        assert len(sockets) == 2 and "inmigrate" in screen
+        tmux.enter("/migrate src dst")
+        tmux.wait_for("dst: query-migrate completed, run state running (ok)", timeout=30)
+        tmux.send("C-d")
+        tmux.wait_for("EXITED=0")
+        for socket in sockets:
+            wait_until(
+                lambda socket=socket: not Path(socket).parent.exists(),
+                what="the launched QEMU's directory gone",
+            )
+    finally:
+        tmux.close()
