@@ -20,6 +20,7 @@ from qmpshell.batch import Printer, report
 from qmpshell.errors import EXIT_OK, QmpShellError, UsageError
 from qmpshell.language.hmp import parse_cpu_command
 from qmpshell.language.parse import HmpRequest, Request, ShellRequest, parse_statement
+from qmpshell.language.prefix import split_target
 from qmpshell.language.statements import Statement, read_statements
 from qmpshell.output.render import json_text
 from qmpshell.protocol.client import QmpError
@@ -60,7 +61,8 @@ class _State:
         self.cpu_index: int | None = None
 
     def parse(self, text: str) -> Request | None:
-        return parse_statement(text, hmp=self.hmp, typer=self.typer)
+        """A line's request; an ``@NAME`` prefix (a target of a many-target script) is left out."""
+        return parse_statement(split_target(text).text, hmp=self.hmp, typer=self.typer)
 
     def step(self, request: Request, printer: Printer) -> bool:
         """Print what ``request`` would send, or follow what it changes; False at ``/quit``."""

@@ -85,3 +85,14 @@ def test_replies_side_by_side() -> None:
         "ram.transferred  4",
         "x                ^[[2J",
     ]
+
+
+def test_dry_run_leaves_the_target_prefix_out() -> None:
+    from tests.qemu_support import json_lines, run_qmpshell
+
+    result = run_qmpshell("--dry-run", "-c", "@dst migrate-incoming uri=unix:/tmp/m.sock", "-c", "@all stop")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert json_lines(result.stdout) == [
+        {"execute": "migrate-incoming", "arguments": {"uri": "unix:/tmp/m.sock"}},
+        {"execute": "stop"},
+    ]
