@@ -163,3 +163,20 @@ def test_launch_pair_interactively_migrates_and_stops_both_on_exit(tmp_path: Pat
             )
     finally:
         tmux.close()
+
+
+def test_one_target_refuses_naming_others(pair: Pair, tmp_path: Path) -> None:
+    tmux = Tmux(
+        [sys.executable, "-m", "qmpshell", "--line", pair.src.socket], env=shell_env(tmp_path / "xdg")
+    )
+    try:
+        tmux.wait_for("qmp>")
+        assert "src qmp>" not in tmux.screen()  # one target: the prompt as always
+        tmux.enter("@x query-status")
+        tmux.wait_for("@x: this session has one target (give several addresses to name them)")
+        tmux.enter("/use x")
+        tmux.wait_for("/use: this session has one target")
+        tmux.enter("/migrate a b")
+        tmux.wait_for("/migrate SRC DST [URI]: needs two targets")
+    finally:
+        tmux.close()

@@ -175,6 +175,8 @@ class InteractiveCore:
                 member.shell.begin()
             return Grouped([(name, _run_on(member.shell, line)) for name, member in members.items()])
         named = members.get(target)
+        if named is None and len(members) == 1:
+            return UsageError(f"@{target}: this session has one target (give several addresses to name them)")
         if named is None:
             return UsageError(f"no target named '{target}' (the targets: {', '.join(members)})")
         named.shell.begin()
