@@ -184,10 +184,16 @@ def _state(member: Connection) -> str:
 
 
 def _kind(member: Connection) -> str:
-    """What kind of server: the libvirt domain, else QEMU's greeting (the storage daemon has no run state)."""
+    """What kind of server, from its schema: a storage daemon has no run state (``query-status``),
+    a guest agent no ``qmp_capabilities``; a libvirt domain says so."""
     if member.address.domain:
         return "libvirt"
-    return "qemu"
+    index = index_of(member.shell.knowledge)
+    if index is None:
+        return "?"
+    if "qmp_capabilities" not in index.commands:
+        return "guest agent"
+    return "qemu" if "query-status" in index.commands else "storage daemon"
 
 
 Where = Address | list[tuple[str, Address]]  # one address, or several targets with their names
