@@ -56,10 +56,11 @@ def migrate(src: Side, dst: Side, uri: str = "", *, timeout: float | None = None
         capabilities = _match_capabilities(src, dst)
         _run(dst, "migrate-incoming", {"uri": uri})
         _run(src, "migrate", {"uri": uri})
-        status = _follow(src, limit)
+        status, seen, last = _follow(src, limit)
         lines = [
             f"migration {src.name} -> {dst.name} over {uri}: {status} in {time.monotonic() - started:.1f} s"
         ]
+        lines.append(f"{src.name}: {_progress(seen, last)}")
         if capabilities:
             lines.append(f"capabilities on both sides: {', '.join(capabilities)}")
         checks = _check_ends(src, dst, limit)
@@ -90,16 +91,29 @@ def _match_capabilities(src: Side, dst: Side) -> list[str]:
     return wanted
 
 
-def _follow(src: Side, limit: float) -> str:
-    """Poll the source's query-migrate until the migration ends; its final status."""
+def _follow(src: Side, limit: float) -> tuple[str, list[str], Any]:
+    """Poll the source's query-migrate until the migration ends: its final status, the statuses it
+    went through, and its last reply."""
     deadline = time.monotonic() + limit
+    seen: list[str] = []
     while True:
-        status = str((_run(src, "query-migrate") or {}).get("status", "none"))
+        reply = _run(src, "query-migrate") or {}
+        status = str(reply.get("status", "none"))
+        if not seen or seen[-1] != status:
+            seen.append(status)
         if status in ENDED:
-            return status
+            return status, seen, reply
         if time.monotonic() > deadline:
             raise CommandTimeout(f"/migrate: still {status} after {limit:g} s")
         time.sleep(POLL)
+
+
+def _progress(seen: list[str], reply: Any) -> str:
+    """``setup -> active -> completed, 1.2 MiB of RAM sent``."""
+    ram = reply.get("ram") if isinstance(reply, dict) else None
+    sent = ram.get("transferred") if isinstance(ram, dict) else None
+    amount = f", {sent / 1048576:.1f} MiB of RAM sent" if isinstance(sent, int) else ""
+    return " -> ".join(seen) + amount
 
 
 def _check_ends(src: Side, dst: Side, limit: float) -> list[tuple[str, bool]]:
