@@ -11,7 +11,7 @@ from qmpshell.language.prefix import ALL, Routed, split_target
 from qmpshell.protocol.address import parse_address
 from qmpshell.protocol.naming import derived_name, split_name, unique
 from tests.pair_support import Pair, start_pair
-from tests.qemu_support import json_lines, run_qmpshell
+from tests.qemu_support import json_lines, qemu_version, run_qmpshell
 
 EVENTS_ON = '@all migrate-set-capabilities capabilities=[{"capability": "events", "state": true}]'
 
@@ -151,3 +151,23 @@ def test_migrate_helper_names_an_unknown_target(pair: Pair) -> None:
     result = run_qmpshell("-c", "/migrate src nosuch", *pair.named())
     assert result.returncode == 2
     assert result.stderr == "qmpshell: 1: /migrate: no target named 'nosuch' (the targets: src, dst)\n"
+
+
+def test_a_migration_script_in_shorthand_channels(pair: Pair) -> None:
+    """QEMU >= 8.2: the socket address typed as dotted keys through two unions; older: refused
+    before anything is sent."""
+    path = pair.uri.removeprefix("unix:")
+    channel = (
+        "channels.0.channel-type=main channels.0.addr.transport=socket "
+        f"channels.0.addr.type=unix channels.0.addr.path={path}"
+    )
+    script = [EVENTS_ON, f"@dst migrate-incoming {channel}", f"@src migrate {channel}"]
+    script.append("/wait @dst MIGRATION status=completed timeout=20")
+    result = run_qmpshell(*(arg for line in script for arg in ("-c", line)), *pair.named())
+    if qemu_version() < (8, 2, 0):
+        assert result.returncode == 2
+        assert "channels" in result.stderr and result.stdout == ""
+        return
+    assert (result.returncode, result.stderr) == (0, "")
+    pair.wait_migrated()
+    assert pair.final_states() == ("completed", "completed", "postmigrate", "running")
