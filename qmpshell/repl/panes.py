@@ -255,15 +255,16 @@ def event_line(
     event: Message, width: int = 0, *, colours: dict[str, int] | None = None
 ) -> StyleAndTextTuples:
     """``HH:MM:SS.mmm NAME key=value...`` (``qmpshell.output.events``: identifying fields first),
-    cut with ``…`` to ``width``; an event tagged with its target starts with the target's name,
-    in that target's colour."""
+    cut with ``…`` to ``width``; in an event tagged with its target the target's name comes before
+    the event's (``12:00:01.234 src MIGRATION status=active``), in that target's colour."""
     target = event.get(TARGET_KEY)
     if not isinstance(target, str):
         return cut_line(view_fragments([compact_event(event)])[:-1], width)
     untagged = {key: value for key, value in event.items() if key != TARGET_KEY}
     colour = (colours or {}).get(target, 0) % TARGET_COLOURS
-    named: StyleAndTextTuples = [(f"class:event.target.{colour}", f"{target} ")]
-    return cut_line(named + view_fragments([compact_event(untagged)])[:-1], width)
+    line = view_fragments([compact_event(untagged)])[:-1]
+    at = next((n for n, fragment in enumerate(line) if fragment[0] == "class:event.name"), 0)
+    return cut_line([*line[:at], (f"class:event.target.{colour}", f"{target} "), *line[at:]], width)
 
 
 def separator_line(text: str, width: int) -> StyleAndTextTuples:
