@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from qmpshell.errors import CommandFailed, CommandTimeout, QmpShellError, UsageError
 from qmpshell.outcomes import Info
+from qmpshell.protocol.client import Cancelled
 from qmpshell.shell import Shell
 
 USAGE = "usage: /migrate SRC DST [URI]"
@@ -103,6 +104,7 @@ def _follow(src: Side, limit: float) -> tuple[str, list[str], Any]:
             seen.append(status)
         if status in ENDED:
             return status, seen, reply
+        _stop_if_cancelled(src)
         if time.monotonic() > deadline:
             raise CommandTimeout(f"/migrate: still {status} after {limit:g} s")
         time.sleep(POLL)
@@ -127,10 +129,17 @@ def _check_ends(src: Side, dst: Side, limit: float) -> list[tuple[str, bool]]:
             ok = status == "completed" and state == run_state
             if ok or time.monotonic() > deadline or state not in ("finish-migrate", "inmigrate"):
                 break
+            _stop_if_cancelled(side)
             time.sleep(POLL)
         mark = "ok" if ok else f"expected completed and {run_state}"
         results.append((f"{side.name}: query-migrate {status}, run state {state} ({mark})", ok))
     return results
+
+
+def _stop_if_cancelled(side: Side) -> None:
+    """Ctrl-C stops the waiting, not the migration (``migrate_cancel`` on the source does)."""
+    if side.shell.cancelled:
+        raise Cancelled("/migrate: stopped waiting; the migration goes on (migrate_cancel stops it)")
 
 
 def _remove(directory: str) -> None:

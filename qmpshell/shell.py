@@ -173,6 +173,12 @@ class Shell:
             self._cancelled = False
         self.events.clear_interrupt()
 
+    @property
+    def cancelled(self) -> bool:
+        """Ctrl-C since the statement began: a helper that polls (``/migrate``) stops waiting."""
+        with self._cancel_lock:
+            return self._cancelled
+
     def cancel(self) -> None:
         """Stop waiting (Ctrl-C): the pending reply is dropped when it comes.
 

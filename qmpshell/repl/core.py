@@ -190,6 +190,8 @@ class InteractiveCore:
             if len(sides) != 2:
                 unknown = src if src not in members else dst
                 raise UsageError(f"/migrate: no target named '{unknown}' (the targets: {', '.join(members)})")
+            for side in sides:
+                side.shell.begin()  # Ctrl-C from here on stops the waiting (``migration``)
             return migrate(sides[0], sides[1], uri, timeout=self.settings.timeout)
         except QmpShellError as err:
             return err
