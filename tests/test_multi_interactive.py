@@ -191,3 +191,12 @@ def test_one_target_refuses_naming_others(pair: Pair, tmp_path: Path) -> None:
         tmux.wait_for("/migrate SRC DST [URI]: needs two targets")
     finally:
         tmux.close()
+
+
+def test_ctrl_c_stops_a_wait_on_another_target(pair: Pair, session: Tmux) -> None:
+    session.enter("@dst /wait MIGRATION timeout=60")
+    session.wait_for("waiting for the reply")
+    session.send("C-c")
+    session.wait_for("stopped waiting")
+    session.enter("@dst query-status")
+    session.wait_for("paused (inmigrate)")
