@@ -22,6 +22,7 @@ from qmpshell.migration import Side, migrate, parse_migrate
 from qmpshell.outcomes import Exit, FrontEndCommand, ModeChanged, Outcome, Reply
 from qmpshell.repl import show
 from qmpshell.repl.connection import Link
+from qmpshell.repl.fleet import Fleet
 from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands, Handler
 from qmpshell.repl.history import make_history
 from qmpshell.repl.panes import EventFeed, OutputLog
@@ -203,21 +204,19 @@ class InteractiveCore:
 
     def use(self, words: tuple[str, ...]) -> None:
         """``/use NAME``: lines without a prefix go to that target from now on."""
-        use = getattr(self.connection, "use", None)
         if len(words) != 1:
             raise UsageError("usage: /use NAME")
-        if use is None:
+        if not isinstance(self.connection, Fleet):
             raise UsageError("/use: this session has one target (give several addresses to switch)")
-        member = use(words[0])
+        member = self.connection.use(words[0])
         self.log.add(show.info(f"lines now go to {member.name} ({member.address})"))
         self.screen.target_changed()
 
     def targets(self) -> None:
         """``/targets``: each target's kind, version, run state and connection state."""
-        table = getattr(self.connection, "table", None)
-        if table is None:
+        if not isinstance(self.connection, Fleet):
             raise UsageError("/targets: this session has one target")
-        self.log.add(show.info(table()))
+        self.log.add(show.info(self.connection.table()))
 
     def learn_server(self) -> None:
         """Worker thread, once per connection: the run state and the schema."""
