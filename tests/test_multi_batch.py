@@ -171,3 +171,12 @@ def test_a_migration_script_in_shorthand_channels(pair: Pair) -> None:
     assert (result.returncode, result.stderr) == (0, "")
     pair.wait_migrated()
     assert pair.final_states() == ("completed", "completed", "postmigrate", "running")
+
+
+def test_a_script_on_stdin_with_prefixed_lines_runs_in_order(pair: Pair) -> None:
+    script = '@dst query-status\n@src {"execute":\n  "query-status"}\nquery-name\n'
+    result = run_qmpshell(*pair.named(), input=script)
+    assert (result.returncode, result.stderr) == (0, "")
+    lines = json_lines(result.stdout)
+    assert [line["target"] for line in lines] == ["dst", "src", "src", "dst"]
+    assert [lines[0]["return"]["status"], lines[1]["return"]["status"]] == ["inmigrate", "running"]
