@@ -36,6 +36,7 @@ Message = dict[str, Any]
 FORMATS = ("auto", "json", "compact")  # /format and output.format: views, indented JSON, one-line JSON
 SHELL_COMMANDS: dict[str, str] = {
     "help": "/help [NAME [TAG=VALUE...]]  this text, or what a command or event takes",
+    "example": "/example COMMAND [N]  example N of COMMAND from QEMU's documentation, as a line to edit",
     "hmp": "/hmp [LINE]         run one HMP command line, or switch to HMP mode",
     "qmp": "/qmp                switch back to QMP mode",
     "wait": "/wait EVENT [FIELD=VALUE...] [timeout=SECONDS]  wait for an event",
@@ -86,9 +87,10 @@ class EventSeen(NamedTuple):
 
 
 class Info(NamedTuple):
-    """Text for the user: help, notices."""
+    """Text for the user: help, notices; ``edit``: a line the interactive shell puts on its input line."""
 
     text: str
+    edit: str = ""
 
 
 class ModeChanged(NamedTuple):
@@ -180,6 +182,9 @@ class Shell:
         self.help_width = HELP_WIDTH  # /help wraps here; the full screen sets its pane's width
         self.warnings: list[str] = []
         self.last_reply: Reply | None = None  # for /json
+        self.qapi_dir: str | None = None  # --qapi-dir: QEMU's doc comments instead of its manual
+        self.docs_cache = True
+        self._docs: Any = None  # qmpshell.docs.commands.ShellDocs, made by the first /help NAME
         self._pending: PendingReply | None = None
         self._cancel_lock = threading.Lock()
         self._cancelled = False
@@ -322,6 +327,8 @@ class Shell:
             return Exit()
         if name == "help":
             return Info(self._help(request))
+        if name == "example":
+            return Info(line := self._shell_docs().example(self, request), edit=line)
         if name == "wait":
             return self._wait(request)
         if name == "json":
@@ -345,10 +352,20 @@ class Shell:
         if self.knowledge is None:
             return f"no schema is known for this server, so there is no help for {words[0]}"
         narrow = {path: value.text for path, value in _flatten(request.options)}
-        text = self.knowledge.help(words[0], narrow, self.help_width)
+        text: str | None = self._shell_docs().help(self, words[0], narrow)  # the schema's tree and the docs
         if text is None:
             raise UsageError(f"no command or event named '{words[0]}'")
         return text
+
+    def _shell_docs(self) -> Any:
+        """QEMU's documentation, read on first use (``qmpshell.docs``: never at start-up)."""
+        from qmpshell.docs.commands import ShellDocs
+
+        if self._docs is None:
+            self._docs = ShellDocs(
+                qapi_dir=self.qapi_dir, use_cache=self.docs_cache, warn=self.warnings.append
+            )
+        return self._docs
 
     def _wait(self, request: ShellRequest) -> Outcome:
         if len(request.words) != 1:

@@ -83,6 +83,13 @@ NOT_FOR_A_ONE_SHOT = {
     "qmpshell.schema.cache",
     "qmpshell.schema.values",
     "qmpshell.schema.help",
+    # QEMU's documentation is read on the first /help NAME, never before (issue 20)
+    "qmpshell.docs.commands",
+    "qmpshell.docs.library",
+    "qmpshell.docs.troff",
+    "qmpshell.docs.qapi",
+    "qmpshell.docs.store",
+    "qmpshell.docs.render",
 }
 
 

@@ -53,7 +53,7 @@ from qmpshell.repl.transcript import print_transcript
 from qmpshell.repl.widgets import output_notice, prompt_fragments, status_fragments, welcome_text
 from qmpshell.schema.index import index_of
 from qmpshell.schema.suggest import signature_at
-from qmpshell.shell import Exit, FrontEndCommand, ModeChanged, Outcome
+from qmpshell.shell import Exit, FrontEndCommand, Info, ModeChanged, Outcome
 
 if TYPE_CHECKING:
     from qmpshell.protocol.launch import LaunchedQemu
@@ -386,6 +386,9 @@ class Repl:
             self.frontend.run(result.request)
         else:
             self.log.add(show.outcome(result, self.look()))
+            if isinstance(result, Info) and result.edit and not self.input.buffer.text:
+                self.input.buffer.text = result.edit  # /example: a line to edit, not run
+                self.input.buffer.cursor_position = len(result.edit)
 
     def _output_width(self) -> int:
         info = self.screen.output_window.render_info

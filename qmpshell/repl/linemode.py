@@ -42,7 +42,7 @@ from qmpshell.repl.panes import EventFeed, OutputLog, event_line, plain
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.widgets import prompt_fragments, welcome_text
 from qmpshell.schema.index import index_of
-from qmpshell.shell import Exit, FrontEndCommand, ModeChanged, Outcome
+from qmpshell.shell import Exit, FrontEndCommand, Info, ModeChanged, Outcome
 
 if TYPE_CHECKING:
     from qmpshell.protocol.launch import LaunchedQemu
@@ -108,6 +108,7 @@ class LineSession:
         self.feed = feed
         self.log = OutputLog()
         self.output_format = settings.output_format  # /format changes it for the session
+        self.next_input = ""  # a line the next prompt starts with (/example)
         self.search = OutputSearch(self.log)
         self.events_view = EventsVisibility(shown=True)
         self.frontend = FrontEndCommands(self)
@@ -298,6 +299,8 @@ class LineSession:
             self.frontend.run(result.request)
         else:
             self.log.add(show.outcome(result, self.look()))
+            if isinstance(result, Info) and result.edit:
+                self.next_input = result.edit  # /example: the next prompt starts with it
 
     def find(self, text: str) -> None:
         """``/find TEXT`` in line mode: there is no pane to scroll, so the matching lines are printed."""

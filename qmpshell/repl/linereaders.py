@@ -74,9 +74,11 @@ def prompt_reader(session: LineSession) -> Callable[[], str | None]:
     def read() -> str | None:
         while True:
             try:
+                default, session.next_input = session.next_input, ""
                 with patch_stdout(raw=True):
                     return prompt.prompt(
-                        lambda: prompt_fragments(session.shell.hmp, session.assembler.pending)
+                        lambda: prompt_fragments(session.shell.hmp, session.assembler.pending),
+                        default=default,
                     )
             except KeyboardInterrupt:
                 session.abandon()
