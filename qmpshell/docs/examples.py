@@ -21,16 +21,36 @@ _KEY = re.compile(r"[A-Za-z0-9_@+-]+")  # no dot (it would nest), no '=', no quo
 
 
 def first_message(example: str) -> dict[str, Any] | None:
-    """The first ``->`` message of an example block, or None when it is not JSON (elided '...')."""
+    """The first ``->`` message of an example block, or None when it is not JSON (elided '...').
+
+    A few of QEMU's examples are not quite JSON (7.2's ``calc-dirty-rate`` quotes
+    a key with ``'``; ``set-vcpu-dirty-limit`` closes the message before its
+    ``"arguments"``, and both lack the ``->``): those two slips are mended.
+    """
     start = example.find("->")
+    if start < 0 and '"execute"' not in example:
+        return None  # a reply shown on its own: nothing is sent
     text = example[start + 2 :].lstrip() if start >= 0 else example.lstrip()
-    try:
-        message, end = json.JSONDecoder().raw_decode(text)
-    except ValueError:
-        return None
-    if start < 0 and text[end:].strip() and not text[end:].lstrip().startswith("<-"):
-        return None  # no arrow and more than one message: not clear which text is sent
-    return message if isinstance(message, dict) else None
+    for candidate in _mended(text):
+        try:
+            message, end = json.JSONDecoder().raw_decode(candidate)
+        except ValueError:
+            continue
+        rest = candidate[end:].strip()
+        if start < 0 and rest and not rest.startswith("<-"):
+            continue  # no arrow and more text: not clear what is sent
+        return message if isinstance(message, dict) else None
+    return None
+
+
+def _mended(text: str) -> list[str]:
+    closed_early = re.sub(r'("execute":\s*"[^"]+")\s*}(\s*"arguments")', r"\1,\2", text, count=1)
+    return [text, closed_early, text.replace("'", '"'), closed_early.replace("'", '"')]
+
+
+def sends_something(example: str) -> bool:
+    """Whether the example shows a message sent (some show only a reply or an event)."""
+    return "->" in example or '"execute"' in example
 
 
 def as_line(message: dict[str, Any]) -> str | None:

@@ -45,6 +45,7 @@ _MEMBERS_OF = re.compile(
     r"(?:When (\S+) is (\S+): )?The members of (\S+?)(?: when (\S+) is \"?([^\"\s]+)\"?)?(?: \(If: .*\))?\.?",
     re.S,
 )
+_EMBEDDED = re.compile(r"(.*\S) (\.(?:INDENT|UNINDENT|sp|IP)\b.*)")
 _TEXT_SECTIONS = {
     "Returns": "returns",
     "Return": "returns",
@@ -101,11 +102,18 @@ class _Reader:
             ""  # '' (the body), members, features, values, returns, errors, notes, since, example, skip
         )
         self.item: list[str] | None = None  # the text of the member being read
+        self.item_depth = 0  # the .INDENT depth of the list the member is an item of
+        self.depth = 0
         self.term_next = False  # the line after .TP is a term
         self.literal: list[str] | None = None
         self.example_next = False
 
     def feed(self, line: str) -> None:
+        embedded = _EMBEDDED.match(line) if self.literal is None and not line.startswith(".") else None
+        if embedded:  # 10.x writes a member's nested list right after its dash: "x -- .INDENT 2.0"
+            self.feed(embedded.group(1))
+            self.feed(embedded.group(2))
+            return
         if self.literal is not None:
             self._literal_line(line)
         elif line.startswith('.\\"') or line.startswith("'\\\""):
@@ -171,19 +179,35 @@ class _Reader:
         elif line.startswith(".nf"):
             self.literal = []
         elif line.startswith(".IP \\(bu"):
-            self._finish_item()
-            if self.section in ("members", "features", "values") and self.new:
-                self.item = []
-            else:
-                self._text("\n- ")
+            self._bullet()
+        elif line.startswith(".IP ") and line[4:5].isdigit() and self.item is not None:
+            self.item.append(line[4:].split()[0])  # a numbered list inside a member's text
         elif line.startswith('.IP "Example'):
             self.example_next = True
         elif line.startswith('.IP "Note'):
             self.section = "notes"
         elif line.startswith((".sp", ".PP")):
             self._text("\n\n")
+        elif line.startswith(".INDENT"):
+            self.depth += 1
         elif line.startswith(".UNINDENT"):
-            self._finish_item()
+            self.depth -= 1
+            if self.depth < self.item_depth:  # the list the member was an item of has ended
+                self._finish_item()
+
+    def _bullet(self) -> None:
+        """A bullet: a member (10.x field lists), or a list inside a member's or a section's text."""
+        if self.item is not None and self.depth > self.item_depth:
+            self.item.append("-")
+            return
+        self._finish_item()
+        if self.section in ("members", "features", "values") and self.new:
+            self._open_item([])
+        else:
+            self._text("\n- ")
+
+    def _open_item(self, parts: list[str]) -> None:
+        self.item, self.item_depth = parts, self.depth
 
     def _term(self, term: str) -> None:
         """The line after ``.TP``: a definition (10.x), a section name (10.x) or a member (7.x)."""
@@ -198,14 +222,14 @@ class _Reader:
                     self.section = "members"
             return
         if self.current is not None and self.section in ("members", "features", "values"):
-            self.item = [term]
+            self._open_item([term])
         elif self.current is not None:
             self._text(term + "\n")
 
     def _text(self, text: str) -> None:
         if self.current is None:
             return
-        if text.startswith("NOTE:") or text.startswith("Note:"):
+        if self.item is None and text.startswith(("NOTE:", "Note:")):
             self.section = "notes"
             text = text.split(":", 1)[1]
         if self.item is not None:
