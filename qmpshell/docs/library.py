@@ -117,7 +117,7 @@ def help_text(
         return "\n".join([tree, *wrap_line(NO_DOCS, width)])
     from qmpshell.docs.render import docs_lines, wrap
 
-    header = [wrapped for line in docs.header() for wrapped in wrap_line(line, width)]
+    header = docs.header()  # one line each, whatever the width: a script can find it
     lines = [wrapped for line in docs_lines(index, manual, name, narrow) for wrapped in wrap(line, width)]
     return "\n".join([*header, tree, *lines])
 

@@ -26,7 +26,7 @@ def properties_table(type_name: str, rows: Any, width: int) -> str:
         for r in entries
     ]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(("name", "type", "default"))]
-    widths = [min(w, cap) for w, cap in zip(widths, (28, 16, 12), strict=True)]
+    widths = [min(w, cap) for w, cap in zip(widths, (36, 16, 12), strict=True)]  # longer cells stick out
     lines = [f"{type_name} properties:", _row(("name", "type", "default", "description"), widths, width)]
     lines.extend(_row(cell, widths, width) for cell in cells)
     return "\n".join(lines)
@@ -43,7 +43,7 @@ def _row(cells: tuple[str, ...], widths: list[int], width: int) -> str:
     """One property; its description wrapped in its column, or under the row when the column is narrow."""
     import textwrap
 
-    fixed = "  " + "  ".join(cell[:w].ljust(w) for cell, w in zip(cells[:3], widths, strict=True)) + "  "
+    fixed = "  " + "  ".join(cell.ljust(w) for cell, w in zip(cells[:3], widths, strict=True)) + "  "
     room = width - len(fixed)
     if not cells[3] or len(fixed) + len(cells[3]) <= width:
         return (fixed + cells[3]).rstrip()

@@ -26,6 +26,7 @@ from qmpshell.schema.index import Member, SchemaIndex
 _SINCE = re.compile(r"\(?[Ss]ince:? (?:QEMU )?(\d+\.\d+(?:\.\d+)?)\)?")
 _DEFAULT = re.compile(r"\(?[Dd]efault(?:s to|:| is| value is)? ([^,;)]{1,30}?)[.;,)]")
 INDENT = "      "
+_KEEP = "\x01"  # marks a line never cut (a path)
 _SAME_INDENT = "\x00"  # marks a text line: wrapped lines continue at its indent, not deeper
 
 
@@ -35,7 +36,7 @@ def docs_lines(index: SchemaIndex, manual: Manual, name: str, narrow: Mapping[st
     entity = index.commands.get(name) or index.events.get(name)
     if definition is None or entity is None:
         return []
-    lines = ["", f"from QEMU's documentation ({manual.source}):"]
+    lines = ["", f"from QEMU's documentation ({manual.source}):{_KEEP}"]
     since = f"  (since {definition.since})" if definition.since else ""
     lines.extend(_paragraphs(definition.text + since, ""))
     if "deprecated" in {f.name for f in definition.features}:
@@ -124,6 +125,8 @@ def _member_head(index: SchemaIndex, member: Member, doc: MemberDoc | None, dept
 
 def wrap(line: str, width: int) -> list[str]:
     """A line cut to ``width``: text lines continue at their indent, others deeper (as the tree)."""
+    if line.endswith(_KEEP):
+        return [line[:-1]]
     if not line.endswith(_SAME_INDENT):
         return wrap_line(line, width)
     line = line[:-1]
