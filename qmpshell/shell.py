@@ -184,6 +184,7 @@ class Shell:
         self.last_reply: Reply | None = None  # for /json
         self.qapi_dir: str | None = None  # --qapi-dir: QEMU's doc comments instead of its manual
         self.docs_cache = True
+        self._warned: set[str] = set()  # deprecations said this session
         self._docs: Any = None  # qmpshell.docs.commands.ShellDocs, made by the first /help NAME
         self._pending: PendingReply | None = None
         self._cancel_lock = threading.Lock()
@@ -218,14 +219,26 @@ class Shell:
         message = message_for(request, cpu_index=self.cpu_index)
         if message is None:
             return None
-        warning = ""
-        if isinstance(request, QmpRequest) and self.knowledge is not None:
-            warning = self.knowledge.warning_for(request.command)
+        warning = self._deprecations(request) if isinstance(request, QmpRequest) else ""
         self.events.mark()
         pending = self.client.send(message)
         if announce and self.on_send is not None:
             self.on_send(pending.sent)
         return Started(request, pending, warning)
+
+    def _deprecations(self, request: QmpRequest) -> str:
+        """A deprecated (or unstable) command or argument is warned about once a session."""
+        if self.knowledge is None:
+            return ""
+        found = [self.knowledge.warning_for(request.command)]
+        index = getattr(self.knowledge, "index", None) if request.message.get("arguments") else None
+        if index is not None:
+            from qmpshell.schema.help import deprecated_members
+
+            found += deprecated_members(index, request.command, request.message["arguments"])
+        fresh = [text for text in found if text and text not in self._warned]
+        self._warned.update(fresh)
+        return "; ".join(fresh)
 
     def finish(self, started: Started) -> Outcome:
         """Wait for a started request's reply and describe it, as ``run`` would."""
@@ -328,7 +341,7 @@ class Shell:
         if name == "help":
             return Info(self._help(request))
         if name == "example":
-            return Info(line := self._shell_docs().example(self, request), edit=line)
+            return Info(line := self.documentation().example(self, request), edit=line)
         if name == "wait":
             return self._wait(request)
         if name == "json":
@@ -352,12 +365,12 @@ class Shell:
         if self.knowledge is None:
             return f"no schema is known for this server, so there is no help for {words[0]}"
         narrow = {path: value.text for path, value in _flatten(request.options)}
-        text: str | None = self._shell_docs().help(self, words[0], narrow)  # the schema's tree and the docs
+        text: str | None = self.documentation().help(self, words[0], narrow)  # the schema's tree and the docs
         if text is None:
             raise UsageError(f"no command or event named '{words[0]}'")
         return text
 
-    def _shell_docs(self) -> Any:
+    def documentation(self) -> Any:
         """QEMU's documentation, read on first use (``qmpshell.docs``: never at start-up)."""
         from qmpshell.docs.commands import ShellDocs
 

@@ -176,7 +176,7 @@ def test_the_config_key_names_the_tree(server: Qemu, private_xdg: Path) -> None:
 
 def test_parsed_docs_are_cached_as_private_files(server: Qemu, private_xdg: Path) -> None:
     help_of(server, "/help block_resize")
-    cache = private_xdg / "xdg_cache_home" / "qmpshell"
+    cache = private_xdg / "xdg_cache_home" / "qmpshell-docs"
     files = list(cache.glob("docs-*.json"))
     assert len(files) == 1
     assert stat.S_IMODE(files[0].stat().st_mode) == 0o600

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from qmpshell.docs.hints import DocHints
 from qmpshell.docs.library import ServerDocs, example, help_text
 from qmpshell.docs.properties import QUESTIONS, properties_table
 from qmpshell.errors import UsageError
@@ -39,6 +40,7 @@ class ShellDocs:
         self.warn = warn
         self._client: object = None
         self._docs: ServerDocs | None = None
+        self._hints: DocHints | None = None
 
     def server_docs(self, client: Any) -> ServerDocs:
         if self._docs is None or self._client is not client:
@@ -64,6 +66,16 @@ class ShellDocs:
             return tree if tree is None else str(tree) + properties
         docs = self.server_docs(shell.client)
         return help_text(docs, index, name, narrow, str(tree), shell.help_width) + properties
+
+    def hints(self, client: Any, knowledge: object) -> DocHints | None:
+        """Argument docs for completion and the toolbar (None without a schema)."""
+        index = index_of(knowledge)
+        if index is None:
+            return None
+        docs = self.server_docs(client)
+        if self._hints is None or self._hints.docs is not docs or self._hints.index is not index:
+            self._hints = DocHints(docs, index)
+        return self._hints
 
     def properties(self, name: str, narrow: dict[str, str], ask: Ask, width: int) -> str:
         """``device_add driver=TYPE``, ``object-add qom-type=TYPE``: the type's properties, asked of QEMU.

@@ -33,18 +33,24 @@ def definition_for(manual: Manual, index: SchemaIndex, name: str) -> Definition 
 
 
 def gather(
-    manual: Manual, name: str, picks: dict[str, str], *, _seen: frozenset[str] = frozenset()
+    manual: Manual,
+    name: str,
+    picks: dict[str, str],
+    *,
+    every_branch: bool = False,
+    _seen: frozenset[str] = frozenset(),
 ) -> list[MemberDoc]:
-    """A definition's documented members with those of what it includes; a branch only when picked."""
+    """A definition's documented members with those of what it includes; a branch only when picked
+    (or each one, ``every_branch``, for completion, which does not know the tag's value yet)."""
     definition = manual.definitions.get(name)
     if definition is None or name in _seen:
         return []
     seen = _seen | {name}
     members = list(definition.members)
     for include in definition.includes:
-        if include.tag and picks.get(include.tag) != include.value:
+        if include.tag and not every_branch and picks.get(include.tag) != include.value:
             continue
-        members.extend(gather(manual, include.target, picks, _seen=seen))
+        members.extend(gather(manual, include.target, picks, every_branch=every_branch, _seen=seen))
     return members
 
 

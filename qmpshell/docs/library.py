@@ -49,6 +49,11 @@ class ServerDocs:
                 self._manual = self._load(self.found)
         return self._manual
 
+    @property
+    def read(self) -> bool:
+        """Whether the source was read (or found missing) already."""
+        return self._read
+
     def header(self) -> list[str]:
         """The lines said above the help: another version's text, or a source that may not fit."""
         lines = [f"note: {self.found.note}"] if self.found is not None and self.found.note else []

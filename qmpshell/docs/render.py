@@ -147,8 +147,8 @@ def wrap(line: str, width: int) -> list[str]:
 
 def first_sentence(text: str) -> str:
     """The first sentence of a member's text (for the completion menu)."""
-    match = re.match(r"(.+?[.;])(\s|$)", text.split("\n")[0])
-    return (match.group(1) if match else text.split("\n")[0]).rstrip(".;")
+    match = re.match(r"(.+?)\.(\s|$)", text.split("\n")[0])
+    return match.group(1) if match else text.split("\n")[0]
 
 
 def member_doc(index: SchemaIndex, manual: Manual, command: str, path: list[str]) -> MemberDoc | None:
@@ -169,11 +169,7 @@ def member_doc(index: SchemaIndex, manual: Manual, command: str, path: list[str]
 
 def _all_branches(manual: Manual, name: str) -> list[MemberDoc]:
     """Members of every branch (completion does not know the tag value yet)."""
-    members = gather(manual, name, {})
-    for tag, values in branches(manual, name).items():
-        for value in values:
-            members.extend(gather(manual, name, {tag: value}))
-    return members
+    return gather(manual, name, {}, every_branch=True)
 
 
 def _feature_text(definition: Definition, name: str) -> str:

@@ -37,7 +37,8 @@ class DocsCache:
     """Parsed manuals by source path."""
 
     def __init__(self, directory: str | None = None) -> None:
-        self.directory = directory or cache_dir()
+        # Beside the schema cache, not in it: that directory holds one file per QEMU build only.
+        self.directory = directory or cache_dir().rstrip("/") + "-docs"
 
     def path(self, source: str) -> str:
         digest = hashlib.sha256(source.encode()).hexdigest()[:20]

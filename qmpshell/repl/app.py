@@ -33,6 +33,7 @@ from qmpshell.repl import show
 from qmpshell.repl.completion import (
     Completions,
     completion_in_flight,
+    doc_hints,
     enter_in_menu,
     restart_completion,
 )
@@ -110,7 +111,7 @@ class Repl:
         self.entry = Entry(history, hmp=self.shell.hmp)
         self.events_view = EventsVisibility(shown=settings.events_pane)
         self.busy = False
-        self.completions = Completions(is_hmp=lambda: self.shell.hmp)
+        self.completions = Completions(is_hmp=lambda: self.shell.hmp, hints=lambda: doc_hints(self.shell))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._signalled = False  # a stop signal ended the loop: later ones must not cut the cleanup short
         self.frontend = FrontEndCommands(self)
@@ -189,7 +190,13 @@ class Repl:
         index = index_of(self.connection.shell.knowledge)
         if index is None or self.connection.shell.hmp:
             return ""
-        return signature_at(index, self.input.buffer.document.text_before_cursor)
+        text = self.input.buffer.document.text_before_cursor
+        if "=" in text:  # an argument is being typed: QEMU's doc of it, once the docs were read
+            hints = doc_hints(self.shell)
+            documented = hints.at_cursor(text) if hints is not None else ""
+            if documented:
+                return documented
+        return signature_at(index, text)
 
     # -- running -----------------------------------------------------------------------
 

@@ -47,12 +47,12 @@ def prompt_reader(session: LineSession) -> Callable[[], str | None]:
     from prompt_toolkit.formatted_text import FormattedText
     from prompt_toolkit.patch_stdout import patch_stdout
 
-    from qmpshell.repl.completion import Completions
+    from qmpshell.repl.completion import Completions, doc_hints
     from qmpshell.repl.lexer import InputLexer
     from qmpshell.repl.style import build_style
 
     style = build_style(session.settings.theme)
-    completions = Completions(is_hmp=lambda: session.shell.hmp)
+    completions = Completions(is_hmp=lambda: session.shell.hmp, hints=lambda: doc_hints(session.shell))
     history = StatementHistory(session.history, is_hmp=lambda: session.shell.hmp)
     session.remember = history.remember
     prompt: PromptSession[str] = PromptSession(
