@@ -100,7 +100,11 @@ class ShellDocs:
         words, index, client = request.words, index_of(shell.knowledge), shell.client
         if not 1 <= len(words) <= 2 or (len(words) == 2 and not words[1].isdigit()) or request.options:
             raise UsageError("usage: /example COMMAND [N]")
-        if index is None or words[0] not in index.commands:
+        if index is None:
+            raise UsageError(
+                f"no schema is known for this server (yet), so there is no example of {words[0]}"
+            )
+        if words[0] not in index.commands:
             raise UsageError(f"/example: no command named '{words[0]}'")
         number = int(words[1]) if len(words) == 2 else 1
         try:

@@ -10,6 +10,7 @@ only uses a manual already read and never waits for one.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from qmpshell.docs.library import ServerDocs
 from qmpshell.docs.model import Manual
@@ -27,6 +28,7 @@ class DocHints:
         self._sentences: dict[tuple[str, str, str], str] = {}
         self._lock = threading.Lock()
         self._loading = False
+        self.on_loaded: Callable[[], None] | None = None  # the toolbar redraws once the docs are read
 
     def manual(self, *, wait: bool) -> Manual | None:
         """The manual; without ``wait`` only one already read (a read is started in the background)."""
@@ -38,8 +40,13 @@ class DocHints:
         with self._lock:
             if not self._loading:
                 self._loading = True
-                threading.Thread(target=self.manual, kwargs={"wait": True}, daemon=True, name="docs").start()
+                threading.Thread(target=self._load, daemon=True, name="qmpshell-docs").start()
         return None
+
+    def _load(self) -> None:
+        self.manual(wait=True)
+        if self.on_loaded is not None:
+            self.on_loaded()
 
     def sentence(self, command: str, parents: tuple[str, ...], name: str, *, wait: bool = True) -> str:
         """The first sentence of argument ``parents.name`` of ``command`` ('' when undocumented)."""

@@ -192,7 +192,7 @@ class Repl:
             return ""
         text = self.input.buffer.document.text_before_cursor
         if "=" in text:  # an argument is being typed: QEMU's doc of it, once the docs were read
-            hints = doc_hints(self.shell)
+            hints = doc_hints(self.shell, on_loaded=self.app.invalidate)
             documented = hints.at_cursor(text) if hints is not None else ""
             if documented:
                 return documented

@@ -104,11 +104,17 @@ class _Remembering(Completer):
         yield from self._inner.get_completions(document, complete_event)
 
 
-def doc_hints(shell: Shell) -> Any:
-    """QEMU's argument docs for the menu and the toolbar (``qmpshell.docs.hints.DocHints``), or None."""
+def doc_hints(shell: Shell, *, on_loaded: Callable[[], None] | None = None) -> Any:
+    """QEMU's argument docs for the menu and the toolbar (``qmpshell.docs.hints.DocHints``), or None.
+
+    ``on_loaded`` is called when docs read in the background arrive (the toolbar redraws).
+    """
     if shell.knowledge is None:
         return None
-    return shell.documentation().hints(shell.client, shell.knowledge)
+    hints = shell.documentation().hints(shell.client, shell.knowledge)
+    if hints is not None and on_loaded is not None:
+        hints.on_loaded = on_loaded
+    return hints
 
 
 def completion_in_flight(buffer: Buffer) -> bool:
