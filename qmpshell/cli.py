@@ -58,6 +58,11 @@ def entry() -> None:
     status = main()
     if "prompt_toolkit" in sys.modules:
         sys.exit(status)
+    import threading
+
+    for thread in threading.enumerate():  # a worker still finishing a file (the docs cache): let it
+        if not thread.daemon and thread is not threading.current_thread():
+            thread.join()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

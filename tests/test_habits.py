@@ -87,6 +87,7 @@ NOT_FOR_A_ONE_SHOT = {
     "qmpshell.docs.commands",
     "qmpshell.docs.library",
     "qmpshell.docs.troff",
+    "qmpshell.docs.pages",
     "qmpshell.docs.qapi",
     "qmpshell.docs.store",
     "qmpshell.docs.render",

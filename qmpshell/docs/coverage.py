@@ -60,7 +60,7 @@ def _arguments(index: SchemaIndex, manual: Manual, missed: list[str]) -> tuple[i
     found = total = 0
     for name, entity in index.commands.items():
         definition = definition_for(manual, index, name)
-        docs = {m.name: m for m in gather(manual, definition.name, {})} if definition else {}
+        docs = {m.name: m for m in gather(manual, definition, {})} if definition else {}
         for member in index.type(entity.arg_type).members:
             total += 1
             if docs.get(member.name) is not None and docs[member.name].text:

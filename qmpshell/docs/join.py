@@ -10,6 +10,8 @@ member names are exactly the live argument type's stands in for it.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from qmpshell.docs.model import Definition, Include, Manual, MemberDoc
 from qmpshell.schema.index import SchemaIndex
 
@@ -27,14 +29,13 @@ def definition_for(manual: Manual, index: SchemaIndex, name: str) -> Definition 
         return definition
     for candidate in manual.definitions.values():
         if candidate.kind == "object" and {m.name for m in gather(manual, candidate.name, {})} == live:
-            definition.includes.append(Include(candidate.name))
-            break
+            return replace(definition, includes=[Include(candidate.name)])  # the manual's own stays as read
     return definition
 
 
 def gather(
     manual: Manual,
-    name: str,
+    name: str | Definition,
     picks: dict[str, str],
     *,
     every_branch: bool = False,
@@ -42,10 +43,10 @@ def gather(
 ) -> list[MemberDoc]:
     """A definition's documented members with those of what it includes; a branch only when picked
     (or each one, ``every_branch``, for completion, which does not know the tag's value yet)."""
-    definition = manual.definitions.get(name)
-    if definition is None or name in _seen:
+    definition = manual.definitions.get(name) if isinstance(name, str) else name
+    if definition is None or definition.name in _seen:
         return []
-    seen = _seen | {name}
+    seen = _seen | {definition.name}
     members = list(definition.members)
     for include in definition.includes:
         if include.tag and not every_branch and picks.get(include.tag) != include.value:
@@ -54,9 +55,9 @@ def gather(
     return members
 
 
-def branches(manual: Manual, name: str) -> dict[str, list[str]]:
+def branches(manual: Manual, name: str | Definition) -> dict[str, list[str]]:
     """A union's documented branches: tag -> values (for 'narrow with TAG=VALUE')."""
-    definition = manual.definitions.get(name)
+    definition = manual.definitions.get(name) if isinstance(name, str) else name
     found: dict[str, list[str]] = {}
     for include in definition.includes if definition is not None else []:
         if include.tag:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import threading
 from collections.abc import Callable, Mapping
 
 from qmpshell.docs.locate import Found, binary_of, find_source, server_kind
 from qmpshell.docs.model import Manual
+from qmpshell.docs.store import DocsCache
 from qmpshell.schema.help import wrap_line
 from qmpshell.schema.index import SchemaIndex
 
@@ -69,7 +71,6 @@ class ServerDocs:
 
     def _load(self, found: Found) -> Manual | None:
         files = _source_files(found)
-        from qmpshell.docs.store import DocsCache
 
         cache = DocsCache() if self.use_cache else None
         manual = cache.load(found.path, files, warn=self.warn) if cache is not None else None
@@ -83,8 +84,22 @@ class ServerDocs:
             )
             return None
         if cache is not None:
-            cache.store(found.path, files, manual, warn=self.warn)
+            self._store(cache, found.path, files, manual)
         return manual
+
+    def _store(self, cache: DocsCache, source: str, files: list[str], manual: Manual) -> None:
+        """Cache the whole manual: a page read on demand is parsed to the end on a thread of its own
+        (not a daemon: a one-shot ``/help`` waits for it at exit, so the next run finds it cached)."""
+        if found_lazy(manual):
+            thread = threading.Thread(
+                target=cache.store,
+                args=(source, files, manual),
+                kwargs={"warn": self.warn},
+                name="qmpshell-docs",
+            )
+            thread.start()
+        else:
+            cache.store(source, files, manual, warn=self.warn)
 
 
 def _release(version: str) -> tuple[str, ...]:
@@ -106,11 +121,16 @@ def _parse(found: Found) -> Manual:
         from qmpshell.docs.qapi import read_tree
 
         return read_tree(found.path)
-    from qmpshell.docs.troff import parse_manual
+    from qmpshell.docs.pages import lazy_manual
 
     opener = gzip.open if found.path.endswith(".gz") else open
     with opener(found.path, "rb") as file:
-        return parse_manual(file.read().decode("utf-8"), found.path)
+        return lazy_manual(file.read().decode("utf-8"), found.path)
+
+
+def found_lazy(manual: Manual) -> bool:
+    """Whether the manual's definitions are still being parsed on demand."""
+    return not isinstance(manual.definitions, dict)
 
 
 def help_text(

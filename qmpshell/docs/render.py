@@ -23,8 +23,8 @@ from qmpshell.docs.model import Definition, Manual, MemberDoc
 from qmpshell.schema.help import type_text, wrap_line
 from qmpshell.schema.index import Member, SchemaIndex
 
-_SINCE = re.compile(r"\(?[Ss]ince:? (?:QEMU )?(\d+\.\d+(?:\.\d+)?)\)?")
-_DEFAULT = re.compile(r"\(?[Dd]efault(?:s to|:| is| value is)? ([^,;)]{1,30}?)[.;,)]")
+_SINCE = re.compile(r"(?:\(|, |^|\. )[Ss]ince:? (?:QEMU )?(\d+\.\d+(?:\.\d+)?)")  # not "allowed since 2.7"
+_DEFAULT = re.compile(r"[Dd]efaults?(?: to|:| is| value is)? ('[^']*'|\"[^\"]*\"|[\w.+-]+(?=[.,;)]|$))")
 INDENT = "      "
 _KEEP = "\x01"  # marks a line never cut (a path)
 _SAME_INDENT = "\x00"  # marks a text line: wrapped lines continue at its indent, not deeper
@@ -42,7 +42,7 @@ def docs_lines(index: SchemaIndex, manual: Manual, name: str, narrow: Mapping[st
     if "deprecated" in {f.name for f in definition.features}:
         lines.append(f"DEPRECATED: {_feature_text(definition, 'deprecated')}")
     heading = "arguments:" if name in index.commands else "data:"
-    members = _member_lines(index, manual, definition.name, entity.arg_type, dict(narrow), "", 1)
+    members = _member_lines(index, manual, definition, entity.arg_type, dict(narrow), "", 1)
     if members:
         lines.append(heading)
         lines.extend(members)
@@ -65,7 +65,7 @@ def docs_lines(index: SchemaIndex, manual: Manual, name: str, narrow: Mapping[st
 def _member_lines(
     index: SchemaIndex,
     manual: Manual,
-    doc_name: str,
+    doc_name: str | Definition,
     live_type: str,
     narrow: dict[str, str],
     path: str,
@@ -156,7 +156,8 @@ def member_doc(index: SchemaIndex, manual: Manual, command: str, path: list[str]
     definition = definition_for(manual, index, command)
     if definition is None:
         return None
-    doc_name, doc = definition.name, None
+    doc_name: str | Definition = definition
+    doc = None
     for part in path:
         if not doc_name:
             return None
@@ -167,7 +168,7 @@ def member_doc(index: SchemaIndex, manual: Manual, command: str, path: list[str]
     return doc
 
 
-def _all_branches(manual: Manual, name: str) -> list[MemberDoc]:
+def _all_branches(manual: Manual, name: str | Definition) -> list[MemberDoc]:
     """Members of every branch (completion does not know the tag value yet)."""
     return gather(manual, name, {}, every_branch=True)
 
@@ -189,10 +190,15 @@ def _paragraphs(text: str, indent: str) -> list[str]:
 def _example_lines(definition: Definition) -> list[str]:
     if not definition.examples:
         return []
-    lines = [f"examples (/example {definition.name} N puts one on the input line):"]
+    command = definition.kind == "command"
+    lines = [
+        f"examples (/example {definition.name} N puts one on the input line):" if command else "examples:"
+    ]
     for number, example in enumerate(definition.examples, start=1):
         line = example_line(example)
-        lines.append(f"  {number}. {line}" if line else f"  {number}. (not a command in JSON; as written:)")
+        lines.append(
+            f"  {number}. {line}" if line else f"  {number}. {'(as written:)' if command else ''}".rstrip()
+        )
         if not line:
             lines.extend(f"{INDENT}{text}" for text in example.split("\n")[:6])
     return lines

@@ -80,18 +80,22 @@ def version_of(lines: list[str]) -> str:
 
 
 def parse_manual(text: str, source: str) -> Manual:
-    """Every definition of the page, whichever layout it has."""
+    """Every definition of the page, whichever layout it has (``pages.lazy_manual`` reads on demand)."""
     lines = text.splitlines()
     manual = Manual(source, version_of(lines))
-    new_layout = any(_NEW_TITLE.fullmatch(unescape(line[3:])) for line in lines if line.startswith(".B "))
-    reader = _Reader(manual, new_layout=new_layout)
+    reader = Reader(manual, new_layout=is_new_layout(text))
     for line in lines:
         reader.feed(line)
     reader.close()
     return manual
 
 
-class _Reader:
+def is_new_layout(text: str) -> bool:
+    """QEMU 10.x's layout: definitions are ``.B Command  NAME`` terms, not ``.SS`` subsections."""
+    return re.search(r"^\.B (?:Command|Event|Object|Enum|Alternate)  \S", text, re.M) is not None
+
+
+class Reader:
     """The state of one pass over the page: the definition, section and member being read."""
 
     def __init__(self, manual: Manual, *, new_layout: bool) -> None:

@@ -23,7 +23,7 @@ from prompt_toolkit.document import Document
 
 from qmpshell.language.syntax import Kind, tokenize
 from qmpshell.schema.live import CompletionSource, LiveItem
-from qmpshell.schema.suggest import Suggestions, suggest
+from qmpshell.schema.suggest import Candidate, Suggestions, suggest
 from qmpshell.shell import SHELL_COMMANDS
 
 SHELL_NAMES = (*SHELL_COMMANDS, "exit")
@@ -102,7 +102,7 @@ def _described(found: Suggestions, text: str, hints: Any) -> Suggestions:
     word = text.split()[-1] if text and not text[-1].isspace() else ""
     parents = tuple(word.split(".")[:-1])
     candidates = tuple(
-        replace(c, meta=hints.meta(command, parents, c.text, c.meta)) for c in found.candidates
+        Candidate(c.text, hints.meta(command, parents, c.text, c.meta), c.insert) for c in found.candidates
     )
     return replace(found, candidates=candidates)
 
