@@ -362,8 +362,6 @@ class Shell:
             return _wrapped([*lines, server] if server else lines, self.help_width)
         if len(words) > 1:
             raise UsageError(f"usage: /help [COMMAND|EVENT [TAG=VALUE...]] (one name, got {len(words)})")
-        if self.knowledge is None:
-            return f"no schema is known for this server, so there is no help for {words[0]}"
         narrow = {path: value.text for path, value in _flatten(request.options)}
         text: str | None = self.documentation().help(self, words[0], narrow)  # the schema's tree and the docs
         if text is None:

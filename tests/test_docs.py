@@ -185,7 +185,7 @@ def test_parsed_docs_are_cached_as_private_files(server: Qemu, private_xdg: Path
     assert result.returncode == 0
     assert "documentation cache" in result.stderr and "reading the source again" in result.stderr
     assert f"from QEMU's documentation ({own_page()})" in result.stdout
-    assert json.loads(files[0].read_text())["format"] == 1  # written again, whole
+    assert json.loads(files[0].read_text())["manual"]["definitions"]  # written again, whole
 
 
 def copied_qemu(prefix: Path) -> str:
@@ -313,3 +313,27 @@ def test_the_coverage_script_meets_the_goals() -> None:
     for what, ratio in counts.items():
         found, total = ratio.split("/")
         assert found == total and int(total) > 0, (what, result.stdout)
+
+
+def test_the_guest_agent_has_no_schema_but_its_page_is_read(short_dir: Path) -> None:
+    """qemu-ga answers no query-qmp-schema: /help shows its own page's text alone (qemu-guest-agent)."""
+    sock = str(short_dir / "ga.sock")
+    agent = subprocess.Popen(
+        ["qemu-ga", "-m", "unix-listen", "-p", sock, "-t", str(short_dir)],
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    from tests.qemu_support import listening, wait_until
+
+    try:
+        wait_until(lambda: listening(sock), what="the guest agent's socket")
+        result = run_qmpshell("-N", "-c", "/help guest-exec", sock)
+    finally:
+        agent.kill()
+        agent.wait()
+    assert result.returncode == 0, result.stderr
+    page = Path("/usr/share/man/man7/qemu-ga-ref.7.gz")
+    assert f"from QEMU's documentation ({page})" in result.stdout
+    documented = text_under(result.stdout, "path")
+    assert documented and squeeze(documented) in rendered(page)
+    assert re.search(r"^  arg  array of string, optional$", result.stdout, re.M)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from qmpshell.docs.hints import DocHints
-from qmpshell.docs.library import ServerDocs, example, help_text
+from qmpshell.docs.library import ServerDocs, documentation_alone, example, help_text
 from qmpshell.docs.properties import QUESTIONS, properties_table
 from qmpshell.errors import UsageError
 from qmpshell.language.parse import ShellRequest
@@ -55,16 +55,22 @@ class ShellDocs:
         return self._docs
 
     def help(self, shell: ShellLike, name: str, narrow: dict[str, str]) -> str | None:
-        """The schema's tree with the documentation under it; None when NAME is no command or event."""
+        """The schema's tree with the documentation under it; None when NAME is no command or event.
+
+        A server without a schema (the guest agent, ``-N``) gets the documentation alone.
+        """
         properties = self.properties(name, narrow, shell._ask, shell.help_width)
         # The tree shows a type once (file: "as above"); nested keys narrow the documentation only.
         top = {key: value for key, value in narrow.items() if "." not in key}
         knowledge = shell.knowledge
         tree = knowledge.help(name, top, shell.help_width) if knowledge is not None else None
-        index = index_of(knowledge)
-        if tree is None or index is None:
-            return tree if tree is None else str(tree) + properties
+        index = index_of(knowledge) if knowledge is not None else None
         docs = self.server_docs(shell.client)
+        if index is None:
+            alone = documentation_alone(docs, name, shell.help_width)
+            return alone or tree or f"no schema is known for this server, so there is no help for {name}"
+        if tree is None:
+            return None
         return help_text(docs, index, name, narrow, str(tree), shell.help_width) + properties
 
     def hints(self, client: Any, knowledge: object) -> DocHints | None:
@@ -100,11 +106,7 @@ class ShellDocs:
         words, index, client = request.words, index_of(shell.knowledge), shell.client
         if not 1 <= len(words) <= 2 or (len(words) == 2 and not words[1].isdigit()) or request.options:
             raise UsageError("usage: /example COMMAND [N]")
-        if index is None:
-            raise UsageError(
-                f"no schema is known for this server (yet), so there is no example of {words[0]}"
-            )
-        if words[0] not in index.commands:
+        if index is not None and words[0] not in index.commands:  # without a schema: the docs alone
             raise UsageError(f"/example: no command named '{words[0]}'")
         number = int(words[1]) if len(words) == 2 else 1
         try:

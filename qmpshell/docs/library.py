@@ -40,12 +40,13 @@ class ServerDocs:
         self._manual: Manual | None = None
         self._read = False
 
-    def manual(self, index: SchemaIndex) -> Manual | None:
+    def manual(self, index: SchemaIndex | None) -> Manual | None:
         """The parsed manual (None when there is none or it cannot be read: said once)."""
         if not self._read:
             self._read = True
+            commands = set(index.commands) if index is not None else set()
             self.found = find_source(
-                qapi_dir=self.qapi_dir, binary=self.binary, kind=server_kind(self.binary, set(index.commands))
+                qapi_dir=self.qapi_dir, binary=self.binary, kind=server_kind(self.binary, commands)
             )
             if self.found is not None:
                 self._manual = self._load(self.found)
@@ -147,7 +148,18 @@ def help_text(
     return "\n".join([*header, tree, *lines])
 
 
-def example(docs: ServerDocs, index: SchemaIndex, name: str, number: int) -> str:
+def documentation_alone(docs: ServerDocs, name: str, width: int) -> str:
+    """NAME's documentation without a schema to join it to (qemu-ga has none); '' when not documented."""
+    manual = docs.manual(None)
+    if manual is None or name not in manual.definitions:
+        return ""
+    from qmpshell.docs.render import standalone_lines, wrap
+
+    lines = [*docs.header(), *standalone_lines(manual, name)]
+    return "\n".join(wrapped for line in lines for wrapped in wrap(line, width))
+
+
+def example(docs: ServerDocs, index: SchemaIndex | None, name: str, number: int) -> str:
     """Example ``number`` (1-based) of NAME as a qmpshell line; ``ValueError`` saying why not."""
     manual = docs.manual(index)
     if manual is None:

@@ -46,6 +46,31 @@ def docs_lines(index: SchemaIndex, manual: Manual, name: str, narrow: Mapping[st
     if members:
         lines.append(heading)
         lines.extend(members)
+    lines.extend(_sections(definition))
+    lines.extend(_example_lines(definition))
+    return lines
+
+
+def standalone_lines(manual: Manual, name: str) -> list[str]:
+    """A definition as the manual gives it, for a server without a schema (the guest agent)."""
+    definition = manual.definitions[name]
+    lines = [f"{name:<44}{definition.kind}", f"from QEMU's documentation ({manual.source}):{_KEEP}"]
+    since = f"  (since {definition.since})" if definition.since else ""
+    lines.extend(_paragraphs(definition.text + since, ""))
+    members = gather(manual, definition, {}, every_branch=True)
+    if members:
+        lines.append("arguments:" if definition.kind == "command" else "members:")
+    for member in members:
+        notes = ", ".join(part for part in (member.type, "optional" if member.optional else "") if part)
+        lines.append(f"  {member.name}  {notes}".rstrip())
+        lines.extend(_paragraphs(member.text or "(no text in the manual)", INDENT))
+    lines.extend(_sections(definition))
+    lines.extend(_example_lines(definition))
+    return lines
+
+
+def _sections(definition: Definition) -> list[str]:
+    lines: list[str] = []
     for title, text in (
         ("returns", definition.returns),
         ("errors", definition.errors),
@@ -58,7 +83,6 @@ def docs_lines(index: SchemaIndex, manual: Manual, name: str, narrow: Mapping[st
     if features:
         lines.append("features:")
         lines.extend(f"  {f.name}: {f.text}" for f in features)
-    lines.extend(_example_lines(definition))
     return lines
 
 

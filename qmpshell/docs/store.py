@@ -21,7 +21,7 @@ from qmpshell.protocol.privatefile import make_private_dirs, writable_by_others
 from qmpshell.schema.cache import _read_own_file
 
 Warn = Callable[[str], None]
-_FORMAT = 1  # bump when the model changes
+_FORMAT = 2  # bump when the model or a reader changes: a cache of the old reading is read again
 
 
 def stamp(paths: list[str]) -> list[list[int]]:
@@ -51,10 +51,10 @@ class DocsCache:
         path = self.path(source)
         try:
             document = json.loads(_read_own_file(path))
-            if document["format"] != _FORMAT or document["source"] != source:
+            if document["source"] != source:
                 raise ValueError("another source")
-            if document["stamp"] != stamp(files):
-                return None
+            if document["format"] != _FORMAT or document["stamp"] != stamp(files):
+                return None  # an older qmpshell's reading, or a changed source: read again, quietly
             return Manual.from_json(document["manual"])
         except FileNotFoundError:
             return None

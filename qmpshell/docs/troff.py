@@ -310,7 +310,7 @@ def _member(text: str, *, new: bool) -> MemberDoc | None:
 
 def _old_term_end(text: str) -> int:
     """Where the 7.x term line ends inside the joined item (the term was its first part)."""
-    match = re.match(r"\S+?: \S+(?: \(optional\))?(?: \(If: [^)]*\))?", text)
+    match = re.match(r"\S+?: (?:array of )?\S+(?: \(optional\))?(?: \(If: [^)]*\))?", text)
     return match.end() if match else 0
 
 
