@@ -69,6 +69,8 @@ class DocHints:
 
     def at_cursor(self, text: str) -> str:
         """``name: first sentence`` of the argument whose key or value the cursor is in ('' if none)."""
+        if not text or text[-1].isspace():  # between arguments: the command's signature says more
+            return ""
         tokens = tokenize(text)
         command = next((t.text for t in tokens if t.kind is Kind.COMMAND), "")
         keys = [t for t in tokens if t.kind is Kind.KEY]
