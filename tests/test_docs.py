@@ -337,3 +337,26 @@ def test_the_guest_agent_has_no_schema_but_its_page_is_read(short_dir: Path) -> 
     documented = text_under(result.stdout, "path")
     assert documented and squeeze(documented) in rendered(page)
     assert re.search(r"^  arg  array of string, optional$", result.stdout, re.M)
+
+
+def test_a_link_planted_as_the_cache_is_not_followed(server: Qemu, private_xdg: Path) -> None:
+    help_of(server, "/help block_resize")
+    (cached,) = (private_xdg / "xdg_cache_home" / "qmpshell-docs").glob("docs-*.json")
+    target = private_xdg / "elsewhere.json"
+    target.write_text(cached.read_text())
+    cached.unlink()
+    cached.symlink_to(target)
+    result = run_qmpshell("-c", "/help block_resize", server.socket)
+    assert result.returncode == 0
+    assert "documentation cache" in result.stderr  # said, set aside, read from the page again
+    assert not cached.is_symlink() and f"from QEMU's documentation ({own_page()})" in result.stdout
+
+
+def test_a_cache_directory_others_can_write_is_not_used(server: Qemu, private_xdg: Path) -> None:
+    directory = private_xdg / "xdg_cache_home" / "qmpshell-docs"
+    directory.mkdir(parents=True)
+    directory.chmod(0o777)
+    result = run_qmpshell("-c", "/help block_resize", server.socket)
+    assert result.returncode == 0 and "writable by other users" in result.stderr
+    assert list(directory.iterdir()) == []
+    assert f"from QEMU's documentation ({own_page()})" in result.stdout

@@ -7,6 +7,7 @@ groff renders it (``tests/test_docs.py``), so none of QEMU's prose is copied her
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 
 from tests.qemu_support import Qemu, run_qmpshell
 from tests.test_docs import own_page, rendered, squeeze
-from tests.tmux_support import Tmux, start_qmpshell
+from tests.tmux_support import Tmux, shell_env, start_qmpshell
 
 
 @pytest.fixture
@@ -75,3 +76,13 @@ def test_a_deprecated_argument_is_warned_about_once_a_session(qemu: Qemu) -> Non
     line = f"{command} {argument}=nothing-here"
     result = run_qmpshell("-k", "-c", line, "-c", line, qemu.socket)
     assert result.stderr.count(f"warning: {argument} is deprecated") == 1, result.stderr
+
+
+def test_slash_example_in_line_mode_starts_the_next_prompt_with_the_line(qemu: Qemu, tmp_path: Path) -> None:
+    tmux = Tmux([sys.executable, "-m", "qmpshell", "--line", qemu.socket], env=shell_env(tmp_path / "xdg"))
+    try:
+        tmux.wait_for("qmp>")
+        tmux.enter("/example block_resize")
+        tmux.wait_for(lambda s: re.search(r"^qmp> block_resize device=\S+ size=\d+\s*$", s, re.M) is not None)
+    finally:
+        tmux.close()

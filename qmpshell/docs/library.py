@@ -74,6 +74,7 @@ class ServerDocs:
         files = _source_files(found)
 
         cache = DocsCache() if self.use_cache else None
+        cache = cache if cache is not None and cache.usable(self.warn) else None
         manual = cache.load(found.path, files, warn=self.warn) if cache is not None else None
         if manual is not None:
             return manual

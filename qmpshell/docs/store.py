@@ -44,6 +44,13 @@ class DocsCache:
         digest = hashlib.sha256(source.encode()).hexdigest()[:20]
         return os.path.join(self.directory, f"docs-{digest}.json")
 
+    def usable(self, warn: Warn) -> bool:
+        """False (said) when another user could write to the directory: nothing is read or written."""
+        if writable_by_others(self.directory):
+            warn(f"not using the documentation cache {self.directory}: it is writable by other users")
+            return False
+        return True
+
     def load(self, source: str, files: list[str], *, warn: Warn) -> Manual | None:
         """The cached manual when its stamp matches the source files now, else None."""
         if writable_by_others(self.directory):
@@ -65,8 +72,7 @@ class DocsCache:
     def store(self, source: str, files: list[str], manual: Manual, *, warn: Warn) -> None:
         """Written atomically; a failure is one warning, never an error."""
         if writable_by_others(self.directory):
-            warn(f"not caching documentation in {self.directory}: it is writable by other users")
-            return
+            return  # usable() said so
         import tempfile
 
         try:
