@@ -86,3 +86,27 @@ def test_slash_example_in_line_mode_starts_the_next_prompt_with_the_line(qemu: Q
         tmux.wait_for(lambda s: re.search(r"^qmp> block_resize device=\S+ size=\d+\s*$", s, re.M) is not None)
     finally:
         tmux.close()
+
+
+def test_device_properties_show_type_default_and_description_in_the_menu(qemu: Qemu) -> None:
+    """The same data as /help device_add driver=TYPE, in the completion menu's meta."""
+    from qmpshell.protocol.address import parse_address
+    from qmpshell.protocol.client import Client
+    from qmpshell.schema.live import LiveValues
+    from qmpshell.schema.suggest import LiveQuery
+    from tests.qemu_support import wait_until
+
+    client = Client(parse_address(qemu.socket))
+    client.connect()
+    try:
+        live = LiveValues(client.execute)
+        items = wait_until(lambda: live.lookup(LiveQuery("device-props", "virtio-net-pci")), what="props")
+        live.close()
+    finally:
+        client.close()
+    truth = {p["name"]: p for p in qemu.aux.execute("device-list-properties", typename="virtio-net-pci")}
+    described = [item for item in items if truth[item.text].get("description")]
+    assert described
+    for item in described:
+        prop = truth[item.text]
+        assert item.meta.startswith(prop["type"]) and item.meta.endswith(f" - {prop['description']}")
