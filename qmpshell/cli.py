@@ -60,8 +60,8 @@ def entry() -> None:
         sys.exit(status)
     import threading
 
-    for thread in threading.enumerate():  # a worker still finishing a file (the docs cache): let it
-        if not thread.daemon and thread is not threading.current_thread():
+    for thread in threading.enumerate():  # the docs cache still being written: let it finish
+        if thread.name == "qmpshell-docs" and not thread.daemon:
             thread.join()
     for stream in (sys.stdout, sys.stderr):
         try:
