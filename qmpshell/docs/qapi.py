@@ -116,6 +116,8 @@ def _read_body(definition: Definition, block: list[str]) -> None:
             target.append(current)
         elif section in ("members", "features") and current is not None and line.startswith(" "):
             current.text = f"{current.text} {_plain(line.strip())}".strip()
+        elif section == "example" and re.match(r"\d+\. ", line) and definition.examples[-1]:
+            definition.examples.append("")  # "1. Read operation", "2. ...": one example each
         elif section == "example" and literal:
             if (
                 line
