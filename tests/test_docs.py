@@ -360,3 +360,18 @@ def test_a_cache_directory_others_can_write_is_not_used(server: Qemu, private_xd
     assert result.returncode == 0 and "writable by other users" in result.stderr
     assert list(directory.iterdir()) == []
     assert f"from QEMU's documentation ({own_page()})" in result.stdout
+
+
+def test_a_source_trees_union_branches_and_numbered_examples(server: Qemu) -> None:
+    tree = ("--qapi-dir", str(FIXTURE_TREE))
+    text = help_of(server, "/help blockdev-add driver=qcow2", *tree)
+    assert text_under(text, "lazy-refcounts") == "fixture text, refcounts updated lazily (default: false)"
+    assert re.search(r"^  lazy-refcounts  bool, optional, default false$", text, re.M)
+    assert text_under(text, "node-name") == "fixture text for the node name"  # the union's base
+    first = help_of(server, "/example blockdev-add", *tree).strip()
+    assert first == (
+        'blockdev-add driver=qcow2 node-name=fixture0 file.driver=file file.filename="/fixture/a b.qcow2"'
+    )
+    assert help_of(server, "/example blockdev-add 2", *tree).strip() == (
+        "blockdev-add driver=file node-name=f1 filename=/fixture/x"
+    )

@@ -62,7 +62,8 @@ def as_line(message: dict[str, Any]) -> str | None:
     arguments = message.get("arguments", {})
     if not isinstance(arguments, dict):
         return None
-    return " ".join([command, *_pairs(arguments, "")])
+    pairs = _pairs(arguments, "")
+    return " ".join([command, *pairs]) if pairs is not None else f"{command} {_json(arguments)}"
 
 
 def example_line(example: str) -> str | None:
@@ -70,19 +71,15 @@ def example_line(example: str) -> str | None:
     return as_line(message) if message is not None else None
 
 
-def _pairs(tree: dict[str, Any], prefix: str) -> list[str]:
+def _pairs(tree: dict[str, Any], prefix: str) -> list[str] | None:
+    """``key=value`` words, dotted for nested objects; None when a key cannot be written as one
+    (a dot in it would nest): the caller then writes that object as JSON."""
+    if not all(_KEY.fullmatch(key) for key in tree):
+        return None
     pairs: list[str] = []
     for key, value in tree.items():
-        if not _KEY.fullmatch(key):
-            return (
-                [f"{prefix.rstrip('.') or key}={_json(tree if prefix else value)}"]
-                if prefix
-                else [f"{key}={_json(value)}"]
-            )
-        if isinstance(value, dict) and value:
-            pairs.extend(_pairs(value, f"{prefix}{key}."))
-        else:
-            pairs.append(f"{prefix}{key}={_value(value)}")
+        nested = _pairs(value, f"{prefix}{key}.") if isinstance(value, dict) and value else None
+        pairs.extend(nested if nested is not None else [f"{prefix}{key}={_value(value)}"])
     return pairs
 
 

@@ -63,7 +63,7 @@ def standalone_lines(manual: Manual, name: str) -> list[str]:
     for member in members:
         notes = ", ".join(part for part in (member.type, "optional" if member.optional else "") if part)
         lines.append(f"  {member.name}  {notes}".rstrip())
-        lines.extend(_paragraphs(member.text or "(no text in the manual)", INDENT))
+        lines.extend(_paragraphs(member.text or "(not in the documentation)", INDENT))
     lines.extend(_sections(definition))
     lines.extend(_example_lines(definition))
     return lines
@@ -106,7 +106,7 @@ def _member_lines(
         lines.append(_member_head(index, member, doc, depth, path))
         lines.extend(
             _paragraphs(
-                doc.text if doc is not None else "(no text in the manual)", INDENT + "  " * (depth - 1)
+                doc.text if doc is not None else "(not in the documentation)", INDENT + "  " * (depth - 1)
             )
         )
         nested = index.object_branch(member.type)
