@@ -110,3 +110,25 @@ def test_device_properties_show_type_default_and_description_in_the_menu(qemu: Q
     for item in described:
         prop = truth[item.text]
         assert item.meta.startswith(prop["type"]) and item.meta.endswith(f" - {prop['description']}")
+
+
+def test_a_deprecated_argument_is_marked_in_the_menu(qemu: Qemu) -> None:
+    from qmpshell.protocol.address import parse_address
+    from qmpshell.protocol.client import Client
+    from qmpshell.schema.knowledge import knowledge_for
+    from qmpshell.schema.suggest import suggest
+
+    command, argument = deprecated_argument(qemu)
+    client = Client(parse_address(qemu.socket))
+    client.connect()
+    try:
+        knowledge = knowledge_for(client, use_cache=False)
+        assert knowledge is not None
+        found = suggest(f"{command} ", knowledge.index)
+    finally:
+        client.close()
+    entries = {e["name"]: e for e in qemu.aux.execute("query-qmp-schema")}
+    members = entries[entries[command]["arg-type"]]["members"]
+    deprecated = {m["name"] for m in members if "deprecated" in m.get("features", [])}
+    marked = {c.text for c in found.candidates if c.meta.endswith(", deprecated")}
+    assert argument in marked and marked == deprecated
