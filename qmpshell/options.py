@@ -195,6 +195,8 @@ def settings_from(args: argparse.Namespace, base: Settings) -> Settings:
         "transcript": base.transcript and not args.no_transcript,
         "line_mode": args.line or base.line_mode,
     }
+    if args.qapi_dir is not None and not os.path.isdir(args.qapi_dir):
+        raise UsageError(f"--qapi-dir {args.qapi_dir}: not a directory (a QEMU source tree or its qapi/)")
     for name in ("pretty", "color", "timeout", "connect_timeout", "libvirt_uri", "qapi_dir"):
         if getattr(args, name) is not None:
             changes[name] = getattr(args, name)

@@ -375,3 +375,21 @@ def test_a_source_trees_union_branches_and_numbered_examples(server: Qemu) -> No
     assert help_of(server, "/example blockdev-add 2", *tree).strip() == (
         "blockdev-add driver=file node-name=f1 filename=/fixture/x"
     )
+
+
+def test_a_qapi_dir_that_is_no_folder_is_one_clear_line(
+    server: Qemu, private_xdg: Path, tmp_path: Path
+) -> None:
+    missing = str(tmp_path / "no-such-tree")
+    result = run_qmpshell("--qapi-dir", missing, "-c", "/help block_resize", server.socket)
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"qmpshell: --qapi-dir {missing}: not a directory (a QEMU source tree or its qapi/)\n",
+    )
+    config = private_xdg / "xdg_config_home" / "qmpshell" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f'[docs]\nqapi_dir = "{missing}"\n')
+    result = run_qmpshell("-c", "/help block_resize", server.socket)
+    assert result.returncode == 0
+    assert f"warning: cannot read QEMU's documentation {missing}: No such file or directory" in result.stderr
+    assert "Traceback" not in result.stderr and "block_resize" in result.stdout

@@ -71,7 +71,11 @@ class ServerDocs:
         return lines
 
     def _load(self, found: Found) -> Manual | None:
-        files = _source_files(found)
+        try:
+            files = _source_files(found)
+        except OSError as err:  # docs.qapi_dir names no folder, or one that cannot be read
+            self.warn(f"cannot read QEMU's documentation {found.path}: {err.strerror or err}")
+            return None
 
         cache = DocsCache() if self.use_cache else None
         cache = cache if cache is not None and cache.usable(self.warn) else None
