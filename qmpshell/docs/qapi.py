@@ -73,7 +73,7 @@ def _expression(lines: list[str], start: int) -> tuple[dict[str, Any] | None, in
             break
     try:
         value = json.loads(text.replace("'", '"'))
-    except ValueError:
+    except (ValueError, RecursionError):  # not QAPI's JSON, or nested past reason
         return None, index
     return (value if isinstance(value, dict) else None), index
 
