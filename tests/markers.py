@@ -40,7 +40,9 @@ TMUX_MODULE_PREFIX = "test_tmux_"
 
 # What each marker's programs are called, as a test's code writes them.
 PROGRAMS = {
-    "qemu": frozenset({"qemu-system-x86_64", "qemu-img", "qemu-storage-daemon", "qemu-ga", "--launch"}),
+    "qemu": frozenset(
+        {"qemu-system-x86_64", "qemu-img", "qemu-storage-daemon", "qemu-ga", "--launch", "docs-coverage"}
+    ),
     "tmux": frozenset({"tmux", "script"}),
     "libvirt": frozenset({"virsh", "libvirtd", "virtlogd"}),
 }

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError
-from qmpshell.outcomes import Exit, FrontEndCommand, ModeChanged, Outcome
+from qmpshell.outcomes import Exit, FrontEndCommand, Info, ModeChanged, Outcome
 from qmpshell.repl import show
 from qmpshell.repl.connection import Connection
 from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands, Handler
@@ -42,6 +42,8 @@ class Screen(Protocol):
     def mode_changed(self, *, hmp: bool) -> None: ...
 
     def quit(self) -> None: ...
+
+    def propose(self, line: str) -> None: ...
 
     def try_reconnect(self) -> None: ...
 
@@ -124,6 +126,8 @@ class InteractiveCore:
             self.frontend.run(result.request)
         else:
             self.log.add(show.outcome(result, self.look()))
+            if isinstance(result, Info) and result.edit:
+                self.screen.propose(result.edit)  # /example: a line to edit, not run
 
     def run(self, text: str) -> Outcome | QmpShellError | None:
         """Parse and run one statement (on a worker: it waits for QEMU); a failure is returned."""
