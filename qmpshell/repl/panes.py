@@ -97,10 +97,8 @@ class OutputLog:
         """The plain text of absolute lines ``start`` to ``end`` (tests, ``/save``, the transcript)."""
         first = max(0, start - self.dropped)
         last = len(self.lines) if end is None else end - self.dropped
-        lines = list(
-            self.lines
-        )  # one step under the GIL: a test or the transcript may read from another thread
-        return "\n".join(plain(line) for line in lines[first:last])
+        lines = list(self.lines)  # one step under the GIL: another thread may be reading
+        return "\n".join(plain(line) for line in lines[first : max(first, last)])
 
     def last_statement(self, before: int | None = None) -> int:
         """The absolute line where the newest statement (above line ``before``) starts."""
