@@ -164,6 +164,7 @@ def open_target(
             timeout=settings.timeout,
             on_send=printer.sent if settings.verbose else None,
         )
+        shell.qapi_dir, shell.docs_cache = settings.qapi_dir, settings.schema_cache
         for warning in client.warnings:
             printer.error("", f"warning: {warning}")
         yield shell

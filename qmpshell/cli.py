@@ -62,6 +62,11 @@ def entry() -> None:
     status = main()
     if "prompt_toolkit" in sys.modules:
         sys.exit(status)
+    import threading
+
+    for thread in threading.enumerate():  # the docs cache still being written: let it finish
+        if thread.name == "qmpshell-docs" and not thread.daemon:
+            thread.join()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

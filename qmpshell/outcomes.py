@@ -46,9 +46,10 @@ class EventSeen(NamedTuple):
 
 
 class Info(NamedTuple):
-    """Text for the user: help, notices."""
+    """Text for the user: help, notices; ``edit``: a line the interactive shell puts on its input line."""
 
     text: str
+    edit: str = ""
 
 
 class ModeChanged(NamedTuple):

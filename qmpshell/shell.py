@@ -102,6 +102,10 @@ class Shell:
         self.help_width = HELP_WIDTH  # /help wraps here; the full screen sets its pane's width
         self.warnings = Warnings()  # this session's one channel: every front-end drains it
         self.last_reply: Reply | None = None  # for /json
+        self.qapi_dir: str | None = None  # --qapi-dir: QEMU's doc comments instead of its manual
+        self.docs_cache = True
+        self._warned: set[str] = set()  # deprecations said this session
+        self._docs: Any = None  # qmpshell.docs.commands.ShellDocs, made by the first /help NAME
         self._pending: PendingReply | None = None
         self._cancel_lock = threading.Lock()
         self._cancelled = False
@@ -135,14 +139,26 @@ class Shell:
         message = message_for(request, cpu_index=self.cpu_index)
         if message is None:
             return None
-        warning = ""
-        if isinstance(request, QmpRequest) and self.knowledge is not None:
-            warning = self.knowledge.warning_for(request.command)
+        warning = self._deprecations(request) if isinstance(request, QmpRequest) else ""
         self.events.mark()
         pending = self.client.send(message)
         if announce and self.on_send is not None:
             self.on_send(pending.sent)
         return Started(request, pending, warning)
+
+    def _deprecations(self, request: QmpRequest) -> str:
+        """A deprecated (or unstable) command or argument is warned about once a session."""
+        if self.knowledge is None:
+            return ""
+        found = [self.knowledge.warning_for(request.command)]
+        index = getattr(self.knowledge, "index", None) if request.message.get("arguments") else None
+        if index is not None:
+            from qmpshell.schema.help import deprecated_members
+
+            found += deprecated_members(index, request.command, request.message["arguments"])
+        fresh = [text for text in found if text and text not in self._warned]
+        self._warned.update(fresh)
+        return "; ".join(fresh)
 
     def finish(self, started: Started) -> Outcome:
         """Wait for a started request's reply and describe it, as ``run`` would."""
@@ -274,6 +290,11 @@ class Shell:
             raise UsageError("/json: no reply yet")
         return self.last_reply._replace(as_json=True)
 
+    def example_command(self, request: ShellRequest) -> Outcome:
+        """``/example COMMAND [N]``: the documentation's example as a line to edit (batch prints it)."""
+        line = self.documentation().example(self, request)
+        return Info(line, edit=line)
+
     def wait_command(self, request: ShellRequest) -> Outcome:
         return self._wait(request)
 
@@ -285,13 +306,21 @@ class Shell:
             return _wrapped([*lines, server] if server else lines, self.help_width)
         if len(words) > 1:
             raise UsageError(f"usage: /help [COMMAND|EVENT [TAG=VALUE...]] (one name, got {len(words)})")
-        if self.knowledge is None:
-            return f"no schema is known for this server, so there is no help for {words[0]}"
         narrow = {path: value.text for path, value in _flatten(request.options)}
-        text = self.knowledge.help(words[0], narrow, self.help_width)
+        text: str | None = self.documentation().help(self, words[0], narrow)  # the schema's tree and the docs
         if text is None:
             raise UsageError(f"no command or event named '{words[0]}'")
         return text
+
+    def documentation(self) -> Any:
+        """QEMU's documentation, read on first use (``qmpshell.docs``: never at start-up)."""
+        from qmpshell.docs.commands import ShellDocs
+
+        if self._docs is None:
+            self._docs = ShellDocs(
+                qapi_dir=self.qapi_dir, use_cache=self.docs_cache, warn=self.warnings.append
+            )
+        return self._docs
 
     def _wait(self, request: ShellRequest) -> Outcome:
         if len(request.words) != 1:

@@ -41,7 +41,15 @@ TMUX_MODULE_PREFIX = "test_tmux_"
 # What each marker's programs are called, as a test's code writes them.
 PROGRAMS = {
     "qemu": frozenset(
-        {"qemu-system-x86_64", "qemu-img", "qemu-storage-daemon", "qemu-ga", "--launch", "--launch-pair"}
+        {
+            "qemu-system-x86_64",
+            "qemu-img",
+            "qemu-storage-daemon",
+            "qemu-ga",
+            "--launch",
+            "--launch-pair",
+            "docs-coverage",
+        }
     ),
     "tmux": frozenset({"tmux", "script"}),
     "libvirt": frozenset({"virsh", "libvirtd", "virtlogd"}),

@@ -25,6 +25,7 @@ from prompt_toolkit.widgets import SearchToolbar
 
 from qmpshell.config import Settings
 from qmpshell.errors import EXIT_OK, QmpShellError
+from qmpshell.language.prefix import split_target
 from qmpshell.language.statements import Assembler
 from qmpshell.outcomes import Outcome
 from qmpshell.protocol.logfile import MessageLog
@@ -32,6 +33,7 @@ from qmpshell.repl import show
 from qmpshell.repl.completion import (
     Completions,
     completion_in_flight,
+    doc_hints,
     enter_in_menu,
     restart_completion,
 )
@@ -103,7 +105,7 @@ class Repl:
         history = self.core.history
         self.entry = Entry(history, hmp=self.shell.hmp)
         self.busy = False
-        self.completions = Completions(is_hmp=lambda: self.shell.hmp)
+        self.completions = Completions(is_hmp=lambda: self.shell.hmp, hints=lambda: doc_hints(self.shell))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_signals = StopSignals(self._leave_with)
         search = SearchToolbar()
@@ -202,7 +204,13 @@ class Repl:
 
     def _signature(self) -> str:
         """What the schema says the command on the input line takes (the toolbar)."""
-        return signature_for(self.connection, self.input.buffer.document.text_before_cursor)
+        text = self.input.buffer.document.text_before_cursor
+        if "=" in text and not split_target(text).target and not self.shell.hmp:
+            hints = doc_hints(self.shell, on_loaded=self.app.invalidate)  # QEMU's doc of the argument
+            documented = hints.at_cursor(text) if hints is not None else ""
+            if documented:
+                return documented
+        return signature_for(self.connection, text)
 
     # -- running -----------------------------------------------------------------------
 
@@ -368,6 +376,12 @@ class Repl:
     def _output_width(self) -> int:
         info = self.screen.output_window.render_info
         return info.window_width if info is not None else self.width()
+
+    def propose(self, line: str) -> None:
+        """``/example``: a line to edit on the input line, not run (unless something is typed there)."""
+        if not self.input.buffer.text:
+            self.input.buffer.text = line
+            self.input.buffer.cursor_position = len(line)
 
     def mode_changed(self, *, hmp: bool) -> None:
         """The shell switched its mode: the input line follows (prompt, lexer, continuation)."""

@@ -102,6 +102,7 @@ class Connection:
         self.client = self._new_client()
         self.client.connect()
         self.shell = Shell(self.client, self.events, hmp=settings.hmp, timeout=settings.timeout)
+        self.shell.qapi_dir, self.shell.docs_cache = settings.qapi_dir, settings.schema_cache
 
     def _new_client(self) -> QmpSession:
         return make_client(

@@ -19,7 +19,7 @@ from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError, UsageError
 from qmpshell.language.prefix import ALL, split_target
 from qmpshell.migration import Side, migrate, parse_migrate
-from qmpshell.outcomes import Exit, FrontEndCommand, ModeChanged, Outcome, Reply
+from qmpshell.outcomes import Exit, FrontEndCommand, Info, ModeChanged, Outcome, Reply
 from qmpshell.repl import show
 from qmpshell.repl.connection import Link
 from qmpshell.repl.fleet import Fleet
@@ -46,6 +46,8 @@ class Screen(Protocol):
     def mode_changed(self, *, hmp: bool) -> None: ...
 
     def quit(self) -> None: ...
+
+    def propose(self, line: str) -> None: ...
 
     def try_reconnect(self) -> None: ...
 
@@ -155,6 +157,8 @@ class InteractiveCore:
                     self.show(each)
         else:
             self.log.add(show.outcome(result, self.look()))
+            if isinstance(result, Info) and result.edit:
+                self.screen.propose(result.edit)  # /example: a line to edit, not run
 
     def run(self, text: str) -> Outcome | QmpShellError | Grouped | None:
         """Parse and run one statement (on a worker: it waits for QEMU); a failure is returned.

@@ -111,6 +111,7 @@ class LineSession:
             connection, feed, settings, screen=self, events_shown=True, overrides=find
         )
         self.log, self.history = self.core.log, self.core.history
+        self.next_input = ""  # a line the next prompt starts with (/example)
         self.assembler = Assembler(hmp=self.shell.hmp)
         self.record_history = True  # False when prompt_toolkit's prompt keeps (and completes from) it
         self.remember: Callable[[str], None] = self.core.remember  # the prompt's history replaces it
@@ -264,6 +265,9 @@ class LineSession:
 
     def quit(self) -> None:
         self.done.set()
+
+    def propose(self, line: str) -> None:
+        self.next_input = line  # /example: the next prompt starts with it
 
     def find(self, text: str) -> None:
         """``/find TEXT`` in line mode: there is no pane to scroll, so the matching lines are printed."""

@@ -36,6 +36,7 @@ class LineTerminal(Protocol):
     assembler: Assembler
     on_target_changed: Callable[[], None]
     record_history: bool
+    next_input: str  # a line the next prompt starts with (/example)
     remember: Callable[[str], None]
     write_styled: Callable[[StyleAndTextTuples], None]
 
@@ -79,12 +80,12 @@ def prompt_reader(session: LineTerminal) -> Callable[[], str | None]:
     from prompt_toolkit.formatted_text import FormattedText
     from prompt_toolkit.patch_stdout import patch_stdout
 
-    from qmpshell.repl.completion import Completions
+    from qmpshell.repl.completion import Completions, doc_hints
     from qmpshell.repl.lexer import InputLexer
     from qmpshell.repl.style import build_style
 
     style = build_style(session.settings.theme)
-    completions = Completions(is_hmp=lambda: session.shell.hmp)
+    completions = Completions(is_hmp=lambda: session.shell.hmp, hints=lambda: doc_hints(session.shell))
     history = StatementHistory(session.history, is_hmp=lambda: session.shell.hmp)
     session.remember = history.remember
     prompt: PromptSession[str] = PromptSession(
@@ -111,11 +112,13 @@ def prompt_reader(session: LineTerminal) -> Callable[[], str | None]:
     def read() -> str | None:
         while True:
             try:
+                default, session.next_input = session.next_input, ""
                 with patch_stdout(raw=True):
                     return prompt.prompt(
                         lambda: prompt_fragments(
                             session.shell.hmp, session.assembler.pending, target=session.connection.name
-                        )
+                        ),
+                        default=default,
                     )
             except KeyboardInterrupt:
                 session.abandon()

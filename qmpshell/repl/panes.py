@@ -99,7 +99,8 @@ class OutputLog:
         """The plain text of absolute lines ``start`` to ``end`` (tests, ``/save``, the transcript)."""
         first = max(0, start - self.dropped)
         last = len(self.lines) if end is None else end - self.dropped
-        return "\n".join(plain(line) for index, line in enumerate(self.lines) if first <= index < last)
+        lines = list(self.lines)  # one step under the GIL: another thread may be reading
+        return "\n".join(plain(line) for line in lines[first : max(first, last)])
 
     def last_statement(self, before: int | None = None) -> int:
         """The absolute line where the newest statement (above line ``before``) starts."""

@@ -243,6 +243,7 @@ def _used_names(given: dict[str, str], parents: list[str]) -> set[str]:
 def _member_candidate(index: SchemaIndex, member: Member) -> Candidate:
     meta = type_text(index, member.type, enum_limit=3)
     meta = f"{meta}, optional" if member.optional else meta
+    meta = f"{meta}, deprecated" if "deprecated" in member.features else meta
     nested_only = index.type(member.type).meta == "object"
     return Candidate(member.name, meta, member.name + ("." if nested_only else "="))
 
