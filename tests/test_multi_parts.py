@@ -37,6 +37,8 @@ def test_a_line_naming_a_target_completes_from_that_targets_schema(source: Compl
     assert texts(completer, "migrate-inc") == []  # the current target's schema is not known yet
     assert texts(completer, "@d") == ["@dst "]
     assert texts(completer, "@") == ["@dst ", "@src ", "@all "]
+    assert texts(completer, "/use s") == ["src"]
+    assert texts(completer, "/migrate src d") == ["dst"]
 
 
 def test_one_target_completes_no_names(source: CompletionSource) -> None:

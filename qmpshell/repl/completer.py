@@ -30,6 +30,7 @@ from qmpshell.schema.suggest import Candidate, Suggestions, suggest
 
 SHELL_NAMES = tuple(commands.names(aliases=True))
 _TARGET_BEING_NAMED = re.compile(r"\s*@([A-Za-z0-9_.-]*)")
+_TARGET_ARGUMENT = re.compile(r"\s*(?:/use|/migrate(?: +\S+)?) +(\S*)")
 LIVE_WAIT = 1.0  # seconds a Tab waits for a live answer before the menu is left to refresh itself
 
 
@@ -67,6 +68,10 @@ class ShellCompleter(Completer):
             names = [*self._target_names(), "all"] if self._target_names() else []
             start = -len(named[1]) - 1
             return [Completion(f"@{name} ", start) for name in names if name.startswith(named[1])]
+        argument = _TARGET_ARGUMENT.fullmatch(text)
+        if argument is not None:  # ``/use d`` -> ``/use dst``; ``/migrate src d`` -> ``dst``
+            word = argument[1]
+            return [Completion(name, -len(word)) for name in self._target_names() if name.startswith(word)]
         target, line = split_target(text)
         if target and target != ALL and (pick := self._target_source) is not None:
             return self._complete(line, document, complete_event, lambda: pick(target))
