@@ -180,3 +180,11 @@ def test_a_script_on_stdin_with_prefixed_lines_runs_in_order(pair: Pair) -> None
     lines = json_lines(result.stdout)
     assert [line["target"] for line in lines] == ["dst", "src", "src", "dst"]
     assert [lines[0]["return"]["status"], lines[1]["return"]["status"]] == ["inmigrate", "running"]
+
+
+def test_an_unreachable_target_fails_an_ordered_script_before_any_line(pair: Pair, tmp_path: Path) -> None:
+    missing = str(tmp_path / "gone.sock")
+    result = run_qmpshell("-c", "@src stop", f"src={pair.src.socket}", f"dst={missing}")
+    assert result.returncode == 3
+    assert result.stderr.startswith(f"qmpshell: dst: cannot connect to {missing}")
+    assert pair.src.aux.execute("query-status")["status"] == "running"
