@@ -19,6 +19,7 @@ from qmpshell.config import Settings
 from qmpshell.errors import UsageError
 from qmpshell.language.prefix import split_target
 from qmpshell.notices import Warnings
+from qmpshell.output.safe import visible
 from qmpshell.protocol.address import Address, describe
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.protocol.session import QmpSession
@@ -118,7 +119,7 @@ class Fleet:
         """The current target's state; the address field names every target compactly."""
         current = self.current.status()
         others = [
-            f"[{name}]" if member is self.current else f"{name}:{_state(member)}"
+            f"[{name}]" if member is self.current else f"{name}:{visible(_state(member), one_line=True)}"
             for name, member in self._members.items()
         ]
         lost = f"{self.current.name}: {current.lost}" if current.lost else ""
@@ -147,9 +148,9 @@ class Fleet:
                     "*" if member is self.current else "",
                     name,
                     _kind(member),
-                    short_version(member.client.server_version) or "?",
-                    "?" if member.lost else member.run_state,
-                    f"lost: {member.lost}" if member.lost else "connected",
+                    visible(short_version(member.client.server_version) or "?", one_line=True),
+                    "?" if member.lost else visible(member.run_state, one_line=True),
+                    visible(f"lost: {member.lost}", one_line=True) if member.lost else "connected",
                     describe(member.address),
                 )
             )
