@@ -26,6 +26,7 @@ from prompt_toolkit.widgets import SearchToolbar
 
 from qmpshell.config import Settings
 from qmpshell.errors import EXIT_OK, STOP_SIGNALS, QmpShellError
+from qmpshell.language.redact import REDACTED, line_has_secret, public_statement, reveals_secret
 from qmpshell.language.statements import Assembler
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.logfile import MessageLog
@@ -338,8 +339,15 @@ class Repl:
             self.log.add(show.echo(prompt, text, hmp=self.shell.hmp), mark=not self.assembler.pending)
             statement = self.entry.feed(text, hmp=self.shell.hmp)
             if statement is not None:
+                self._keep_secret_private(statement.text)
                 self._reload_history()
                 self.submit(statement.text)
+
+    def _keep_secret_private(self, statement: str) -> None:
+        """A statement with a secret stays on the screen; the transcript and ``/save`` get it redacted."""
+        if line_has_secret(statement, hmp=self.shell.hmp):
+            prompt = "hmp> " if self.shell.hmp else "qmp> "
+            self.log.keep_private(self.log.last_statement(), f"{prompt}{public_statement(statement)}")
 
     def _reload_history(self) -> None:
         """Up finds the statement just remembered, even one that ran from the queue (text kept)."""
@@ -385,7 +393,9 @@ class Repl:
         elif isinstance(result, FrontEndCommand):
             self.frontend.run(result.request)
         else:
-            self.log.add(show.outcome(result, self.look()))
+            sent = getattr(result, "sent", None)
+            secret = isinstance(sent, dict) and reveals_secret(sent)
+            self.log.add(show.outcome(result, self.look()), public=REDACTED if secret else None)
 
     def _output_width(self) -> int:
         info = self.screen.output_window.render_info
