@@ -75,7 +75,7 @@ _JSON_STOP = re.compile(r'["{}\[\]]')
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 _NUMBER = re.compile(
     r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+"
-    r"|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+    r"|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)"
 )
 _LITERALS = frozenset({"true", "false", "null"})
 _PIPE_JSON = re.compile(r"\|[ \t]*json[ \t\r\n]*")

@@ -13,6 +13,7 @@ from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 from qmpshell.errors import QmpShellError
 from qmpshell.language.parse import ShellRequest
+from qmpshell.numbers import whole_number
 from qmpshell.output.render import event_time, json_text
 from qmpshell.output.safe import visible
 from qmpshell.repl import show
@@ -138,10 +139,10 @@ class FrontEndCommands:
     def show_event(self, which: str) -> None:
         """The N-th newest event the pane shows (1: the newest), pretty-printed into the output."""
         events = self.app.feed.events()
-        if not which.isdigit() or int(which) < 1:
+        number = whole_number(which)
+        if number is None or number < 1:
             self.app.log.add(show.error("/events show N: N counts back from the newest event, 1 first"))
             return
-        number = int(which)
         if number > len(events):
             self.app.log.add(show.info(f"the events pane holds {len(events)} event(s)"))
             return

@@ -32,10 +32,11 @@ from typing import Any, Protocol
 from qmpshell.errors import UsageError
 from qmpshell.language.parse import ArgTree, Value, ValueProblem, guess_tree, guess_value, parse_json_value
 from qmpshell.language.syntax import Kind
+from qmpshell.numbers import is_digits
 from qmpshell.schema.index import SchemaIndex, TypeInfo
 
 _INT = re.compile(
-    r"([-+]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|\d+(?:\.\d+)?)([kKmMgGtTpP]?)(?:i?[bB])?"
+    r"([-+]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|[0-9]+(?:\.[0-9]+)?)([kKmMgGtTpP]?)(?:i?[bB])?"
 )
 _SUFFIXES = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
 _BOOLS = {"true": True, "on": True, "yes": True, "false": False, "off": False, "no": False}
@@ -225,7 +226,7 @@ class SchemaTyper:
         return guess_value(node)
 
     def _nested(self, info: TypeInfo, tree: ArgTree, name: str, unlisted: Unlisted | None) -> Any:
-        if info.meta == "array" and tree and all(key.isdigit() for key in tree):
+        if info.meta == "array" and tree and all(is_digits(key) for key in tree):
             items = sorted(tree.items(), key=lambda item: int(item[0]))
             return [self.value(info.element, node, f"{name}.{key}", unlisted=unlisted) for key, node in items]
         branch = self.index.object_branch(info.name) if info.meta != "unknown" else ""
@@ -355,7 +356,7 @@ def parse_number(value: Value, name: str) -> int | float:
         raise ValueProblem(f"{name}: expected a number, got '{text}'", value) from None
     if number != number or number in (float("inf"), float("-inf")):
         raise ValueProblem(f"{name}: expected a finite number, got '{text}'", value)
-    if not re.fullmatch(r"[-+]?\d+", text):
+    if not re.fullmatch(r"[-+]?[0-9]+", text):
         return number
     try:
         return int(text)
