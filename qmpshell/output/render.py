@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from qmpshell.output.safe import escape_json_controls
+from qmpshell.output.safe import escape_json_controls, visible
 
 Message = dict[str, Any]
 
@@ -38,8 +38,9 @@ def error_summary(response: Message) -> str:
 
 
 def _text(value: Any) -> str:
-    """A string as itself; any other JSON a server put there as compact JSON."""
-    return value if isinstance(value, str) else json_text(value)
+    """A string as itself on one line (a newline in QEMU's text must not forge a line of ours, W7);
+    any other JSON a server put there as compact JSON."""
+    return visible(value, one_line=True) if isinstance(value, str) else json_text(value)
 
 
 def event_time(event: Message) -> str:
