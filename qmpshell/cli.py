@@ -18,7 +18,7 @@ from contextlib import ExitStack, contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
 from qmpshell import __version__
-from qmpshell.batch import IDLE, OutputClosed, Printer, run_lines, run_script
+from qmpshell.batch import OutputClosed, Printer, run_lines, run_script
 from qmpshell.config import Settings, default_config_file
 from qmpshell.errors import (
     EXIT_CONNECTION,
@@ -36,6 +36,7 @@ from qmpshell.options import build_parser, settings_from, split_launch_argv, ter
 from qmpshell.protocol.address import Address, parse_address, wants_many
 from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.session import QmpSession, make_client
+from qmpshell.scriptlines import read_script, stdin_lines
 from qmpshell.shell import Shell
 
 if TYPE_CHECKING:
@@ -206,6 +207,8 @@ def print_config(settings: Settings) -> int:
 
 
 def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> int:
+    if args.command and args.file:  # W10: one script source; -f was silently not run
+        raise UsageError("-c and -f cannot be combined: put the -c lines in the script, or run it twice")
     interactive = not (args.command or args.file) and sys.stdin.isatty() and sys.stdout.isatty()
     addresses = args.address or [os.environ.get("QMP_SOCKET") or settings.address or ""]
     if args.dry_run:
@@ -231,17 +234,20 @@ def _dry_run(args: argparse.Namespace, settings: Settings, addresses: list[str],
     if len(addresses) > 1 or wants_many(addresses):
         raise UsageError("--dry-run reads one server's schema: give at most one address")
     printer = _printer(settings)
+    invalid: list[int] = []
     knowledge = _schema_only(args, settings, addresses[0], qemu_argv)
     if args.command:
         lines: Iterable[str] = args.command
     elif args.file and args.file != "-":
         lines = read_script(args.file)
     else:
-        lines = stdin_lines(printer)
+        lines = stdin_lines(printer, invalid=invalid)
     try:
-        return dry_run(lines, printer, knowledge=knowledge, hmp=settings.hmp, one_per_line=bool(args.command))
+        one_per_line = bool(args.command)
+        status = dry_run(lines, printer, knowledge=knowledge, hmp=settings.hmp, one_per_line=one_per_line)
     except OutputClosed:
         return EXIT_OK
+    return max(status, EXIT_USAGE) if invalid else status  # W9: a line not UTF-8 is exit 2, as in a real run
 
 
 def _schema_only(args: argparse.Namespace, settings: Settings, text: str, qemu_argv: list[str]) -> Any:
@@ -473,74 +479,3 @@ def use_color(setting: str, stream: IO[str]) -> bool:
     if setting == "never" or os.environ.get("NO_COLOR"):
         return False
     return stream.isatty()
-
-
-_BOM = b"\xef\xbb\xbf"  # UTF-8 byte-order mark, which some editors put first
-
-
-def read_script(path: str) -> list[str]:
-    """The lines of a script file; bad UTF-8 is a usage error naming the line."""
-    try:
-        with open(path, "rb") as file:
-            raw_lines = file.read().removeprefix(_BOM).split(b"\n")
-    except OSError as err:
-        raise UsageError(f"cannot read {path}: {err.strerror or err}") from err
-    return [_decode_line(raw, f"{path}:{number}") for number, raw in enumerate(raw_lines, start=1)]
-
-
-def _decode_line(raw: bytes, where: str) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise UsageError(f"{where}: invalid UTF-8 at byte {err.start + 1}") from None
-
-
-def _stdin_raw_lines(*, idle: bool) -> Iterator[bytes]:
-    """stdin's lines as bytes; with ``idle``, b"" each time no more is ready without waiting."""
-    if not idle:
-        yield from sys.stdin.buffer
-        return
-    import select  # here: only a pipelined stdin needs to know whether a read would wait
-
-    fd, pieces = sys.stdin.fileno(), []
-    while True:
-        if not select.select([fd], [], [], 0)[0]:
-            yield b""
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            break
-        pieces.append(chunk)
-        if b"\n" in chunk:
-            *lines, rest = b"".join(pieces).split(b"\n")
-            pieces = [rest] if rest else []
-            yield from (line + b"\n" for line in lines)
-    if pieces:
-        yield b"".join(pieces)
-
-
-def stdin_lines(
-    printer: Printer, *, keep_going: bool = False, invalid: list[int] | None = None, idle: bool = False
-) -> Iterator[str]:
-    """stdin line by line as it arrives; an undecodable line is reported and its number added
-    to ``invalid`` (exit status 2); it ends the input unless ``keep_going``, when it is skipped.
-
-    With ``idle``, ``batch.IDLE`` comes whenever nothing more is ready to read (pipelining then
-    finishes what is in flight before it waits for more input)."""
-    number = 0
-    for raw in _stdin_raw_lines(idle=idle):
-        if not raw:
-            yield IDLE
-            continue
-        number += 1
-        if number == 1:
-            raw = raw.removeprefix(_BOM)  # an editor's byte-order mark is not a command
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError as err:
-            skipped = "; line skipped" if keep_going else ""
-            printer.error(f"{number}: ", f"invalid UTF-8 at byte {err.start + 1}{skipped}")
-            if invalid is not None:
-                invalid.append(number)
-            if not keep_going:
-                return
-            yield "#"
