@@ -20,7 +20,7 @@ from qmpshell.repl import show
 from qmpshell.repl.lexer import json_fragments
 from qmpshell.repl.panes import EventFeed, OutputLog
 from qmpshell.repl.search import OutputSearch
-from qmpshell.repl.transcript import save_text
+from qmpshell.repl.transcript import quoted_words, save_text
 
 FORMATS_SAID = {
     "auto": "tables, trees and text; /json or '| json' for the JSON",
@@ -94,7 +94,7 @@ class FrontEndCommands:
         elif request.name == "find":
             self.find(request.rest)
         elif request.name == "save":
-            self.save(request.words)
+            self.save(quoted_words(request.rest))
         elif request.name == "format":
             self.set_format(request.words)
 
@@ -165,7 +165,7 @@ class FrontEndCommands:
         else:
             log.add(show.error(SAVE_USAGE))
             return
-        count = save_text(path, log.text(start, this))
+        count = save_text(path, log.text(start, this), warn=lambda text: log.add(show.warning(text)))
         self.app.log.add(show.info(f"saved {count} lines to {path}"))
 
 
