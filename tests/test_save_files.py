@@ -32,7 +32,7 @@ def test_save_to_a_fifo_is_refused_at_once(screen: Tmux, short_dir: Path) -> Non
     os.mkfifo(fifo)
     try:
         screen.enter(f"/save {fifo}")
-        screen.wait_for(f"refusing the file {fifo}: not a regular file")
+        screen.wait_for(f"cannot write {fifo}: not a regular file")
         screen.enter("query-name")  # the screen still answers: nothing waits for a reader
         screen.wait_for(reply_line("ok"))
     finally:

@@ -14,7 +14,7 @@ from typing import IO
 
 from qmpshell.errors import UsageError
 from qmpshell.output.safe import visible
-from qmpshell.protocol.privatefile import Warn, open_private
+from qmpshell.protocol.privatefile import Refused, Warn, open_private
 
 
 def last_lines(text: str, limit: int) -> str:
@@ -43,6 +43,8 @@ def save_text(path: str, text: str, *, warn: Warn = lambda text: None) -> int:
     path = os.path.expanduser(path)
     try:
         fd = open_private(path, what="file", warn=warn)
+    except Refused as err:  # "refusing the file PATH: why" said as /save always said it
+        raise UsageError(f"cannot write {path}: {str(err).rsplit(': ', 1)[-1]}") from None
     except OSError as err:
         raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
     body = text if text.endswith("\n") or not text else text + "\n"
