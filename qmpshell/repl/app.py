@@ -26,7 +26,7 @@ from prompt_toolkit.widgets import SearchToolbar
 
 from qmpshell.config import Settings
 from qmpshell.errors import EXIT_OK, STOP_SIGNALS, QmpShellError
-from qmpshell.language.redact import REDACTED, line_has_secret, public_statement, reveals_secret
+from qmpshell.language.redact import line_has_secret, public_statement
 from qmpshell.language.statements import Assembler
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.logfile import MessageLog
@@ -48,6 +48,7 @@ from qmpshell.repl.launched import say
 from qmpshell.repl.layout import build_screen, input_area
 from qmpshell.repl.lexer import InputLexer
 from qmpshell.repl.panes import EventFeed, OutputLog
+from qmpshell.repl.rendered import Rendered, render
 from qmpshell.repl.search import OutputSearch, jump_target, output_key_bindings
 from qmpshell.repl.style import build_style, color_depth
 from qmpshell.repl.transcript import print_transcript
@@ -366,21 +367,23 @@ class Repl:
         self.shell.begin()
         self.in_background(lambda: self._run(text), self._finished)
 
-    def _run(self, text: str) -> Outcome | QmpShellError | None:
+    def _run(self, text: str) -> Outcome | QmpShellError | Rendered | None:
+        """Worker thread: parse, run, and lay out what is shown (a big reply costs the worker)."""
         try:
             request = self.shell.parse(text)
-            return self.shell.run(request) if request is not None else None
+            result = self.shell.run(request) if request is not None else None
         except QmpShellError as err:
             return err
+        return render(result, self.look())
 
-    def _finished(self, result: Outcome | QmpShellError | None) -> None:
+    def _finished(self, result: Outcome | QmpShellError | Rendered | None) -> None:
         self.busy = False
         self.completions.expire()
         if result is not None:
             self._show(result)
         self._next_line()
 
-    def _show(self, result: Outcome | QmpShellError) -> None:
+    def _show(self, result: Outcome | QmpShellError | Rendered) -> None:
         for warning in self.shell.warnings:
             self.log.add(show.warning(warning))
         self.shell.warnings.clear()
@@ -392,10 +395,10 @@ class Repl:
             self.set_mode(hmp=result.hmp)
         elif isinstance(result, FrontEndCommand):
             self.frontend.run(result.request)
+        elif isinstance(result, Rendered):
+            self.log.add(result.fragments, public=result.public)
         else:
-            sent = getattr(result, "sent", None)
-            secret = isinstance(sent, dict) and reveals_secret(sent)
-            self.log.add(show.outcome(result, self.look()), public=REDACTED if secret else None)
+            self._show(render(result, self.look()))  # laid out here: an outcome not from the worker
 
     def _output_width(self) -> int:
         info = self.screen.output_window.render_info

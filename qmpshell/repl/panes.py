@@ -61,6 +61,8 @@ class LinesControl(UIControl):
         return False
 
 
+Public = str | Callable[[], str]  # made when asked for: the whole of a big reply as JSON
+
 # Enough for the longest replies people search in: QEMU 10's query-qmp-schema is ~24,000 lines.
 OUTPUT_LINES_KEPT = 50_000
 
@@ -80,9 +82,9 @@ class OutputLog:
         self._anchor_top = True  # the cursor is the view's top line (else its bottom line)
         # Lines shown on the screen but not given out as text (a typed secret, a secret reply):
         # absolute line -> what ``text`` says instead (None: nothing, the first line said it).
-        self._public: dict[int, str | None] = {}
+        self._public: dict[int, Public | None] = {}
 
-    def add(self, fragments: StyleAndTextTuples, *, mark: bool = False, public: str | None = None) -> None:
+    def add(self, fragments: StyleAndTextTuples, *, mark: bool = False, public: Public | None = None) -> None:
         """Append text; a final newline ends the last line rather than starting an empty one.
 
         ``mark``: this starts a statement (F4 jumps back to these, ``/save reply`` starts here).
@@ -101,7 +103,7 @@ class OutputLog:
         if public is not None:
             self.keep_private(start, public)
 
-    def keep_private(self, start: int, public: str) -> None:
+    def keep_private(self, start: int, public: Public) -> None:
         """Lines ``start`` to the newest are given out as ``public`` (one line) by ``text``."""
         end = self.dropped + len(self.lines)
         for line in range(max(start, self.dropped), end):
@@ -120,7 +122,7 @@ class OutputLog:
             if absolute not in self._public:
                 kept.append(plain(self.lines[index]))
             elif (public := self._public[absolute]) is not None:
-                kept.append(public)
+                kept.append(public if isinstance(public, str) else public())
         return "\n".join(kept)
 
     def last_statement(self, before: int | None = None) -> int:
