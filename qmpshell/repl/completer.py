@@ -13,13 +13,12 @@ by prompt_toolkit's ``PathCompleter``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from itertools import chain
 
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
-from qmpshell.output.safe import visible
 from qmpshell.schema.live import CompletionSource, LiveItem
 from qmpshell.schema.suggest import Suggestions, suggest
 from qmpshell.shell import SHELL_COMMANDS
@@ -50,10 +49,6 @@ class ShellCompleter(Completer):
         self._paths = PathCompleter(expanduser=True)
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
-        """Every candidate, whatever its source, passes ``_safe``: a server's names reach the input."""
-        return _safe(self._completions(document, complete_event))
-
-    def _completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
         text = document.text_before_cursor
         if self._hmp():
             return self._hmp_names(text)
@@ -81,14 +76,6 @@ class ShellCompleter(Completer):
             return []
         names = sorted(set(self._hmp_commands()))
         return [Completion(n, -len(stripped), display_meta="HMP") for n in names if n.startswith(stripped)]
-
-
-def _safe(completions: Iterable[Completion]) -> Iterator[Completion]:
-    """Candidates whose text holds a control or invisible character are dropped: Tab would put a
-    newline (a second statement, ``quit``) or an escape sequence in the input buffer (S4)."""
-    for completion in completions:
-        if visible(completion.text, one_line=True) == completion.text:
-            yield completion
 
 
 def _schema_completions(found: Suggestions) -> Iterable[Completion]:

@@ -22,6 +22,7 @@ from prompt_toolkit.completion import (
 )
 from prompt_toolkit.document import Document
 
+from qmpshell.output.safe import visible
 from qmpshell.protocol.session import QmpSession
 from qmpshell.repl.completer import ShellCompleter
 from qmpshell.repl.hmpcomplete import HmpCompleter, HmpNames
@@ -98,8 +99,13 @@ class _Remembering(Completer):
         self._asked = asked
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
+        """Also the one place every candidate passes, QMP or HMP, schema, live or file: one whose
+        text holds a control or invisible character is dropped, since Tab would put a newline (a
+        second statement, ``quit``) or an escape sequence from a server into the input (S4)."""
         self._asked(document.text)
-        yield from self._inner.get_completions(document, complete_event)
+        for completion in self._inner.get_completions(document, complete_event):
+            if visible(completion.text, one_line=True) == completion.text:
+                yield completion
 
 
 def completion_in_flight(buffer: Buffer) -> bool:
