@@ -25,7 +25,13 @@ QMP_LINES = [
     "blockdev-add driver=https url=https://SEKRIT5@127.0.0.1:1/x.img node-name=h5",
     "qom-get path=/objects/s4 property=data",  # QEMU returns SEKRIT4 in clear
 ]
-HMP_LINES = ["/hmp object_add secret,id=s6,data=SEKRIT6", "/hmp qom-set /objects/s6 data SEKRIT7"]
+HMP_LINES = [
+    "/hmp object_add secret,id=s6,data=SEKRIT6",
+    "/hmp qom-set /objects/s6 data SEKRIT7",
+    "/hmp",  # HMP mode: lines go to the human monitor as typed
+    "object_add secret,id=s8,data=SEKRIT8",
+    "/qmp",
+]
 
 
 def _no_secret(where: str, text: str) -> None:
