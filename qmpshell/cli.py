@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from qmpshell import __version__
 from qmpshell.batch import OutputClosed
-from qmpshell.batchinput import read_script, stdin_lines
 from qmpshell.batchrun import make_printer, run_batch, run_many
 from qmpshell.config import Settings
 from qmpshell.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_USAGE,
     STOP_SIGNALS,
     QmpShellError,
     Stopped,
@@ -34,6 +34,7 @@ from qmpshell.errors import (
 from qmpshell.options import build_parser, settings_from, split_launch_argv
 from qmpshell.protocol.address import Address, wants_many
 from qmpshell.protocol.session import make_client
+from qmpshell.scriptlines import read_script, stdin_lines
 from qmpshell.startup import (
     address_for,
     complain,
@@ -176,6 +177,8 @@ def stop_on_signals() -> Iterator[None]:
 
 
 def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> int:
+    if args.command and args.file:  # W10: one script source; -f was silently not run
+        raise UsageError("-c and -f cannot be combined: put the -c lines in the script, or run it twice")
     interactive = not (args.command or args.file) and sys.stdin.isatty() and sys.stdout.isatty()
     addresses = args.address or [os.environ.get("QMP_SOCKET") or settings.address or ""]
     if args.dry_run:
@@ -201,17 +204,20 @@ def _dry_run(args: argparse.Namespace, settings: Settings, addresses: list[str],
     if len(addresses) > 1 or wants_many(addresses):
         raise UsageError("--dry-run reads one server's schema: give at most one address")
     printer = make_printer(settings)
+    invalid: list[int] = []
     knowledge = _schema_only(args, settings, addresses[0], qemu_argv)
     if args.command:
         lines: Iterable[str] = args.command
     elif args.file and args.file != "-":
         lines = read_script(args.file)
     else:
-        lines = stdin_lines(printer)
+        lines = stdin_lines(printer, invalid=invalid)
     try:
-        return dry_run(lines, printer, knowledge=knowledge, hmp=settings.hmp, one_per_line=bool(args.command))
+        one_per_line = bool(args.command)
+        status = dry_run(lines, printer, knowledge=knowledge, hmp=settings.hmp, one_per_line=one_per_line)
     except OutputClosed:
         return EXIT_OK
+    return max(status, EXIT_USAGE) if invalid else status  # W9: a line not UTF-8 is exit 2, as in a real run
 
 
 def _schema_only(args: argparse.Namespace, settings: Settings, text: str, qemu_argv: list[str]) -> Any:

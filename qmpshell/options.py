@@ -13,6 +13,7 @@ from typing import Any
 
 from qmpshell.config import Settings, default_history_file, seconds
 from qmpshell.errors import UsageError
+from qmpshell.numbers import whole_number
 
 DEFAULT_PARALLEL = 4  # targets at a time (qmpshell.targets)
 
@@ -137,9 +138,10 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    number = whole_number(text)
+    if number is None or number < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got '{text}'")
-    return int(text)
+    return number
 
 
 def _seconds_option(text: str) -> float:

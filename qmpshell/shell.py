@@ -226,6 +226,14 @@ class Shell:
         finally:
             with self._cancel_lock:
                 self._pending = None
+            self._note_late_replies()
+
+    def _note_late_replies(self) -> None:
+        """Replies dropped since the last command (their command timed out): said as warnings,
+        which batch mode writes to stderr and the screen to the output pane."""
+        late: list[str] = getattr(self.client, "late", [])  # libvirt's transport has none
+        while late:
+            self.warnings.append(late.pop(0))
 
     # -- HMP -------------------------------------------------------------------------
 

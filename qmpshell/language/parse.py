@@ -109,7 +109,8 @@ def _raw_json_request(token: Token, text: str) -> QmpRequest:
     except ValueError as err:
         raise ParseError(f"invalid JSON: {strictjson.reason(err)}", text, token.start) from None
     except RecursionError:
-        raise ParseError("JSON nested too deeply", text, token.start) from None
+        deep = f"JSON nested more than {strictjson.MAX_DEPTH} levels deep"
+        raise ParseError(deep, text, token.start) from None
     if not isinstance(message, dict):
         raise ParseError("a QMP message must be a JSON object", text, token.start)
     command = message.get("execute", message.get("exec-oob", ""))

@@ -126,4 +126,4 @@ def parse_json_value(value: Value) -> Any:
     except ValueError as err:
         raise ValueProblem(f"invalid JSON: {strictjson.reason(err)}", value) from None
     except RecursionError:
-        raise ValueProblem("JSON nested too deeply", value) from None
+        raise ValueProblem(f"JSON nested more than {strictjson.MAX_DEPTH} levels deep", value) from None

@@ -19,7 +19,7 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from qmpshell.language.redact import redact_message, redact_url_credentials
+from qmpshell.language.redact import redact_message, redact_reply, redact_url_credentials, reveals_secret
 from qmpshell.language.strictjson import escape_controls
 from qmpshell.protocol.privatefile import Warn, is_discard, open_append
 
@@ -33,6 +33,7 @@ class MessageLog:
         self._lock = threading.Lock()
         self.lost = 0  # records that could not be written
         self.failure = ""  # why the first of them could not
+        self._secret_ids: set[str] = set()
 
     @classmethod
     def open(cls, path: str, *, warn: Warn = lambda text: None) -> MessageLog:
@@ -51,10 +52,23 @@ class MessageLog:
             return log
 
     def sent(self, message: dict[str, Any]) -> None:
+        if reveals_secret(message) and "id" in message:
+            self._secret_replies().add(json.dumps(message["id"]))
         self._write("sent", redact_message(message))
 
     def received(self, message: dict[str, Any]) -> None:
+        """A reply to a request whose answer is a secret (``qom-get`` of ``data``) is logged redacted."""
+        waiting = self._secret_replies()
+        if waiting and "id" in message and "event" not in message:
+            key = json.dumps(message["id"])
+            if key in waiting:
+                waiting.discard(key)
+                message = redact_reply(message)
         self._write("received", message)
+
+    def _secret_replies(self) -> set[str]:
+        """Ids (as JSON) of sent requests whose reply is a secret (a target's log keeps its own)."""
+        return self._secret_ids
 
     def note(self, text: str) -> None:
         """A line of the shell's own (connect, reconnect, disconnect)."""
@@ -103,6 +117,7 @@ class _TargetLog(MessageLog):
     def __init__(self, base: MessageLog, target: str) -> None:  # no file of its own: no super().__init__
         self._base = base
         self.target = target
+        self._secret_ids = set()
         self.path = base.path
 
     def _write(self, direction: str, message: dict[str, Any], target: str = "") -> None:

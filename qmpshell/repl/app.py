@@ -32,10 +32,9 @@ from qmpshell.protocol.logfile import MessageLog
 from qmpshell.repl import show
 from qmpshell.repl.completion import (
     Completions,
-    completion_in_flight,
     doc_hints,
     enter_in_menu,
-    restart_completion,
+    refresh_menu,
 )
 from qmpshell.repl.connection import Connection
 from qmpshell.repl.core import InteractiveCore
@@ -48,13 +47,14 @@ from qmpshell.repl.layout import build_screen, input_area
 from qmpshell.repl.lexer import InputLexer
 from qmpshell.repl.panekeys import PaneKeys
 from qmpshell.repl.panes import EventFeed
+from qmpshell.repl.rendered import Rendered
 from qmpshell.repl.search import output_key_bindings
 from qmpshell.repl.stopsignals import StopSignals
 from qmpshell.repl.style import build_style, color_depth
+from qmpshell.repl.toolbar import signature_line
 from qmpshell.repl.transcript import print_transcript
 from qmpshell.repl.widgets import output_notice, prompt_fragments, status_fragments
 from qmpshell.schema.index import index_of
-from qmpshell.schema.suggest import signature_at
 
 if TYPE_CHECKING:
     from qmpshell.protocol.launch import LaunchedQemu
@@ -188,17 +188,9 @@ class Repl:
         return status_fragments(status, busy=self.busy, width=width, reconnecting=reconnecting, exited=exited)
 
     def _signature(self) -> str:
-        """What the schema says the command on the input line takes (the toolbar)."""
-        index = index_of(self.connection.shell.knowledge)
-        if index is None or self.connection.shell.hmp:
-            return ""
+        """The toolbar: what the command on the input line takes (``toolbar.signature_line``)."""
         text = self.input.buffer.document.text_before_cursor
-        if "=" in text:  # an argument is being typed: QEMU's doc of it, once the docs were read
-            hints = doc_hints(self.shell, on_loaded=self.app.invalidate)
-            documented = hints.at_cursor(text) if hints is not None else ""
-            if documented:
-                return documented
-        return signature_at(index, text)
+        return signature_line(self.shell, text, redraw=self.app.invalidate)
 
     # -- running -----------------------------------------------------------------------
 
@@ -245,19 +237,9 @@ class Repl:
 
     def _live_values_ready(self) -> None:
         """Worker thread: a live answer arrived; a Tab that found nothing yet shows it at once."""
-        loop = self._loop
+        loop, buffer = self._loop, self.input.buffer
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._refresh_completion)
-
-    def _refresh_completion(self, attempts: int = 40) -> None:
-        buffer = self.input.buffer
-        if completion_in_flight(buffer):  # it may still get the answer; if not, look again shortly
-            if attempts and self._loop is not None:
-                self._loop.call_later(REDRAW_INTERVAL, self._refresh_completion, attempts - 1)
-            return
-        if self.completions.should_refresh(buffer):
-            restart_completion(buffer)
-        self.app.invalidate()
+            loop.call_soon_threadsafe(refresh_menu, loop, buffer, self.completions, self.app.invalidate)
 
     def in_background(self, work: Callable[[], Any], then: Callable[[Any], None]) -> None:
         """Run ``work`` on a thread, then ``then(result)`` on the event loop, and redraw."""
@@ -335,6 +317,7 @@ class Repl:
             self.log.add(show.echo(prompt, text, hmp=self.shell.hmp), mark=not self.assembler.pending)
             statement = self.entry.feed(text, hmp=self.shell.hmp)
             if statement is not None:
+                self.core.keep_secret_private(statement.text)
                 self._reload_history()
                 self.submit(statement.text)
 
@@ -355,7 +338,7 @@ class Repl:
         self.shell.begin()
         self.in_background(lambda: self.core.run(text), self._finished)
 
-    def _finished(self, result: Outcome | QmpShellError | None) -> None:
+    def _finished(self, result: Outcome | QmpShellError | Rendered | None) -> None:
         self.busy = False
         self.completions.expire()
         if result is not None:

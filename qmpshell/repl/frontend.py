@@ -14,13 +14,14 @@ from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 from qmpshell.errors import QmpShellError
 from qmpshell.language.parse import ShellRequest
+from qmpshell.numbers import whole_number
 from qmpshell.output.render import event_time, json_text
 from qmpshell.output.safe import visible
 from qmpshell.repl import show
 from qmpshell.repl.lexer import json_fragments
 from qmpshell.repl.panes import EventFeed, OutputLog
 from qmpshell.repl.search import OutputSearch
-from qmpshell.repl.transcript import save_text
+from qmpshell.repl.transcript import quoted_words, save_text
 
 FORMATS_SAID = {
     "auto": "tables, trees and text; /json or '| json' for the JSON",
@@ -86,7 +87,7 @@ class FrontEndCommands:
             "relaunch": lambda request: self.app.relaunch(),
             "clear": lambda request: self.app.log.clear(),
             "find": lambda request: self.find(request.rest),
-            "save": lambda request: self.save(request.words),
+            "save": lambda request: self.save(quoted_words(request.rest)),
             "format": lambda request: self.set_format(request.words),
             **(overrides or {}),
         }
@@ -138,10 +139,10 @@ class FrontEndCommands:
     def show_event(self, which: str) -> None:
         """The N-th newest event the pane shows (1: the newest), pretty-printed into the output."""
         events = self.app.feed.events()
-        if not which.isdigit() or int(which) < 1:
+        number = whole_number(which)
+        if number is None or number < 1:
             self.app.log.add(show.error("/events show N: N counts back from the newest event, 1 first"))
             return
-        number = int(which)
         if number > len(events):
             self.app.log.add(show.info(f"the events pane holds {len(events)} event(s)"))
             return
@@ -164,7 +165,7 @@ class FrontEndCommands:
         else:
             log.add(show.error(SAVE_USAGE))
             return
-        count = save_text(path, log.text(start, this))
+        count = save_text(path, log.text(start, this), warn=lambda text: log.add(show.warning(text)))
         self.app.log.add(show.info(f"saved {count} lines to {path}"))
 
 

@@ -74,7 +74,9 @@ class SecretFreeHistory(FileHistory):
     def append_string(self, string: str) -> None:
         """A line with a secret is dropped; credentials in a URL are redacted, the rest kept."""
         string = redact_url_credentials(string)
-        if any(line_has_secret(line, hmp=self._is_hmp()) for line in string.splitlines()):
+        if line_has_secret(string, hmp=self._is_hmp()) or any(
+            line_has_secret(line, hmp=self._is_hmp()) for line in string.splitlines()[1:]
+        ):
             return
         super().append_string(string)
 

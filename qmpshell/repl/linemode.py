@@ -210,6 +210,7 @@ class LineSession:
         self.assembler.hmp = self.shell.hmp
         statement = self.assembler.feed(text)
         if statement is not None:
+            self.core.keep_secret_private(statement.text)
             self.remember(history_entry(statement.source or statement.text, hmp=self.shell.hmp))
             self.submit(statement.text)
             self._leave_after_clean_exit()
