@@ -205,6 +205,8 @@ def print_config(settings: Settings) -> int:
 
 def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> int:
     interactive = not (args.command or args.file) and sys.stdin.isatty() and sys.stdout.isatty()
+    if args.hmp_coverage:
+        return _hmp_coverage(args, settings)
     addresses = args.address or [os.environ.get("QMP_SOCKET") or settings.address or ""]
     if args.dry_run:
         return _dry_run(args, settings, addresses, qemu_argv)
@@ -362,6 +364,30 @@ def _printer(settings: Settings) -> Printer:
     )
 
 
+def _hmp_coverage(args: argparse.Namespace, settings: Settings) -> int:
+    """--hmp-coverage [ADDRESS]: the HMP commands that run over QMP (qmpshell.hmp.coverage)."""
+    from qmpshell.hmp.coverage import report, server_report
+
+    if not args.address:
+        lines = report(None)
+    else:
+        if len(args.address) > 1:
+            raise UsageError("--hmp-coverage takes one address")
+        client = make_client(_address([], args.address[0], settings), negotiate=settings.negotiate)
+        client.connect()
+        try:
+            server = frozenset(str(c.get("name")) for c in client.execute("query-commands") or [])
+
+            def ask(line: str) -> str:
+                return str(client.execute("human-monitor-command", {"command-line": line}) or "")
+
+            lines = server_report(server, ask)
+        finally:
+            client.close()
+    sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
 def _run_batch(args: argparse.Namespace, settings: Settings, address: Address, log: MessageLog | None) -> int:
     printer = _printer(settings)
     source = _source(args, settings, printer, whole=False)
@@ -401,6 +427,7 @@ def run_target(
             hmp=settings.hmp,
             timeout=settings.timeout,
             on_send=printer.sent if settings.verbose else None,
+            hmp_via=settings.hmp_via,
         )
         for warning in client.warnings:
             printer.error("", f"warning: {warning}")

@@ -76,6 +76,16 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("-f", "--file", metavar="PATH", help="run the script in PATH ('-' is stdin)")
     group.add_argument("-H", "--hmp", action="store_true", help="lines are HMP commands")
+    group.add_argument(
+        "--hmp-via",
+        choices=("auto", "qmp", "passthrough"),
+        help="HMP lines translated to QMP (qmp), sent to HMP (passthrough) or both (auto, the default)",
+    )
+    group.add_argument(
+        "--hmp-coverage",
+        action="store_true",
+        help="print which HMP commands run over QMP (on ADDRESS, or what qmpshell translates at all)",
+    )
     group.add_argument("-k", "--keep-going", action="store_true", help="run every line even after a failure")
     group.add_argument(
         "--pipeline",
@@ -189,7 +199,7 @@ def settings_from(args: argparse.Namespace, base: Settings) -> Settings:
         "transcript": base.transcript and not args.no_transcript,
         "line_mode": args.line or base.line_mode,
     }
-    for name in ("pretty", "color", "timeout", "connect_timeout", "libvirt_uri"):
+    for name in ("pretty", "color", "timeout", "connect_timeout", "libvirt_uri", "hmp_via"):
         if getattr(args, name) is not None:
             changes[name] = getattr(args, name)
     if args.format is not None:

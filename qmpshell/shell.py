@@ -72,11 +72,16 @@ class Reply(NamedTuple):
 
 
 class HmpOutput(NamedTuple):
-    """The text an HMP command printed; ``error`` when it is HMP's error text."""
+    """The text an HMP command printed; ``error`` when it is HMP's error text.
+
+    ``ok``: a line translated to QMP whose replies were all ``{}`` (HMP prints
+    nothing there; the front-ends show a dim ok).
+    """
 
     text: str
     error: bool
     sent: Message = {}
+    ok: bool = False
 
 
 class EventSeen(NamedTuple):
@@ -93,6 +98,7 @@ class Info(NamedTuple):
 
 class ModeChanged(NamedTuple):
     hmp: bool
+    note: str = ""  # on /hmp: how many HMP commands this server runs, and how
 
 
 class Exit(NamedTuple):
@@ -135,6 +141,15 @@ def message_for(request: Request, *, cpu_index: int | None = None) -> Message | 
     return hmp_message(line, cpu_index=cpu_index)
 
 
+def _hmp_line(request: Request | None) -> str:
+    """The HMP line a request runs (HMP mode, or ``/hmp LINE``), '' for anything else."""
+    if isinstance(request, HmpRequest):
+        return request.command_line
+    if isinstance(request, ShellRequest) and request.name == "hmp":
+        return request.rest
+    return ""
+
+
 def _hmp_outcome(sent: Message, response: Message) -> Outcome:
     if "error" in response:
         return Reply(sent, response)
@@ -169,8 +184,12 @@ class Shell:
         hmp: bool = False,
         timeout: float | None = None,
         on_send: Callable[[Message], None] | None = None,
+        hmp_via: str = "auto",
     ) -> None:
         self.client = client
+        self.hmp_via = hmp_via  # auto | qmp | passthrough (qmpshell.hmp.engine)
+        self.hmp_history: list[str] = []  # for HMP "info history"
+        self._server_commands: tuple[QmpSession, frozenset[str]] | None = None
         self.on_send = on_send
         self.events = events
         self.knowledge = knowledge
@@ -191,7 +210,13 @@ class Shell:
         asked: so parse, like ``run``, may wait for the server and be cancelled.
         """
         typer = self.knowledge.typer_for(self._ask) if self.knowledge is not None else None
-        return parse_statement(text, hmp=self.hmp, typer=typer)
+        request = parse_statement(text, hmp=self.hmp, typer=typer)
+        line = _hmp_line(request)
+        if line and self.hmp_via == "qmp" or (line and self.hmp_via == "auto" and not self._has_hmp()):
+            from qmpshell.hmp.engine import resolve, route  # here: a QMP one-shot never loads HMP tables
+
+            route(resolve(line), self.hmp_via, self.server_commands())  # refused before anything is sent
+        return request
 
     def run(self, request: Request) -> Outcome:
         """Carry out one request and describe what happened."""
@@ -210,6 +235,8 @@ class Shell:
         (see ``message_for``): ``run`` it.  Pipelining starts several before
         finishing the first; it says each ``-v`` line itself (``announce=False``).
         """
+        if self.hmp_via != "passthrough" and _hmp_line(request):
+            return None  # run translates it (qmpshell.hmp) or passes it through
         message = message_for(request, cpu_index=self.cpu_index)
         if message is None:
             return None
@@ -294,9 +321,54 @@ class Shell:
     def _run_hmp(self, command_line: str) -> Outcome:
         """An HMP line ``start`` does not send: ``cpu N``, which the shell keeps."""
         cpu = parse_cpu_command(command_line)
-        if cpu is None:  # message_for sends every other line
+        if cpu is not None:
+            return self._select_cpu(cpu)
+        if self.hmp_via == "passthrough":  # message_for sends every other line
             raise UsageError(f"not an HMP line the shell runs itself: {command_line}")
-        return self._select_cpu(cpu)
+        from qmpshell.hmp.engine import run_line  # here: a QMP one-shot never loads HMP tables
+
+        server = self.server_commands()
+        via = self.hmp_via if "human-monitor-command" in server else "qmp"
+        result = run_line(self, command_line, via=via, server=server, history=self.hmp_history)
+        if result is None:
+            message = hmp_message(command_line, cpu_index=self.cpu_index)
+            return self.finish(Started(HmpRequest(command_line), self._send(message)))
+        return HmpOutput(result.text, result.error, result.sent, result.ok)
+
+    def _send(self, message: Message) -> PendingReply:
+        pending = self.client.send(message)
+        if self.on_send is not None:
+            self.on_send(pending.sent)
+        return pending
+
+    def exchange(self, command: str, arguments: Message) -> Message:
+        """One QMP command of a translated HMP line: sent (shown by -v), its whole response returned."""
+        message: Message = {"execute": command}
+        if arguments:
+            message["arguments"] = arguments
+        return self._await(self._send(message), command)
+
+    def typer(self) -> ArgumentTyper | None:
+        """Types the values of translated HMP lines as a QMP line's are typed."""
+        return self.knowledge.typer_for(self._ask) if self.knowledge is not None else None
+
+    def server_commands(self) -> frozenset[str]:
+        """The QMP commands this server has (``query-commands``, once per connection)."""
+        if self._server_commands is None or self._server_commands[0] is not self.client:
+            names = self.client.execute("query-commands", timeout=self.timeout) or []
+            self._server_commands = (self.client, frozenset(str(c.get("name")) for c in names))
+        return self._server_commands[1]
+
+    def _hmp_note(self) -> str:
+        """Said at the switch to HMP mode: what this server offers (``qmpshell.hmp.engine``)."""
+        if self.hmp_via == "passthrough":
+            return ""
+        from qmpshell.hmp.engine import describe_offer
+
+        return describe_offer(self.server_commands(), self.hmp_via)
+
+    def _has_hmp(self) -> bool:
+        return "human-monitor-command" in self.server_commands()
 
     def _select_cpu(self, cpu: int | str) -> Outcome:
         """HMP ``cpu N`` is kept by the shell: each HMP command is sent with that cpu-index."""
@@ -315,7 +387,9 @@ class Shell:
     def _run_shell(self, request: ShellRequest) -> Outcome:
         name = request.name
         if name == "hmp":
-            return self._run_hmp(request.rest) if request.rest else ModeChanged(hmp=True)
+            return (
+                self._run_hmp(request.rest) if request.rest else ModeChanged(hmp=True, note=self._hmp_note())
+            )
         if name == "qmp":
             return ModeChanged(hmp=False)
         if name in ("quit", "exit", "q"):

@@ -381,7 +381,7 @@ class Repl:
         elif isinstance(result, Exit):
             self.quit()
         elif isinstance(result, ModeChanged):
-            self.set_mode(hmp=result.hmp)
+            self.set_mode(hmp=result.hmp, note=result.note)
         elif isinstance(result, FrontEndCommand):
             self.frontend.run(result.request)
         else:
@@ -391,11 +391,13 @@ class Repl:
         info = self.screen.output_window.render_info
         return info.window_width if info is not None else self.width()
 
-    def set_mode(self, *, hmp: bool) -> None:
+    def set_mode(self, *, hmp: bool, note: str = "") -> None:
         self.shell.hmp = hmp
         self.assembler.hmp = hmp
         if hmp:
             self.log.add(show.info("HMP mode: lines go to the human monitor; /qmp returns to QMP"))
+            if note:
+                self.log.add(show.info(note))
         else:
             self.log.add(show.info("QMP mode"))
 

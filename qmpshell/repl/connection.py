@@ -58,7 +58,9 @@ class Connection:
         self._lock = threading.Lock()
         self.client = self._new_client()
         self.client.connect()
-        self.shell = Shell(self.client, self.events, hmp=settings.hmp, timeout=settings.timeout)
+        self.shell = Shell(
+            self.client, self.events, hmp=settings.hmp, timeout=settings.timeout, hmp_via=settings.hmp_via
+        )
 
     def _new_client(self) -> QmpSession:
         return make_client(

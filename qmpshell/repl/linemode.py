@@ -292,6 +292,8 @@ class LineSession:
         elif isinstance(result, ModeChanged):
             self.shell.hmp = self.assembler.hmp = result.hmp
             self.log.add(show.info("HMP mode: /qmp returns to QMP" if result.hmp else "QMP mode"))
+            if result.note:
+                self.log.add(show.info(result.note))
         elif isinstance(result, FrontEndCommand) and result.request.name == "find":
             self.find(result.request.rest)
         elif isinstance(result, FrontEndCommand):
