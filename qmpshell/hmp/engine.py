@@ -109,8 +109,11 @@ def translate(resolved: Resolved, port: Port) -> Plan:
     return resolved.translation.build(args, _Asker(port))
 
 
-def run_plan(plan: Plan, port: Port) -> Result:
-    """Send the plan's calls in order, stop at the first error, and show the replies."""
+def run_plan(plan: Plan, port: Port, *, quiet: bool = False) -> Result:
+    """Send the plan's calls in order, stop at the first error, and show the replies.
+
+    A command whose replies are all ``{}`` is ``ok`` (shown dim); ``quiet`` (``info``) never is.
+    """
     typer = port.typer()
     returns: list[Any] = []
     sent: dict[str, Any] = {}
@@ -125,7 +128,8 @@ def run_plan(plan: Plan, port: Port) -> Result:
     text = plan.show(returns) if plan.show is not None else ""
     if text and not text.endswith("\n"):
         text += "\n"  # as HMP's text ends (several targets print it in JSON)
-    return Result(text, False, sent, ok=not text)
+    done = plan.show is None or all(value == {} for value in returns)  # HMP prints nothing for these
+    return Result(text, False, sent, ok=not text and done and not quiet)
 
 
 def typed_arguments(call: Call, typer: ArgumentTyper | None) -> dict[str, Any]:
@@ -204,7 +208,7 @@ def run_line(port: Port, line: str, *, via: str, server: frozenset[str], history
     history.append(line.strip())
     if how == "shell":
         return _shell_answer(resolved, server, history)
-    return run_plan(translate(resolved, port), port)
+    return run_plan(translate(resolved, port), port, quiet=resolved.key.startswith("info "))
 
 
 def _shell_answer(resolved: Resolved, server: frozenset[str], history: list[str]) -> Result:

@@ -44,12 +44,17 @@ def _block(args: dict[str, Any], ctx: Context) -> Plan:
         wanted = args["device"]
 
         def show(returns: list[Any]) -> str:
-            chosen = [d for d in returns[-1] if wanted in (d.get("device"), d.get("qdev"))]
+            chosen = [d for d in returns[-1] if wanted in (d.get("device"), d.get("qdev"), _node(d))]
             if not chosen:
                 return f"Device '{wanted}' not found"
             return replies.view("query-block")([chosen])
 
     return Plan([Call(command, arguments)], show)
+
+
+def _node(drive: dict[str, Any]) -> Any:
+    inserted = drive.get("inserted")
+    return inserted.get("node-name") if isinstance(inserted, dict) else None
 
 
 def _cpus(args: dict[str, Any], ctx: Context) -> Plan:
@@ -90,17 +95,17 @@ def _stats(args: dict[str, Any], ctx: Context) -> Plan:
         if "names" in args and args["names"] != "*":
             providers["names"] = args["names"].split(",")
         arguments["providers"] = [providers]
-    return Plan([Call("query-stats", arguments)], replies.view("query-stats"))
+    return Plan([Call("query-stats", arguments)], replies.or_else("", "query-stats"))
 
 
 INFO: dict[str, Translation] = {
     "balloon": query("query-balloon", replies.balloon),
     "block": Translation(("query-block", "query-named-block-nodes"), _block),
     "block-jobs": query("query-block-jobs", replies.block_jobs),
-    "blockstats": query("query-blockstats"),
+    "blockstats": query("query-blockstats", replies.blockstats),
     "chardev": query("query-chardev", replies.chardev),
     "cpus": Translation(("query-cpus-fast",), _cpus),
-    "cryptodev": query("query-cryptodev"),
+    "cryptodev": query("query-cryptodev", replies.or_else("", "query-cryptodev")),
     "dirty_rate": query("query-dirty-rate"),
     "dump": query("query-dump", replies.dump),
     "hotpluggable-cpus": query("query-hotpluggable-cpus"),
@@ -109,7 +114,7 @@ INFO: dict[str, Translation] = {
     "jit": text("x-query-jit"),
     "kvm": query("query-kvm", replies.kvm),
     "memdev": query("query-memdev"),
-    "memory-devices": query("query-memory-devices"),
+    "memory-devices": query("query-memory-devices", replies.or_else("", "query-memory-devices")),
     "memory_size_summary": query("query-memory-size-summary", replies.memory_summary),
     "mice": query("query-mice", replies.mice),
     "migrate": query("query-migrate"),
@@ -130,24 +135,24 @@ INFO: dict[str, Translation] = {
     "rocker-of-dpa-groups": with_args("query-rocker-of-dpa-groups", {}),
     "rocker-ports": with_args("query-rocker-ports", {}),
     "roms": text("x-query-roms"),
-    "sev": query("query-sev"),
+    "sev": query("query-sev", replies.or_else("SEV is not enabled", "query-sev", "enabled")),
     "sgx": query("query-sgx"),
-    "spice": query("query-spice"),
+    "spice": query("query-spice", replies.or_else("Server: disabled", "query-spice", "enabled")),
     "stats": Translation(("query-stats",), _stats),
     "status": query("query-status", replies.status),
-    "tpm": query("query-tpm"),
+    "tpm": query("query-tpm", replies.or_else("", "query-tpm")),
     "trace-events": Translation(("trace-event-get-state",), _trace_events),
     "usb": text("x-query-usb"),
     "uuid": query("query-uuid", replies.uuid),
-    "vcpu_dirty_limit": query("query-vcpu-dirty-limit"),
+    "vcpu_dirty_limit": query("query-vcpu-dirty-limit", replies.dirty_limits),
     "version": query("query-version", replies.version),
-    "virtio": query("x-query-virtio"),
+    "virtio": query("x-query-virtio", replies.virtio),
     "virtio-queue-element": with_args("x-query-virtio-queue-element", {}),
     "virtio-queue-status": with_args("x-query-virtio-queue-status", {}),
     "virtio-status": with_args("x-query-virtio-status", {}),
     "virtio-vhost-queue-status": with_args("x-query-virtio-vhost-queue-status", {}),
     "vm-generation-id": query("query-vm-generation-id", lambda returns: str(returns[-1].get("guid", ""))),
-    "vnc": query("query-vnc"),
+    "vnc": query("query-vnc-servers", replies.or_else("None", "query-vnc-servers")),
 }
 
 SHELL_ANSWERED = ("history",)  # ``info history``: the HMP lines of this session

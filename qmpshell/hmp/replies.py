@@ -128,6 +128,8 @@ def key_values(returns: list[Any]) -> str:
 def _scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
+    if value == "":
+        return "''"  # as HMP writes an empty string
     return value if isinstance(value, str) else json.dumps(value)
 
 
@@ -158,7 +160,7 @@ def dump(returns: list[Any]) -> str:
 def replay(returns: list[Any]) -> str:
     value = returns[-1]
     if value.get("mode") == "none":
-        return "Record/replay is currently not active"
+        return "Record/replay is not active"
     mode, icount = value.get("mode"), value.get("icount")
     return f"{mode} mode:\n  file: {value.get('filename', '')}\n  instruction count: {icount}"
 
@@ -182,3 +184,47 @@ def qom_value(returns: list[Any]) -> str:
 
 def qom_properties(returns: list[Any]) -> str:
     return lines(*(f"{p.get('name')} ({p.get('type')})" for p in returns[-1]))
+
+
+_BLOCKSTATS = (
+    "rd_bytes wr_bytes rd_operations wr_operations flush_operations wr_total_time_ns"
+    " rd_total_time_ns flush_total_time_ns rd_merged wr_merged idle_time_ns"
+).split()
+
+
+def blockstats(returns: list[Any]) -> str:
+    """One line per device, the counters in HMP's order."""
+    out = []
+    for entry in returns[-1]:
+        stats = entry.get("stats", {})
+        counters = " ".join(f"{key}={stats.get(key, 0)}" for key in _BLOCKSTATS)
+        out.append(f"{entry.get('device', '')}: {counters}")
+    return lines(*out)
+
+
+def or_else(empty: str, command: str, test: str = "") -> Show:
+    """``empty`` when the reply is empty (or its ``test`` member is false), else the view."""
+
+    def show(returns: list[Any]) -> str:
+        value = returns[-1]
+        if not value or (test and isinstance(value, dict) and not value.get(test)):
+            return empty
+        return view(command)(returns)
+
+    return show
+
+
+def virtio(returns: list[Any]) -> str:
+    return lines(*(f"{d.get('path')} [{d.get('name')}]" for d in returns[-1]))
+
+
+def dirty_limits(returns: list[Any]) -> str:
+    if not returns[-1]:
+        return "Dirty page limit not enabled!"
+    return lines(
+        *(
+            f"vcpu[{d.get('cpu-index')}], limit rate {d.get('limit-rate')} (MB/s),"
+            f" current rate {d.get('current-rate')} (MB/s)"
+            for d in returns[-1]
+        )
+    )
