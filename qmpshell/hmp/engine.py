@@ -136,7 +136,8 @@ def typed_arguments(call: Call, typer: ArgumentTyper | None) -> dict[str, Any]:
     """``Raw`` texts typed by the schema as in a QMP line; the rest kept as translated."""
     raw = _raw_part(call.arguments)
     if not raw:
-        return call.arguments
+        unraw: dict[str, Any] = _unraw(call.arguments)  # Raw texts in lists are sent as written
+        return unraw
     if typer is None:
         from qmpshell.language.parse import GuessingTyper
 

@@ -40,6 +40,8 @@ def _block(args: dict[str, Any], ctx: Context) -> Plan:
     command = "query-named-block-nodes" if args.get("nodes") else "query-block"
     arguments = {"flat": True} if args.get("nodes") else {}
     show = replies.view(command)
+    if not args.get("nodes"):
+        show = replies.or_else("(no block devices; 'info block -n' lists the block nodes)", command)
     if "device" in args and not args.get("nodes"):
         wanted = args["device"]
 
