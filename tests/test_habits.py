@@ -83,6 +83,10 @@ NOT_FOR_A_ONE_SHOT = {
     "qmpshell.schema.cache",
     "qmpshell.schema.values",
     "qmpshell.schema.help",
+    "qmpshell.hmp.table",  # the HMP tables: only an HMP line loads them
+    "qmpshell.hmp.engine",
+    "qmpshell.hmp.commands",
+    "qmpshell.hmp.info",
 }
 
 
