@@ -186,10 +186,15 @@ class Repl:
 
     def _signature(self) -> str:
         """What the schema says the command on the input line takes (the toolbar)."""
+        text = self.input.buffer.document.text_before_cursor
+        if self.connection.shell.hmp or text.lstrip().startswith("/hmp "):
+            from qmpshell.hmp.complete import usage_at  # the HMP usage line of the command typed
+
+            return usage_at(text if self.connection.shell.hmp else text.lstrip()[5:])
         index = index_of(self.connection.shell.knowledge)
-        if index is None or self.connection.shell.hmp:
+        if index is None:
             return ""
-        return signature_at(index, self.input.buffer.document.text_before_cursor)
+        return signature_at(index, text)
 
     # -- running -----------------------------------------------------------------------
 
