@@ -323,6 +323,9 @@ class Shell:
         cpu = parse_cpu_command(command_line)
         if cpu is not None:
             return self._select_cpu(cpu)
+        word, _, rest = command_line.strip().partition(" ")
+        if word in ("help", "?") and self.hmp_via != "passthrough":
+            return Info(self._hmp_help(rest.strip()))
         if self.hmp_via == "passthrough":  # message_for sends every other line
             raise UsageError(f"not an HMP line the shell runs itself: {command_line}")
         from qmpshell.hmp.engine import run_line  # here: a QMP one-shot never loads HMP tables
@@ -358,6 +361,19 @@ class Shell:
             names = self.client.execute("query-commands", timeout=self.timeout) or []
             self._server_commands = (self.client, frozenset(str(c.get("name")) for c in names))
         return self._server_commands[1]
+
+    def _hmp_help(self, name: str) -> str:
+        """HMP mode's /help: what this server runs and how; for a NAME its usage and the QMP help."""
+        from qmpshell.hmp.helptext import help_text, qmp_commands
+
+        text = help_text(name, self.server_commands())
+        if not name:
+            lines = ["Shell commands:", *("  " + text for text in SHELL_COMMANDS.values())]
+            return _wrapped(lines, self.help_width) + "\n\nHMP commands on this server:\n" + text
+        for command in qmp_commands(name, self.server_commands())[:1]:
+            described = self.knowledge.help(command, None, self.help_width) if self.knowledge else None
+            text += f"\n\n{described}" if described else ""
+        return text
 
     def _hmp_note(self) -> str:
         """Said at the switch to HMP mode: what this server offers (``qmpshell.hmp.engine``)."""
@@ -410,6 +426,8 @@ class Shell:
 
     def _help(self, request: ShellRequest) -> str:
         words = request.words
+        if self.hmp and self.hmp_via != "passthrough" and (len(words) <= 1 or words[0] == "info"):
+            return self._hmp_help(" ".join(words))
         if not words:
             server = f"server: QEMU {self.client.server_version}" if self.client.server_version else ""
             lines = ["Shell commands:", *("  " + text for text in SHELL_COMMANDS.values())]

@@ -183,3 +183,12 @@ def test_coverage_of_the_storage_daemon_has_nothing_passed_through(storage_daemo
     assert (
         "info mtree\tunavailable" in lines and "info block\tqmp\tquery-block,query-named-block-nodes" in lines
     )
+
+
+def test_help_in_hmp_mode_says_how_each_command_runs(q35: Qemu) -> None:
+    result = run_qmpshell(q35.socket, "-H", "-c", "/help", "-c", "help block_resize")
+    assert result.returncode == 0, result.stderr
+    assert "info status  " in result.stdout and "[qmp: query-status]" in result.stdout
+    assert "info mtree [-f][-d][-o][-D]" in result.stdout and "[passthrough]" in result.stdout
+    assert "usage: block_resize device size\nruns: qmp: block_resize, query-block" in result.stdout
+    assert "node-name: str, optional" in result.stdout  # the QMP command's own help follows

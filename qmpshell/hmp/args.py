@@ -161,9 +161,9 @@ def _take_flags(reader: _Reader, flags: dict[str, ArgSpec], args: dict[str, Any]
     while (word := reader.peek()) is not None and re.fullmatch(r"-[A-Za-z]+", word):
         letters = word[1:]
         if any(letter not in flags for letter in letters):
-            if letters[0] in flags:
+            if flags:
                 raise HmpArgError(f"{where}: unsupported option {word}")
-            return  # a value that starts with '-'
+            return  # a value that starts with '-' (a command without flags)
         reader.take()
         for letter in letters:
             flag = flags[letter]

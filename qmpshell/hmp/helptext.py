@@ -41,3 +41,13 @@ def help_text(name: str, server: frozenset[str]) -> str:
         return f"unknown HMP command '{name}'"
     key = spec.name if not key.startswith("info ") else f"info {spec.name}"
     return f"usage: {usage(key)}\nruns: {how(key, server)}"
+
+
+def qmp_commands(name: str, server: frozenset[str]) -> list[str]:
+    """The QMP commands ``NAME`` (or ``info NAME``) runs on this server."""
+    sub = name[5:].strip() if name.startswith("info ") else None
+    spec = COMMANDS.get(name) if sub is None else INFO.get(sub)
+    if spec is None:
+        return []
+    translation = commands.COMMANDS.get(spec.name) if sub is None else info.INFO.get(spec.name)
+    return [c for c in translation.qmp if c in server] if translation else []
