@@ -68,7 +68,7 @@ _COMMANDS = (
     ("delvm", "name:s", "tag"),
     ("device_add", "device:O", "driver[,prop=value][,...]"),
     ("device_del", "id:s", "device"),
-    ("drive_add", "node:-n,pci_addr:s,opts:s", "[-n] [[<domain>:]<bus>:]<slot> [file=file][,if=type]..."),
+    ("drive_add", "node:-n,pci_addr:s,opts:s", "[-n] [[<domain>:]<bus>:]<slot>"),
     (
         "drive_backup",
         "reuse:-n,full:-f,compress:-c,device:B,target:s,format:s?",
