@@ -99,6 +99,10 @@ def test_translations() -> None:
         ("send-key", {"keys": [{"type": "qcode", "data": k} for k in ("ctrl", "alt", "f1")]})
     ]
     assert plan_of("info block -n") == [("query-named-block-nodes", {"flat": True})]
+    down = [("left", True), ("middle", False), ("right", True)]
+    assert plan_of("mouse_button 5") == [
+        ("input-send-event", {"events": [{"type": "btn", "data": {"button": b, "down": d}} for b, d in down]})
+    ]
 
 
 def test_routes() -> None:

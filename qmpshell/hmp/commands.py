@@ -203,6 +203,14 @@ def _mouse_move(args: dict[str, Any], ctx: Context) -> Plan:
     return Plan([Call("input-send-event", {"events": events})])
 
 
+def _mouse_button(args: dict[str, Any], ctx: Context) -> Plan:
+    """HMP's state is a mask (1 left, 2 middle, 4 right): each button is set down or up by it."""
+    state = args["button_state"]
+    buttons = (("left", 1), ("middle", 2), ("right", 4))
+    events = [{"type": "btn", "data": {"button": name, "down": bool(state & bit)}} for name, bit in buttons]
+    return Plan([Call("input-send-event", {"events": events})])
+
+
 def _int(text: str) -> int:
     try:
         return parse_int(text)
@@ -367,6 +375,7 @@ COMMANDS: dict[str, Translation] = {
     "migrate_set_capability": Translation(("migrate-set-capabilities",), _set_capability),
     "migrate_set_parameter": Translation(("migrate-set-parameters",), _set_parameter),
     "migrate_start_postcopy": one("migrate-start-postcopy"),
+    "mouse_button": Translation(("input-send-event",), _mouse_button),
     "mouse_move": Translation(("input-send-event",), _mouse_move),
     "nbd_server_add": one("nbd-server-add"),
     "nbd_server_remove": Translation(("nbd-server-remove",), _nbd_remove),

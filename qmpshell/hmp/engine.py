@@ -142,7 +142,7 @@ def typed_arguments(call: Call, typer: ArgumentTyper | None) -> dict[str, Any]:
         from qmpshell.language.parse import GuessingTyper
 
         typer = GuessingTyper()
-    tree = _arg_tree(raw)
+    tree = _arg_tree(_texts(call.arguments))  # fixed texts too: a union's tag picks the variant
     typed: dict[str, Any] = _merged(call.arguments, typer.convert(call.command, tree))
     return typed
 
@@ -157,6 +157,17 @@ def _raw_part(value: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _texts(value: dict[str, Any]) -> dict[str, Any]:
+    """The ``Raw`` and string leaves (outside lists) as ``Raw``."""
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if isinstance(item, (Raw, str)):
+            out[key] = item if isinstance(item, Raw) else Raw(item)
+        elif isinstance(item, dict) and (inner := _texts(item)):
+            out[key] = inner
+    return out
+
+
 def _arg_tree(raw: dict[str, Any]) -> ArgTree:
     return {
         k: _arg_tree(v) if isinstance(v, dict) else Value(Token(Kind.WORD, 0, len(v.text), v.text))
@@ -165,7 +176,7 @@ def _arg_tree(raw: dict[str, Any]) -> ArgTree:
 
 
 def _merged(original: Any, typed: Any) -> Any:
-    if isinstance(original, Raw):
+    if isinstance(original, (Raw, str)):
         return typed
     if isinstance(original, list):
         return [_unraw(item) for item in original]

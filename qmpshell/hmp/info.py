@@ -126,6 +126,7 @@ INFO: dict[str, Translation] = {
     "numa": text("x-query-numa"),
     "opcount": text("x-query-opcount"),
     "pci": query("query-pci"),
+    "pic": text("x-query-interrupt-controllers"),  # QEMU 8.2 and later
     "profile": text("x-query-profile"),
     "qdm": query("qom-list-types", replies.type_names, implements="device", abstract=False),
     "qom-tree": Translation(("qom-list", "qom-get"), _qom_tree),
