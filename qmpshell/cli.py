@@ -239,7 +239,14 @@ def _dry_run(args: argparse.Namespace, settings: Settings, addresses: list[str],
     else:
         lines = stdin_lines(printer)
     try:
-        return dry_run(lines, printer, knowledge=knowledge, hmp=settings.hmp, one_per_line=bool(args.command))
+        return dry_run(
+            lines,
+            printer,
+            knowledge=knowledge,
+            hmp=settings.hmp,
+            one_per_line=bool(args.command),
+            hmp_via=settings.hmp_via,
+        )
     except OutputClosed:
         return EXIT_OK
 

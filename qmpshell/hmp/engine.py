@@ -240,3 +240,40 @@ def describe_offer(server: frozenset[str], via: str) -> str:
     if PASSTHROUGH in server and via == "auto":
         return text + "; the others go to its own HMP"
     return text + ("; it has no HMP of its own" if PASSTHROUGH not in server else "")
+
+
+class _NothingSent(Exception):
+    """A translation that must ask the server first: a dry run cannot show its messages."""
+
+
+class _DryPort:
+    def __init__(self, typer: ArgumentTyper | None, cpu_index: int | None) -> None:
+        self._typer, self.cpu_index = typer, cpu_index
+
+    def exchange(self, command: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        raise _NothingSent(command)
+
+    def typer(self) -> ArgumentTyper | None:
+        return self._typer
+
+
+def dry_messages(
+    line: str, *, typer: ArgumentTyper | None, cpu_index: int | None
+) -> list[dict[str, Any]] | None:
+    """``--dry-run``: the QMP messages a translated line sends; [] if the shell answers it, None if the
+    line would go to HMP (not translated, or its translation must ask the server first)."""
+    resolved = resolve(line)
+    if resolved.shell:
+        return []
+    if resolved.translation is None or resolved.spec is None:
+        return None
+    port = _DryPort(typer, cpu_index)
+    try:
+        plan = translate(resolved, port)
+    except _NothingSent:
+        return None
+    messages = []
+    for call in plan.calls:
+        arguments = typed_arguments(call, typer)
+        messages.append({"execute": call.command, **({"arguments": arguments} if arguments else {})})
+    return messages
