@@ -40,8 +40,13 @@ def _block(args: dict[str, Any], ctx: Context) -> Plan:
     command = "query-named-block-nodes" if args.get("nodes") else "query-block"
     arguments = {"flat": True} if args.get("nodes") else {}
     show = replies.view(command)
-    if not args.get("nodes"):
-        show = replies.or_else("(no block devices; 'info block -n' lists the block nodes)", command)
+    if not args.get("nodes") and "device" not in args:
+        drives = ctx.ask("query-block") or []
+        if drives:
+            return Plan([], lambda returns: replies.view("query-block")([drives]))
+        # no block devices (the storage daemon has only nodes): show those rather than nothing
+        nodes = replies.or_else("(no block devices)", "query-named-block-nodes")
+        return Plan([Call("query-named-block-nodes", {"flat": True})], nodes)
     if "device" in args and not args.get("nodes"):
         wanted = args["device"]
 
