@@ -134,7 +134,7 @@ def storage_daemon(short_dir: Path) -> Iterator[str]:
 def test_storage_daemon_through_qmp_alone(storage_daemon: str, tmp_path: Path) -> None:
     log = tmp_path / "qmp.log"
     lines = (
-        "info block -n",
+        "info block",
         "block_resize f0 32M",
         "object_add iothread,id=io1",
         "qom-list /objects",
