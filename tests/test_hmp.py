@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from qmpshell.hmp.coverage import report
+from tests.q35_support import start_q35
 from tests.qemu_support import Qemu, listening, log_records, run_qmpshell, wait_until
 
 
@@ -192,3 +193,14 @@ def test_help_in_hmp_mode_says_how_each_command_runs(q35: Qemu) -> None:
     assert "info mtree [-f][-d][-o][-D]" in result.stdout and "[passthrough]" in result.stdout
     assert "usage: block_resize device size\nruns: qmp: block_resize, query-block" in result.stdout
     assert "node-name: str, optional" in result.stdout  # the QMP command's own help follows
+
+
+def test_block_resize_takes_a_node_name_where_there_is_no_drive_name(short_dir: Path) -> None:
+    machine = start_q35(short_dir)
+    try:
+        result = run_qmpshell(machine.socket, "-H", "-c", "block_resize disk1 128M")
+        assert (result.returncode, result.stdout) == (0, "ok\n"), result.stderr
+        nodes = {n["node-name"]: n for n in machine.aux.execute("query-named-block-nodes")}
+        assert nodes["disk1"]["image"]["virtual-size"] == 128 << 20
+    finally:
+        machine.stop()
