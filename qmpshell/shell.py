@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from qmpshell.config import seconds
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionLost, UsageError
@@ -30,6 +30,9 @@ from qmpshell.language.parse import (
 from qmpshell.protocol.client import Cancelled, PendingReply, QmpError
 from qmpshell.protocol.events import EventLog, WaitInterrupted, event_matcher
 from qmpshell.protocol.session import QmpSession
+
+if TYPE_CHECKING:
+    from qmpshell.hmp.session import HmpSide
 
 Message = dict[str, Any]
 
@@ -188,8 +191,7 @@ class Shell:
     ) -> None:
         self.client = client
         self.hmp_via = hmp_via  # auto | qmp | passthrough (qmpshell.hmp.engine)
-        self.hmp_history: list[str] = []  # for HMP "info history"
-        self._server_commands: tuple[QmpSession, frozenset[str]] | None = None
+        self._hmp_side: HmpSide | None = None
         self.on_send = on_send
         self.events = events
         self.knowledge = knowledge
@@ -212,10 +214,8 @@ class Shell:
         typer = self.knowledge.typer_for(self._ask) if self.knowledge is not None else None
         request = parse_statement(text, hmp=self.hmp, typer=typer)
         line = _hmp_line(request)
-        if line and self.hmp_via == "qmp" or (line and self.hmp_via == "auto" and not self._has_hmp()):
-            from qmpshell.hmp.engine import resolve, route  # here: a QMP one-shot never loads HMP tables
-
-            route(resolve(line), self.hmp_via, self.server_commands())  # refused before anything is sent
+        if line and self.hmp_via != "passthrough":
+            self._hmp().check(line, self.hmp_via)  # refused before anything is sent
         return request
 
     def run(self, request: Request) -> Outcome:
@@ -328,63 +328,38 @@ class Shell:
             return Info(self._hmp_help(rest.strip()))
         if self.hmp_via == "passthrough":  # message_for sends every other line
             raise UsageError(f"not an HMP line the shell runs itself: {command_line}")
-        from qmpshell.hmp.engine import run_line  # here: a QMP one-shot never loads HMP tables
-
-        server = self.server_commands()
-        via = self.hmp_via if "human-monitor-command" in server else "qmp"
-        result = run_line(self, command_line, via=via, server=server, history=self.hmp_history)
+        result = self._hmp().run(command_line, self.hmp_via, self.cpu_index)
         if result is None:
-            message = hmp_message(command_line, cpu_index=self.cpu_index)
-            return self.finish(Started(HmpRequest(command_line), self._send(message)))
+            pending = self.client.send(hmp_message(command_line, cpu_index=self.cpu_index))
+            if self.on_send is not None:
+                self.on_send(pending.sent)
+            return self.finish(Started(HmpRequest(command_line), pending))
         return HmpOutput(result.text, result.error, result.sent, result.ok)
 
-    def _send(self, message: Message) -> PendingReply:
-        pending = self.client.send(message)
+    def _hmp(self) -> HmpSide:
+        """The HMP side, made on first use: a QMP one-shot never loads the HMP tables."""
+        if self._hmp_side is None:
+            from qmpshell.hmp.session import HmpSide
+
+            typer = lambda: self.knowledge.typer_for(self._ask) if self.knowledge else None  # noqa: E731
+            self._hmp_side = HmpSide(lambda: self.client, self._exchange, typer, self.timeout)
+        return self._hmp_side
+
+    def _exchange(self, command: str, arguments: Message) -> Message:
+        """One QMP command of a translated HMP line: sent (shown by -v), its whole response returned."""
+        pending = self.client.send({"execute": command, **({"arguments": arguments} if arguments else {})})
         if self.on_send is not None:
             self.on_send(pending.sent)
-        return pending
-
-    def exchange(self, command: str, arguments: Message) -> Message:
-        """One QMP command of a translated HMP line: sent (shown by -v), its whole response returned."""
-        message: Message = {"execute": command}
-        if arguments:
-            message["arguments"] = arguments
-        return self._await(self._send(message), command)
-
-    def typer(self) -> ArgumentTyper | None:
-        """Types the values of translated HMP lines as a QMP line's are typed."""
-        return self.knowledge.typer_for(self._ask) if self.knowledge is not None else None
-
-    def server_commands(self) -> frozenset[str]:
-        """The QMP commands this server has (``query-commands``, once per connection)."""
-        if self._server_commands is None or self._server_commands[0] is not self.client:
-            names = self.client.execute("query-commands", timeout=self.timeout) or []
-            self._server_commands = (self.client, frozenset(str(c.get("name")) for c in names))
-        return self._server_commands[1]
+        return self._await(pending, command)
 
     def _hmp_help(self, name: str) -> str:
         """HMP mode's /help: what this server runs and how; for a NAME its usage and the QMP help."""
-        from qmpshell.hmp.helptext import help_text, qmp_commands
+        lines = ["Shell commands:", *("  " + text for text in SHELL_COMMANDS.values())]
 
-        text = help_text(name, self.server_commands())
-        if not name:
-            lines = ["Shell commands:", *("  " + text for text in SHELL_COMMANDS.values())]
-            return _wrapped(lines, self.help_width) + "\n\nHMP commands on this server:\n" + text
-        for command in qmp_commands(name, self.server_commands())[:1]:
-            described = self.knowledge.help(command, None, self.help_width) if self.knowledge else None
-            text += f"\n\n{described}" if described else ""
-        return text
+        def qmp_help(command: str) -> str | None:
+            return self.knowledge.help(command, None, self.help_width) if self.knowledge else None
 
-    def _hmp_note(self) -> str:
-        """Said at the switch to HMP mode: what this server offers (``qmpshell.hmp.engine``)."""
-        if self.hmp_via == "passthrough":
-            return ""
-        from qmpshell.hmp.engine import describe_offer
-
-        return describe_offer(self.server_commands(), self.hmp_via)
-
-    def _has_hmp(self) -> bool:
-        return "human-monitor-command" in self.server_commands()
+        return self._hmp().help(name, shell=_wrapped(lines, self.help_width), qmp_help=qmp_help)
 
     def _select_cpu(self, cpu: int | str) -> Outcome:
         """HMP ``cpu N`` is kept by the shell: each HMP command is sent with that cpu-index."""
@@ -404,7 +379,9 @@ class Shell:
         name = request.name
         if name == "hmp":
             return (
-                self._run_hmp(request.rest) if request.rest else ModeChanged(hmp=True, note=self._hmp_note())
+                self._run_hmp(request.rest)
+                if request.rest
+                else ModeChanged(hmp=True, note=self._hmp().note(self.hmp_via))
             )
         if name == "qmp":
             return ModeChanged(hmp=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from qmpshell.hmp.args import HmpArgError, opts, parse_int, parse_size
+from qmpshell.hmp.chardev import chardev_add, chardev_change
 from qmpshell.hmp.plan import Call, Context, Plan, Raw, Translation, one, raw_tree
 
 
@@ -61,50 +62,6 @@ def _with_id_or_device(command: str) -> Translation:
         return Plan([Call(command, arguments)])
 
     return Translation((command, "query-block"), build)
-
-
-def _chardev_backend(text: str) -> tuple[str, dict[str, Any]]:
-    """``chardev-add`` options -> (id, ChardevBackend), for the backends people type."""
-    options = opts(text, "backend")
-    backend, cid = options.pop("backend", ""), options.pop("id", "")
-    if not backend or not cid:
-        raise HmpArgError("chardev-add: expected BACKEND,id=ID[,...]")
-    data: dict[str, Any] = {}
-    if backend == "socket":
-        data["addr"] = _socket_address(options)
-        for key in ("server", "wait", "telnet", "tn3270", "websocket"):
-            if key in options:
-                data[key] = Raw(options.pop(key))
-        options.pop("path", None), options.pop("host", None), options.pop("port", None)
-    elif backend == "file":
-        data["out"] = options.pop("path", "")
-    elif backend in ("ringbuf", "memory"):
-        backend = "ringbuf"
-    elif backend in ("pipe", "serial", "parallel"):
-        data["device"] = options.pop("path", "")
-    data.update(raw_tree(options))
-    return cid, {"type": backend, "data": data}
-
-
-def _socket_address(options: dict[str, Any]) -> dict[str, Any]:
-    if "path" in options:
-        return {"type": "unix", "data": {"path": options["path"]}}
-    return {"type": "inet", "data": {"host": options.get("host", ""), "port": options.get("port", "")}}
-
-
-def _chardev_add(args: dict[str, Any], ctx: Context) -> Plan:
-    cid, backend = _chardev_backend(args["args"])
-    return Plan([Call("chardev-add", {"id": cid, "backend": backend})], _pty_path)
-
-
-def _chardev_change(args: dict[str, Any], ctx: Context) -> Plan:
-    _, backend = _chardev_backend(f"{args['args']},id={args['id']}")
-    return Plan([Call("chardev-change", {"id": args["id"], "backend": backend})], _pty_path)
-
-
-def _pty_path(returns: list[Any]) -> str:
-    value = returns[-1]
-    return f"char device redirected to {value['pty']}" if isinstance(value, dict) and "pty" in value else ""
 
 
 def _opts_command(command: str, implied: str) -> Translation:
@@ -349,8 +306,8 @@ COMMANDS: dict[str, Translation] = {
     "calc_dirty_rate": Translation(("calc-dirty-rate",), _dirty_rate),
     "cancel_vcpu_dirty_limit": one("cancel-vcpu-dirty-limit", {"cpu_index": "cpu-index"}),
     "change": Translation(("blockdev-change-medium",), _change),
-    "chardev-add": Translation(("chardev-add",), _chardev_add),
-    "chardev-change": Translation(("chardev-change",), _chardev_change),
+    "chardev-add": Translation(("chardev-add",), chardev_add),
+    "chardev-change": Translation(("chardev-change",), chardev_change),
     "chardev-remove": one("chardev-remove"),
     "chardev-send-break": one("chardev-send-break"),
     "client_migrate_info": one("client_migrate_info"),

@@ -235,6 +235,8 @@ def _shell_answer(resolved: Resolved, server: frozenset[str], history: list[str]
 
 def describe_offer(server: frozenset[str], via: str) -> str:
     """``this server offers 80 HMP commands and 50 info subcommands over QMP`` (said at ``/hmp``)."""
+    if via == "passthrough":
+        return ""
     top, infos = count_offered(server)
     text = f"this server offers {top} HMP commands and {infos} info subcommands over QMP"
     if PASSTHROUGH in server and via == "auto":

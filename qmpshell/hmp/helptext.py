@@ -7,6 +7,8 @@ server has HMP.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from qmpshell.hmp import commands, info
 from qmpshell.hmp.table import COMMANDS, INFO, usage
 
@@ -51,3 +53,15 @@ def qmp_commands(name: str, server: frozenset[str]) -> list[str]:
         return []
     translation = commands.COMMANDS.get(spec.name) if sub is None else info.INFO.get(spec.name)
     return [c for c in translation.qmp if c in server] if translation else []
+
+
+def hmp_help(name: str, server: frozenset[str], *, shell: str, qmp_help: Callable[[str], str | None]) -> str:
+    """``/help`` in HMP mode: the shell's commands and this server's HMP commands, or one of them
+    with the help of the first QMP command it runs."""
+    text = help_text(name, server)
+    if not name:
+        return f"{shell}\n\nHMP commands on this server:\n{text}"
+    for command in qmp_commands(name, server)[:1]:
+        described = qmp_help(command)
+        text += f"\n\n{described}" if described else ""
+    return text
