@@ -350,7 +350,12 @@ class Shell:
         pending = self.client.send({"execute": command, **({"arguments": arguments} if arguments else {})})
         if self.on_send is not None:
             self.on_send(pending.sent)
-        return self._await(pending, command)
+        try:
+            return self._await(pending, command)
+        except ConnectionLost:
+            if command == "quit" and self.client.shutdown_reason is not None:
+                return {"return": {}}  # QEMU went before its reply: that is what quit asked
+            raise
 
     def _hmp_help(self, name: str) -> str:
         """HMP mode's /help: what this server runs and how; for a NAME its usage and the QMP help."""

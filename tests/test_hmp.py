@@ -204,3 +204,21 @@ def test_block_resize_takes_a_node_name_where_there_is_no_drive_name(short_dir: 
         assert nodes["disk1"]["image"]["virtual-size"] == 128 << 20
     finally:
         machine.stop()
+
+
+def test_savevm_loadvm_delvm_run_the_snapshot_jobs(short_dir: Path) -> None:
+    machine = start_q35(short_dir)
+    try:
+        result = run_qmpshell(machine.socket, "-H", "-c", "savevm s1")
+        assert (result.returncode, result.stdout) == (0, "ok\n"), result.stderr
+        listed = machine.aux.execute("human-monitor-command", **{"command-line": "info snapshots"})
+        assert "present on all disks" in listed and " s1 " in listed  # HMP sees the snapshot
+        result = run_qmpshell(
+            machine.socket, "-H", "-c", "loadvm s1", "-c", "delvm s1", "-c", "info snapshots"
+        )
+        assert (result.returncode, result.stdout) == (0, "ok\nok\nThere is no snapshot available.\n")
+        missing = run_qmpshell(machine.socket, "-H", "-c", "loadvm nosuch")
+        assert missing.returncode == 1 and "'nosuch' does not exist" in missing.stderr
+        assert machine.aux.execute("query-jobs") == []  # the jobs were dismissed
+    finally:
+        machine.stop()

@@ -13,6 +13,7 @@ from typing import Any
 from qmpshell.hmp.args import HmpArgError, opts, parse_int, parse_size
 from qmpshell.hmp.chardev import chardev_add, chardev_change
 from qmpshell.hmp.plan import Call, Context, Plan, Raw, Translation, one, raw_tree
+from qmpshell.hmp.snapshots import SNAPSHOTS
 
 
 def _device_or_node(ctx: Context, name: str) -> dict[str, str]:
@@ -370,6 +371,7 @@ COMMANDS: dict[str, Translation] = {
     "trace-event": Translation(("trace-event-set-state",), _trace_event),
     "watchdog_action": one("watchdog-set-action"),
     "x_colo_lost_heartbeat": one("x-colo-lost-heartbeat"),
+    **SNAPSHOTS,
 }
 
 SHELL_ANSWERED = ("cpu", "help", "info")  # run by qmpshell itself: ``NAME<TAB>qmp<TAB>-``

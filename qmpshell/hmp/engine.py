@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple, Protocol
 
-from qmpshell.errors import CommandFailed, UsageError
+from qmpshell.errors import CommandFailed, CommandTimeout, UsageError
 from qmpshell.hmp import commands, info
 from qmpshell.hmp.args import parse_args
 from qmpshell.hmp.plan import Call, Plan, Raw, Translation
@@ -97,7 +97,7 @@ class _Asker:
     def ask(self, command: str, arguments: dict[str, Any] | None = None) -> Any:
         response = self.port.exchange(command, arguments or {})
         if "error" in response:
-            raise CommandFailed(f"{command}: {response['error'].get('desc', 'failed')}")
+            raise CommandFailed(f"Error: {response['error'].get('desc', 'failed')}")
         return response.get("return")
 
 
@@ -220,7 +220,13 @@ def run_line(port: Port, line: str, *, via: str, server: frozenset[str], history
     history.append(line.strip())
     if how == "shell":
         return _shell_answer(resolved, server, history)
-    return run_plan(translate(resolved, port), port, quiet=resolved.key.startswith("info "))
+    try:
+        plan = translate(resolved, port)
+    except CommandTimeout:
+        raise
+    except CommandFailed as err:  # a query the translation needed failed, or the job it ran
+        return Result(str(err), True, {})
+    return run_plan(plan, port, quiet=resolved.key.startswith("info "))
 
 
 def _shell_answer(resolved: Resolved, server: frozenset[str], history: list[str]) -> Result:

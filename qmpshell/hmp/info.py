@@ -145,6 +145,7 @@ INFO: dict[str, Translation] = {
     "roms": text("x-query-roms"),
     "sev": query("query-sev", replies.or_else("SEV is not enabled", "query-sev", "enabled")),
     "sgx": query("query-sgx"),
+    "snapshots": query("query-named-block-nodes", replies.snapshots),
     "spice": query("query-spice", replies.or_else("Server: disabled", "query-spice", "enabled")),
     "stats": Translation(("query-stats",), _stats),
     "status": query("query-status", replies.status),

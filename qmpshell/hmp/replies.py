@@ -228,3 +228,18 @@ def dirty_limits(returns: list[Any]) -> str:
             for d in returns[-1]
         )
     )
+
+
+def snapshots(returns: list[Any]) -> str:
+    """Internal snapshots of the block nodes that have any, one table as HMP lists them."""
+    rows = []
+    for node in returns[-1]:
+        for snap in (node.get("image") or {}).get("snapshots") or []:
+            rows.append(
+                f"{snap.get('id', ''):<10} {snap.get('name', ''):<20} {snap.get('vm-state-size', 0):>12}"
+                f" {snap.get('date-sec', 0):>12} {snap.get('vm-clock-sec', 0):>10}  {node.get('node-name')}"
+            )
+    if not rows:
+        return "There is no snapshot available."
+    header = f"{'ID':<10} {'TAG':<20} {'VM SIZE':>12} {'DATE (s)':>12} {'VM CLOCK':>10}  NODE"
+    return lines(header, *rows)
