@@ -35,6 +35,7 @@ _BY_NAME = {
     ("ringbuf_write", "device"): "chardev",
     ("migrate_set_capability", "capability"): "capability",
     ("migrate_set_parameter", "parameter"): "parameter",
+    ("migrate_set_parameter", "value"): "parameter-value",
     ("trace-event", "name"): "trace-event",
     ("info trace-events", "name"): "trace-event",
     ("qom-list", "path"): "qom-path",
@@ -103,7 +104,7 @@ def _argument(spec: Spec, key: str, done: list[str], word: str) -> Suggestion:
         return Suggestion(word, "static", ("on", "off"))
     if key == "device_add" and "," in word:
         return Suggestion(word, "")
-    context = done[count - 1] if kind == "qom-property" and count else ""
+    context = done[count - 1] if kind in ("qom-property", "parameter-value") and count else ""
     return Suggestion(word, kind, (), context)
 
 
@@ -130,6 +131,17 @@ def _qom_paths(query: Query, context: str, word: str) -> list[str]:
     return [f"{parent.rstrip('/')}/{name}" for name in found]
 
 
+def _parameter_values(query: Query, name: str) -> list[str]:
+    """A migration parameter's current value (``on``/``off`` for a switch): what to type next to it."""
+    current = (query("query-migrate-parameters", {}) or {}).get(name.replace("_", "-"))
+    if isinstance(current, bool):
+        return ["on", "off"]
+    bandwidths = ("max-bandwidth", "max-postcopy-bandwidth", "avail-switchover-bandwidth")
+    if name in bandwidths and isinstance(current, int):
+        return [f"{current >> 20}M" if current % (1 << 20) == 0 else f"{current}B"]  # HMP reads MiB/s
+    return [] if current is None or isinstance(current, dict) else [str(current)]
+
+
 def _block(query: Query, context: str, word: str) -> list[str]:
     drives = [d.get("device") or d.get("qdev", "") for d in query("query-block", {}) or []]
     nodes = [n.get("node-name", "") for n in query("query-named-block-nodes", {}) or []]
@@ -150,6 +162,7 @@ _FETCHERS: dict[str, Callable[[Query, str, str], list[str]]] = {
     "trace-event": lambda q, c, w: [
         e["name"] for e in q("trace-event-get-state", {"name": (w or "") + "*"}) or []
     ],
+    "parameter-value": lambda q, c, w: _parameter_values(q, c),
     "qom-path": _qom_paths,
     "qom-property": lambda q, c, w: [p["name"] for p in q("qom-list", {"path": c}) or []],
 }
