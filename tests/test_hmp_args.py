@@ -81,7 +81,7 @@ class NoServer:
 
 def plan_of(line: str) -> list[tuple[str, dict[str, Any]]]:
     plan = translate(resolve(line), NoServer())
-    return [(call.command, typed_arguments(call, GuessingTyper())) for call in plan.calls]
+    return [(call.command, typed_arguments(call, GuessingTyper)) for call in plan.calls]
 
 
 def test_translations() -> None:

@@ -8,12 +8,11 @@ names the job after the device).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from qmpshell.hmp.args import HmpArgError, opts, parse_int, parse_size
-from qmpshell.hmp.chardev import chardev_add, chardev_change
 from qmpshell.hmp.plan import Call, Context, Plan, Raw, Translation, one, raw_tree
-from qmpshell.hmp.snapshots import SNAPSHOTS
 
 
 def _device_or_node(ctx: Context, name: str) -> dict[str, str]:
@@ -169,6 +168,30 @@ def _mouse_button(args: dict[str, Any], ctx: Context) -> Plan:
     return Plan([Call("input-send-event", {"events": events})])
 
 
+def _chardev() -> Any:
+    """The chardev backends, imported when a chardev line runs (one module less per start)."""
+    from qmpshell.hmp import chardev
+
+    return chardev
+
+
+_JOB = ("query-named-block-nodes", "query-jobs", "job-dismiss")
+SNAPSHOT_JOBS = {
+    "savevm": ("snapshot-save", *_JOB),
+    "loadvm": ("snapshot-load", *_JOB),
+    "delvm": ("snapshot-delete", *_JOB),
+}
+
+
+def _snapshot_job(name: str) -> Callable[[dict[str, Any], Context], Plan]:
+    def build(args: dict[str, Any], ctx: Context) -> Plan:
+        from qmpshell.hmp.snapshots import BUILDERS  # here: only a snapshot line loads it
+
+        return BUILDERS[name](args, ctx)
+
+    return build
+
+
 def _int(text: str) -> int:
     try:
         return parse_int(text)
@@ -307,8 +330,8 @@ COMMANDS: dict[str, Translation] = {
     "calc_dirty_rate": Translation(("calc-dirty-rate",), _dirty_rate),
     "cancel_vcpu_dirty_limit": one("cancel-vcpu-dirty-limit", {"cpu_index": "cpu-index"}),
     "change": Translation(("blockdev-change-medium",), _change),
-    "chardev-add": Translation(("chardev-add",), chardev_add),
-    "chardev-change": Translation(("chardev-change",), chardev_change),
+    "chardev-add": Translation(("chardev-add",), lambda a, c: _chardev().chardev_add(a, c)),
+    "chardev-change": Translation(("chardev-change",), lambda a, c: _chardev().chardev_change(a, c)),
     "chardev-remove": one("chardev-remove"),
     "chardev-send-break": one("chardev-send-break"),
     "client_migrate_info": one("client_migrate_info"),
@@ -371,7 +394,7 @@ COMMANDS: dict[str, Translation] = {
     "trace-event": Translation(("trace-event-set-state",), _trace_event),
     "watchdog_action": one("watchdog-set-action"),
     "x_colo_lost_heartbeat": one("x-colo-lost-heartbeat"),
-    **SNAPSHOTS,
+    **{name: Translation(qmp, _snapshot_job(name)) for name, qmp in SNAPSHOT_JOBS.items()},
 }
 
 SHELL_ANSWERED = ("cpu", "help", "info")  # run by qmpshell itself: ``NAME<TAB>qmp<TAB>-``

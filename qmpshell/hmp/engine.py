@@ -10,6 +10,7 @@ behave as ``qmp``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
 from qmpshell.errors import CommandFailed, CommandTimeout, UsageError
@@ -114,11 +115,10 @@ def run_plan(plan: Plan, port: Port, *, quiet: bool = False) -> Result:
 
     A command whose replies are all ``{}`` is ``ok`` (shown dim); ``quiet`` (``info``) never is.
     """
-    typer = port.typer()
     returns: list[Any] = []
     sent: dict[str, Any] = {}
     for call in plan.calls:
-        arguments = typed_arguments(call, typer)
+        arguments = typed_arguments(call, port.typer)  # the schema is loaded only if a value needs it
         sent = {"execute": call.command, **({"arguments": arguments} if arguments else {})}
         response = port.exchange(call.command, arguments)
         if "error" in response:
@@ -132,12 +132,13 @@ def run_plan(plan: Plan, port: Port, *, quiet: bool = False) -> Result:
     return Result(text, False, sent, ok=not text and done and not quiet)
 
 
-def typed_arguments(call: Call, typer: ArgumentTyper | None) -> dict[str, Any]:
+def typed_arguments(call: Call, typer_of: Callable[[], ArgumentTyper | None]) -> dict[str, Any]:
     """``Raw`` texts typed by the schema as in a QMP line; the rest kept as translated."""
     raw = _raw_part(call.arguments)
     if not raw:
         unraw: dict[str, Any] = _unraw(call.arguments)  # Raw texts in lists are sent as written
         return unraw
+    typer = typer_of()
     if typer is None:
         from qmpshell.language.parse import GuessingTyper
 
@@ -282,6 +283,6 @@ def dry_messages(
         return None
     messages = []
     for call in plan.calls:
-        arguments = typed_arguments(call, typer)
+        arguments = typed_arguments(call, port.typer)
         messages.append({"execute": call.command, **({"arguments": arguments} if arguments else {})})
     return messages

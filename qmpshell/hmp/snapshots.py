@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from qmpshell.errors import CommandFailed
-from qmpshell.hmp.plan import Context, Plan, Translation
+from qmpshell.hmp.plan import Context, Plan
 
 JOB_DEADLINE = 300.0  # seconds: a snapshot of a large guest takes a while
 
@@ -66,8 +66,4 @@ def _delvm(args: dict[str, Any], ctx: Context) -> Plan:
     return Plan([])
 
 
-SNAPSHOTS = {
-    "savevm": Translation(("snapshot-save", "query-named-block-nodes", "query-jobs", "job-dismiss"), _savevm),
-    "loadvm": Translation(("snapshot-load", "query-named-block-nodes", "query-jobs", "job-dismiss"), _loadvm),
-    "delvm": Translation(("snapshot-delete", "query-named-block-nodes", "query-jobs", "job-dismiss"), _delvm),
-}
+BUILDERS = {"savevm": _savevm, "loadvm": _loadvm, "delvm": _delvm}  # the QMP they send: commands.py

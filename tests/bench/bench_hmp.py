@@ -7,6 +7,8 @@ One q35 QEMU (the one on $PATH, or $QMPSHELL_TEST_QEMU) serves both.  In one pro
 each line N times with ``--hmp-via qmp`` and N times with ``--hmp-via passthrough``, in turns, the best
 of R rounds counted; the time covers parsing the line, the round trip and making the text shown.
 Printed: the time per line of each and the ratio translated / passthrough (the goal is at most 1.2).
+Then the same lines as one-shots (``qmpshell -H -c LINE SOCK``, a fresh process each, the best of S
+runs, taken in turns): what a script pays, imports and the ``query-commands`` of the first line included.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,10 +40,23 @@ def per_line(shell: Shell, line: str, count: int) -> float:
     return (time.perf_counter() - start) / count
 
 
+def one_shots(socket: str, line: str, count: int) -> tuple[float, float]:
+    """The best time of ``qmpshell -H -c LINE`` translated and passed through, run in turns."""
+    best = {"qmp": 1e9, "passthrough": 1e9}
+    for _ in range(count):
+        for via in best:
+            start = time.perf_counter()
+            argv = [sys.executable, "-m", "qmpshell", "-H", "--hmp-via", via, "-c", line, socket]
+            subprocess.run(argv, capture_output=True, check=True, cwd=ROOT)
+            best[via] = min(best[via], time.perf_counter() - start)
+    return best["qmp"], best["passthrough"]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--one-shots", type=int, default=15)
     parser.add_argument("lines", nargs="*", default=["info status", "info cpus", "info block", "info pci"])
     args = parser.parse_args()
     if os.environ.get("QMPSHELL_TEST_QEMU"):
@@ -66,6 +82,10 @@ def main() -> int:
                 f"{line:<14} {best['qmp'] * 1e6:>9.0f}us {best['passthrough'] * 1e6:>10.0f}us {ratio:>6.2f}"
             )
         client.close()
+        print(f"\none-shots, best of {args.one_shots}")
+        for line in args.lines:
+            ours, theirs = one_shots(qemu.socket, line, args.one_shots)
+            print(f"{line:<14} {ours * 1e3:>9.1f}ms {theirs * 1e3:>10.1f}ms {ours / theirs:>6.2f}")
     finally:
         qemu.stop()
         shutil.rmtree(directory, ignore_errors=True)
