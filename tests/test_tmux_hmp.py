@@ -43,6 +43,9 @@ def test_device_add_tab_offers_the_drivers_and_the_usage(start, q35: Qemu) -> No
     tmux.type("device_add virtio-ne")
     screen = tab_until(tmux, lambda screen: "virtio-net-pci" in screen and "virtio-net-device" in screen)
     assert "device_add driver[,prop=value][,...]" in screen  # the toolbar: HMP's usage line
+    tmux.send("C-u")
+    tmux.type("device_add virtio-net-pci,id=n1,ma")
+    tab_until(tmux, lambda screen: "device_add virtio-net-pci,id=n1,mac=" in tmux.input_line())
 
 
 def test_hmp_info_from_qmp_mode_completes(start, qemu: Qemu) -> None:  # type: ignore[no-untyped-def]

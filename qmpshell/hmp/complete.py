@@ -60,6 +60,18 @@ _STATIC = {
 }
 
 
+_OPTS = {"device_add": ("device-type", "device-prop"), "object_add": ("object-type", "object-prop")}
+
+
+def _opts_item(word: str, type_kind: str, prop_kind: str) -> Suggestion:
+    if "," not in word:
+        return Suggestion(word, type_kind)
+    item = word.rpartition(",")[2]
+    if "=" in item:
+        return Suggestion(item.partition("=")[2], "")
+    return Suggestion(item, prop_kind, (), word.partition(",")[0].removeprefix("qom-type="))
+
+
 def suggest(text: str) -> Suggestion:
     """The word at the end of ``text`` (an HMP line before the cursor) and what kind of value fits."""
     words = text.split()
@@ -102,8 +114,8 @@ def _argument(spec: Spec, key: str, done: list[str], word: str) -> Suggestion:
         return Suggestion(word, "static", _STATIC[(key, arg.name)])
     if arg.kind == "b" or (key == "migrate_set_capability" and arg.name == "state"):
         return Suggestion(word, "static", ("on", "off"))
-    if key == "device_add" and "," in word:
-        return Suggestion(word, "")
+    if key in _OPTS:  # QemuOpts: the type first, then its properties after each comma
+        return _opts_item(word, *_OPTS[key])
     context = done[count - 1] if kind in ("qom-property", "parameter-value") and count else ""
     return Suggestion(word, kind, (), context)
 
@@ -163,6 +175,13 @@ _FETCHERS: dict[str, Callable[[Query, str, str], list[str]]] = {
         e["name"] for e in q("trace-event-get-state", {"name": (w or "") + "*"}) or []
     ],
     "parameter-value": lambda q, c, w: _parameter_values(q, c),
+    "device-prop": lambda q, c, w: [
+        p["name"] + "=" for p in q("device-list-properties", {"typename": c}) or []
+    ],
+    "object-type": lambda q, c, w: [
+        t["name"] for t in q("qom-list-types", {"implements": "user-creatable", "abstract": False}) or []
+    ],
+    "object-prop": lambda q, c, w: [p["name"] + "=" for p in q("qom-list-properties", {"typename": c}) or []],
     "qom-path": _qom_paths,
     "qom-property": lambda q, c, w: [p["name"] for p in q("qom-list", {"path": c}) or []],
 }
