@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from qmpshell.config import default_config_file
 from qmpshell.hmp.coverage import report
 from tests.q35_support import start_q35
 from tests.qemu_support import Qemu, listening, log_records, run_qmpshell, wait_until
@@ -222,3 +223,16 @@ def test_savevm_loadvm_delvm_run_the_snapshot_jobs(short_dir: Path) -> None:
         assert machine.aux.execute("query-jobs") == []  # the jobs were dismissed
     finally:
         machine.stop()
+
+
+def test_hmp_via_from_the_config_file_and_the_option_over_it(qemu: Qemu) -> None:
+    path = Path(default_config_file())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('[hmp]\nvia = "qmp"\n')
+    refused = run_qmpshell(qemu.socket, "-H", "-c", "info mtree")
+    assert (refused.returncode, refused.stderr) == (
+        2,
+        "qmpshell: 1: HMP command 'info mtree' has no QMP equivalent on this server\n",
+    )
+    passed = run_qmpshell(qemu.socket, "-H", "--hmp-via", "auto", "-c", "info mtree")
+    assert passed.returncode == 0 and "address-space" in passed.stdout
