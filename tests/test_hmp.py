@@ -236,3 +236,9 @@ def test_hmp_via_from_the_config_file_and_the_option_over_it(qemu: Qemu) -> None
     )
     passed = run_qmpshell(qemu.socket, "-H", "--hmp-via", "auto", "-c", "info mtree")
     assert passed.returncode == 0 and "address-space" in passed.stdout
+
+
+def test_info_history_lists_the_hmp_lines_of_the_session(qemu: Qemu) -> None:
+    result = hmp(qemu, "info status", "info mtree -f", "c", "info history", via="auto")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith("0: 'info status'\n1: 'info mtree -f'\n2: 'c'\n3: 'info history'\n")

@@ -216,9 +216,9 @@ def run_line(port: Port, line: str, *, via: str, server: frozenset[str], history
     """Run one HMP line over QMP (or answer it in the shell); None: send it to HMP as it is."""
     resolved = resolve(line)
     how = route(resolved, via, server)
+    history.append(line.strip())  # every HMP line run, as HMP's own "info history" lists them
     if how == "passthrough":
         return None
-    history.append(line.strip())
     if how == "shell":
         return _shell_answer(resolved, server, history)
     try:
