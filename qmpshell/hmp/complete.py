@@ -45,6 +45,9 @@ _BY_NAME = {
     ("qom-get", "property"): "qom-property",
     ("qom-set", "property"): "qom-property",
     ("nbd_server_remove", "name"): "nbd-export",
+    ("loadvm", "name"): "snapshot",
+    ("delvm", "name"): "snapshot",
+    ("savevm", "name"): "snapshot",
 }
 _JOBS = (
     "block_job_cancel",
@@ -57,6 +60,7 @@ _STATIC = {
     ("watchdog_action", "action"): ("reset", "shutdown", "poweroff", "pause", "debug", "none", "inject-nmi"),
     ("migrate_continue", "state"): ("pre-switchover",),
     ("info stats", "target"): ("vm", "vcpu", "cryptodev"),
+    ("netdev_add", "netdev"): tuple("user tap socket stream dgram vde bridge hubport l2tpv3".split()),
 }
 
 
@@ -111,6 +115,8 @@ def _argument(spec: Spec, key: str, done: list[str], word: str) -> Suggestion:
     if not kind and arg.kind == "B":
         kind = "block"
     if (key, arg.name) in _STATIC:
+        if "," in word:  # netdev_add user,id=...: past the type
+            return Suggestion("", "")
         return Suggestion(word, "static", _STATIC[(key, arg.name)])
     if arg.kind == "b" or (key == "migrate_set_capability" and arg.name == "state"):
         return Suggestion(word, "static", ("on", "off"))
@@ -182,6 +188,12 @@ _FETCHERS: dict[str, Callable[[Query, str, str], list[str]]] = {
         t["name"] for t in q("qom-list-types", {"implements": "user-creatable", "abstract": False}) or []
     ],
     "object-prop": lambda q, c, w: [p["name"] + "=" for p in q("qom-list-properties", {"typename": c}) or []],
+    "nbd-export": lambda q, c, w: [e.get("id", "") for e in q("query-block-exports", {}) or []],
+    "snapshot": lambda q, c, w: [
+        snap.get("name", "")
+        for node in q("query-named-block-nodes", {}) or []
+        for snap in (node.get("image") or {}).get("snapshots") or []
+    ],
     "qom-path": _qom_paths,
     "qom-property": lambda q, c, w: [p["name"] for p in q("qom-list", {"path": c}) or []],
 }
