@@ -242,3 +242,32 @@ def test_info_history_lists_the_hmp_lines_of_the_session(qemu: Qemu) -> None:
     result = hmp(qemu, "info status", "info mtree -f", "c", "info history", via="auto")
     assert result.returncode == 0, result.stderr
     assert result.stdout.endswith("0: 'info status'\n1: 'info mtree -f'\n2: 'c'\n3: 'info history'\n")
+
+
+def test_a_reply_of_an_unexpected_shape_is_shown_as_json(tmp_path: Path) -> None:
+    """A server (hostile, or newer) answering query-status with a list: no traceback, the value shown."""
+    from tests.fakeserver import Answer, echo_id, handshake
+    from tests.test_faults_server import run_against
+
+    commands = [{"name": "query-status"}, {"name": "query-block"}, {"name": "block_resize"}]
+    steps = [
+        *handshake(),
+        Answer(echo_id({"return": commands})),
+        Answer(echo_id({"return": ["not", "a", "status"]})),
+    ]
+    result, _ = run_against(tmp_path, steps, "/hmp info status")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert json.loads(result.stdout) == ["not", "a", "status"]
+    qom = [{"name": "qom-list"}, {"name": "qom-get"}]
+    steps = [
+        *handshake(),
+        Answer(echo_id({"return": qom})),
+        Answer(echo_id({"return": "container"})),
+        Answer(echo_id({"return": {"x": 1}})),  # qom-list answered with an object
+    ]
+    (tmp_path / "again").mkdir()
+    result, _ = run_against(tmp_path / "again", steps, "/hmp info qom-tree /objects")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(
+        "qmpshell: 1: HMP: Error: unexpected reply while translating 'info qom-tree'"
+    )

@@ -125,11 +125,26 @@ def run_plan(plan: Plan, port: Port, *, quiet: bool = False) -> Result:
             error = response["error"]
             return Result(f"Error: {error.get('desc', error)}", True, sent)
         returns.append(response.get("return"))
-    text = plan.show(returns) if plan.show is not None else ""
+    text = _shown(plan, returns)
     if text and not text.endswith("\n"):
         text += "\n"  # as HMP's text ends (several targets print it in JSON)
     done = plan.show is None or all(value == {} for value in returns)  # HMP prints nothing for these
     return Result(text, False, sent, ok=not text and done and not quiet)
+
+
+_SHAPES = (KeyError, TypeError, AttributeError, ValueError, IndexError)  # a reply of an unexpected shape
+
+
+def _shown(plan: Plan, returns: list[Any]) -> str:
+    """The replies as text; a reply a formatter did not expect (a hostile or newer server) as JSON."""
+    if plan.show is None:
+        return ""
+    try:
+        return plan.show(returns)
+    except _SHAPES:
+        import json
+
+        return "\n".join(json.dumps(value, indent=2, ensure_ascii=False) for value in returns)
 
 
 def typed_arguments(call: Call, typer_of: Callable[[], ArgumentTyper | None]) -> dict[str, Any]:
@@ -227,6 +242,8 @@ def run_line(port: Port, line: str, *, via: str, server: frozenset[str], history
         raise
     except CommandFailed as err:  # a query the translation needed failed, or the job it ran
         return Result(str(err), True, {})
+    except _SHAPES as err:  # a query's reply was not what QEMU sends
+        return Result(f"Error: unexpected reply while translating '{resolved.key}': {err!r}", True, {})
     return run_plan(plan, port, quiet=resolved.key.startswith("info "))
 
 
