@@ -374,6 +374,7 @@ def _printer(settings: Settings) -> Printer:
 def _hmp_coverage(args: argparse.Namespace, settings: Settings) -> int:
     """--hmp-coverage [ADDRESS]: the HMP commands that run over QMP (qmpshell.hmp.coverage)."""
     from qmpshell.hmp.coverage import report, server_report
+    from qmpshell.hmp.engine import command_names
 
     if not args.address:
         lines = report(None)
@@ -383,7 +384,7 @@ def _hmp_coverage(args: argparse.Namespace, settings: Settings) -> int:
         client = make_client(_address([], args.address[0], settings), negotiate=settings.negotiate)
         client.connect()
         try:
-            server = frozenset(str(c.get("name")) for c in client.execute("query-commands") or [])
+            server = command_names(client.execute("query-commands"))
 
             def ask(line: str) -> str:
                 return str(client.execute("human-monitor-command", {"command-line": line}) or "")

@@ -303,3 +303,9 @@ def dry_messages(
         arguments = typed_arguments(call, port.typer)
         messages.append({"execute": call.command, **({"arguments": arguments} if arguments else {})})
     return messages
+
+
+def command_names(listed: Any) -> frozenset[str]:
+    """The names in a ``query-commands`` reply (whatever else a server put there is skipped)."""
+    items = listed if isinstance(listed, list) else []
+    return frozenset(str(c["name"]) for c in items if isinstance(c, dict) and "name" in c)

@@ -49,8 +49,8 @@ class HmpSide:
         """The QMP commands this server has (``query-commands``, once per connection)."""
         client = self._client()
         if self._server is None or self._server[0] is not client:
-            names = client.execute("query-commands", timeout=self._timeout) or []
-            self._server = (client, frozenset(str(c.get("name")) for c in names))
+            names = client.execute("query-commands", timeout=self._timeout)
+            self._server = (client, engine.command_names(names))
         return self._server[1]
 
     def via(self, wanted: str) -> str:
