@@ -50,6 +50,7 @@ def parse_help(text: str, *, prefix: str = "") -> dict[str, str]:
 def fetch_hmp_names(client: QmpSession, *, timeout: float) -> HmpNames:
     """Ask the server (on a worker thread); empty names when it cannot say."""
     from qmpshell.hmp.complete import offered_names
+    from qmpshell.hmp.engine import command_names
 
     def run(line: str) -> str:
         try:
@@ -59,9 +60,7 @@ def fetch_hmp_names(client: QmpSession, *, timeout: float) -> HmpNames:
         return str(result or "")
 
     try:
-        server = frozenset(
-            str(c.get("name")) for c in client.execute("query-commands", timeout=timeout) or []
-        )
+        server = command_names(client.execute("query-commands", timeout=timeout))
     except QmpShellError:
         server = frozenset()
     commands, infos = offered_names(server)
