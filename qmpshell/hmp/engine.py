@@ -21,7 +21,6 @@ from qmpshell.hmp.table import COMMANDS, INFO, Spec
 from qmpshell.language.parse import ArgTree, ArgumentTyper, Value
 from qmpshell.language.syntax import Kind, Token
 
-VIA = ("auto", "qmp", "passthrough")
 PASSTHROUGH = "human-monitor-command"
 
 
@@ -98,7 +97,8 @@ class _Asker:
     def ask(self, command: str, arguments: dict[str, Any] | None = None) -> Any:
         response = self.port.exchange(command, arguments or {})
         if "error" in response:
-            raise CommandFailed(f"Error: {response['error'].get('desc', 'failed')}")
+            error = response["error"]
+            raise CommandFailed(f"Error: {error.get('desc', error) if isinstance(error, dict) else error}")
         return response.get("return")
 
 
@@ -123,7 +123,8 @@ def run_plan(plan: Plan, port: Port, *, quiet: bool = False) -> Result:
         response = port.exchange(call.command, arguments)
         if "error" in response:
             error = response["error"]
-            return Result(f"Error: {error.get('desc', error)}", True, sent)
+            desc = error.get("desc", error) if isinstance(error, dict) else error
+            return Result(f"Error: {desc}", True, sent)
         returns.append(response.get("return"))
     text = _shown(plan, returns)
     if text and not text.endswith("\n"):
