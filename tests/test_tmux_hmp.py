@@ -70,9 +70,10 @@ def test_hmp_mode_on_the_storage_daemon(start, short_dir: Path) -> None:  # type
         tmux.wait_for("info subcommands over QMP")
         tmux.type("block_resize ")
         tab_until(tmux, lambda screen: "block_resize f0" in tmux.input_line())
-        tmux.type(" 32M")
-        tmux.send("Enter")
-        tmux.wait_for("ok")
+        tmux.send("C-u")  # the menu may still be open: Enter would pick from it
+        tmux.wait_for(lambda screen: tmux.input_line().rstrip() == "hmp>")
+        tmux.enter("block_resize f0 32M")
+        tmux.wait_for(lambda screen: "\nok " in screen or "\nok\n" in screen)
         tmux.enter("info block -n")
         tmux.wait_for("32 MiB")
         tmux.enter("info mtree")
