@@ -114,3 +114,23 @@ def test_routes() -> None:
         route(resolve("info mtree"), "qmp", server)
     with pytest.raises(UsageError, match="^HMP command 'info mtree' has no QMP equivalent on this server$"):
         route(resolve("info mtree"), "auto", frozenset({"query-status"}))
+
+
+def test_completion_kinds_follow_the_spec() -> None:
+    from qmpshell.hmp.complete import suggest, usage_at, values
+
+    assert suggest("device_del ").kind == "device-id"
+    assert suggest("device_add virtio-ne") == ("virtio-ne", "device-type", (), "")
+    assert suggest("device_add virtio-net-pci,id=n1,bu") == ("bu", "device-prop", (), "virtio-net-pci")
+    assert suggest("object_add memory-backend-ram,si") == ("si", "object-prop", (), "memory-backend-ram")
+    assert suggest("info bl") == ("bl", "info", (), "")
+    assert suggest("block_job_cancel -f ").kind == "job"
+    assert suggest("eject -f ").kind == "block"
+    assert suggest("qom-get /machine ty") == ("ty", "qom-property", (), "/machine")
+    assert suggest("migrate_set_capability xbzrle ").static == ("on", "off")
+    assert "user" in suggest("netdev_add us").static and suggest("loadvm ").kind == "snapshot"
+    assert usage_at("block_resize d0 ") == "block_resize device size"
+    assert usage_at("info block ") == "info block [-n] [-v] [device]"
+    parameters = {"max-bandwidth": 128 << 20, "block-incremental": False}
+    assert values("parameter-value", "max-bandwidth", "", lambda c, a: parameters) == ["128M"]
+    assert values("parameter-value", "block-incremental", "", lambda c, a: parameters) == ["off", "on"]
