@@ -327,6 +327,8 @@ def show(shell: Shell, statement: Statement, outcome: Outcome, printer: Printer)
             return 1
         if outcome.text:
             printer.text(hmp_text(outcome.text))
+        elif outcome.ok:
+            printer.text("ok")  # a translated command whose reply was {} (HMP prints nothing)
     elif isinstance(outcome, EventSeen) and not (printer.json_only or printer.events):
         printer.show_event(outcome.event)
     elif isinstance(outcome, Info):

@@ -103,6 +103,7 @@ def run_target(
             events,
             knowledge=_knowledge(client, settings, warn=lambda text: printer.error("", f"warning: {text}")),
             hmp=settings.hmp,
+            hmp_via=settings.hmp_via,
             timeout=settings.timeout,
             on_send=printer.sent if settings.verbose else None,
         )

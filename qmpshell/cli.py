@@ -180,6 +180,8 @@ def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> i
     if args.command and args.file:  # W10: one script source; -f was silently not run
         raise UsageError("-c and -f cannot be combined: put the -c lines in the script, or run it twice")
     interactive = not (args.command or args.file) and sys.stdin.isatty() and sys.stdout.isatty()
+    if args.hmp_coverage:
+        return _hmp_coverage(args, settings)
     addresses = args.address or [os.environ.get("QMP_SOCKET") or settings.address or ""]
     if args.dry_run:
         return _dry_run(args, settings, addresses, qemu_argv)
@@ -214,7 +216,14 @@ def _dry_run(args: argparse.Namespace, settings: Settings, addresses: list[str],
         lines = stdin_lines(printer, invalid=invalid)
     try:
         one_per_line = bool(args.command)
-        status = dry_run(lines, printer, knowledge=knowledge, hmp=settings.hmp, one_per_line=one_per_line)
+        status = dry_run(
+            lines,
+            printer,
+            knowledge=knowledge,
+            hmp=settings.hmp,
+            one_per_line=one_per_line,
+            hmp_via=settings.hmp_via,
+        )
     except OutputClosed:
         return EXIT_OK
     return max(status, EXIT_USAGE) if invalid else status  # W9: a line not UTF-8 is exit 2, as in a real run
@@ -258,3 +267,28 @@ def _run_interactive(
     from qmpshell.repl.app import run_repl
 
     return run_repl(address, settings, log=log, launched=launched)
+
+
+def _hmp_coverage(args: argparse.Namespace, settings: Settings) -> int:
+    """--hmp-coverage [ADDRESS]: the HMP commands that run over QMP (qmpshell.hmp.coverage)."""
+    from qmpshell.hmp.coverage import report, server_report
+    from qmpshell.hmp.engine import command_names
+
+    if not args.address:
+        lines = report(None)
+    else:
+        if len(args.address) > 1:
+            raise UsageError("--hmp-coverage takes one address")
+        client = make_client(address_for([], args.address[0], settings), negotiate=settings.negotiate)
+        client.connect()
+        try:
+            server = command_names(client.execute("query-commands"))
+
+            def ask(line: str) -> str:
+                return str(client.execute("human-monitor-command", {"command-line": line}) or "")
+
+            lines = server_report(server, ask)
+        finally:
+            client.close()
+    sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK

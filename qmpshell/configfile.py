@@ -165,6 +165,7 @@ KEYS: tuple[Key, ...] = (
     Key("connection", "libvirt_uri", "libvirt_uri", _text, "libvirt URI for libvirt:DOMAIN (--libvirt-uri)"),
     Key("interactive", "key_bindings", "key_bindings", _one_of("emacs", "vi"), "line editing keys"),
     Key("interactive", "hmp", "hmp", _boolean, "start in HMP mode"),
+    Key("hmp", "via", "hmp_via", _one_of("auto", "qmp", "passthrough"), "HMP lines over QMP, or HMP itself"),
     Key("interactive", "transcript", "transcript", _boolean, "print the session to the terminal on exit"),
     Key(
         "interactive",

@@ -77,6 +77,16 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("-f", "--file", metavar="PATH", help="run the script in PATH ('-' is stdin)")
     group.add_argument("-H", "--hmp", action="store_true", help="lines are HMP commands")
+    group.add_argument(
+        "--hmp-via",
+        choices=("auto", "qmp", "passthrough"),
+        help="HMP lines translated to QMP (qmp), sent to HMP (passthrough) or both (auto, the default)",
+    )
+    group.add_argument(
+        "--hmp-coverage",
+        action="store_true",
+        help="print which HMP commands run over QMP (on ADDRESS, or what qmpshell translates at all)",
+    )
     group.add_argument("-k", "--keep-going", action="store_true", help="run every line even after a failure")
     group.add_argument(
         "--pipeline",
@@ -199,7 +209,7 @@ def settings_from(args: argparse.Namespace, base: Settings) -> Settings:
     }
     if args.qapi_dir is not None and not os.path.isdir(args.qapi_dir):
         raise UsageError(f"--qapi-dir {args.qapi_dir}: not a directory (a QEMU source tree or its qapi/)")
-    for name in ("pretty", "color", "timeout", "connect_timeout", "libvirt_uri", "qapi_dir"):
+    for name in ("pretty", "color", "timeout", "connect_timeout", "libvirt_uri", "qapi_dir", "hmp_via"):
         if getattr(args, name) is not None:
             changes[name] = getattr(args, name)
     if args.format is not None:

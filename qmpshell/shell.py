@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from qmpshell import commands
 from qmpshell.config import seconds
@@ -25,6 +25,9 @@ from qmpshell.protocol.client import Cancelled, PendingReply, QmpError
 from qmpshell.protocol.events import EventLog, WaitInterrupted, event_matcher
 from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
+
+if TYPE_CHECKING:
+    from qmpshell.hmp.session import HmpSide
 
 FORMATS = ("auto", "json", "compact")  # /format and output.format: views, indented JSON, one-line JSON
 HELP_WIDTH = 76
@@ -55,6 +58,15 @@ def message_for(request: Request, *, cpu_index: int | None = None) -> Message | 
     if not line or parse_cpu_command(line) is not None:
         return None
     return hmp_message(line, cpu_index=cpu_index)
+
+
+def _hmp_line(request: Request | None) -> str:
+    """The HMP line a request runs (HMP mode, or ``/hmp LINE``), '' for anything else."""
+    if isinstance(request, HmpRequest):
+        return request.command_line
+    if isinstance(request, ShellRequest) and request.name == "hmp":
+        return request.rest
+    return ""
 
 
 def _hmp_outcome(sent: Message, response: Message) -> Outcome:
@@ -91,8 +103,11 @@ class Shell:
         hmp: bool = False,
         timeout: float | None = None,
         on_send: Callable[[Message], None] | None = None,
+        hmp_via: str = "auto",
     ) -> None:
         self.client = client
+        self.hmp_via = hmp_via  # auto | qmp | passthrough (qmpshell.hmp.engine)
+        self._hmp_side: HmpSide | None = None
         self.on_send = on_send
         self.events = events
         self.knowledge = knowledge
@@ -117,7 +132,11 @@ class Shell:
         asked: so parse, like ``run``, may wait for the server and be cancelled.
         """
         typer = self.knowledge.typer_for(self._ask) if self.knowledge is not None else None
-        return parse_statement(text, hmp=self.hmp, typer=typer)
+        request = parse_statement(text, hmp=self.hmp, typer=typer)
+        line = _hmp_line(request)
+        if line and self.hmp_via != "passthrough":
+            self._hmp().check(line, self.hmp_via)  # refused before anything is sent
+        return request
 
     def run(self, request: Request) -> Outcome:
         """Carry out one request and describe what happened."""
@@ -136,6 +155,8 @@ class Shell:
         (see ``message_for``): ``run`` it.  Pipelining starts several before
         finishing the first; it says each ``-v`` line itself (``announce=False``).
         """
+        if self.hmp_via != "passthrough" and _hmp_line(request):
+            return None  # run translates it (qmpshell.hmp) or passes it through
         message = message_for(request, cpu_index=self.cpu_index)
         if message is None:
             return None
@@ -240,9 +261,50 @@ class Shell:
     def _run_hmp(self, command_line: str) -> Outcome:
         """An HMP line ``start`` does not send: ``cpu N``, which the shell keeps."""
         cpu = parse_cpu_command(command_line)
-        if cpu is None:  # message_for sends every other line
+        if cpu is not None:
+            return self._select_cpu(cpu)
+        word, _, rest = command_line.strip().partition(" ")
+        if word in ("help", "?") and self.hmp_via != "passthrough":
+            return Info(self._hmp_help(rest.strip()))
+        if self.hmp_via == "passthrough":  # message_for sends every other line
             raise UsageError(f"not an HMP line the shell runs itself: {command_line}")
-        return self._select_cpu(cpu)
+        result = self._hmp().run(command_line, self.hmp_via, self.cpu_index)
+        if result is None:
+            pending = self.client.send(hmp_message(command_line, cpu_index=self.cpu_index))
+            if self.on_send is not None:
+                self.on_send(pending.sent)
+            return self.finish(Started(HmpRequest(command_line), pending))
+        return HmpOutput(result.text, result.error, result.sent, result.ok)
+
+    def _hmp(self) -> HmpSide:
+        """The HMP side, made on first use: a QMP one-shot never loads the HMP tables."""
+        if self._hmp_side is None:
+            from qmpshell.hmp.session import HmpSide
+
+            typer = lambda: self.knowledge.typer_for(self._ask) if self.knowledge else None  # noqa: E731
+            self._hmp_side = HmpSide(lambda: self.client, self._exchange, typer, self.timeout)
+        return self._hmp_side
+
+    def _exchange(self, command: str, arguments: Message) -> Message:
+        """One QMP command of a translated HMP line: sent (shown by -v), its whole response returned."""
+        pending = self.client.send({"execute": command, **({"arguments": arguments} if arguments else {})})
+        if self.on_send is not None:
+            self.on_send(pending.sent)
+        try:
+            return self._await(pending, command)
+        except ConnectionLost:
+            if command == "quit" and self.client.shutdown_reason is not None:
+                return {"return": {}}  # QEMU went before its reply: that is what quit asked
+            raise
+
+    def _hmp_help(self, name: str) -> str:
+        """HMP mode's /help: what this server runs and how; for a NAME its usage and the QMP help."""
+        lines = ["Shell commands:", *("  " + command.help_line() for command in commands.COMMANDS)]
+
+        def qmp_help(command: str) -> str | None:
+            return self.knowledge.help(command, None, self.help_width) if self.knowledge else None
+
+        return self._hmp().help(name, shell=_wrapped(lines, self.help_width), qmp_help=qmp_help)
 
     def _select_cpu(self, cpu: int | str) -> Outcome:
         """HMP ``cpu N`` is kept by the shell: each HMP command is sent with that cpu-index."""
@@ -275,7 +337,7 @@ class Shell:
         if request.rest:
             return self._run_hmp(request.rest)
         self.hmp = True
-        return ModeChanged(hmp=True)
+        return ModeChanged(hmp=True, note=self._hmp().note(self.hmp_via))
 
     def qmp_command(self, request: ShellRequest) -> Outcome:
         self.hmp = False
@@ -302,6 +364,8 @@ class Shell:
 
     def _help(self, request: ShellRequest) -> str:
         words = request.words
+        if self.hmp and self.hmp_via != "passthrough" and (len(words) <= 1 or words[0] == "info"):
+            return self._hmp_help(" ".join(words))
         if not words:
             server = f"server: QEMU {self.client.server_version}" if self.client.server_version else ""
             lines = ["Shell commands:", *("  " + command.help_line() for command in commands.COMMANDS)]

@@ -91,6 +91,10 @@ NOT_FOR_A_ONE_SHOT = {
     "qmpshell.docs.qapi",
     "qmpshell.docs.store",
     "qmpshell.docs.render",
+    "qmpshell.hmp.table",  # the HMP tables: only an HMP line loads them
+    "qmpshell.hmp.engine",
+    "qmpshell.hmp.commands",
+    "qmpshell.hmp.info",
 }
 
 

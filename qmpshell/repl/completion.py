@@ -48,6 +48,7 @@ class Completions:
             lambda: self.source,
             hmp=is_hmp,
             hmp_commands=lambda: self.hmp_names.commands,
+            hmp_completer=lambda: HmpCompleter(self.hmp_names),
             on_waiting=self._wait,
             source_ready=self._ready.wait,
             hints=hints,

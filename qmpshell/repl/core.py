@@ -124,6 +124,8 @@ class InteractiveCore:
         elif isinstance(result, ModeChanged):
             self.screen.mode_changed(hmp=result.hmp)  # the shell has switched itself
             self.log.add(show.info(MODE_SAID[result.hmp]))
+            if result.note:  # what HMP offers on this server (qmpshell.hmp)
+                self.log.add(show.info(result.note))
         elif isinstance(result, FrontEndCommand):
             self.frontend.run(result.request)
         elif isinstance(result, Rendered):

@@ -65,6 +65,8 @@ def outcome(result: Outcome, look: Look = JSON_LOOK) -> StyleAndTextTuples:
         return reply(result, look)
     if isinstance(result, HmpOutput):
         text = hmp_text(result.text).rstrip("\n")
+        if result.ok and not text:
+            return [("class:dim", "ok\n")]  # a {} reply: HMP prints nothing
         if not text:
             return [("class:dim", "(no output)\n")]  # so a command that printed nothing still says so
         return [("class:error" if result.error else "class:hmp", text + "\n")]

@@ -1,5 +1,5 @@
-"""The toolbar's signature line: what the command on the input line takes, or the doc of the argument
-being typed (once QEMU's documentation has been read)."""
+"""The toolbar's signature line: what the command on the input line takes (in HMP, its usage line), or
+the doc of the argument being typed (once QEMU's documentation has been read)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,12 @@ from qmpshell.shell import Shell
 
 def signature_line(shell: Shell, text: str, *, redraw: Callable[[], None]) -> str:
     """For ``text`` before the cursor: the argument's doc while a value is typed, else the signature."""
+    if shell.hmp or text.lstrip().startswith("/hmp "):
+        from qmpshell.hmp.complete import usage_at  # the HMP usage line of the command typed
+
+        return usage_at(text if shell.hmp else text.lstrip()[5:])
     index = index_of(shell.knowledge)
-    if index is None or shell.hmp:
+    if index is None:
         return ""
     if "=" in text:  # an argument is being typed: QEMU's doc of it, once the docs were read
         hints = doc_hints(shell, on_loaded=redraw)
