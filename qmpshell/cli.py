@@ -206,6 +206,8 @@ def print_config(settings: Settings) -> int:
 def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> int:
     interactive = not (args.command or args.file) and sys.stdin.isatty() and sys.stdout.isatty()
     addresses = args.address or [os.environ.get("QMP_SOCKET") or settings.address or ""]
+    if args.history_script is not None or args.replay or args.to_script:
+        return _replay(args, settings, addresses, qemu_argv)
     if args.dry_run:
         return _dry_run(args, settings, addresses, qemu_argv)
     if wants_many(addresses):
@@ -240,6 +242,28 @@ def _dry_run(args: argparse.Namespace, settings: Settings, addresses: list[str],
         return dry_run(lines, printer, knowledge=knowledge, hmp=settings.hmp, one_per_line=bool(args.command))
     except OutputClosed:
         return EXIT_OK
+
+
+def _replay(args: argparse.Namespace, settings: Settings, addresses: list[str], qemu_argv: list[str]) -> int:
+    """--history-script, --to-script LOG, --replay LOG [-n] (``qmpshell.replay``)."""
+    from qmpshell.replay import modes
+    from qmpshell.replay.logs import read_log
+
+    write = sys.stdout.write
+    if args.history_script is not None:
+        return modes.print_history_script(settings.history_file, args.history_script, write)
+    if args.to_script or args.dry_run:
+        knowledge = _schema_only(args, settings, addresses[0], qemu_argv)
+        typer = knowledge.typer_for(modes.not_asked) if knowledge is not None else None
+        return modes.print_script(args.to_script or args.replay, write, typer=typer)
+    exchanges = read_log(args.replay)  # first: a log that cannot be read is exit 2 before connecting
+    with ExitStack() as stack:
+        launched = _launch(args, qemu_argv, stack)
+        address = launched.start() if launched is not None else _address(qemu_argv, addresses[0], settings)
+        log = open_log(settings, stack)
+        options = modes.ReplayOptions(args.ignore, args.events)
+        return _explained(launched, lambda: modes.replay(exchanges, address, settings, log, options))
+    return EXIT_OK
 
 
 def _schema_only(args: argparse.Namespace, settings: Settings, text: str, qemu_argv: list[str]) -> Any:

@@ -27,7 +27,7 @@ from qmpshell.language.parse import (
     guess_value,
     parse_statement,
 )
-from qmpshell.protocol.client import Cancelled, PendingReply, QmpError
+from qmpshell.protocol.client import OWN, Cancelled, PendingReply, QmpError
 from qmpshell.protocol.events import EventLog, WaitInterrupted, event_matcher
 from qmpshell.protocol.session import QmpSession
 
@@ -41,7 +41,7 @@ SHELL_COMMANDS: dict[str, str] = {
     "wait": "/wait EVENT [FIELD=VALUE...] [timeout=SECONDS]  wait for an event",
     "events": "/events [on|off|clear|show [N]|filter PATTERN...]  the events pane",
     "find": "/find [TEXT]        search the output pane (no TEXT: stop searching)",
-    "save": "/save [reply] FILE  write the output pane (or the last reply) to FILE",
+    "save": "/save [reply|script] FILE  write the output pane, the last reply or the session as a script",
     "json": "/json               the last reply again, as indented JSON (or end a line in | json)",
     "format": "/format [auto|json|compact]  replies as tables and text, indented or one-line JSON",
     "clear": "/clear              clear the output pane (also Ctrl-L)",
@@ -268,7 +268,8 @@ class Shell:
 
     def _ask(self, command: str, arguments: Message) -> Any:
         """A question while typing a statement (a device's properties): not shown, not a /wait mark."""
-        response = self._await(self.client.send({"execute": command, "arguments": arguments}), command)
+        asked = self.client.send({"execute": command, "arguments": arguments}, source=OWN)
+        response = self._await(asked, command)
         if "error" in response:
             raise QmpError(response)
         return response.get("return")

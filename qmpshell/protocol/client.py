@@ -89,10 +89,17 @@ class PendingReply:
         return self._response
 
 
-class BlockingCommands:
-    """``execute`` and ``request`` on top of a transport's ``send`` and ``abandon`` (both transports)."""
+OWN = "qmpshell"  # the log's ``source`` of what qmpshell asks for itself (``execute``, ``request``)
 
-    def send(self, message: Message) -> PendingReply:
+
+class BlockingCommands:
+    """``execute`` and ``request`` on top of a transport's ``send`` and ``abandon`` (both transports).
+
+    They serve the shell's own questions (negotiation, schema, status, completion):
+    the log marks what they send with ``source`` so that ``--replay`` leaves it out.
+    """
+
+    def send(self, message: Message, *, source: str = "") -> PendingReply:
         raise NotImplementedError
 
     def abandon(self, pending: PendingReply) -> None:
@@ -112,7 +119,7 @@ class BlockingCommands:
 
     def request(self, message: Message, *, timeout: float | None = None) -> Message:
         """Send one message and wait for its response (with our id removed)."""
-        pending = self.send(message)
+        pending = self.send(message, source=OWN)
         try:
             return pending.wait(timeout)
         except BaseException:
@@ -230,14 +237,16 @@ class Client(BlockingCommands):
 
     # -- commands ---------------------------------------------------------------
 
-    def send(self, message: Message) -> PendingReply:
-        """Send a message, giving it an id unless it has one; returns the handle to wait on."""
+    def send(self, message: Message, *, source: str = "") -> PendingReply:
+        """Send a message, giving it an id unless it has one; returns the handle to wait on.
+
+        ``source``: who asked when not the user (see ``MessageLog.sent``)."""
         pending = self._register(message)
         if pending.own_id:
             message = {**message, "id": int(pending.key)}
         pending.sent = message
         data = _ENCODER.encode(message).encode("utf-8", "backslashreplace")  # a lone surrogate: its escape
-        self._transmit(message, data, pending)
+        self._transmit(message, data, source)
         return pending
 
     def abandon(self, pending: PendingReply) -> None:
@@ -268,23 +277,23 @@ class Client(BlockingCommands):
             number += 1
         return str(number)
 
-    def _transmit(self, message: Message, data: bytes, pending: PendingReply) -> None:
+    def _transmit(self, message: Message, data: bytes, source: str) -> None:
         sock = self._sock
         if sock is None:
             raise self._lost or ConnectionLost("not connected")
         if len(data) > _SENT_AT_ONCE:
-            self._transmit_behind(message, data, sock)
+            self._transmit_behind(message, data, sock, source)
             return
         try:
             with self._send_lock:
                 if self._log is not None:
-                    self._log.sent(message)
+                    self._log.sent(message, source=source)
                 sock.sendall(data)
         except OSError as err:
             self._send_failed(err)
             raise self._lost or ConnectionLost(str(err)) from err
 
-    def _transmit_behind(self, message: Message, data: bytes, sock: socket.socket) -> None:
+    def _transmit_behind(self, message: Message, data: bytes, sock: socket.socket, source: str) -> None:
         """Send a large message from a thread of its own, so the caller can stop waiting (Ctrl-C).
 
         A QEMU that does not read (stopped, busy) fills the socket buffer and
@@ -295,7 +304,7 @@ class Client(BlockingCommands):
         self._send_lock.acquire()
         try:
             if self._log is not None:
-                self._log.sent(message)
+                self._log.sent(message, source=source)
             sender = threading.Thread(target=self._send_all, args=(sock, data), name="qmp-send", daemon=True)
             sender.start()
         except BaseException:

@@ -1,6 +1,7 @@
 """The ``--logfile``: every message sent and received, one JSON object per line.
 
-Each line is ``{"time": ISO-8601, "direction": "sent"|"received", "message": {...}}``,
+Each line is ``{"time": ISO-8601, "direction": "sent"|"received", "message": {...}}``
+(with ``"source": "qmpshell"`` on what the shell sent for itself rather than the user),
 secrets redacted (credentials in URLs too, in both directions), control
 characters escaped (``tail -f`` shows ``\\u009b``, never obeys it), written with
 one ``write`` system call per record so that a crash loses nothing.  The file
@@ -50,8 +51,10 @@ class MessageLog:
             log.failure = err.strerror or str(err)
             return log
 
-    def sent(self, message: dict[str, Any]) -> None:
-        self._write("sent", redact_message(message))
+    def sent(self, message: dict[str, Any], *, source: str = "") -> None:
+        """A message sent; ``source`` names what sent it when that was not the user (``--replay``
+        leaves those out): ``qmpshell`` for the schema, completion and status queries."""
+        self._write("sent", redact_message(message), source=source)
 
     def received(self, message: dict[str, Any]) -> None:
         self._write("received", message)
@@ -64,7 +67,7 @@ class MessageLog:
         """This log for one of many targets (``qmpshell.targets``): its records say which."""
         return _TargetLog(self, target)
 
-    def _write(self, direction: str, message: dict[str, Any], target: str = "") -> None:
+    def _write(self, direction: str, message: dict[str, Any], target: str = "", source: str = "") -> None:
         if self._fd is None:
             if self.failure:  # never opened: each record is one lost
                 with self._lock:
@@ -73,6 +76,8 @@ class MessageLog:
         record = {"time": datetime.now().astimezone().isoformat(), "direction": direction, "message": message}
         if target:
             record = {"time": record["time"], "target": target, **record}
+        if source:
+            record["source"] = source
         line = escape_controls(redact_url_credentials(json.dumps(record, ensure_ascii=False))) + "\n"
         data = line.encode("utf-8", "backslashreplace")  # a lone surrogate becomes its JSON escape
         with self._lock:
@@ -105,8 +110,8 @@ class _TargetLog(MessageLog):
         self.target = target
         self.path = base.path
 
-    def _write(self, direction: str, message: dict[str, Any], target: str = "") -> None:
-        self._base._write(direction, message, target or self.target)
+    def _write(self, direction: str, message: dict[str, Any], target: str = "", source: str = "") -> None:
+        self._base._write(direction, message, target or self.target, source)
 
     def close(self) -> str:
         return ""  # the base closes the file

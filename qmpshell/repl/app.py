@@ -47,6 +47,7 @@ from qmpshell.repl.launched import say
 from qmpshell.repl.layout import build_screen, input_area
 from qmpshell.repl.lexer import InputLexer
 from qmpshell.repl.panes import EventFeed, OutputLog
+from qmpshell.repl.savescript import SessionScript
 from qmpshell.repl.search import OutputSearch, jump_target, output_key_bindings
 from qmpshell.repl.style import build_style, color_depth
 from qmpshell.repl.transcript import print_transcript
@@ -100,6 +101,7 @@ class Repl:
         self.log = OutputLog()
         self.output_format = settings.output_format  # /format changes it for the session
         self.search = OutputSearch(self.log)
+        self.script = SessionScript()  # /save script
         self._jumped: int | None = None  # the statement F4 last jumped to
         history = make_history(
             settings.history_file,
@@ -359,11 +361,15 @@ class Repl:
         self.in_background(lambda: self._run(text), self._finished)
 
     def _run(self, text: str) -> Outcome | QmpShellError | None:
+        hmp = self.shell.hmp
+        result: Outcome | QmpShellError | None
         try:
             request = self.shell.parse(text)
-            return self.shell.run(request) if request is not None else None
+            result = self.shell.run(request) if request is not None else None
         except QmpShellError as err:
-            return err
+            result = err
+        self.script.add(text, hmp=hmp, result=result)
+        return result
 
     def _finished(self, result: Outcome | QmpShellError | None) -> None:
         self.busy = False

@@ -39,6 +39,7 @@ from qmpshell.repl.entry import discard_statement, history_entry
 from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands
 from qmpshell.repl.history import make_history
 from qmpshell.repl.panes import EventFeed, OutputLog, event_line, plain
+from qmpshell.repl.savescript import SessionScript
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.widgets import prompt_fragments, welcome_text
 from qmpshell.schema.index import index_of
@@ -109,6 +110,7 @@ class LineSession:
         self.log = OutputLog()
         self.output_format = settings.output_format  # /format changes it for the session
         self.search = OutputSearch(self.log)
+        self.script = SessionScript()  # /save script
         self.events_view = EventsVisibility(shown=True)
         self.frontend = FrontEndCommands(self)
         self.assembler = Assembler(hmp=self.shell.hmp)
@@ -250,10 +252,12 @@ class LineSession:
         """Parse and run; a command runs on a worker so that Ctrl-C can stop waiting for it."""
         self.shell.begin()
         self.busy = True  # Ctrl-C stops the wait from here on: parsing a device_add asks QEMU too
+        hmp = self.shell.hmp
         try:
             result = self._parse_and_run(text)
         finally:
             self.busy = False
+        self.script.add(text, hmp=hmp, result=result)
         if result is not None:
             self._show(result)
 
