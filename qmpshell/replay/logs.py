@@ -101,7 +101,8 @@ def _decode_at(text: str, pos: int) -> tuple[Any, int]:
     try:
         return strictjson.DECODER.raw_decode(text, pos)
     except json.JSONDecodeError as err:
-        raise _BadLine(text.count("\n", 0, err.pos) + 1, f"invalid JSON: {err.msg}") from None
+        where = min(err.pos, len(text.rstrip()))  # cut short at the end: the line it stops on
+        raise _BadLine(text.count("\n", 0, where) + 1, f"invalid JSON: {err.msg}") from None
     except (ValueError, RecursionError) as err:
         why = strictjson.reason(err) if isinstance(err, ValueError) else "nested too deeply"
         raise _BadLine(text.count("\n", 0, pos) + 1, f"invalid JSON: {why}") from None
