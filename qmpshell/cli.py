@@ -205,6 +205,8 @@ def print_config(settings: Settings) -> int:
 
 def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> int:
     interactive = not (args.command or args.file) and sys.stdin.isatty() and sys.stdout.isatty()
+    if args.proxy:
+        return _proxy(args, settings, interactive or args.line)
     addresses = args.address or [os.environ.get("QMP_SOCKET") or settings.address or ""]
     if args.history_script is not None or args.replay or args.to_script:
         return _replay(args, settings, addresses, qemu_argv)
@@ -242,6 +244,24 @@ def _dry_run(args: argparse.Namespace, settings: Settings, addresses: list[str],
         return dry_run(lines, printer, knowledge=knowledge, hmp=settings.hmp, one_per_line=bool(args.command))
     except OutputClosed:
         return EXIT_OK
+
+
+def _proxy(args: argparse.Namespace, settings: Settings, interactive: bool) -> int:
+    """--proxy LISTEN UPSTREAM: headless without a terminal, else with the shell (``qmpshell.proxy``)."""
+    from qmpshell.proxy import modes
+
+    listen, upstream = args.proxy
+    with ExitStack() as stack:
+        log = open_log(settings, stack)
+        if not interactive:
+            return modes.run_headless(listen, upstream, settings, log)
+
+        def front_end(address: str, shell_log: MessageLog | None, watched: Any) -> int:
+            where = parse_address(address)
+            return _run_interactive(where, settings._replace(reconnect=False), shell_log, None, watched)
+
+        return modes.run_interactive(listen, upstream, settings, log, front_end)
+    return EXIT_OK
 
 
 def _replay(args: argparse.Namespace, settings: Settings, addresses: list[str], qemu_argv: list[str]) -> int:
@@ -324,16 +344,21 @@ def _explained(launched: LaunchedQemu | None, front_end: Callable[[], int]) -> i
 
 
 def _run_interactive(
-    address: Address, settings: Settings, log: MessageLog | None, launched: LaunchedQemu | None
+    address: Address,
+    settings: Settings,
+    log: MessageLog | None,
+    launched: LaunchedQemu | None,
+    watched: Any = None,
 ) -> int:
-    """The full-screen shell, or the line mode on a dumb or tiny terminal (or with --line)."""
+    """The full-screen shell, or the line mode on a dumb or tiny terminal (or with --line);
+    ``watched``: lines of others' traffic to show as they come (``--proxy``)."""
     from qmpshell.repl.linemode import run_line_mode, wants_line_mode
 
     if wants_line_mode(settings, environ=os.environ, size=os.get_terminal_size(sys.stdout.fileno())):
-        return run_line_mode(address, settings, log=log, launched=launched)
+        return run_line_mode(address, settings, log=log, launched=launched, watched=watched)
     from qmpshell.repl.app import run_repl
 
-    return run_repl(address, settings, log=log, launched=launched)
+    return run_repl(address, settings, log=log, launched=launched, watched=watched)
 
 
 def _launch(args: argparse.Namespace, qemu_argv: list[str], stack: ExitStack) -> LaunchedQemu | None:

@@ -67,7 +67,13 @@ class MessageLog:
         """This log for one of many targets (``qmpshell.targets``): its records say which."""
         return _TargetLog(self, target)
 
-    def _write(self, direction: str, message: dict[str, Any], target: str = "", source: str = "") -> None:
+    def for_client(self, client: str) -> MessageLog:
+        """This log for one client of ``--proxy``: its records say ``"client"``."""
+        return _TargetLog(self, client, key="client")
+
+    def _write(
+        self, direction: str, message: dict[str, Any], target: str = "", source: str = "", key: str = "target"
+    ) -> None:
         if self._fd is None:
             if self.failure:  # never opened: each record is one lost
                 with self._lock:
@@ -75,7 +81,7 @@ class MessageLog:
             return
         record = {"time": datetime.now().astimezone().isoformat(), "direction": direction, "message": message}
         if target:
-            record = {"time": record["time"], "target": target, **record}
+            record = {"time": record["time"], key: target, **record}
         if source:
             record["source"] = source
         line = escape_controls(redact_url_credentials(json.dumps(record, ensure_ascii=False))) + "\n"
@@ -103,15 +109,19 @@ class MessageLog:
 
 
 class _TargetLog(MessageLog):
-    """One target's records in a shared log: each gets ``"target"``; file, lock and count stay the base's."""
+    """One target's (or proxy client's) records in a shared log: each gets ``"target"`` (or ``key``);
+    file, lock and count stay the base's."""
 
-    def __init__(self, base: MessageLog, target: str) -> None:  # no file of its own: no super().__init__
+    def __init__(self, base: MessageLog, target: str, *, key: str = "target") -> None:  # no super().__init__
         self._base = base
         self.target = target
+        self.key = key
         self.path = base.path
 
-    def _write(self, direction: str, message: dict[str, Any], target: str = "", source: str = "") -> None:
-        self._base._write(direction, message, target or self.target, source)
+    def _write(
+        self, direction: str, message: dict[str, Any], target: str = "", source: str = "", key: str = "target"
+    ) -> None:
+        self._base._write(direction, message, target or self.target, source, self.key)
 
     def close(self) -> str:
         return ""  # the base closes the file

@@ -13,6 +13,7 @@ import asyncio
 import signal
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +47,7 @@ from qmpshell.repl.keys import build_key_bindings
 from qmpshell.repl.launched import say
 from qmpshell.repl.layout import build_screen, input_area
 from qmpshell.repl.lexer import InputLexer
-from qmpshell.repl.panes import EventFeed, OutputLog
+from qmpshell.repl.panes import EventFeed, OutputLog, Watched
 from qmpshell.repl.savescript import SessionScript
 from qmpshell.repl.search import OutputSearch, jump_target, output_key_bindings
 from qmpshell.repl.style import build_style, color_depth
@@ -71,12 +72,18 @@ def run_repl(
     *,
     log: MessageLog | None = None,
     launched: LaunchedQemu | None = None,
+    watched: Watched | None = None,
 ) -> int:
-    """Connect, run the full-screen shell until Ctrl-D, /quit or a stop signal; the exit status."""
+    """Connect, run the full-screen shell until Ctrl-D, /quit or a stop signal; the exit status.
+
+    ``watched``: lines to show in the output as they come (others' traffic through ``--proxy``)."""
     feed = EventFeed.for_settings(settings)
     connection = Connection(address, settings, log=log, on_event=feed.add)
     try:
-        return Repl(connection, feed, settings, launched=launched).run()
+        repl = Repl(connection, feed, settings, launched=launched)
+        if watched is not None:
+            watched.subscribe(repl.arrived_lines.append)
+        return repl.run()
     finally:
         connection.close()
 
@@ -102,6 +109,9 @@ class Repl:
         self.output_format = settings.output_format  # /format changes it for the session
         self.search = OutputSearch(self.log)
         self.script = SessionScript()  # /save script
+        self.arrived_lines: deque[str] = (
+            deque()
+        )  # from other threads (--proxy traffic); the ticker shows them
         self._jumped: int | None = None  # the statement F4 last jumped to
         history = make_history(
             settings.history_file,
@@ -292,6 +302,10 @@ class Repl:
             since_retry += REDRAW_INTERVAL
             if self.feed.dirty:
                 self.feed.dirty = False
+                self.app.invalidate()
+            if self.arrived_lines:
+                while self.arrived_lines:
+                    self.log.add(show.info(self.arrived_lines.popleft()))
                 self.app.invalidate()
             self.keeper.show_qemu_output()
             if self.keeper.watch() and since_retry >= RECONNECT_INTERVAL:

@@ -38,7 +38,7 @@ from qmpshell.repl.connection import Connection
 from qmpshell.repl.entry import discard_statement, history_entry
 from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands
 from qmpshell.repl.history import make_history
-from qmpshell.repl.panes import EventFeed, OutputLog, event_line, plain
+from qmpshell.repl.panes import EventFeed, OutputLog, Watched, event_line, plain
 from qmpshell.repl.savescript import SessionScript
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.widgets import prompt_fragments, welcome_text
@@ -70,8 +70,11 @@ def run_line_mode(
     *,
     log: MessageLog | None = None,
     launched: LaunchedQemu | None = None,
+    watched: Watched | None = None,
 ) -> int:
-    """Connect and read statements until end of input or /quit; the exit status."""
+    """Connect and read statements until end of input or /quit; the exit status.
+
+    ``watched``: lines printed between prompts as they come (others' traffic through ``--proxy``)."""
     feed = EventFeed.for_settings(settings)
     session: LineSession | None = None
 
@@ -84,6 +87,8 @@ def run_line_mode(
     try:
         dumb = is_dumb(os.environ)
         session = LineSession(connection, feed, settings, launched=launched)
+        if watched is not None:
+            watched.subscribe(lambda text: session.between_prompts([[("class:info", text)]]))
         from qmpshell.repl.linereaders import dumb_reader, prompt_reader
 
         return session.run(read=dumb_reader(session) if dumb else prompt_reader(session))

@@ -15,7 +15,7 @@ import fnmatch
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from prompt_toolkit.data_structures import Point
 from prompt_toolkit.formatted_text import StyleAndTextTuples
@@ -30,6 +30,12 @@ Message = dict[str, Any]
 Lines = Callable[[int, int], Sequence[StyleAndTextTuples]]  # (width, height) -> lines
 Decorate = Callable[[StyleAndTextTuples, int], StyleAndTextTuples]  # (line, its number) -> line
 ELLIPSIS = "\u2026"
+
+
+class Watched(Protocol):
+    """Lines from elsewhere to show as they come (``--proxy``: other clients' traffic), on any thread."""
+
+    def subscribe(self, sink: Callable[[str], None]) -> None: ...
 
 
 class LinesControl(UIControl):

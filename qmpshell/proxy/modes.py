@@ -1,0 +1,125 @@
+"""Running ``--proxy``: headless (no terminal), or with the shell the user types into at the same time.
+
+Each client's traffic becomes one line, ``NAME → COMMAND`` in the shorthand
+(``qmpshell.replay.toscript``) and ``NAME ← ok``, ``NAME ← error: ...`` or the
+returned JSON.  Headless, the lines go to stdout and the run ends when the
+upstream does (one line on stderr, exit status 3) or at a stop signal.  With
+a terminal, the shell connects to the proxy through a private socket of its
+own (its traffic is not shown) and the lines appear in its output as they happen.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from qmpshell.config import Settings
+from qmpshell.errors import EXIT_OK, ConnectionLost
+from qmpshell.output.render import error_summary
+from qmpshell.output.safe import visible
+from qmpshell.protocol.address import parse_address
+from qmpshell.proxy.peer import Traffic
+from qmpshell.proxy.server import SHELL_CLIENT, Proxy
+from qmpshell.replay.toscript import script_statement
+
+if TYPE_CHECKING:
+    from qmpshell.protocol.logfile import MessageLog
+
+Sink = Callable[[str], None]
+SHOWN_REPLY = 400  # characters of a returned value a traffic line shows
+
+
+def traffic_line(traffic: Traffic) -> str:
+    """``harness → blockdev-add node-name=disk0 ...`` or ``harness ← ok``."""
+    message = traffic.message
+    if traffic.arrow == "→":
+        what = " ".join(script_statement(message).split("\n"))
+    elif "error" in message:
+        what = f"error: {error_summary(message)}"
+    elif message.get("return") == {}:
+        what = "ok"
+    else:
+        text = json.dumps(message.get("return"), ensure_ascii=False)
+        what = text if len(text) <= SHOWN_REPLY else text[: SHOWN_REPLY - 3] + "..."
+    return visible(f"{traffic.client} {traffic.arrow} {what}")
+
+
+class Watchers:
+    """The proxy's ``watch``: each traffic line goes to every sink subscribed (the shell's output)."""
+
+    def __init__(self) -> None:
+        self._sinks: list[Sink] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, sink: Sink) -> None:
+        with self._lock:
+            self._sinks.append(sink)
+
+    def say(self, text: str) -> None:
+        with self._lock:
+            sinks = list(self._sinks)
+        for sink in sinks:
+            sink(text)
+
+    def __call__(self, traffic: Traffic) -> None:
+        self.say(traffic_line(traffic))
+
+
+def run_headless(listen: str, upstream: str, settings: Settings, log: MessageLog | None) -> int:
+    """Serve clients until the upstream goes (``ConnectionLost``: exit 3) or a stop signal."""
+    watchers = Watchers()
+    watchers.subscribe(_stdout_line)
+    proxy = Proxy(
+        parse_address(upstream, libvirt_uri=settings.libvirt_uri or ""),
+        log=log,
+        watch=watchers,
+        connect_timeout=settings.connect_timeout,
+    )
+    try:
+        proxy.listen(listen)
+        while not proxy.ended.wait(0.5):  # a timed wait, so that signals are handled meanwhile
+            pass
+        raise ConnectionLost(proxy.why)
+    finally:
+        proxy.close()
+
+
+def _stdout_line(text: str) -> None:
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass  # stdout gone: the proxy still serves its clients
+
+
+def run_interactive(
+    listen: str,
+    upstream: str,
+    settings: Settings,
+    log: MessageLog | None,
+    front_end: Callable[[str, MessageLog | None, Any], int],
+) -> int:
+    """The shell over a private socket of the proxy; ``front_end(address, log, watchers)`` runs it."""
+    watchers = Watchers()
+    proxy = Proxy(
+        parse_address(upstream, libvirt_uri=settings.libvirt_uri or ""),
+        log=log,
+        watch=watchers,
+        on_end=lambda why: watchers.say(f"proxy: {why}"),
+        connect_timeout=settings.connect_timeout,
+    )
+    private = tempfile.mkdtemp(prefix="qmpshell-proxy-")  # 0700: the shell's way in is its own
+    try:
+        proxy.listen(listen)
+        proxy.listen(f"{private}/shell.sock", shown=False)
+        shell_log = log.for_client(SHELL_CLIENT) if log is not None else None
+        front_end(f"{private}/shell.sock", shell_log, watchers)
+        return EXIT_OK
+    finally:
+        proxy.close()
+        shutil.rmtree(private, ignore_errors=True)
