@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from qemu.qmp import ExecuteError, QMPClient
 
-from tests.qemu_support import Driven, Qemu, listening, qmpshell_argv, run_qmpshell, wait_until
+from tests.qemu_support import Driven, Qemu, listening, qemu_banner, qmpshell_argv, run_qmpshell, wait_until
+from tests.tmux_support import reply_line, start_qmpshell
 
 ROUNDS = 30
 
@@ -196,3 +197,21 @@ def test_before_negotiation_only_qmp_capabilities_is_taken(proxy: HeadlessProxy)
     assert answers.get() == {"return": {}, "id": "a"}
     assert answers.get() == {"return": {}, "id": [1]}
     raw.close()
+
+
+def test_the_shell_shows_a_clients_traffic_while_the_user_types(
+    qemu: Qemu, short_dir: Path, tmp_path: Path
+) -> None:
+    listen = str(short_dir / "watched.sock")
+    tmux = start_qmpshell(tmp_path / "xdg", "--proxy", listen, qemu.socket)
+    try:
+        tmux.wait_for(qemu_banner())
+        wait_until(lambda: listening(listen), what="the proxy's socket")
+        assert asyncio.run(_one_command(listen, "query-name")) == {}
+        tmux.wait_for(lambda screen: "→ query-name" in screen and "← ok" in screen)
+        tmux.enter("query-status")
+        tmux.wait_for(reply_line("running"))
+        qemu.kill(signal.SIGKILL)
+        tmux.wait_for("proxy: upstream connection ended")
+    finally:
+        tmux.close()

@@ -69,12 +69,29 @@ class PendingReply:
         self._resolved = False
         self._response: Message | None = None
         self._error: Exception | None = None
+        self._hook_lock = threading.Lock()
+        self._then: Callable[[PendingReply], None] | None = None
 
     def resolve(self, response: Message | None, error: Exception | None = None) -> None:
-        if self._resolved:
-            return
-        self._response, self._error, self._resolved = response, error, True
+        with self._hook_lock:
+            if self._resolved:
+                return
+            self._response, self._error, self._resolved = response, error, True
+            then, self._then = self._then, None
         self._done.release()
+        if then is not None:
+            then(self)
+
+    def then(self, callback: Callable[[PendingReply], None]) -> None:
+        """Call ``callback(self)`` once the reply is in (at once if it is), on the thread that got it.
+
+        For a relay (``--proxy``) that passes each reply on without a thread waiting for it.
+        """
+        with self._hook_lock:
+            if not self._resolved:
+                self._then = callback
+                return
+        callback(self)
 
     def wait(self, timeout: float | None = None) -> Message:
         """The response (our id removed), or the error that ended the wait."""

@@ -10,7 +10,9 @@ own (its traffic is not shown) and the lines appear in its output as they happen
 
 from __future__ import annotations
 
+import functools
 import json
+import queue
 import shutil
 import sys
 import tempfile
@@ -38,7 +40,7 @@ def traffic_line(traffic: Traffic) -> str:
     """``harness → blockdev-add node-name=disk0 ...`` or ``harness ← ok``."""
     message = traffic.message
     if traffic.arrow == "→":
-        what = " ".join(script_statement(message).split("\n"))
+        what = _statement(json.dumps(message, ensure_ascii=False))
     elif "error" in message:
         what = f"error: {error_summary(message)}"
     elif message.get("return") == {}:
@@ -49,25 +51,56 @@ def traffic_line(traffic: Traffic) -> str:
     return visible(f"{traffic.client} {traffic.arrow} {what}")
 
 
+@functools.lru_cache(maxsize=512)
+def _statement(command: str) -> str:
+    """A command's shorthand on one line; a client sends the same few commands again and again,
+    and making the line (parsed back to check it) costs more than the command's round trip."""
+    return " ".join(script_statement(json.loads(command)).split("\n"))
+
+
 class Watchers:
-    """The proxy's ``watch``: each traffic line goes to every sink subscribed (the shell's output)."""
+    """The proxy's ``watch``: each traffic line goes to every sink subscribed (the shell's output).
+
+    Lines are made and handed out on a thread of their own: the proxy's threads only queue
+    the message, so that watching costs the clients' round trips nothing.
+    """
 
     def __init__(self) -> None:
         self._sinks: list[Sink] = []
         self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[Traffic | str | Callable[[], object]] = queue.SimpleQueue()
+        threading.Thread(target=self._hand_out, name="proxy-watch", daemon=True).start()
 
     def subscribe(self, sink: Sink) -> None:
         with self._lock:
             self._sinks.append(sink)
 
     def say(self, text: str) -> None:
-        with self._lock:
-            sinks = list(self._sinks)
-        for sink in sinks:
-            sink(text)
+        self._queue.put(text)
 
     def __call__(self, traffic: Traffic) -> None:
-        self.say(traffic_line(traffic))
+        self._queue.put(traffic)
+
+    def drain(self, timeout: float = 1.0) -> None:
+        """Wait (a while at most) until every line queued so far is handed out."""
+        done = threading.Event()
+        self._queue.put(done.set)
+        done.wait(timeout)
+
+    def _hand_out(self) -> None:
+        while True:
+            item = self._queue.get()
+            if isinstance(item, Traffic):
+                text = traffic_line(item)
+            elif isinstance(item, str):
+                text = item
+            else:
+                item()  # drain(): everything before it is handed out
+                continue
+            with self._lock:
+                sinks = list(self._sinks)
+            for sink in sinks:
+                sink(text)
 
 
 def run_headless(listen: str, upstream: str, settings: Settings, log: MessageLog | None) -> int:
@@ -84,6 +117,7 @@ def run_headless(listen: str, upstream: str, settings: Settings, log: MessageLog
         proxy.listen(listen)
         while not proxy.ended.wait(0.5):  # a timed wait, so that signals are handled meanwhile
             pass
+        watchers.drain()
         raise ConnectionLost(proxy.why)
     finally:
         proxy.close()

@@ -5,15 +5,15 @@ connection negotiated once, for everyone); before that, every other command
 is refused, as a QMP server refuses it.  A command is sent upstream without
 the client's id: the upstream client gives it one of its own, so ids of
 different clients never clash, and the reply goes back with the client's id
-restored.  In-band replies are written in order by one thread; an ``exec-oob``
-reply by a thread of its own, so it can overtake a command still running.
+restored.  Each reply is passed on as it comes (``PendingReply.then``): in-band
+ones in order, an ``exec-oob`` one at once, overtaking a command still running.
 """
 
 from __future__ import annotations
 
 import json
-import queue
 import socket
+import struct
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -30,6 +30,7 @@ Message = dict[str, Any]
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 NOT_A_COMMAND = "a QMP command is an object with 'execute' or 'exec-oob'"
 OOB_NOT_ENABLED = "exec-oob needs the 'oob' capability (qmp_capabilities)"
+SEND_TIMEOUT = 10  # seconds a client may leave its replies unread before it is disconnected
 MAX_BUFFERED = 64 * 1024 * 1024  # a client's unfinished message larger than this ends its connection
 
 
@@ -61,12 +62,13 @@ class Peer:
         self.negotiated = False
         self.oob = False
         self._write_lock = threading.Lock()
-        self._in_band: queue.SimpleQueue[tuple[PendingReply, Message] | None] = queue.SimpleQueue()
         self._open = True
 
     def start(self) -> None:
+        # Replies are written on the upstream's reader thread: a client that stops reading may hold
+        # it this long before it is disconnected, never for good.
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", SEND_TIMEOUT, 0))
         self.write(self.greeting)
-        threading.Thread(target=self._replies, name=f"proxy-replies-{self.name}", daemon=True).start()
         threading.Thread(target=self._read_loop, name=f"proxy-reader-{self.name}", daemon=True).start()
 
     # -- reading ----------------------------------------------------------------------
@@ -130,20 +132,15 @@ class Peer:
             return
         if self.watch is not None:
             self.watch(Traffic(self.name, "→", command))
-        if "exec-oob" in message:
-            threading.Thread(target=self._reply, args=(pending, message), daemon=True).start()
-        else:
-            self._in_band.put((pending, message))
+        pending.then(lambda done: self._reply(done, message))
 
     # -- replies and events --------------------------------------------------------------
 
-    def _replies(self) -> None:
-        while (item := self._in_band.get()) is not None:
-            self._reply(*item)
-
     def _reply(self, pending: PendingReply, message: Message) -> None:
+        """On the upstream reader thread, as the reply comes: in-band replies keep their order, and an
+        ``exec-oob`` reply is passed on as soon as QEMU sends it."""
         try:
-            response = pending.wait()
+            response = pending.wait(0)
         except QmpShellError:
             return  # the client or the upstream went away: nobody to answer
         response = _with_id(dict(response), message)
@@ -165,16 +162,20 @@ class Peer:
                 self.log.received(message)
             try:
                 self.sock.sendall(data)
+                return
             except OSError:
                 self._open = False
+        self._shut()  # a client that does not read its replies (or is gone) is let go
 
     def close(self) -> None:
         """End this client's connection (it left, or the upstream did); the others are not touched."""
         with self._write_lock:
-            was_open, self._open = self._open, False
-        if not was_open and self.sock.fileno() < 0:
+            self._open = False
+        self._shut()
+
+    def _shut(self) -> None:
+        if self.sock.fileno() < 0:
             return
-        self._in_band.put(None)
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:

@@ -62,8 +62,23 @@ def _without_path(value: Any, path: list[str]) -> Any:
 
 
 def same(recorded: Any, got: Any) -> bool:
-    """Equal as JSON: 1, 1.0 and true kept apart, key order not."""
-    return _text(recorded) == _text(got)
+    """Equal as JSON: 1, 1.0 and true kept apart, key order not (iteratively: replies nest deep)."""
+    pairs = [(recorded, got)]
+    while pairs:
+        a, b = pairs.pop()
+        if type(a) is not type(b):
+            return False
+        if isinstance(a, dict):
+            if a.keys() != b.keys():
+                return False
+            pairs.extend((a[key], b[key]) for key in a)
+        elif isinstance(a, list):
+            if len(a) != len(b):
+                return False
+            pairs.extend(zip(a, b, strict=True))
+        elif a != b:
+            return False
+    return True
 
 
 def _text(value: Any) -> str:

@@ -104,6 +104,10 @@ def replay(
 
 
 def _stdout_writer() -> Write:
+    """Lines on stdout: flushed one by one for a person watching, at the end for a pipe or file."""
+    if not sys.stdout.isatty():
+        return sys.stdout.write
+
     def write(text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
