@@ -92,6 +92,9 @@ def test_two_clients_at_once_replies_routed_and_events_to_both(
     assert proxy.shown('→ {"exec-oob": "migrate-pause"}') and proxy.shown("→ block_resize device=nope size=1")
     clients = {json.loads(line).get("client") for line in (tmp_path / "proxy.log").read_text().splitlines()}
     assert len(clients) == 2 and None not in clients  # every record says whose
+    script = run_qmpshell("--to-script", str(tmp_path / "proxy.log")).stdout.splitlines()
+    assert script.count("query-version") == ROUNDS and script.count("query-name") == ROUNDS
+    assert "qmp_capabilities" not in " ".join(script)
 
 
 async def _harness(path: str, qemu: Qemu) -> dict[str, Any]:

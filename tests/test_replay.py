@@ -147,6 +147,13 @@ def test_a_qmpshell_log_replays_against_the_same_qemu(tmp_path: Path, qemu: Qemu
     assert script.stdout == "query-version\nqom-list path=/\nquery-status\n"  # not the shell's own traffic
 
 
+def test_a_log_replays_against_a_qemu_launched_for_it(tmp_path: Path, qemu: Qemu) -> None:
+    log = _record(tmp_path, qemu)
+    result = run_qmpshell("--replay", str(log), "--launch", "--", *QEMU_ARGV)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines()[-1] == "3 commands replayed: 3 matched, 0 differed"
+
+
 def test_a_qmpshell_log_replayed_against_the_other_qemu_version_shows_the_difference(
     tmp_path: Path, qemu: Qemu, other_qemu: str
 ) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 
 from qmpshell.errors import QmpShellError
-from qmpshell.language.script import Ran, script_text
+from qmpshell.language.script import Ran, script_lines, script_text
 from qmpshell.output.render import error_summary
 from qmpshell.repl.transcript import save_text
 from qmpshell.shell import HmpOutput, Outcome, Reply
@@ -32,12 +32,11 @@ class SessionScript:
             self._statements.append(Ran(text, hmp, failure(result)))
 
     def save(self, path: str) -> int:
-        """Write the script to ``path``; how many statements it holds (comments included)."""
+        """Write the script to ``path``; how many statements it runs (those left as comments aside)."""
         with self._lock:
             statements = list(self._statements)
-        text = script_text(statements, heading=HEADING)
-        save_text(path, text)
-        return sum(1 for line in text.splitlines() if line and not line.startswith(("#", " ", ")")))
+        save_text(path, script_text(statements, heading=HEADING))
+        return sum(1 for lines in map(script_lines, statements) if lines and not lines[0].startswith("#"))
 
 
 def failure(result: Outcome | QmpShellError | None) -> str:

@@ -99,8 +99,8 @@ def summary(recorded: Any, got: Any) -> str:
         was, now = _outcome(recorded), _outcome(got)
         if was != now:
             return f"recorded {was}, replayed {now}"
-    changed = sum(1 for line in diff_lines(recorded, got, indent="") if line[:1] in "+-")
-    return f"the reply differs ({max(changed - 2, 1)} lines)"
+    changed = max(sum(1 for line in diff_lines(recorded, got, indent="") if line[:1] in "+-") - 2, 1)
+    return f"the reply differs ({changed} line{'' if changed == 1 else 's'})"
 
 
 def _outcome(reply: Message) -> str:
