@@ -10,6 +10,7 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ import pytest
 from qemu.qmp import ExecuteError, QMPClient
 
 from tests.qemu_support import Driven, Qemu, listening, qemu_banner, qmpshell_argv, run_qmpshell, wait_until
-from tests.tmux_support import reply_line, start_qmpshell
+from tests.tmux_support import Tmux, reply_line, shell_env, start_qmpshell
 
 ROUNDS = 30
 
@@ -218,3 +219,23 @@ def test_the_shell_shows_a_clients_traffic_while_the_user_types(
         tmux.wait_for("proxy: upstream connection ended")
     finally:
         tmux.close()
+
+
+def test_the_line_mode_shows_a_clients_traffic_between_prompts(
+    qemu: Qemu, short_dir: Path, tmp_path: Path
+) -> None:
+    listen = str(short_dir / "line.sock")
+    tmux = start_line_mode(tmp_path / "xdg", "--line", "--proxy", listen, qemu.socket)
+    try:
+        wait_until(lambda: listening(listen), what="the proxy's socket")
+        tmux.wait_for("qmp>")
+        assert asyncio.run(_one_command(listen, "query-status"))["status"] == "running"
+        tmux.wait_for(lambda screen: "→ query-status" in screen and '← {"status": "running"' in screen)
+        tmux.enter("query-name")
+        tmux.wait_for(lambda screen: screen.rstrip().endswith("qmp>") and "query-name" in screen)
+    finally:
+        tmux.close()
+
+
+def start_line_mode(root: Path, *args: str) -> Tmux:
+    return Tmux([sys.executable, "-m", "qmpshell", *args], env=shell_env(root))

@@ -291,3 +291,17 @@ def test_a_log_from_a_real_libvirtd_driving_a_real_domain(libvirt_host: LibvirtH
         assert replayed.returncode == (1 if "differed" in lines[-1] and " 0 differed" not in lines[-1] else 0)
     finally:
         libvirt_host.remove(domain)
+
+
+def test_exec_oob_is_replayed_out_of_band(tmp_path: Path, qemu: Qemu) -> None:
+    path = tmp_path / "oob.txt"
+    path.write_text(
+        '-> {"exec-oob": "migrate-pause", "id": "p"}\n<- {"error": {"class": "GenericError", "desc": "x"}}\n'
+    )
+    path.write_text(path.read_text().replace('"E"', '"GenericError"'))
+    result = run_qmpshell("--replay", str(path), "--ignore", "desc", qemu.socket)
+    assert (result.returncode, result.stdout.splitlines()[0]) == (0, "1: migrate-pause: ok")
+    log = tmp_path / "sent.log"
+    run_qmpshell("-l", str(log), "--replay", str(path), qemu.socket)
+    sent = [json.loads(line)["message"] for line in log.read_text().splitlines() if '"sent"' in line]
+    assert sent[-1]["exec-oob"] == "migrate-pause"
