@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from qmpshell.errors import UsageError
 from qmpshell.language.script import Ran, history_entries, history_script, script_lines
+from qmpshell.repl.savescript import SessionScript
 from tests.qemu_support import Qemu, qemu_banner, run_qmpshell
 from tests.tmux_support import Tmux, start_qmpshell
 
@@ -138,3 +140,17 @@ def _type_session(tmux: Tmux) -> None:
     tmux.enter("block-dirty-bitmap-add node=n0 name=b0")
     tmux.enter(")")
     tmux.wait_for(lambda screen: screen.count("qmp>") >= 1 and "...>" not in tmux.input_line())
+
+
+def test_save_script_writes_0600_and_never_through_a_link(tmp_path: Path) -> None:
+    script = SessionScript()
+    script.add("query-status", hmp=False, result=None)
+    script.add("info status", hmp=True, result=None)
+    assert script.save(str(tmp_path / "s.qmp")) == 2
+    assert (tmp_path / "s.qmp").read_text().splitlines()[1:] == ["query-status", "/hmp info status"]
+    assert stat.S_IMODE((tmp_path / "s.qmp").stat().st_mode) == 0o600
+    (tmp_path / "target").write_text("keep")
+    (tmp_path / "link").symlink_to(tmp_path / "target")
+    with pytest.raises(UsageError, match="cannot write"):
+        script.save(str(tmp_path / "link"))
+    assert (tmp_path / "target").read_text() == "keep"

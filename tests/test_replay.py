@@ -305,3 +305,12 @@ def test_exec_oob_is_replayed_out_of_band(tmp_path: Path, qemu: Qemu) -> None:
     run_qmpshell("-l", str(log), "--replay", str(path), qemu.socket)
     sent = [json.loads(line)["message"] for line in log.read_text().splitlines() if '"sent"' in line]
     assert sent[-1]["exec-oob"] == "migrate-pause"
+
+
+def test_the_connection_ending_mid_replay_is_exit_3_naming_the_command(tmp_path: Path, qemu: Qemu) -> None:
+    path = tmp_path / "quits.txt"
+    path.write_text('-> {"execute": "quit"}\n<- {"return": {}}\n-> {"execute": "query-status"}\n')
+    result = run_qmpshell("--replay", str(path), qemu.socket)
+    assert result.returncode == 3
+    assert result.stdout.splitlines() == ["1: quit: ok"]
+    assert result.stderr.startswith("qmpshell: 3: query-status: ") and result.stderr.count("\n") == 1

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qmpshell.config import Settings
-from qmpshell.errors import EXIT_FAILED, EXIT_OK, UsageError
+from qmpshell.errors import EXIT_FAILED, EXIT_OK, CommandTimeout, ConnectionLost, UsageError
 from qmpshell.language.parse import ArgumentTyper
 from qmpshell.language.script import history_entries, history_script
 from qmpshell.output.safe import visible
@@ -142,13 +142,15 @@ class Replayer:
         with self._arrived:
             self.received = []
         command = {k: v for k, v in exchange.command.items() if k != "id"}
-        pending = client.send(command)  # the user's command: logged without a source
-        try:
-            reply = pending.wait(self.timeout)
-        except BaseException:
-            client.abandon(pending)
-            raise
         where = f"{exchange.lineno}: {visible(command_name(command))}"
+        try:
+            reply = self._exchange(client, command)
+        except CommandTimeout as err:
+            self.differed += 1
+            self.write(f"{where}: {err}\n")
+            return
+        except ConnectionLost as err:
+            raise type(err)(f"{where}: {err}") from None  # exit status 3, naming the command
         problems = self._reply_problems(exchange.reply, reply)
         if self.compare_events:
             problems += self._event_problems(exchange.events)
@@ -158,6 +160,14 @@ class Replayer:
         else:
             self.matched += 1
             self.write(f"{where}: ok\n")
+
+    def _exchange(self, client: QmpSession, command: Message) -> Message:
+        pending = client.send(command)  # the user's command: logged without a source
+        try:
+            return pending.wait(self.timeout)
+        except BaseException:
+            client.abandon(pending)
+            raise
 
     def _reply_problems(self, recorded: Message | None, got: Message) -> list[str]:
         got = self.ignored.clean(got)
