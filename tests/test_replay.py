@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -314,3 +315,28 @@ def test_the_connection_ending_mid_replay_is_exit_3_naming_the_command(tmp_path:
     assert result.returncode == 3
     assert result.stdout.splitlines() == ["1: quit: ok"]
     assert result.stderr.startswith("qmpshell: 3: query-status: ") and result.stderr.count("\n") == 1
+
+
+def test_a_real_qmp_shell_wrap_log_replays(tmp_path: Path, qemu: Qemu) -> None:
+    """QEMU's qmp-shell-wrap (qemu.qmp, in the test extras) merges each command with its reply, indented
+    with -p; its QEMU quits at the end so that the log is flushed."""
+    log = tmp_path / "wrap.log"
+    wrap = str(Path(sys.executable).parent / "qmp-shell-wrap")
+    typed = "query-status\nblock_resize device=nope size=1\nquery-name\nquit\n"
+    subprocess.run(
+        [wrap, "-p", "-l", str(log), "--", *QEMU_ARGV],
+        input=typed,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        capture_output=True,
+    )
+    assert [e.command["execute"] for e in read_log(str(log))] == [
+        "query-status",
+        "block_resize",
+        "query-name",
+        "quit",
+    ]
+    result = run_qmpshell("--replay", str(log), "--ignore", "desc", qemu.socket)
+    assert (result.returncode, result.stderr) == (0, ""), result.stdout
+    assert result.stdout.splitlines()[-1] == "4 commands replayed: 4 matched, 0 differed"
