@@ -40,7 +40,8 @@ class HeadlessProxy:
         self.lines: list[str] = []
         self._lock = threading.Lock()
         threading.Thread(target=self._read, daemon=True).start()
-        wait_until(lambda: listening(listen) or self.process.poll() is not None, what="the proxy's socket")
+        ready = (lambda: listening(listen)) if "/" in listen else (lambda: _tcp_listening(listen))
+        wait_until(lambda: ready() or self.process.poll() is not None, what="the proxy's socket")
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -239,3 +240,32 @@ def test_the_line_mode_shows_a_clients_traffic_between_prompts(
 
 def start_line_mode(root: Path, *args: str) -> Tmux:
     return Tmux([sys.executable, "-m", "qmpshell", *args], env=shell_env(root))
+
+
+def test_a_loopback_tcp_port_serves_clients(qemu: Qemu, tmp_path: Path) -> None:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    proxied = HeadlessProxy(f"127.0.0.1:{port}", qemu.socket, tmp_path / "tcp.log")
+    try:
+        assert asyncio.run(_tcp_command(port)) == {}
+        wait_until(lambda: proxied.shown("client → query-name"), what="the TCP client's traffic")
+    finally:
+        proxied.stop()
+
+
+def _tcp_listening(where: str) -> bool:
+    """A socket listens on the port (seen in /proc/net/tcp, without connecting to it)."""
+    port = f":{int(where.rsplit(':', 1)[1]):04X}"
+    rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+    return any(row[1].endswith(port) and row[3] == "0A" for row in rows)  # 0A: LISTEN
+
+
+async def _tcp_command(port: int) -> Any:
+    client = QMPClient("harness")
+    await client.connect(("127.0.0.1", port))
+    try:
+        return await client.execute("query-name")
+    finally:
+        await client.disconnect()
