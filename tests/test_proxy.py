@@ -269,3 +269,16 @@ async def _tcp_command(port: int) -> Any:
         return await client.execute("query-name")
     finally:
         await client.disconnect()
+
+
+def test_garbage_and_non_commands_get_errors_and_the_client_stays(proxy: HeadlessProxy) -> None:
+    raw = socket.socket(socket.AF_UNIX)
+    raw.connect(proxy.listen)
+    reader = raw.makefile("r")
+    reader.readline()
+    raw.sendall(b'{"execute": "qmp_capabilities"}\n[1, 2]\n{"nope": }\n{"execute": "query-name", "id": 3}\n')
+    answers = [json.loads(reader.readline()) for _ in range(4)]
+    assert answers[0] == {"return": {}}
+    assert [a.get("error", {}).get("class") for a in answers[1:3]] == ["GenericError", "GenericError"]
+    assert answers[3] == {"return": {}, "id": 3}
+    raw.close()

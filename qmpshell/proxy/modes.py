@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from qmpshell.config import Settings
-from qmpshell.errors import EXIT_OK, ConnectionLost
+from qmpshell.errors import ConnectionLost
 from qmpshell.output.render import error_summary
 from qmpshell.output.safe import visible
 from qmpshell.protocol.address import parse_address
@@ -152,8 +152,7 @@ def run_interactive(
         proxy.listen(listen)
         proxy.listen(f"{private}/shell.sock", shown=False)
         shell_log = log.for_client(SHELL_CLIENT) if log is not None else None
-        front_end(f"{private}/shell.sock", shell_log, watchers)
-        return EXIT_OK
+        return front_end(f"{private}/shell.sock", shell_log, watchers)
     finally:
         proxy.close()
         shutil.rmtree(private, ignore_errors=True)

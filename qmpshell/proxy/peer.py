@@ -89,24 +89,17 @@ class Peer:
         if isinstance(message, _Garbage):
             self.write(_error("GenericError", f"JSON parse error: {message.why}"))
             return
-        if self.log is not None:
+        if self.log is not None and isinstance(message, dict):
             self.log.sent(message)
-        if not isinstance(message, dict) or not isinstance(
-            message.get("execute", message.get("exec-oob")), str
-        ):
-            self.write(
-                _error("GenericError", "a QMP command is an object with 'execute' or 'exec-oob'", message)
-            )
-            return
-        name = message.get("execute", message.get("exec-oob"))
-        if name == "qmp_capabilities":
+        name = message.get("execute", message.get("exec-oob")) if isinstance(message, dict) else None
+        if not isinstance(name, str):
+            self.write(_error("GenericError", NOT_A_COMMAND, message))
+        elif name == "qmp_capabilities":
             self._negotiate(message)
         elif not self.negotiated:
             self.write(_error("CommandNotFound", "negotiate first: send qmp_capabilities", message))
         elif "exec-oob" in message and not self.oob:
-            self.write(
-                _error("GenericError", "exec-oob needs the 'oob' capability (qmp_capabilities)", message)
-            )
+            self.write(_error("GenericError", OOB_NOT_ENABLED, message))
         else:
             self._forward(message)
 
