@@ -10,6 +10,7 @@ own (its traffic is not shown) and the lines appear in its output as they happen
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import queue
@@ -17,6 +18,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 
 Sink = Callable[[str], None]
 SHOWN_REPLY = 400  # characters of a returned value a traffic line shows
+COALESCE = 0.05  # seconds a burst of traffic lines gathers before they are shown
 
 
 def traffic_line(traffic: Traffic) -> str:
@@ -88,19 +91,29 @@ class Watchers:
         done.wait(timeout)
 
     def _hand_out(self) -> None:
+        """Wake once for a burst of traffic, not once a message: a waking thread takes the
+        interpreter from the ones relaying replies."""
         while True:
-            item = self._queue.get()
-            if isinstance(item, Traffic):
-                text = traffic_line(item)
-            elif isinstance(item, str):
-                text = item
-            else:
-                item()  # drain(): everything before it is handed out
-                continue
-            with self._lock:
-                sinks = list(self._sinks)
-            for sink in sinks:
-                sink(text)
+            batch = [self._queue.get()]  # blocks while all is quiet
+            time.sleep(COALESCE)
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    batch.append(self._queue.get_nowait())
+            for item in batch:
+                self._one(item)
+
+    def _one(self, item: Traffic | str | Callable[[], object]) -> None:
+        if isinstance(item, Traffic):
+            text = traffic_line(item)
+        elif isinstance(item, str):
+            text = item
+        else:
+            item()  # drain(): everything before it is handed out
+            return
+        with self._lock:
+            sinks = list(self._sinks)
+        for sink in sinks:
+            sink(text)
 
 
 def run_headless(listen: str, upstream: str, settings: Settings, log: MessageLog | None) -> int:
