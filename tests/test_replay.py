@@ -340,3 +340,32 @@ def test_a_real_qmp_shell_wrap_log_replays(tmp_path: Path, qemu: Qemu) -> None:
     result = run_qmpshell("--replay", str(log), "--ignore", "desc", qemu.socket)
     assert (result.returncode, result.stderr) == (0, ""), result.stdout
     assert result.stdout.splitlines()[-1] == "4 commands replayed: 4 matched, 0 differed"
+
+
+IOTEST_OUT = """QA output created by 999
+
+=== Creating a node and a bitmap ===
+
+{"execute": "blockdev-add", "arguments": {"driver": "null-co", "node-name": "n0", "size": 1048576}}
+{"return": {}}
+{"execute": "block-dirty-bitmap-add", "arguments": {"name": "b0", "node": "n0"}}
+{"return": {}}
+{"execute": "block-dirty-bitmap-add", "arguments": {"name": "b0", "node": "n0"}}
+{"error": {"class": "GenericError", "desc": "Bitmap already exists: b0"}}
+*** done
+"""
+
+
+def test_an_iotests_out_file_replays(tmp_path: Path, qemu: Qemu) -> None:
+    path = tmp_path / "999.out"
+    path.write_text(IOTEST_OUT)
+    result = run_qmpshell("--replay", str(path), qemu.socket)
+    assert (result.returncode, result.stderr) == (0, ""), result.stdout
+    assert [line.split(": ")[1] for line in result.stdout.splitlines()[:3]] == [
+        "blockdev-add",
+        "block-dirty-bitmap-add",
+        "block-dirty-bitmap-add",
+    ]
+    script = run_qmpshell("--to-script", str(path)).stdout.splitlines()
+    assert script[0] == "blockdev-add driver=null-co node-name=n0 size=1048576"
+    assert script[2].startswith('{"execute": "block-dirty-bitmap-add"')  # it failed when recorded: as sent
