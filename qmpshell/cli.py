@@ -251,6 +251,8 @@ def _proxy(args: argparse.Namespace, settings: Settings, interactive: bool) -> i
     from qmpshell.proxy import modes
 
     listen, upstream = args.proxy
+    if args.command or args.file or args.address or args.launch or args.dry_run:
+        raise UsageError("--proxy LISTEN UPSTREAM takes no other address, script, --launch or --dry-run")
     with ExitStack() as stack:
         log = open_log(settings, stack)
         if not interactive:

@@ -179,6 +179,8 @@ def test_listening_is_refused_off_loopback_and_on_an_existing_path(qemu: Qemu, t
     result = run_qmpshell("--proxy", "0.0.0.0:45123", qemu.socket)
     assert result.returncode == 2
     assert "loopback" in result.stderr and result.stderr.count("\n") == 1
+    alone = run_qmpshell("--proxy", str(tmp_path / "p.sock"), qemu.socket, "-c", "query-status")
+    assert alone.returncode == 2 and alone.stderr.startswith("qmpshell: --proxy LISTEN UPSTREAM takes no")
     taken = tmp_path / "taken"
     taken.write_text("")
     result = run_qmpshell("--proxy", str(taken), qemu.socket)
