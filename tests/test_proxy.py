@@ -90,8 +90,8 @@ def test_two_clients_at_once_replies_routed_and_events_to_both(
     assert harness["versions"] == ROUNDS and harness["event"] == "STOP"
     assert harness["oob_error"].startswith("migrate-pause")
     assert "oob" in harness["capabilities"]
-    wait_until(lambda: proxy.shown("← error: GenericError"), what="the error in the proxy's traffic")
-    assert proxy.shown('→ {"exec-oob": "migrate-pause"}') and proxy.shown("→ block_resize device=nope size=1")
+    seen = ('→ {"exec-oob": "migrate-pause"}', "→ block_resize device=nope size=1", "← error: GenericError")
+    wait_until(lambda: all(map(proxy.shown, seen)), what="both clients' commands and errors in the traffic")
     clients = {json.loads(line).get("client") for line in (tmp_path / "proxy.log").read_text().splitlines()}
     assert len(clients) == 2 and None not in clients  # every record says whose
     script = run_qmpshell("--to-script", str(tmp_path / "proxy.log")).stdout.splitlines()
