@@ -236,6 +236,11 @@ def test_the_line_mode_shows_a_clients_traffic_between_prompts(
         tmux.wait_for(lambda screen: "→ query-status" in screen and '← {"status": "running"' in screen)
         tmux.enter("query-name")
         tmux.wait_for(lambda screen: screen.rstrip().endswith("qmp>") and "query-name" in screen)
+        tmux.enter("/format json")
+        tmux.wait_for("replies: json")
+        assert asyncio.run(_one_command(listen, "query-name")) == {}
+        tmux.wait_for('→ {"execute": "query-name", "id": "__qmp#00000"}')  # as JSON, the client's id too
+        tmux.wait_for('← {"return": {}, "id": "__qmp#00000"}')
     finally:
         tmux.close()
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from qmpshell.config import Settings
 from qmpshell.errors import ConnectionLost
-from qmpshell.output.render import error_summary
+from qmpshell.output.render import error_summary, json_text
 from qmpshell.output.safe import visible
 from qmpshell.protocol.address import parse_address
 from qmpshell.proxy.peer import Traffic
@@ -34,7 +34,7 @@ from qmpshell.replay.toscript import script_statement
 if TYPE_CHECKING:
     from qmpshell.protocol.logfile import MessageLog
 
-Sink = Callable[[str], None]
+Sink = Callable[[str, str], None]  # the line as people read it, and with its message as JSON
 SHOWN_REPLY = 400  # characters of a returned value a traffic line shows
 COALESCE = 0.05  # seconds a burst of traffic lines gathers before they are shown
 
@@ -43,7 +43,8 @@ def traffic_line(traffic: Traffic) -> str:
     """``harness → blockdev-add node-name=disk0 ...`` or ``harness ← ok``."""
     message = traffic.message
     if traffic.arrow == "→":
-        what = _statement(json.dumps(message, ensure_ascii=False))
+        command = {key: value for key, value in message.items() if key != "id"}
+        what = _statement(json.dumps(command, ensure_ascii=False))
     elif "error" in message:
         what = f"error: {error_summary(message)}"
     elif message.get("return") == {}:
@@ -105,15 +106,16 @@ class Watchers:
     def _one(self, item: Traffic | str | Callable[[], object]) -> None:
         if isinstance(item, Traffic):
             text = traffic_line(item)
+            as_json = visible(f"{item.client} {item.arrow} {json_text(item.message)}")
         elif isinstance(item, str):
-            text = item
+            text, as_json = item, ""
         else:
             item()  # drain(): everything before it is handed out
             return
         with self._lock:
             sinks = list(self._sinks)
         for sink in sinks:
-            sink(text)
+            sink(text, as_json)
 
 
 def run_headless(listen: str, upstream: str, settings: Settings, log: MessageLog | None) -> int:
@@ -136,7 +138,7 @@ def run_headless(listen: str, upstream: str, settings: Settings, log: MessageLog
         proxy.close()
 
 
-def _stdout_line(text: str) -> None:
+def _stdout_line(text: str, as_json: str) -> None:
     try:
         sys.stdout.write(text + "\n")
         sys.stdout.flush()

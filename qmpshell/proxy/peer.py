@@ -124,7 +124,7 @@ class Peer:
             self.write(_error("GenericError", f"upstream: {err}", message))
             return
         if self.watch is not None:
-            self.watch(Traffic(self.name, "→", command))
+            self.watch(Traffic(self.name, "→", message))  # as the client sent it, its id too
         pending.then(lambda done: self._reply(done, message))
 
     # -- replies and events --------------------------------------------------------------

@@ -47,7 +47,7 @@ from qmpshell.repl.keys import build_key_bindings
 from qmpshell.repl.launched import say
 from qmpshell.repl.layout import build_screen, input_area
 from qmpshell.repl.lexer import InputLexer
-from qmpshell.repl.panes import EventFeed, OutputLog, Watched
+from qmpshell.repl.panes import EventFeed, OutputLog, Watched, watched_text
 from qmpshell.repl.savescript import SessionScript
 from qmpshell.repl.search import OutputSearch, jump_target, output_key_bindings
 from qmpshell.repl.style import build_style, color_depth
@@ -82,7 +82,7 @@ def run_repl(
     try:
         repl = Repl(connection, feed, settings, launched=launched)
         if watched is not None:
-            watched.subscribe(repl.arrived_lines.append)
+            watched.subscribe(lambda line, as_json: repl.arrived_lines.append((line, as_json)))
         return repl.run()
     finally:
         connection.close()
@@ -109,9 +109,7 @@ class Repl:
         self.output_format = settings.output_format  # /format changes it for the session
         self.search = OutputSearch(self.log)
         self.script = SessionScript()  # /save script
-        self.arrived_lines: deque[str] = (
-            deque()
-        )  # from other threads (--proxy traffic); the ticker shows them
+        self.arrived_lines: deque[tuple[str, str]] = deque()  # --proxy traffic: the ticker shows it
         self._jumped: int | None = None  # the statement F4 last jumped to
         history = make_history(
             settings.history_file,
@@ -305,7 +303,8 @@ class Repl:
                 self.app.invalidate()
             if self.arrived_lines:
                 while self.arrived_lines:
-                    self.log.add(show.info(self.arrived_lines.popleft()))
+                    line, as_json = self.arrived_lines.popleft()
+                    self.log.add(show.info(watched_text(line, as_json, self.output_format)))
                 self.app.invalidate()
             self.keeper.show_qemu_output()
             if self.keeper.watch() and since_retry >= RECONNECT_INTERVAL:

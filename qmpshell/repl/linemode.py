@@ -38,7 +38,7 @@ from qmpshell.repl.connection import Connection
 from qmpshell.repl.entry import discard_statement, history_entry
 from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands
 from qmpshell.repl.history import make_history
-from qmpshell.repl.panes import EventFeed, OutputLog, Watched, event_line, plain
+from qmpshell.repl.panes import EventFeed, OutputLog, Watched, event_line, plain, watched_text
 from qmpshell.repl.savescript import SessionScript
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.widgets import prompt_fragments, welcome_text
@@ -88,7 +88,7 @@ def run_line_mode(
         dumb = is_dumb(os.environ)
         session = LineSession(connection, feed, settings, launched=launched)
         if watched is not None:
-            watched.subscribe(lambda text: session.between_prompts([[("class:info", text)]]))
+            watched.subscribe(lambda line, as_json: session.show_watched(line, as_json))
         from qmpshell.repl.linereaders import dumb_reader, prompt_reader
 
         return session.run(read=dumb_reader(session) if dumb else prompt_reader(session))
@@ -375,6 +375,10 @@ class LineSession:
 
     def _passes(self, event: Message) -> bool:
         return self.feed.passes(str(event.get("event", "?")))
+
+    def show_watched(self, line: str, as_json: str) -> None:
+        """A line of another client's traffic (``--proxy``), in the form ``/format`` asks for."""
+        self.between_prompts([[("class:info", watched_text(line, as_json, self.output_format))]])
 
     def between_prompts(self, lines: list[StyleAndTextTuples]) -> None:
         """Lines from another thread: after the prompt on a dumb terminal, then the prompt again."""

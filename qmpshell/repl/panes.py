@@ -33,9 +33,18 @@ ELLIPSIS = "\u2026"
 
 
 class Watched(Protocol):
-    """Lines from elsewhere to show as they come (``--proxy``: other clients' traffic), on any thread."""
+    """Lines from elsewhere to show as they come (``--proxy``: other clients' traffic), on any thread.
 
-    def subscribe(self, sink: Callable[[str], None]) -> None: ...
+    Each comes twice: as people read it, and with its message as JSON ('' for a notice), which
+    ``/format json`` and ``compact`` show instead.
+    """
+
+    def subscribe(self, sink: Callable[[str, str], None]) -> None: ...
+
+
+def watched_text(line: str, as_json: str, output_format: str) -> str:
+    """The form of a watched line the output format asks for."""
+    return as_json if as_json and output_format != "auto" else line
 
 
 class LinesControl(UIControl):
