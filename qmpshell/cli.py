@@ -206,7 +206,7 @@ def print_config(settings: Settings) -> int:
 def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> int:
     interactive = not (args.command or args.file) and sys.stdin.isatty() and sys.stdout.isatty()
     if args.proxy:
-        return _proxy(args, settings, interactive or args.line)
+        return _proxy(args, settings, interactive)
     addresses = args.address or [os.environ.get("QMP_SOCKET") or settings.address or ""]
     if args.history_script is not None or args.replay or args.to_script:
         return _replay(args, settings, addresses, qemu_argv)
