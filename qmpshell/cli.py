@@ -267,7 +267,18 @@ def _proxy(args: argparse.Namespace, settings: Settings, interactive: bool) -> i
 
 
 def _replay(args: argparse.Namespace, settings: Settings, addresses: list[str], qemu_argv: list[str]) -> int:
-    """--history-script, --to-script LOG, --replay LOG [-n] (``qmpshell.replay``)."""
+    """--history-script, --to-script LOG, --replay LOG [-n]; a reader gone (``| head``) ends it quietly."""
+    try:
+        return _replay_mode(args, settings, addresses, qemu_argv)
+    except BrokenPipeError:
+        silence_stdout()
+        return EXIT_OK
+
+
+def _replay_mode(
+    args: argparse.Namespace, settings: Settings, addresses: list[str], qemu_argv: list[str]
+) -> int:
+    """The modes of ``qmpshell.replay``."""
     from qmpshell.replay import modes
     from qmpshell.replay.logs import read_log
 

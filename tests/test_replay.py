@@ -369,3 +369,17 @@ def test_an_iotests_out_file_replays(tmp_path: Path, qemu: Qemu) -> None:
     script = run_qmpshell("--to-script", str(path)).stdout.splitlines()
     assert script[0] == "blockdev-add driver=null-co node-name=n0 size=1048576"
     assert script[2].startswith('{"execute": "block-dirty-bitmap-add"')  # it failed when recorded: as sent
+
+
+def test_a_reader_that_goes_away_ends_to_script_quietly(tmp_path: Path) -> None:
+    path = tmp_path / "many.txt"
+    path.write_text('-> {"execute": "query-status"}\n' * 50_000)
+    pipeline = subprocess.run(
+        f"{sys.executable} -m qmpshell --to-script {path} | head -1; exit ${{PIPESTATUS[0]}}",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (pipeline.returncode, pipeline.stdout, pipeline.stderr) == (0, "query-status\n", "")

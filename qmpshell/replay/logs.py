@@ -133,26 +133,39 @@ def _qmpshell_records(text: str) -> Iterator[Record]:
         yield Record(lineno, record["message"], direction == "sent", stream, "source" in record)
 
 
+class _Lines:
+    """Line numbers of positions met in order, counted once (a log may hold a million lines)."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.pos, self.number = text, 0, 1
+
+    def at(self, pos: int) -> int:
+        self.number += self.text.count("\n", self.pos, pos)
+        self.pos = pos
+        return self.number
+
+
 def _libvirt_records(text: str) -> Iterator[Record]:
+    lines = _Lines(text)
     for match in _LIBVIRT.finditer(text):
         message, _ = _object_at(text, match.end())
-        lineno = text.count("\n", 0, match.start()) + 1
-        yield Record(lineno, message, match.group(1) == "SEND_MSG", match.group(2))
+        yield Record(lines.at(match.start()), message, match.group(1) == "SEND_MSG", match.group(2))
 
 
 def _arrow_records(text: str) -> Iterator[Record]:
+    lines = _Lines(text)
     for match in _ARROW.finditer(text):
         message, _ = _object_at(text, match.end())
-        yield Record(text.count("\n", 0, match.start()) + 1, message, match.group(1) == "->")
+        yield Record(lines.at(match.start()), message, match.group(1) == "->")
 
 
 def _json_records(text: str) -> Iterator[Record]:
     """JSON objects at the start of lines; each may hold a command and its reply (qmp-shell's log)."""
-    pos = 0
+    pos, lines = 0, _Lines(text)
     while (match := _JSON_START.search(text, pos)) is not None:
         start = match.end() - 1
         message, pos = _object_at(text, start)
-        lineno = text.count("\n", 0, start) + 1
+        lineno = lines.at(start)
         if _is_command(message):
             command = {k: v for k, v in message.items() if k not in ("return", "error")}
             yield Record(lineno, command, True)
