@@ -227,8 +227,8 @@ def test_the_shell_shows_a_clients_traffic_while_the_user_types(
 def test_the_line_mode_shows_a_clients_traffic_between_prompts(
     qemu: Qemu, short_dir: Path, tmp_path: Path
 ) -> None:
-    listen = str(short_dir / "line.sock")
-    tmux = start_line_mode(tmp_path / "xdg", "--line", "--proxy", listen, qemu.socket)
+    listen, log = str(short_dir / "line.sock"), tmp_path / "line.log"
+    tmux = start_line_mode(tmp_path / "xdg", "--line", "--proxy", listen, qemu.socket, "-l", str(log))
     try:
         wait_until(lambda: listening(listen), what="the proxy's socket")
         tmux.wait_for("qmp>")
@@ -243,6 +243,13 @@ def test_the_line_mode_shows_a_clients_traffic_between_prompts(
         tmux.wait_for('← {"return": {}, "id": "__qmp#00000"}')
     finally:
         tmux.close()
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    typed = [
+        r for r in records if r["direction"] == "sent" and "source" not in r and r["client"] == "qmpshell"
+    ]
+    assert [r["message"]["execute"] for r in typed] == ["query-name"]  # the user's; not the shell's own
+    clients = {r["client"] for r in records}
+    assert "qmpshell" in clients and len(clients) == 3  # the shell and the two harness connections
 
 
 def start_line_mode(root: Path, *args: str) -> Tmux:
