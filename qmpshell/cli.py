@@ -182,7 +182,11 @@ def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> i
     interactive = not (args.command or args.file) and sys.stdin.isatty() and sys.stdout.isatty()
     if args.hmp_coverage:
         return _hmp_coverage(args, settings)
+    if args.proxy:
+        return _proxy(args, settings, interactive)
     addresses = args.address or [os.environ.get("QMP_SOCKET") or settings.address or ""]
+    if args.history_script is not None or args.replay or args.to_script:
+        return _replay(args, settings, addresses, qemu_argv)
     if args.dry_run:
         return _dry_run(args, settings, addresses, qemu_argv)
     if wants_many(addresses):
@@ -229,6 +233,59 @@ def _dry_run(args: argparse.Namespace, settings: Settings, addresses: list[str],
     return max(status, EXIT_USAGE) if invalid else status  # W9: a line not UTF-8 is exit 2, as in a real run
 
 
+def _proxy(args: argparse.Namespace, settings: Settings, interactive: bool) -> int:
+    """--proxy LISTEN UPSTREAM: headless without a terminal, else with the shell (``qmpshell.proxy``)."""
+    from qmpshell.proxy import modes
+
+    listen, upstream = args.proxy
+    if args.command or args.file or args.address or args.launch or args.dry_run:
+        raise UsageError("--proxy LISTEN UPSTREAM takes no other address, script, --launch or --dry-run")
+    with ExitStack() as stack:
+        log = open_log(settings, stack)
+        if not interactive:
+            return modes.run_headless(listen, upstream, settings, log)
+
+        def front_end(address: str, shell_log: MessageLog | None, watched: Any) -> int:
+            where = address_for([], address, settings)
+            return _run_interactive(where, settings._replace(reconnect=False), shell_log, None, watched)
+
+        return modes.run_interactive(listen, upstream, settings, log, front_end)
+    return EXIT_OK
+
+
+def _replay(args: argparse.Namespace, settings: Settings, addresses: list[str], qemu_argv: list[str]) -> int:
+    """--history-script, --to-script LOG, --replay LOG [-n]; a reader gone (``| head``) ends it quietly."""
+    try:
+        return _replay_mode(args, settings, addresses, qemu_argv)
+    except BrokenPipeError:
+        silence_stdout()
+        return EXIT_OK
+
+
+def _replay_mode(
+    args: argparse.Namespace, settings: Settings, addresses: list[str], qemu_argv: list[str]
+) -> int:
+    """The modes of ``qmpshell.replay``."""
+    from qmpshell.replay import modes
+    from qmpshell.replay.logs import read_log
+
+    write = sys.stdout.write
+    if args.history_script is not None:
+        return modes.print_history_script(settings.history_file, args.history_script, write)
+    if args.to_script or args.dry_run:
+        knowledge = _schema_only(args, settings, addresses[0], qemu_argv)
+        typer = knowledge.typer_for(modes.not_asked) if knowledge is not None else None
+        return modes.print_script(args.to_script or args.replay, write, typer=typer)
+    exchanges = read_log(args.replay)  # first: a log that cannot be read is exit 2 before connecting
+    with ExitStack() as stack:
+        launched = launch_for(args, qemu_argv, stack)
+        address = launched.start() if launched is not None else address_for(qemu_argv, addresses[0], settings)
+        log = open_log(settings, stack)
+        options = modes.ReplayOptions(args.ignore, args.events)
+        return explained(launched, lambda: modes.replay(exchanges, address, settings, log, options))
+    return EXIT_OK
+
+
 def _schema_only(args: argparse.Namespace, settings: Settings, text: str, qemu_argv: list[str]) -> Any:
     """The server's schema (from the cache, or its one query), or None: no address, or -N."""
     if not (text or args.launch) or not settings.negotiate:
@@ -257,16 +314,21 @@ def _schema_only(args: argparse.Namespace, settings: Settings, text: str, qemu_a
 
 
 def _run_interactive(
-    address: Address, settings: Settings, log: MessageLog | None, launched: LaunchedQemu | None
+    address: Address,
+    settings: Settings,
+    log: MessageLog | None,
+    launched: LaunchedQemu | None,
+    watched: Any = None,
 ) -> int:
-    """The full-screen shell, or the line mode on a dumb or tiny terminal (or with --line)."""
+    """The full-screen shell, or the line mode on a dumb or tiny terminal (or with --line);
+    ``watched``: lines of others' traffic to show as they come (``--proxy``)."""
     from qmpshell.repl.linemode import run_line_mode, wants_line_mode
 
     if wants_line_mode(settings, environ=os.environ, size=os.get_terminal_size(sys.stdout.fileno())):
-        return run_line_mode(address, settings, log=log, launched=launched)
+        return run_line_mode(address, settings, log=log, launched=launched, watched=watched)
     from qmpshell.repl.app import run_repl
 
-    return run_repl(address, settings, log=log, launched=launched)
+    return run_repl(address, settings, log=log, launched=launched, watched=watched)
 
 
 def _hmp_coverage(args: argparse.Namespace, settings: Settings) -> int:

@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_options(parser)
     _add_connection_options(parser)
     _add_interactive_options(parser)
+    _add_replay_options(parser)
     parser.add_argument(
         "--version", action="store_true", help="print the version (and the server's, with -c)"
     )
@@ -104,7 +105,11 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "-v", "--verbose", action="store_true", help="write each command as sent before its reply"
     )
-    group.add_argument("--events", action="store_true", help="batch: write events to stdout as they arrive")
+    group.add_argument(
+        "--events",
+        action="store_true",
+        help="batch: write events to stdout as they arrive (--replay: compare them)",
+    )
     group.add_argument("--json", action="store_true", help="batch: print only the return values")
     group.add_argument(
         "--format",
@@ -179,6 +184,40 @@ def _add_interactive_options(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="read /help's documentation from a QEMU source tree (its root or qapi/ folder) "
         "instead of the installed manual",
+    )
+
+
+def _add_replay_options(parser: argparse.ArgumentParser) -> None:
+    """Record, replay and watch (``qmpshell.replay``, ``qmpshell.proxy``)."""
+    group = parser.add_argument_group("record, replay and watch")
+    group.add_argument(
+        "--history-script",
+        nargs="?",
+        const=0,
+        type=_positive,
+        metavar="N",
+        help="print the last N statements of the history (default all) as a script for -f",
+    )
+    group.add_argument(
+        "--replay",
+        metavar="LOG",
+        help="send the commands of LOG (a qmpshell, qmp-shell or libvirt log, or -> <- lines) to the "
+        "address and compare each reply with the recorded one; with -n print them as a script",
+    )
+    group.add_argument("--to-script", metavar="LOG", help="print the commands of LOG as a qmpshell script")
+    group.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="--replay: leave out members named KEY at any depth, or the dotted path KEY (repeatable)",
+    )
+    group.add_argument(
+        "--proxy",
+        nargs=2,
+        metavar=("LISTEN", "UPSTREAM"),
+        help="serve QMP clients on LISTEN (a socket path or loopback HOST:PORT) through one connection "
+        "to UPSTREAM, showing their traffic",
     )
 
 

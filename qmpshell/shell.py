@@ -21,7 +21,7 @@ from qmpshell.language.parse import HmpRequest, QmpRequest, Request, ShellReques
 from qmpshell.language.untyped import ArgTree, ArgumentTyper, Value, guess_value
 from qmpshell.notices import Warnings
 from qmpshell.outcomes import EventSeen, Exit, FrontEndCommand, HmpOutput, Info, ModeChanged, Outcome, Reply
-from qmpshell.protocol.client import Cancelled, PendingReply, QmpError
+from qmpshell.protocol.client import OWN, Cancelled, PendingReply, QmpError
 from qmpshell.protocol.events import EventLog, WaitInterrupted, event_matcher
 from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
@@ -227,7 +227,8 @@ class Shell:
 
     def _ask(self, command: str, arguments: Message) -> Any:
         """A question while typing a statement (a device's properties): not shown, not a /wait mark."""
-        response = self._await(self.client.send({"execute": command, "arguments": arguments}), command)
+        asked = self.client.send({"execute": command, "arguments": arguments}, source=OWN)
+        response = self._await(asked, command)
         if "error" in response:
             raise QmpError(response)
         return response.get("return")

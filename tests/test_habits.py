@@ -95,6 +95,15 @@ NOT_FOR_A_ONE_SHOT = {
     "qmpshell.hmp.engine",
     "qmpshell.hmp.commands",
     "qmpshell.hmp.info",
+    # record, replay and watch (issue 24): only their own options load them
+    "qmpshell.language.script",
+    "qmpshell.replay",
+    "qmpshell.replay.toscript",
+    "qmpshell.replay.logs",
+    "qmpshell.replay.modes",
+    "qmpshell.proxy",
+    "qmpshell.proxy.server",
+    "qmpshell.proxy.peer",
 }
 
 

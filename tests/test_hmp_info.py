@@ -21,10 +21,11 @@ import pytest
 
 from qmpshell.errors import UsageError
 from qmpshell.hmp.info import INFO
+from qmpshell.outcomes import HmpOutput
 from qmpshell.protocol.address import parse_address
 from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.session import make_client
-from qmpshell.shell import HmpOutput, Shell
+from qmpshell.shell import Shell
 from tests.q35_support import make_images, q35_argv
 from tests.qemu_support import Qemu, run_qmpshell
 

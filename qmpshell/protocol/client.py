@@ -71,12 +71,29 @@ class PendingReply:
         self._resolved = False
         self._response: Message | None = None
         self._error: Exception | None = None
+        self._hook_lock = threading.Lock()
+        self._then: Callable[[PendingReply], None] | None = None
 
     def resolve(self, response: Message | None, error: Exception | None = None) -> None:
-        if self._resolved:
-            return
-        self._response, self._error, self._resolved = response, error, True
+        with self._hook_lock:
+            if self._resolved:
+                return
+            self._response, self._error, self._resolved = response, error, True
+            then, self._then = self._then, None
         self._done.release()
+        if then is not None:
+            then(self)
+
+    def then(self, callback: Callable[[PendingReply], None]) -> None:
+        """Call ``callback(self)`` once the reply is in (at once if it is), on the thread that got it.
+
+        For a relay (``--proxy``) that passes each reply on without a thread waiting for it.
+        """
+        with self._hook_lock:
+            if not self._resolved:
+                self._then = callback
+                return
+        callback(self)
 
     def wait(self, timeout: float | None = None) -> Message:
         """The response (our id removed), or the error that ended the wait."""
@@ -93,10 +110,17 @@ class PendingReply:
         return self._response
 
 
-class BlockingCommands:
-    """``execute`` and ``request`` on top of a transport's ``send`` and ``abandon`` (both transports)."""
+OWN = "qmpshell"  # the log's ``source`` of what qmpshell asks for itself (``execute``, ``request``)
 
-    def send(self, message: Message) -> PendingReply:
+
+class BlockingCommands:
+    """``execute`` and ``request`` on top of a transport's ``send`` and ``abandon`` (both transports).
+
+    They serve the shell's own questions (negotiation, schema, status, completion):
+    the log marks what they send with ``source`` so that ``--replay`` leaves it out.
+    """
+
+    def send(self, message: Message, *, source: str = "") -> PendingReply:
         raise NotImplementedError
 
     def abandon(self, pending: PendingReply) -> None:
@@ -116,7 +140,7 @@ class BlockingCommands:
 
     def request(self, message: Message, *, timeout: float | None = None) -> Message:
         """Send one message and wait for its response (with our id removed)."""
-        pending = self.send(message)
+        pending = self.send(message, source=OWN)
         try:
             return pending.wait(timeout)
         except BaseException:
@@ -248,13 +272,15 @@ class Client(BlockingCommands):
 
     # -- commands ---------------------------------------------------------------
 
-    def send(self, message: Message) -> PendingReply:
-        """Send a message, giving it an id unless it has one; returns the handle to wait on."""
+    def send(self, message: Message, *, source: str = "") -> PendingReply:
+        """Send a message, giving it an id unless it has one; returns the handle to wait on.
+
+        ``source``: who asked when not the user (see ``MessageLog.sent``)."""
         pending = self._register(message)
         pending.sent = {**message, "id": int(pending.key)} if pending.own_id else message
         message = {**message, "id": int(pending.key)}  # on the wire every id is ours (W3-W5)
         data = _ENCODER.encode(message).encode("utf-8", "backslashreplace")  # a lone surrogate: its escape
-        self._transmit(message, data, pending)
+        self._transmit(message, data, source)
         return pending
 
     def abandon(self, pending: PendingReply) -> None:
@@ -276,23 +302,23 @@ class Client(BlockingCommands):
             self._pending[pending.key] = pending
             return pending
 
-    def _transmit(self, message: Message, data: bytes, pending: PendingReply) -> None:
+    def _transmit(self, message: Message, data: bytes, source: str) -> None:
         sock = self._sock
         if sock is None:
             raise self._lost or ConnectionLost("not connected")
         if len(data) > _SENT_AT_ONCE:
-            self._transmit_behind(message, data, sock)
+            self._transmit_behind(message, data, sock, source)
             return
         try:
             with self._send_lock:
                 if self._log is not None:
-                    self._log.sent(message)
+                    self._log.sent(message, source=source)
                 sock.sendall(data)
         except OSError as err:
             self._send_failed(err)
             raise self._lost or ConnectionLost(str(err)) from err
 
-    def _transmit_behind(self, message: Message, data: bytes, sock: socket.socket) -> None:
+    def _transmit_behind(self, message: Message, data: bytes, sock: socket.socket, source: str) -> None:
         """Send a large message from a thread of its own, so the caller can stop waiting (Ctrl-C).
 
         A QEMU that does not read (stopped, busy) fills the socket buffer and
@@ -303,7 +329,7 @@ class Client(BlockingCommands):
         self._send_lock.acquire()
         try:
             if self._log is not None:
-                self._log.sent(message)
+                self._log.sent(message, source=source)
             sender = threading.Thread(target=self._send_all, args=(sock, data), name="qmp-send", daemon=True)
             sender.start()
         except BaseException:

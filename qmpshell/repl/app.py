@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +47,7 @@ from qmpshell.repl.launched import say
 from qmpshell.repl.layout import build_screen, input_area
 from qmpshell.repl.lexer import InputLexer
 from qmpshell.repl.panekeys import PaneKeys
-from qmpshell.repl.panes import EventFeed
+from qmpshell.repl.panes import EventFeed, Watched, watched_text
 from qmpshell.repl.rendered import Rendered
 from qmpshell.repl.search import output_key_bindings
 from qmpshell.repl.stopsignals import StopSignals
@@ -71,12 +72,18 @@ def run_repl(
     *,
     log: MessageLog | None = None,
     launched: LaunchedQemu | None = None,
+    watched: Watched | None = None,
 ) -> int:
-    """Connect, run the full-screen shell until Ctrl-D, /quit or a stop signal; the exit status."""
+    """Connect, run the full-screen shell until Ctrl-D, /quit or a stop signal; the exit status.
+
+    ``watched``: lines to show in the output as they come (others' traffic through ``--proxy``)."""
     feed = EventFeed.for_settings(settings)
     connection = Connection(address, settings, log=log, on_event=feed.add)
     try:
-        return Repl(connection, feed, settings, launched=launched).run()
+        repl = Repl(connection, feed, settings, launched=launched)
+        if watched is not None:
+            watched.subscribe(lambda line, as_json: repl.arrived_lines.append((line, as_json)))
+        return repl.run()
     finally:
         connection.close()
 
@@ -102,6 +109,7 @@ class Repl:
         self.core = InteractiveCore(connection, feed, settings, screen=self, events_shown=shown)
         self.log, self.search, self.events_view = self.core.log, self.core.search, self.core.events_view
         history = self.core.history
+        self.arrived_lines: deque[tuple[str, str]] = deque()  # --proxy traffic: the ticker shows it
         self.entry = Entry(history, hmp=self.shell.hmp)
         self.busy = False
         self.completions = Completions(is_hmp=lambda: self.shell.hmp, hints=lambda: doc_hints(self.shell))
@@ -264,6 +272,11 @@ class Repl:
             since_retry += REDRAW_INTERVAL
             if self.feed.dirty:
                 self.feed.dirty = False
+                self.app.invalidate()
+            if self.arrived_lines:
+                while self.arrived_lines:
+                    line, as_json = self.arrived_lines.popleft()
+                    self.log.add(show.info(watched_text(line, as_json, self.core.output_format)))
                 self.app.invalidate()
             if not self.busy and self.core.show_warnings():  # between statements (the schema cache's)
                 self.app.invalidate()

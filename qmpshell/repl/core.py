@@ -25,6 +25,7 @@ from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands, Handler
 from qmpshell.repl.history import make_history
 from qmpshell.repl.panes import EventFeed, OutputLog
 from qmpshell.repl.rendered import Rendered, render
+from qmpshell.repl.savescript import SessionScript
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.widgets import welcome_text
 
@@ -80,6 +81,7 @@ class InteractiveCore:
             size=settings.history_size,
             warn=self.shell.warnings.warn,
         )
+        self.script = SessionScript()  # /save script: the statements run, with how each ended
         self.frontend = FrontEndCommands(self, overrides=overrides)
 
     # -- FrontEnd (what /events, /find, /save, /format act on) --------------------------
@@ -138,12 +140,15 @@ class InteractiveCore:
     def run(self, text: str) -> Outcome | QmpShellError | Rendered | None:
         """Worker thread: parse, run, and lay out what is shown (a big reply costs the worker, not
         the screen); a failure is returned."""
+        hmp = self.shell.hmp
+        result: Outcome | QmpShellError | None
         try:
             request = self.shell.parse(text)
             result = self.shell.run(request) if request is not None else None
         except QmpShellError as err:
-            return err
-        return render(result, self.look())
+            result = err
+        self.script.add(text, hmp=hmp, result=result)
+        return result if isinstance(result, QmpShellError) else render(result, self.look())
 
     def learn_server(self) -> None:
         """Worker thread, once per connection: the run state and the schema."""

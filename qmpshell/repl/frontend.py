@@ -20,6 +20,7 @@ from qmpshell.output.safe import visible
 from qmpshell.repl import show
 from qmpshell.repl.lexer import json_fragments
 from qmpshell.repl.panes import EventFeed, OutputLog
+from qmpshell.repl.savescript import SessionScript
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.transcript import quoted_words, save_text
 
@@ -29,7 +30,7 @@ FORMATS_SAID = {
     "compact": "JSON on one line",
 }
 EVENTS_USAGE = "usage: /events [on|off|clear|show [N]|filter PATTERN...]"
-SAVE_USAGE = "usage: /save [reply] FILE"
+SAVE_USAGE = "usage: /save [reply|script] FILE"
 Handler = Callable[[ShellRequest], None]
 NARROWEST_WITH_EVENTS = 100  # columns: below this the events pane hides itself (F2 still shows it)
 
@@ -62,6 +63,7 @@ class FrontEnd(Protocol):
     events_view: EventsVisibility
     search: OutputSearch
     output_format: str
+    script: SessionScript
 
     def width(self) -> int: ...
 
@@ -155,9 +157,14 @@ class FrontEndCommands:
             self.app.log.add(show.info(notice))
 
     def save(self, words: tuple[str, ...]) -> None:
-        """``/save FILE``: the whole output pane; ``/save reply FILE``: the statement before and its reply."""
+        """``/save FILE``: the whole output pane; ``/save reply FILE``: the statement before and its reply;
+        ``/save script FILE``: the session's statements as a script (``repl.savescript``)."""
         log = self.app.log
         this = log.last_statement()  # the /save line itself
+        if len(words) == 2 and words[0] == "script":
+            count = self.app.script.save(words[1])
+            log.add(show.info(f"saved {count} statements as a script to {words[1]} (run it with -f)"))
+            return
         if len(words) == 2 and words[0] == "reply":
             start, path = log.last_statement(before=this), words[1]
         elif len(words) == 1:

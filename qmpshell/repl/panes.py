@@ -15,6 +15,7 @@ import fnmatch
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from prompt_toolkit.data_structures import Point
 from prompt_toolkit.formatted_text import StyleAndTextTuples
@@ -29,6 +30,21 @@ from qmpshell.repl.show import view_fragments
 Lines = Callable[[int, int], Sequence[StyleAndTextTuples]]  # (width, height) -> lines
 Decorate = Callable[[StyleAndTextTuples, int], StyleAndTextTuples]  # (line, its number) -> line
 ELLIPSIS = "\u2026"
+
+
+class Watched(Protocol):
+    """Lines from elsewhere to show as they come (``--proxy``: other clients' traffic), on any thread.
+
+    Each comes twice: as people read it, and with its message as JSON ('' for a notice), which
+    ``/format json`` and ``compact`` show instead.
+    """
+
+    def subscribe(self, sink: Callable[[str, str], None]) -> None: ...
+
+
+def watched_text(line: str, as_json: str, output_format: str) -> str:
+    """The form of a watched line the output format asks for."""
+    return as_json if as_json and output_format != "auto" else line
 
 
 class LinesControl(UIControl):

@@ -27,10 +27,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from qmpshell.outcomes import HmpOutput  # noqa: E402
 from qmpshell.protocol.address import parse_address  # noqa: E402
 from qmpshell.protocol.events import EventLog  # noqa: E402
 from qmpshell.protocol.session import make_client  # noqa: E402
-from qmpshell.shell import HmpOutput, Shell  # noqa: E402
+from qmpshell.shell import Shell  # noqa: E402
 from tests.q35_support import start_q35  # noqa: E402
 
 
