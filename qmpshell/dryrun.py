@@ -19,12 +19,12 @@ from qmpshell import commands
 from qmpshell.batch import Printer, report
 from qmpshell.errors import EXIT_OK, QmpShellError, UsageError
 from qmpshell.language.hmp import parse_cpu_command
-from qmpshell.language.parse import HmpRequest, Request, ShellRequest, parse_statement
+from qmpshell.language.parse import HmpRequest, Request, ShellRequest, message_for, parse_statement
 from qmpshell.language.statements import Statement, read_statements
 from qmpshell.output.render import json_text
 from qmpshell.protocol.client import QmpError
 from qmpshell.qmptypes import Message
-from qmpshell.shell import Knowledge, message_for
+from qmpshell.shell import Knowledge
 
 
 def dry_run(

@@ -14,17 +14,25 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from qmpshell import commands
-from qmpshell.config import seconds
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionLost, UsageError
 from qmpshell.language.hmp import hmp_message, looks_like_error, parse_cpu_command
-from qmpshell.language.parse import HmpRequest, QmpRequest, Request, ShellRequest, parse_statement
-from qmpshell.language.untyped import ArgTree, ArgumentTyper, Value, guess_value
+from qmpshell.language.parse import (
+    HmpRequest,
+    QmpRequest,
+    Request,
+    ShellRequest,
+    hmp_line_of,
+    message_for,
+    parse_statement,
+)
+from qmpshell.language.untyped import ArgumentTyper, flatten_tree
 from qmpshell.notices import Warnings
 from qmpshell.outcomes import EventSeen, Exit, FrontEndCommand, HmpOutput, Info, ModeChanged, Outcome, Reply
-from qmpshell.protocol.client import OWN, Cancelled, PendingReply, QmpError
-from qmpshell.protocol.events import EventLog, WaitInterrupted, event_matcher
+from qmpshell.protocol.client import OWN, PendingReply, QmpError
+from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
+from qmpshell.waiting import wait_for_event
 
 if TYPE_CHECKING:
     from qmpshell.hmp.session import HmpSide
@@ -39,34 +47,6 @@ class Started(NamedTuple):
     request: Request
     pending: PendingReply
     warning: str = ""  # deprecated or unstable: said when it finishes
-
-
-def message_for(request: Request, *, cpu_index: int | None = None) -> Message | None:
-    """The one message ``Shell.run`` sends for ``request`` when that is all it does, else None.
-
-    None for what acts on the shell's own state or on more than one message
-    (``/wait``, the ``/hmp`` and ``/qmp`` switches, HMP ``cpu N``, ``/help``...):
-    pipelining finishes everything in flight before them, and a dry run prints
-    nothing for them.
-    """
-    if isinstance(request, QmpRequest):
-        return request.message
-    if isinstance(request, HmpRequest):
-        line = request.command_line
-    else:
-        line = request.rest if request.name == "hmp" else ""
-    if not line or parse_cpu_command(line) is not None:
-        return None
-    return hmp_message(line, cpu_index=cpu_index)
-
-
-def _hmp_line(request: Request | None) -> str:
-    """The HMP line a request runs (HMP mode, or ``/hmp LINE``), '' for anything else."""
-    if isinstance(request, HmpRequest):
-        return request.command_line
-    if isinstance(request, ShellRequest) and request.name == "hmp":
-        return request.rest
-    return ""
 
 
 def _hmp_outcome(sent: Message, response: Message) -> Outcome:
@@ -133,7 +113,7 @@ class Shell:
         """
         typer = self.knowledge.typer_for(self._ask) if self.knowledge is not None else None
         request = parse_statement(text, hmp=self.hmp, typer=typer)
-        line = _hmp_line(request)
+        line = hmp_line_of(request)
         if line and self.hmp_via != "passthrough":
             self._hmp().check(line, self.hmp_via)  # refused before anything is sent
         return request
@@ -155,7 +135,7 @@ class Shell:
         (see ``message_for``): ``run`` it.  Pipelining starts several before
         finishing the first; it says each ``-v`` line itself (``announce=False``).
         """
-        if self.hmp_via != "passthrough" and _hmp_line(request):
+        if self.hmp_via != "passthrough" and hmp_line_of(request):
             return None  # run translates it (qmpshell.hmp) or passes it through
         message = message_for(request, cpu_index=self.cpu_index)
         if message is None:
@@ -361,7 +341,11 @@ class Shell:
         return Info(line, edit=line)
 
     def wait_command(self, request: ShellRequest) -> Outcome:
-        return self._wait(request)
+        """``/wait EVENT [FIELD=VALUE...] [timeout=SECONDS]`` (``qmpshell.waiting``)."""
+        unknown = self.knowledge.unknown_event if self.knowledge is not None else None
+        return EventSeen(
+            wait_for_event(request, self.client, self.events, unknown=unknown, timeout=self.timeout)
+        )
 
     def _help(self, request: ShellRequest) -> str:
         words = request.words
@@ -373,7 +357,7 @@ class Shell:
             return _wrapped([*lines, server] if server else lines, self.help_width)
         if len(words) > 1:
             raise UsageError(f"usage: /help [COMMAND|EVENT [TAG=VALUE...]] (one name, got {len(words)})")
-        narrow = {path: value.text for path, value in _flatten(request.options)}
+        narrow = {path: value.text for path, value in flatten_tree(request.options)}
         text: str | None = self.documentation().help(self, words[0], narrow)  # the schema's tree and the docs
         if text is None:
             raise UsageError(f"no command or event named '{words[0]}'")
@@ -389,28 +373,6 @@ class Shell:
             )
         return self._docs
 
-    def _wait(self, request: ShellRequest) -> Outcome:
-        if len(request.words) != 1:
-            raise UsageError("usage: /wait EVENT [FIELD=VALUE ...] [timeout=SECONDS]")
-        if self.knowledge is not None and (unknown := self.knowledge.unknown_event(request.words[0])):
-            raise UsageError(unknown)
-        options = dict(request.options)
-        timeout = _timeout_option(options.pop("timeout", None), self.timeout)
-        tests = {path: _value_test(value) for path, value in _flatten(options)}
-        matcher = event_matcher(request.words[0], tests)
-        self.client.listen_for_events()
-        try:
-            event = self.events.wait_for(matcher, timeout)
-        except WaitInterrupted as stop:
-            if self.client.lost is not None:
-                raise self.client.lost from None
-            raise Cancelled(str(stop)) from None
-        if event is None:
-            fields = " ".join(f"{path}={value.text}" for path, value in _flatten(options))
-            what = f"{request.words[0]} with {fields}" if fields else f"{request.words[0]} event"
-            raise CommandTimeout(f"no {what} within {timeout:g} s")
-        return EventSeen(event)
-
 
 def _wrapped(lines: list[str], width: int) -> str:
     """Lines cut at word boundaries to ``width``, continued with a deeper indent."""
@@ -424,39 +386,3 @@ def _wrapped(lines: list[str], width: int) -> str:
         indent = " " * (len(line) - len(line.lstrip()) + 4)
         out.extend(textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False))
     return "\n".join(out)
-
-
-def _timeout_option(value: Value | ArgTree | None, default: float | None) -> float | None:
-    if value is None:
-        return default
-    if not isinstance(value, Value):
-        raise UsageError("timeout= needs a number of seconds")
-    try:
-        return seconds(value.text)
-    except ValueError as err:
-        raise UsageError(f"timeout=: {err}") from None
-
-
-def _flatten(tree: ArgTree, prefix: str = "") -> list[tuple[str, Value]]:
-    items: list[tuple[str, Value]] = []
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            items.extend(_flatten(value, f"{prefix}{key}."))
-        else:
-            items.append((f"{prefix}{key}", value))
-    return items
-
-
-def _value_test(value: Value) -> Any:
-    """Match an event field against a value as typed: ``id=123`` matches 123 and "123"."""
-    guessed = guess_value(value)
-    text = value.text
-
-    def test(actual: Any) -> bool:
-        if actual == guessed and type(actual) is type(guessed):
-            return True
-        if isinstance(actual, str):
-            return actual == text
-        return json.dumps(actual) == text
-
-    return test

@@ -27,10 +27,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from qmpshell.errors import QmpShellError
-from qmpshell.language.parse import parse_statement
+from qmpshell.language.parse import message_for, parse_statement
 from qmpshell.language.strictjson import escape_controls
 from qmpshell.language.untyped import ArgumentTyper, is_plain_number, number_of
-from qmpshell.shell import message_for
 
 Message = dict[str, Any]
 
