@@ -161,7 +161,7 @@ class LibvirtClient(BlockingCommands):
         self._negotiate = negotiate
         self._connect_timeout = connect_timeout
         self._lock = threading.Lock()
-        self._queue: queue.SimpleQueue[tuple[PendingReply, Message] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[PendingReply, Message, str] | None] = queue.SimpleQueue()
         self._ids = itertools.count(1)
         self._pending: dict[str, PendingReply] = {}
         self._conn: Any = None
@@ -270,15 +270,17 @@ class LibvirtClient(BlockingCommands):
 
     # -- commands ---------------------------------------------------------------
 
-    def send(self, message: Message) -> PendingReply:
-        """Queue a message for the monitor; libvirt gets it without an id, the reply gets it back."""
+    def send(self, message: Message, *, source: str = "") -> PendingReply:
+        """Queue a message for the monitor; libvirt gets it without an id, the reply gets it back.
+
+        ``source``: who asked when not the user (see ``MessageLog.sent``)."""
         with self._lock:
             if self._lost is not None or self._dom is None:
                 raise self._lost or ConnectionLost("not connected")
             pending = PendingReply(str(next(self._ids)), own_id="id" not in message)
             self._pending[pending.key] = pending
         pending.sent = {key: value for key, value in message.items() if key != "id"}
-        self._queue.put((pending, message))
+        self._queue.put((pending, message, source))
         return pending
 
     def abandon(self, pending: PendingReply) -> None:
@@ -290,22 +292,22 @@ class LibvirtClient(BlockingCommands):
     def _work(self) -> None:
         """The worker thread: one command at a time, as libvirt runs them anyway."""
         while (item := self._queue.get()) is not None:
-            pending, message = item
+            pending, message, source = item
             with self._lock:
                 if pending.key not in self._pending:
                     continue  # abandoned before it was sent
-            response, error = self._exchange(pending.sent)
+            response, error = self._exchange(pending.sent, source)
             if response is not None and "id" in message:
                 response["id"] = message["id"]
             with self._lock:
                 self._pending.pop(pending.key, None)
             pending.resolve(response, error)
 
-    def _exchange(self, message: Message) -> tuple[Message | None, Exception | None]:
+    def _exchange(self, message: Message, source: str = "") -> tuple[Message | None, Exception | None]:
         libvirt, libvirt_qemu = bindings()
         dom = self._dom
         if self._log is not None:
-            self._log.sent(message)
+            self._log.sent(message, source=source)
         try:
             text = libvirt_qemu.qemuMonitorCommand(dom, _ENCODER.encode(message), 0)
         except libvirt.libvirtError as err:

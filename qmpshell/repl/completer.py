@@ -43,6 +43,7 @@ class ShellCompleter(Completer):
         *,
         hmp: Callable[[], bool] = lambda: False,
         hmp_commands: Callable[[], Iterable[str]] = lambda: (),
+        hmp_completer: Callable[[], Completer] | None = None,
         on_waiting: Callable[[str | None], None] = lambda text: None,
         source_ready: Callable[[float], object] = lambda seconds: None,
         target_source: Callable[[str], CompletionSource | None] | None = None,
@@ -54,6 +55,7 @@ class ShellCompleter(Completer):
         self._source = source
         self._hmp = hmp
         self._hmp_commands = hmp_commands
+        self._hmp_completer = hmp_completer  # for "/hmp LINE": HMP names and arguments
         self._on_waiting = on_waiting
         self._source_ready = source_ready
         self._target_source = target_source  # with several targets: ``@NAME LINE`` completes from NAME's
@@ -78,7 +80,10 @@ class ShellCompleter(Completer):
         if self._hmp():
             return self._hmp_names(text)
         if text.lstrip().startswith("/hmp "):
-            return self._hmp_names(text.lstrip()[5:])
+            line = text.lstrip()[5:]
+            if self._hmp_completer is not None:
+                return self._hmp_completer().get_completions(Document(line), complete_event)
+            return self._hmp_names(line)
         return self._complete(text, document, complete_event, self._source)
 
     def _complete(

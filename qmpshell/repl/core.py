@@ -18,6 +18,7 @@ from typing import NamedTuple, Protocol
 from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError, UsageError
 from qmpshell.language.prefix import ALL, split_target
+from qmpshell.language.redact import line_has_secret, public_statement
 from qmpshell.migration import Side, migrate, parse_migrate
 from qmpshell.outcomes import Exit, FrontEndCommand, Info, ModeChanged, Outcome, Reply
 from qmpshell.repl import show
@@ -26,6 +27,8 @@ from qmpshell.repl.fleet import Fleet
 from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands, Handler
 from qmpshell.repl.history import make_history
 from qmpshell.repl.panes import EventFeed, OutputLog
+from qmpshell.repl.rendered import Rendered, render
+from qmpshell.repl.savescript import SessionScript
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.widgets import welcome_text
 from qmpshell.shell import Shell
@@ -59,7 +62,7 @@ class Screen(Protocol):
 class Grouped(NamedTuple):
     """``@all LINE``: each target's outcome (or failure), shown under its name."""
 
-    results: list[tuple[str, Outcome | QmpShellError | None]]
+    results: list[tuple[str, Outcome | QmpShellError | Rendered | None]]
 
 
 class InteractiveCore:
@@ -89,6 +92,7 @@ class InteractiveCore:
             size=settings.history_size,
             warn=self.shell.warnings.warn,
         )
+        self.script = SessionScript()  # /save script: the statements run, with how each ended
         self.frontend = FrontEndCommands(self, overrides=overrides)
 
     @property
@@ -136,7 +140,7 @@ class InteractiveCore:
             self.log.add(show.warning(warning))
         return bool(warnings)
 
-    def show(self, result: Outcome | QmpShellError | Grouped) -> None:
+    def show(self, result: Outcome | QmpShellError | Rendered | Grouped) -> None:
         """The one place an outcome (or a failure) becomes output, for both front-ends."""
         self.show_warnings()
         if isinstance(result, QmpShellError):
@@ -146,6 +150,8 @@ class InteractiveCore:
         elif isinstance(result, ModeChanged):
             self.screen.mode_changed(hmp=result.hmp)  # the shell has switched itself
             self.log.add(show.info(MODE_SAID[result.hmp]))
+            if result.note:  # what HMP offers on this server (qmpshell.hmp)
+                self.log.add(show.info(result.note))
         elif isinstance(result, FrontEndCommand):
             self.frontend.run(result.request)
         elif isinstance(result, Grouped) and (table := _side_by_side(result)):
@@ -155,16 +161,34 @@ class InteractiveCore:
                 self.log.add([("class:info", f"\u2500\u2500 {name} \u2500\u2500\n")])
                 if each is not None:
                     self.show(each)
+        elif isinstance(result, Rendered):
+            self.log.add(result.fragments, public=result.public)
+            if isinstance(result.outcome, Info) and result.outcome.edit:
+                self.screen.propose(result.outcome.edit)  # /example: a line to edit, not run
         else:
-            self.log.add(show.outcome(result, self.look()))
-            if isinstance(result, Info) and result.edit:
-                self.screen.propose(result.edit)  # /example: a line to edit, not run
+            self.show(render(result, self.look()))  # laid out here: an outcome not from a worker
 
-    def run(self, text: str) -> Outcome | QmpShellError | Grouped | None:
-        """Parse and run one statement (on a worker: it waits for QEMU); a failure is returned.
+    def run(self, text: str) -> Outcome | QmpShellError | Rendered | Grouped | None:
+        """Worker thread: parse, run, and lay out what is shown (a big reply costs the worker, not
+        the screen); a failure is returned.  ``@NAME LINE`` runs on that target, ``@all LINE`` on
+        each in turn (see ``qmpshell.repl.fleet``)."""
+        hmp = self.shell.hmp
+        result = self._routed(text)
+        if isinstance(result, Grouped):
+            failed = next((each for _, each in result.results if isinstance(each, QmpShellError)), None)
+            self.script.add(text, hmp=hmp, result=failed)
+            look = self.look()
+            return Grouped(
+                [
+                    (name, each if isinstance(each, Rendered) else render(each, look))
+                    for name, each in result.results
+                ]
+            )
+        self.script.add(text, hmp=hmp, result=result)
+        return result if isinstance(result, QmpShellError) else render(result, self.look())
 
-        ``@NAME LINE`` runs on that target, ``@all LINE`` on each in turn (see ``qmpshell.repl.fleet``).
-        """
+    def _routed(self, text: str) -> Outcome | QmpShellError | Grouped | None:
+        """The statement run on the target it names (the current one when it names none)."""
         try:
             migration = parse_migrate(text.strip())
         except QmpShellError as err:
@@ -227,6 +251,12 @@ class InteractiveCore:
         self.connection.refresh_run_state()
         self.connection.load_knowledge()
 
+    def keep_secret_private(self, statement: str) -> None:
+        """A statement with a secret stays on the screen; the transcript and ``/save`` get it redacted."""
+        if line_has_secret(statement, hmp=self.shell.hmp):
+            prompt = "hmp> " if self.shell.hmp else "qmp> "
+            self.log.keep_private(self.log.last_statement(), f"{prompt}{public_statement(statement)}")
+
     def remember(self, entry: str) -> None:
         """Keep a statement in the history file, unless it repeats the one before."""
         strings = self.history.get_strings()
@@ -239,7 +269,10 @@ SIDE_BY_SIDE = frozenset({"query-migrate"})  # @all shows these as one table, a 
 
 def _side_by_side(grouped: Grouped) -> str:
     """``@all query-migrate``: one table when every target answered (see ``output.sidebyside``)."""
-    replies = [(name, each) for name, each in grouped.results if isinstance(each, Reply)]
+    outcomes = [
+        (name, each.outcome if isinstance(each, Rendered) else each) for name, each in grouped.results
+    ]
+    replies = [(name, each) for name, each in outcomes if isinstance(each, Reply)]
     if len(replies) != len(grouped.results) or not all(
         reply.ok and not reply.as_json and reply.command in SIDE_BY_SIDE for _, reply in replies
     ):

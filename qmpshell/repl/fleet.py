@@ -17,18 +17,16 @@ from dataclasses import replace
 
 from qmpshell.config import Settings
 from qmpshell.errors import UsageError
-from qmpshell.language.prefix import split_target
 from qmpshell.notices import Warnings
 from qmpshell.output.safe import visible
 from qmpshell.protocol.address import Address, describe
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
-from qmpshell.repl.connection import Connection, EventSink, Link, Status
+from qmpshell.repl.connection import Connection, EventSink, Status
 from qmpshell.repl.panes import TARGET_KEY
 from qmpshell.repl.widgets import short_version
 from qmpshell.schema.index import index_of
-from qmpshell.schema.suggest import signature_at
 from qmpshell.shell import Shell
 
 
@@ -159,16 +157,6 @@ class Fleet:
             "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1]
             for row in rows
         ).rstrip()
-
-
-def signature_for(link: Link, text: str) -> str:
-    """The toolbar's signature of the command being typed, from the schema of the target the line
-    names (``@dst migrate-incoming``), else the current target's; nothing in HMP mode."""
-    target, line = split_target(text)
-    named = link.members().get(target) if target else None
-    shell = named.shell if named is not None else link.shell
-    index = index_of(shell.knowledge)
-    return "" if index is None or shell.hmp else signature_at(index, line)
 
 
 def _tagged(name: str, sink: EventSink) -> Callable[[Message], None]:

@@ -14,13 +14,15 @@ from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 from qmpshell.errors import QmpShellError
 from qmpshell.language.parse import ShellRequest
+from qmpshell.numbers import whole_number
 from qmpshell.output.render import event_time, json_text
 from qmpshell.output.safe import visible
 from qmpshell.repl import show
 from qmpshell.repl.lexer import json_fragments
 from qmpshell.repl.panes import EventFeed, OutputLog
+from qmpshell.repl.savescript import SessionScript
 from qmpshell.repl.search import OutputSearch
-from qmpshell.repl.transcript import save_text
+from qmpshell.repl.transcript import quoted_words, save_text
 
 FORMATS_SAID = {
     "auto": "tables, trees and text; /json or '| json' for the JSON",
@@ -28,7 +30,7 @@ FORMATS_SAID = {
     "compact": "JSON on one line",
 }
 EVENTS_USAGE = "usage: /events [on|off|clear|show [N]|filter PATTERN...]"
-SAVE_USAGE = "usage: /save [reply] FILE"
+SAVE_USAGE = "usage: /save [reply|script] FILE"
 Handler = Callable[[ShellRequest], None]
 ONE_TARGET_MIGRATE = (
     "/migrate SRC DST [URI]: needs two targets (qmpshell SRC-ADDR DST-ADDR, or --launch-pair)"
@@ -64,6 +66,7 @@ class FrontEnd(Protocol):
     events_view: EventsVisibility
     search: OutputSearch
     output_format: str
+    script: SessionScript
 
     def width(self) -> int: ...
 
@@ -93,7 +96,7 @@ class FrontEndCommands:
             "relaunch": lambda request: self.app.relaunch(),
             "clear": lambda request: self.app.log.clear(),
             "find": lambda request: self.find(request.rest),
-            "save": lambda request: self.save(request.words),
+            "save": lambda request: self.save(quoted_words(request.rest)),
             "format": lambda request: self.set_format(request.words),
             "use": lambda request: self.app.use(request.words),
             "targets": lambda request: self.app.targets(),
@@ -148,10 +151,10 @@ class FrontEndCommands:
     def show_event(self, which: str) -> None:
         """The N-th newest event the pane shows (1: the newest), pretty-printed into the output."""
         events = self.app.feed.events()
-        if not which.isdigit() or int(which) < 1:
+        number = whole_number(which)
+        if number is None or number < 1:
             self.app.log.add(show.error("/events show N: N counts back from the newest event, 1 first"))
             return
-        number = int(which)
         if number > len(events):
             self.app.log.add(show.info(f"the events pane holds {len(events)} event(s)"))
             return
@@ -164,9 +167,14 @@ class FrontEndCommands:
             self.app.log.add(show.info(notice))
 
     def save(self, words: tuple[str, ...]) -> None:
-        """``/save FILE``: the whole output pane; ``/save reply FILE``: the statement before and its reply."""
+        """``/save FILE``: the whole output pane; ``/save reply FILE``: the statement before and its reply;
+        ``/save script FILE``: the session's statements as a script (``repl.savescript``)."""
         log = self.app.log
         this = log.last_statement()  # the /save line itself
+        if len(words) == 2 and words[0] == "script":
+            count = self.app.script.save(words[1])
+            log.add(show.info(f"saved {count} statements as a script to {words[1]} (run it with -f)"))
+            return
         if len(words) == 2 and words[0] == "reply":
             start, path = log.last_statement(before=this), words[1]
         elif len(words) == 1:
@@ -174,7 +182,7 @@ class FrontEndCommands:
         else:
             log.add(show.error(SAVE_USAGE))
             return
-        count = save_text(path, log.text(start, this))
+        count = save_text(path, log.text(start, this), warn=lambda text: log.add(show.warning(text)))
         self.app.log.add(show.info(f"saved {count} lines to {path}"))
 
 

@@ -38,7 +38,8 @@ from qmpshell.repl.connection import Link, lost_text, reconnected_text
 from qmpshell.repl.core import Grouped, InteractiveCore
 from qmpshell.repl.entry import discard_statement, history_entry
 from qmpshell.repl.fleet import Where, open_link
-from qmpshell.repl.panes import TARGET_KEY, EventFeed, event_line, plain
+from qmpshell.repl.panes import TARGET_KEY, EventFeed, Watched, event_line, plain, watched_text
+from qmpshell.repl.rendered import Rendered
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.widgets import prompt_fragments
 from qmpshell.schema.index import index_of
@@ -68,8 +69,11 @@ def run_line_mode(
     *,
     log: MessageLog | None = None,
     launched: LaunchedQemu | None = None,
+    watched: Watched | None = None,
 ) -> int:
-    """Connect and read statements until end of input or /quit; the exit status."""
+    """Connect and read statements until end of input or /quit; the exit status.
+
+    ``watched``: lines printed between prompts as they come (others' traffic through ``--proxy``)."""
     feed = EventFeed.for_settings(settings)
     session: LineSession | None = None
 
@@ -83,6 +87,8 @@ def run_line_mode(
     try:
         dumb = is_dumb(os.environ)
         session = LineSession(connection, feed, settings, launched=launched)
+        if watched is not None:
+            watched.subscribe(lambda line, as_json: session.show_watched(line, as_json))
         from qmpshell.repl.linereaders import dumb_reader, prompt_reader
 
         return session.run(read=dumb_reader(session) if dumb else prompt_reader(session))
@@ -219,6 +225,7 @@ class LineSession:
         self.assembler.hmp = self.shell.hmp
         statement = self.assembler.feed(text)
         if statement is not None:
+            self.core.keep_secret_private(statement.text)
             self.remember(history_entry(statement.source or statement.text, hmp=self.shell.hmp))
             self.submit(statement.text)
             self._leave_after_clean_exit()
@@ -242,14 +249,14 @@ class LineSession:
         self.shell.begin()
         self.busy = True  # Ctrl-C stops the wait from here on: parsing a device_add asks QEMU too
         try:
-            result = self._parse_and_run(text)
+            result = self._parse_and_run(text)  # the core keeps it for /save script
         finally:
             self.busy = False
         if result is not None:
             self.core.show(result)
 
-    def _parse_and_run(self, text: str) -> Outcome | QmpShellError | Grouped | None:
-        result: list[Outcome | QmpShellError | Grouped | None] = []
+    def _parse_and_run(self, text: str) -> Outcome | QmpShellError | Rendered | Grouped | None:
+        result: list[Outcome | QmpShellError | Rendered | Grouped | None] = []
         finished = threading.Event()
 
         def work() -> None:
@@ -338,6 +345,10 @@ class LineSession:
 
     def _passes(self, event: Message) -> bool:
         return self.feed.passes(str(event.get("event", "?")), target=str(event.get(TARGET_KEY, "")))
+
+    def show_watched(self, line: str, as_json: str) -> None:
+        """A line of another client's traffic (``--proxy``), in the form ``/format`` asks for."""
+        self.between_prompts([[("class:info", watched_text(line, as_json, self.core.output_format))]])
 
     def between_prompts(self, lines: list[StyleAndTextTuples]) -> None:
         """Lines from another thread: after the prompt on a dumb terminal, then the prompt again."""

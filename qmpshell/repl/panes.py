@@ -15,6 +15,7 @@ import fnmatch
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from prompt_toolkit.data_structures import Point
 from prompt_toolkit.formatted_text import StyleAndTextTuples
@@ -31,6 +32,21 @@ Decorate = Callable[[StyleAndTextTuples, int], StyleAndTextTuples]  # (line, its
 ELLIPSIS = "\u2026"
 TARGET_KEY = "target"  # an event's target, with several (``qmpshell.repl.fleet`` tags them)
 TARGET_COLOURS = 6  # event.target.0 ... .5 in the style
+
+
+class Watched(Protocol):
+    """Lines from elsewhere to show as they come (``--proxy``: other clients' traffic), on any thread.
+
+    Each comes twice: as people read it, and with its message as JSON ('' for a notice), which
+    ``/format json`` and ``compact`` show instead.
+    """
+
+    def subscribe(self, sink: Callable[[str, str], None]) -> None: ...
+
+
+def watched_text(line: str, as_json: str, output_format: str) -> str:
+    """The form of a watched line the output format asks for."""
+    return as_json if as_json and output_format != "auto" else line
 
 
 class LinesControl(UIControl):
@@ -62,6 +78,8 @@ class LinesControl(UIControl):
         return False
 
 
+Public = str | Callable[[], str]  # made when asked for: the whole of a big reply as JSON
+
 # Enough for the longest replies people search in: QEMU 10's query-qmp-schema is ~24,000 lines.
 OUTPUT_LINES_KEPT = 50_000
 
@@ -79,28 +97,51 @@ class OutputLog:
         self.marks: deque[int] = deque(maxlen=limit)  # where each statement's echo starts
         self._cursor: int | None = None  # absolute line number while scrolled; None follows
         self._anchor_top = True  # the cursor is the view's top line (else its bottom line)
+        # Lines shown on the screen but not given out as text (a typed secret, a secret reply):
+        # absolute line -> what ``text`` says instead (None: nothing, the first line said it).
+        self._public: dict[int, Public | None] = {}
 
-    def add(self, fragments: StyleAndTextTuples, *, mark: bool = False) -> None:
+    def add(self, fragments: StyleAndTextTuples, *, mark: bool = False, public: Public | None = None) -> None:
         """Append text; a final newline ends the last line rather than starting an empty one.
 
         ``mark``: this starts a statement (F4 jumps back to these, ``/save reply`` starts here).
+        ``public``: what the transcript and ``/save`` get instead of these lines (a secret).
         """
         lines = split_lines(fragments)
         if len(lines) > 1 and not lines[-1]:
             lines.pop()
+        start = self.dropped + len(self.lines)
         if mark:
-            self.marks.append(self.dropped + len(self.lines))
+            self.marks.append(start)
         for line in lines:
             if len(self.lines) == self.lines.maxlen:
                 self.dropped += 1
             self.lines.append(line)
+        if public is not None:
+            self.keep_private(start, public)
+
+    def keep_private(self, start: int, public: Public) -> None:
+        """Lines ``start`` to the newest are given out as ``public`` (one line) by ``text``."""
+        end = self.dropped + len(self.lines)
+        for line in range(max(start, self.dropped), end):
+            self._public[line] = public if line == max(start, self.dropped) else None
+        for line in [line for line in self._public if line < self.dropped]:
+            del self._public[line]
 
     def text(self, start: int = 0, end: int | None = None) -> str:
-        """The plain text of absolute lines ``start`` to ``end`` (tests, ``/save``, the transcript)."""
+        """The plain text of absolute lines ``start`` to ``end`` (tests, ``/save``, the transcript);
+        lines kept private give their public form."""
         first = max(0, start - self.dropped)
         last = len(self.lines) if end is None else end - self.dropped
         lines = list(self.lines)  # one step under the GIL: another thread may be reading
-        return "\n".join(plain(line) for line in lines[first : max(first, last)])
+        kept: list[str] = []
+        for index in range(first, min(last, len(lines))):
+            absolute = self.dropped + index
+            if absolute not in self._public:
+                kept.append(plain(lines[index]))
+            elif (public := self._public[absolute]) is not None:
+                kept.append(public if isinstance(public, str) else public())
+        return "\n".join(kept)
 
     def last_statement(self, before: int | None = None) -> int:
         """The absolute line where the newest statement (above line ``before``) starts."""
@@ -110,6 +151,7 @@ class OutputLog:
     def clear(self) -> None:
         self.dropped += len(self.lines)
         self.lines.clear()
+        self._public.clear()
         self._cursor = None
 
     def follow(self) -> None:
