@@ -402,6 +402,7 @@ def run_target(
             timeout=settings.timeout,
             on_send=printer.sent if settings.verbose else None,
         )
+        shell.schema_cache = settings.schema_cache
         for warning in client.warnings:
             printer.error("", f"warning: {warning}")
         if version:

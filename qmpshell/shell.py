@@ -44,6 +44,7 @@ SHELL_COMMANDS: dict[str, str] = {
     "save": "/save [reply] FILE  write the output pane (or the last reply) to FILE",
     "json": "/json               the last reply again, as indented JSON (or end a line in | json)",
     "format": "/format [auto|json|compact]  replies as tables and text, indented or one-line JSON",
+    "schema": "/schema [reload]    where the schema came from (server or cache file, key); reload it",
     "clear": "/clear              clear the output pane (also Ctrl-L)",
     "reconnect": "/reconnect          try to reconnect now",
     "relaunch": "/relaunch           start the --launch QEMU again after it exited",
@@ -180,6 +181,7 @@ class Shell:
         self.help_width = HELP_WIDTH  # /help wraps here; the full screen sets its pane's width
         self.warnings: list[str] = []
         self.last_reply: Reply | None = None  # for /json
+        self.schema_cache = True  # /schema reload writes the cache (off with --no-schema-cache)
         self._pending: PendingReply | None = None
         self._cancel_lock = threading.Lock()
         self._cancelled = False
@@ -330,9 +332,23 @@ class Shell:
             return self.last_reply._replace(as_json=True)
         if name == "format" and (len(request.words) > 1 or set(request.words) - set(FORMATS)):
             raise UsageError("usage: /format [auto|json|compact]")
+        if name == "schema":
+            return self._schema(request)
         if name in FRONT_END_COMMANDS:
             return FrontEndCommand(request)
         raise UsageError(f"unknown shell command '/{name}' (try /help)")
+
+    def _schema(self, request: ShellRequest) -> Outcome:
+        """``/schema``: where the schema came from; ``/schema reload``: fetch it from the server again."""
+        from qmpshell.schema import origin  # only for /schema
+
+        timeout = self.timeout if self.timeout is not None else 30.0
+        if request.words == ("reload",) and not request.options:
+            use_cache, warn = self.schema_cache, self.warnings.append
+            self.knowledge = origin.reload(self.client, use_cache=use_cache, timeout=timeout, warn=warn)
+        elif request.words or request.options:
+            raise UsageError(origin.USAGE)
+        return Info(origin.describe(self.knowledge, self.client, timeout=timeout))
 
     def _help(self, request: ShellRequest) -> str:
         words = request.words

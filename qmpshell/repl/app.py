@@ -40,7 +40,7 @@ from qmpshell.repl.connection import Connection
 from qmpshell.repl.entry import Entry
 from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands
 from qmpshell.repl.history import make_history
-from qmpshell.repl.hmpcomplete import fetch_hmp_names
+from qmpshell.repl.hmpcomplete import HmpNames, fetch_hmp_names
 from qmpshell.repl.keeper import ConnectionKeeper
 from qmpshell.repl.keys import build_key_bindings
 from qmpshell.repl.launched import say
@@ -200,8 +200,9 @@ class Repl:
         prompt_toolkit then restores the terminal (no alternate screen, echo and
         line mode back) before the caller stops a launched QEMU.
         """
-        client = self.connection.client
-        welcome = welcome_text(str(self.connection.address), client.server_version, width=self.look().width)
+        client, status = self.connection.client, self.connection.status()
+        address, width = str(self.connection.address), self.look().width
+        welcome = welcome_text(address, status.version, server=status.server, width=width)
         self.log.add(show.info(welcome))
         for warning in [*client.warnings, *self.shell.warnings]:  # the shell's: the history file's
             self.log.add(show.warning(warning))
@@ -247,9 +248,26 @@ class Repl:
         """Worker thread: run state, schema knowledge and HMP names; once per connection."""
         self.connection.refresh_run_state()
         self.connection.load_knowledge()
-        names = fetch_hmp_names(self.connection.client, timeout=self.settings.connect_timeout)
         client = self.connection.client
-        return lambda: self.completions.refresh(self.shell, client, names, on_ready=self._live_values_ready)
+        names = fetch_hmp_names(client, timeout=self.settings.connect_timeout) if not client.agent else None
+        self.in_background(self._confirm_schema, _call)  # a cached schema is asked for again, behind
+        return lambda: self.completions.refresh(
+            self.shell, client, names or HmpNames({}, {}), on_ready=self._live_values_ready
+        )
+
+    def _confirm_schema(self) -> Result:
+        """Worker thread: a cached schema that is not the server's is replaced, and completion with it."""
+        if not self.connection.confirm_schema():
+            return lambda: None
+        client = self.connection.client
+
+        def replaced() -> None:
+            for warning in self.shell.warnings:
+                self.log.add(show.warning(warning))
+            self.shell.warnings.clear()
+            self.completions.refresh(self.shell, client, HmpNames({}, {}), on_ready=self._live_values_ready)
+
+        return replaced
 
     def _live_values_ready(self) -> None:
         """Worker thread: a live answer arrived; a Tab that found nothing yet shows it at once."""

@@ -19,6 +19,7 @@ from qmpshell.repl import show
 from qmpshell.repl.connection import Connection
 from qmpshell.repl.launched import LaunchWatch
 from qmpshell.repl.panes import EventFeed, OutputLog
+from qmpshell.repl.widgets import server_text
 
 Background = Callable[[Callable[[], Any], Callable[[Any], None]], None]
 
@@ -147,10 +148,11 @@ class ConnectionKeeper:
             return
         self._was_lost = False
         self._feed.add_separator(f"reconnected {time.strftime('%H:%M:%S')}")
-        version = self.connection.client.server_version or "unknown version"
+        status = self.connection.status()
+        server = server_text(status.server, status.version or "unknown version")
         self._log.add(
             show.info(
-                f"reconnected to {self.connection.address} (QEMU {version}); "
+                f"reconnected to {self.connection.address} ({server}); "
                 "events sent while disconnected were not received"
             )
         )

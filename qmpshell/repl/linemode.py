@@ -40,7 +40,7 @@ from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands
 from qmpshell.repl.history import make_history
 from qmpshell.repl.panes import EventFeed, OutputLog, event_line, plain
 from qmpshell.repl.search import OutputSearch
-from qmpshell.repl.widgets import prompt_fragments, welcome_text
+from qmpshell.repl.widgets import prompt_fragments, server_text, welcome_text
 from qmpshell.schema.index import index_of
 from qmpshell.shell import Exit, FrontEndCommand, ModeChanged, Outcome
 
@@ -177,7 +177,8 @@ class LineSession:
         """Read lines with ``read`` (None: end of input) until then or /quit."""
         client = self.connection.client
         address, tab = str(self.connection.address), not self.record_history
-        welcome = welcome_text(address, client.server_version, tab=tab, width=self.width())
+        status = self.connection.status()
+        welcome = welcome_text(address, status.version, server=status.server, tab=tab, width=self.width())
         self.log.add(show.info(welcome))
         for warning in [*client.warnings, *self.shell.warnings]:  # the shell's: the history file's
             self.log.add(show.warning(warning))
@@ -213,6 +214,7 @@ class LineSession:
     def _learn_server(self) -> None:
         self.connection.refresh_run_state()
         self.connection.load_knowledge()
+        self.connection.confirm_schema()  # a cached schema that is not the server's is replaced
 
     def enter(self, text: str) -> None:
         """One line typed: run once its statement is complete, which the history then keeps whole.
@@ -399,7 +401,8 @@ class LineSession:
 
     def _reconnected(self) -> None:
         self._was_lost = False
-        version = self.connection.client.server_version or "unknown version"
-        notice = f"reconnected to {self.connection.address} (QEMU {version}); events sent meanwhile were lost"
+        status = self.connection.status()
+        server = server_text(status.server, status.version or "unknown version")
+        notice = f"reconnected to {self.connection.address} ({server}); events sent meanwhile were lost"
         self.between_prompts([[("class:info", notice)]])
         threading.Thread(target=self._learn_server, daemon=True).start()

@@ -1,4 +1,4 @@
-"""The on-disk schema cache: one file per QEMU version and package string.
+"""The on-disk schema cache: one file per server build (``protocol.server.ServerIdentity.schema_key``).
 
 A QEMU build's schema never changes, so ``query-qmp-schema`` (200 KB on 7.2)
 need only be fetched the first time qmpshell meets that build.  Files live in
@@ -12,7 +12,6 @@ completion.  Files are read with ``O_NOFOLLOW`` and must be the user's own.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -27,21 +26,8 @@ Warn = Callable[[str], None]
 _FORMAT = 1  # bump when the stored layout changes
 
 
-def cache_key(greeting: dict[str, Any] | None) -> str:
-    """``7.2.22-<hash of the package string>`` from the QMP greeting; '' when there is none."""
-    try:
-        version = greeting["QMP"]["version"]  # type: ignore[index]
-        qemu = version["qemu"]
-        number = f"{int(qemu['major'])}.{int(qemu['minor'])}.{int(qemu['micro'])}"
-    except (KeyError, TypeError, ValueError):
-        return ""
-    package = str(version.get("package", ""))
-    digest = hashlib.sha256(package.encode()).hexdigest()[:16]
-    return f"{number}-{digest}"
-
-
 class SchemaCache:
-    """A directory of cached schemas, keyed by ``cache_key``."""
+    """A directory of cached schemas, keyed by ``ServerIdentity.schema_key``."""
 
     def __init__(self, directory: str) -> None:
         self.directory = directory
