@@ -28,6 +28,7 @@ from qmpshell.shell import (
     Info,
     ModeChanged,
     Outcome,
+    ProgramOutput,
     Reply,
     Shell,
     Started,
@@ -129,6 +130,17 @@ class Printer:
         from qmpshell.output.text import coloured, plain
 
         self.write((coloured if self.color else plain)(Rendering([event_line(event)], "event")))
+
+    def raw(self, text: str, stream: IO[str]) -> None:
+        """A program's own output, as it wrote it (``/guest-exec``); controls shown on a terminal."""
+        if not text:
+            return
+        with self._lock:
+            try:
+                stream.write(visible(text) if _is_terminal(stream) else text)
+                stream.flush()
+            except (BrokenPipeError, ValueError):
+                pass
 
     def error(self, where: str, text: str) -> None:
         with self._lock:
@@ -342,12 +354,23 @@ def show(shell: Shell, statement: Statement, outcome: Outcome, printer: Printer)
         printer.show_event(outcome.event)
     elif isinstance(outcome, Info):
         printer.text(outcome.text)
+    elif isinstance(outcome, ProgramOutput):
+        return _show_program(outcome, where, printer)
     elif isinstance(outcome, ModeChanged):
         shell.hmp = outcome.hmp
     elif isinstance(outcome, FrontEndCommand) and outcome.request.name == "format":
         if outcome.request.words:
             printer.human = outcome.request.words[0] == "auto"
     return EXIT_OK
+
+
+def _show_program(ran: ProgramOutput, where: str, printer: Printer) -> int:
+    """``/guest-exec``: the program's stdout on stdout, its stderr on stderr, 1 unless it exited 0."""
+    printer.raw(ran.stdout, printer.out)
+    printer.raw(ran.stderr, printer.err)
+    if ran.ending:
+        printer.error(where, f"/guest-exec: {ran.ending}")
+    return EXIT_OK if ran.ok else 1
 
 
 def _show_reply(reply: Reply, where: str, printer: Printer, shell: Shell) -> int:

@@ -27,6 +27,7 @@ from qmpshell.language.parse import (
     guess_value,
     parse_statement,
 )
+from qmpshell.protocol.agent import guest_exec, resync_agent, sends_no_reply
 from qmpshell.protocol.client import Cancelled, PendingReply, QmpError
 from qmpshell.protocol.events import EventLog, WaitInterrupted, event_matcher
 from qmpshell.protocol.session import QmpSession
@@ -44,6 +45,7 @@ SHELL_COMMANDS: dict[str, str] = {
     "save": "/save [reply] FILE  write the output pane (or the last reply) to FILE",
     "json": "/json               the last reply again, as indented JSON (or end a line in | json)",
     "format": "/format [auto|json|compact]  replies as tables and text, indented or one-line JSON",
+    "guest-exec": "/guest-exec PROGRAM [ARG...]  run a program through the guest agent, show its output",
     "schema": "/schema [reload]    where the schema came from (server or cache file, key); reload it",
     "clear": "/clear              clear the output pane (also Ctrl-L)",
     "reconnect": "/reconnect          try to reconnect now",
@@ -92,6 +94,26 @@ class Info(NamedTuple):
     text: str
 
 
+class ProgramOutput(NamedTuple):
+    """What ``/guest-exec`` ran printed, and how it ended (``exitcode`` None: killed by ``signal``)."""
+
+    stdout: str
+    stderr: str
+    exitcode: int | None
+    signal: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.exitcode == 0
+
+    @property
+    def ending(self) -> str:
+        """'' for exit code 0, else ``exit code 3`` or ``killed by signal 9``."""
+        if self.exitcode is None:
+            return f"killed by signal {self.signal}" if self.signal is not None else "ended, no exit code"
+        return "" if self.exitcode == 0 else f"exit code {self.exitcode}"
+
+
 class ModeChanged(NamedTuple):
     hmp: bool
 
@@ -106,7 +128,7 @@ class FrontEndCommand(NamedTuple):
     request: ShellRequest
 
 
-Outcome = Reply | HmpOutput | EventSeen | Info | ModeChanged | Exit | FrontEndCommand
+Outcome = Reply | HmpOutput | EventSeen | Info | ProgramOutput | ModeChanged | Exit | FrontEndCommand
 
 
 class Started(NamedTuple):
@@ -115,6 +137,7 @@ class Started(NamedTuple):
     request: Request
     pending: PendingReply
     warning: str = ""  # deprecated or unstable: said when it finishes
+    no_reply: bool = False  # a guest agent command answered with nothing (guest-shutdown)
 
 
 def message_for(request: Request, *, cpu_index: int | None = None) -> Message | None:
@@ -215,6 +238,8 @@ class Shell:
         message = message_for(request, cpu_index=self.cpu_index)
         if message is None:
             return None
+        if not isinstance(request, QmpRequest):
+            self._check_hmp()
         warning = ""
         if isinstance(request, QmpRequest) and self.knowledge is not None:
             warning = self.knowledge.warning_for(request.command)
@@ -222,13 +247,18 @@ class Shell:
         pending = self.client.send(message)
         if announce and self.on_send is not None:
             self.on_send(pending.sent)
-        return Started(request, pending, warning)
+        no_reply = isinstance(request, QmpRequest) and sends_no_reply(self.client, request.command)
+        if no_reply:
+            self.client.abandon(pending)  # were a reply to come after all, it is dropped by its id
+        return Started(request, pending, warning, no_reply)
 
     def finish(self, started: Started) -> Outcome:
         """Wait for a started request's reply and describe it, as ``run`` would."""
         if started.warning:
             self.warnings.append(started.warning)
         request, sent = started.request, started.pending.sent
+        if started.no_reply:
+            return Info(f"{sent.get('execute')} sent; the guest agent answers it with no reply")
         try:
             response = self._await(started.pending, str(sent.get("execute", "command")))
         except ConnectionLost:
@@ -286,12 +316,23 @@ class Shell:
             return pending.wait(self.timeout)
         except CommandTimeout:
             self.client.abandon(pending)
+            resync_agent(self.client, timeout=self.timeout or 5.0)
             raise CommandTimeout(f"no reply to {name} within {self.timeout:g} s") from None
         finally:
             with self._cancel_lock:
                 self._pending = None
 
     # -- HMP -------------------------------------------------------------------------
+
+    def _check_hmp(self) -> None:
+        """Refuse HMP (exit status 2, nothing sent) on a server without ``human-monitor-command``."""
+        from qmpshell.protocol.server import hmp_refusal, identify
+
+        if self.client.greeting is None and not getattr(self.client, "agent", False):
+            return  # -N: nothing is asked of the server, and HMP is the user's to try
+        why = hmp_refusal(identify(self.client, timeout=self.timeout or 5.0))
+        if why:
+            raise UsageError(why)
 
     def _run_hmp(self, command_line: str) -> Outcome:
         """An HMP line ``start`` does not send: ``cpu N``, which the shell keeps."""
@@ -317,6 +358,7 @@ class Shell:
     def _run_shell(self, request: ShellRequest) -> Outcome:
         name = request.name
         if name == "hmp":
+            self._check_hmp()
             return self._run_hmp(request.rest) if request.rest else ModeChanged(hmp=True)
         if name == "qmp":
             return ModeChanged(hmp=False)
@@ -334,9 +376,17 @@ class Shell:
             raise UsageError("usage: /format [auto|json|compact]")
         if name == "schema":
             return self._schema(request)
+        if name == "guest-exec":
+            return self._guest_exec(request)
         if name in FRONT_END_COMMANDS:
             return FrontEndCommand(request)
         raise UsageError(f"unknown shell command '/{name}' (try /help)")
+
+    def _guest_exec(self, request: ShellRequest) -> Outcome:
+        """``/guest-exec PROGRAM [ARG...]``: start it, poll until it exits, its output decoded."""
+        ran = guest_exec(self._ask, request.rest, timeout=self.timeout)
+        out, errors = (data.decode("utf-8", "replace") for data in (ran.stdout, ran.stderr))
+        return ProgramOutput(out, errors, ran.exitcode, ran.signal)
 
     def _schema(self, request: ShellRequest) -> Outcome:
         """``/schema``: where the schema came from; ``/schema reload``: fetch it from the server again."""

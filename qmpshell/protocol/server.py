@@ -184,3 +184,16 @@ def peer_binary(session: QmpSession) -> tuple[str, str]:
 
 def _dicts(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def hmp_refusal(server: ServerIdentity) -> str:
+    """Why HMP cannot be used on this server ('' when it can, or when that is not known).
+
+    HMP reaches QEMU through ``human-monitor-command``, which only the emulator
+    has: the storage daemon and the guest agent would answer every line with
+    ``CommandNotFound``.  (HMP spoken through plain QMP commands is issue 19's to
+    add: it replaces this check.)
+    """
+    if server.kind == GUEST_AGENT or (server.commands and "human-monitor-command" not in server.commands):
+        return f"/hmp: {server.name} has no human-monitor-command, so HMP is not available here"
+    return ""

@@ -211,7 +211,9 @@ def knowledge_for(
     from qmpshell.protocol.server import identify
     from qmpshell.schema.cache import SchemaCache
 
-    if client.greeting is None:  # -N, or a guest agent: nothing may be sent unasked, no schema
+    if getattr(client, "agent", False):
+        return agent_knowledge(client, timeout=timeout)
+    if client.greeting is None:  # -N to a QMP server: nothing may be sent unasked
         return None
     warn = warn or client.warnings.append
     try:
@@ -223,6 +225,27 @@ def knowledge_for(
     if entries is not None and cache is not None:
         return knowledge_from(entries, key=key, cache_path=cache.path(key))
     return fetched_knowledge(client, key=key, cache=cache, warn=warn, timeout=timeout)
+
+
+def agent_knowledge(client: QmpSession, *, timeout: float = SCHEMA_TIMEOUT) -> SchemaKnowledge | None:
+    """What a guest agent's ``guest-info`` says: its command names, disabled ones marked.
+
+    The agent has no ``query-qmp-schema``: arguments are guessed (as with no schema),
+    but a misspelt command name is still refused before it is sent.
+    """
+    from qmpshell.protocol.server import identify
+
+    try:
+        server = identify(client, timeout=timeout)
+    except QmpShellError:
+        return None
+    if not server.commands:
+        return None
+    entries = [
+        {"name": name, "meta-type": "command", "features": ["disabled"] if name in server.disabled else []}
+        for name in server.commands
+    ]
+    return knowledge_from(entries, key="")
 
 
 def fetched_knowledge(
