@@ -62,7 +62,7 @@ class Connection:
         self.client.connect()
         self.shell = Shell(self.client, self.events, hmp=settings.hmp, timeout=settings.timeout)
         self.shell.schema_cache = settings.schema_cache
-        self.identify()  # the welcome line names the server: QEMU, qemu-storage-daemon, qemu-ga
+        self._note_kind()
 
     def _new_client(self) -> QmpSession:
         return make_client(
@@ -94,6 +94,12 @@ class Connection:
             return identify(self.client, timeout=self.settings.connect_timeout)
         except QmpShellError:
             return None
+
+    def _note_kind(self) -> None:
+        """Ask which server this is now (the welcome line names it: QEMU, qemu-storage-daemon,
+        qemu-ga); a server without a run state shows none, rather than '?'."""
+        server = self.identify()
+        self.run_state = "" if server is not None and not server.has_run_state else "?"
 
     def refresh_run_state(self) -> None:
         """Ask ``query-status`` (on a worker thread: it waits for QEMU); not of a server without one."""
@@ -172,7 +178,7 @@ class Connection:
             self.shell.client = client
             self.shell.cpu_index = None
             self.events.connection_started()
-            self.identify()
+            self._note_kind()
         return True
 
     def status(self) -> Status:
