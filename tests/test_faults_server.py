@@ -202,5 +202,5 @@ def test_explaining_an_error_waits_for_the_schema_no_longer_than_timeout(tmp_pat
     assert result.returncode == 1
     assert "GenericError: no such thing" in result.stderr
     sent = [r["message"].get("execute") for r in records if r["direction"] == "sent"]
-    assert sent == ["qmp_capabilities", "stop", "query-commands"]  # the schema's key was asked for, late
+    assert sent == ["qmp_capabilities", "stop", "query-commands"]  # the schema cache key was asked for, late
     assert elapsed < 15, f"the schema wait took {elapsed:.1f} s"

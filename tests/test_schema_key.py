@@ -20,7 +20,7 @@ from qmpshell.config import Settings
 from qmpshell.protocol.address import parse_address
 from qmpshell.repl.connection import Connection
 from qmpshell.schema.knowledge import SchemaKnowledge
-from tests.fakeserver import Answer, FakeServer, echo_id, handshake
+from tests.fakeserver import Answer, FakeServer, handshake
 from tests.qemu_support import run_qmpshell, wait_until
 from tests.server_support import Server, emulator, emulator_of_the_daemons_build, storage_daemon
 
@@ -140,9 +140,8 @@ def schema_with(command: str) -> list[dict[str, Any]]:
 
 def serve_one(path: Path, command: str, line: str) -> tuple[Any, list[dict[str, Any]]]:
     """One connection to a fake 7.2.0 whose commands are the schema's; the result and what it got."""
-    names = [{"name": entry["name"]} for entry in schema_with(command) if entry["meta-type"] == "command"]
-    steps = [*handshake(), Answer(echo_id({"return": names})), Answer()]
-    with FakeServer(path, steps, schema=schema_with(command)) as server:
+    names = [entry["name"] for entry in schema_with(command) if entry["meta-type"] == "command"]
+    with FakeServer(path, [*handshake(), Answer()], schema=schema_with(command), commands=names) as server:
         result = run_qmpshell(str(path), "-c", line)
     path.unlink()
     return result, server.received
