@@ -27,7 +27,6 @@ from qmpshell.language.parse import (
     guess_value,
     parse_statement,
 )
-from qmpshell.protocol.agent import guest_exec, resync_agent, sends_no_reply
 from qmpshell.protocol.client import Cancelled, PendingReply, QmpError
 from qmpshell.protocol.events import EventLog, WaitInterrupted, event_matcher
 from qmpshell.protocol.session import QmpSession
@@ -247,7 +246,7 @@ class Shell:
         pending = self.client.send(message)
         if announce and self.on_send is not None:
             self.on_send(pending.sent)
-        no_reply = isinstance(request, QmpRequest) and sends_no_reply(self.client, request.command)
+        no_reply = isinstance(request, QmpRequest) and self._sends_no_reply(request.command)
         if no_reply:
             self.client.abandon(pending)  # were a reply to come after all, it is dropped by its id
         return Started(request, pending, warning, no_reply)
@@ -298,6 +297,14 @@ class Shell:
 
     # -- QMP -------------------------------------------------------------------------
 
+    def _sends_no_reply(self, command: str) -> bool:
+        """A guest agent answers some commands with nothing (guest-shutdown): not waited for."""
+        if not getattr(self.client, "agent", False):
+            return False
+        from qmpshell.protocol.agent import sends_no_reply  # only for a guest agent
+
+        return sends_no_reply(self.client, command)
+
     def _ask(self, command: str, arguments: Message) -> Any:
         """A question while typing a statement (a device's properties): not shown, not a /wait mark."""
         response = self._await(self.client.send({"execute": command, "arguments": arguments}), command)
@@ -316,7 +323,10 @@ class Shell:
             return pending.wait(self.timeout)
         except CommandTimeout:
             self.client.abandon(pending)
-            resync_agent(self.client, timeout=self.timeout or 5.0)
+            if getattr(self.client, "agent", False):
+                from qmpshell.protocol.agent import resync_agent
+
+                resync_agent(self.client, timeout=self.timeout or 5.0)
             raise CommandTimeout(f"no reply to {name} within {self.timeout:g} s") from None
         finally:
             with self._cancel_lock:
@@ -383,10 +393,11 @@ class Shell:
         raise UsageError(f"unknown shell command '/{name}' (try /help)")
 
     def _guest_exec(self, request: ShellRequest) -> Outcome:
-        """``/guest-exec PROGRAM [ARG...]``: start it, poll until it exits, its output decoded."""
+        """``/guest-exec PROGRAM [ARG...]``: run it in the guest; its output, decoded."""
+        from qmpshell.protocol.agent import guest_exec  # only for /guest-exec
+
         ran = guest_exec(self._ask, request.rest, timeout=self.timeout)
-        out, errors = (data.decode("utf-8", "replace") for data in (ran.stdout, ran.stderr))
-        return ProgramOutput(out, errors, ran.exitcode, ran.signal)
+        return ProgramOutput(ran.stdout, ran.stderr, ran.exitcode, ran.signal)
 
     def _schema(self, request: ShellRequest) -> Outcome:
         """``/schema``: where the schema came from; ``/schema reload``: fetch it from the server again."""

@@ -28,17 +28,12 @@ LAST_POLL = 0.25  # the longest wait between two looks (a long build needs no fa
 
 @dataclass(frozen=True)
 class ProgramResult:
-    """What a program run in the guest left: its output, and how it ended."""
+    """What a program run in the guest printed (decoded), and how it ended."""
 
-    stdout: bytes
-    stderr: bytes
+    stdout: str
+    stderr: str
     exitcode: int | None  # None when a signal ended it
     signal: int | None = None
-    truncated: bool = False  # the agent keeps only so much output
-
-    @property
-    def ok(self) -> bool:
-        return self.exitcode == 0
 
 
 def guest_exec(ask: Ask, command_line: str, *, timeout: float | None) -> ProgramResult:
@@ -103,18 +98,18 @@ def resync_agent(client: QmpSession, *, timeout: float) -> None:
 def _result(status: dict[str, Any]) -> ProgramResult:
     code, signal = status.get("exitcode"), status.get("signal")
     return ProgramResult(
-        _bytes(status.get("out-data")),
-        _bytes(status.get("err-data")),
+        _text(status.get("out-data")),
+        _text(status.get("err-data")),
         code if isinstance(code, int) else None,
         signal if isinstance(signal, int) else None,
-        bool(status.get("out-truncated") or status.get("err-truncated")),
     )
 
 
-def _bytes(data: Any) -> bytes:
+def _text(data: Any) -> str:
+    """Base64 output as text (bytes that are not UTF-8 replaced: it is shown, not kept)."""
     if not isinstance(data, str):
-        return b""
+        return ""
     try:
-        return base64.b64decode(data, validate=True)
+        return base64.b64decode(data, validate=True).decode("utf-8", "replace")
     except (binascii.Error, ValueError):
         raise CommandFailed("guest-exec-status sent output that is not base64") from None

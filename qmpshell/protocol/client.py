@@ -16,7 +16,6 @@ From the QMP spec (docs/interop/qmp-spec.rst):
 from __future__ import annotations
 
 import json
-import random
 import socket
 import threading
 from collections.abc import Callable
@@ -228,6 +227,8 @@ class Client(BlockingCommands):
         Whatever arrives before the agent's ``0xFF`` (a late reply to a command
         given up on) is skipped, so the replies that follow line up again.
         """
+        import random  # only for the guest agent
+
         token = random.randrange(1, 2**31)
         self._skip_to_sentinel = True
         try:
