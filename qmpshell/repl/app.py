@@ -386,6 +386,10 @@ class Repl:
     def _finished(self, result: Outcome | QmpShellError | None) -> None:
         self.busy = False
         self.completions.expire()
+        source = self.completions.source
+        if source is not None and source.index is not index_of(self.shell.knowledge):  # /schema reload
+            client = self.connection.client
+            self.completions.refresh(self.shell, client, HmpNames({}, {}), on_ready=self._live_values_ready)
         if result is not None:
             self._show(result)
         self._next_line()
