@@ -282,3 +282,37 @@ def test_the_agent_is_resynchronised_after_a_timeout(tmp_path: Path) -> None:
     names = [m.get("execute") for m in server.received]
     assert names == ["guest-get-time", "guest-sync-delimited", "guest-ping"]
     assert json.loads(result.stdout.splitlines()[-1]) == {"return": "fresh"}
+
+
+# -- arguments from the agent's reference manual ---------------------------------------------------
+
+
+def test_arguments_are_typed_from_the_agents_manual(qga: Server) -> None:
+    """Debian's qemu-guest-agent installs qemu-ga-ref.7: ``path=123`` stays a string, and a value
+    that is no boolean is refused before anything is sent."""
+    result = run_qmpshell(qga.socket, "-v", "-c", "guest-file-open path=123 mode=r")
+    sent = json.loads(result.stdout.splitlines()[0])
+    assert sent["arguments"] == {"path": "123", "mode": "r"}
+    refused = run_qmpshell(qga.socket, "-v", "-c", "guest-exec path=/bin/true capture-output=maybe")
+    assert refused.returncode == 2
+    assert refused.stdout == ""
+    assert "capture-output: expected true/false" in refused.stderr
+
+
+def test_the_manual_reader_finds_arguments() -> None:
+    from qmpshell.schema.agentref import argument_entries, read_manual
+    from qmpshell.schema.index import SchemaIndex
+
+    manual = read_manual()
+    assert manual, "qemu-ga-ref.7 is not installed (Debian's qemu-guest-agent: run scripts/setup)"
+    index = SchemaIndex.from_entries(
+        argument_entries(manual, ["guest-exec", "guest-file-seek", "guest-nothing"])
+    )
+    members = {m.name: (m.type, m.optional) for m in index.members(index.commands["guest-exec"].arg_type)}
+    assert members["path"] == ("str", False)
+    assert members["arg"] == ("[str]", True)
+    assert members["capture-output"] == ("bool", True)
+    seek = {m.name: m.type for m in index.members(index.commands["guest-file-seek"].arg_type)}
+    assert seek["handle"] == "int" and seek["offset"] == "int"
+    assert index.commands["guest-nothing"].arg_type == ""
+    assert argument_entries("", ["guest-ping"])[-1] == {"name": "guest-ping", "meta-type": "command"}

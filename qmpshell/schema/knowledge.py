@@ -230,8 +230,9 @@ def knowledge_for(
 def agent_knowledge(client: QmpSession, *, timeout: float = SCHEMA_TIMEOUT) -> SchemaKnowledge | None:
     """What a guest agent's ``guest-info`` says: its command names, disabled ones marked.
 
-    The agent has no ``query-qmp-schema``: arguments are guessed (as with no schema),
-    but a misspelt command name is still refused before it is sent.
+    The agent has no ``query-qmp-schema``: its arguments come from its reference manual
+    when installed (``schema.agentref``), else are guessed; a misspelt command name is
+    refused before it is sent either way.
     """
     from qmpshell.protocol.server import identify
 
@@ -241,10 +242,12 @@ def agent_knowledge(client: QmpSession, *, timeout: float = SCHEMA_TIMEOUT) -> S
         return None
     if not server.commands:
         return None
-    entries = [
-        {"name": name, "meta-type": "command", "features": ["disabled"] if name in server.disabled else []}
-        for name in server.commands
-    ]
+    from qmpshell.schema.agentref import argument_entries, read_manual
+
+    entries = argument_entries(read_manual(), list(server.commands))
+    for entry in entries:
+        if entry["meta-type"] == "command" and entry["name"] in server.disabled:
+            entry["features"] = ["disabled"]
     return knowledge_from(entries, key="")
 
 
