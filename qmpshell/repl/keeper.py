@@ -19,7 +19,6 @@ from qmpshell.repl import show
 from qmpshell.repl.connection import Connection
 from qmpshell.repl.launched import LaunchWatch
 from qmpshell.repl.panes import EventFeed, OutputLog
-from qmpshell.repl.widgets import server_text
 
 Background = Callable[[Callable[[], Any], Callable[[Any], None]], None]
 
@@ -149,7 +148,7 @@ class ConnectionKeeper:
         self._was_lost = False
         self._feed.add_separator(f"reconnected {time.strftime('%H:%M:%S')}")
         status = self.connection.status()
-        server = server_text(status.server, status.version or "unknown version")
+        server = f"{status.server or 'QEMU'} {status.version or 'unknown version'}"
         self._log.add(
             show.info(
                 f"reconnected to {self.connection.address} ({server}); "

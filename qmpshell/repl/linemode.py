@@ -40,7 +40,7 @@ from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands
 from qmpshell.repl.history import make_history
 from qmpshell.repl.panes import EventFeed, OutputLog, event_line, plain
 from qmpshell.repl.search import OutputSearch
-from qmpshell.repl.widgets import prompt_fragments, server_text, welcome_text
+from qmpshell.repl.widgets import prompt_fragments, welcome_text
 from qmpshell.schema.index import index_of
 from qmpshell.shell import Exit, FrontEndCommand, ModeChanged, Outcome
 
@@ -402,7 +402,7 @@ class LineSession:
     def _reconnected(self) -> None:
         self._was_lost = False
         status = self.connection.status()
-        server = server_text(status.server, status.version or "unknown version")
+        server = f"{status.server or 'QEMU'} {status.version or 'unknown version'}"
         notice = f"reconnected to {self.connection.address} ({server}); events sent meanwhile were lost"
         self.between_prompts([[("class:info", notice)]])
         threading.Thread(target=self._learn_server, daemon=True).start()
