@@ -406,13 +406,22 @@ def run_target(
         for warning in client.warnings:
             printer.error("", f"warning: {warning}")
         if version:
-            printer.text(f"qmpshell {__version__}\nQEMU {client.server_version or 'unknown'}")
+            printer.text(f"qmpshell {__version__}\n{_server_line(client)}")
             return EXIT_OK
         return source(shell, printer)
     except OutputClosed:
         return EXIT_OK
     finally:
         client.close()
+
+
+def _server_line(client: QmpSession) -> str:
+    """``--version``'s second line: ``QEMU 7.2.22 (package)``, or ``qemu-ga 7.2.22`` for a guest agent."""
+    if client.agent:
+        from qmpshell.protocol.server import identify  # only for a guest agent: its guest-info
+
+        return identify(client).label
+    return f"QEMU {client.server_version or 'unknown'}"
 
 
 def _source(args: argparse.Namespace, settings: Settings, printer: Printer, *, whole: bool) -> Source:

@@ -137,6 +137,12 @@ def test_the_agent_is_found_without_skip_negotiation(qga: Server) -> None:
     assert lines[-1].startswith(f"server: qemu-ga {agent_version(qga)}, ")
 
 
+def test_version_names_the_agent(qga: Server) -> None:
+    result = run_qmpshell(qga.socket, "--version", "-c", "guest-ping")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1] == f"qemu-ga {agent_version(qga)}"
+
+
 def test_skip_negotiation_still_talks_to_the_agent(qga: Server) -> None:
     started = time.monotonic()
     result = run_qmpshell(qga.socket, "-N", "-c", "guest-ping")

@@ -122,13 +122,23 @@ def _qmp(session: QmpSession, timeout: float) -> ServerIdentity:
     except QmpError:
         reply = []  # refused: a server without it (a hung one raises, and is not waited for twice)
     names = tuple(sorted({str(c["name"]) for c in _dicts(reply) if "name" in c}))
-    kind = OTHER
-    if "query-status" in names:
-        kind = EMULATOR
-    elif "block-export-add" in names:
-        kind = STORAGE_DAEMON
     binary, stamp = peer_binary(session)
+    kind = _kind(names, binary)
     return ServerIdentity(kind, version, package, names, binary=binary, binary_stamp=stamp)
+
+
+def _kind(names: tuple[str, ...], binary: str) -> str:
+    """By the commands it has; when it would not list them (``-N``), by its executable's name."""
+    if "query-status" in names:
+        return EMULATOR
+    if "block-export-add" in names:
+        return STORAGE_DAEMON
+    program = os.path.basename(binary)
+    if not names and program.startswith("qemu-system-"):
+        return EMULATOR
+    if not names and program.startswith("qemu-storage-daemon"):
+        return STORAGE_DAEMON
+    return OTHER
 
 
 def _agent(session: QmpSession, timeout: float) -> ServerIdentity:

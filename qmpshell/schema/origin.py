@@ -35,7 +35,8 @@ def describe(knowledge: object, client: QmpSession, *, timeout: float) -> str:
     """Lines saying where the schema came from, its key and which server it belongs to."""
     schema = schema_of(knowledge)
     server = _server(client, timeout)
-    lines = [f"schema: {_source(schema, client)}"]
+    source = "none loaded (-N: the shell asks nothing of its own; or not yet)" if knowledge is None else ""
+    lines = [f"schema: {source or _source(schema, client)}"]
     if schema is not None:
         lines.append(f"key: {schema.key or '(none: the server reports no version)'}")
     lines.append(f"server: {_server_line(server)}")
