@@ -179,3 +179,16 @@ def test_warnings_for_deprecated_and_unstable(index: SchemaIndex) -> None:
     assert "deprecated" in helptext.warning_for(index, "drive-backup")
     assert "unstable" in helptext.warning_for(index, "x-query-jit")
     assert helptext.warning_for(index, "query-status") == ""
+
+
+def test_the_cache_keeps_only_the_newest_files(tmp_path: Path, entries: list[Any]) -> None:
+    """A file per build: a day of rebuilds must not fill the directory."""
+    from qmpshell.schema.cache import KEPT_FILES
+
+    cache = SchemaCache(str(tmp_path / "qmpshell"))
+    keys = [f"7.2.22-build{n}" for n in range(KEPT_FILES + 3)]
+    for number, key in enumerate(keys):
+        cache.store(key, entries[:1], warn=pytest.fail)
+        os.utime(cache.path(key), ns=(number * 10**9, number * 10**9))
+    kept = sorted(os.listdir(cache.directory))
+    assert kept == sorted(os.path.basename(cache.path(key)) for key in keys[-KEPT_FILES:])

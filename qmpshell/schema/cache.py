@@ -24,6 +24,9 @@ from qmpshell.protocol.privatefile import make_private_dirs, writable_by_others
 
 Warn = Callable[[str], None]
 _FORMAT = 1  # bump when the stored layout changes
+# A file per build: a QEMU developer rebuilding all day would fill the directory, so only the
+# most recently written ones are kept.
+KEPT_FILES = 32
 
 
 class SchemaCache:
@@ -89,6 +92,19 @@ class SchemaCache:
         except OSError as err:
             warn(f"cannot write the schema cache {self.path(key)}: {err.strerror or err}")
             _remove(temporary)
+            return
+        self._prune()
+
+    def _prune(self) -> None:
+        """Remove all but the ``KEPT_FILES`` most recently written schema files."""
+        try:
+            names = [n for n in os.listdir(self.directory) if n.startswith("schema-") and n.endswith(".json")]
+            paths = [os.path.join(self.directory, name) for name in names]
+            paths.sort(key=lambda path: os.stat(path, follow_symlinks=False).st_mtime_ns, reverse=True)
+        except OSError:
+            return
+        for path in paths[KEPT_FILES:]:
+            _remove(path)
 
     def _set_aside(self, path: str, why: str, warn: Warn) -> None:
         aside = path + ".corrupt"
