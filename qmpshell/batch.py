@@ -276,7 +276,7 @@ def run_script(
         return EXIT_USAGE
     runner = Runner(shell, printer, keep_going=keep_going, pipeline=pipeline)
     for statement, request in parsed:
-        if request is not None and _typed_by_what_runs_before(request):
+        if request is PARSE_LATER or (request is not None and _typed_by_what_runs_before(request)):
             request = _typed_again(shell, statement, runner)
         if request is not None:
             runner.run(statement, request)
@@ -284,6 +284,9 @@ def run_script(
             break
     runner.flush()
     return runner.status
+
+
+PARSE_LATER = ShellRequest("")  # a statement after /schema reload: parsed just before it runs
 
 
 def _typed_by_what_runs_before(request: Request) -> bool:
@@ -306,8 +309,12 @@ def parse_all(
 ) -> Iterator[tuple[Statement, Request | None]]:
     """Parse every statement, following ``/hmp`` and ``/qmp`` mode switches as they will run."""
     start_mode = shell.hmp
+    reloaded = False  # after /schema reload the schema is another: what follows is parsed as it runs
     try:
         for statement in statements:
+            if reloaded:
+                yield statement, PARSE_LATER
+                continue
             try:
                 request = shell.parse(statement.text)
             except QmpShellError as err:
@@ -318,6 +325,7 @@ def parse_all(
                 shell.hmp = request.name == "hmp"
             if request is not None:
                 yield statement, request
+            reloaded = isinstance(request, ShellRequest) and request.name == "schema" and bool(request.words)
     finally:
         shell.hmp = start_mode
 

@@ -121,6 +121,10 @@ def test_schema_names_the_server_then_the_cache_file_and_reload_fetches(
     assert reload.returncode == 0, reload.stderr
     assert reload.stdout.splitlines()[0] == "schema: from the server (query-qmp-schema)"
     assert '"blockdev-add"' in path.read_text()
+    # in a -c script too: the lines after /schema reload are parsed as they run, with the new schema
+    path.write_text(path.read_text().replace('"blockdev-add"', '"blockdev-gone"'))
+    script = ("-c", "/schema reload", "-c", "blockdev-add driver=null-co node-name=n2")
+    assert run_qmpshell(daemon.socket, *script).returncode == 0
 
 
 # -- a fake server whose command list changes under one version string -----------------------------
