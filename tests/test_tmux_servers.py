@@ -60,6 +60,10 @@ def test_the_storage_daemon_is_named_and_has_no_run_state(
     tmux.enter("/hmp")
     tmux.wait_for("qemu-storage-daemon has no human-monitor-command")
     assert tmux.input_line().startswith("qmp>")
+    tmux.enter("/schema")
+    screen = tmux.wait_for("key: ")
+    assert "schema: from the server (query-qmp-schema)" in screen
+    assert f"server: {label} (" in screen
 
 
 def test_the_guest_agent_is_named_and_completes_its_commands(
