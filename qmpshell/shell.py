@@ -336,11 +336,11 @@ class Shell:
 
     def _check_hmp(self) -> None:
         """Refuse HMP (exit status 2, nothing sent) on a server without ``human-monitor-command``."""
-        from qmpshell.protocol.server import hmp_refusal, identify
+        from qmpshell.protocol.server import hmp_refusal_for
 
         if self.client.greeting is None and not getattr(self.client, "agent", False):
             return  # -N: nothing is asked of the server, and HMP is the user's to try
-        why = hmp_refusal(identify(self.client, timeout=self.timeout or 5.0))
+        why = hmp_refusal_for(self.client, timeout=self.timeout or 5.0)
         if why:
             raise UsageError(why)
 

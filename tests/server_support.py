@@ -88,3 +88,39 @@ def guest_agent(directory: Path, name: str = "qga.sock") -> Server:
     state.mkdir(exist_ok=True)
     argv = [found, "-m", "unix-listen", "-p", str(socket), "--pidfile", str(state / "pid"), "-t", str(state)]
     return Server(argv, socket, directory / f"{name}.stderr")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now (the kernel's choice)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def storage_daemon_on_tcp(directory: Path) -> tuple[Server, str]:
+    """The storage daemon with its monitor on 127.0.0.1: what a remote server looks like."""
+    port = free_port()
+    argv = [
+        storage_daemon_binary(),
+        "--chardev",
+        f"socket,host=127.0.0.1,port={port},server=on,wait=off,id=qmp0",
+        "--monitor",
+        "chardev=qmp0",
+    ]
+    server = TcpServer(argv, port, directory / "qsd-tcp.stderr")
+    return server, f"127.0.0.1:{port}"
+
+
+class TcpServer(Server):
+    """A server listening on a TCP port of 127.0.0.1."""
+
+    def __init__(self, argv: list[str], port: int, log: Path) -> None:
+        self.port = port
+        super().__init__(argv, Path(f"127.0.0.1:{port}"), log)
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"{self.process.args!r} exited: {self.log.read_text()}")
+        return f":{self.port:04X} 00000000:0000 0A" in Path("/proc/net/tcp").read_text()

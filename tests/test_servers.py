@@ -24,7 +24,7 @@ from qmpshell.schema.knowledge import knowledge_for
 from qmpshell.schema.suggest import suggest
 from tests.fakeserver import Answer, FakeServer, Hang, echo_id, line
 from tests.qemu_support import log_records, run_qmpshell
-from tests.server_support import Server, guest_agent, storage_daemon
+from tests.server_support import Server, guest_agent, storage_daemon, storage_daemon_on_tcp
 
 
 @pytest.fixture(scope="module")
@@ -322,3 +322,20 @@ def test_the_manual_reader_finds_arguments() -> None:
     assert seek["handle"] == "int" and seek["offset"] == "int"
     assert index.commands["guest-nothing"].arg_type == ""
     assert argument_entries("", ["guest-ping"])[-1] == {"name": "guest-ping", "meta-type": "command"}
+
+
+def test_a_remote_daemon_is_known_by_its_command_list(short_dir: Path) -> None:
+    """Over TCP there is no executable to look at: query-commands tells the daemon, and the key
+    says 'remote' where a local server's names its binary."""
+    server, address = storage_daemon_on_tcp(short_dir)
+    try:
+        refused = run_qmpshell(address, "-c", "/hmp info version")
+        assert refused.returncode == 2
+        assert "qemu-storage-daemon has no human-monitor-command" in refused.stderr
+        result = run_qmpshell(address, "-c", "/schema")
+        assert result.returncode == 0, result.stderr
+        key = result.stdout.splitlines()[1]
+        assert key.endswith("-remote"), key
+        assert result.stdout.splitlines()[2].startswith("server: qemu-storage-daemon ")
+    finally:
+        server.stop()

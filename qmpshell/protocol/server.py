@@ -196,6 +196,22 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
+def hmp_refusal_for(session: QmpSession, *, timeout: float) -> str:
+    """``hmp_refusal`` for the server behind ``session``, asking it as little as possible.
+
+    A guest agent is known already; a local server by its executable's name (a
+    program that is no QEMU's, such as a test's fake server, is let through);
+    only a remote one (TCP, libvirt) is asked its command list.
+    """
+    known = session.server
+    if getattr(session, "agent", False):
+        known = ServerIdentity(GUEST_AGENT)
+    elif not isinstance(known, ServerIdentity):
+        binary, _ = peer_binary(session)
+        known = ServerIdentity(_kind((), binary)) if binary else identify(session, timeout=timeout)
+    return hmp_refusal(known)
+
+
 def hmp_refusal(server: ServerIdentity) -> str:
     """Why HMP cannot be used on this server ('' when it can, or when that is not known).
 
@@ -204,6 +220,7 @@ def hmp_refusal(server: ServerIdentity) -> str:
     ``CommandNotFound``.  (HMP spoken through plain QMP commands is issue 19's to
     add: it replaces this check.)
     """
-    if server.kind == GUEST_AGENT or (server.commands and "human-monitor-command" not in server.commands):
+    known_without = server.kind in (GUEST_AGENT, STORAGE_DAEMON) and not server.commands
+    if known_without or (server.commands and "human-monitor-command" not in server.commands):
         return f"/hmp: {server.name} has no human-monitor-command, so HMP is not available here"
     return ""
