@@ -204,6 +204,7 @@ class Shell:
         self.warnings: list[str] = []
         self.last_reply: Reply | None = None  # for /json
         self.schema_cache = True  # /schema reload writes the cache (off with --no-schema-cache)
+        self.load_schema: Callable[[], None] | None = None  # the full screen's, for /schema before it did
         self._pending: PendingReply | None = None
         self._cancel_lock = threading.Lock()
         self._cancelled = False
@@ -404,6 +405,8 @@ class Shell:
         from qmpshell.schema import origin  # only for /schema
 
         timeout = self.timeout if self.timeout is not None else 30.0
+        if self.knowledge is None and self.load_schema is not None:
+            self.load_schema()  # typed before the interactive shell's worker got to it
         if request.words == ("reload",) and not request.options:
             use_cache, warn = self.schema_cache, self.warnings.append
             self.knowledge = origin.reload(self.client, use_cache=use_cache, timeout=timeout, warn=warn)

@@ -62,6 +62,8 @@ class Connection:
         self.client.connect()
         self.shell = Shell(self.client, self.events, hmp=settings.hmp, timeout=settings.timeout)
         self.shell.schema_cache = settings.schema_cache
+        self.shell.load_schema = self.load_knowledge
+        self._knowledge_lock = threading.Lock()  # the worker and /schema may both load it
         self._note_kind()
 
     def _new_client(self) -> QmpSession:
@@ -122,19 +124,20 @@ class Connection:
         Reconnecting may reach another server on the same socket (the storage
         daemon where the emulator was): its key differs, so its schema is loaded.
         """
-        current = self.shell.knowledge
-        server = self.identify()
-        key = server.schema_key() if server is not None else ""
-        if isinstance(current, SchemaKnowledge) and key and current.key == key:
-            return
-        try:
-            self.shell.knowledge = knowledge_for(
-                self.client,
-                use_cache=self.settings.schema_cache,
-                timeout=schema_timeout(self.settings.timeout),
-            )
-        except QmpShellError:
-            return
+        with self._knowledge_lock:
+            current = self.shell.knowledge
+            server = self.identify()
+            key = server.schema_key() if server is not None else ""
+            if isinstance(current, SchemaKnowledge) and key and current.key == key:
+                return
+            try:
+                self.shell.knowledge = knowledge_for(
+                    self.client,
+                    use_cache=self.settings.schema_cache,
+                    timeout=schema_timeout(self.settings.timeout),
+                )
+            except QmpShellError:
+                return
 
     def confirm_schema(self) -> bool:
         """Worker thread: ask the server for the schema a cached one stands for; True when it
