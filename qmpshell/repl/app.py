@@ -29,6 +29,7 @@ from qmpshell.errors import EXIT_OK, STOP_SIGNALS, QmpShellError
 from qmpshell.language.statements import Assembler
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.logfile import MessageLog
+from qmpshell.protocol.server import hmp_refusal
 from qmpshell.repl import show
 from qmpshell.repl.completion import (
     Completions,
@@ -249,7 +250,9 @@ class Repl:
         self.connection.refresh_run_state()
         self.connection.load_knowledge()
         client = self.connection.client
-        names = fetch_hmp_names(client, timeout=self.settings.connect_timeout) if not client.agent else None
+        server = self.connection.identify()
+        no_hmp = client.agent or (server is not None and bool(hmp_refusal(server)))  # the daemon, the agent
+        names = None if no_hmp else fetch_hmp_names(client, timeout=self.settings.connect_timeout)
         self.in_background(self._confirm_schema, _call)  # a cached schema is asked for again, behind
         return lambda: self.completions.refresh(
             self.shell, client, names or HmpNames({}, {}), on_ready=self._live_values_ready
