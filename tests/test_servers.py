@@ -22,7 +22,7 @@ from qmpshell.protocol.address import parse_address
 from qmpshell.protocol.client import Client
 from qmpshell.schema.knowledge import knowledge_for
 from qmpshell.schema.suggest import suggest
-from tests.fakeserver import Answer, FakeServer, Hang, echo_id, line
+from tests.fakeserver import GREETING, Answer, FakeServer, Hang, echo_id, line
 from tests.qemu_support import log_records, run_qmpshell
 from tests.server_support import Server, guest_agent, storage_daemon, storage_daemon_on_tcp
 
@@ -339,3 +339,26 @@ def test_a_remote_daemon_is_known_by_its_command_list(short_dir: Path) -> None:
         assert result.stdout.splitlines()[2].startswith("server: qemu-storage-daemon ")
     finally:
         server.stop()
+
+
+def test_a_qemu_that_greets_late_is_still_a_qemu(tmp_path: Path) -> None:
+    """A greeting that comes after the first second (a loaded machine) arrives during the agent
+    probe: it is taken as the greeting, the probe's error reply ends the probe, and the session
+    is an ordinary QMP one."""
+    refused = {"error": {"class": "CommandNotFound", "desc": "Expecting capabilities negotiation"}}
+
+    def greet_late(command: dict[str, Any]) -> bytes:
+        assert command["execute"] == "guest-sync-delimited"
+        return line(GREETING) + line({**refused, "id": command["id"]})
+
+    steps = [Answer(greet_late), Answer(), Answer(echo_id({"return": {"status": "running"}}))]
+    sock = tmp_path / "late.sock"
+    with FakeServer(sock, steps) as server:
+        result = run_qmpshell(str(sock), "-c", "query-status")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"return": {"status": "running"}}
+    assert [m.get("execute") for m in server.received] == [
+        "guest-sync-delimited",
+        "qmp_capabilities",
+        "query-status",
+    ]

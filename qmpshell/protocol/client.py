@@ -404,8 +404,16 @@ class Client(BlockingCommands):
             self._greeted.set()
 
     def _after_sentinel(self, data: bytes, decoder: StreamDecoder) -> bytes:
-        """The bytes after the guest agent's 0xFF (and none before it, nor any half message kept)."""
+        """The bytes after the guest agent's 0xFF (and none before it, nor any half message kept).
+
+        While probing for an agent, a QMP greeting is no stale byte: a QEMU slow to
+        greet (a loaded machine, a distant server) is still a QEMU, and it answers
+        the probe with an error that ends it.
+        """
         sentinel = data.find(b"\xff")
+        if self._probing and b'"QMP"' in (data if sentinel < 0 else data[:sentinel]):
+            self._skip_to_sentinel = False
+            return data
         if sentinel < 0:
             return b""
         self._skip_to_sentinel = False
