@@ -35,6 +35,8 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # compac
 # A message longer than this is written by a thread of its own (see ``_transmit_behind``): it may
 # not fit in the socket buffer of a QEMU that is not reading.
 _SENT_AT_ONCE = 16 * 1024
+# QEMU greets at once; a server silent this long may be a guest agent, which never greets.
+GREETING_WAIT = 1.0
 
 
 class QmpError(CommandFailed):
@@ -191,6 +193,10 @@ class Client(BlockingCommands):
         self.warnings: list[str] = []
         self.oob = False  # negotiated: QEMU reads ahead up to 8 commands while one runs
         self.peer_pid: int | None = None  # a local UNIX socket's server process (its docs are beside it)
+        self.server: Any = None  # a ServerIdentity once ``protocol.server.identify`` asked
+        self._agent = False  # the guest agent answered its handshake
+        self._probing = False  # waiting for that answer: the first message is no greeting
+        self._skip_to_sentinel = False  # drop what comes before the agent's next 0xFF
 
     # -- connecting -------------------------------------------------------------
 
@@ -202,18 +208,26 @@ class Client(BlockingCommands):
         self.peer_pid = _peer_pid(sock)
         threading.Thread(target=self._read_loop, args=(sock,), name="qmp-reader", daemon=True).start()
         if not self._negotiate:
+            # -N: nothing is sent, but a QEMU greets at once; a guest agent never does (``agent``).
+            self._greeted.wait(min(GREETING_WAIT / 4, self._connect_timeout))
             return None
         self._await_greeting()
-        self._negotiate_capabilities()
+        if not self._agent:
+            self._negotiate_capabilities()
         return self.greeting
 
     def _await_greeting(self) -> None:
-        if not self._greeted.wait(self._connect_timeout):
-            self.close()
-            raise ConnectionFailed(
-                f"no QMP greeting from {self.address} within {self._connect_timeout:g} s; "
-                "another client may hold the socket (a QEMU monitor serves one client at a time)"
-            )
+        if not self._greeted.wait(min(GREETING_WAIT, self._connect_timeout)):
+            if self._answers_as_agent():
+                return
+            if not self._greeted.is_set():
+                self.close()
+                raise ConnectionFailed(
+                    f"no QMP greeting from {self.address} within {self._connect_timeout:g} s and no "
+                    "answer to the guest agent's handshake: another client may hold the socket (a QEMU "
+                    "monitor serves one client at a time), or it is a guest agent that did not answer "
+                    "(try -N)"
+                )
         if self._lost is not None and self.greeting is None:
             raise ConnectionFailed(f"{self._lost} (before the QMP greeting)")
         if self.greeting is not None and "QMP" not in self.greeting:
@@ -226,6 +240,55 @@ class Client(BlockingCommands):
         with self._lock:
             if not self._pending and not self._abandoned:
                 self._next_id = 0
+
+    def _answers_as_agent(self) -> bool:
+        """No greeting yet: try the guest agent's handshake (``guest-sync-delimited``).
+
+        From the agent's documentation: it answers with a ``0xFF`` byte and then
+        the id it was given, so a client skips whatever came before that byte.
+        Nothing else is sent first (no ``0xFF`` of our own): should a busy QEMU
+        accept us meanwhile, it answers the one command with our id, which is dropped.
+        """
+        self._probing = True
+        wait = max(self._connect_timeout - GREETING_WAIT, GREETING_WAIT)
+        try:
+            if self.resync(timeout=wait):
+                self._agent = True
+                self._greeted.set()
+                return True
+        except (CommandFailed, ConnectionLost):
+            pass
+        finally:
+            self._probing = False
+        return False
+
+    def resync(self, *, timeout: float) -> bool:
+        """``guest-sync-delimited`` with a random id; True when the agent echoed it.
+
+        Whatever arrives before the agent's ``0xFF`` (a late reply to a command
+        given up on) is skipped, so the replies that follow line up again.
+        """
+        import random  # only for the guest agent
+
+        token = random.randrange(1, 2**31)
+        self._skip_to_sentinel = True
+        try:
+            answer = self.execute("guest-sync-delimited", {"id": token}, timeout=timeout)
+        except QmpError:
+            return False
+        finally:
+            self._skip_to_sentinel = False
+        return bool(answer == token)
+
+    @property
+    def agent(self) -> bool:
+        """A guest agent session: its handshake answered, or ``-N`` and no QMP greeting came."""
+        return self._agent or (not self._negotiate and self.greeting is None)
+
+    @property
+    def peer_socket(self) -> socket.socket | None:
+        """The connected socket (for ``SO_PEERCRED``), None once closed."""
+        return self._sock
 
     def _negotiate_capabilities(self) -> None:
         """``qmp_capabilities``, enabling ``oob`` when it was asked for and the greeting offers it.
@@ -357,6 +420,8 @@ class Client(BlockingCommands):
         decoder = StreamDecoder(max_message=self._max_message)
         try:
             while data := sock.recv(65536):
+                if self._skip_to_sentinel:
+                    data = self._after_sentinel(data, decoder)
                 for message in decoder.feed(data):
                     self._dispatch(message)
             for message in decoder.finish():
@@ -372,12 +437,29 @@ class Client(BlockingCommands):
             self._connection_ended("connection lost: the reader stopped")  # a no-op when already ended
             self._greeted.set()
 
+    def _after_sentinel(self, data: bytes, decoder: StreamDecoder) -> bytes:
+        """The bytes after the guest agent's 0xFF (and none before it, nor any half message kept).
+
+        While probing for an agent, a QMP greeting is no stale byte: a QEMU slow to
+        greet (a loaded machine, a distant server) is still a QEMU, and it answers
+        the probe with an error that ends it.
+        """
+        sentinel = data.find(b"\xff")
+        if self._probing and b'"QMP"' in (data if sentinel < 0 else data[:sentinel]):
+            self._skip_to_sentinel = False
+            return data
+        if sentinel < 0:
+            return b""
+        self._skip_to_sentinel = False
+        decoder.reset()
+        return data[sentinel + 1 :]
+
     def _dispatch(self, message: Message) -> None:
         if self._log is not None:
             self._log.received(message)
         if "event" in message:
             self._event(message)
-        elif "QMP" in message or (self._negotiate and not self._greeted.is_set()):
+        elif "QMP" in message or (self._negotiate and not self._greeted.is_set() and not self._probing):
             self.greeting = message  # a non-QMP first message is refused by _await_greeting
             self._greeted.set()
         else:  # with -N (qemu-ga) there may be no greeting: the first message is a reply

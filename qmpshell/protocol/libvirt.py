@@ -172,6 +172,8 @@ class LibvirtClient(BlockingCommands):
         self.shutdown_reason: str | None = None
         self.warnings: list[str] = []
         self.oob = False  # libvirt refuses exec-oob: no pipelining through it
+        self.server: Any = None  # a ServerIdentity once ``protocol.server.identify`` asked
+        self.agent = False  # libvirt's monitor is QEMU's, never a guest agent
 
     # -- connecting -------------------------------------------------------------
 

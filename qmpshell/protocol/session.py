@@ -33,6 +33,10 @@ class QmpSession(Protocol):
     shutdown_reason: str | None
     warnings: list[str]
     oob: bool  # out-of-band negotiated: commands may be pipelined (see batch mode's --pipeline)
+    server: Any  # the ServerIdentity ``protocol.server.identify`` found (None until asked)
+
+    @property
+    def agent(self) -> bool: ...  # a guest agent (qemu-ga): no greeting, no qmp_capabilities
 
     def connect(self) -> Message | None: ...
 
