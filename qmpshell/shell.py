@@ -38,8 +38,8 @@ from qmpshell.outcomes import (
     ProgramOutput,
     Reply,
 )
-from qmpshell.protocol.client import OWN, PendingReply, QmpError
 from qmpshell.protocol.events import EventLog
+from qmpshell.protocol.pending import OWN, PendingReply, QmpError
 from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
 from qmpshell.waiting import wait_for_event

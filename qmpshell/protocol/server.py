@@ -28,7 +28,7 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from qmpshell.protocol.client import QmpError
+from qmpshell.protocol.pending import QmpError
 
 if TYPE_CHECKING:
     from qmpshell.protocol.session import QmpSession

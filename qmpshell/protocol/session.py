@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from qmpshell.errors import ConnectionLost
 from qmpshell.protocol.address import Address
-from qmpshell.protocol.client import Client, EventSink, PendingReply
+from qmpshell.protocol.client import Client, EventSink
+from qmpshell.protocol.pending import PendingReply
 from qmpshell.qmptypes import Message
 
 if TYPE_CHECKING:
