@@ -4,48 +4,28 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from tests.fakeserver import GREETING, line
+from tests.fakeserver import AnsweringServer
 from tests.tmux_support import start_qmpshell
 
 ROWS = 200_000
 
 
-class BigServer:
+class BigServer(AnsweringServer):
     """Answers ``query-chardev`` with ``ROWS`` rows, everything else with ``{}``."""
 
     def __init__(self, path: str) -> None:
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(path)
-        self.listener.listen(1)
         rows = [
             {"label": f"c{n}", "filename": f"unix:/run/c{n}.sock", "frontend-open": False}
             for n in range(ROWS)
         ]
         self.rows: Any = rows
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__(path)
 
-    def _serve(self) -> None:
-        conn, _ = self.listener.accept()
-        with conn:
-            conn.sendall(line(GREETING))
-            decoder, pending = json.JSONDecoder(), ""
-            while data := conn.recv(65536):
-                pending += data.decode()
-                while pending.strip():
-                    try:
-                        command, end = decoder.raw_decode(pending.lstrip())
-                    except json.JSONDecodeError:
-                        break
-                    pending = pending.lstrip()[end:]
-                    conn.sendall(line({**self._answer(command), "id": command.get("id")}))
-
-    def _answer(self, command: dict[str, Any]) -> dict[str, Any]:
+    def answer(self, command: dict[str, Any]) -> dict[str, Any]:
         name = command.get("execute")
         if name == "query-qmp-schema":  # none, like qemu-ga: the shell then sends what is typed
             return {"error": {"class": "CommandNotFound", "desc": "no schema here"}}
