@@ -122,7 +122,7 @@ def run_target(
     try:
         with open_target(address, settings, printer, log=log) as shell:
             if version:
-                printer.text(f"qmpshell {__version__}\nQEMU {shell.client.server_version or 'unknown'}")
+                printer.text(f"qmpshell {__version__}\n{_server_line(shell.client)}")
                 return EXIT_OK
             return source(shell, printer)
     except OutputClosed:
@@ -166,6 +166,7 @@ def open_target(
             on_send=printer.sent if settings.verbose else None,
         )
         shell.qapi_dir, shell.docs_cache = settings.qapi_dir, settings.schema_cache
+        shell.schema_cache = settings.schema_cache
         for warning in client.warnings:
             printer.error("", f"warning: {warning}")
         yield shell
@@ -242,3 +243,12 @@ def use_color(setting: str, stream: IO[str]) -> bool:
     if setting == "never" or os.environ.get("NO_COLOR"):
         return False
     return stream.isatty()
+
+
+def _server_line(client: QmpSession) -> str:
+    """``--version``'s second line: ``QEMU 7.2.22 (package)``, or ``qemu-ga 7.2.22`` for a guest agent."""
+    if client.agent:
+        from qmpshell.protocol.server import identify  # only for a guest agent: its guest-info
+
+        return identify(client).label
+    return f"QEMU {client.server_version or 'unknown'}"

@@ -23,7 +23,7 @@ from qmpshell.language.parse import HmpRequest, Request, ShellRequest, message_f
 from qmpshell.language.prefix import split_target
 from qmpshell.language.statements import Statement, read_statements
 from qmpshell.output.render import json_text
-from qmpshell.protocol.client import QmpError
+from qmpshell.protocol.pending import QmpError
 from qmpshell.qmptypes import Message
 from qmpshell.shell import Knowledge
 

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from qmpshell.errors import CommandFailed, CommandTimeout, QmpShellError, UsageError
 from qmpshell.outcomes import Info
-from qmpshell.protocol.client import Cancelled
+from qmpshell.protocol.pending import Cancelled
 from qmpshell.shell import Shell
 
 USAGE = "usage: /migrate SRC DST [URI]"

@@ -114,7 +114,7 @@ def test_a_reader_thread_that_dies_fails_every_waiting_command_at_once(tmp_path:
             if message.get("return") == {"status": "running"}:  # not the greeting nor qmp_capabilities
                 raise RuntimeError("the log broke")
 
-        def sent(self, message: dict[str, Any]) -> None:
+        def sent(self, message: dict[str, Any], *, source: str = "") -> None:
             pass
 
     steps = [*handshake(), Answer(OK), Hang()]

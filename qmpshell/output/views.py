@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from qmpshell.output import block, machine, pci
+from qmpshell.output import block, machine, pci, servers
 from qmpshell.output.generic import GENERIC, Context, View
 from qmpshell.output.render import error_summary
 from qmpshell.output.rows import Line, Rendering, json_lines
@@ -32,6 +32,11 @@ SPECIFIC: dict[str, tuple[str, View]] = {
     "query-named-block-nodes": ("block-nodes", block.nodes_view),
     "query-jobs": ("jobs", block.jobs_view),
     "query-block-jobs": ("jobs", block.block_jobs_view),
+    "query-block-exports": ("exports", servers.exports_view),
+    "x-debug-query-block-graph": ("block-graph", servers.block_graph_view),
+    "guest-info": ("guest-info", servers.guest_info_view),
+    "guest-exec-status": ("guest-exec-status", servers.guest_exec_status_view),
+    "guest-file-read": ("guest-file-read", servers.guest_file_read_view),
 }
 
 
@@ -85,3 +90,18 @@ def error_lines(response: Message, hint: str = "") -> list[Line]:
     if hint:
         lines.append([("hint", hint)])
     return lines
+
+
+VIEW_ROWS = 2_000  # a view shows at most this many items of a returned list (C7; docs/limits.md)
+
+
+def bounded(response: Message) -> tuple[Message, int]:
+    """The response with a returned list cut to ``VIEW_ROWS`` items, and the whole count (0: not cut).
+
+    A view lays out every row it is given (200,000 rows took 6.5 s); more than a
+    screenful of thousands is read with ``/find`` in JSON, or saved.
+    """
+    rows = response.get("return")
+    if not isinstance(rows, list) or len(rows) <= VIEW_ROWS:
+        return response, 0
+    return {**response, "return": rows[:VIEW_ROWS]}, len(rows)

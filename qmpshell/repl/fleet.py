@@ -102,6 +102,14 @@ class Fleet:
             if not member.lost:
                 member.load_knowledge()
 
+    def confirm_schema(self) -> bool:
+        """Each target's cached schema asked for again; True when one was replaced."""
+        replaced = False
+        for member in self._members.values():
+            if not member.lost and member.confirm_schema():
+                replaced = True
+        return replaced
+
     def reconnect(self) -> bool:
         """One attempt for each lost target; True when one came back (the others are left alone)."""
         back = False
