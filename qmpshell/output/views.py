@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from qmpshell.output import block, machine, pci
+from qmpshell.output import block, machine, migrate, pci
 from qmpshell.output.generic import GENERIC, Context, View
 from qmpshell.output.render import error_summary
 from qmpshell.output.rows import Line, Rendering, json_lines
@@ -23,10 +23,11 @@ SPECIFIC: dict[str, tuple[str, View]] = {
     "query-status": ("status", machine.status_view),
     "query-version": ("version", machine.version_view),
     "query-cpus-fast": ("cpus", machine.cpus_view),
+    "query-name": ("name", machine.name_view),
     "qom-list": ("qom-list", machine.qom_list_view),
     "query-commands": ("names", machine.names_view),
     "query-events": ("names", machine.names_view),
-    "query-migrate": ("migrate", machine.migrate_view),
+    "query-migrate": ("migrate", migrate.migrate_view),
     "query-pci": ("pci", pci.pci_view),
     "query-block": ("block", block.block_view),
     "query-named-block-nodes": ("block-nodes", block.nodes_view),
