@@ -13,13 +13,13 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, Protocol
 
-from qmpshell import commands
-from qmpshell.config import seconds
+from qmpshell import commands, jobs, waits
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionLost, UsageError
 from qmpshell.language.hmp import hmp_message, looks_like_error, parse_cpu_command
 from qmpshell.language.parse import HmpRequest, QmpRequest, Request, ShellRequest, parse_statement
-from qmpshell.language.untyped import ArgTree, ArgumentTyper, Value, guess_value
+from qmpshell.language.untyped import ArgumentTyper, Value
 from qmpshell.notices import Warnings
+from qmpshell.protocol import events as event_log
 from qmpshell.protocol.client import Cancelled, PendingReply, QmpError
 from qmpshell.protocol.events import EventLog, WaitInterrupted, event_matcher
 from qmpshell.protocol.session import QmpSession
@@ -159,6 +159,9 @@ class Shell:
         self._pending: PendingReply | None = None
         self._cancel_lock = threading.Lock()
         self._cancelled = False
+        self.doing = ""  # what a long /wait or /job awaits, for a status bar
+        self.on_progress: Callable[[str], None] | None = None  # a /job's progress line, as it changes
+        self._wait_ended = 0  # the event number where the previous /wait ended (since=last)
 
     def parse(self, text: str) -> Request | None:
         """The request a statement makes; ParseError/UsageError and nothing sent if bad.
@@ -193,6 +196,7 @@ class Shell:
         if isinstance(request, QmpRequest) and self.knowledge is not None:
             warning = self.knowledge.warning_for(request.command)
         self.events.mark()
+        event_log.note_sent(self.events, str(message.get("execute") or message.get("exec-oob") or "command"))
         pending = self.client.send(message)
         if announce and self.on_send is not None:
             self.on_send(pending.sent)
@@ -323,7 +327,41 @@ class Shell:
         return self.last_reply._replace(as_json=True)
 
     def wait_command(self, request: ShellRequest) -> Outcome:
-        return self._wait(request)
+        try:
+            return self._wait(request)
+        finally:
+            self.doing = ""
+            self._wait_ended = event_log.position(self.events)
+
+    def job_command(self, request: ShellRequest) -> Outcome:
+        """``/job [--complete] LINE``: start a job, follow it to its end, fail when it failed."""
+        complete, line = jobs.split_line(request.rest)
+        job = parse_statement(line, typer=self.knowledge.typer_for(self._ask) if self.knowledge else None)
+        if not isinstance(job, QmpRequest):
+            raise UsageError(jobs.USAGE)
+        job_id = jobs.job_id_of(job.message)
+        since = event_log.position(self.events)
+        started = self.start(job)
+        assert started is not None  # a QmpRequest is one message
+        outcome = self.finish(started)
+        if isinstance(outcome, Reply) and not outcome.ok:
+            return outcome
+        self.client.listen_for_events()
+        run = jobs.JobRun(self.client, self.events, self._progress, self.timeout)
+        try:
+            finalize = not jobs.manual_finalize(job.message)
+            return Info(jobs.follow(run, job_id, complete=complete, since=since, finalize=finalize))
+        except WaitInterrupted as stop:
+            if self.client.lost is not None:
+                raise self.client.lost from None
+            raise Cancelled(f"{stop} for job {job_id} (it goes on; query-jobs shows it)") from None
+        finally:
+            self.doing = ""
+
+    def _progress(self, text: str) -> None:
+        self.doing = text
+        if self.on_progress is not None:
+            self.on_progress(text)
 
     def _help(self, request: ShellRequest) -> str:
         words = request.words
@@ -333,9 +371,13 @@ class Shell:
             return _wrapped([*lines, server] if server else lines, self.help_width)
         if len(words) > 1:
             raise UsageError(f"usage: /help [COMMAND|EVENT [TAG=VALUE...]] (one name, got {len(words)})")
+        command = commands.lookup(words[0].removeprefix("/"))
+        if command is not None and (words[0].startswith("/") or command.details):
+            lines = [command.usage, "  " + command.summary]
+            return _wrapped(lines + (["", command.details] if command.details else []), self.help_width)
         if self.knowledge is None:
             return f"no schema is known for this server, so there is no help for {words[0]}"
-        narrow = {path: value.text for path, value in _flatten(request.options)}
+        narrow = {path: value.text for path, value in waits.flatten(request.options)}
         text = self.knowledge.help(words[0], narrow, self.help_width)
         if text is None:
             raise UsageError(f"no command or event named '{words[0]}'")
@@ -343,24 +385,30 @@ class Shell:
 
     def _wait(self, request: ShellRequest) -> Outcome:
         if len(request.words) != 1:
-            raise UsageError("usage: /wait EVENT [FIELD=VALUE ...] [timeout=SECONDS]")
+            raise UsageError(f"usage: {commands.lookup('wait').usage}")  # type: ignore[union-attr]
         if self.knowledge is not None and (unknown := self.knowledge.unknown_event(request.words[0])):
             raise UsageError(unknown)
         options = dict(request.options)
-        timeout = _timeout_option(options.pop("timeout", None), self.timeout)
-        tests = {path: _value_test(value) for path, value in _flatten(options)}
+        timeout = waits.timeout_option(options.pop("timeout", None), self.timeout)
+        since = options.pop("since", None)
+        if since is not None and not isinstance(since, Value):
+            raise UsageError(waits.SINCE_USAGE)
+        where = waits.window(self.events, since.text if since else None, self._wait_ended)
+        tests = {path: waits.value_test(value) for path, value in waits.flatten(options)}
         matcher = event_matcher(request.words[0], tests)
+        fields = " ".join(f"{path}={value.text}" for path, value in waits.flatten(options))
+        what = f"{request.words[0]} with {fields}" if fields else f"{request.words[0]} event"
+        self.doing = f"waiting for {what}"
         self.client.listen_for_events()
         try:
-            event = self.events.wait_for(matcher, timeout)
+            event = event_log.wait_from(self.events, where.first, waits.in_window(matcher, where), timeout)
         except WaitInterrupted as stop:
             if self.client.lost is not None:
                 raise self.client.lost from None
             raise Cancelled(str(stop)) from None
         if event is None:
-            fields = " ".join(f"{path}={value.text}" for path, value in _flatten(options))
-            what = f"{request.words[0]} with {fields}" if fields else f"{request.words[0]} event"
-            raise CommandTimeout(f"no {what} within {timeout:g} s")
+            earlier = waits.earlier_note(self.events, matcher, where, request.words[0])
+            raise CommandTimeout(f"no {what} within {timeout:g} s{earlier}")
         return EventSeen(event)
 
 
@@ -376,39 +424,3 @@ def _wrapped(lines: list[str], width: int) -> str:
         indent = " " * (len(line) - len(line.lstrip()) + 4)
         out.extend(textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False))
     return "\n".join(out)
-
-
-def _timeout_option(value: Value | ArgTree | None, default: float | None) -> float | None:
-    if value is None:
-        return default
-    if not isinstance(value, Value):
-        raise UsageError("timeout= needs a number of seconds")
-    try:
-        return seconds(value.text)
-    except ValueError as err:
-        raise UsageError(f"timeout=: {err}") from None
-
-
-def _flatten(tree: ArgTree, prefix: str = "") -> list[tuple[str, Value]]:
-    items: list[tuple[str, Value]] = []
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            items.extend(_flatten(value, f"{prefix}{key}."))
-        else:
-            items.append((f"{prefix}{key}", value))
-    return items
-
-
-def _value_test(value: Value) -> Any:
-    """Match an event field against a value as typed: ``id=123`` matches 123 and "123"."""
-    guessed = guess_value(value)
-    text = value.text
-
-    def test(actual: Any) -> bool:
-        if actual == guessed and type(actual) is type(guessed):
-            return True
-        if isinstance(actual, str):
-            return actual == text
-        return json.dumps(actual) == text
-
-    return test

@@ -173,7 +173,7 @@ def test_live_property_names_skip_used_and_schema_names(index: SchemaIndex) -> N
 
 
 def test_volatile_answers_are_refreshed_after_their_ttl() -> None:
-    replies: dict[str, Any] = {"query-block-jobs": [{"device": "j1", "type": "mirror"}]}
+    replies: dict[str, Any] = {"query-block-jobs": [{"device": "j1", "type": "mirror"}], "query-jobs": []}
     live = LiveValues(Answers(replies), ttl=0.0)
     query = LiveQuery("job-ids")
     assert wait_until(lambda: live.lookup(query), what="jobs") == [LiveItem("j1", "mirror")]

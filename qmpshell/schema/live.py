@@ -150,13 +150,31 @@ def fetch(execute: Execute, query: LiveQuery, *, timeout: float) -> list[LiveIte
             LiveItem(n["node-name"], str(n.get("drv", "node"))) for n in _dicts(found) if "node-name" in n
         ]
     if kind == "job-ids":
-        found = execute("query-block-jobs", timeout=timeout)
-        return [LiveItem(j["device"], str(j.get("type", "job"))) for j in _dicts(found) if "device" in j]
+        return _job_ids(execute, timeout=timeout)
     if kind in ("qom-paths", "qom-props", "device-ids"):
         return _qom(execute, kind, arg, timeout=timeout)
     if kind == "buses":
         return _buses(execute, timeout=timeout)
     return []
+
+
+def _job_ids(execute: Execute, *, timeout: float) -> list[LiveItem]:
+    """Every job: ``query-jobs`` (blockdev-create, snapshot-* jobs too), then block jobs it lacks.
+
+    ``query-block-jobs`` alone missed the jobs that are not block jobs; a QEMU older than
+    ``query-jobs`` (3.0) answers only the second.
+    """
+    items: dict[str, LiveItem] = {}
+    for command, key in (("query-jobs", "id"), ("query-block-jobs", "device")):
+        try:
+            found = execute(command, timeout=timeout)
+        except QmpError:
+            continue
+        for job in _dicts(found):
+            if isinstance(job.get(key), str) and job[key] not in items:
+                meta = f"{job.get('type', 'job')} {job.get('status', '')}".strip()
+                items[job[key]] = LiveItem(job[key], meta)
+    return list(items.values())
 
 
 def _qom(execute: Execute, kind: str, path: str, *, timeout: float) -> list[LiveItem]:
