@@ -58,7 +58,7 @@ def in_window(matches: Matcher, where: Window) -> Matcher:
     start = where.not_before
 
     def timed(event: Message) -> bool:
-        return matches(event) and _stamp(event) >= start - 0.0005
+        return matches(event) and _stamp(event) >= start - 1e-6  # the pane shows stamps cut to ms
 
     return timed
 
