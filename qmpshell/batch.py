@@ -354,6 +354,8 @@ def _show_reply(reply: Reply, where: str, printer: Printer, shell: Shell) -> int
     elif reply.ok or not printer.json_only:
         printer.json(reply.response.get("return") if printer.json_only else reply.response)
     if reply.ok:
+        if reply.hint and not printer.human:  # stdout stays JSON: the guest's part goes to stderr
+            printer.error(where, reply.hint)
         return EXIT_OK
     hint = f" ({reply.hint})" if reply.hint else ""
     printer.error(where, error_summary(reply.response) + hint)

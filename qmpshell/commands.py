@@ -81,7 +81,10 @@ COMMANDS: tuple[ShellCommand, ...] = (
         ),
     ),
     ShellCommand(
-        "events", "/events [on|off|clear|show [N]|filter PATTERN...]", "the events pane", where=INTERACTIVE
+        "events",
+        "/events [on|off|clear|show [N]|list [N] [PATTERN]|filter PATTERN...]",
+        "the events pane; list prints the last N events in full",
+        where=INTERACTIVE,
     ),
     ShellCommand(
         "find", "/find [TEXT]", "search the output pane (no TEXT: stop searching)", where=INTERACTIVE

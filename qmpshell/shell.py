@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, Protocol
 
-from qmpshell import commands, jobs, waits
+from qmpshell import commands, guestnotes, jobs, waits
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionLost, UsageError
 from qmpshell.language.hmp import hmp_message, looks_like_error, parse_cpu_command
 from qmpshell.language.parse import HmpRequest, QmpRequest, Request, ShellRequest, parse_statement
@@ -222,6 +222,7 @@ class Shell:
         hint = ""
         if "error" in response and self.knowledge is not None:
             hint = self.knowledge.hint_for_error(request.command, response)
+        hint = hint or guestnotes.note_for(request.command, request.message.get("arguments") or {}, response)
         self.last_reply = Reply(sent, response, hint)
         return self.last_reply._replace(as_json=request.as_json)
 

@@ -49,9 +49,12 @@ def render_reply(
         return Rendering(error_lines(response, hint), "error").safe()
     if "return" not in response:
         return Rendering(json_lines(response))
-    return render_value(
+    rendering = render_value(
         response["return"], Context(command, max(width, 20), index, _ret_type(index, command))
     )
+    if hint:  # what an ``ok`` does not say (``qmpshell.guestnotes``)
+        rendering.lines.append([("hint", hint)])
+    return rendering
 
 
 def render_value(value: Any, ctx: Context) -> Rendering:

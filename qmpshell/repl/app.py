@@ -41,7 +41,7 @@ from qmpshell.repl.entry import Entry
 from qmpshell.repl.keeper import ConnectionKeeper
 from qmpshell.repl.keys import build_key_bindings
 from qmpshell.repl.launched import say
-from qmpshell.repl.layout import build_screen, input_area
+from qmpshell.repl.layout import build_screen, input_area, pane_columns
 from qmpshell.repl.lexer import InputLexer
 from qmpshell.repl.panekeys import PaneKeys
 from qmpshell.repl.panes import EventFeed
@@ -118,6 +118,7 @@ class Repl:
             log=self.log,
             feed=feed,
             events_shown=lambda: self.events_shown,
+            events_columns=lambda: pane_columns(settings.events_pane_width, self.width()),
             input_line=self.input,
             search=search,
             status=self._status,
@@ -212,7 +213,7 @@ class Repl:
             self._stop_signals.restore()
             self.completions.close()
             if self.settings.transcript:
-                print_transcript(self.log.text(), sys.stdout, limit=self.settings.transcript_lines)
+                print_transcript(self.core.transcript(), sys.stdout, limit=self.settings.transcript_lines)
         if self.keeper.farewell:
             say(self.keeper.farewell)
         return EXIT_OK if result is None else result

@@ -70,7 +70,7 @@ class InteractiveCore:
         self.log = OutputLog()
         self.output_format = settings.output_format  # /format changes it for the session
         self.search = OutputSearch(self.log)
-        self.events_view = EventsVisibility(shown=events_shown)
+        self.events_view = EventsVisibility(shown=events_shown, min_columns=settings.events_pane_min_columns)
         self.history = make_history(
             settings.history_file,
             is_hmp=lambda: self.shell.hmp,
@@ -94,6 +94,17 @@ class InteractiveCore:
         self.screen.relaunch()
 
     # -- the session ------------------------------------------------------------------
+
+    def transcript(self) -> str:
+        """What the exit prints: the output pane's lines (cleared ones too) and, unless
+        ``interactive.transcript_events`` is false, the events, all in the order they came."""
+        from qmpshell.output.events import event_line
+        from qmpshell.repl.transcript import in_time_order
+
+        if not self.settings.transcript_events:
+            return self.log.text()
+        events = [(t, "".join(text for _, text in event_line(e))) for t, e in self.feed.arrivals()]
+        return in_time_order(self.log.timed_lines(), events)
 
     def welcome(self, *, tab: bool = True) -> None:
         """The first line (what is connected, the keys to know) and the warnings so far."""

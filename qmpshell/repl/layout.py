@@ -67,8 +67,19 @@ def output_column(window: Window, notice: Callable[[int], str]) -> HSplit:
     return HSplit([window, shown], width=Dimension(weight=3))
 
 
-def events_pane(feed: EventFeed, shown: Callable[[], bool]) -> ConditionalContainer:
-    """A separator, a title naming the filter, and the newest events at the bottom."""
+def pane_columns(width: float, terminal: int) -> int:
+    """``events.pane_width`` in columns: as given, or a fraction of the terminal; the output keeps 20."""
+    columns = int(width) if width >= 1 else round(width * terminal)
+    return max(10, min(columns, terminal - 20))
+
+
+def events_pane(
+    feed: EventFeed, shown: Callable[[], bool], columns: Callable[[], int] | None = None
+) -> ConditionalContainer:
+    """A separator, a title naming the filter, and the newest events at the bottom.
+
+    ``columns``: the pane's width with its separator (``events.pane_width``); else two fifths.
+    """
 
     def title() -> StyleAndTextTuples:
         what = " events" + (f" [{' '.join(feed.patterns)}]" if feed.patterns else "") + "  (F2 hides)"
@@ -82,7 +93,8 @@ def events_pane(feed: EventFeed, shown: Callable[[], bool]) -> ConditionalContai
         width=Dimension(weight=2),
     )
     separator = Window(width=1, char="\u2502", style="class:separator")
-    pane = VSplit([separator, column], width=Dimension(weight=2))
+    width = (lambda: Dimension.exact(columns())) if columns is not None else Dimension(weight=2)
+    pane = VSplit([separator, column], width=width)
     return ConditionalContainer(pane, filter=Condition(shown))
 
 
@@ -148,6 +160,7 @@ def build_screen(
     feed: EventFeed,
     events_shown: Callable[[], bool],
     input_line: TextArea,
+    events_columns: Callable[[], int] | None = None,
     search: SearchToolbar,
     status: Callable[[], StyleAndTextTuples],
     signature: Callable[[], str] = lambda: "",
@@ -163,7 +176,7 @@ def build_screen(
     output = output_window(log, decorate)
     upper = HSplit(
         [
-            VSplit([output_column(output, output_notice), events_pane(feed, events_shown)]),
+            VSplit([output_column(output, output_notice), events_pane(feed, events_shown, events_columns)]),
             Window(height=1, char="\u2500", style="class:separator"),
             queued_lines(queued),
             input_line,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
@@ -73,6 +74,8 @@ class OutputLog:
 
     def __init__(self, *, limit: int = OUTPUT_LINES_KEPT) -> None:
         self.lines: deque[StyleAndTextTuples] = deque(maxlen=limit)
+        self.stamps: deque[float] = deque(maxlen=limit)  # when each line came (the transcript's order)
+        self.cleared: deque[tuple[int, float, str]] = deque(maxlen=limit)  # Ctrl-L's: number, stamp, text
         self.dropped = 0
         self.marks: deque[int] = deque(maxlen=limit)  # where each statement's echo starts
         self._cursor: int | None = None  # absolute line number while scrolled; None follows
@@ -88,16 +91,31 @@ class OutputLog:
             lines.pop()
         if mark:
             self.marks.append(self.dropped + len(self.lines))
+        now = time.time()
         for line in lines:
             if len(self.lines) == self.lines.maxlen:
                 self.dropped += 1
             self.lines.append(line)
+            self.stamps.append(now)
 
     def text(self, start: int = 0, end: int | None = None) -> str:
-        """The plain text of absolute lines ``start`` to ``end`` (tests, ``/save``, the transcript)."""
+        """The plain text of absolute lines ``start`` to ``end`` (tests, ``/save``, the transcript).
+
+        Lines cleared from the screen (Ctrl-L, ``/clear``) are still part of it.
+        """
         first = max(0, start - self.dropped)
         last = len(self.lines) if end is None else end - self.dropped
-        return "\n".join(plain(line) for index, line in enumerate(self.lines) if first <= index < last)
+        earlier = [
+            text for number, _, text in self.cleared if number >= start and (end is None or number < end)
+        ]
+        shown = [plain(line) for index, line in enumerate(list(self.lines)) if first <= index < last]
+        return "\n".join(earlier + shown)
+
+    def timed_lines(self) -> list[tuple[float, str]]:
+        """Every line kept, cleared ones too, with the time it was added (the exit transcript)."""
+        earlier = [(stamp, text) for _, stamp, text in self.cleared]
+        lines, stamps = list(self.lines), list(self.stamps)
+        return earlier + [(stamp, plain(line)) for line, stamp in zip(lines, stamps, strict=False)]
 
     def last_statement(self, before: int | None = None) -> int:
         """The absolute line where the newest statement (above line ``before``) starts."""
@@ -105,8 +123,14 @@ class OutputLog:
         return marks[-1] if marks else self.dropped
 
     def clear(self) -> None:
+        """Clear the screen: the lines leave the pane but stay in ``text`` (the transcript, ``/save``)."""
+        self.cleared.extend(
+            (self.dropped + index, stamp, plain(line))
+            for index, (line, stamp) in enumerate(zip(self.lines, self.stamps, strict=True))
+        )
         self.dropped += len(self.lines)
         self.lines.clear()
+        self.stamps.clear()
         self._cursor = None
 
     def follow(self) -> None:
@@ -166,7 +190,7 @@ class EventFeed:
     """
 
     def __init__(self, *, limit: int = 500, patterns: Sequence[str] = ()) -> None:
-        self._events: deque[tuple[str, Message | None]] = deque(maxlen=limit)
+        self._events: deque[tuple[str, Message | None, float]] = deque(maxlen=limit)  # with arrival time
         self._lock = threading.Lock()
         self.limit = limit
         self.patterns: tuple[str, ...] = tuple(patterns)
@@ -179,7 +203,7 @@ class EventFeed:
 
     def add(self, event: Message) -> None:
         """Reader thread: keep the event, flag a redraw."""
-        entry = (str(event.get("event", "?")), event)
+        entry = (str(event.get("event", "?")), event, time.time())
         with self._lock:
             self._events.append(entry)
         self.dirty = True
@@ -187,7 +211,7 @@ class EventFeed:
     def add_separator(self, text: str) -> None:
         """A line marking where the events of a new connection start."""
         with self._lock:
-            self._events.append((text, None))
+            self._events.append((text, None, time.time()))
         self.dirty = True
 
     def clear(self) -> None:
@@ -203,33 +227,38 @@ class EventFeed:
         """Whether an event of this name passes the filter."""
         return not self.patterns or any(fnmatch.fnmatchcase(name, p) for p in self.patterns)
 
-    def _entries(self) -> list[tuple[str, Message | None]]:
+    def _entries(self) -> list[tuple[str, Message | None, float]]:
         """A copy of the kept entries, taken while the reader thread cannot append."""
         with self._lock:
             return list(self._events)
 
-    def _passing(self) -> list[tuple[str, Message | None]]:
+    def _passing(self) -> list[tuple[str, Message | None, float]]:
         return [entry for entry in self._entries() if entry[1] is None or self.passes(entry[0])]
 
     def visible(self, height: int = 0, width: int = 0) -> list[StyleAndTextTuples]:
-        """The last ``height`` (0: all) entries that pass the filter, newest last, cut to ``width``."""
-        entries = self._passing()
-        if height > 0:
-            entries = entries[-height:]
-        return [
-            event_line(event, width) if event is not None else separator_line(name, width)
-            for name, event in entries
-        ]
+        """The screen lines of the newest entries that pass the filter, newest last, in ``height`` lines
+        (0: all) of ``width`` cells: an event too long for one line goes on to a second, not cut."""
+        lines: list[StyleAndTextTuples] = []
+        for name, event, _ in reversed(self._passing()):
+            entry = wrapped_event(event, width) if event is not None else [separator_line(name, width)]
+            lines[:0] = entry
+            if 0 < height <= len(lines):
+                return lines[len(lines) - height :]
+        return lines
 
     def events(self) -> list[Message]:
         """The kept events that pass the filter, oldest first (``/events show N`` counts back)."""
-        return [event for _, event in self._passing() if event is not None]
+        return [event for _, event, _ in self._passing() if event is not None]
+
+    def arrivals(self) -> list[tuple[float, Message]]:
+        """Every kept event with the time it came (``time.time()``), for the exit transcript."""
+        return [(arrived, event) for _, event, arrived in self._entries() if event is not None]
 
     def kept(self) -> int:
-        return sum(1 for _, event in self._entries() if event is not None)
+        return sum(1 for _, event, _ in self._entries() if event is not None)
 
     def names(self) -> list[str]:
-        return [name for name, event in self._entries() if event is not None]
+        return [name for name, event, _ in self._entries() if event is not None]
 
     def control(self) -> LinesControl:
         return LinesControl(lambda width, height: self.visible(height, width), lambda count: count - 1)
@@ -239,6 +268,57 @@ def event_line(event: Message, width: int = 0) -> StyleAndTextTuples:
     """``HH:MM:SS.mmm NAME key=value...`` (``qmpshell.output.events``: identifying fields first),
     cut with ``…`` to ``width``."""
     return cut_line(view_fragments([compact_event(event)])[:-1], width)
+
+
+EVENT_LINES = 2  # an event longer than the pane is wide takes this many lines at most
+CONTINUED = "  "  # the indent of an event's second line
+
+
+def wrapped_event(event: Message, width: int) -> list[StyleAndTextTuples]:
+    """The event's compact line in up to ``EVENT_LINES`` lines of ``width``; the last cut with ``…``.
+
+    Its identifying field and state come first (``qmpshell.output.events``), so they are
+    on the first line or the second, never cut.
+    """
+    line = view_fragments([compact_event(event)])[:-1]
+    if width <= 0 or sum(len(fragment[1]) for fragment in line) <= width:
+        return [line]
+    first, rest = _split_at(line, width)
+    lines = [first]
+    while rest and len(lines) < EVENT_LINES - 1:
+        more, rest = _split_at([("", CONTINUED), *rest], width)
+        lines.append(more)
+    if rest:
+        lines.append(cut_line([("", CONTINUED), *rest], width))
+    return lines
+
+
+def _split_at(line: StyleAndTextTuples, width: int) -> tuple[StyleAndTextTuples, StyleAndTextTuples]:
+    """The first ``width`` cells of ``line`` and the rest: at the last space between two
+    ``key=value`` pairs that fits, else (one pair wider than the line) inside it."""
+    used, space = 0, -1
+    for index, (_style, text, *_) in enumerate(line):
+        if used + len(text) > width:
+            break
+        if text == " " and index > 0:
+            space = index
+        used += len(text)
+    else:
+        return line, []
+    if space > 0:
+        return line[:space], line[space + 1 :]
+    head: StyleAndTextTuples = []
+    tail: StyleAndTextTuples = []
+    room = width
+    for style, text, *_ in line:
+        if room > 0:
+            head.append((style, text[:room]))
+            if len(text) > room:
+                tail.append((style, text[room:]))
+            room -= len(text[:room])
+        else:
+            tail.append((style, text))
+    return head, tail[1:] if tail and tail[0][1] == " " else tail
 
 
 def separator_line(text: str, width: int) -> StyleAndTextTuples:
