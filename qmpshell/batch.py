@@ -19,6 +19,7 @@ from qmpshell.language.statements import Statement, read_statements
 from qmpshell.output.render import colourise, error_summary, hmp_text, json_text
 from qmpshell.output.safe import visible, with_caret
 from qmpshell.pipeline import Pipeline
+from qmpshell.protocol import traffic
 from qmpshell.protocol.framing import InvalidJson
 from qmpshell.qmptypes import Message
 from qmpshell.shell import (
@@ -109,6 +110,20 @@ class Printer:
     def sent(self, message: Message) -> None:
         """``-v``: the command as sent, just before its reply (and any event it causes)."""
         self.write(json_text(message))
+
+    def own_sent(self, message: Message, source: str) -> None:
+        """``-v``: a message the shell sent on its own account (the schema, a /job's query-jobs), dimmed,
+        on stderr: stdout stays the user's commands and their replies.  Not ``qmp_capabilities``:
+        every session starts with it."""
+        if source == traffic.CONNECTION:
+            return
+        text = visible(f"qmpshell: sent by the shell ({source}): {json_text(message)}")
+        with self._lock:
+            try:
+                self.err.write((f"\x1b[2m{text}\x1b[0m" if self.color else text) + "\n")
+                self.err.flush()
+            except (BrokenPipeError, ValueError):
+                pass
 
     def event(self, event: Message) -> None:
         """``--events``: called on the reader thread, in the order events arrive."""

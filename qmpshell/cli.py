@@ -392,6 +392,8 @@ def run_target(
         listen=settings.show_events or log is not None,  # else from the first /wait (libvirt's cost)
         oob=settings.pipeline,
     )
+    if settings.verbose:
+        client.on_own_send = printer.own_sent
     client.connect()
     try:
         shell = Shell(
@@ -402,6 +404,7 @@ def run_target(
             timeout=settings.timeout,
             on_send=printer.sent if settings.verbose else None,
         )
+        shell.probe = settings.probe
         for warning in client.warnings:
             printer.error("", f"warning: {warning}")
         if version:

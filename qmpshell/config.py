@@ -58,6 +58,7 @@ class Settings(NamedTuple):
     events_pane_width: float = 0.4  # columns, or (below 1) a fraction of the terminal
     events_pane_min_columns: int = 100  # a narrower terminal starts with the pane hidden
     reconnect: bool = True
+    probe: bool = True  # ask QEMU on the shell's own account (completion, run state); --quiet-monitor: no
     address: str | None = None  # a socket, HOST:PORT or libvirt:DOMAIN, when none is given
     libvirt_uri: str | None = None  # None: libvirt's own default
     theme: str = "terminal"  # the terminal's own ANSI palette; or any pygments style

@@ -164,6 +164,7 @@ KEYS: tuple[Key, ...] = (
     Key("connection", "connect_timeout", "connect_timeout", _seconds, "seconds to wait for the greeting"),
     Key("connection", "negotiate", "negotiate", _boolean, "send qmp_capabilities (false: like -N)"),
     Key("connection", "reconnect", "reconnect", _boolean, "interactive: reconnect when QEMU goes away"),
+    Key("connection", "probe", "probe", _boolean, "ask QEMU for completion, state (false: --quiet-monitor)"),
     Key("connection", "address", "address", _text, "address when none is given nor $QMP_SOCKET set"),
     Key("connection", "libvirt_uri", "libvirt_uri", _text, "libvirt URI for libvirt:DOMAIN (--libvirt-uri)"),
     Key("interactive", "key_bindings", "key_bindings", _one_of("emacs", "vi"), "line editing keys"),

@@ -17,7 +17,6 @@ from qmpshell.errors import CommandFailed, UsageError
 from qmpshell.protocol import events as event_log
 from qmpshell.protocol.client import QmpError
 from qmpshell.protocol.events import EventLog
-from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
 
 USAGE = "usage: /job [--complete] COMMAND ARGUMENTS (a job-starting command such as blockdev-create)"
@@ -28,7 +27,7 @@ ENDS = frozenset({"concluded", "null"})
 class JobRun(NamedTuple):
     """What ``follow`` needs: the connection, its events, a way to show progress, a timeout."""
 
-    client: QmpSession
+    execute: Callable[..., Any]  # the client's, marked as the shell's own traffic
     events: EventLog
     progress: Callable[[str], None]
     timeout: float | None
@@ -67,7 +66,7 @@ def follow(run: JobRun, job_id: str, *, complete: bool, since: int, finalize: bo
         if job is not None:
             run.progress(_progress_line(job_id, job))
         if status == "ready" and complete and last_status != "ready":
-            run.client.execute("job-complete", {"id": job_id}, timeout=run.timeout)
+            run.execute("job-complete", {"id": job_id}, timeout=run.timeout)
         elif status == "ready" and not complete:
             return f"job {job_id} is ready: complete it with job-complete id={job_id} (or /job --complete)"
         elif status == "pending" and not finalize:
@@ -80,7 +79,7 @@ def follow(run: JobRun, job_id: str, *, complete: bool, since: int, finalize: bo
 
 
 def _query(run: JobRun, job_id: str) -> Message | None:
-    jobs = run.client.execute("query-jobs", timeout=run.timeout) or []
+    jobs = run.execute("query-jobs", timeout=run.timeout) or []
     return next((job for job in jobs if isinstance(job, dict) and job.get("id") == job_id), None)
 
 
@@ -105,7 +104,7 @@ def _ended(run: JobRun, job_id: str, job: Message | None, since: int) -> str:
     error: Any = job.get("error") if job is not None else _event_error(run.events, job_id, since)
     if job is not None:  # query-jobs does not say auto-dismiss: a job still listed waits for it
         try:
-            run.client.execute("job-dismiss", {"id": job_id}, timeout=run.timeout)
+            run.execute("job-dismiss", {"id": job_id}, timeout=run.timeout)
         except QmpError:
             pass  # dismissed meanwhile by someone else: the outcome stands
     if error:

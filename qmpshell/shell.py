@@ -20,6 +20,7 @@ from qmpshell.language.parse import HmpRequest, QmpRequest, Request, ShellReques
 from qmpshell.language.untyped import ArgumentTyper, Value
 from qmpshell.notices import Warnings
 from qmpshell.protocol import events as event_log
+from qmpshell.protocol import traffic
 from qmpshell.protocol.client import Cancelled, PendingReply, QmpError
 from qmpshell.protocol.events import EventLog, WaitInterrupted, event_matcher
 from qmpshell.protocol.session import QmpSession
@@ -162,6 +163,7 @@ class Shell:
         self.doing = ""  # what a long /wait or /job awaits, for a status bar
         self.on_progress: Callable[[str], None] | None = None  # a /job's progress line, as it changes
         self._wait_ended = 0  # the event number where the previous /wait ended (since=last)
+        self.probe = True  # may ask QEMU on its own account (a device's property types); --quiet-monitor
 
     def parse(self, text: str) -> Request | None:
         """The request a statement makes; ParseError/UsageError and nothing sent if bad.
@@ -248,8 +250,17 @@ class Shell:
     # -- QMP -------------------------------------------------------------------------
 
     def _ask(self, command: str, arguments: Message) -> Any:
-        """A question while typing a statement (a device's properties): not shown, not a /wait mark."""
-        response = self._await(self.client.send({"execute": command, "arguments": arguments}), command)
+        """A question while typing a statement (a device's properties): not shown, not a /wait mark.
+
+        With ``--quiet-monitor`` it is not asked: the typer then guesses, as in a dry run.
+        """
+        if not self.probe:
+            raise QmpError(
+                {"error": {"class": "GenericError", "desc": f"{command} is not sent (--quiet-monitor)"}}
+            )
+        with traffic.own(traffic.TYPING):
+            pending = self.client.send({"execute": command, "arguments": arguments})
+        response = self._await(pending, command)
         if "error" in response:
             raise QmpError(response)
         return response.get("return")
@@ -283,7 +294,8 @@ class Shell:
         """HMP ``cpu N`` is kept by the shell: each HMP command is sent with that cpu-index."""
         if isinstance(cpu, str):
             raise UsageError("cpu: expected a CPU index, e.g. 'cpu 0'")
-        cpus = self.client.execute("query-cpus-fast", timeout=self.timeout) or []
+        with traffic.own(traffic.CPU):
+            cpus = self.client.execute("query-cpus-fast", timeout=self.timeout) or []
         indexes = sorted(int(c.get("cpu-index", -1)) for c in cpus)
         if cpu not in indexes:
             have = ", ".join(map(str, indexes)) if indexes else "none (e.g. -M none)"
@@ -348,7 +360,8 @@ class Shell:
         if isinstance(outcome, Reply) and not outcome.ok:
             return outcome
         self.client.listen_for_events()
-        run = jobs.JobRun(self.client, self.events, self._progress, self.timeout)
+        execute = traffic.marked(self.client.execute, traffic.JOB)
+        run = jobs.JobRun(execute, self.events, self._progress, self.timeout)
         try:
             finalize = not jobs.manual_finalize(job.message)
             return Info(jobs.follow(run, job_id, complete=complete, since=since, finalize=finalize))

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionFailed, ConnectionLost, UsageError
+from qmpshell.protocol import traffic
 from qmpshell.protocol.address import Address, open_socket
 from qmpshell.protocol.framing import DEFAULT_MAX_MESSAGE, StreamDecoder
 from qmpshell.protocol.messages import error_class_and_desc
@@ -141,6 +142,7 @@ class Client(BlockingCommands):
         self._on_event = on_event
         self._on_disconnect = on_disconnect
         self._log = log
+        self.on_own_send: Callable[[Message, str], None] | None = None  # -v: the shell's own messages
         self._negotiate = negotiate
         self._connect_timeout = connect_timeout
         self._max_message = max_message
@@ -194,9 +196,12 @@ class Client(BlockingCommands):
         """
         offered = self._want_oob and "oob" in _capabilities(self.greeting)
         try:
-            self.execute(
-                "qmp_capabilities", {"enable": ["oob"]} if offered else None, timeout=self._connect_timeout
-            )
+            with traffic.own(traffic.CONNECTION):
+                self.execute(
+                    "qmp_capabilities",
+                    {"enable": ["oob"]} if offered else None,
+                    timeout=self._connect_timeout,
+                )
             self.oob = offered
         except QmpError as err:
             if err.error_class != "CommandNotFound":
@@ -236,6 +241,8 @@ class Client(BlockingCommands):
         pending.sent = message
         data = _ENCODER.encode(message).encode("utf-8", "backslashreplace")  # a lone surrogate: its escape
         self._transmit(message, data, pending)
+        if self.on_own_send is not None and (source := traffic.current()):
+            self.on_own_send(message, source)
         return pending
 
     def abandon(self, pending: PendingReply) -> None:

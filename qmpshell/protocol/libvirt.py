@@ -40,6 +40,7 @@ from typing import Any
 
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionFailed, ConnectionLost
 from qmpshell.language import strictjson
+from qmpshell.protocol import traffic
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.client import (
     BlockingCommands,
@@ -158,10 +159,11 @@ class LibvirtClient(BlockingCommands):
         self._on_event = on_event
         self._on_disconnect = on_disconnect
         self._log = log
+        self.on_own_send: Callable[[Message, str], None] | None = None  # -v: the shell's own messages
         self._negotiate = negotiate
         self._connect_timeout = connect_timeout
         self._lock = threading.Lock()
-        self._queue: queue.SimpleQueue[tuple[PendingReply, Message] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[PendingReply, Message, str] | None] = queue.SimpleQueue()
         self._ids = itertools.count(1)
         self._pending: dict[str, PendingReply] = {}
         self._conn: Any = None
@@ -222,7 +224,8 @@ class LibvirtClient(BlockingCommands):
     def _made_up_greeting(self) -> Message:
         """``{"QMP": {"version": <query-version>}}``: what a socket greets with, for version and cache."""
         try:
-            version = self.execute("query-version", timeout=self._connect_timeout)
+            with traffic.own(traffic.CONNECTION):
+                version = self.execute("query-version", timeout=self._connect_timeout)
         except CommandTimeout:
             self.close()
             raise ConnectionFailed(
@@ -278,7 +281,9 @@ class LibvirtClient(BlockingCommands):
             pending = PendingReply(str(next(self._ids)), own_id="id" not in message)
             self._pending[pending.key] = pending
         pending.sent = {key: value for key, value in message.items() if key != "id"}
-        self._queue.put((pending, message))
+        self._queue.put((pending, message, traffic.current()))  # the worker logs it with its source
+        if self.on_own_send is not None and (source := traffic.current()):
+            self.on_own_send(pending.sent, source)
         return pending
 
     def abandon(self, pending: PendingReply) -> None:
@@ -290,11 +295,12 @@ class LibvirtClient(BlockingCommands):
     def _work(self) -> None:
         """The worker thread: one command at a time, as libvirt runs them anyway."""
         while (item := self._queue.get()) is not None:
-            pending, message = item
+            pending, message, source = item
             with self._lock:
                 if pending.key not in self._pending:
                     continue  # abandoned before it was sent
-            response, error = self._exchange(pending.sent)
+            with traffic.own(source):
+                response, error = self._exchange(pending.sent)
             if response is not None and "id" in message:
                 response["id"] = message["id"]
             with self._lock:

@@ -1,6 +1,9 @@
 """The ``--logfile``: every message sent and received, one JSON object per line.
 
-Each line is ``{"time": ISO-8601, "direction": "sent"|"received", "message": {...}}``,
+Each line is ``{"time": ISO-8601, "direction": "sent"|"received", "message": {...}}``; a message
+the shell sent on its own account, and the reply to it, also has ``"source"`` (``"completion"``,
+``"schema"``, ``"typing"``, ``"status"``, ``"job"``, ``"connection"``, ``"cpu"``: see
+``qmpshell.protocol.traffic``) between ``direction`` and ``message``.  Lines are
 secrets redacted (credentials in URLs too, in both directions), control
 characters escaped (``tail -f`` shows ``\\u009b``, never obeys it), written with
 one ``write`` system call per record so that a crash loses nothing.  The file
@@ -21,6 +24,7 @@ from typing import Any
 
 from qmpshell.language.redact import redact_message, redact_url_credentials
 from qmpshell.language.strictjson import escape_controls
+from qmpshell.protocol import traffic
 from qmpshell.protocol.privatefile import Warn, is_discard, open_append
 
 
@@ -33,6 +37,7 @@ class MessageLog:
         self._lock = threading.Lock()
         self.lost = 0  # records that could not be written
         self.failure = ""  # why the first of them could not
+        self._sources: dict[str, str] = {}  # id of a message of the shell's own -> its source
 
     @classmethod
     def open(cls, path: str, *, warn: Warn = lambda text: None) -> MessageLog:
@@ -51,10 +56,18 @@ class MessageLog:
             return log
 
     def sent(self, message: dict[str, Any]) -> None:
-        self._write("sent", redact_message(message))
+        source = traffic.current()
+        if source and "id" in message:
+            with self._lock:
+                self._sources[json.dumps(message["id"])] = source  # its reply gets the same source
+        self._write("sent", redact_message(message), source=source)
 
     def received(self, message: dict[str, Any]) -> None:
-        self._write("received", message)
+        source = ""
+        if "id" in message and self._sources:
+            with self._lock:
+                source = self._sources.pop(json.dumps(message["id"]), "")
+        self._write("received", message, source=source or traffic.current())  # libvirt: in its context
 
     def note(self, text: str) -> None:
         """A line of the shell's own (connect, reconnect, disconnect)."""
@@ -64,13 +77,16 @@ class MessageLog:
         """This log for one of many targets (``qmpshell.targets``): its records say which."""
         return _TargetLog(self, target)
 
-    def _write(self, direction: str, message: dict[str, Any], target: str = "") -> None:
+    def _write(self, direction: str, message: dict[str, Any], target: str = "", source: str = "") -> None:
         if self._fd is None:
             if self.failure:  # never opened: each record is one lost
                 with self._lock:
                     self.lost += 1
             return
-        record = {"time": datetime.now().astimezone().isoformat(), "direction": direction, "message": message}
+        record: dict[str, Any] = {"time": datetime.now().astimezone().isoformat(), "direction": direction}
+        if source:
+            record["source"] = source
+        record["message"] = message
         if target:
             record = {"time": record["time"], "target": target, **record}
         line = escape_controls(redact_url_credentials(json.dumps(record, ensure_ascii=False))) + "\n"
@@ -104,9 +120,10 @@ class _TargetLog(MessageLog):
         self._base = base
         self.target = target
         self.path = base.path
+        self._lock, self._sources = base._lock, base._sources  # for sent/received's sources
 
-    def _write(self, direction: str, message: dict[str, Any], target: str = "") -> None:
-        self._base._write(direction, message, target or self.target)
+    def _write(self, direction: str, message: dict[str, Any], target: str = "", source: str = "") -> None:
+        self._base._write(direction, message, target or self.target, source)
 
     def close(self) -> str:
         return ""  # the base closes the file

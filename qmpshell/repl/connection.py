@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError
+from qmpshell.protocol import traffic
 from qmpshell.protocol.address import Address, describe
 from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.logfile import MessageLog
@@ -58,6 +59,7 @@ class Connection:
         self.client = self._new_client()
         self.client.connect()
         self.shell = Shell(self.client, self.events, hmp=settings.hmp, timeout=settings.timeout)
+        self.shell.probe = settings.probe
 
     def _new_client(self) -> QmpSession:
         return make_client(
@@ -86,7 +88,8 @@ class Connection:
     def refresh_run_state(self) -> None:
         """Ask ``query-status`` (on a worker thread: it waits for QEMU)."""
         try:
-            status = self.client.execute("query-status", timeout=self.settings.connect_timeout)
+            with traffic.own(traffic.STATUS):
+                status = self.client.execute("query-status", timeout=self.settings.connect_timeout)
         except QmpShellError:
             return
         if isinstance(status, dict):

@@ -147,9 +147,11 @@ class InteractiveCore:
 
     def learn_server(self) -> HmpNames:
         """Worker thread, once per connection: run state, the schema and the HMP command names."""
-        self.connection.refresh_run_state()
+        if self.settings.probe:  # --quiet-monitor: the run state comes from events only
+            self.connection.refresh_run_state()
         self.connection.load_knowledge()
-        return fetch_hmp_names(self.connection.client, timeout=self.settings.connect_timeout)
+        timeout, probe = self.settings.connect_timeout, self.settings.probe
+        return fetch_hmp_names(self.connection.client, timeout=timeout, probe=probe)
 
     def remember(self, entry: str) -> None:
         """Keep a statement in the history file, unless it repeats the one before."""

@@ -14,6 +14,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
 from qmpshell.errors import QmpShellError
+from qmpshell.protocol import traffic
 from qmpshell.protocol.session import QmpSession
 
 
@@ -40,12 +41,15 @@ def parse_help(text: str, *, prefix: str = "") -> dict[str, str]:
     return names
 
 
-def fetch_hmp_names(client: QmpSession, *, timeout: float) -> HmpNames:
-    """Ask the server (on a worker thread); empty names when it cannot say."""
+def fetch_hmp_names(client: QmpSession, *, timeout: float, probe: bool = True) -> HmpNames:
+    """Ask the server (on a worker thread); empty names when it cannot say, or may not be asked."""
+    if not probe:  # --quiet-monitor
+        return HmpNames({}, {})
 
     def run(line: str) -> str:
         try:
-            result = client.execute("human-monitor-command", {"command-line": line}, timeout=timeout)
+            with traffic.own(traffic.COMPLETION):
+                result = client.execute("human-monitor-command", {"command-line": line}, timeout=timeout)
         except QmpShellError:
             return ""
         return str(result or "")

@@ -172,5 +172,5 @@ def _refresh_completions(session: LineTerminal, completions: Any) -> None:
 
     session.connection.load_knowledge()
     client = session.connection.client
-    names = fetch_hmp_names(client, timeout=session.settings.connect_timeout)
+    names = fetch_hmp_names(client, timeout=session.settings.connect_timeout, probe=session.settings.probe)
     completions.refresh(session.shell, client, names, on_ready=lambda: None)

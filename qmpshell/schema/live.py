@@ -244,10 +244,11 @@ class CompletionSource:
 
 
 def source_for(
-    knowledge: object, execute: Execute, *, on_ready: Callable[[], None] | None = None
+    knowledge: object, execute: Execute, *, on_ready: Callable[[], None] | None = None, live: bool = True
 ) -> CompletionSource:
-    """The completion source for a connection: its shell's schema index and fresh live values."""
-    return CompletionSource(index_of(knowledge), LiveValues(execute, on_ready=on_ready))
+    """The completion source for a connection: its shell's schema index and fresh live values
+    (``live`` False, ``--quiet-monitor``: the schema only, nothing asked of QEMU)."""
+    return CompletionSource(index_of(knowledge), LiveValues(execute, on_ready=on_ready) if live else None)
 
 
 Ask = Callable[[str, dict[str, Any]], Any]  # a blocking question for QEMU: command, arguments -> return
