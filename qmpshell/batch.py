@@ -16,23 +16,14 @@ from typing import IO, TYPE_CHECKING, Any
 from qmpshell.errors import EXIT_OK, EXIT_USAGE, ConnectionLost, ParseError, QmpShellError
 from qmpshell.language.parse import QmpRequest, Request, ShellRequest
 from qmpshell.language.statements import Statement, read_statements
+from qmpshell.outcomes import EventSeen, Exit, FrontEndCommand, HmpOutput, Info, Outcome, Reply
 from qmpshell.output.render import colourise, error_summary, hmp_text, json_text
 from qmpshell.output.safe import visible, with_caret
 from qmpshell.pipeline import Pipeline
 from qmpshell.protocol import traffic
 from qmpshell.protocol.framing import InvalidJson
 from qmpshell.qmptypes import Message
-from qmpshell.shell import (
-    EventSeen,
-    Exit,
-    FrontEndCommand,
-    HmpOutput,
-    Info,
-    Outcome,
-    Reply,
-    Shell,
-    Started,
-)
+from qmpshell.shell import Shell, Started
 
 if TYPE_CHECKING:
     from qmpshell.schema.index import SchemaIndex
@@ -159,7 +150,7 @@ def _is_terminal(stream: IO[str]) -> bool:
         return False
 
 
-IDLE = ""  # in the lines of a pipelined stdin: nothing more is ready yet (see cli.stdin_lines)
+IDLE = ""  # in the lines of a pipelined stdin: nothing more is ready yet (see batchinput.stdin_lines)
 
 
 class Runner:

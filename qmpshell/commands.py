@@ -51,6 +51,12 @@ COMMANDS: tuple[ShellCommand, ...] = (
         shell_handler="help_command",
     ),
     ShellCommand(
+        "example",
+        "/example COMMAND [N]",
+        "example N of COMMAND from QEMU's documentation, as a line to edit",
+        shell_handler="example_command",
+    ),
+    ShellCommand(
         "hmp", "/hmp [LINE]", "run one HMP command line, or switch to HMP mode", shell_handler="hmp_command"
     ),
     ShellCommand("qmp", "/qmp", "switch back to QMP mode", shell_handler="qmp_command"),

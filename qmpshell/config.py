@@ -64,6 +64,7 @@ class Settings(NamedTuple):
     theme: str = "terminal"  # the terminal's own ANSI palette; or any pygments style
     key_bindings: str = "emacs"  # emacs | vi
     schema_cache: bool = True
+    qapi_dir: str | None = None  # a QEMU source tree whose qapi/*.json documents /help (--qapi-dir)
     transcript: bool = True  # print the session's output to the normal screen when the shell exits
     transcript_lines: int = 1000
     transcript_events: bool = True  # events in the transcript, in time order with the replies

@@ -175,6 +175,7 @@ KEYS: tuple[Key, ...] = (
     Key("interactive", "line_mode", "line_mode", _boolean, "a prompt and lines, no full screen (--line)"),
     Key("schema", "cache", "schema_cache", _boolean, "cache query-qmp-schema per QEMU version"),
     Key("log", "file", "logfile", _path, "append every message sent and received here"),
+    Key("docs", "qapi_dir", "qapi_dir", _path, "QEMU source tree whose qapi/*.json documents /help"),
 )
 TABLES: tuple[str, ...] = tuple(dict.fromkeys(key.table for key in KEYS))
 _BY_NAME = {key.dotted: key for key in KEYS}

@@ -167,6 +167,12 @@ def _add_interactive_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--no-transcript", action="store_true", help="do not print the session to the terminal on exit"
     )
+    group.add_argument(
+        "--qapi-dir",
+        metavar="DIR",
+        help="read /help's documentation from a QEMU source tree (its root or qapi/ folder) "
+        "instead of the installed manual",
+    )
 
 
 def split_launch_argv(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -195,7 +201,9 @@ def settings_from(args: argparse.Namespace, base: Settings) -> Settings:
         "transcript": base.transcript and not args.no_transcript,
         "line_mode": args.line or base.line_mode,
     }
-    for name in ("pretty", "color", "timeout", "connect_timeout", "libvirt_uri"):
+    if args.qapi_dir is not None and not os.path.isdir(args.qapi_dir):
+        raise UsageError(f"--qapi-dir {args.qapi_dir}: not a directory (a QEMU source tree or its qapi/)")
+    for name in ("pretty", "color", "timeout", "connect_timeout", "libvirt_uri", "qapi_dir"):
         if getattr(args, name) is not None:
             changes[name] = getattr(args, name)
     if args.format is not None:

@@ -19,6 +19,7 @@ from qmpshell.language.hmp import hmp_message, looks_like_error, parse_cpu_comma
 from qmpshell.language.parse import HmpRequest, QmpRequest, Request, ShellRequest, parse_statement
 from qmpshell.language.untyped import ArgumentTyper, Value
 from qmpshell.notices import Warnings
+from qmpshell.outcomes import EventSeen, Exit, FrontEndCommand, HmpOutput, Info, ModeChanged, Outcome, Reply
 from qmpshell.protocol import events as event_log
 from qmpshell.protocol import traffic
 from qmpshell.protocol.client import Cancelled, PendingReply, QmpError
@@ -28,61 +29,6 @@ from qmpshell.qmptypes import Message
 
 FORMATS = ("auto", "json", "compact")  # /format and output.format: views, indented JSON, one-line JSON
 HELP_WIDTH = 76
-
-
-class Reply(NamedTuple):
-    """A QMP response to a command (``sent`` is the message as sent, id included)."""
-
-    sent: Message
-    response: Message
-    hint: str = ""
-    as_json: bool = False  # show as JSON whatever the format ("| json", /json)
-
-    @property
-    def ok(self) -> bool:
-        return "error" not in self.response
-
-    @property
-    def command(self) -> str:
-        """The command's name (views are chosen by it)."""
-        return str(self.sent.get("execute") or self.sent.get("exec-oob") or "")
-
-
-class HmpOutput(NamedTuple):
-    """The text an HMP command printed; ``error`` when it is HMP's error text."""
-
-    text: str
-    error: bool
-    sent: Message = {}
-
-
-class EventSeen(NamedTuple):
-    """The event a ``/wait`` was waiting for."""
-
-    event: Message
-
-
-class Info(NamedTuple):
-    """Text for the user: help, notices."""
-
-    text: str
-
-
-class ModeChanged(NamedTuple):
-    hmp: bool
-
-
-class Exit(NamedTuple):
-    pass
-
-
-class FrontEndCommand(NamedTuple):
-    """A shell command only the interactive front-end acts on (``/events``, ``/reconnect``)."""
-
-    request: ShellRequest
-
-
-Outcome = Reply | HmpOutput | EventSeen | Info | ModeChanged | Exit | FrontEndCommand
 
 
 class Started(NamedTuple):
@@ -157,6 +103,10 @@ class Shell:
         self.help_width = HELP_WIDTH  # /help wraps here; the full screen sets its pane's width
         self.warnings = Warnings()  # this session's one channel: every front-end drains it
         self.last_reply: Reply | None = None  # for /json
+        self.qapi_dir: str | None = None  # --qapi-dir: QEMU's doc comments instead of its manual
+        self.docs_cache = True
+        self._warned: set[str] = set()  # deprecations said this session
+        self._docs: Any = None  # qmpshell.docs.commands.ShellDocs, made by the first /help NAME
         self._pending: PendingReply | None = None
         self._cancel_lock = threading.Lock()
         self._cancelled = False
@@ -194,15 +144,27 @@ class Shell:
         message = message_for(request, cpu_index=self.cpu_index)
         if message is None:
             return None
-        warning = ""
-        if isinstance(request, QmpRequest) and self.knowledge is not None:
-            warning = self.knowledge.warning_for(request.command)
+        warning = self._deprecations(request) if isinstance(request, QmpRequest) else ""
         self.events.mark()
         event_log.note_sent(self.events, str(message.get("execute") or message.get("exec-oob") or "command"))
         pending = self.client.send(message)
         if announce and self.on_send is not None:
             self.on_send(pending.sent)
         return Started(request, pending, warning)
+
+    def _deprecations(self, request: QmpRequest) -> str:
+        """A deprecated (or unstable) command or argument is warned about once a session."""
+        if self.knowledge is None:
+            return ""
+        found = [self.knowledge.warning_for(request.command)]
+        index = getattr(self.knowledge, "index", None) if request.message.get("arguments") else None
+        if index is not None:
+            from qmpshell.schema.help import deprecated_members
+
+            found += deprecated_members(index, request.command, request.message["arguments"])
+        fresh = [text for text in found if text and text not in self._warned]
+        self._warned.update(fresh)
+        return "; ".join(fresh)
 
     def finish(self, started: Started) -> Outcome:
         """Wait for a started request's reply and describe it, as ``run`` would."""
@@ -339,6 +301,11 @@ class Shell:
             raise UsageError("/json: no reply yet")
         return self.last_reply._replace(as_json=True)
 
+    def example_command(self, request: ShellRequest) -> Outcome:
+        """``/example COMMAND [N]``: the documentation's example as a line to edit (batch prints it)."""
+        line = self.documentation().example(self, request)
+        return Info(line, edit=line)
+
     def wait_command(self, request: ShellRequest) -> Outcome:
         try:
             return self._wait(request)
@@ -389,13 +356,21 @@ class Shell:
         if command is not None and (words[0].startswith("/") or command.details):
             lines = [command.usage, "  " + command.summary]
             return _wrapped(lines + (["", command.details] if command.details else []), self.help_width)
-        if self.knowledge is None:
-            return f"no schema is known for this server, so there is no help for {words[0]}"
         narrow = {path: value.text for path, value in waits.flatten(request.options)}
-        text = self.knowledge.help(words[0], narrow, self.help_width)
+        text: str | None = self.documentation().help(self, words[0], narrow)  # the schema's tree and the docs
         if text is None:
             raise UsageError(f"no command or event named '{words[0]}'")
         return text
+
+    def documentation(self) -> Any:
+        """QEMU's documentation, read on first use (``qmpshell.docs``: never at start-up)."""
+        from qmpshell.docs.commands import ShellDocs
+
+        if self._docs is None:
+            self._docs = ShellDocs(
+                qapi_dir=self.qapi_dir, use_cache=self.docs_cache, warn=self.warnings.append
+            )
+        return self._docs
 
     def _wait(self, request: ShellRequest) -> Outcome:
         if len(request.words) != 1:

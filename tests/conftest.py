@@ -1,4 +1,7 @@
-"""Fixtures shared by the suite: a real QEMU per test, private XDG directories, a real libvirtd.
+"""Fixtures shared by the suite: a real QEMU per test, private XDG directories, a real libvirtd;
+and the markers ``qemu``, ``tmux`` and ``libvirt``, put on each test by what it starts (see
+``tests/markers.py``), so that ``-m "not qemu and not tmux and not libvirt"`` runs the in-process part
+alone.
 
 ``QMPSHELL_TEST_QEMU=PATH`` runs the whole suite against another QEMU binary
 (``.ci/run`` does it with the QEMU 10 that ``scripts/setup`` unpacks): the
@@ -20,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.libvirt_support import LibvirtHost
+from tests.markers import guarded_path, make_guards, markers_for
 from tests.qemu_support import QEMU_BINARY_ENV, Qemu
 
 
@@ -52,6 +56,27 @@ def pytest_report_header() -> str:
 
 
 _SPARE_NUMBERS = itertools.count(1)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by what it starts (tests/markers.py), so the fast part can run alone."""
+    for item in items:
+        for name in sorted(markers_for(item)):
+            item.add_marker(getattr(pytest.mark, name))
+
+
+@pytest.fixture(scope="session")
+def marker_guards(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return make_guards(tmp_path_factory.mktemp("guards"))
+
+
+@pytest.fixture(autouse=True)
+def guard_unmarked(
+    request: pytest.FixtureRequest, marker_guards: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checks the markers on every run: what a test is not marked for fails when it starts it."""
+    marks = {mark.name for mark in request.node.iter_markers()}
+    monkeypatch.setenv("PATH", guarded_path(os.environ["PATH"], marker_guards, marks))
 
 
 @pytest.fixture(autouse=True)

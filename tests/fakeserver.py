@@ -101,6 +101,10 @@ class FakeServer:
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes an accept() still waiting: no client came
+        except OSError:
+            pass
         self._listener.close()
         if self._conn is not None:
             try:

@@ -10,6 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from tests.inprocess import run_inprocess
 from tests.qemu_support import Driven, Qemu, json_lines, log_records, run_qmpshell, status_return, wait_until
 
 
@@ -175,8 +176,8 @@ def test_address_from_environment(qemu: Qemu) -> None:
 
 
 def test_usage_errors_exit_2() -> None:
-    assert run_qmpshell("--no-such-option").returncode == 2
-    result = run_qmpshell("-c", "query-status")
+    assert run_inprocess("--no-such-option").returncode == 2
+    result = run_inprocess("-c", "query-status")
     assert result.returncode == 2
     assert "QMP_SOCKET" in result.stderr
 
@@ -298,7 +299,7 @@ def test_busy_socket_says_another_client_may_hold_it(qemu: Qemu) -> None:
 
 
 def test_missing_socket_exit_3(tmp_path: Path) -> None:
-    result = run_qmpshell(str(tmp_path / "nothing.sock"), "-c", "query-status")
+    result = run_inprocess(str(tmp_path / "nothing.sock"), "-c", "query-status")
     assert result.returncode == 3
     assert "no such file" in result.stderr
 

@@ -84,7 +84,7 @@ def test_shell_commands_and_hmp_mode(index: SchemaIndex) -> None:
     completer = ShellCompleter(
         lambda: CompletionSource(index), hmp=lambda: hmp[0], hmp_commands=lambda: ["info", "help", "stop"]
     )
-    assert {c.text for c in completions(completer, "/e")} == {"/events", "/exit"}
+    assert {c.text for c in completions(completer, "/e")} == {"/events", "/example", "/exit"}
     assert [c.text for c in completions(completer, "/hmp in")] == ["info"]
     hmp[0] = True
     assert [c.text for c in completions(completer, "st")] == ["stop"]

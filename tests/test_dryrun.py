@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.inprocess import run_inprocess
 from tests.qemu_support import Qemu, json_lines, log_records, run_qmpshell
 
 SCRIPT = """\
@@ -33,7 +34,7 @@ def sent(log: Path) -> list[str]:
 def test_without_a_server_values_are_guessed(tmp_path: Path) -> None:
     script = tmp_path / "script.qmp"
     script.write_text(SCRIPT)
-    result = run_qmpshell("--dry-run", "-f", str(script))
+    result = run_inprocess("--dry-run", "-f", str(script))
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.splitlines()[1] == (
         '{"execute": "human-monitor-command", "arguments": {"command-line": 123}}'
@@ -93,7 +94,7 @@ def test_the_first_line_that_does_not_parse_ends_it_with_status_2(qemu: Qemu) ->
 
 def test_modes_and_cpus_are_followed_and_quit_ends_the_script() -> None:
     lines = "info status\ncpu 1\ninfo registers\n/qmp\nquery-status\n/quit\nquery-name\n"
-    result = run_qmpshell("--dry-run", "-H", input=lines)
+    result = run_inprocess("--dry-run", "-H", input=lines)
     assert (result.returncode, result.stderr) == (0, "")
     assert json_lines(result.stdout) == [
         {"execute": "human-monitor-command", "arguments": {"command-line": "info status"}},
@@ -104,7 +105,7 @@ def test_modes_and_cpus_are_followed_and_quit_ends_the_script() -> None:
 
 def test_skip_negotiation_connects_to_nothing(tmp_path: Path) -> None:
     missing = str(tmp_path / "no-such.sock")  # -N: values are guessed, so the address is not used
-    result = run_qmpshell("-n", "-N", missing, "-c", "human-monitor-command command-line=123")
+    result = run_inprocess("-n", "-N", missing, "-c", "human-monitor-command command-line=123")
     assert (result.returncode, result.stderr) == (0, "")
     assert json_lines(result.stdout) == [
         {"execute": "human-monitor-command", "arguments": {"command-line": 123}}

@@ -13,6 +13,7 @@ import pytest
 
 from qmpshell.configfile import _toml
 from qmpshell.repl.history import SecretFreeHistory
+from tests.inprocess import run_inprocess
 from tests.qemu_support import Qemu, json_lines, run_qmpshell, status_return
 
 BOM = b"\xef\xbb\xbf"
@@ -82,7 +83,7 @@ def test_an_odd_config_file_is_one_line_naming_it(private_xdg: Path, content: by
     config = private_xdg / "xdg_config_home" / "qmpshell" / "config.toml"
     config.parent.mkdir(parents=True)
     config.write_bytes(content)
-    result = run_qmpshell("--print-config")
+    result = run_inprocess("--print-config")
     assert result.returncode == 2
     line = one_line(result.stderr)
     assert line.startswith(f"qmpshell: {config}") and line.endswith(problem)
@@ -105,7 +106,7 @@ BAD_SECONDS = {
 @pytest.mark.parametrize("value", list(BAD_SECONDS))
 def test_timeout_options_must_be_sensible(option: str, value: str) -> None:
     """Before: ``--timeout inf`` died of OverflowError in the lock; ``nan`` waited forever."""
-    result = run_qmpshell("/nonexistent.sock", f"{option}={value}", "-c", "query-status")
+    result = run_inprocess("/nonexistent.sock", f"{option}={value}", "-c", "query-status")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines()[-1] == f"qmpshell: error: argument {option}: {BAD_SECONDS[value]}"
@@ -133,7 +134,7 @@ def test_timeout_config_keys_must_be_sensible(private_xdg: Path, key: str, toml:
     config = private_xdg / "xdg_config_home" / "qmpshell" / "config.toml"
     config.parent.mkdir(parents=True)
     config.write_text(f"[connection]\n{key} = {toml}\n")
-    result = run_qmpshell("--print-config")
+    result = run_inprocess("--print-config")
     assert result.returncode == 2
     assert one_line(result.stderr) == f"qmpshell: {config}:2: connection.{key}: {problem}"
 

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from tests.inprocess import run_inprocess
 from tests.qemu_support import Qemu, json_lines, log_records, qmpshell_argv, run_qmpshell, wait_until
 from tests.test_faults_server import one_error_line
 
@@ -213,14 +214,14 @@ def test_socket_held_by_another_client(qemu: Qemu) -> None:
 
 
 def test_missing_socket_path(tmp_path: Path) -> None:
-    result = run_qmpshell(str(tmp_path / "nowhere.sock"), "-c", "query-status")
+    result = run_inprocess(str(tmp_path / "nowhere.sock"), "-c", "query-status")
     assert result.returncode == 3
     one_error_line(result.stderr, "cannot connect to", "no such file")
 
 
 def test_a_path_that_is_not_a_socket(tmp_path: Path) -> None:
     (tmp_path / "plain").write_text("hello")
-    result = run_qmpshell(str(tmp_path / "plain"), "-c", "query-status")
+    result = run_inprocess(str(tmp_path / "plain"), "-c", "query-status")
     assert result.returncode == 3
     one_error_line(result.stderr, "cannot connect to", "not a socket")
 
@@ -248,7 +249,7 @@ def test_refused_tcp_port() -> None:
     with socket.socket() as probe:  # a port that was free a moment ago and has no listener
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = run_qmpshell(f"127.0.0.1:{port}", "-c", "query-status")
+    result = run_inprocess(f"127.0.0.1:{port}", "-c", "query-status")
     assert result.returncode == 3
     one_error_line(result.stderr, f"cannot connect to 127.0.0.1:{port}", "connection refused")
 
@@ -266,7 +267,7 @@ def test_unix_path_longer_than_108_bytes(qemu: Qemu, tmp_path: Path) -> None:
 
 
 def test_a_socket_name_itself_too_long(tmp_path: Path) -> None:
-    result = run_qmpshell(str(tmp_path / ("s" * 120)), "-c", "query-status")
+    result = run_inprocess(str(tmp_path / ("s" * 120)), "-c", "query-status")
     assert result.returncode == 3
     one_error_line(result.stderr, "cannot connect to", "socket file name is longer than the 108-byte limit")
 

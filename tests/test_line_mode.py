@@ -178,6 +178,8 @@ def test_line_mode_runs_each_pasted_statement_and_keeps_statements_in_the_histor
         tmux.wait_for("...>")
         tmux.send("Enter")  # an empty continuation line abandons the statement
         tmux.wait_for("transaction discarded")
+        # Keys typed before the prompt is back reach it all the same, but the terminal echoes them first.
+        tmux.wait_for(lambda screen: screen.rstrip().endswith("transaction discarded\nqmp>"))
         tmux.send("Up", "Up", "Up", "Up", "Up")  # /qmp, /hmp info name, /hmp, query-uuid, the transaction
         tmux.wait_for(
             lambda screen: screen.rstrip().splitlines()[-3:] == ["qmp> transaction(", "  abort", ")"]

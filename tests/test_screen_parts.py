@@ -13,6 +13,7 @@ import pytest
 
 from qmpshell.config import Settings
 from qmpshell.errors import UsageError
+from qmpshell.outcomes import HmpOutput
 from qmpshell.repl.connection import Status
 from qmpshell.repl.panes import EventFeed, OutputLog, event_line, plain
 from qmpshell.repl.search import OutputSearch, jump_target
@@ -21,7 +22,6 @@ from qmpshell.repl.transcript import last_lines, save_text
 from qmpshell.repl.widgets import output_notice, status_fragments, welcome_text
 from qmpshell.schema import help as helptext
 from qmpshell.schema.index import SchemaIndex
-from qmpshell.shell import HmpOutput
 from tests.qemu_support import Qemu, qemu_banner, run_qmpshell
 
 CAPTURE = Path(__file__).parent / "data" / "qemu-7.2-schema.json"

@@ -158,6 +158,7 @@ class Client(BlockingCommands):
         self.shutdown_reason: str | None = None
         self.warnings: list[str] = []
         self.oob = False  # negotiated: QEMU reads ahead up to 8 commands while one runs
+        self.peer_pid: int | None = None  # a local UNIX socket's server process (its docs are beside it)
 
     # -- connecting -------------------------------------------------------------
 
@@ -166,6 +167,7 @@ class Client(BlockingCommands):
         sock = open_socket(self.address, timeout=self._connect_timeout)
         sock.settimeout(None)
         self._sock = sock
+        self.peer_pid = _peer_pid(sock)
         threading.Thread(target=self._read_loop, args=(sock,), name="qmp-reader", daemon=True).start()
         if not self._negotiate:
             return None
@@ -438,3 +440,16 @@ def version_text(greeting: Message | None) -> str:
         return ""
     text = ".".join(str(number) for number in numbers)
     return f"{text} ({package.strip()})" if isinstance(package, str) and package.strip() else text
+
+
+def _peer_pid(sock: socket.socket) -> int | None:
+    """The pid ``SO_PEERCRED`` reports for a UNIX socket's other end (None for TCP or when unknown)."""
+    if sock.family != socket.AF_UNIX or not hasattr(socket, "SO_PEERCRED"):
+        return None
+    import struct
+
+    try:
+        pid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+    except OSError:
+        return None
+    return int(pid) if pid > 0 else None

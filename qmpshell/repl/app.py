@@ -26,20 +26,23 @@ from prompt_toolkit.widgets import SearchToolbar
 from qmpshell.config import Settings
 from qmpshell.errors import EXIT_OK, QmpShellError
 from qmpshell.language.statements import Assembler
+from qmpshell.outcomes import Outcome
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.repl import show
 from qmpshell.repl.completion import (
     Completions,
     completion_in_flight,
+    doc_hints,
     enter_in_menu,
     restart_completion,
 )
 from qmpshell.repl.connection import Connection
 from qmpshell.repl.core import InteractiveCore
 from qmpshell.repl.entry import Entry
+from qmpshell.repl.hmpcomplete import fetch_hmp_names
 from qmpshell.repl.keeper import ConnectionKeeper
-from qmpshell.repl.keys import build_key_bindings
+from qmpshell.repl.keys import build_key_bindings, editing_mode
 from qmpshell.repl.launched import say
 from qmpshell.repl.layout import build_screen, input_area, pane_columns
 from qmpshell.repl.lexer import InputLexer
@@ -52,7 +55,6 @@ from qmpshell.repl.transcript import print_transcript
 from qmpshell.repl.widgets import output_notice, prompt_fragments, status_fragments
 from qmpshell.schema.index import index_of
 from qmpshell.schema.suggest import signature_at
-from qmpshell.shell import Outcome
 
 if TYPE_CHECKING:
     from qmpshell.protocol.launch import LaunchedQemu
@@ -102,7 +104,7 @@ class Repl:
         history = self.core.history
         self.entry = Entry(history, hmp=self.shell.hmp)
         self.busy = False
-        self.completions = Completions(is_hmp=lambda: self.shell.hmp)
+        self.completions = Completions(is_hmp=lambda: self.shell.hmp, hints=lambda: doc_hints(self.shell))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_signals = StopSignals(self._leave_with)
         search = SearchToolbar()
@@ -146,7 +148,7 @@ class Repl:
             full_screen=True,
             input=input,
             output=output,
-            editing_mode=_editing_mode(settings.key_bindings),
+            editing_mode=editing_mode(settings.key_bindings),
             color_depth=color_depth(settings.color),
         )
         self.keeper = ConnectionKeeper(
@@ -191,7 +193,13 @@ class Repl:
         index = index_of(self.connection.shell.knowledge)
         if index is None or self.connection.shell.hmp:
             return ""
-        return signature_at(index, self.input.buffer.document.text_before_cursor)
+        text = self.input.buffer.document.text_before_cursor
+        if "=" in text:  # an argument is being typed: QEMU's doc of it, once the docs were read
+            hints = doc_hints(self.shell, on_loaded=self.app.invalidate)
+            documented = hints.at_cursor(text) if hints is not None else ""
+            if documented:
+                return documented
+        return signature_at(index, text)
 
     # -- running -----------------------------------------------------------------------
 
@@ -231,8 +239,9 @@ class Repl:
 
     def _learn_server(self) -> Result:
         """Worker thread: run state, schema knowledge and HMP names; once per connection."""
-        names = self.core.learn_server()
-        client = self.connection.client
+        self.core.learn_server()
+        client, probe = self.connection.client, self.settings.probe
+        names = fetch_hmp_names(client, timeout=self.settings.connect_timeout, probe=probe)
         return lambda: self.completions.refresh(self.shell, client, names, on_ready=self._live_values_ready)
 
     def _live_values_ready(self) -> None:
@@ -358,6 +367,12 @@ class Repl:
         info = self.screen.output_window.render_info
         return info.window_width if info is not None else self.width()
 
+    def propose(self, line: str) -> None:
+        """``/example``: a line to edit on the input line, not run (unless something is typed there)."""
+        if not self.input.buffer.text:
+            self.input.buffer.text = line
+            self.input.buffer.cursor_position = len(line)
+
     def mode_changed(self, *, hmp: bool) -> None:
         """The shell switched its mode: the input line follows (prompt, lexer, continuation)."""
         self.assembler.hmp = hmp
@@ -392,9 +407,3 @@ class Repl:
 
 def _call(done: Result) -> None:
     done()
-
-
-def _editing_mode(name: str) -> Any:
-    from prompt_toolkit.enums import EditingMode
-
-    return EditingMode.VI if name == "vi" else EditingMode.EMACS

@@ -14,14 +14,17 @@ by prompt_toolkit's ``PathCompleter``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from itertools import chain
+from typing import Any
 
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
 from qmpshell import commands
+from qmpshell.language.syntax import Kind, tokenize
 from qmpshell.schema.live import CompletionSource, LiveItem
-from qmpshell.schema.suggest import Suggestions, suggest
+from qmpshell.schema.suggest import Candidate, Suggestions, suggest
 
 SHELL_NAMES = tuple(commands.names(aliases=True))
 LIVE_WAIT = 1.0  # seconds a Tab waits for a live answer before the menu is left to refresh itself
@@ -38,6 +41,7 @@ class ShellCompleter(Completer):
         hmp_commands: Callable[[], Iterable[str]] = lambda: (),
         on_waiting: Callable[[str | None], None] = lambda text: None,
         source_ready: Callable[[float], object] = lambda seconds: None,
+        hints: Callable[[], Any] = lambda: None,
     ) -> None:
         if not callable(source):
             raise TypeError("ShellCompleter takes a callable that returns the current CompletionSource")
@@ -47,6 +51,7 @@ class ShellCompleter(Completer):
         self._on_waiting = on_waiting
         self._source_ready = source_ready
         self._paths = PathCompleter(expanduser=True)
+        self._hints = hints  # QEMU's docs of arguments (qmpshell.docs.hints.DocHints), or None
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
         text = document.text_before_cursor
@@ -68,7 +73,8 @@ class ShellCompleter(Completer):
         live = _live_items(found, source, wait=LIVE_WAIT if requested else 0.0)
         if requested and source is not None and live is not None:
             self._on_waiting(None)
-        return chain(_schema_completions(found), _live_completions(found, live or []))
+        described = _described(found, text, self._hints() if found.what == "argument" else None)
+        return chain(_schema_completions(described), _live_completions(found, live or []))
 
     def _hmp_names(self, text: str) -> Iterable[Completion]:
         stripped = text.lstrip()
@@ -86,6 +92,19 @@ def _schema_completions(found: Suggestions) -> Iterable[Completion]:
             display=candidate.text,
             display_meta=candidate.meta,
         )
+
+
+def _described(found: Suggestions, text: str, hints: Any) -> Suggestions:
+    """Each argument's meta followed by the first sentence of its documentation."""
+    command = next((t.text for t in tokenize(text) if t.kind is Kind.COMMAND), "")
+    if hints is None or not command:
+        return found
+    word = text.split()[-1] if text and not text[-1].isspace() else ""
+    parents = tuple(word.split(".")[:-1])
+    candidates = tuple(
+        Candidate(c.text, hints.meta(command, parents, c.text, c.meta), c.insert) for c in found.candidates
+    )
+    return replace(found, candidates=candidates)
 
 
 def _live_items(found: Suggestions, source: CompletionSource | None, *, wait: float) -> list[LiveItem] | None:

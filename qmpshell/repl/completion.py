@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.completion import (
@@ -33,7 +34,7 @@ from qmpshell.shell import Shell
 class Completions:
     """Holds the completion data of the current connection; ``completer()`` follows it."""
 
-    def __init__(self, *, is_hmp: Callable[[], bool]) -> None:
+    def __init__(self, *, is_hmp: Callable[[], bool], hints: Callable[[], Any] = lambda: None) -> None:
         self.hmp_names = HmpNames({}, {})
         self.source: CompletionSource | None = None
         self.waiting_text: str | None = None  # the input when Tab asked for live values not yet known
@@ -46,6 +47,7 @@ class Completions:
             hmp_commands=lambda: self.hmp_names.commands,
             on_waiting=self._wait,
             source_ready=self._ready.wait,
+            hints=hints,
         )
 
     def _wait(self, text: str | None) -> None:
@@ -102,6 +104,19 @@ class _Remembering(Completer):
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
         self._asked(document.text)
         yield from self._inner.get_completions(document, complete_event)
+
+
+def doc_hints(shell: Shell, *, on_loaded: Callable[[], None] | None = None) -> Any:
+    """QEMU's argument docs for the menu and the toolbar (``qmpshell.docs.hints.DocHints``), or None.
+
+    ``on_loaded`` is called when docs read in the background arrive (the toolbar redraws).
+    """
+    if shell.knowledge is None:
+        return None
+    hints = shell.documentation().hints(shell.client, shell.knowledge)
+    if hints is not None and on_loaded is not None:
+        hints.on_loaded = on_loaded
+    return hints
 
 
 def completion_in_flight(buffer: Buffer) -> bool:

@@ -59,6 +59,7 @@ class Connection:
         self.client = self._new_client()
         self.client.connect()
         self.shell = Shell(self.client, self.events, hmp=settings.hmp, timeout=settings.timeout)
+        self.shell.qapi_dir, self.shell.docs_cache = settings.qapi_dir, settings.schema_cache
         self.shell.probe = settings.probe
 
     def _new_client(self) -> QmpSession:

@@ -17,15 +17,14 @@ from typing import Protocol
 
 from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError
+from qmpshell.outcomes import Exit, FrontEndCommand, Info, ModeChanged, Outcome
 from qmpshell.repl import show
 from qmpshell.repl.connection import Connection
 from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands, Handler
 from qmpshell.repl.history import make_history
-from qmpshell.repl.hmpcomplete import HmpNames, fetch_hmp_names
 from qmpshell.repl.panes import EventFeed, OutputLog
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.widgets import welcome_text
-from qmpshell.shell import Exit, FrontEndCommand, ModeChanged, Outcome
 
 MODE_SAID = {
     True: "HMP mode: lines go to the human monitor; /qmp returns to QMP",
@@ -43,6 +42,8 @@ class Screen(Protocol):
     def mode_changed(self, *, hmp: bool) -> None: ...
 
     def quit(self) -> None: ...
+
+    def propose(self, line: str) -> None: ...
 
     def try_reconnect(self) -> None: ...
 
@@ -136,6 +137,8 @@ class InteractiveCore:
             self.frontend.run(result.request)
         else:
             self.log.add(show.outcome(result, self.look()))
+            if isinstance(result, Info) and result.edit:
+                self.screen.propose(result.edit)  # /example: a line to edit, not run
 
     def run(self, text: str) -> Outcome | QmpShellError | None:
         """Parse and run one statement (on a worker: it waits for QEMU); a failure is returned."""
@@ -145,13 +148,11 @@ class InteractiveCore:
         except QmpShellError as err:
             return err
 
-    def learn_server(self) -> HmpNames:
-        """Worker thread, once per connection: run state, the schema and the HMP command names."""
+    def learn_server(self) -> None:
+        """Worker thread, once per connection: the run state and the schema."""
         if self.settings.probe:  # --quiet-monitor: the run state comes from events only
             self.connection.refresh_run_state()
         self.connection.load_knowledge()
-        timeout, probe = self.settings.connect_timeout, self.settings.probe
-        return fetch_hmp_names(self.connection.client, timeout=timeout, probe=probe)
 
     def remember(self, entry: str) -> None:
         """Keep a statement in the history file, unless it repeats the one before."""

@@ -10,7 +10,7 @@ completion) is prompt_toolkit's emacs or vi defaults.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from prompt_toolkit.filters import Condition
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
@@ -82,3 +82,10 @@ def build_key_bindings(actions: KeyActions, pane: PaneActions) -> KeyBindings:
         pane.page_down()
 
     return bindings
+
+
+def editing_mode(name: str) -> Any:
+    """prompt_toolkit's editing mode for ``interactive.key_bindings`` (vi or emacs)."""
+    from prompt_toolkit.enums import EditingMode
+
+    return EditingMode.VI if name == "vi" else EditingMode.EMACS

@@ -29,6 +29,7 @@ from qmpshell.config import Settings
 from qmpshell.errors import EXIT_OK, ConnectionFailed, QmpShellError
 from qmpshell.language.parse import Request
 from qmpshell.language.statements import Assembler
+from qmpshell.outcomes import Outcome
 from qmpshell.output.safe import visible
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.launch import EXIT_GRACE
@@ -42,7 +43,6 @@ from qmpshell.repl.panes import EventFeed, event_line, plain
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.widgets import prompt_fragments
 from qmpshell.schema.index import index_of
-from qmpshell.shell import Outcome
 
 if TYPE_CHECKING:
     from qmpshell.protocol.launch import LaunchedQemu
@@ -110,6 +110,7 @@ class LineSession:
             connection, feed, settings, screen=self, events_shown=True, overrides=find
         )
         self.log, self.history = self.core.log, self.core.history
+        self.next_input = ""  # a line the next prompt starts with (/example)
         self.assembler = Assembler(hmp=self.shell.hmp)
         self.record_history = True  # False when prompt_toolkit's prompt keeps (and completes from) it
         self.remember: Callable[[str], None] = self.core.remember  # the prompt's history replaces it
@@ -267,6 +268,9 @@ class LineSession:
 
     def quit(self) -> None:
         self.done.set()
+
+    def propose(self, line: str) -> None:
+        self.next_input = line  # /example: the next prompt starts with it
 
     def find(self, text: str) -> None:
         """``/find TEXT`` in line mode: there is no pane to scroll, so the matching lines are printed."""

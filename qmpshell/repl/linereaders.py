@@ -37,6 +37,7 @@ class LineTerminal(Protocol):
     connection: Connection
     assembler: Assembler
     record_history: bool
+    next_input: str  # a line the next prompt starts with (/example)
     remember: Callable[[str], None]
     write_styled: Callable[[StyleAndTextTuples], None]
 
@@ -74,12 +75,12 @@ def prompt_reader(session: LineTerminal) -> Callable[[], str | None]:
     from prompt_toolkit.formatted_text import FormattedText
     from prompt_toolkit.patch_stdout import patch_stdout
 
-    from qmpshell.repl.completion import Completions
+    from qmpshell.repl.completion import Completions, doc_hints
     from qmpshell.repl.lexer import InputLexer
     from qmpshell.repl.style import build_style
 
     style = build_style(session.settings.theme)
-    completions = Completions(is_hmp=lambda: session.shell.hmp)
+    completions = Completions(is_hmp=lambda: session.shell.hmp, hints=lambda: doc_hints(session.shell))
     history = StatementHistory(session.history, is_hmp=lambda: session.shell.hmp)
     session.remember = history.remember
     prompt: PromptSession[str] = PromptSession(
@@ -101,9 +102,11 @@ def prompt_reader(session: LineTerminal) -> Callable[[], str | None]:
     def read() -> str | None:
         while True:
             try:
+                default, session.next_input = session.next_input, ""
                 with patch_stdout(raw=True):
                     return prompt.prompt(
-                        lambda: prompt_fragments(session.shell.hmp, session.assembler.pending)
+                        lambda: prompt_fragments(session.shell.hmp, session.assembler.pending),
+                        default=default,
                     )
             except KeyboardInterrupt:
                 session.abandon()

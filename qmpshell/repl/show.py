@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 from qmpshell.errors import ParseError, QmpShellError
+from qmpshell.outcomes import EventSeen, HmpOutput, Info, Outcome, Reply
 from qmpshell.output.render import error_summary, hmp_text, json_text
 from qmpshell.output.safe import with_caret
 from qmpshell.repl.lexer import input_fragments, json_fragments
-from qmpshell.shell import EventSeen, HmpOutput, Info, Outcome, Reply
 
 if TYPE_CHECKING:
     from qmpshell.output.rows import Line

@@ -10,7 +10,7 @@ rules.  ``knowledge_for`` is what ``cli`` calls after connecting.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,6 +127,35 @@ class SchemaIndex:
         for name in found:  # grows while it is read: a breadth-first walk without recursion
             found.extend(v for v in dict.fromkeys(self.type(name).variants.values()) if v not in found)
         return found
+
+    def variant_walk(self, type_name: str, tag_of: Callable[[str], str | None]) -> tuple[list[str], bool]:
+        """The object types a value of ``type_name`` is made of, as its tags choose them.
+
+        A union's variant may itself be a union (QEMU 8.2's ``MigrationAddress``
+        on ``transport``, whose ``socket`` variant is ``SocketAddress``, a union on
+        ``type``): each level's tag is read with ``tag_of(tag name)`` and its
+        variant followed, to any depth.  Also whether the walk is complete: it
+        ended where no tag is left to choose (not at a tag missing or unknown).
+        """
+        walk: list[str] = []
+        name = type_name
+        while name not in walk and self.type(name).meta == "object":
+            walk.append(name)
+            info = self.type(name)
+            if not info.tag:
+                return walk, True
+            variant = info.variants.get(tag_of(info.tag) or "")
+            if variant is None:
+                return walk, False
+            name = variant
+        return walk, True
+
+    def members_chosen(self, type_name: str, tag_of: Callable[[str], str | None]) -> tuple[Member, ...]:
+        """The members of ``type_name`` and of every variant its tags choose (``variant_walk``)."""
+        members: list[Member] = []
+        for name in self.variant_walk(type_name, tag_of)[0]:
+            members.extend(m for m in self.type(name).members if m not in members)
+        return tuple(members)
 
     def member(self, type_name: str, name: str, tag_value: str | None = None) -> Member | None:
         for member in self.members(type_name, tag_value):

@@ -11,6 +11,7 @@ for a QEMU process and are fetched once.
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 import time
@@ -132,6 +133,15 @@ class LiveValues:
                 self._on_ready()
 
 
+def _property_meta(prop: dict[str, Any]) -> str:
+    """A property's type, default and QEMU's description: what HMP's ``TYPE,help`` lists."""
+    meta = str(prop.get("type", ""))
+    if "default-value" in prop:
+        value = prop["default-value"]
+        meta += f", default {value if isinstance(value, str) else json.dumps(value)}"
+    return f"{meta} - {prop['description']}" if prop.get("description") else meta
+
+
 def fetch(execute: Execute, query: LiveQuery, *, timeout: float) -> list[LiveItem]:
     """Ask QEMU one question (blocking: only ever called on the worker thread)."""
     kind, arg = query.kind, query.arg
@@ -143,7 +153,7 @@ def fetch(execute: Execute, query: LiveQuery, *, timeout: float) -> list[LiveIte
     if kind in ("device-props", "object-props"):
         command = "device-list-properties" if kind == "device-props" else "qom-list-properties"
         found = execute(command, {"typename": arg}, timeout=timeout)
-        return [LiveItem(p["name"], str(p.get("type", ""))) for p in _dicts(found) if "name" in p]
+        return [LiveItem(p["name"], _property_meta(p)) for p in _dicts(found) if "name" in p]
     if kind == "node-names":
         found = execute("query-named-block-nodes", {"flat": True}, timeout=timeout)
         return [

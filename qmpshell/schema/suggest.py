@@ -166,10 +166,16 @@ def _partial_key(index: SchemaIndex, call: _Call, error: Token) -> Suggestions:
 
 
 def _object_at(index: SchemaIndex, call: _Call, parents: list[str]) -> str:
-    """The object type at a dotted path, choosing union variants by the tags already given."""
+    """The object type at a dotted path, choosing union variants (at any depth) by the tags given.
+
+    A list of objects is written ``NAME.0.KEY``: the item number stands between
+    the list and its element's members.
+    """
     type_name = call.arg_type
     for depth, part in enumerate(parents):
-        member = index.member(type_name, part, _tag_value(index, call, type_name, parents[:depth]))
+        if _is_item(part) and depth and _is_list(index, call, parents[:depth]):
+            continue
+        member = _member(index, call, type_name, parents[:depth], part)
         if member is None:
             return ""
         type_name = index.object_branch(member.type) or index.object_branch(index.type(member.type).element)
@@ -178,23 +184,51 @@ def _object_at(index: SchemaIndex, call: _Call, parents: list[str]) -> str:
     return type_name
 
 
-def _tag_value(index: SchemaIndex, call: _Call, type_name: str, path: list[str]) -> str | None:
-    tag = index.type(type_name).tag
-    return call.given.get(".".join([*path, tag])) if tag else None
+def _is_item(part: str) -> bool:
+    return part.isascii() and part.isdigit()
+
+
+def _is_list(index: SchemaIndex, call: _Call, path: list[str]) -> bool:
+    """Whether the dotted ``path`` names a member whose type is a list."""
+    *parents, name = path
+    owner = _object_at(index, call, parents)
+    member = _member(index, call, owner, parents, name) if owner else None
+    return member is not None and index.type(member.type).meta == "array"
+
+
+def _member(index: SchemaIndex, call: _Call, type_name: str, path: list[str], name: str) -> Member | None:
+    return next((m for m in _members(index, call, type_name, path) if m.name == name), None)
+
+
+def _members(index: SchemaIndex, call: _Call, type_name: str, path: list[str]) -> tuple[Member, ...]:
+    """The members of the object at ``path``, with the variants its tags (as given) choose."""
+    return index.members_chosen(type_name, lambda tag: call.given.get(".".join([*path, tag])))
 
 
 def _argument_names(index: SchemaIndex, call: _Call, word: str) -> Suggestions:
     *parents, prefix = word.split(".")
+    if parents and not _is_item(parents[-1]) and _is_list(index, call, parents):
+        return Suggestions(
+            prefix, "argument", (Candidate("0", "the first item", "0."),) if "0".startswith(prefix) else ()
+        )
     type_name = _object_at(index, call, parents)
     if not type_name:
         return NOTHING
-    members = index.members(type_name, _tag_value(index, call, type_name, parents))
+    members = _members(index, call, type_name, parents)
     used = _used_names(call.given, parents)
     ordered = sorted(members, key=lambda m: (m.optional, "deprecated" in m.features))
     candidates = tuple(
         _member_candidate(index, m) for m in ordered if m.name not in used and m.name.startswith(prefix)
     )
     return Suggestions(prefix, "argument", candidates, _live_names(call, parents), frozenset(used))
+
+
+def _first_item(index: SchemaIndex, call: _Call, parents: list[str], prefix: str) -> Suggestions:
+    """``capabilities.``: a list's items are numbered, so the next part is ``0.`` (``0=`` for a list of
+    plain values), not one of the element's members."""
+    objects = bool(_object_at(index, call, parents))
+    candidate = Candidate("0", "the first item (then 1, 2, ...)", "0." if objects else "0=")
+    return Suggestions(prefix, "argument", (candidate,) if "0".startswith(prefix) else ())
 
 
 def _used_names(given: dict[str, str], parents: list[str]) -> set[str]:
@@ -209,6 +243,7 @@ def _used_names(given: dict[str, str], parents: list[str]) -> set[str]:
 def _member_candidate(index: SchemaIndex, member: Member) -> Candidate:
     meta = type_text(index, member.type, enum_limit=3)
     meta = f"{meta}, optional" if member.optional else meta
+    meta = f"{meta}, deprecated" if "deprecated" in member.features else meta
     nested_only = index.type(member.type).meta == "object"
     return Candidate(member.name, meta, member.name + ("." if nested_only else "="))
 
@@ -232,7 +267,7 @@ def _values(index: SchemaIndex, call: _Call, key: str, token: Token) -> Suggesti
     word = token.text
     *parents, name = key.split(".")
     type_name = _object_at(index, call, parents)
-    member = index.member(type_name, name, _tag_value(index, call, type_name, parents)) if type_name else None
+    member = _member(index, call, type_name, parents, name) if type_name else None
     names = _type_values(index, member.type) if member is not None else []
     candidates = tuple(Candidate(v, meta, v) for v, meta in names if v.startswith(word))
     if not candidates and _takes_a_file(call, key):
@@ -365,7 +400,7 @@ def signature_at(index: SchemaIndex, text: str) -> str:
     type_name = _object_at(index, call, parents)
     if not type_name:
         return signature(index, tokens[head].text)
-    members = index.members(type_name, _tag_value(index, call, type_name, parents))
+    members = _members(index, call, type_name, parents)
     parts = [f"{call.name} {'.'.join(parents)}.:"]
     for member in members:
         text_ = f"{member.name}={type_text(index, member.type, enum_limit=4)}"

@@ -129,11 +129,12 @@ class SchemaTyper:
         info = self.index.type(type_name)
         if info.meta != "object":
             return guess_tree(tree)
-        tag_value = _text(tree.get(info.tag)) if info.tag else None
-        complete = not info.tag or tag_value in info.variants
+        tag_of = lambda tag: _text(tree.get(tag))  # noqa: E731 - the tags as written, at any depth
+        complete = self.index.variant_walk(type_name, tag_of)[1]
+        members = {member.name: member for member in self.index.members_chosen(type_name, tag_of)}
         result: dict[str, Any] = {}
         for key, node in tree.items():
-            member = self.index.member(type_name, key, tag_value)
+            member = members.get(key)
             if member is not None:
                 result[key] = self.value(member.type, node, prefix + key, unlisted=unlisted)
             elif unlisted is not None and complete:
@@ -155,6 +156,8 @@ class SchemaTyper:
     def _names_at(self, type_name: str, parent: str) -> list[str]:
         """Every member name of the object at the dotted ``parent`` path (all variants)."""
         for part in filter(None, parent.split(".")):
+            if part.isascii() and part.isdigit():  # a list's item: the element type is already chosen
+                continue
             member = next((m for m in self._all_members(type_name) if m.name == part), None)
             if member is None:
                 return []
@@ -225,11 +228,21 @@ class SchemaTyper:
         return guess_value(node)
 
     def _nested(self, info: TypeInfo, tree: ArgTree, name: str, unlisted: Unlisted | None) -> Any:
-        if info.meta == "array" and tree and all(key.isdigit() for key in tree):
-            items = sorted(tree.items(), key=lambda item: int(item[0]))
-            return [self.value(info.element, node, f"{name}.{key}", unlisted=unlisted) for key, node in items]
+        if info.meta == "array":
+            return self._array(info, tree, name, unlisted)
         branch = self.index.object_branch(info.name) if info.meta != "unknown" else ""
         return self.object(branch, tree, f"{name}.", unlisted=unlisted) if branch else guess_tree(tree)
+
+    def _array(self, info: TypeInfo, tree: ArgTree, name: str, unlisted: Unlisted | None) -> list[Any]:
+        """``NAME.0.KEY=...``: the items numbered from 0; an object written where a list belongs is
+        refused before anything is sent (QEMU would refuse it after)."""
+        wrong = next((key for key in tree if not (key.isascii() and key.isdigit())), None)
+        if wrong is not None:
+            raise UsageError(
+                f"'{name}' is a list: number its items, e.g. {name}.0.{wrong}=... (not {name}.{wrong}=...)"
+            )
+        items = sorted(tree.items(), key=lambda item: int(item[0]))
+        return [self.value(info.element, node, f"{name}.{key}", unlisted=unlisted) for key, node in items]
 
     def _enum(self, info: TypeInfo, value: Value, name: str) -> str:
         if not info.values or value.text in info.values:

@@ -25,12 +25,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from qmpshell.outcomes import Reply
 from qmpshell.output.render import json_text
 from qmpshell.output.views import render_reply
 from qmpshell.repl import show
 from qmpshell.repl.lexer import _json_fragments_cached, json_fragments
 from qmpshell.schema.index import SchemaIndex
-from qmpshell.shell import Reply
 
 DATA = Path(__file__).parent.parent / "data"
 AIM_MS = 50.0

@@ -1,0 +1,181 @@
+"""Batch mode put together: a printer, the script's source, and one run per target.
+
+``run_batch`` runs a script (``-c`` lines, a ``-f`` file or stdin) against one
+server; ``run_many`` against several (``qmpshell.targets``), each through
+``run_target``: connect, build the ``Shell``, run, close.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable
+from contextlib import ExitStack
+from typing import IO, TYPE_CHECKING, Any
+
+from qmpshell import __version__
+from qmpshell.batch import OutputClosed, Printer, run_lines, run_script
+from qmpshell.batchinput import read_script, stdin_lines
+from qmpshell.config import Settings
+from qmpshell.errors import EXIT_OK, EXIT_USAGE
+from qmpshell.options import terminal_columns
+from qmpshell.protocol.address import Address
+from qmpshell.protocol.events import EventLog
+from qmpshell.protocol.session import QmpSession, make_client
+from qmpshell.qmptypes import Message
+from qmpshell.shell import Shell
+from qmpshell.startup import open_log
+
+if TYPE_CHECKING:
+    import argparse
+
+    from qmpshell.protocol.logfile import MessageLog
+
+Source = Callable[[Shell, Printer], int]  # runs the script on one target's shell
+
+
+def run_many(args: argparse.Namespace, settings: Settings, addresses: list[str]) -> int:
+    """The script against every target (``qmpshell.targets``), one log file for all of them."""
+    from qmpshell.targets import expand_targets, run_targets  # only here: one target never needs it
+
+    printer = make_printer(settings)
+    targets = expand_targets(addresses, libvirt_uri=settings.libvirt_uri or "")
+    source = _source(args, settings, printer, whole=True)
+    with ExitStack() as stack:
+        log = open_log(settings, stack)
+
+        def run_one(address: Address, tagged: Printer) -> int:
+            target_log = log.for_target(str(address)) if log is not None else None
+            return run_target(address, settings, tagged, source, log=target_log, version=args.version)
+
+        return run_targets(targets, run_one, printer, parallel=args.parallel)
+    return EXIT_OK
+
+
+def make_printer(settings: Settings) -> Printer:
+    return Printer(
+        sys.stdout,
+        sys.stderr,
+        pretty=settings.pretty,
+        color=use_color(settings.color, sys.stdout),
+        json_only=settings.json_only,
+        verbose=settings.verbose,
+        events=settings.show_events,
+        human=settings.batch_format == "human",
+        width=terminal_columns(fallback=100),
+    )
+
+
+def run_batch(args: argparse.Namespace, settings: Settings, address: Address, log: MessageLog | None) -> int:
+    printer = make_printer(settings)
+    source = _source(args, settings, printer, whole=False)
+    return run_target(address, settings, printer, source, log=log, version=args.version)
+
+
+def run_target(
+    address: Address,
+    settings: Settings,
+    printer: Printer,
+    source: Source,
+    *,
+    log: MessageLog | None,
+    version: bool = False,
+) -> int:
+    """Connect to one target, run the script there and print what happens; the exit status."""
+    events = EventLog()
+    sinks: list[Callable[[Message], None]] = [events.add]
+    if settings.show_events:
+        sinks.append(printer.event)
+    client = make_client(
+        address,
+        on_event=fan_out(sinks),
+        on_disconnect=lambda lost: events.connection_ended(str(lost)),
+        log=log,
+        negotiate=settings.negotiate,
+        connect_timeout=settings.connect_timeout,
+        listen=settings.show_events or log is not None,  # else from the first /wait (libvirt's cost)
+        oob=settings.pipeline,
+    )
+    if settings.verbose:
+        client.on_own_send = printer.own_sent
+    client.connect()
+    try:
+        shell = Shell(
+            client,
+            events,
+            knowledge=_knowledge(client, settings, warn=lambda text: printer.error("", f"warning: {text}")),
+            hmp=settings.hmp,
+            timeout=settings.timeout,
+            on_send=printer.sent if settings.verbose else None,
+        )
+        shell.qapi_dir, shell.docs_cache = settings.qapi_dir, settings.schema_cache
+        shell.probe = settings.probe
+        for warning in client.warnings:
+            printer.error("", f"warning: {warning}")
+        if version:
+            printer.text(f"qmpshell {__version__}\nQEMU {client.server_version or 'unknown'}")
+            return EXIT_OK
+        return source(shell, printer)
+    except OutputClosed:
+        return EXIT_OK
+    finally:
+        client.close()
+
+
+def _source(args: argparse.Namespace, settings: Settings, printer: Printer, *, whole: bool) -> Source:
+    """The script to run: ``-c`` lines, a file, or stdin (read ``whole`` first when there are several
+    targets; else line by line as it arrives)."""
+    keep_going, pipeline = settings.keep_going, settings.pipeline
+    if args.command:
+        commands = list(args.command)
+        return lambda shell, out: run_script(
+            shell, commands, out, keep_going=keep_going, one_per_line=True, pipeline=pipeline
+        )
+    if args.file and args.file != "-":
+        script = read_script(args.file)
+        return lambda shell, out: run_script(shell, script, out, keep_going=keep_going, pipeline=pipeline)
+    invalid: list[int] = []
+    lines = stdin_lines(printer, keep_going=keep_going, invalid=invalid, idle=pipeline and not whole)
+    stdin: Iterable[str] = list(lines) if whole else lines
+
+    def run_stdin(shell: Shell, out: Printer) -> int:
+        status = run_lines(shell, stdin, out, keep_going=keep_going, pipeline=pipeline)
+        return max(status, EXIT_USAGE) if invalid else status
+
+    return run_stdin
+
+
+def _knowledge(client: QmpSession, settings: Settings, *, warn: Callable[[str], None]) -> Any:
+    """The schema for typed values and help, read when a line first needs it (None with -N).
+
+    Not with -N: the user negotiates by hand, so the shell must send nothing of its own.
+    """
+    if not settings.negotiate:
+        return None
+    from qmpshell.schema.knowledge import (  # here: nothing of the schema is loaded with -N
+        lazy_knowledge_for,
+        schema_timeout,
+    )
+
+    return lazy_knowledge_for(
+        client, use_cache=settings.schema_cache, warn=warn, timeout=schema_timeout(settings.timeout)
+    )
+
+
+def fan_out(sinks: list[Callable[[Message], None]]) -> Callable[[Message], None]:
+    """One event callback that feeds each sink in turn."""
+
+    def deliver(event: Message) -> None:
+        for sink in sinks:
+            sink(event)
+
+    return deliver
+
+
+def use_color(setting: str, stream: IO[str]) -> bool:
+    """--color=always wins; auto means a terminal and no $NO_COLOR."""
+    if setting == "always":
+        return True
+    if setting == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return stream.isatty()

@@ -1,0 +1,69 @@
+"""What running a statement can come to: the outcomes a ``Shell`` hands its front-end.
+
+Each front-end (batch, the full screen, the line mode) shows these its own way;
+a failure is not an outcome but a ``QmpShellError``.  A QMP error reply is an
+outcome (``Reply`` with ``ok`` false) because scripts print it.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from qmpshell.language.parse import ShellRequest
+from qmpshell.qmptypes import Message
+
+
+class Reply(NamedTuple):
+    """A QMP response to a command (``sent`` is the message as sent, id included)."""
+
+    sent: Message
+    response: Message
+    hint: str = ""
+    as_json: bool = False  # show as JSON whatever the format ("| json", /json)
+
+    @property
+    def ok(self) -> bool:
+        return "error" not in self.response
+
+    @property
+    def command(self) -> str:
+        """The command's name (views are chosen by it)."""
+        return str(self.sent.get("execute") or self.sent.get("exec-oob") or "")
+
+
+class HmpOutput(NamedTuple):
+    """The text an HMP command printed; ``error`` when it is HMP's error text."""
+
+    text: str
+    error: bool
+    sent: Message = {}
+
+
+class EventSeen(NamedTuple):
+    """The event a ``/wait`` was waiting for."""
+
+    event: Message
+
+
+class Info(NamedTuple):
+    """Text for the user: help, notices; ``edit``: a line the interactive shell puts on its input line."""
+
+    text: str
+    edit: str = ""
+
+
+class ModeChanged(NamedTuple):
+    hmp: bool
+
+
+class Exit(NamedTuple):
+    pass
+
+
+class FrontEndCommand(NamedTuple):
+    """A shell command only the interactive front-end acts on (``/events``, ``/reconnect``)."""
+
+    request: ShellRequest
+
+
+Outcome = Reply | HmpOutput | EventSeen | Info | ModeChanged | Exit | FrontEndCommand
