@@ -131,7 +131,7 @@ def test_ctrl_c_clears_a_half_typed_line_and_the_shell_stays(shell: Running) -> 
 
 def test_ctrl_c_while_waiting_stops_waiting(shell: Running) -> None:
     shell.type("/wait NO_SUCH_EVENT_*\r")
-    wait_until(lambda: shell.repl.busy, what="the wait to start")
+    wait_until(lambda: shell.repl.waits.active, what="the wait to start (beside: the shell is not busy)")
     shell.type(CTRL_C)
     shell.wait_output("stopped waiting")
     shell.idle()

@@ -161,3 +161,21 @@ def test_device_del_says_the_guest_must_act(start: Start, q35: Qemu) -> None:
     tmux.enter("device_del id=nic9")
     screen = tmux.wait_for("DEVICE_DELETED device=nic9")
     assert "the guest must release the device" in " ".join(screen.split())
+
+
+def test_the_shell_stays_usable_while_a_wait_runs(start: Start, machine: Qemu) -> None:
+    tmux = start(machine.socket, width=120)
+    tmux.enter("/wait STOP timeout=30")
+    tmux.wait_for(lambda screen: "waiting for STOP event (Ctrl-C stops waiting)" in screen.splitlines()[-1])
+    tmux.enter("query-status")  # runs now, not after the wait
+    tmux.wait_for(reply_line("running"))
+    machine.aux.execute("stop")
+    screen = tmux.wait_for(re.compile(r"^\d\d:\d\d:\d\d\.\d{3} STOP", re.M).search)  # the wait's result
+    assert "waiting for STOP" not in screen.splitlines()[-1]
+    machine.aux.execute("cont")
+    tmux.enter("/wait SHUTDOWN timeout=30")
+    tmux.wait_for("waiting for SHUTDOWN event")
+    tmux.type("query-ver")
+    tmux.send("C-c")  # stops the wait, keeps what is typed
+    tmux.wait_for("stopped waiting")
+    assert tmux.input_line().rstrip() == "qmp> query-ver"

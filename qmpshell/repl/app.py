@@ -30,6 +30,7 @@ from qmpshell.outcomes import Outcome
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.repl import show
+from qmpshell.repl.besidewait import BesideWait
 from qmpshell.repl.completion import (
     Completions,
     completion_in_flight,
@@ -104,6 +105,7 @@ class Repl:
         history = self.core.history
         self.entry = Entry(history, hmp=self.shell.hmp)
         self.busy = False
+        self.waits = BesideWait(self.core, self.in_background)
         self.completions = Completions(is_hmp=lambda: self.shell.hmp, hints=lambda: doc_hints(self.shell))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_signals = StopSignals(self._leave_with)
@@ -186,7 +188,10 @@ class Repl:
         reconnecting = self.settings.reconnect  # it keeps trying, once a second
         exited = self.keeper.qemu_exited
         width = self.width()
-        return status_fragments(status, busy=self.busy, width=width, reconnecting=reconnecting, exited=exited)
+        busy, awaited = self.busy or self.waits.active, self.shell.doing
+        return status_fragments(
+            status, busy=busy, width=width, reconnecting=reconnecting, exited=exited, awaited=awaited
+        )
 
     def _signature(self) -> str:
         """What the schema says the command on the input line takes (the toolbar)."""
@@ -352,6 +357,9 @@ class Repl:
         key burst as Enter stops this statement whenever the worker gets to it.
         """
         self.shell.help_width = self._output_width() - 1  # /help wraps to the pane as it is now
+        if self.waits.takes(text):  # a /wait runs beside: the lines typed meanwhile run
+            self.waits.start(text)
+            return
         self.busy = True
         self.shell.begin()
         self.in_background(lambda: self.core.run(text), self._finished)
@@ -384,6 +392,8 @@ class Repl:
         if self.busy:
             self.shell.cancel()
             told = self.entry.discard_queue()
+        elif self.waits.stop():  # a /wait beside: it ends, what is typed stays
+            return
         else:
             self.input.buffer.reset()
             told = self.entry.discard_pending()
