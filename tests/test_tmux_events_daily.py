@@ -179,3 +179,11 @@ def test_the_shell_stays_usable_while_a_wait_runs(start: Start, machine: Qemu) -
     tmux.send("C-c")  # stops the wait, keeps what is typed
     tmux.wait_for("stopped waiting")
     assert tmux.input_line().rstrip() == "qmp> query-ver"
+
+
+def test_a_line_typed_at_once_waits_for_the_schema_and_is_checked(start: Start, machine: Qemu) -> None:
+    tmux = start(machine.socket, width=80)  # a fresh cache: the schema is fetched, not read
+    tmux.enter("block_resize node-name=d sise=1M")
+    screen = tmux.wait_for("sise")
+    screen = tmux.wait_for(lambda screen: "did you mean size?" in screen or "error:" in screen)
+    assert "unknown argument 'sise' for block_resize; did you mean size?" in " ".join(screen.split())

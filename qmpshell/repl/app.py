@@ -106,6 +106,7 @@ class Repl:
         self.entry = Entry(history, hmp=self.shell.hmp)
         self.busy = False
         self.waits = BesideWait(self.core, self.in_background)
+        self._doing_shown = ""  # the status bar's last "waiting for ..." (Shell.doing)
         self.completions = Completions(is_hmp=lambda: self.shell.hmp, hints=lambda: doc_hints(self.shell))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_signals = StopSignals(self._leave_with)
@@ -286,8 +287,8 @@ class Repl:
         while True:
             await asyncio.sleep(REDRAW_INTERVAL)
             since_retry += REDRAW_INTERVAL
-            if self.feed.dirty:
-                self.feed.dirty = False
+            if self.feed.dirty or self.shell.doing != self._doing_shown:  # events; a /job's progress
+                self.feed.dirty, self._doing_shown = False, self.shell.doing
                 self.app.invalidate()
             if not self.busy and self.core.show_warnings():  # between statements (the schema cache's)
                 self.app.invalidate()

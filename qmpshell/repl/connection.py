@@ -55,6 +55,7 @@ class Connection:
         self.events = EventLog(limit=EVENTS_KEPT_FOR_WAIT)
         self.run_state = "?"
         self._knowledge_version: str | None = None
+        self.schema_ready = threading.Event()  # the first load_knowledge ended (a schema, or none)
         self._lock = threading.Lock()
         self.client = self._new_client()
         self.client.connect()
@@ -100,6 +101,7 @@ class Connection:
         """Fetch (or read the cached) schema index, unless it is already the server's version's."""
         version = self.client.server_version
         if self.shell.knowledge is not None and version == self._knowledge_version:
+            self.schema_ready.set()
             return
         try:
             self.shell.knowledge = knowledge_for(
@@ -110,6 +112,8 @@ class Connection:
             )
         except QmpShellError:
             return
+        finally:
+            self.schema_ready.set()
         self._knowledge_version = version
 
     def reconnect(self) -> bool:

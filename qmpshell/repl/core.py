@@ -141,7 +141,15 @@ class InteractiveCore:
                 self.screen.propose(result.edit)  # /example: a line to edit, not run
 
     def run(self, text: str) -> Outcome | QmpShellError | None:
-        """Parse and run one statement (on a worker: it waits for QEMU); a failure is returned."""
+        """Parse and run one statement (on a worker: it waits for QEMU); a failure is returned.
+
+        A line entered before the schema is loaded waits for it (at most ``--connect-timeout``),
+        so it is checked and typed like any other rather than sent as typed.
+        """
+        if not self.connection.schema_ready.is_set():
+            self.shell.doing = "loading the schema\u2026"
+            self.connection.schema_ready.wait(self.settings.connect_timeout)
+            self.shell.doing = ""
         try:
             request = self.shell.parse(text)
             return self.shell.run(request) if request is not None else None
