@@ -187,3 +187,12 @@ def test_a_line_typed_at_once_waits_for_the_schema_and_is_checked(start: Start, 
     screen = tmux.wait_for("sise")
     screen = tmux.wait_for(lambda screen: "did you mean size?" in screen or "error:" in screen)
     assert "unknown argument 'sise' for block_resize; did you mean size?" in " ".join(screen.split())
+
+
+def test_the_toolbar_shows_the_chosen_branch_first_and_marks_a_cut(start: Start, machine: Qemu) -> None:
+    tmux = start(machine.socket, width=80)
+    tmux.type("blockdev-add driver=qcow2 node-name=q0 file.driver=file file.")
+    screen = tmux.wait_for("blockdev-add file.: ")
+    bar = next(line for line in screen.splitlines() if line.startswith("blockdev-add file.: "))
+    assert bar.startswith("blockdev-add file.: filename=str [pr-manager=str] [locking=enum")
+    assert bar.rstrip().endswith("\u2026") and len(bar.rstrip()) == 80

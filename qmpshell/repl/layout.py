@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from prompt_toolkit.application.current import get_app
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.completion import Completer
 from prompt_toolkit.filters import Condition, to_filter
@@ -149,8 +150,19 @@ def status_bar(fragments: Callable[[], StyleAndTextTuples]) -> Window:
 
 
 def signature_bar(signature: Callable[[], str]) -> ConditionalContainer:
-    """The schema's signature of the command being typed; hidden when there is none."""
-    window = Window(FormattedTextControl(lambda: [("class:signature", signature())]), height=1)
+    """The schema's signature of the command being typed; hidden when there is none.
+
+    A signature wider than the bar ends in ``…``, so a cut is never silent.
+    """
+
+    def text() -> StyleAndTextTuples:
+        line = signature()
+        width = get_app().output.get_size().columns  # the bar spans the screen
+        if width > 1 and len(line) > width:
+            line = line[: width - 1] + "\u2026"
+        return [("class:signature", line)]
+
+    window = Window(FormattedTextControl(text), height=1)
     return ConditionalContainer(window, filter=Condition(lambda: bool(signature())))
 
 
