@@ -196,3 +196,16 @@ def test_the_toolbar_shows_the_chosen_branch_first_and_marks_a_cut(start: Start,
     bar = next(line for line in screen.splitlines() if line.startswith("blockdev-add file.: "))
     assert bar.startswith("blockdev-add file.: filename=str [pr-manager=str] [locking=enum")
     assert bar.rstrip().endswith("\u2026") and len(bar.rstrip()) == 80
+
+
+def test_after_a_migration_the_status_bar_says_postmigrate(start: Start, short_dir: Path) -> None:
+    source = Qemu(short_dir)
+    try:
+        tmux = start(source.socket, width=120)
+        tmux.wait_for("\u2502 running \u2502")
+        source.aux.execute("migrate", uri="exec:cat > /dev/null")
+        tmux.wait_for("\u2502 paused (postmigrate) \u2502")  # as query-status shows it, not just "paused"
+        tmux.enter("query-status")
+        tmux.wait_for(reply_line("paused (postmigrate)"))
+    finally:
+        source.stop()

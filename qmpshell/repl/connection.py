@@ -30,6 +30,20 @@ EVENTS_KEPT_FOR_WAIT = 10_000
 _RUN_STATE_EVENTS = {"STOP": "paused", "RESUME": "running", "SHUTDOWN": "shutdown"}
 
 
+def shown_state(status: Message) -> str:
+    """``running``, ``paused``, or ``paused (postmigrate)``: as the query-status view says it."""
+    state = str(status.get("status", "?"))
+    return state if status.get("running") or state in ("running", "paused") else f"paused ({state})"
+
+
+def _state_may_differ(event: Message) -> bool:
+    """After this event the run state may be more than the event says (``postmigrate``, ``io-error``)."""
+    data = event.get("data")
+    if event.get("event") == "MIGRATION":
+        return isinstance(data, dict) and data.get("status") in ("completed", "failed", "cancelled")
+    return event.get("event") == "STOP"
+
+
 @dataclass(frozen=True)
 class Status:
     """What the status bar shows."""
@@ -79,6 +93,8 @@ class Connection:
         state = _RUN_STATE_EVENTS.get(str(event.get("event")))
         if state is not None:
             self.run_state = state
+        if self.settings.probe and _state_may_differ(event):  # ask on a thread: this one reads the reply
+            threading.Thread(target=self.refresh_run_state, name="qmpshell-status", daemon=True).start()
         self._on_event(event)
 
     @property
@@ -95,7 +111,7 @@ class Connection:
         except QmpShellError:
             return
         if isinstance(status, dict):
-            self.run_state = str(status.get("status", "?"))
+            self.run_state = shown_state(status)
 
     def load_knowledge(self) -> None:
         """Fetch (or read the cached) schema index, unless it is already the server's version's."""
