@@ -135,3 +135,15 @@ def test_job_ids_complete_from_query_jobs_as_well_as_block_jobs(machine: Qemu) -
         client.close()
     assert ids.get("create0") == "create concluded"  # query-block-jobs alone never lists it
     machine.aux.execute("job-dismiss", id="create0")
+
+
+def test_object_properties_leave_out_the_read_only_type(machine: Qemu) -> None:
+    client = Client(parse_address(machine.socket))
+    client.connect()
+    try:
+        names = [
+            item.text for item in fetch(client.execute, LiveQuery("object-props", "iothread"), timeout=5)
+        ]
+    finally:
+        client.close()
+    assert "poll-max-ns" in names and "type" not in names

@@ -153,7 +153,10 @@ def fetch(execute: Execute, query: LiveQuery, *, timeout: float) -> list[LiveIte
     if kind in ("device-props", "object-props"):
         command = "device-list-properties" if kind == "device-props" else "qom-list-properties"
         found = execute(command, {"typename": arg}, timeout=timeout)
-        return [LiveItem(p["name"], _property_meta(p)) for p in _dicts(found) if "name" in p]
+        skip = {"type"} if kind == "object-props" else set()  # every object's read-only class name
+        return [
+            LiveItem(p["name"], _property_meta(p)) for p in _dicts(found) if p.get("name", "type") not in skip
+        ]
     if kind == "node-names":
         found = execute("query-named-block-nodes", {"flat": True}, timeout=timeout)
         return [
