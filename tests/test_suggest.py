@@ -135,7 +135,7 @@ def test_the_word_being_completed(index: SchemaIndex) -> None:
         ("qom-get path=", LiveQuery("qom-paths", "/")),
         ("qom-get path=/machine property=", LiveQuery("qom-props", "/machine")),
         ("device_del id=", LiveQuery("device-ids")),
-        ("device_add driver=e1000 bus=", LiveQuery("buses")),
+        ("device_add driver=e1000 bus=", LiveQuery("buses", "e1000")),
     ],
 )
 def test_live_queries(index: SchemaIndex, text: str, live: LiveQuery) -> None:

@@ -172,8 +172,13 @@ def test_one_tab_shows_live_driver_names_and_buses(start: Callable[..., Tmux], q
     tmux.send("Escape", "C-u")
     tmux.type("device_add driver=e1000 bus=")
     tmux.send("Tab")
-    screen = tmux.wait_for("xhci.0")
-    assert "rp1" in screen and "pcie.0" in screen
+    screen = tmux.wait_for("pcie.0")
+    assert "rp1" in screen and "xhci.0" not in screen  # a PCI device: PCI buses only
+    tmux.send("Escape", "C-u")
+    tmux.type("device_add driver=usb-tablet bus=")
+    tmux.send("Tab")
+    screen = tmux.wait_for("xhci.0")  # the only one: maybe inserted whole
+    assert "pcie.0" not in screen and "rp1" not in screen.split("bus=")[-1]
 
 
 def test_one_tab_right_after_blockdev_add_offers_the_new_node(start: Callable[..., Tmux], qemu: Qemu) -> None:

@@ -167,7 +167,7 @@ def fetch(execute: Execute, query: LiveQuery, *, timeout: float) -> list[LiveIte
     if kind in ("qom-paths", "qom-props", "device-ids"):
         return _qom(execute, kind, arg, timeout=timeout)
     if kind == "buses":
-        return _buses(execute, timeout=timeout)
+        return _buses_for(execute, arg, timeout=timeout)
     return []
 
 
@@ -225,6 +225,31 @@ def _children(execute: Execute, path: str, timeout: float) -> list[dict[str, Any
     except QmpError:
         return []
     return [p for p in _dicts(found) if "name" in p and str(p.get("type", "")).startswith("child<")]
+
+
+# A device of the kind on the left plugs into a bus of the type on the right (and its subtypes).
+_DEVICE_BUSES = (
+    ("pci-device", "PCI"),
+    ("usb-device", "usb-bus"),
+    ("virtio-device", "virtio-bus"),
+    ("scsi-device", "SCSI"),
+    ("ide-device", "IDE"),
+    ("isa-device", "ISA"),
+)
+
+
+def _buses_for(execute: Execute, driver: str, *, timeout: float) -> list[LiveItem]:
+    """The buses a ``device_add driver=DRIVER`` can go on (a PCI device: PCI and PCIe buses), else all."""
+    buses = _buses(execute, timeout=timeout)
+    if not driver:
+        return buses
+    for kind, bus in _DEVICE_BUSES:
+        devices = _dicts(execute("qom-list-types", {"implements": kind}, timeout=timeout))
+        if driver in {t.get("name") for t in devices}:
+            found = execute("qom-list-types", {"implements": bus}, timeout=timeout)
+            fitting = {t["name"] for t in _dicts(found)} | {bus}
+            return [item for item in buses if item.meta in fitting]
+    return buses
 
 
 def _buses(execute: Execute, *, timeout: float) -> list[LiveItem]:

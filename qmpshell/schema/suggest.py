@@ -312,7 +312,7 @@ def _live_value(call: _Call, key: str, word: str) -> LiveQuery | None:
     if command == "device_add" and key == "driver":
         return LiveQuery("device-types")
     if command == "device_add" and key == "bus":
-        return LiveQuery("buses")
+        return LiveQuery("buses", str(call.given.get("driver") or ""))  # the buses that device fits
     if command in ("qom-get", "qom-set", "qom-list") and key == "path":
         return LiveQuery("qom-paths", word[: word.rfind("/") + 1] or "/")
     if command in ("qom-get", "qom-set") and key == "property" and call.given.get("path"):
