@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.qemu_support import Qemu
+from tests.qemu_support import Qemu, wait_until
 from tests.tmux_support import READY, Tmux, reply_line, shell_env
 
 Start = Callable[..., Tmux]
@@ -209,3 +210,14 @@ def test_after_a_migration_the_status_bar_says_postmigrate(start: Start, short_d
         tmux.wait_for(reply_line("paused (postmigrate)"))
     finally:
         source.stop()
+
+
+def test_escape_then_a_slash_a_moment_later_types_the_slash(start: Start, machine: Qemu) -> None:
+    tmux = start(machine.socket, width=80)
+    tmux.send("Escape")
+    pressed = time.monotonic()
+    # The pause is what is tested: a person's Esc, then "/" a third of a second later (before: 1 s
+    # counted as one Meta-/ key, and the "/" was lost).
+    wait_until(lambda: time.monotonic() - pressed > 0.3, what="a person's pause")
+    tmux.type("/help")
+    tmux.wait_for(lambda screen: tmux.input_line().rstrip() == "qmp> /help")

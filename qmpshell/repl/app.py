@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 
 REDRAW_INTERVAL = 0.05  # seconds: events show within this, and a flood costs at most 20 redraws a second
 RECONNECT_INTERVAL = 1.0
+ESCAPE_WAIT = 0.1  # seconds after Esc that a key still makes Meta-KEY (prompt_toolkit waits 1 s)
 
 Result = Callable[[], None]
 
@@ -154,6 +155,7 @@ class Repl:
             editing_mode=editing_mode(settings.key_bindings),
             color_depth=color_depth(settings.color),
         )
+        self.app.ttimeoutlen = self.app.timeoutlen = ESCAPE_WAIT  # Esc, / a moment later: not Meta-/
         self.keeper = ConnectionKeeper(
             connection,
             settings,
