@@ -37,6 +37,28 @@ def note_for(command: str, arguments: Message, response: Message) -> str:
     return ""
 
 
+class Unplugs:
+    """Devices a ``device_del`` asked to remove, until their ``DEVICE_DELETED`` comes (completion says so)."""
+
+    def __init__(self) -> None:
+        self._asked: dict[str, int] = {}  # id -> the event number when device_del was answered
+
+    def asked(self, command: str, arguments: Message, response: Message, position: int) -> None:
+        if command == "device_del" and "error" not in response and isinstance(arguments.get("id"), str):
+            self._asked[arguments["id"]] = position
+
+    def pending(self, events_from: Any) -> set[str]:
+        """The ids still waiting for the guest; ``events_from(n)``: the events from number n on."""
+        for name, position in list(self._asked.items()):
+            done = any(
+                event.get("event") == "DEVICE_DELETED" and (event.get("data") or {}).get("device") == name
+                for event in events_from(position)
+            )
+            if done:
+                del self._asked[name]
+        return set(self._asked)
+
+
 def _in_use(command: str, response: Message) -> str:
     """``object-del`` of an object a device uses fails: the device must go first."""
     error: Any = response.get("error")

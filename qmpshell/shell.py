@@ -113,6 +113,7 @@ class Shell:
         self.doing = ""  # what a long /wait or /job awaits, for a status bar
         self.on_progress: Callable[[str], None] | None = None  # a /job's progress line, as it changes
         self._wait_ended = 0  # the event number where the previous /wait ended (since=last)
+        self.unplugs = guestnotes.Unplugs()  # device_del asked, DEVICE_DELETED not yet come
         self.probe = True  # may ask QEMU on its own account (a device's property types); --quiet-monitor
 
     def parse(self, text: str) -> Request | None:
@@ -186,7 +187,9 @@ class Shell:
         hint = ""
         if "error" in response and self.knowledge is not None:
             hint = self.knowledge.hint_for_error(request.command, response)
-        hint = hint or guestnotes.note_for(request.command, request.message.get("arguments") or {}, response)
+        arguments = request.message.get("arguments") or {}
+        hint = hint or guestnotes.note_for(request.command, arguments, response)
+        self.unplugs.asked(request.command, arguments, response, event_log.last_sent(self.events)[0])
         self.last_reply = Reply(sent, response, hint)
         return self.last_reply._replace(as_json=request.as_json)
 
@@ -338,6 +341,10 @@ class Shell:
             raise Cancelled(f"{stop} for job {job_id} (it goes on; query-jobs shows it)") from None
         finally:
             self.doing = ""
+
+    def pending_unplugs(self) -> set[str]:
+        """Ids of devices whose unplug the guest has not finished (completion marks them)."""
+        return self.unplugs.pending(lambda first: event_log.events_from(self.events, max(first, 0)))
 
     def _progress(self, text: str) -> None:
         self.doing = text

@@ -162,6 +162,12 @@ def test_device_del_says_the_guest_must_act(start: Start, q35: Qemu) -> None:
     tmux.enter("device_del id=nic9")
     screen = tmux.wait_for("DEVICE_DELETED device=nic9")
     assert "the guest must release the device" in " ".join(screen.split())
+    tmux.enter("device_add driver=virtio-net-pci id=nic8 bus=rp1")
+    tmux.type("qom-list path=/machine/peripheral/nic")
+    tmux.send("Tab")  # no guest: nic9 stays, marked until DEVICE_DELETED
+    screen = tmux.wait_for("(unplug pending)")
+    marked = [line for line in screen.splitlines() if "(unplug pending)" in line]
+    assert len(marked) == 1 and "nic9" in marked[0]
 
 
 def test_the_shell_stays_usable_while_a_wait_runs(start: Start, machine: Qemu) -> None:

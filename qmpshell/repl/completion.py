@@ -78,7 +78,9 @@ class Completions:
             self.hmp_names = names
         self.close()
         execute = traffic.marked(client.execute, traffic.COMPLETION)
-        self.source = source_for(shell.knowledge, execute, on_ready=on_ready, live=shell.probe)
+        self.source = source_for(
+            shell.knowledge, execute, on_ready=on_ready, live=shell.probe, unplugging=shell.pending_unplugs
+        )
         self._ready.set()
         on_ready()  # a Tab pressed before the source was there completes now
 

@@ -279,14 +279,21 @@ class CompletionSource:
 
     index: SchemaIndex | None
     live: LiveValues | None = None
+    unplugging: Callable[[], set[str]] = set  # device ids whose unplug is pending
 
 
 def source_for(
-    knowledge: object, execute: Execute, *, on_ready: Callable[[], None] | None = None, live: bool = True
+    knowledge: object,
+    execute: Execute,
+    *,
+    on_ready: Callable[[], None] | None = None,
+    live: bool = True,
+    unplugging: Callable[[], set[str]] = set,
 ) -> CompletionSource:
     """The completion source for a connection: its shell's schema index and fresh live values
     (``live`` False, ``--quiet-monitor``: the schema only, nothing asked of QEMU)."""
-    return CompletionSource(index_of(knowledge), LiveValues(execute, on_ready=on_ready) if live else None)
+    values = LiveValues(execute, on_ready=on_ready) if live else None
+    return CompletionSource(index_of(knowledge), values, unplugging)
 
 
 Ask = Callable[[str, dict[str, Any]], Any]  # a blocking question for QEMU: command, arguments -> return
