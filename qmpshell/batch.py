@@ -102,6 +102,17 @@ class Printer:
         """``-v``: the command as sent, just before its reply (and any event it causes)."""
         self.write(json_text(message))
 
+    def progress(self, text: str) -> None:
+        """A ``/job``'s progress on one line of a terminal's stderr, rewritten as it goes ('' clears)."""
+        if not _is_terminal(self.err):
+            return
+        with self._lock:
+            try:
+                self.err.write("\r" + visible(text)[:200] + "\x1b[K")
+                self.err.flush()
+            except (BrokenPipeError, ValueError):
+                pass
+
     def own_sent(self, message: Message, source: str) -> None:
         """``-v``: a message the shell sent on its own account (the schema, a /job's query-jobs), dimmed,
         on stderr: stdout stays the user's commands and their replies.  Not ``qmp_capabilities``:

@@ -110,6 +110,7 @@ def run_target(
         )
         shell.qapi_dir, shell.docs_cache = settings.qapi_dir, settings.schema_cache
         shell.probe = settings.probe
+        shell.on_progress = printer.progress  # a /job's line, on a terminal only
         for warning in client.warnings:
             printer.error("", f"warning: {warning}")
         if version:

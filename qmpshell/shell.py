@@ -340,7 +340,7 @@ class Shell:
                 raise self.client.lost from None
             raise Cancelled(f"{stop} for job {job_id} (it goes on; query-jobs shows it)") from None
         finally:
-            self.doing = ""
+            self._progress("")  # the progress line goes
 
     def pending_unplugs(self) -> set[str]:
         """Ids of devices whose unplug the guest has not finished (completion marks them)."""
