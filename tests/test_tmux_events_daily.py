@@ -227,3 +227,18 @@ def test_escape_then_a_slash_a_moment_later_types_the_slash(start: Start, machin
     wait_until(lambda: time.monotonic() - pressed > 0.3, what="a person's pause")
     tmux.type("/help")
     tmux.wait_for(lambda screen: tmux.input_line().rstrip() == "qmp> /help")
+
+
+def test_job_fails_loudly_in_the_interactive_shell(start: Start, machine: Qemu) -> None:
+    path = machine.directory / "ij.img"
+    path.write_bytes(b"")
+    machine.aux.execute("blockdev-add", driver="file", filename=str(path), **{"node-name": "ij-file"})
+    tmux = start(machine.socket, width=120)
+    tmux.enter(
+        "/job blockdev-create job-id=ij options.driver=qcow2 options.file=ij-file options.size=1M options.cluster-size=1234"
+    )
+    screen = tmux.wait_for("job ij failed: ")
+    assert re.search(r"^error: job ij failed: .*[Cc]luster size", screen, re.M), screen
+    tmux.enter(create + "ij2")
+    tmux.wait_for("job ij2 (create) concluded without error, dismissed")
+    assert all(job["id"] not in ("ij", "ij2") for job in machine.aux.execute("query-jobs"))
