@@ -234,9 +234,8 @@ def test_job_fails_loudly_in_the_interactive_shell(start: Start, machine: Qemu) 
     path.write_bytes(b"")
     machine.aux.execute("blockdev-add", driver="file", filename=str(path), **{"node-name": "ij-file"})
     tmux = start(machine.socket, width=120)
-    tmux.enter(
-        "/job blockdev-create job-id=ij options.driver=qcow2 options.file=ij-file options.size=1M options.cluster-size=1234"
-    )
+    create = "/job blockdev-create options.driver=qcow2 options.file=ij-file options.size=1M job-id="
+    tmux.enter(create + "ij options.cluster-size=1234")
     screen = tmux.wait_for("job ij failed: ")
     assert re.search(r"^error: job ij failed: .*[Cc]luster size", screen, re.M), screen
     tmux.enter(create + "ij2")
