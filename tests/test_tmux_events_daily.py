@@ -198,6 +198,9 @@ def test_a_line_typed_at_once_waits_for_the_schema_and_is_checked(start: Start, 
 
 def test_the_toolbar_shows_the_chosen_branch_first_and_marks_a_cut(start: Start, machine: Qemu) -> None:
     tmux = start(machine.socket, width=80)
+    tmux.type("qom-list ")
+    tmux.wait_for("qom-list path=str")  # the schema is loaded
+    tmux.send("C-u")
     tmux.type("blockdev-add driver=qcow2 node-name=q0 file.driver=file file.")
     screen = tmux.wait_for("blockdev-add file.: ")
     bar = next(line for line in screen.splitlines() if line.startswith("blockdev-add file.: "))

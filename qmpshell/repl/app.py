@@ -202,7 +202,7 @@ class Repl:
         if index is None or self.connection.shell.hmp:
             return ""
         text = self.input.buffer.document.text_before_cursor
-        if "=" in text:  # an argument is being typed: QEMU's doc of it, once the docs were read
+        if "=" in text and not text.endswith("."):  # an argument (not a dotted key's members): its doc
             hints = doc_hints(self.shell, on_loaded=self.app.invalidate)
             documented = hints.at_cursor(text) if hints is not None else ""
             if documented:
