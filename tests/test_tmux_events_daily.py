@@ -162,7 +162,8 @@ def test_device_del_says_the_guest_must_act(start: Start, q35: Qemu) -> None:
     tmux.enter("device_del id=nic9")
     screen = tmux.wait_for("DEVICE_DELETED device=nic9")
     assert "the guest must release the device" in " ".join(screen.split())
-    tmux.enter("device_add driver=virtio-net-pci id=nic8 bus=rp1")
+    tmux.enter("device_add driver=usb-tablet id=nic8 bus=xhci.0")  # another, to make a menu
+    tmux.wait_for(lambda screen: screen.count("\nok\n") >= 3)
     tmux.type("qom-list path=/machine/peripheral/nic")
     tmux.send("Tab")  # no guest: nic9 stays, marked until DEVICE_DELETED
     screen = tmux.wait_for("(unplug pending)")
