@@ -11,7 +11,7 @@
 
 _qmpshell_options="-h --help -c --command -f --file -H --hmp -k --keep-going --pipeline -n --dry-run -p --pretty -v --verbose
 --events --json --color --format -l --logfile -N --skip-negotiation --timeout --connect-timeout --launch
---no-reconnect --quiet-monitor --libvirt-uri --parallel --history --no-history --line --no-transcript --qapi-dir --version --print-config"
+--no-reconnect --quiet-monitor --libvirt-uri --parallel --history --no-history --line --no-transcript --qapi-dir --hmp-via --hmp-coverage --history-script --replay --to-script --ignore --proxy --version --print-config"
 
 # Print the sockets a QMP monitor is likely to be on, one per line.
 _qmpshell_sockets()
@@ -73,7 +73,7 @@ _qmpshell()
         fi
     done
     case $prev in
-        -f | --file | -l | --logfile | --history)
+        -f | --file | -l | --logfile | --history | --replay)
             compopt -o filenames 2>/dev/null
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")
             return 0
@@ -81,6 +81,10 @@ _qmpshell()
         --qapi-dir)
             compopt -o filenames 2>/dev/null
             mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+            return 0
+            ;;
+        --hmp-via)
+            mapfile -t COMPREPLY < <(compgen -W "auto qmp passthrough" -- "$cur")
             return 0
             ;;
         --color)
@@ -91,7 +95,7 @@ _qmpshell()
             mapfile -t COMPREPLY < <(compgen -W "json human table" -- "$cur")
             return 0
             ;;
-        -c | --command | --timeout | --connect-timeout | --libvirt-uri | --parallel)
+        -c | --command | --timeout | --connect-timeout | --libvirt-uri | --parallel | --proxy | --ignore | --history-script)
             return 0
             ;;
     esac

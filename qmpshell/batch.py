@@ -15,6 +15,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from qmpshell.errors import EXIT_OK, EXIT_USAGE, ConnectionLost, ParseError, QmpShellError
 from qmpshell.language.parse import QmpRequest, Request, ShellRequest
+from qmpshell.language.redact import redact_message, redact_url_credentials
 from qmpshell.language.statements import Statement, read_statements
 from qmpshell.outcomes import EventSeen, Exit, FrontEndCommand, HmpOutput, Info, Outcome, Reply
 from qmpshell.output.render import colourise, error_summary, hmp_text, json_text
@@ -100,7 +101,7 @@ class Printer:
 
     def sent(self, message: Message) -> None:
         """``-v``: the command as sent, just before its reply (and any event it causes)."""
-        self.write(json_text(message))
+        self.write(json_text(redact_message(message)))  # the one rule of what is secret
 
     def progress(self, text: str) -> None:
         """A ``/job``'s progress on one line of a terminal's stderr, rewritten as it goes ('' clears)."""
@@ -148,7 +149,7 @@ class Printer:
     def error(self, where: str, text: str) -> None:
         with self._lock:
             try:
-                self.err.write(visible(f"qmpshell: {where}{text}") + "\n")
+                self.err.write(visible(redact_url_credentials(f"qmpshell: {where}{text}")) + "\n")
                 self.err.flush()
             except (BrokenPipeError, ValueError):
                 pass
@@ -161,7 +162,7 @@ def _is_terminal(stream: IO[str]) -> bool:
         return False
 
 
-IDLE = ""  # in the lines of a pipelined stdin: nothing more is ready yet (see batchinput.stdin_lines)
+IDLE = ""  # in the lines of a pipelined stdin: nothing more is ready yet (see scriptlines.stdin_lines)
 
 
 class Runner:
@@ -352,6 +353,8 @@ def show(shell: Shell, statement: Statement, outcome: Outcome, printer: Printer)
             return 1
         if outcome.text:
             printer.text(hmp_text(outcome.text))
+        elif outcome.ok:
+            printer.text("ok")  # a translated command whose reply was {} (HMP prints nothing)
     elif isinstance(outcome, EventSeen) and not (printer.json_only or printer.events):
         printer.show_event(outcome.event)
     elif isinstance(outcome, Info):

@@ -15,7 +15,6 @@ from typing import IO, TYPE_CHECKING, Any
 
 from qmpshell import __version__
 from qmpshell.batch import OutputClosed, Printer, run_lines, run_script
-from qmpshell.batchinput import read_script, stdin_lines
 from qmpshell.config import Settings
 from qmpshell.errors import EXIT_OK, EXIT_USAGE
 from qmpshell.options import terminal_columns
@@ -23,6 +22,7 @@ from qmpshell.protocol.address import Address
 from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.session import QmpSession, make_client
 from qmpshell.qmptypes import Message
+from qmpshell.scriptlines import read_script, stdin_lines
 from qmpshell.shell import Shell
 from qmpshell.startup import open_log
 
@@ -105,6 +105,7 @@ def run_target(
             events,
             knowledge=_knowledge(client, settings, warn=lambda text: printer.error("", f"warning: {text}")),
             hmp=settings.hmp,
+            hmp_via=settings.hmp_via,
             timeout=settings.timeout,
             on_send=printer.sent if settings.verbose else None,
         )

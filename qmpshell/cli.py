@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from qmpshell import __version__
 from qmpshell.batch import OutputClosed
-from qmpshell.batchinput import read_script, stdin_lines
 from qmpshell.batchrun import make_printer, run_batch, run_many
 from qmpshell.config import Settings
 from qmpshell.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_USAGE,
     STOP_SIGNALS,
     QmpShellError,
     Stopped,
@@ -34,6 +34,7 @@ from qmpshell.errors import (
 from qmpshell.options import build_parser, settings_from, split_launch_argv
 from qmpshell.protocol.address import Address, wants_many
 from qmpshell.protocol.session import make_client
+from qmpshell.scriptlines import read_script, stdin_lines
 from qmpshell.startup import (
     address_for,
     complain,
@@ -176,8 +177,16 @@ def stop_on_signals() -> Iterator[None]:
 
 
 def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> int:
+    if args.command and args.file:  # W10: one script source; -f was silently not run
+        raise UsageError("-c and -f cannot be combined: put the -c lines in the script, or run it twice")
     interactive = not (args.command or args.file) and sys.stdin.isatty() and sys.stdout.isatty()
+    if args.hmp_coverage:
+        return _hmp_coverage(args, settings)
+    if args.proxy:
+        return _proxy(args, settings, interactive)
     addresses = args.address or [os.environ.get("QMP_SOCKET") or settings.address or ""]
+    if args.history_script is not None or args.replay or args.to_script:
+        return _replay(args, settings, addresses, qemu_argv)
     if args.dry_run:
         return _dry_run(args, settings, addresses, qemu_argv)
     if wants_many(addresses):
@@ -201,17 +210,80 @@ def _dry_run(args: argparse.Namespace, settings: Settings, addresses: list[str],
     if len(addresses) > 1 or wants_many(addresses):
         raise UsageError("--dry-run reads one server's schema: give at most one address")
     printer = make_printer(settings)
+    invalid: list[int] = []
     knowledge = _schema_only(args, settings, addresses[0], qemu_argv)
     if args.command:
         lines: Iterable[str] = args.command
     elif args.file and args.file != "-":
         lines = read_script(args.file)
     else:
-        lines = stdin_lines(printer)
+        lines = stdin_lines(printer, invalid=invalid)
     try:
-        return dry_run(lines, printer, knowledge=knowledge, hmp=settings.hmp, one_per_line=bool(args.command))
+        one_per_line = bool(args.command)
+        status = dry_run(
+            lines,
+            printer,
+            knowledge=knowledge,
+            hmp=settings.hmp,
+            one_per_line=one_per_line,
+            hmp_via=settings.hmp_via,
+        )
     except OutputClosed:
         return EXIT_OK
+    return max(status, EXIT_USAGE) if invalid else status  # W9: a line not UTF-8 is exit 2, as in a real run
+
+
+def _proxy(args: argparse.Namespace, settings: Settings, interactive: bool) -> int:
+    """--proxy LISTEN UPSTREAM: headless without a terminal, else with the shell (``qmpshell.proxy``)."""
+    from qmpshell.proxy import modes
+
+    listen, upstream = args.proxy
+    if args.command or args.file or args.address or args.launch or args.dry_run:
+        raise UsageError("--proxy LISTEN UPSTREAM takes no other address, script, --launch or --dry-run")
+    with ExitStack() as stack:
+        log = open_log(settings, stack)
+        if not interactive:
+            return modes.run_headless(listen, upstream, settings, log)
+
+        def front_end(address: str, shell_log: MessageLog | None, watched: Any) -> int:
+            where = address_for([], address, settings)
+            return _run_interactive(where, settings._replace(reconnect=False), shell_log, None, watched)
+
+        return modes.run_interactive(listen, upstream, settings, log, front_end)
+    return EXIT_OK
+
+
+def _replay(args: argparse.Namespace, settings: Settings, addresses: list[str], qemu_argv: list[str]) -> int:
+    """--history-script, --to-script LOG, --replay LOG [-n]; a reader gone (``| head``) ends it quietly."""
+    try:
+        return _replay_mode(args, settings, addresses, qemu_argv)
+    except BrokenPipeError:
+        silence_stdout()
+        return EXIT_OK
+
+
+def _replay_mode(
+    args: argparse.Namespace, settings: Settings, addresses: list[str], qemu_argv: list[str]
+) -> int:
+    """The modes of ``qmpshell.replay``."""
+    from qmpshell.replay import modes
+    from qmpshell.replay.logs import read_log
+
+    write = sys.stdout.write
+    if args.history_script is not None:
+        return modes.print_history_script(settings.history_file, args.history_script, write)
+    if args.to_script or args.dry_run:
+        knowledge = _schema_only(args, settings, addresses[0], qemu_argv)
+        typer = knowledge.typer_for(modes.not_asked) if knowledge is not None else None
+        return modes.print_script(args.to_script or args.replay, write, typer=typer)
+    exchanges = read_log(args.replay)  # first: a log that cannot be read is exit 2 before connecting
+    with ExitStack() as stack:
+        launched = launch_for(args, qemu_argv, stack)
+        address = launched.start() if launched is not None else address_for(qemu_argv, addresses[0], settings)
+        log = open_log(settings, stack)
+        options = modes.ReplayOptions(args.ignore, args.events)
+        return explained(launched, lambda: modes.replay(exchanges, address, settings, log, options))
+    return EXIT_OK
 
 
 def _schema_only(args: argparse.Namespace, settings: Settings, text: str, qemu_argv: list[str]) -> Any:
@@ -242,13 +314,43 @@ def _schema_only(args: argparse.Namespace, settings: Settings, text: str, qemu_a
 
 
 def _run_interactive(
-    address: Address, settings: Settings, log: MessageLog | None, launched: LaunchedQemu | None
+    address: Address,
+    settings: Settings,
+    log: MessageLog | None,
+    launched: LaunchedQemu | None,
+    watched: Any = None,
 ) -> int:
-    """The full-screen shell, or the line mode on a dumb or tiny terminal (or with --line)."""
+    """The full-screen shell, or the line mode on a dumb or tiny terminal (or with --line);
+    ``watched``: lines of others' traffic to show as they come (``--proxy``)."""
     from qmpshell.repl.linemode import run_line_mode, wants_line_mode
 
     if wants_line_mode(settings, environ=os.environ, size=os.get_terminal_size(sys.stdout.fileno())):
-        return run_line_mode(address, settings, log=log, launched=launched)
+        return run_line_mode(address, settings, log=log, launched=launched, watched=watched)
     from qmpshell.repl.app import run_repl
 
-    return run_repl(address, settings, log=log, launched=launched)
+    return run_repl(address, settings, log=log, launched=launched, watched=watched)
+
+
+def _hmp_coverage(args: argparse.Namespace, settings: Settings) -> int:
+    """--hmp-coverage [ADDRESS]: the HMP commands that run over QMP (qmpshell.hmp.coverage)."""
+    from qmpshell.hmp.coverage import report, server_report
+    from qmpshell.hmp.engine import command_names
+
+    if not args.address:
+        lines = report(None)
+    else:
+        if len(args.address) > 1:
+            raise UsageError("--hmp-coverage takes one address")
+        client = make_client(address_for([], args.address[0], settings), negotiate=settings.negotiate)
+        client.connect()
+        try:
+            server = command_names(client.execute("query-commands"))
+
+            def ask(line: str) -> str:
+                return str(client.execute("human-monitor-command", {"command-line": line}) or "")
+
+            lines = server_report(server, ask)
+        finally:
+            client.close()
+    sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK

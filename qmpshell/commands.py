@@ -96,7 +96,10 @@ COMMANDS: tuple[ShellCommand, ...] = (
         "find", "/find [TEXT]", "search the output pane (no TEXT: stop searching)", where=INTERACTIVE
     ),
     ShellCommand(
-        "save", "/save [reply] FILE", "write the output pane (or the last reply) to FILE", where=INTERACTIVE
+        "save",
+        "/save [reply|script] FILE",
+        "write the output pane, the last reply or the session as a script",
+        where=INTERACTIVE,
     ),
     ShellCommand(
         "json",

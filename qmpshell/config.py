@@ -49,6 +49,7 @@ class Settings(NamedTuple):
     connect_timeout: float = 5.0
     negotiate: bool = True
     hmp: bool = False
+    hmp_via: str = "auto"  # auto | qmp | passthrough: how HMP lines run (qmpshell.hmp.engine)
     logfile: str | None = None
     history_file: str | None = None  # None: no history
     history_size: int = 10000

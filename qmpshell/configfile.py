@@ -55,6 +55,24 @@ def _count(value: Any) -> int:
     return value
 
 
+def _count_to(maximum: int) -> Callable[[Any], int]:
+    """A count from 0 to ``maximum`` (docs/limits.md): TOML's integers reach 2**63, which a deque,
+    a history or a transcript cannot hold (they failed at start-up with an internal error)."""
+
+    def check(value: Any) -> int:
+        count = _count(value)
+        if count > maximum:
+            raise _Invalid(f"expected a whole number from 0 to {maximum:,}, got {_shown(value)}")
+        return count
+
+    return check
+
+
+EVENTS_KEPT_MAX = 1_000_000
+HISTORY_MAX = 1_000_000
+TRANSCRIPT_MAX = 1_000_000
+
+
 def _seconds(value: Any) -> float:
     if isinstance(value, str):  # TOML keeps "5" and 5 apart; so does this file
         raise _Invalid(f"expected a number of seconds, got {_shown(value)}")
@@ -147,7 +165,7 @@ KEYS: tuple[Key, ...] = (
     Key("output", "theme", "theme", _theme, "pygments style of the interactive shell"),
     Key("events", "pane", "events_pane", _boolean, "show the events pane at start"),
     Key("events", "filter", "events_filter", _names, "event names or globs shown in the pane (empty: all)"),
-    Key("events", "pane_size", "events_pane_size", _count, "events kept in the pane"),
+    Key("events", "pane_size", "events_pane_size", _count_to(EVENTS_KEPT_MAX), "events kept in the pane"),
     Key(
         "events", "pane_width", "events_pane_width", _width, "the pane's columns, or a fraction such as 0.25"
     ),
@@ -159,7 +177,7 @@ KEYS: tuple[Key, ...] = (
         "a narrower terminal starts it hidden",
     ),
     Key("history", "file", "history_file", _path, "history file"),
-    Key("history", "size", "history_size", _count, "lines of history kept"),
+    Key("history", "size", "history_size", _count_to(HISTORY_MAX), "lines of history kept"),
     Key("connection", "timeout", "timeout", _seconds, "seconds a command may take (not set: no limit)"),
     Key("connection", "connect_timeout", "connect_timeout", _seconds, "seconds to wait for the greeting"),
     Key("connection", "negotiate", "negotiate", _boolean, "send qmp_capabilities (false: like -N)"),
@@ -169,8 +187,15 @@ KEYS: tuple[Key, ...] = (
     Key("connection", "libvirt_uri", "libvirt_uri", _text, "libvirt URI for libvirt:DOMAIN (--libvirt-uri)"),
     Key("interactive", "key_bindings", "key_bindings", _one_of("emacs", "vi"), "line editing keys"),
     Key("interactive", "hmp", "hmp", _boolean, "start in HMP mode"),
+    Key("hmp", "via", "hmp_via", _one_of("auto", "qmp", "passthrough"), "HMP lines over QMP, or HMP itself"),
     Key("interactive", "transcript", "transcript", _boolean, "print the session to the terminal on exit"),
-    Key("interactive", "transcript_lines", "transcript_lines", _count, "at most this many lines of it"),
+    Key(
+        "interactive",
+        "transcript_lines",
+        "transcript_lines",
+        _count_to(TRANSCRIPT_MAX),
+        "at most this many lines of it",
+    ),
     Key("interactive", "transcript_events", "transcript_events", _boolean, "events in it, in time order"),
     Key("interactive", "line_mode", "line_mode", _boolean, "a prompt and lines, no full screen (--line)"),
     Key("schema", "cache", "schema_cache", _boolean, "cache query-qmp-schema per QEMU version"),

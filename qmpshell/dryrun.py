@@ -19,12 +19,12 @@ from qmpshell import commands
 from qmpshell.batch import Printer, report
 from qmpshell.errors import EXIT_OK, QmpShellError, UsageError
 from qmpshell.language.hmp import parse_cpu_command
-from qmpshell.language.parse import HmpRequest, Request, ShellRequest, parse_statement
+from qmpshell.language.parse import HmpRequest, Request, ShellRequest, message_for, parse_statement
 from qmpshell.language.statements import Statement, read_statements
 from qmpshell.output.render import json_text
 from qmpshell.protocol.client import QmpError
 from qmpshell.qmptypes import Message
-from qmpshell.shell import Knowledge, message_for
+from qmpshell.shell import Knowledge
 
 
 def dry_run(
@@ -34,13 +34,14 @@ def dry_run(
     knowledge: Knowledge | None,
     hmp: bool = False,
     one_per_line: bool = False,
+    hmp_via: str = "passthrough",
 ) -> int:
     """Print the message of each statement, one JSON document a line; the exit status."""
     if one_per_line:
         statements: Iterable[Statement] = [Statement(n, text) for n, text in enumerate(lines, start=1)]
     else:
         statements = read_statements(lines, hmp=hmp)
-    state = _State(knowledge, hmp)
+    state = _State(knowledge, hmp, hmp_via)
     for statement in statements:
         try:
             request = state.parse(statement.text)
@@ -54,9 +55,10 @@ def dry_run(
 class _State:
     """What a real run would keep between statements: the mode and HMP's CPU."""
 
-    def __init__(self, knowledge: Knowledge | None, hmp: bool) -> None:
+    def __init__(self, knowledge: Knowledge | None, hmp: bool, hmp_via: str) -> None:
         self.typer = knowledge.typer_for(_not_asked) if knowledge is not None else None
         self.hmp = hmp
+        self.hmp_via = hmp_via
         self.cpu_index: int | None = None
 
     def parse(self, text: str) -> Request | None:
@@ -64,6 +66,19 @@ class _State:
 
     def step(self, request: Request, printer: Printer) -> bool:
         """Print what ``request`` would send, or follow what it changes; False at ``/quit``."""
+        line = request.command_line if isinstance(request, HmpRequest) else ""
+        if isinstance(request, ShellRequest) and request.name == "hmp":
+            line = request.rest
+        if line and self.hmp_via != "passthrough" and parse_cpu_command(line) is None:
+            from qmpshell.hmp.engine import dry_messages  # an HMP line translated as a real run would
+
+            translated = dry_messages(line, typer=self.typer, cpu_index=self.cpu_index)
+            if translated is not None:
+                for sent in translated:
+                    printer.write(json_text(sent))
+                return True
+            if self.hmp_via == "qmp":
+                raise UsageError(f"HMP command '{line.split()[0]}' has no QMP translation qmpshell can show")
         message = message_for(request, cpu_index=self.cpu_index)
         if message is not None:
             printer.write(json_text(message))

@@ -13,6 +13,7 @@ from typing import Any
 
 from qmpshell.config import Settings, default_history_file, seconds
 from qmpshell.errors import UsageError
+from qmpshell.numbers import whole_number
 
 DEFAULT_PARALLEL = 4  # targets at a time (qmpshell.targets)
 
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_options(parser)
     _add_connection_options(parser)
     _add_interactive_options(parser)
+    _add_replay_options(parser)
     parser.add_argument(
         "--version", action="store_true", help="print the version (and the server's, with -c)"
     )
@@ -76,6 +78,16 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("-f", "--file", metavar="PATH", help="run the script in PATH ('-' is stdin)")
     group.add_argument("-H", "--hmp", action="store_true", help="lines are HMP commands")
+    group.add_argument(
+        "--hmp-via",
+        choices=("auto", "qmp", "passthrough"),
+        help="HMP lines translated to QMP (qmp), sent to HMP (passthrough) or both (auto, the default)",
+    )
+    group.add_argument(
+        "--hmp-coverage",
+        action="store_true",
+        help="print which HMP commands run over QMP (on ADDRESS, or what qmpshell translates at all)",
+    )
     group.add_argument("-k", "--keep-going", action="store_true", help="run every line even after a failure")
     group.add_argument(
         "--pipeline",
@@ -93,7 +105,11 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "-v", "--verbose", action="store_true", help="write each command as sent before its reply"
     )
-    group.add_argument("--events", action="store_true", help="batch: write events to stdout as they arrive")
+    group.add_argument(
+        "--events",
+        action="store_true",
+        help="batch: write events to stdout as they arrive (--replay: compare them)",
+    )
     group.add_argument("--json", action="store_true", help="batch: print only the return values")
     group.add_argument(
         "--format",
@@ -142,9 +158,10 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    number = whole_number(text)
+    if number is None or number < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got '{text}'")
-    return int(text)
+    return number
 
 
 def _seconds_option(text: str) -> float:
@@ -172,6 +189,40 @@ def _add_interactive_options(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="read /help's documentation from a QEMU source tree (its root or qapi/ folder) "
         "instead of the installed manual",
+    )
+
+
+def _add_replay_options(parser: argparse.ArgumentParser) -> None:
+    """Record, replay and watch (``qmpshell.replay``, ``qmpshell.proxy``)."""
+    group = parser.add_argument_group("record, replay and watch")
+    group.add_argument(
+        "--history-script",
+        nargs="?",
+        const=0,
+        type=_positive,
+        metavar="N",
+        help="print the last N statements of the history (default all) as a script for -f",
+    )
+    group.add_argument(
+        "--replay",
+        metavar="LOG",
+        help="send the commands of LOG (a qmpshell, qmp-shell or libvirt log, or -> <- lines) to the "
+        "address and compare each reply with the recorded one; with -n print them as a script",
+    )
+    group.add_argument("--to-script", metavar="LOG", help="print the commands of LOG as a qmpshell script")
+    group.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="--replay: leave out members named KEY at any depth, or the dotted path KEY (repeatable)",
+    )
+    group.add_argument(
+        "--proxy",
+        nargs=2,
+        metavar=("LISTEN", "UPSTREAM"),
+        help="serve QMP clients on LISTEN (a socket path or loopback HOST:PORT) through one connection "
+        "to UPSTREAM, showing their traffic",
     )
 
 
@@ -203,7 +254,7 @@ def settings_from(args: argparse.Namespace, base: Settings) -> Settings:
     }
     if args.qapi_dir is not None and not os.path.isdir(args.qapi_dir):
         raise UsageError(f"--qapi-dir {args.qapi_dir}: not a directory (a QEMU source tree or its qapi/)")
-    for name in ("pretty", "color", "timeout", "connect_timeout", "libvirt_uri", "qapi_dir"):
+    for name in ("pretty", "color", "timeout", "connect_timeout", "libvirt_uri", "qapi_dir", "hmp_via"):
         if getattr(args, name) is not None:
             changes[name] = getattr(args, name)
     if args.format is not None:

@@ -32,11 +32,16 @@ class Reply(NamedTuple):
 
 
 class HmpOutput(NamedTuple):
-    """The text an HMP command printed; ``error`` when it is HMP's error text."""
+    """The text an HMP command printed; ``error`` when it is HMP's error text.
+
+    ``ok``: a line translated to QMP whose replies were all ``{}`` (HMP prints
+    nothing there; the front-ends show a dim ok).
+    """
 
     text: str
     error: bool
     sent: Message = {}
+    ok: bool = False
 
 
 class EventSeen(NamedTuple):
@@ -54,6 +59,7 @@ class Info(NamedTuple):
 
 class ModeChanged(NamedTuple):
     hmp: bool
+    note: str = ""  # on /hmp: how many HMP commands this server runs, and how
 
 
 class Exit(NamedTuple):

@@ -5,7 +5,7 @@ QEMU queues up to eight commands of a client that negotiated ``oob`` (its
 a script need not wait for each reply before it sends the next line.  In-band
 replies still come in the order of the commands, and each is routed by its id.
 A request that is more than one message (``/wait``, ``/hmp`` and ``/qmp``, HMP
-``cpu N``, ``/help``: see ``shell.message_for``) is a barrier: everything in
+``cpu N``, ``/help``: see ``language.parse.message_for``) is a barrier: everything in
 flight is finished before it runs.
 """
 

@@ -11,21 +11,33 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from qmpshell import commands, guestnotes, jobs, waits
+from qmpshell import commands, guestnotes, jobs
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionLost, UsageError
 from qmpshell.language.hmp import hmp_message, looks_like_error, parse_cpu_command
-from qmpshell.language.parse import HmpRequest, QmpRequest, Request, ShellRequest, parse_statement
-from qmpshell.language.untyped import ArgumentTyper, Value
+from qmpshell.language.parse import (
+    HmpRequest,
+    QmpRequest,
+    Request,
+    ShellRequest,
+    hmp_line_of,
+    message_for,
+    parse_statement,
+)
+from qmpshell.language.untyped import ArgumentTyper, flatten_tree
 from qmpshell.notices import Warnings
 from qmpshell.outcomes import EventSeen, Exit, FrontEndCommand, HmpOutput, Info, ModeChanged, Outcome, Reply
 from qmpshell.protocol import events as event_log
 from qmpshell.protocol import traffic
-from qmpshell.protocol.client import Cancelled, PendingReply, QmpError
-from qmpshell.protocol.events import EventLog, WaitInterrupted, event_matcher
+from qmpshell.protocol.client import OWN, Cancelled, PendingReply, QmpError
+from qmpshell.protocol.events import EventLog, WaitInterrupted
 from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
+from qmpshell.waiting import wait_for_event
+
+if TYPE_CHECKING:
+    from qmpshell.hmp.session import HmpSide
 
 FORMATS = ("auto", "json", "compact")  # /format and output.format: views, indented JSON, one-line JSON
 HELP_WIDTH = 76
@@ -37,25 +49,6 @@ class Started(NamedTuple):
     request: Request
     pending: PendingReply
     warning: str = ""  # deprecated or unstable: said when it finishes
-
-
-def message_for(request: Request, *, cpu_index: int | None = None) -> Message | None:
-    """The one message ``Shell.run`` sends for ``request`` when that is all it does, else None.
-
-    None for what acts on the shell's own state or on more than one message
-    (``/wait``, the ``/hmp`` and ``/qmp`` switches, HMP ``cpu N``, ``/help``...):
-    pipelining finishes everything in flight before them, and a dry run prints
-    nothing for them.
-    """
-    if isinstance(request, QmpRequest):
-        return request.message
-    if isinstance(request, HmpRequest):
-        line = request.command_line
-    else:
-        line = request.rest if request.name == "hmp" else ""
-    if not line or parse_cpu_command(line) is not None:
-        return None
-    return hmp_message(line, cpu_index=cpu_index)
 
 
 def _hmp_outcome(sent: Message, response: Message) -> Outcome:
@@ -92,8 +85,11 @@ class Shell:
         hmp: bool = False,
         timeout: float | None = None,
         on_send: Callable[[Message], None] | None = None,
+        hmp_via: str = "auto",
     ) -> None:
         self.client = client
+        self.hmp_via = hmp_via  # auto | qmp | passthrough (qmpshell.hmp.engine)
+        self._hmp_side: HmpSide | None = None
         self.on_send = on_send
         self.events = events
         self.knowledge = knowledge
@@ -123,7 +119,11 @@ class Shell:
         asked: so parse, like ``run``, may wait for the server and be cancelled.
         """
         typer = self.knowledge.typer_for(self._ask) if self.knowledge is not None else None
-        return parse_statement(text, hmp=self.hmp, typer=typer)
+        request = parse_statement(text, hmp=self.hmp, typer=typer)
+        line = hmp_line_of(request)
+        if line and self.hmp_via != "passthrough":
+            self._hmp().check(line, self.hmp_via)  # refused before anything is sent
+        return request
 
     def run(self, request: Request) -> Outcome:
         """Carry out one request and describe what happened."""
@@ -142,6 +142,8 @@ class Shell:
         (see ``message_for``): ``run`` it.  Pipelining starts several before
         finishing the first; it says each ``-v`` line itself (``announce=False``).
         """
+        if self.hmp_via != "passthrough" and hmp_line_of(request):
+            return None  # run translates it (qmpshell.hmp) or passes it through
         message = message_for(request, cpu_index=self.cpu_index)
         if message is None:
             return None
@@ -220,12 +222,11 @@ class Shell:
         With ``--quiet-monitor`` it is not asked: the typer then guesses, as in a dry run.
         """
         if not self.probe:
-            raise QmpError(
-                {"error": {"class": "GenericError", "desc": f"{command} is not sent (--quiet-monitor)"}}
-            )
+            quiet = f"{command} is not sent (--quiet-monitor)"
+            raise QmpError({"error": {"class": "GenericError", "desc": quiet}})
         with traffic.own(traffic.TYPING):
-            pending = self.client.send({"execute": command, "arguments": arguments})
-        response = self._await(pending, command)
+            asked = self.client.send({"execute": command, "arguments": arguments}, source=OWN)
+        response = self._await(asked, command)
         if "error" in response:
             raise QmpError(response)
         return response.get("return")
@@ -245,15 +246,64 @@ class Shell:
         finally:
             with self._cancel_lock:
                 self._pending = None
+            self._note_late_replies()
+
+    def _note_late_replies(self) -> None:
+        """Replies dropped since the last command (their command timed out): said as warnings,
+        which batch mode writes to stderr and the screen to the output pane."""
+        late: list[str] = getattr(self.client, "late", [])  # libvirt's transport has none
+        while late:
+            self.warnings.append(late.pop(0))
 
     # -- HMP -------------------------------------------------------------------------
 
     def _run_hmp(self, command_line: str) -> Outcome:
         """An HMP line ``start`` does not send: ``cpu N``, which the shell keeps."""
         cpu = parse_cpu_command(command_line)
-        if cpu is None:  # message_for sends every other line
+        if cpu is not None:
+            return self._select_cpu(cpu)
+        word, _, rest = command_line.strip().partition(" ")
+        if word in ("help", "?") and self.hmp_via != "passthrough":
+            return Info(self._hmp_help(rest.strip()))
+        if self.hmp_via == "passthrough":  # message_for sends every other line
             raise UsageError(f"not an HMP line the shell runs itself: {command_line}")
-        return self._select_cpu(cpu)
+        result = self._hmp().run(command_line, self.hmp_via, self.cpu_index)
+        if result is None:
+            pending = self.client.send(hmp_message(command_line, cpu_index=self.cpu_index))
+            if self.on_send is not None:
+                self.on_send(pending.sent)
+            return self.finish(Started(HmpRequest(command_line), pending))
+        return HmpOutput(result.text, result.error, result.sent, result.ok)
+
+    def _hmp(self) -> HmpSide:
+        """The HMP side, made on first use: a QMP one-shot never loads the HMP tables."""
+        if self._hmp_side is None:
+            from qmpshell.hmp.session import HmpSide
+
+            typer = lambda: self.knowledge.typer_for(self._ask) if self.knowledge else None  # noqa: E731
+            self._hmp_side = HmpSide(lambda: self.client, self._exchange, typer, self.timeout)
+        return self._hmp_side
+
+    def _exchange(self, command: str, arguments: Message) -> Message:
+        """One QMP command of a translated HMP line: sent (shown by -v), its whole response returned."""
+        pending = self.client.send({"execute": command, **({"arguments": arguments} if arguments else {})})
+        if self.on_send is not None:
+            self.on_send(pending.sent)
+        try:
+            return self._await(pending, command)
+        except ConnectionLost:
+            if command == "quit" and self.client.shutdown_reason is not None:
+                return {"return": {}}  # QEMU went before its reply: that is what quit asked
+            raise
+
+    def _hmp_help(self, name: str) -> str:
+        """HMP mode's /help: what this server runs and how; for a NAME its usage and the QMP help."""
+        lines = ["Shell commands:", *("  " + command.help_line() for command in commands.COMMANDS)]
+
+        def qmp_help(command: str) -> str | None:
+            return self.knowledge.help(command, None, self.help_width) if self.knowledge else None
+
+        return self._hmp().help(name, shell=_wrapped(lines, self.help_width), qmp_help=qmp_help)
 
     def _select_cpu(self, cpu: int | str) -> Outcome:
         """HMP ``cpu N`` is kept by the shell: each HMP command is sent with that cpu-index."""
@@ -287,7 +337,7 @@ class Shell:
         if request.rest:
             return self._run_hmp(request.rest)
         self.hmp = True
-        return ModeChanged(hmp=True)
+        return ModeChanged(hmp=True, note=self._hmp().note(self.hmp_via))
 
     def qmp_command(self, request: ShellRequest) -> Outcome:
         self.hmp = False
@@ -310,11 +360,26 @@ class Shell:
         return Info(line, edit=line)
 
     def wait_command(self, request: ShellRequest) -> Outcome:
+        """``/wait EVENT [FIELD=VALUE...] [timeout=SECONDS] [since=...]`` (``qmpshell.waiting``)."""
+        unknown = self.knowledge.unknown_event if self.knowledge is not None else None
         try:
-            return self._wait(request)
+            return EventSeen(
+                wait_for_event(
+                    request,
+                    self.client,
+                    self.events,
+                    unknown=unknown,
+                    timeout=self.timeout,
+                    last_wait_end=self._wait_ended,
+                    doing=self._set_doing,
+                )
+            )
         finally:
             self.doing = ""
             self._wait_ended = event_log.position(self.events)
+
+    def _set_doing(self, text: str) -> None:
+        self.doing = text
 
     def job_command(self, request: ShellRequest) -> Outcome:
         """``/job [--complete] LINE``: start a job, follow it to its end, fail when it failed."""
@@ -353,6 +418,8 @@ class Shell:
 
     def _help(self, request: ShellRequest) -> str:
         words = request.words
+        if self.hmp and self.hmp_via != "passthrough" and (len(words) <= 1 or words[0] == "info"):
+            return self._hmp_help(" ".join(words))
         if not words:
             server = f"server: QEMU {self.client.server_version}" if self.client.server_version else ""
             lines = ["Shell commands:", *("  " + command.help_line() for command in commands.COMMANDS)]
@@ -363,7 +430,7 @@ class Shell:
         if command is not None and (words[0].startswith("/") or command.details):
             lines = [command.usage, "  " + command.summary]
             return _wrapped(lines + (["", command.details] if command.details else []), self.help_width)
-        narrow = {path: value.text for path, value in waits.flatten(request.options)}
+        narrow = {path: value.text for path, value in flatten_tree(request.options)}
         text: str | None = self.documentation().help(self, words[0], narrow)  # the schema's tree and the docs
         if text is None:
             raise UsageError(f"no command or event named '{words[0]}'")
@@ -378,34 +445,6 @@ class Shell:
                 qapi_dir=self.qapi_dir, use_cache=self.docs_cache, warn=self.warnings.append
             )
         return self._docs
-
-    def _wait(self, request: ShellRequest) -> Outcome:
-        if len(request.words) != 1:
-            raise UsageError(f"usage: {commands.lookup('wait').usage}")  # type: ignore[union-attr]
-        if self.knowledge is not None and (unknown := self.knowledge.unknown_event(request.words[0])):
-            raise UsageError(unknown)
-        options = dict(request.options)
-        timeout = waits.timeout_option(options.pop("timeout", None), self.timeout)
-        since = options.pop("since", None)
-        if since is not None and not isinstance(since, Value):
-            raise UsageError(waits.SINCE_USAGE)
-        where = waits.window(self.events, since.text if since else None, self._wait_ended)
-        tests = {path: waits.value_test(value) for path, value in waits.flatten(options)}
-        matcher = event_matcher(request.words[0], tests)
-        fields = " ".join(f"{path}={value.text}" for path, value in waits.flatten(options))
-        what = f"{request.words[0]} with {fields}" if fields else f"{request.words[0]} event"
-        self.doing = f"waiting for {what}"
-        self.client.listen_for_events()
-        try:
-            event = event_log.wait_from(self.events, where.first, waits.in_window(matcher, where), timeout)
-        except WaitInterrupted as stop:
-            if self.client.lost is not None:
-                raise self.client.lost from None
-            raise Cancelled(str(stop)) from None
-        if event is None:
-            earlier = waits.earlier_note(self.events, matcher, where, request.words[0])
-            raise CommandTimeout(f"no {what} within {timeout:g} s{earlier}")
-        return EventSeen(event)
 
 
 def _wrapped(lines: list[str], width: int) -> str:

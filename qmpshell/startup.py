@@ -22,11 +22,12 @@ if TYPE_CHECKING:
 
 def complain(text: str) -> None:
     """``qmpshell: TEXT`` on stderr, control characters shown; nothing when stderr is closed."""
+    from qmpshell.language.redact import redact_url_credentials
     from qmpshell.output.safe import visible
 
     try:
-        if sys.stderr is not None:
-            sys.stderr.write(visible(f"qmpshell: {text}") + "\n")
+        if sys.stderr is not None:  # a libvirt URI's password, as any URL's, never shown
+            sys.stderr.write(visible(redact_url_credentials(f"qmpshell: {text}")) + "\n")
             sys.stderr.flush()
     except (OSError, ValueError):
         pass  # stderr closed (2>&-) or gone: the exit status still says what happened
@@ -51,8 +52,9 @@ def load_base_settings() -> Settings:
 def print_config(settings: Settings) -> int:
     """--print-config: the effective settings in the config file's own format."""
     from qmpshell.configfile import config_text
+    from qmpshell.language.redact import redact_url_credentials
 
-    sys.stdout.write(config_text(settings))
+    sys.stdout.write(redact_url_credentials(config_text(settings)))  # a libvirt URI's password
     return EXIT_OK
 
 

@@ -24,6 +24,7 @@ from typing import IO, Any
 
 from qmpshell.batch import OutputClosed, Printer
 from qmpshell.errors import EXIT_FAILED, EXIT_OK, QmpShellError, UsageError
+from qmpshell.output.safe import visible
 from qmpshell.protocol.address import LIBVIRT_PREFIX, Address, is_pattern, parse_address
 
 DEFAULT_PARALLEL = 4
@@ -135,7 +136,7 @@ class TaggedPrinter(_TargetPrinter):
             pass
 
     def error(self, where: str, text: str) -> None:
-        self.base.error(f"{self.target}: {where}", text)
+        self.base.error(f"{visible(self.target, one_line=True)}: {where}", text)
 
 
 class _Buffer(io.StringIO):
@@ -159,11 +160,12 @@ class BlockPrinter(_TargetPrinter):
         super().__init__(base, target, out=_Buffer(_is_terminal(base.out)))
 
     def error(self, where: str, text: str) -> None:
-        self.base.error(f"{self.target}: {where}", text)
+        self.base.error(f"{visible(self.target, one_line=True)}: {where}", text)
 
     def print_block(self) -> None:
         assert isinstance(self.out, io.StringIO)
-        self.base.write(f"== {self.target} ==\n{self.out.getvalue()}".rstrip("\n"))
+        heading = visible(self.target, one_line=True)  # a socket's file name may hold ESC or a newline (S3)
+        self.base.write(f"== {heading} ==\n{self.out.getvalue()}".rstrip("\n"))
 
 
 def _is_terminal(stream: Any) -> bool:
@@ -234,7 +236,9 @@ def _run_printed(target: Target, run_one: RunOne, tagged: Printer) -> int:
 
 def _summarise(targets: list[Target], statuses: list[int], printer: Printer) -> None:
     failed = [
-        f"{target.label} (exit {status})" for target, status in zip(targets, statuses, strict=True) if status
+        f"{visible(target.label, one_line=True)} (exit {status})"
+        for target, status in zip(targets, statuses, strict=True)
+        if status
     ]
     if failed:
         printer.error("", f"{len(failed)} of {len(targets)} targets failed: {', '.join(failed)}")

@@ -11,24 +11,16 @@ whether a matching event came earlier than the window, and when.
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from qmpshell.config import seconds
 from qmpshell.errors import UsageError
-from qmpshell.language.untyped import ArgTree, Value, guess_value
 from qmpshell.protocol import events as event_log
 from qmpshell.protocol.events import EventLog, Matcher
 from qmpshell.qmptypes import Message
 
 SINCE_USAGE = "since= takes start, last or a time HH:MM:SS[.mmm]"
 _TIME = re.compile(r"(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?")
-WINDOW_HELP = (
-    "/wait counts events that came after the previous command was sent (even before /wait was typed), "
-    "except those an earlier /wait took; since=start counts every event of the session, since=last those "
-    "after the previous /wait ended, since=HH:MM:SS[.mmm] those QEMU stamped at or after that local time."
-)
 
 
 class Window(NamedTuple):
@@ -100,39 +92,3 @@ def _stamp(event: Message) -> float:
         return float(stamp["seconds"]) + float(stamp["microseconds"]) / 1e6  # type: ignore[index]
     except (KeyError, TypeError, ValueError):
         return float("inf")  # no stamp: it came after any time asked for
-
-
-def timeout_option(value: Value | ArgTree | None, default: float | None) -> float | None:
-    if value is None:
-        return default
-    if not isinstance(value, Value):
-        raise UsageError("timeout= needs a number of seconds")
-    try:
-        return seconds(value.text)
-    except ValueError as err:
-        raise UsageError(f"timeout=: {err}") from None
-
-
-def flatten(tree: ArgTree, prefix: str = "") -> list[tuple[str, Value]]:
-    items: list[tuple[str, Value]] = []
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            items.extend(flatten(value, f"{prefix}{key}."))
-        else:
-            items.append((f"{prefix}{key}", value))
-    return items
-
-
-def value_test(value: Value) -> Any:
-    """Match an event field against a value as typed: ``id=123`` matches 123 and "123"."""
-    guessed = guess_value(value)
-    text = value.text
-
-    def test(actual: Any) -> bool:
-        if actual == guessed and type(actual) is type(guessed):
-            return True
-        if isinstance(actual, str):
-            return actual == text
-        return json.dumps(actual) == text
-
-    return test

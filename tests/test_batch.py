@@ -231,10 +231,16 @@ def test_hmp_mode_info_status(qemu: Qemu) -> None:
     assert result.stdout == "VM status: running\n"
 
 
-def test_hmp_sends_no_cpu_index(qemu: Qemu) -> None:
-    result = run_qmpshell(qemu.socket, "-H", "-v", input="info version\n")
+def test_hmp_passthrough_sends_no_cpu_index(qemu: Qemu) -> None:
+    result = run_qmpshell(qemu.socket, "-H", "-v", "--hmp-via", "passthrough", input="info version\n")
     sent = json.loads(result.stdout.splitlines()[0])
     assert sent["arguments"] == {"command-line": "info version"}
+
+
+def test_hmp_translated_line_shows_the_qmp_command_sent(qemu: Qemu) -> None:
+    result = run_qmpshell(qemu.socket, "-H", "-v", input="info version\n")
+    sent = json.loads(result.stdout.splitlines()[0])
+    assert {k: v for k, v in sent.items() if k != "id"} == {"execute": "query-version"}
 
 
 def test_hmp_error_text_is_a_failure(qemu: Qemu) -> None:

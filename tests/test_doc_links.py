@@ -100,6 +100,8 @@ def _another_program(command: str) -> bool:
     name = os.path.basename(words[0])
     if name == "qmpshell" or not re.fullmatch(r"[\w.+-]+", name):
         return False
+    if "/" in words[0] and (ROOT / words[0]).is_file():  # one of the project's scripts/
+        return True
     return shutil.which(name) is not None or (Path(sys.executable).parent / name).exists()
 
 

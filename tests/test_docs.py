@@ -244,11 +244,12 @@ def test_without_any_manual_help_is_as_before_plus_one_line(
     from qmpshell.docs import locate
     from qmpshell.errors import UsageError
     from qmpshell.language.parse import parse_statement
+    from qmpshell.outcomes import Info
     from qmpshell.protocol.address import parse_address
     from qmpshell.protocol.client import Client
     from qmpshell.protocol.events import EventLog
     from qmpshell.schema.knowledge import knowledge_for
-    from qmpshell.shell import Info, Shell
+    from qmpshell.shell import Shell
 
     monkeypatch.setattr(locate, "SYSTEM_MAN", str(short_dir / "no-man"))
     process, sock = start_copy(copied_qemu(short_dir / "prefix"), short_dir)

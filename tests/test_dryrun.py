@@ -50,7 +50,7 @@ def test_without_a_server_values_are_guessed(tmp_path: Path) -> None:
             },
         },
         {"execute": "query-name", "id": "mine"},
-        {"execute": "human-monitor-command", "arguments": {"command-line": "info status"}},
+        {"execute": "query-status"},  # /hmp info status: translated, as a real run sends it
         {"execute": "device_del", "arguments": {"id": "nosuch"}},
     ]
 
@@ -97,9 +97,13 @@ def test_modes_and_cpus_are_followed_and_quit_ends_the_script() -> None:
     result = run_inprocess("--dry-run", "-H", input=lines)
     assert (result.returncode, result.stderr) == (0, "")
     assert json_lines(result.stdout) == [
-        {"execute": "human-monitor-command", "arguments": {"command-line": "info status"}},
+        {"execute": "query-status"},  # info status, translated
         {"execute": "human-monitor-command", "arguments": {"command-line": "info registers", "cpu-index": 1}},
         {"execute": "query-status"},
+    ]
+    passthrough = run_qmpshell("--dry-run", "-H", "--hmp-via", "passthrough", input="info status\n")
+    assert json_lines(passthrough.stdout) == [
+        {"execute": "human-monitor-command", "arguments": {"command-line": "info status"}}
     ]
 
 

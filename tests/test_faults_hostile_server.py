@@ -114,7 +114,7 @@ def test_a_reader_thread_that_dies_fails_every_waiting_command_at_once(tmp_path:
             if message.get("return") == {"status": "running"}:  # not the greeting nor qmp_capabilities
                 raise RuntimeError("the log broke")
 
-        def sent(self, message: dict[str, Any]) -> None:
+        def sent(self, message: dict[str, Any], *, source: str = "") -> None:
             pass
 
     steps = [*handshake(), Answer(OK), Hang()]
@@ -213,6 +213,7 @@ def test_control_characters_in_the_server_version_on_a_terminal(tmp_path: Path) 
 
 
 LONE = "a\ud800b\udfffc"  # lone surrogates: valid JSON escapes, but no UTF-8 can hold them
+PASSTHROUGH = ("--hmp-via", "passthrough")  # the fake server answers HMP lines, not query-commands
 
 
 @pytest.mark.parametrize(
@@ -240,7 +241,7 @@ def test_lone_surrogates_from_the_server_are_written_as_escapes(
 def test_hmp_output_that_is_not_text_prints_as_json(tmp_path: Path) -> None:
     """Before: a server answering human-monitor-command with an object printed Python's repr."""
     steps = [*handshake(), Answer(echo_id({"return": {"a": [1, None, True]}}))]
-    result, _ = run_against(tmp_path, steps, "/hmp info x")
+    result, _ = run_against(tmp_path, steps, "/hmp info x", options=PASSTHROUGH)
     assert result.returncode == 0, result.stderr
     assert result.stdout == '{"a": [1, null, true]}\n'
 
@@ -251,7 +252,7 @@ def test_lone_surrogates_in_hmp_text_and_errors(tmp_path: Path) -> None:
         Answer(echo_id({"return": LONE + "\r\n"})),
         Answer(echo_id({"error": {"class": "GenericError", "desc": LONE}})),
     ]
-    result, _ = run_against(tmp_path, steps, "/hmp info x", "query-status")
+    result, _ = run_against(tmp_path, steps, "/hmp info x", "query-status", options=PASSTHROUGH)
     assert result.returncode == 1
     assert result.stdout.splitlines()[0] == "a\\ud800b\\udfffc"  # HMP text, then the error reply as JSON
     assert documents(result.stdout.split("\n", 1)[1]) == [{"error": {"class": "GenericError", "desc": LONE}}]

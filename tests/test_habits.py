@@ -91,6 +91,19 @@ NOT_FOR_A_ONE_SHOT = {
     "qmpshell.docs.qapi",
     "qmpshell.docs.store",
     "qmpshell.docs.render",
+    "qmpshell.hmp.table",  # the HMP tables: only an HMP line loads them
+    "qmpshell.hmp.engine",
+    "qmpshell.hmp.commands",
+    "qmpshell.hmp.info",
+    # record, replay and watch (issue 24): only their own options load them
+    "qmpshell.language.script",
+    "qmpshell.replay",
+    "qmpshell.replay.toscript",
+    "qmpshell.replay.logs",
+    "qmpshell.replay.modes",
+    "qmpshell.proxy",
+    "qmpshell.proxy.server",
+    "qmpshell.proxy.peer",
 }
 
 

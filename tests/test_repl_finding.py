@@ -105,7 +105,7 @@ def test_save_writes_the_pane_or_the_last_reply(shell: Running, tmp_path: Path) 
     assert text.startswith("qmp> query-status") and "query-name" not in text
     assert stat.S_IMODE(os.stat(reply).st_mode) == 0o600
     shell.type("/save\r")
-    shell.wait_output("usage: /save [reply] FILE")
+    shell.wait_output("usage: /save [reply|script] FILE")
 
 
 def test_events_alone_says_how_the_pane_is_and_show_prints_one_whole(shell: Running, qemu: Qemu) -> None:

@@ -103,7 +103,7 @@ def test_hmp_text_and_verbose_lines_are_tagged_too(qemu: Qemu) -> None:
     assert result.returncode == 0, result.stderr
     for lines in by_target(result.stdout).values():
         sent, text = lines
-        assert sent["execute"] == "human-monitor-command"
+        assert sent["execute"] == "query-status"  # -v shows the QMP an HMP line was translated to
         assert text == {"text": "VM status: running\n"}
 
 

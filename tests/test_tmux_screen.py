@@ -110,7 +110,14 @@ def test_no_transcript_leaves_nothing_behind(start: Start, qemu: Qemu) -> None:
 
 
 def test_an_hmp_command_with_no_output_says_so(start: Start, qemu: Qemu) -> None:
-    tmux = start(qemu.socket, width=80, height=24)
+    tmux = start(qemu.socket, "--hmp-via", "passthrough", width=80, height=24)
     tmux.enter("/hmp stop")
     tmux.wait_for("(no output)")
+    tmux.wait_for("\u2502 paused \u2502")
+
+
+def test_a_translated_hmp_command_with_an_empty_reply_says_ok(start: Start, qemu: Qemu) -> None:
+    tmux = start(qemu.socket, width=80, height=24)
+    tmux.enter("/hmp stop")
+    tmux.wait_for(reply_line("ok"))
     tmux.wait_for("\u2502 paused \u2502")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from qmpshell.numbers import whole_number
+
 _ERROR_PATTERNS = re.compile(
     r"^(unknown command:|Error:|error:|Invalid parameter|Parameter '|invalid |too many arguments"
     r"|could not |Could not |Device '.*' not found|no such |No such |Usage:|unknown )",
@@ -35,4 +37,5 @@ def parse_cpu_command(command_line: str) -> int | None | str:
     words = command_line.split()
     if len(words) != 2 or words[0] != "cpu":
         return None
-    return int(words[1]) if words[1].isdigit() else "bad"
+    number = whole_number(words[1])
+    return "bad" if number is None else number

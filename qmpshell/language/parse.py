@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from qmpshell.errors import ParseError
 from qmpshell.language import strictjson
+from qmpshell.language.hmp import hmp_message, parse_cpu_command
 from qmpshell.language.syntax import (
     VALUE_KINDS,
     Kind,
@@ -31,6 +32,7 @@ from qmpshell.language.untyped import (
     ValueProblem,
     parse_json_value,
 )
+from qmpshell.qmptypes import Message
 
 
 class QmpRequest(NamedTuple):
@@ -109,7 +111,8 @@ def _raw_json_request(token: Token, text: str) -> QmpRequest:
     except ValueError as err:
         raise ParseError(f"invalid JSON: {strictjson.reason(err)}", text, token.start) from None
     except RecursionError:
-        raise ParseError("JSON nested too deeply", text, token.start) from None
+        deep = f"JSON nested more than {strictjson.MAX_DEPTH} levels deep"
+        raise ParseError(deep, text, token.start) from None
     if not isinstance(message, dict):
         raise ParseError("a QMP message must be a JSON object", text, token.start)
     command = message.get("execute", message.get("exec-oob", ""))
@@ -201,3 +204,31 @@ def _transaction_request(words: list[Token], text: str, typer: ArgumentTyper) ->
     if body[0].kind not in (Kind.COMMAND, Kind.CLOSE):
         raise ParseError("expected an action name", text, body[0].start)
     return QmpRequest("transaction", {"execute": "transaction", "arguments": {"actions": actions}})
+
+
+def message_for(request: Request, *, cpu_index: int | None = None) -> Message | None:
+    """The one message the shell sends for ``request`` when that is all it does, else None.
+
+    None for what acts on the shell's own state or on more than one message
+    (``/wait``, the ``/hmp`` and ``/qmp`` switches, HMP ``cpu N``, ``/help``...):
+    pipelining finishes everything in flight before them, and a dry run prints
+    nothing for them.
+    """
+    if isinstance(request, QmpRequest):
+        return request.message
+    if isinstance(request, HmpRequest):
+        line = request.command_line
+    else:
+        line = request.rest if request.name == "hmp" else ""
+    if not line or parse_cpu_command(line) is not None:
+        return None
+    return hmp_message(line, cpu_index=cpu_index)
+
+
+def hmp_line_of(request: Request | None) -> str:
+    """The HMP line a request runs (HMP mode, or ``/hmp LINE``), '' for anything else."""
+    if isinstance(request, HmpRequest):
+        return request.command_line
+    if isinstance(request, ShellRequest) and request.name == "hmp":
+        return request.rest
+    return ""

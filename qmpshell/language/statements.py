@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-from qmpshell.language.syntax import Kind, first_error, significant, tokenize
+from qmpshell.language.syntax import Kind, OpenJson, first_error, significant, tokenize
 
 
 class Statement(NamedTuple):
@@ -36,6 +36,7 @@ class Assembler:
         self._raw: list[str] = []
         self._start = 0
         self._in_transaction = False  # inside transaction( ... ) with no bracket open
+        self._open_json: OpenJson | None = None  # the statement ends in a JSON value still open
 
     @property
     def pending(self) -> bool:
@@ -57,8 +58,11 @@ class Assembler:
         self._raw.append(line)
         if line.endswith("\\") and not line.endswith("\\\\"):
             self._lines.append(line[:-1])
+            self._read_on(line[:-1])
             return None
         self._lines.append(line)
+        if self._read_on(line):
+            return None  # still inside the open JSON value: decided without reading the rest again
         if self._in_transaction and self._transaction_continues(line):
             return None
         text = "\n".join(self._lines)
@@ -77,6 +81,16 @@ class Assembler:
         self._lines = []
         self._raw = []
         self._in_transaction = False
+        self._open_json = None
+
+    def _read_on(self, line: str) -> bool:
+        """True while an open JSON value stays open after this line (then nothing else can end it)."""
+        if self._open_json is None:
+            return False
+        if self._open_json.more("\n" + line):
+            return True
+        self._open_json = None  # closed or wrong: the whole statement is tokenized once more
+        return False
 
     def _take(self, text: str) -> Statement:
         source = "\n".join(self._raw)
@@ -100,6 +114,9 @@ class Assembler:
         tokens = tokenize(text, hmp=self.hmp)
         error = first_error(tokens)
         if error is not None:
+            if error.incomplete and error.text[:1] in "{[":
+                self._open_json = OpenJson()
+                self._open_json.more(error.text)
             return error.incomplete
         words = significant(tokens)
         in_transaction = len(words) > 1 and words[1].kind is Kind.OPEN

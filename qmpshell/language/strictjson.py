@@ -38,8 +38,12 @@ DECODER = json.JSONDecoder(parse_float=finite_float, parse_constant=_constant)
 
 
 def loads(text: str) -> object:
-    """``json.loads`` for RFC 8259 JSON: ``ValueError`` (often ``JSONDecodeError``) otherwise."""
-    return DECODER.decode(text)
+    """``json.loads`` for RFC 8259 JSON: ``ValueError`` (often ``JSONDecodeError``) otherwise;
+    ``RecursionError`` for a value nested more than ``MAX_DEPTH`` deep, as for one Python cannot read."""
+    value = DECODER.decode(text)
+    if may_be_too_deep(text) and too_deep(value):
+        raise RecursionError(f"nested more than {MAX_DEPTH} levels deep")
+    return value
 
 
 def reason(err: ValueError) -> str:
@@ -67,3 +71,31 @@ def escape_controls(text: str) -> str:
 
 def _clip(text: str, width: int = 24) -> str:
     return text if len(text) <= width else text[:width] + "..."
+
+
+# How deep a JSON value may nest, from the server or typed (docs/limits.md).  QEMU's replies nest
+# a few levels (each image of a backing chain adds one); the shell renders, logs and redacts values
+# with Python code that recurses once a level, so anything near Python's recursion limit (1000)
+# would end in a RecursionError somewhere.  Deeper is refused, with this number in the message.
+MAX_DEPTH = 512
+
+
+def too_deep(value: object, limit: int = MAX_DEPTH) -> bool:
+    """Whether ``value`` nests more than ``limit`` containers deep (walked without recursion)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+def may_be_too_deep(text: str | bytes, limit: int = MAX_DEPTH) -> bool:
+    """A cheap first test: fewer opening brackets than ``limit`` cannot nest deeper."""
+    if isinstance(text, bytes):
+        return text.count(b"[") + text.count(b"{") > limit
+    return text.count("[") + text.count("{") > limit

@@ -75,7 +75,7 @@ _JSON_STOP = re.compile(r'["{}\[\]]')
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 _NUMBER = re.compile(
     r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+"
-    r"|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+    r"|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)"
 )
 _LITERALS = frozenset({"true", "false", "null"})
 _PIPE_JSON = re.compile(r"\|[ \t]*json[ \t\r\n]*")
@@ -287,6 +287,56 @@ def _scan_json(text: str, start: int) -> tuple[int, str, bool]:
             return match.start(), f"unbalanced '{char}' in JSON", False
         if not expected:
             return pos, "", False
+
+
+_IN_STRING = re.compile(r'(?:[^"\\]|\\.)*', re.S)
+
+
+class OpenJson:
+    """A JSON value still open at the end of the text read so far, read further piece by piece.
+
+    By ``_scan_json``'s rules (brackets inside strings do not count), but
+    resumable: the closers still expected, and whether the text stopped inside
+    a string, are kept.  Statement assembly then reads each new line once, not
+    the whole statement again (10,000 lines of pretty JSON took 88 s).
+    """
+
+    def __init__(self) -> None:
+        self.expected: list[str] = []
+        self.in_string = False
+        self.escaped = False  # the text stopped just after a backslash inside a string
+
+    def more(self, text: str) -> bool:
+        """Read ``text``; True while the value stays open, False once it closes or goes wrong."""
+        pos = 0
+        while pos < len(text):
+            if self.in_string:
+                pos = self._string(text, pos)
+                continue
+            match = _JSON_STOP.search(text, pos)
+            if match is None:
+                return True
+            char, pos = match.group(), match.end()
+            if char == '"':
+                self.in_string = True
+            elif char in _CLOSERS:
+                self.expected.append(_CLOSERS[char])
+            elif not self.expected or self.expected.pop() != char or not self.expected:
+                return False
+        return bool(self.expected)
+
+    def _string(self, text: str, pos: int) -> int:
+        if self.escaped:
+            self.escaped = False
+            pos += 1
+        end = _IN_STRING.match(text, pos).end()  # type: ignore[union-attr]
+        if end == len(text):
+            return end
+        if text[end] == "\\":  # a backslash ends this piece: its escaped character comes next
+            self.escaped = True
+            return len(text)
+        self.in_string = False
+        return end + 1
 
 
 def _opener(expected: list[str]) -> str:

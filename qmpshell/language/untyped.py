@@ -126,4 +126,15 @@ def parse_json_value(value: Value) -> Any:
     except ValueError as err:
         raise ValueProblem(f"invalid JSON: {strictjson.reason(err)}", value) from None
     except RecursionError:
-        raise ValueProblem("JSON nested too deeply", value) from None
+        raise ValueProblem(f"JSON nested more than {strictjson.MAX_DEPTH} levels deep", value) from None
+
+
+def flatten_tree(tree: ArgTree, prefix: str = "") -> list[tuple[str, Value]]:
+    """The leaves of a tree with their dotted paths: ``{"a": {"b": v}}`` gives ``[("a.b", v)]``."""
+    items: list[tuple[str, Value]] = []
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            items.extend(flatten_tree(value, f"{prefix}{key}."))
+        else:
+            items.append((f"{prefix}{key}", value))
+    return items

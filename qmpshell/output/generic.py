@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from qmpshell.numbers import is_digits
 from qmpshell.output.rows import Line, cell, flatten, key_values, scalar, scalar_list
 from qmpshell.output.table import Column, columns_of, table
 
@@ -156,7 +157,7 @@ def _cell_fits(key: str, leaf: Any) -> bool:
 
 def _indexed(path: str) -> bool:
     """A path through a list of objects (``regions.0.bar``): not a table's shape."""
-    return any(part.isdigit() for part in path.split("."))
+    return any(is_digits(part) for part in path.split("."))
 
 
 def object_view(value: Any, ctx: Context) -> list[Line] | None:

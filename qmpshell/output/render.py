@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from qmpshell.output.safe import escape_json_controls
+from qmpshell.output.safe import escape_json_controls, visible
 from qmpshell.protocol import messages
 from qmpshell.qmptypes import Message
 
@@ -30,8 +30,9 @@ def colourise(text: str) -> str:
 
 
 def error_summary(response: Message) -> str:
-    """``Class: desc`` of an error response: the one summary (``qmpshell.protocol.messages``)."""
-    return messages.error_summary(response)
+    """``Class: desc`` of an error response: the one summary (``qmpshell.protocol.messages``), on one
+    line (a newline in QEMU's text must not forge a line of ours, W7)."""
+    return visible(messages.error_summary(response), one_line=True)
 
 
 def event_time(event: Message) -> str:

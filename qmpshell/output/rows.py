@@ -84,8 +84,8 @@ def shown(value: Any) -> str:
         return "true" if value else ("false" if value is False else "null")
     if isinstance(value, float):
         return json_text(value)
-    if isinstance(value, str):
-        return value if value else '""'
+    if isinstance(value, str):  # a newline from the server must not start a row of its own
+        return visible(value, one_line=True) if value else '""'
     if isinstance(value, list):
         return ", ".join(shown(item) for item in value) if value else "[]"
     return str(value)

@@ -7,7 +7,9 @@ defences, both pure functions:
 
 - ``visible``: C0 and C1 control characters shown the way ``cat -v`` does
   (``^[`` for ESC, ``^?`` for DEL, ``\\x9b`` for a C1), keeping ``\\n`` and ``\\t``
-  where they are layout;
+  where they are layout; and the invisible format characters that reorder or
+  hide text (bidi overrides and isolates, zero-width spaces and joiners, line
+  separators) as ``\\u202e``: a name must read as the bytes it holds;
 - ``escape_json_controls``: JSON text from ``json.dumps(ensure_ascii=False)``
   with DEL and C1 escaped as ``\\u007f``/``\\u009b`` (the encoder escapes only C0).
   Outside strings JSON text is plain ASCII, so the substitution only ever
@@ -20,8 +22,9 @@ import re
 
 from qmpshell.language.strictjson import escape_controls
 
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # and lone surrogates: no UTF-8
-_CONTROLS_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_INVISIBLE = "\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff"  # bidi, zero-width, separators
+_CONTROLS = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff{_INVISIBLE}]")  # lone surrogates: no UTF-8
+_CONTROLS_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\ud800-\udfff{_INVISIBLE}]")
 
 
 def escape_json_controls(text: str) -> str:
@@ -35,6 +38,22 @@ def visible(text: str, *, one_line: bool = False) -> str:
     if not pattern.search(text):
         return text
     return pattern.sub(_shown, text)
+
+
+def display_width(text: str) -> int:
+    """The cells ``text`` takes on a terminal (CJK: two a character; combining marks: none), as
+    prompt_toolkit measures it (its ``wcwidth``; without loading prompt_toolkit in batch mode)."""
+    if text.isascii():
+        return len(text)
+    from wcwidth import wcswidth
+
+    width = int(wcswidth(text))
+    return width if width >= 0 else len(text)  # a control left in: the caller made text visible first
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` followed by spaces up to ``width`` display cells (``str.ljust`` counts code points)."""
+    return text + " " * max(0, width - display_width(text))
 
 
 def _shown(match: re.Match[str]) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qmpshell.output.rows import Line, cell, inline_pairs, shown, wrap
+from qmpshell.output.safe import display_width, pad, visible
 
 GAP = 2
 
@@ -39,8 +40,9 @@ def table(rows: Sequence[dict[str, Any]], columns: Sequence[Column], width: int)
 
 
 def _width(column: Column, rows: Sequence[dict[str, Any]]) -> int:
-    cells = (len(shown(row[column.key])) for row in rows if column.key in row)
-    return max(len(column.title), *cells) if rows else len(column.title)
+    cells = (display_width(shown(row[column.key])) for row in rows if column.key in row)
+    title = display_width(visible(column.title, one_line=True))
+    return max(title, *cells) if rows else title
 
 
 def _fit(widths: list[int], width: int) -> list[int]:
@@ -54,7 +56,7 @@ def _fit(widths: list[int], width: int) -> list[int]:
 
 
 def _header(columns: Sequence[Column], widths: list[int], fitted: list[int]) -> Line:
-    cells = [columns[i].title.ljust(widths[i]) for i in fitted]
+    cells = [pad(visible(columns[i].title, one_line=True), widths[i]) for i in fitted]
     return [("header", (" " * GAP).join(cells).rstrip())]
 
 
@@ -64,7 +66,7 @@ def _row_line(row: dict[str, Any], columns: Sequence[Column], widths: list[int],
         key = columns[index].key
         style, text = cell(row[key]) if key in row else ("", "")
         last = position == len(fitted) - 1
-        line.append((style, text if last else text.ljust(widths[index] + GAP)))
+        line.append((style, text if last else pad(text, widths[index] + GAP)))
     return line
 
 
@@ -72,12 +74,13 @@ def columns_of(values: Sequence[str], width: int) -> list[Line]:
     """Short names filled into as many columns as fit, read down then across (like ``ls``)."""
     if not values:
         return []
-    cell_width = max(len(value) for value in values) + GAP
+    values = [visible(value, one_line=True) for value in values]
+    cell_width = max(display_width(value) for value in values) + GAP
     across = max(1, (width + GAP) // cell_width)
     down = -(-len(values) // across)
     lines: list[Line] = []
     for row in range(down):
         names = [values[i] for i in range(row, len(values), down)]
-        text = "".join(name.ljust(cell_width) for name in names[:-1]) + names[-1]
+        text = "".join(pad(name, cell_width) for name in names[:-1]) + names[-1]
         lines.append([("name", text)])
     return lines

@@ -19,6 +19,7 @@ import stat
 from typing import NamedTuple
 
 from qmpshell.errors import ConnectionFailed, UsageError
+from qmpshell.numbers import is_digits, whole_number
 
 UNIX_PATH_MAX = 107  # sun_path is 108 bytes including the terminating NUL
 LIBVIRT_PREFIX = "libvirt:"
@@ -56,7 +57,7 @@ def parse_address(text: str, *, libvirt_uri: str = "") -> Address:
             raise UsageError(f"bad address '{text}': expected [IPv6]:PORT")
         return Address(host=host, port=_port(port, text))
     host, sep, port = text.rpartition(":")
-    if sep and "/" not in text and port.isdigit() and host:
+    if sep and "/" not in text and is_digits(port) and host:
         return Address(host=host, port=_port(port, text))
     return Address(path=text)
 
@@ -78,7 +79,8 @@ def is_pattern(text: str) -> bool:
     return any(character in name for character in "*?[") and not os.path.exists(text)
 
 
-_IPV6_ADDRESS = re.compile(r"\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[\w.-]+)?\]:[0-9]+")
+# The port is checked afterwards (parse_address says why a bad one is no TCP port).
+_IPV6_ADDRESS = re.compile(r"\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[\w.-]+)?\]:[^*?\[\]/]*")
 
 
 def is_ipv6_address(text: str) -> bool:
@@ -97,9 +99,10 @@ def describe(address: Address) -> str:
 
 
 def _port(text: str, whole: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    port = whole_number(text)
+    if port is None or not 0 < port < 65536:
         raise UsageError(f"bad address '{whole}': '{text}' is not a TCP port")
-    return int(text)
+    return port
 
 
 def open_socket(address: Address, *, timeout: float) -> socket.socket:

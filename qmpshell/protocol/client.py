@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionFailed, ConnectionLost, UsageError
+from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionFailed, ConnectionLost
 from qmpshell.protocol import traffic
 from qmpshell.protocol.address import Address, open_socket
 from qmpshell.protocol.framing import DEFAULT_MAX_MESSAGE, StreamDecoder
@@ -51,6 +51,9 @@ class Cancelled(CommandFailed):
     """The user stopped waiting; a late reply will be dropped by its id."""
 
 
+_AS_SENT = object()  # PendingReply.user_id when the id on the wire is the user's own (libvirt)
+
+
 class PendingReply:
     """A command sent and not yet answered.
 
@@ -59,21 +62,39 @@ class PendingReply:
     once per command and QEMU answers ``query-status`` in about 200 us.
     """
 
-    def __init__(self, key: str, *, own_id: bool) -> None:
-        self.key = key
-        self.own_id = own_id
+    def __init__(self, key: str, *, own_id: bool, user_id: Any = _AS_SENT) -> None:
+        self.key = key  # the id on the wire: always ours, never reused
+        self.own_id = own_id  # the message had no id of its own
+        self.user_id = user_id  # the id the user wrote (put back into the reply)
         self.sent: Message = {}
         self._done = threading.Lock()
         self._done.acquire()
         self._resolved = False
         self._response: Message | None = None
         self._error: Exception | None = None
+        self._hook_lock = threading.Lock()
+        self._then: Callable[[PendingReply], None] | None = None
 
     def resolve(self, response: Message | None, error: Exception | None = None) -> None:
-        if self._resolved:
-            return
-        self._response, self._error, self._resolved = response, error, True
+        with self._hook_lock:
+            if self._resolved:
+                return
+            self._response, self._error, self._resolved = response, error, True
+            then, self._then = self._then, None
         self._done.release()
+        if then is not None:
+            then(self)
+
+    def then(self, callback: Callable[[PendingReply], None]) -> None:
+        """Call ``callback(self)`` once the reply is in (at once if it is), on the thread that got it.
+
+        For a relay (``--proxy``) that passes each reply on without a thread waiting for it.
+        """
+        with self._hook_lock:
+            if not self._resolved:
+                self._then = callback
+                return
+        callback(self)
 
     def wait(self, timeout: float | None = None) -> Message:
         """The response (our id removed), or the error that ended the wait."""
@@ -85,13 +106,22 @@ class PendingReply:
         assert self._response is not None
         if self.own_id:
             self._response.pop("id", None)
+        elif "id" in self._response and self.user_id is not _AS_SENT:
+            self._response["id"] = self.user_id
         return self._response
 
 
-class BlockingCommands:
-    """``execute`` and ``request`` on top of a transport's ``send`` and ``abandon`` (both transports)."""
+OWN = "qmpshell"  # the log's ``source`` of what qmpshell asks for itself (``execute``, ``request``)
 
-    def send(self, message: Message) -> PendingReply:
+
+class BlockingCommands:
+    """``execute`` and ``request`` on top of a transport's ``send`` and ``abandon`` (both transports).
+
+    They serve the shell's own questions (negotiation, schema, status, completion):
+    the log marks what they send with ``source`` so that ``--replay`` leaves it out.
+    """
+
+    def send(self, message: Message, *, source: str = "") -> PendingReply:
         raise NotImplementedError
 
     def abandon(self, pending: PendingReply) -> None:
@@ -111,7 +141,7 @@ class BlockingCommands:
 
     def request(self, message: Message, *, timeout: float | None = None) -> Message:
         """Send one message and wait for its response (with our id removed)."""
-        pending = self.send(message)
+        pending = self.send(message, source=OWN)
         try:
             return pending.wait(timeout)
         except BaseException:
@@ -150,6 +180,10 @@ class Client(BlockingCommands):
         self._send_lock = threading.Lock()
         self._pending: dict[str, PendingReply] = {}
         self._abandoned: set[str] = set()
+        # Ids on the wire count up and are never reused: a user's raw-JSON id cannot collide with
+        # one of ours, and a late or duplicated reply cannot answer a later command.
+        self._next_id = 0
+        self.late: list[str] = []  # replies that came after their command was given up (--timeout)
         self._sock: socket.socket | None = None
         self._greeted = threading.Event()
         self._lost: ConnectionLost | None = None
@@ -188,6 +222,13 @@ class Client(BlockingCommands):
             self.close()
             raise ConnectionFailed(f"{self.address} did not send a QMP greeting: {json.dumps(self.greeting)}")
 
+    def _restart_ids(self) -> None:
+        """Negotiation answered and nothing outstanding: the first command is id 1 (ids only ever
+        count up after this, so none is reused while a reply could still arrive)."""
+        with self._lock:
+            if not self._pending and not self._abandoned:
+                self._next_id = 0
+
     def _negotiate_capabilities(self) -> None:
         """``qmp_capabilities``, enabling ``oob`` when it was asked for and the greeting offers it.
 
@@ -205,6 +246,7 @@ class Client(BlockingCommands):
                     timeout=self._connect_timeout,
                 )
             self.oob = offered
+            self._restart_ids()
         except QmpError as err:
             if err.error_class != "CommandNotFound":
                 raise ConnectionFailed(f"capabilities negotiation failed: {err}") from err
@@ -235,16 +277,17 @@ class Client(BlockingCommands):
 
     # -- commands ---------------------------------------------------------------
 
-    def send(self, message: Message) -> PendingReply:
-        """Send a message, giving it an id unless it has one; returns the handle to wait on."""
+    def send(self, message: Message, *, source: str = "") -> PendingReply:
+        """Send a message, giving it an id unless it has one; returns the handle to wait on.
+
+        ``source``: who asked when not the user (see ``MessageLog.sent``)."""
         pending = self._register(message)
-        if pending.own_id:
-            message = {**message, "id": int(pending.key)}
-        pending.sent = message
+        pending.sent = {**message, "id": int(pending.key)} if pending.own_id else message
+        message = {**message, "id": int(pending.key)}  # on the wire every id is ours (W3-W5)
         data = _ENCODER.encode(message).encode("utf-8", "backslashreplace")  # a lone surrogate: its escape
-        self._transmit(message, data, pending)
-        if self.on_own_send is not None and (source := traffic.current()):
-            self.on_own_send(message, source)
+        self._transmit(message, data, source)
+        if self.on_own_send is not None and (named := traffic.current() or source):
+            self.on_own_send(message, named)
         return pending
 
     def abandon(self, pending: PendingReply) -> None:
@@ -258,40 +301,31 @@ class Client(BlockingCommands):
         with self._lock:
             if self._lost is not None or self._sock is None:
                 raise self._lost or ConnectionLost("not connected")
-            if "id" in message:
-                key = _key(message["id"])
-                if key in self._pending:
-                    raise UsageError(f"id {message['id']!r} is already waiting for a reply")
-                pending = PendingReply(key, own_id=False)
+            self._next_id += 1
+            if "id" in message:  # the user's id goes back into the reply; QEMU sees ours
+                pending = PendingReply(str(self._next_id), own_id=False, user_id=message["id"])
             else:
-                pending = PendingReply(self._free_id(), own_id=True)
+                pending = PendingReply(str(self._next_id), own_id=True)
             self._pending[pending.key] = pending
             return pending
 
-    def _free_id(self) -> str:
-        """The smallest id not in use, so the bytes QEMU reads one at a time stay few."""
-        number = 1
-        while str(number) in self._pending or str(number) in self._abandoned:
-            number += 1
-        return str(number)
-
-    def _transmit(self, message: Message, data: bytes, pending: PendingReply) -> None:
+    def _transmit(self, message: Message, data: bytes, source: str) -> None:
         sock = self._sock
         if sock is None:
             raise self._lost or ConnectionLost("not connected")
         if len(data) > _SENT_AT_ONCE:
-            self._transmit_behind(message, data, sock)
+            self._transmit_behind(message, data, sock, source)
             return
         try:
             with self._send_lock:
                 if self._log is not None:
-                    self._log.sent(message)
+                    self._log.sent(message, source=source)
                 sock.sendall(data)
         except OSError as err:
             self._send_failed(err)
             raise self._lost or ConnectionLost(str(err)) from err
 
-    def _transmit_behind(self, message: Message, data: bytes, sock: socket.socket) -> None:
+    def _transmit_behind(self, message: Message, data: bytes, sock: socket.socket, source: str) -> None:
         """Send a large message from a thread of its own, so the caller can stop waiting (Ctrl-C).
 
         A QEMU that does not read (stopped, busy) fills the socket buffer and
@@ -302,7 +336,7 @@ class Client(BlockingCommands):
         self._send_lock.acquire()
         try:
             if self._log is not None:
-                self._log.sent(message)
+                self._log.sent(message, source=source)
             sender = threading.Thread(target=self._send_all, args=(sock, data), name="qmp-send", daemon=True)
             sender.start()
         except BaseException:
@@ -370,8 +404,10 @@ class Client(BlockingCommands):
         with self._lock:
             if "id" in message:
                 key = _key(message["id"])
-                self._abandoned.discard(key)
                 pending = self._pending.pop(key, None)
+                if key in self._abandoned:
+                    self._abandoned.discard(key)
+                    self.late.append(_late_note(message))
             elif "error" in message and self._pending:
                 pending = self._pending.pop(next(iter(self._pending)))
             else:
@@ -453,3 +489,10 @@ def _peer_pid(sock: socket.socket) -> int | None:
     except OSError:
         return None
     return int(pid) if pid > 0 else None
+
+
+def _late_note(message: Message, width: int = 100) -> str:
+    """What is said of a reply whose command was given up (``--timeout``, Ctrl-C): it is dropped."""
+    text = json.dumps(message, ensure_ascii=False)
+    text = text if len(text) <= width else text[: width - 3] + "..."
+    return f"a reply came after its command was given up, dropped: {text}"

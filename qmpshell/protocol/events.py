@@ -8,6 +8,7 @@ row need two STOP events.
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -81,8 +82,9 @@ class EventLog:
         and on ``interrupt()``, WaitInterrupted says why.
         """
         with self._changed:
+            checked = [self.total - len(self._events)]  # events numbered below this were looked at
             found = self._changed.wait_for(
-                lambda: self._take(matches) or self._stop_reason or self._ended, timeout
+                lambda: self._take(matches, checked) or self._stop_reason or self._ended, timeout
             )
             if isinstance(found, dict):
                 return found
@@ -90,10 +92,19 @@ class EventLog:
                 raise WaitInterrupted(str(found))
             return None
 
-    def _take(self, matches: Matcher) -> Message | None:
-        for index, event in enumerate(self._events):
+    def _take(self, matches: Matcher, checked: list[int]) -> Message | None:
+        """Look only at the events that came since the last look (``checked[0]`` counts them all):
+        each wake in a burst costs the new events, not the whole record (that was quadratic)."""
+        new = self.total - max(checked[0], self.total - len(self._events))
+        checked[0] = self.total
+        if new <= 0:
+            return None
+        fresh = list(itertools.islice(reversed(self._events), new))
+        fresh.reverse()
+        for offset, event in enumerate(fresh):
             if matches(event):
-                for _ in range(index + 1):
+                after = new - offset - 1  # the events after the match stay for the next /wait
+                while len(self._events) > after:
                     self._events.popleft()
                 return event
         return None

@@ -13,7 +13,7 @@ import json
 import re
 
 from qmpshell.errors import ConnectionLost
-from qmpshell.language.strictjson import DECODER, reason
+from qmpshell.language.strictjson import DECODER, MAX_DEPTH, may_be_too_deep, reason, too_deep
 from qmpshell.qmptypes import Message
 
 DEFAULT_MAX_MESSAGE = 256 * 1024 * 1024
@@ -73,8 +73,8 @@ class StreamDecoder:
             value = _DECODER.decode(data.decode("utf-8"))
         except (ValueError, RecursionError):
             return None  # the general path says what is wrong
-        if not isinstance(value, dict):
-            return None
+        if not isinstance(value, dict) or may_be_too_deep(data):
+            return None  # the general path checks the depth
         self.line_number += 1
         self._size = 0
         return value
@@ -134,13 +134,18 @@ class StreamDecoder:
             except ValueError as err:  # a 5,000-digit integer, 1e400, NaN: not a crash of the reader
                 raise InvalidJson(self._invalid(err)) from None
             except RecursionError:
-                raise ProtocolError("server sent JSON nested too deeply") from None
+                raise ProtocolError(self._too_deep()) from None
             if not isinstance(value, dict):
                 kind = type(value).__name__
                 raise ProtocolError(f"server sent a JSON {kind}, not an object: {_clip(text)}")
+            if may_be_too_deep(text) and too_deep(value):
+                raise ProtocolError(self._too_deep())
             messages.append(value)
             pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
         return messages
+
+    def _too_deep(self) -> str:
+        return f"server sent JSON nested more than {MAX_DEPTH} levels deep (line {self.line_number})"
 
     def _invalid(self, err: ValueError) -> str:
         return f"server sent invalid JSON: {reason(err)} (line {self.line_number})"

@@ -273,16 +273,19 @@ class LibvirtClient(BlockingCommands):
 
     # -- commands ---------------------------------------------------------------
 
-    def send(self, message: Message) -> PendingReply:
-        """Queue a message for the monitor; libvirt gets it without an id, the reply gets it back."""
+    def send(self, message: Message, *, source: str = "") -> PendingReply:
+        """Queue a message for the monitor; libvirt gets it without an id, the reply gets it back.
+
+        ``source``: who asked when not the user (see ``MessageLog.sent``)."""
         with self._lock:
             if self._lost is not None or self._dom is None:
                 raise self._lost or ConnectionLost("not connected")
             pending = PendingReply(str(next(self._ids)), own_id="id" not in message)
             self._pending[pending.key] = pending
         pending.sent = {key: value for key, value in message.items() if key != "id"}
-        self._queue.put((pending, message, traffic.current()))  # the worker logs it with its source
-        if self.on_own_send is not None and (source := traffic.current()):
+        source = traffic.current() or source  # the worker logs it with its source, named
+        self._queue.put((pending, message, source))
+        if self.on_own_send is not None and source:
             self.on_own_send(pending.sent, source)
         return pending
 
@@ -299,19 +302,19 @@ class LibvirtClient(BlockingCommands):
             with self._lock:
                 if pending.key not in self._pending:
                     continue  # abandoned before it was sent
-            with traffic.own(source):
-                response, error = self._exchange(pending.sent)
+            with traffic.own(source):  # the reply is logged with it too
+                response, error = self._exchange(pending.sent, source)
             if response is not None and "id" in message:
                 response["id"] = message["id"]
             with self._lock:
                 self._pending.pop(pending.key, None)
             pending.resolve(response, error)
 
-    def _exchange(self, message: Message) -> tuple[Message | None, Exception | None]:
+    def _exchange(self, message: Message, source: str = "") -> tuple[Message | None, Exception | None]:
         libvirt, libvirt_qemu = bindings()
         dom = self._dom
         if self._log is not None:
-            self._log.sent(message)
+            self._log.sent(message, source=source)
         try:
             text = libvirt_qemu.qemuMonitorCommand(dom, _ENCODER.encode(message), 0)
         except libvirt.libvirtError as err:

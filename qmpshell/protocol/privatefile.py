@@ -66,6 +66,35 @@ def open_append(path: str, *, what: str, warn: Warn, devices: bool = False) -> i
     return fd
 
 
+def open_private(path: str, *, what: str, warn: Warn) -> int:
+    """A descriptor writing ``path`` from its start (``/save``): created 0600, an existing file of the
+    user's own emptied and made 0600; anything else (a link, a FIFO, a device, another's file)
+    ``Refused`` at once, never waited on.
+
+    The file is truncated only after it was checked, through the descriptor checked.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise Refused(f"refusing the {what} {path}: it is a symbolic link") from None
+        if err.errno == errno.EACCES:
+            refuse_if_not_own(path, what=what)
+        if err.errno == errno.ENXIO:  # a FIFO nobody reads, or a socket
+            raise Refused(f"refusing the {what} {path}: not a regular file") from None
+        raise
+    try:
+        check_own_regular_file(fd, path, what=what, warn=warn)
+        os.fchmod(fd, 0o600)  # also a file that was narrower: what is saved is the user's alone
+        os.ftruncate(fd, 0)
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def refuse_if_not_own(path: str, *, what: str) -> None:
     """Say whose file it is when another user's file could not be opened (root would have opened it,
     so the refusal reads the same whoever runs qmpshell)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -33,10 +34,9 @@ from qmpshell.repl import show
 from qmpshell.repl.besidewait import BesideWait
 from qmpshell.repl.completion import (
     Completions,
-    completion_in_flight,
     doc_hints,
     enter_in_menu,
-    restart_completion,
+    refresh_menu,
 )
 from qmpshell.repl.connection import Connection
 from qmpshell.repl.core import InteractiveCore
@@ -48,14 +48,15 @@ from qmpshell.repl.launched import say
 from qmpshell.repl.layout import build_screen, input_area, pane_columns
 from qmpshell.repl.lexer import InputLexer
 from qmpshell.repl.panekeys import PaneKeys
-from qmpshell.repl.panes import EventFeed
+from qmpshell.repl.panes import EventFeed, Watched, watched_text
+from qmpshell.repl.rendered import Rendered
 from qmpshell.repl.search import output_key_bindings
 from qmpshell.repl.stopsignals import StopSignals
 from qmpshell.repl.style import build_style, color_depth
+from qmpshell.repl.toolbar import signature_line
 from qmpshell.repl.transcript import print_transcript
 from qmpshell.repl.widgets import output_notice, prompt_fragments, status_fragments
 from qmpshell.schema.index import index_of
-from qmpshell.schema.suggest import signature_at
 
 if TYPE_CHECKING:
     from qmpshell.protocol.launch import LaunchedQemu
@@ -73,12 +74,18 @@ def run_repl(
     *,
     log: MessageLog | None = None,
     launched: LaunchedQemu | None = None,
+    watched: Watched | None = None,
 ) -> int:
-    """Connect, run the full-screen shell until Ctrl-D, /quit or a stop signal; the exit status."""
+    """Connect, run the full-screen shell until Ctrl-D, /quit or a stop signal; the exit status.
+
+    ``watched``: lines to show in the output as they come (others' traffic through ``--proxy``)."""
     feed = EventFeed.for_settings(settings)
     connection = Connection(address, settings, log=log, on_event=feed.add)
     try:
-        return Repl(connection, feed, settings, launched=launched).run()
+        repl = Repl(connection, feed, settings, launched=launched)
+        if watched is not None:
+            watched.subscribe(lambda line, as_json: repl.arrived_lines.append((line, as_json)))
+        return repl.run()
     finally:
         connection.close()
 
@@ -104,6 +111,7 @@ class Repl:
         self.core = InteractiveCore(connection, feed, settings, screen=self, events_shown=shown)
         self.log, self.search, self.events_view = self.core.log, self.core.search, self.core.events_view
         history = self.core.history
+        self.arrived_lines: deque[tuple[str, str]] = deque()  # --proxy traffic: the ticker shows it
         self.entry = Entry(history, hmp=self.shell.hmp)
         self.busy = False
         self.waits = BesideWait(self.core, self.in_background)
@@ -197,17 +205,9 @@ class Repl:
         )
 
     def _signature(self) -> str:
-        """What the schema says the command on the input line takes (the toolbar)."""
-        index = index_of(self.connection.shell.knowledge)
-        if index is None or self.connection.shell.hmp:
-            return ""
+        """The toolbar: what the command on the input line takes (``toolbar.signature_line``)."""
         text = self.input.buffer.document.text_before_cursor
-        if "=" in text and not text.endswith("."):  # an argument (not a dotted key's members): its doc
-            hints = doc_hints(self.shell, on_loaded=self.app.invalidate)
-            documented = hints.at_cursor(text) if hints is not None else ""
-            if documented:
-                return documented
-        return signature_at(index, text)
+        return signature_line(self.shell, text, redraw=self.app.invalidate)
 
     # -- running -----------------------------------------------------------------------
 
@@ -254,19 +254,9 @@ class Repl:
 
     def _live_values_ready(self) -> None:
         """Worker thread: a live answer arrived; a Tab that found nothing yet shows it at once."""
-        loop = self._loop
+        loop, buffer = self._loop, self.input.buffer
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._refresh_completion)
-
-    def _refresh_completion(self, attempts: int = 40) -> None:
-        buffer = self.input.buffer
-        if completion_in_flight(buffer):  # it may still get the answer; if not, look again shortly
-            if attempts and self._loop is not None:
-                self._loop.call_later(REDRAW_INTERVAL, self._refresh_completion, attempts - 1)
-            return
-        if self.completions.should_refresh(buffer):
-            restart_completion(buffer)
-        self.app.invalidate()
+            loop.call_soon_threadsafe(refresh_menu, loop, buffer, self.completions, self.app.invalidate)
 
     def in_background(self, work: Callable[[], Any], then: Callable[[Any], None]) -> None:
         """Run ``work`` on a thread, then ``then(result)`` on the event loop, and redraw."""
@@ -291,6 +281,11 @@ class Repl:
             since_retry += REDRAW_INTERVAL
             if self.feed.dirty or self.shell.doing != self._doing_shown:  # events; a /job's progress
                 self.feed.dirty, self._doing_shown = False, self.shell.doing
+                self.app.invalidate()
+            if self.arrived_lines:
+                while self.arrived_lines:
+                    line, as_json = self.arrived_lines.popleft()
+                    self.log.add(show.info(watched_text(line, as_json, self.core.output_format)))
                 self.app.invalidate()
             if not self.busy and self.core.show_warnings():  # between statements (the schema cache's)
                 self.app.invalidate()
@@ -344,6 +339,7 @@ class Repl:
             self.log.add(show.echo(prompt, text, hmp=self.shell.hmp), mark=not self.assembler.pending)
             statement = self.entry.feed(text, hmp=self.shell.hmp)
             if statement is not None:
+                self.core.keep_secret_private(statement.text)
                 self._reload_history()
                 self.submit(statement.text)
 
@@ -367,7 +363,7 @@ class Repl:
         self.shell.begin()
         self.in_background(lambda: self.core.run(text), self._finished)
 
-    def _finished(self, result: Outcome | QmpShellError | None) -> None:
+    def _finished(self, result: Outcome | QmpShellError | Rendered | None) -> None:
         self.busy = False
         self.completions.expire()
         if result is not None:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from qmpshell.errors import QmpShellError
 from qmpshell.outcomes import Outcome
+from qmpshell.repl.rendered import Rendered
 from qmpshell.shell import Shell
 
 Background = Callable[[Callable[[], Any], Callable[[Any], None]], None]  # work, then (on the loop)
@@ -23,9 +24,9 @@ Background = Callable[[Callable[[], Any], Callable[[Any], None]], None]  # work,
 class Core(Protocol):
     shell: Shell
 
-    def run(self, text: str) -> Outcome | QmpShellError | None: ...
+    def run(self, text: str) -> Outcome | QmpShellError | Rendered | None: ...
 
-    def show(self, result: Outcome | QmpShellError) -> None: ...
+    def show(self, result: Outcome | QmpShellError | Rendered) -> None: ...
 
 
 class BesideWait:
@@ -45,7 +46,7 @@ class BesideWait:
         self._core.shell.events.clear_interrupt()
         self._in_background(lambda: self._core.run(text), self._done)
 
-    def _done(self, result: Outcome | QmpShellError | None) -> None:
+    def _done(self, result: Outcome | QmpShellError | Rendered | None) -> None:
         self.active = False
         if result is not None:
             self._core.show(result)

@@ -39,6 +39,7 @@ class ShellCompleter(Completer):
         *,
         hmp: Callable[[], bool] = lambda: False,
         hmp_commands: Callable[[], Iterable[str]] = lambda: (),
+        hmp_completer: Callable[[], Completer] | None = None,
         on_waiting: Callable[[str | None], None] = lambda text: None,
         source_ready: Callable[[float], object] = lambda seconds: None,
         hints: Callable[[], Any] = lambda: None,
@@ -48,6 +49,7 @@ class ShellCompleter(Completer):
         self._source = source
         self._hmp = hmp
         self._hmp_commands = hmp_commands
+        self._hmp_completer = hmp_completer  # for "/hmp LINE": HMP names and arguments
         self._on_waiting = on_waiting
         self._source_ready = source_ready
         self._paths = PathCompleter(expanduser=True)
@@ -58,7 +60,10 @@ class ShellCompleter(Completer):
         if self._hmp():
             return self._hmp_names(text)
         if text.lstrip().startswith("/hmp "):
-            return self._hmp_names(text.lstrip()[5:])
+            line = text.lstrip()[5:]
+            if self._hmp_completer is not None:
+                return self._hmp_completer().get_completions(Document(line), complete_event)
+            return self._hmp_names(line)
         requested = complete_event.completion_requested
         if requested:  # said before looking, so that an answer arriving meanwhile is not missed
             self._on_waiting(document.text)

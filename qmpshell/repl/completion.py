@@ -9,6 +9,7 @@ completion in QMP mode.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -23,12 +24,15 @@ from prompt_toolkit.completion import (
 )
 from prompt_toolkit.document import Document
 
+from qmpshell.output.safe import visible
 from qmpshell.protocol import traffic
 from qmpshell.protocol.session import QmpSession
 from qmpshell.repl.completer import ShellCompleter
 from qmpshell.repl.hmpcomplete import HmpCompleter, HmpNames
 from qmpshell.schema.live import CompletionSource, source_for
 from qmpshell.shell import Shell
+
+MENU_RETRY = 0.05  # seconds between looks at a menu still being computed
 
 
 class Completions:
@@ -45,6 +49,7 @@ class Completions:
             lambda: self.source,
             hmp=is_hmp,
             hmp_commands=lambda: self.hmp_names.commands,
+            hmp_completer=lambda: HmpCompleter(self.hmp_names),
             on_waiting=self._wait,
             source_ready=self._ready.wait,
             hints=hints,
@@ -104,8 +109,13 @@ class _Remembering(Completer):
         self._asked = asked
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
+        """Also the one place every candidate passes, QMP or HMP, schema, live or file: one whose
+        text holds a control or invisible character is dropped, since Tab would put a newline (a
+        second statement, ``quit``) or an escape sequence from a server into the input (S4)."""
         self._asked(document.text)
-        yield from self._inner.get_completions(document, complete_event)
+        for completion in self._inner.get_completions(document, complete_event):
+            if visible(completion.text, one_line=True) == completion.text:
+                yield completion
 
 
 def doc_hints(shell: Shell, *, on_loaded: Callable[[], None] | None = None) -> Any:
@@ -161,3 +171,21 @@ def enter_in_menu(buffer: Buffer, *, asked: str | None = None) -> bool:
         return True
     buffer.complete_next()
     return False
+
+
+def refresh_menu(
+    loop: asyncio.AbstractEventLoop,
+    buffer: Buffer,
+    completions: Completions,
+    invalidate: Callable[[], None],
+    attempts: int = 40,
+) -> None:
+    """Event loop: show a live answer in the menu; while a completion is still being computed it may
+    get the answer itself, so look again shortly (at most ``attempts`` times)."""
+    if completion_in_flight(buffer):
+        if attempts:
+            loop.call_later(MENU_RETRY, refresh_menu, loop, buffer, completions, invalidate, attempts - 1)
+        return
+    if completions.should_refresh(buffer):
+        restart_completion(buffer)
+    invalidate()

@@ -73,7 +73,9 @@ class Connection:
         self._lock = threading.Lock()
         self.client = self._new_client()
         self.client.connect()
-        self.shell = Shell(self.client, self.events, hmp=settings.hmp, timeout=settings.timeout)
+        self.shell = Shell(
+            self.client, self.events, hmp=settings.hmp, timeout=settings.timeout, hmp_via=settings.hmp_via
+        )
         self.shell.qapi_dir, self.shell.docs_cache = settings.qapi_dir, settings.schema_cache
         self.shell.probe = settings.probe
 

@@ -17,12 +17,15 @@ from typing import Protocol
 
 from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError
+from qmpshell.language.redact import line_has_secret, public_statement
 from qmpshell.outcomes import Exit, FrontEndCommand, Info, ModeChanged, Outcome
 from qmpshell.repl import show
 from qmpshell.repl.connection import Connection
 from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands, Handler
 from qmpshell.repl.history import make_history
 from qmpshell.repl.panes import EventFeed, OutputLog
+from qmpshell.repl.rendered import Rendered, render
+from qmpshell.repl.savescript import SessionScript
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.widgets import welcome_text
 
@@ -78,6 +81,7 @@ class InteractiveCore:
             size=settings.history_size,
             warn=self.shell.warnings.warn,
         )
+        self.script = SessionScript()  # /save script: the statements run, with how each ended
         self.frontend = FrontEndCommands(self, overrides=overrides)
 
     # -- FrontEnd (what /events, /find, /save, /format act on) --------------------------
@@ -123,7 +127,7 @@ class InteractiveCore:
             self.log.add(show.warning(warning))
         return bool(warnings)
 
-    def show(self, result: Outcome | QmpShellError) -> None:
+    def show(self, result: Outcome | QmpShellError | Rendered) -> None:
         """The one place an outcome (or a failure) becomes output, for both front-ends."""
         self.show_warnings()
         if isinstance(result, QmpShellError):
@@ -133,15 +137,20 @@ class InteractiveCore:
         elif isinstance(result, ModeChanged):
             self.screen.mode_changed(hmp=result.hmp)  # the shell has switched itself
             self.log.add(show.info(MODE_SAID[result.hmp]))
+            if result.note:  # what HMP offers on this server (qmpshell.hmp)
+                self.log.add(show.info(result.note))
         elif isinstance(result, FrontEndCommand):
             self.frontend.run(result.request)
+        elif isinstance(result, Rendered):
+            self.log.add(result.fragments, public=result.public)
+            if isinstance(result.outcome, Info) and result.outcome.edit:
+                self.screen.propose(result.outcome.edit)  # /example: a line to edit, not run
         else:
-            self.log.add(show.outcome(result, self.look()))
-            if isinstance(result, Info) and result.edit:
-                self.screen.propose(result.edit)  # /example: a line to edit, not run
+            self.show(render(result, self.look()))  # laid out here: an outcome not from a worker
 
-    def run(self, text: str) -> Outcome | QmpShellError | None:
-        """Parse and run one statement (on a worker: it waits for QEMU); a failure is returned.
+    def run(self, text: str) -> Outcome | QmpShellError | Rendered | None:
+        """Worker thread: parse, run, and lay out what is shown (a big reply costs the worker, not
+        the screen); a failure is returned.
 
         A line entered before the schema is loaded waits for it (at most ``--connect-timeout``),
         so it is checked and typed like any other rather than sent as typed.
@@ -150,17 +159,27 @@ class InteractiveCore:
             self.shell.doing = "loading the schema\u2026"
             self.connection.schema_ready.wait(self.settings.connect_timeout)
             self.shell.doing = ""
+        hmp = self.shell.hmp
+        result: Outcome | QmpShellError | None
         try:
             request = self.shell.parse(text)
-            return self.shell.run(request) if request is not None else None
+            result = self.shell.run(request) if request is not None else None
         except QmpShellError as err:
-            return err
+            result = err
+        self.script.add(text, hmp=hmp, result=result)
+        return result if isinstance(result, QmpShellError) else render(result, self.look())
 
     def learn_server(self) -> None:
         """Worker thread, once per connection: the run state and the schema."""
         if self.settings.probe:  # --quiet-monitor: the run state comes from events only
             self.connection.refresh_run_state()
         self.connection.load_knowledge()
+
+    def keep_secret_private(self, statement: str) -> None:
+        """A statement with a secret stays on the screen; the transcript and ``/save`` get it redacted."""
+        if line_has_secret(statement, hmp=self.shell.hmp):
+            prompt = "hmp> " if self.shell.hmp else "qmp> "
+            self.log.keep_private(self.log.last_statement(), f"{prompt}{public_statement(statement)}")
 
     def remember(self, entry: str) -> None:
         """Keep a statement in the history file, unless it repeats the one before."""

@@ -15,6 +15,7 @@ from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 from qmpshell.errors import QmpShellError, UsageError
 from qmpshell.language.parse import ShellRequest
+from qmpshell.numbers import whole_number
 from qmpshell.output.events import event_line
 from qmpshell.output.render import event_time, json_text
 from qmpshell.output.rows import Line
@@ -22,8 +23,9 @@ from qmpshell.output.safe import visible
 from qmpshell.repl import show
 from qmpshell.repl.lexer import json_fragments
 from qmpshell.repl.panes import EventFeed, OutputLog
+from qmpshell.repl.savescript import SessionScript
 from qmpshell.repl.search import OutputSearch
-from qmpshell.repl.transcript import save_text
+from qmpshell.repl.transcript import quoted_words, save_text
 
 FORMATS_SAID = {
     "auto": "tables, trees and text; /json or '| json' for the JSON",
@@ -32,7 +34,7 @@ FORMATS_SAID = {
 }
 EVENTS_USAGE = "usage: /events [on|off|clear|show [N]|list [N] [PATTERN]|filter PATTERN...]"
 EVENTS_LISTED = 10  # /events list without N
-SAVE_USAGE = "usage: /save [reply] FILE"
+SAVE_USAGE = "usage: /save [reply|script] FILE"
 Handler = Callable[[ShellRequest], None]
 NARROWEST_WITH_EVENTS = 100  # columns: below this the events pane starts hidden (events.pane_min_columns)
 
@@ -66,6 +68,7 @@ class FrontEnd(Protocol):
     events_view: EventsVisibility
     search: OutputSearch
     output_format: str
+    script: SessionScript
 
     def width(self) -> int: ...
 
@@ -91,7 +94,7 @@ class FrontEndCommands:
             "relaunch": lambda request: self.app.relaunch(),
             "clear": lambda request: self.app.log.clear(),
             "find": lambda request: self.find(request.rest),
-            "save": lambda request: self.save(request.words),
+            "save": lambda request: self.save(quoted_words(request.rest)),
             "format": lambda request: self.set_format(request.words),
             **(overrides or {}),
         }
@@ -145,10 +148,10 @@ class FrontEndCommands:
     def show_event(self, which: str) -> None:
         """The N-th newest event the pane shows (1: the newest), pretty-printed into the output."""
         events = self.app.feed.events()
-        if not which.isdigit() or int(which) < 1:
+        number = whole_number(which)
+        if number is None or number < 1:
             self.app.log.add(show.error("/events show N: N counts back from the newest event, 1 first"))
             return
-        number = int(which)
         if number > len(events):
             self.app.log.add(show.info(f"the events pane holds {len(events)} event(s)"))
             return
@@ -158,15 +161,15 @@ class FrontEndCommands:
         """``/events list [N] [PATTERN]``: the last N kept events (matching PATTERN) in full, oldest first."""
         count, pattern = EVENTS_LISTED, "*"
         for arg in args:
-            if arg.isdigit() and int(arg) > 0:
-                count = int(arg)
-            elif arg.isdigit():
+            number = whole_number(arg)
+            if number is None:
+                pattern = arg
+            elif number < 1:
                 raise UsageError("/events list N: N is how many events, 1 or more")
             else:
-                pattern = arg
-        matching = [
-            e for e in self.app.feed.events() if fnmatch.fnmatchcase(str(e.get("event", "")), pattern)
-        ]
+                count = number
+        kept = [event for _, event in self.app.feed.arrivals()]  # the pane's filter does not apply
+        matching = [e for e in kept if fnmatch.fnmatchcase(str(e.get("event", "")), pattern)]
         if not matching:
             self.app.log.add(show.info(f"no events{'' if pattern == '*' else ' matching ' + pattern} kept"))
             return
@@ -182,9 +185,14 @@ class FrontEndCommands:
             self.app.log.add(show.info(notice))
 
     def save(self, words: tuple[str, ...]) -> None:
-        """``/save FILE``: the whole output pane; ``/save reply FILE``: the statement before and its reply."""
+        """``/save FILE``: the whole output pane; ``/save reply FILE``: the statement before and its reply;
+        ``/save script FILE``: the session's statements as a script (``repl.savescript``)."""
         log = self.app.log
         this = log.last_statement()  # the /save line itself
+        if len(words) == 2 and words[0] == "script":
+            count = self.app.script.save(words[1])
+            log.add(show.info(f"saved {count} statements as a script to {words[1]} (run it with -f)"))
+            return
         if len(words) == 2 and words[0] == "reply":
             start, path = log.last_statement(before=this), words[1]
         elif len(words) == 1:
@@ -192,7 +200,7 @@ class FrontEndCommands:
         else:
             log.add(show.error(SAVE_USAGE))
             return
-        count = save_text(path, log.text(start, this))
+        count = save_text(path, log.text(start, this), warn=lambda text: log.add(show.warning(text)))
         self.app.log.add(show.info(f"saved {count} lines to {path}"))
 
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 
 from qmpshell.language.redact import line_has_secret, redact_url_credentials
+from qmpshell.language.script import history_entries as entries
 from qmpshell.protocol.privatefile import Warn, is_discard, open_append
 
 
@@ -74,7 +75,9 @@ class SecretFreeHistory(FileHistory):
     def append_string(self, string: str) -> None:
         """A line with a secret is dropped; credentials in a URL are redacted, the rest kept."""
         string = redact_url_credentials(string)
-        if any(line_has_secret(line, hmp=self._is_hmp()) for line in string.splitlines()):
+        if line_has_secret(string, hmp=self._is_hmp()) or any(
+            line_has_secret(line, hmp=self._is_hmp()) for line in string.splitlines()[1:]
+        ):
             return
         super().append_string(string)
 
@@ -97,23 +100,6 @@ class SecretFreeHistory(FileHistory):
             f"cannot write the history file {self._path}: {err.strerror or err}; "
             "this session's history is kept in memory only"
         )
-
-
-def entries(data: bytes) -> list[str]:
-    """The entries of a history file, oldest first, in prompt_toolkit's ``FileHistory`` format:
-    ``# time`` lines between entries, each line of an entry written as ``+LINE``."""
-    found: list[str] = []
-    lines: list[str] = []
-    for raw in data.decode("utf-8", errors="replace").split("\n"):  # \n only, as FileHistory reads it
-        raw += "\n"
-        if raw.startswith("+"):
-            lines.append(raw[1:])
-        elif lines:
-            found.append("".join(lines).removesuffix("\n"))
-            lines = []
-    if lines:
-        found.append("".join(lines).removesuffix("\n"))
-    return found
 
 
 def make_history(

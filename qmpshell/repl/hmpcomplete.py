@@ -1,14 +1,18 @@
-"""HMP completion from the server's own ``help`` and ``info`` output, fetched once.
+"""HMP completion: command names, ``info`` subcommands and arguments by kind.
 
-``help`` prints one command per line (``name|alias args -- text``, with
-continuation lines indented by tabs); ``info`` prints ``info name args -- text``.
-The names are taken from there, so the list is exactly what this QEMU offers.
+The names are the server's own (``help`` and ``info`` output, when it has
+HMP) and those qmpshell runs over QMP on it (``qmpshell.hmp.complete``), so
+the list is what this server offers, the storage daemon included.  Argument
+values (device ids, device types, block nodes, chardevs, migration
+capabilities, trace events, QOM paths) are asked of the server when Tab is
+pressed; the completer runs off the UI thread (``ThreadedCompleter``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
@@ -17,6 +21,8 @@ from qmpshell.errors import QmpShellError
 from qmpshell.protocol import traffic
 from qmpshell.protocol.session import QmpSession
 
+Query = Callable[[str, dict[str, Any]], Any]
+
 
 @dataclass(frozen=True)
 class HmpNames:
@@ -24,6 +30,7 @@ class HmpNames:
 
     commands: dict[str, str]
     info: dict[str, str]
+    query: Query | None = field(default=None, compare=False)  # asks the server for argument values
 
 
 def parse_help(text: str, *, prefix: str = "") -> dict[str, str]:
@@ -42,9 +49,15 @@ def parse_help(text: str, *, prefix: str = "") -> dict[str, str]:
 
 
 def fetch_hmp_names(client: QmpSession, *, timeout: float, probe: bool = True) -> HmpNames:
-    """Ask the server (on a worker thread); empty names when it cannot say, or may not be asked."""
-    if not probe:  # --quiet-monitor
-        return HmpNames({}, {})
+    """Ask the server (on a worker thread); empty names when it cannot say.
+
+    ``probe`` False (``--quiet-monitor``): nothing is asked; the names the shell knows itself.
+    """
+    from qmpshell.hmp.complete import offered_names
+    from qmpshell.hmp.engine import command_names
+
+    if not probe:
+        return HmpNames(*offered_names(frozenset()))
 
     def run(line: str) -> str:
         try:
@@ -54,27 +67,46 @@ def fetch_hmp_names(client: QmpSession, *, timeout: float, probe: bool = True) -
             return ""
         return str(result or "")
 
-    return HmpNames(parse_help(run("help")), parse_help(run("info"), prefix="info "))
+    try:
+        with traffic.own(traffic.COMPLETION):
+            server = command_names(client.execute("query-commands", timeout=timeout))
+    except QmpShellError:
+        server = frozenset()
+    commands, infos = offered_names(server)
+    if "human-monitor-command" in server:
+        commands.update(parse_help(run("help")))
+        infos.update(parse_help(run("info"), prefix="info "))
+
+    def query(command: str, arguments: dict[str, Any]) -> Any:
+        with traffic.own(traffic.COMPLETION):
+            return client.execute(command, arguments or None, timeout=timeout)
+
+    return HmpNames(commands, infos, query)
 
 
 class HmpCompleter(Completer):
-    """Completes the HMP command name, and the subcommand after ``info``."""
+    """Completes HMP command names, ``info`` subcommands and arguments whose kind is known."""
 
     def __init__(self, names: HmpNames) -> None:
         self.names = names
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
-        before = document.text_before_cursor
-        words = before.split()
-        if before.endswith(" "):
-            words.append("")
-        if len(words) <= 1:
-            table = self.names.commands
-        elif len(words) == 2 and words[0] == "info":
-            table = self.names.info
-        else:
+        from qmpshell.hmp.complete import suggest, values
+
+        found = suggest(document.text_before_cursor)
+        if found.kind in ("command", "info"):
+            table = self.names.commands if found.kind == "command" else self.names.info
+            for name in sorted(table):
+                if name.startswith(found.word):
+                    yield Completion(name, -len(found.word), display_meta=table[name][:60])
             return
-        word = words[-1] if words else ""
-        for name in sorted(table):
-            if name.startswith(word):
-                yield Completion(name, -len(word), display_meta=table[name][:60])
+        candidates: Iterable[str] = found.static
+        if found.kind not in ("static", "") and self.names.query is not None:
+            try:
+                candidates = values(found.kind, found.context, found.word, self.names.query)
+            except (QmpShellError, KeyError, TypeError, AttributeError):
+                candidates = []
+        meta = found.kind if found.kind != "static" else ""
+        for text in candidates:
+            if text.startswith(found.word):
+                yield Completion(text, -len(found.word), display_meta=meta)

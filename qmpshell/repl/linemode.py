@@ -39,7 +39,7 @@ from qmpshell.repl import show
 from qmpshell.repl.connection import Connection, lost_text, reconnected_text
 from qmpshell.repl.core import InteractiveCore
 from qmpshell.repl.entry import discard_statement, history_entry
-from qmpshell.repl.panes import EventFeed, event_line, plain
+from qmpshell.repl.panes import EventFeed, Watched, event_line, plain, watched_text
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.widgets import prompt_fragments
 from qmpshell.schema.index import index_of
@@ -68,8 +68,11 @@ def run_line_mode(
     *,
     log: MessageLog | None = None,
     launched: LaunchedQemu | None = None,
+    watched: Watched | None = None,
 ) -> int:
-    """Connect and read statements until end of input or /quit; the exit status."""
+    """Connect and read statements until end of input or /quit; the exit status.
+
+    ``watched``: lines printed between prompts as they come (others' traffic through ``--proxy``)."""
     feed = EventFeed.for_settings(settings)
     session: LineSession | None = None
 
@@ -82,6 +85,8 @@ def run_line_mode(
     try:
         dumb = is_dumb(os.environ)
         session = LineSession(connection, feed, settings, launched=launched)
+        if watched is not None:
+            watched.subscribe(lambda line, as_json: session.show_watched(line, as_json))
         from qmpshell.repl.linereaders import dumb_reader, prompt_reader
 
         return session.run(read=dumb_reader(session) if dumb else prompt_reader(session))
@@ -210,6 +215,7 @@ class LineSession:
         self.assembler.hmp = self.shell.hmp
         statement = self.assembler.feed(text)
         if statement is not None:
+            self.core.keep_secret_private(statement.text)
             self.remember(history_entry(statement.source or statement.text, hmp=self.shell.hmp))
             self.submit(statement.text)
             self._leave_after_clean_exit()
@@ -232,10 +238,12 @@ class LineSession:
         """Parse and run; a command runs on a worker so that Ctrl-C can stop waiting for it."""
         self.shell.begin()
         self.busy = True  # Ctrl-C stops the wait from here on: parsing a device_add asks QEMU too
+        hmp = self.shell.hmp
         try:
             result = self._parse_and_run(text)
         finally:
             self.busy = False
+        self.core.script.add(text, hmp=hmp, result=result)
         if result is not None:
             self.core.show(result)
 
@@ -341,6 +349,10 @@ class LineSession:
 
     def _passes(self, event: Message) -> bool:
         return self.feed.passes(str(event.get("event", "?")))
+
+    def show_watched(self, line: str, as_json: str) -> None:
+        """A line of another client's traffic (``--proxy``), in the form ``/format`` asks for."""
+        self.between_prompts([[("class:info", watched_text(line, as_json, self.core.output_format))]])
 
     def between_prompts(self, lines: list[StyleAndTextTuples]) -> None:
         """Lines from another thread: after the prompt on a dumb terminal, then the prompt again."""

@@ -144,7 +144,7 @@ class StatementHistory(History):
         strings = self.get_strings()
         if not entry.strip() or (strings and strings[-1] == entry):
             return
-        if any(line_has_secret(line, hmp=self._is_hmp()) for line in entry.splitlines()):
+        if line_has_secret(entry, hmp=self._is_hmp()):
             return
         super().append_string(entry)
         self._kept.append_string(entry)

@@ -16,6 +16,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from prompt_toolkit.data_structures import Point
 from prompt_toolkit.formatted_text import StyleAndTextTuples
@@ -30,6 +31,21 @@ from qmpshell.repl.show import view_fragments
 Lines = Callable[[int, int], Sequence[StyleAndTextTuples]]  # (width, height) -> lines
 Decorate = Callable[[StyleAndTextTuples, int], StyleAndTextTuples]  # (line, its number) -> line
 ELLIPSIS = "\u2026"
+
+
+class Watched(Protocol):
+    """Lines from elsewhere to show as they come (``--proxy``: other clients' traffic), on any thread.
+
+    Each comes twice: as people read it, and with its message as JSON ('' for a notice), which
+    ``/format json`` and ``compact`` show instead.
+    """
+
+    def subscribe(self, sink: Callable[[str, str], None]) -> None: ...
+
+
+def watched_text(line: str, as_json: str, output_format: str) -> str:
+    """The form of a watched line the output format asks for."""
+    return as_json if as_json and output_format != "auto" else line
 
 
 class LinesControl(UIControl):
@@ -61,6 +77,8 @@ class LinesControl(UIControl):
         return False
 
 
+Public = str | Callable[[], str]  # made when asked for: the whole of a big reply as JSON
+
 # Enough for the longest replies people search in: QEMU 10's query-qmp-schema is ~24,000 lines.
 OUTPUT_LINES_KEPT = 50_000
 
@@ -80,42 +98,68 @@ class OutputLog:
         self.marks: deque[int] = deque(maxlen=limit)  # where each statement's echo starts
         self._cursor: int | None = None  # absolute line number while scrolled; None follows
         self._anchor_top = True  # the cursor is the view's top line (else its bottom line)
+        # Lines shown on the screen but not given out as text (a typed secret, a secret reply):
+        # absolute line -> what ``text`` says instead (None: nothing, the first line said it).
+        self._public: dict[int, Public | None] = {}
 
-    def add(self, fragments: StyleAndTextTuples, *, mark: bool = False) -> None:
+    def add(self, fragments: StyleAndTextTuples, *, mark: bool = False, public: Public | None = None) -> None:
         """Append text; a final newline ends the last line rather than starting an empty one.
 
         ``mark``: this starts a statement (F4 jumps back to these, ``/save reply`` starts here).
+        ``public``: what the transcript and ``/save`` get instead of these lines (a secret).
         """
         lines = split_lines(fragments)
         if len(lines) > 1 and not lines[-1]:
             lines.pop()
+        start = self.dropped + len(self.lines)
         if mark:
-            self.marks.append(self.dropped + len(self.lines))
+            self.marks.append(start)
         now = time.time()
         for line in lines:
             if len(self.lines) == self.lines.maxlen:
                 self.dropped += 1
             self.lines.append(line)
             self.stamps.append(now)
+        if public is not None:
+            self.keep_private(start, public)
+
+    def keep_private(self, start: int, public: Public) -> None:
+        """Lines ``start`` to the newest are given out as ``public`` (one line) by ``text``."""
+        end = self.dropped + len(self.lines)
+        for line in range(max(start, self.dropped), end):
+            self._public[line] = public if line == max(start, self.dropped) else None
+        for line in [line for line in self._public if line < self.dropped]:
+            del self._public[line]
+
+    def _given_out(self, absolute: int, line: StyleAndTextTuples) -> str | None:
+        """A line as text gives it out: its plain text, its public form, or nothing (a secret's rest)."""
+        if absolute not in self._public:
+            return plain(line)
+        public = self._public[absolute]
+        return None if public is None else public if isinstance(public, str) else public()
 
     def text(self, start: int = 0, end: int | None = None) -> str:
-        """The plain text of absolute lines ``start`` to ``end`` (tests, ``/save``, the transcript).
-
-        Lines cleared from the screen (Ctrl-L, ``/clear``) are still part of it.
-        """
+        """The plain text of absolute lines ``start`` to ``end`` (tests, ``/save``, the transcript);
+        lines kept private give their public form, and lines cleared from the screen (Ctrl-L,
+        ``/clear``) are still there."""
         first = max(0, start - self.dropped)
         last = len(self.lines) if end is None else end - self.dropped
-        earlier = [
-            text for number, _, text in self.cleared if number >= start and (end is None or number < end)
-        ]
-        shown = [plain(line) for index, line in enumerate(list(self.lines)) if first <= index < last]
-        return "\n".join(earlier + shown)
+        stop = self.dropped if end is None else min(end, self.dropped)
+        kept = [text for number, _, text in list(self.cleared) if start <= number < stop]
+        lines = list(self.lines)  # one step under the GIL: another thread may be reading
+        for index in range(first, min(last, len(lines))):
+            if (text := self._given_out(self.dropped + index, lines[index])) is not None:
+                kept.append(text)
+        return "\n".join(kept)
 
     def timed_lines(self) -> list[tuple[float, str]]:
-        """Every line kept, cleared ones too, with the time it was added (the exit transcript)."""
-        earlier = [(stamp, text) for _, stamp, text in self.cleared]
+        """Every line kept, cleared ones too, as ``text`` gives it, with the time it was added."""
+        timed = [(stamp, text) for _, stamp, text in list(self.cleared)]
         lines, stamps = list(self.lines), list(self.stamps)
-        return earlier + [(stamp, plain(line)) for line, stamp in zip(lines, stamps, strict=False)]
+        for index, (line, stamp) in enumerate(zip(lines, stamps, strict=False)):
+            if (text := self._given_out(self.dropped + index, line)) is not None:
+                timed.append((stamp, text))
+        return timed
 
     def last_statement(self, before: int | None = None) -> int:
         """The absolute line where the newest statement (above line ``before``) starts."""
@@ -124,13 +168,13 @@ class OutputLog:
 
     def clear(self) -> None:
         """Clear the screen: the lines leave the pane but stay in ``text`` (the transcript, ``/save``)."""
-        self.cleared.extend(
-            (self.dropped + index, stamp, plain(line))
-            for index, (line, stamp) in enumerate(zip(self.lines, self.stamps, strict=True))
-        )
+        for index, (line, stamp) in enumerate(zip(list(self.lines), list(self.stamps), strict=False)):
+            if (text := self._given_out(self.dropped + index, line)) is not None:
+                self.cleared.append((self.dropped + index, stamp, text))
         self.dropped += len(self.lines)
         self.lines.clear()
         self.stamps.clear()
+        self._public.clear()
         self._cursor = None
 
     def follow(self) -> None:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from qmpshell.output.rows import Line
     from qmpshell.schema.index import SchemaIndex
 
+VIEW_ROWS = 2_000  # a view shows at most this many items of a returned list (C7; docs/limits.md)
 HIGHLIGHT_LIMIT = 64 * 1024  # characters: longer JSON from a view is shown plain (pygments: ~1.5 ms/KB)
 # View styles (``qmpshell.output.rows.STYLES``) that map to an existing class rather than ``view.NAME``.
 _CLASSES = {
@@ -64,6 +65,8 @@ def outcome(result: Outcome, look: Look = JSON_LOOK) -> StyleAndTextTuples:
         return reply(result, look)
     if isinstance(result, HmpOutput):
         text = hmp_text(result.text).rstrip("\n")
+        if result.ok and not text:
+            return [("class:dim", "ok\n")]  # a {} reply: HMP prints nothing
         if not text:
             return [("class:dim", "(no output)\n")]  # so a command that printed nothing still says so
         return [("class:error" if result.error else "class:hmp", text + "\n")]
@@ -81,10 +84,16 @@ def reply(result: Reply, look: Look = JSON_LOOK) -> StyleAndTextTuples:
     if look.format == "auto" and not result.as_json:
         from qmpshell.output.views import render_reply
 
+        response, total = bounded(result.response)
         rendering = render_reply(
-            result.response, command=result.command, width=look.width, index=look.index, hint=result.hint
+            response, command=result.command, width=look.width, index=look.index, hint=result.hint
         )
-        return view_fragments(rendering.lines)
+        fragments = view_fragments(rendering.lines)
+        if total:
+            fragments.append(
+                ("class:dim", f"first {VIEW_ROWS:,} rows of {total:,}; /json or /save reply for all\n")
+            )
+        return fragments
     pretty = look.format != "compact" or result.as_json
     fragments = json_fragments(json_text(result.response, pretty=pretty))
     fragments.append(("", "\n"))
@@ -93,6 +102,18 @@ def reply(result: Reply, look: Look = JSON_LOOK) -> StyleAndTextTuples:
     if result.hint:
         fragments.append(("class:hint", result.hint + "\n"))
     return fragments
+
+
+def bounded(response: dict[str, object]) -> tuple[dict[str, object], int]:
+    """The response with a returned list cut to ``VIEW_ROWS`` items, and the whole count (0: not cut).
+
+    A view lays out every row it is given (200,000 rows took 6.5 s); more than a
+    screenful of thousands is read with ``/find`` in JSON, or saved.
+    """
+    rows = response.get("return")
+    if not isinstance(rows, list) or len(rows) <= VIEW_ROWS:
+        return response, 0
+    return {**response, "return": rows[:VIEW_ROWS]}, len(rows)
 
 
 def view_fragments(lines: list[Line]) -> StyleAndTextTuples:

@@ -9,10 +9,12 @@ session in the terminal's scrollback, where it can be searched and copied.
 from __future__ import annotations
 
 import os
+import shlex
 from typing import IO
 
 from qmpshell.errors import UsageError
 from qmpshell.output.safe import visible
+from qmpshell.protocol.privatefile import Refused, Warn, open_private
 
 
 def last_lines(text: str, limit: int) -> str:
@@ -39,15 +41,18 @@ def print_transcript(text: str, stream: IO[str], *, limit: int) -> None:
         stream.flush()
 
 
-def save_text(path: str, text: str) -> int:
-    """Write ``text`` to ``path`` (created 0600: replies may hold what QEMU holds); lines written.
+def save_text(path: str, text: str, *, warn: Warn = lambda text: None) -> int:
+    """Write ``text`` to ``path`` (0600, also over an existing file: replies may hold what QEMU
+    holds); lines written.
 
-    A symlink is not followed, so ``/save`` cannot be turned against another file.
+    Opened as the log is (``privatefile``): a symlink is not followed, and a FIFO,
+    a device or another user's file is refused at once instead of waited on.
     """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
     path = os.path.expanduser(path)
     try:
-        fd = os.open(path, flags, 0o600)
+        fd = open_private(path, what="file", warn=warn)
+    except Refused as err:  # "refusing the file PATH: why" said as /save always said it
+        raise UsageError(f"cannot write {path}: {str(err).rsplit(': ', 1)[-1]}") from None
     except OSError as err:
         raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
     body = text if text.endswith("\n") or not text else text + "\n"
@@ -57,3 +62,11 @@ def save_text(path: str, text: str) -> int:
     except OSError as err:
         raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
     return body.count("\n")
+
+
+def quoted_words(text: str) -> tuple[str, ...]:
+    """``/save``'s words as a shell reads them: ``/save "my notes.txt"`` names one file."""
+    try:
+        return tuple(shlex.split(text))
+    except ValueError as err:  # an unclosed quote
+        raise UsageError(f"/save: {err}") from None

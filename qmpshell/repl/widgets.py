@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
+from qmpshell.output.safe import visible
 from qmpshell.repl.connection import Status
 
 QMP_PROMPT = "qmp> "
@@ -90,8 +91,11 @@ def _fields_that_fit(status: Status, room: int) -> list[str]:
         "version": f"QEMU {short_version(status.version) or '?'}",
         "events": f"events: {status.events}",
     }
-    chosen: dict[str, str] = {"mode": mode}
-    for name in ("run", "address", "version", "events"):
+    # The run state is never dropped, only cut (a server's long status string took the whole
+    # room and the state vanished from the bar, W12); it is the server's text: made visible.
+    run_room = max(2, min(_LONGEST_RUN_STATE, room - _length({"mode": mode}) - len(SEPARATOR)))
+    chosen: dict[str, str] = {"mode": mode, "run": _cut(visible(wanted["run"], one_line=True), run_room)}
+    for name in ("address", "version", "events"):
         text = wanted[name]
         if name == "address" and len(text) > _SHORTEST_ADDRESS:
             text = ELLIPSIS + text[-(_SHORTEST_ADDRESS - 1) :]
@@ -102,6 +106,9 @@ def _fields_that_fit(status: Status, room: int) -> list[str]:
         chosen["address"] = _cut_left(status.address, spare)
     order = ("address", "version", "run", "mode", "events")
     return [chosen[name] for name in order if name in chosen]
+
+
+_LONGEST_RUN_STATE = 20  # QEMU's longest is 14 (finish-migrate, guest-panicked)
 
 
 def _length(fields: dict[str, str]) -> int:

@@ -32,10 +32,11 @@ from typing import Any, Protocol
 from qmpshell.errors import UsageError
 from qmpshell.language.syntax import Kind
 from qmpshell.language.untyped import ArgTree, Value, ValueProblem, guess_tree, guess_value, parse_json_value
+from qmpshell.numbers import is_digits
 from qmpshell.schema.index import SchemaIndex, TypeInfo
 
 _INT = re.compile(
-    r"([-+]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|\d+(?:\.\d+)?)([kKmMgGtTpP]?)(?:i?[bB])?"
+    r"([-+]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|[0-9]+(?:\.[0-9]+)?)([kKmMgGtTpP]?)(?:i?[bB])?"
 )
 _SUFFIXES = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
 _BOOLS = {"true": True, "on": True, "yes": True, "false": False, "off": False, "no": False}
@@ -156,7 +157,7 @@ class SchemaTyper:
     def _names_at(self, type_name: str, parent: str) -> list[str]:
         """Every member name of the object at the dotted ``parent`` path (all variants)."""
         for part in filter(None, parent.split(".")):
-            if part.isascii() and part.isdigit():  # a list's item: the element type is already chosen
+            if is_digits(part):  # a list's item: the element type is already chosen
                 continue
             member = next((m for m in self._all_members(type_name) if m.name == part), None)
             if member is None:
@@ -236,7 +237,7 @@ class SchemaTyper:
     def _array(self, info: TypeInfo, tree: ArgTree, name: str, unlisted: Unlisted | None) -> list[Any]:
         """``NAME.0.KEY=...``: the items numbered from 0; an object written where a list belongs is
         refused before anything is sent (QEMU would refuse it after)."""
-        wrong = next((key for key in tree if not (key.isascii() and key.isdigit())), None)
+        wrong = next((key for key in tree if not is_digits(key)), None)
         if wrong is not None:
             raise UsageError(
                 f"'{name}' is a list: number its items, e.g. {name}.0.{wrong}=... (not {name}.{wrong}=...)"
@@ -368,7 +369,7 @@ def parse_number(value: Value, name: str) -> int | float:
         raise ValueProblem(f"{name}: expected a number, got '{text}'", value) from None
     if number != number or number in (float("inf"), float("-inf")):
         raise ValueProblem(f"{name}: expected a finite number, got '{text}'", value)
-    if not re.fullmatch(r"[-+]?\d+", text):
+    if not re.fullmatch(r"[-+]?[0-9]+", text):
         return number
     try:
         return int(text)

@@ -1,0 +1,78 @@
+"""The shell's HMP side: one object per shell that runs HMP lines over QMP (``qmpshell.hmp.engine``).
+
+It keeps what lasts between lines: the server's QMP commands (asked once per
+connection), the session's HMP history (``info history``).  The shell hands it
+how to send a command (so ``-v`` shows it and Ctrl-C stops the wait) and how to
+type values (the schema typer).  The shell imports this module only when an
+HMP line runs, so a QMP one-shot never loads the HMP tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from qmpshell.hmp import engine
+from qmpshell.hmp.engine import Result
+from qmpshell.language.untyped import ArgumentTyper
+from qmpshell.protocol.session import QmpSession
+
+Message = dict[str, Any]
+Exchange = Callable[[str, Message], Message]
+
+
+class _Port:
+    def __init__(
+        self, exchange: Exchange, typer: Callable[[], ArgumentTyper | None], cpu: int | None
+    ) -> None:
+        self.exchange, self._typer, self.cpu_index = exchange, typer, cpu
+
+    def typer(self) -> ArgumentTyper | None:
+        return self._typer()
+
+
+class HmpSide:
+    """Runs HMP lines for a shell: translated, answered by the shell, or left to pass through."""
+
+    def __init__(
+        self,
+        client: Callable[[], QmpSession],
+        exchange: Exchange,
+        typer: Callable[[], ArgumentTyper | None],
+        timeout: float | None,
+    ) -> None:
+        self._client, self._exchange, self._typer, self._timeout = client, exchange, typer, timeout
+        self.history: list[str] = []  # HMP "info history"
+        self._server: tuple[QmpSession, frozenset[str]] | None = None
+
+    def server_commands(self) -> frozenset[str]:
+        """The QMP commands this server has (``query-commands``, once per connection)."""
+        client = self._client()
+        if self._server is None or self._server[0] is not client:
+            names = client.execute("query-commands", timeout=self._timeout)
+            self._server = (client, engine.command_names(names))
+        return self._server[1]
+
+    def via(self, wanted: str) -> str:
+        """``auto`` is ``qmp`` on a server without HMP (qemu-storage-daemon)."""
+        return wanted if engine.PASSTHROUGH in self.server_commands() or wanted == "passthrough" else "qmp"
+
+    def check(self, line: str, via: str) -> None:
+        """Refuse, before anything is sent, a line that cannot run as ``via`` asks (UsageError)."""
+        if self.via(via) == "qmp":
+            engine.route(engine.resolve(line), "qmp", self.server_commands())
+
+    def run(self, line: str, via: str, cpu_index: int | None) -> Result | None:
+        """Run a line over QMP; None: the caller sends it to ``human-monitor-command``."""
+        port = _Port(self._exchange, self._typer, cpu_index)
+        server = self.server_commands()
+        return engine.run_line(port, line, via=self.via(via), server=server, history=self.history)
+
+    def note(self, via: str) -> str:
+        """Said at the switch to HMP mode: what this server offers."""
+        return engine.describe_offer(self.server_commands(), via)
+
+    def help(self, name: str, *, shell: str, qmp_help: Callable[[str], str | None]) -> str:
+        from qmpshell.hmp.helptext import hmp_help
+
+        return hmp_help(name, self.server_commands(), shell=shell, qmp_help=qmp_help)
