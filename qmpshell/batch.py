@@ -116,10 +116,10 @@ class Printer:
 
     def own_sent(self, message: Message, source: str) -> None:
         """``-v``: a message the shell sent on its own account (the schema, a /job's query-jobs), dimmed,
-        on stderr: stdout stays the user's commands and their replies.  Not ``qmp_capabilities``:
-        every session starts with it."""
-        if source == traffic.CONNECTION:
-            return
+        on stderr: stdout stays the user's commands and their replies.  Only for a person (stderr a
+        terminal) or with colour asked for; not ``qmp_capabilities``: every session starts with it."""
+        if source == traffic.CONNECTION or not (self.color or _is_terminal(self.err)):
+            return  # a script's stderr stays its errors: shown dimmed to a person, or with --color
         text = visible(f"qmpshell: sent by the shell ({source}): {json_text(message)}")
         with self._lock:
             try:

@@ -56,11 +56,14 @@ def test_the_log_marks_the_shells_own_messages_and_their_replies(qemu: Qemu, tmp
 
 
 def test_verbose_shows_the_shells_own_messages_apart(qemu: Qemu) -> None:
-    result = run_qmpshell(qemu.socket, "-v", "-c", "device_add driver=virtio-net-pci id=n2 bus=nosuch")
+    line = "device_add driver=virtio-net-pci id=n2 bus=nosuch"
+    result = run_qmpshell(qemu.socket, "-v", "--color=always", "-c", line)
     assert '"execute": "device_add"' in result.stdout
     assert "device-list-properties" not in result.stdout
-    assert "qmpshell: sent by the shell (typing): " in result.stderr
-    assert "qmpshell: sent by the shell (schema): " in result.stderr
+    assert "\x1b[2mqmpshell: sent by the shell (typing): " in result.stderr  # dimmed
+    assert "\x1b[2mqmpshell: sent by the shell (schema): " in result.stderr
+    plain = run_qmpshell(qemu.socket, "-v", "-c", line)  # stderr a pipe, no colour: errors only
+    assert "sent by the shell" not in plain.stderr
 
 
 def test_interactive_completion_and_status_are_marked(start: Start, qemu: Qemu, tmp_path: Path) -> None:
