@@ -11,13 +11,21 @@ it when ``ready`` if asked (``--complete``), dismisses it when concluded, and ra
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from qmpshell.errors import CommandFailed, UsageError
+from qmpshell.language.parse import QmpRequest, parse_statement
+from qmpshell.language.untyped import ArgumentTyper
+from qmpshell.outcomes import Info, Outcome, Reply
 from qmpshell.protocol import events as event_log
-from qmpshell.protocol.client import QmpError
-from qmpshell.protocol.events import EventLog
+from qmpshell.protocol import traffic
+from qmpshell.protocol.client import Cancelled, QmpError
+from qmpshell.protocol.events import EventLog, WaitInterrupted
+from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
+
+if TYPE_CHECKING:
+    from qmpshell.shell import Started
 
 USAGE = "usage: /job [--complete] COMMAND ARGUMENTS (a job-starting command such as blockdev-create)"
 POLL = 0.25  # seconds between looks at query-jobs while no status event comes
@@ -31,6 +39,45 @@ class JobRun(NamedTuple):
     events: EventLog
     progress: Callable[[str], None]
     timeout: float | None
+
+
+class JobShell(Protocol):
+    """What ``run_job`` needs of the ``Shell``: send the command as the user's, and its connection."""
+
+    client: QmpSession
+    events: EventLog
+    timeout: float | None
+
+    def start(self, request: QmpRequest, *, announce: bool = True) -> Started | None: ...
+
+    def finish(self, started: Started) -> Outcome: ...
+
+    def progress(self, text: str) -> None: ...
+
+
+def run_job(shell: JobShell, rest: str, typer: ArgumentTyper | None) -> Outcome:
+    """``/job [--complete] LINE``: the error reply, or how the job ended (CommandFailed: it failed)."""
+    complete, line = split_line(rest)
+    job = parse_statement(line, typer=typer)
+    if not isinstance(job, QmpRequest):
+        raise UsageError(USAGE)
+    job_id = job_id_of(job.message)
+    since = event_log.position(shell.events)
+    started = shell.start(job)
+    assert started is not None  # a QmpRequest is one message
+    outcome = shell.finish(started)
+    if isinstance(outcome, Reply) and not outcome.ok:
+        return outcome
+    shell.client.listen_for_events()
+    execute = traffic.marked(shell.client.execute, traffic.JOB)
+    run = JobRun(execute, shell.events, shell.progress, shell.timeout)
+    try:
+        finalize = not manual_finalize(job.message)
+        return Info(follow(run, job_id, complete=complete, since=since, finalize=finalize))
+    except WaitInterrupted as stop:
+        if shell.client.lost is not None:
+            raise shell.client.lost from None
+        raise Cancelled(f"{stop} for job {job_id} (it goes on; query-jobs shows it)") from None
 
 
 def split_line(rest: str) -> tuple[bool, str]:

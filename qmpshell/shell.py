@@ -30,8 +30,8 @@ from qmpshell.notices import Warnings
 from qmpshell.outcomes import EventSeen, Exit, FrontEndCommand, HmpOutput, Info, ModeChanged, Outcome, Reply
 from qmpshell.protocol import events as event_log
 from qmpshell.protocol import traffic
-from qmpshell.protocol.client import OWN, Cancelled, PendingReply, QmpError
-from qmpshell.protocol.events import EventLog, WaitInterrupted
+from qmpshell.protocol.client import OWN, PendingReply, QmpError
+from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
 from qmpshell.waiting import wait_for_event
@@ -383,35 +383,17 @@ class Shell:
 
     def job_command(self, request: ShellRequest) -> Outcome:
         """``/job [--complete] LINE``: start a job, follow it to its end, fail when it failed."""
-        complete, line = jobs.split_line(request.rest)
-        job = parse_statement(line, typer=self.knowledge.typer_for(self._ask) if self.knowledge else None)
-        if not isinstance(job, QmpRequest):
-            raise UsageError(jobs.USAGE)
-        job_id = jobs.job_id_of(job.message)
-        since = event_log.position(self.events)
-        started = self.start(job)
-        assert started is not None  # a QmpRequest is one message
-        outcome = self.finish(started)
-        if isinstance(outcome, Reply) and not outcome.ok:
-            return outcome
-        self.client.listen_for_events()
-        execute = traffic.marked(self.client.execute, traffic.JOB)
-        run = jobs.JobRun(execute, self.events, self._progress, self.timeout)
+        typer = self.knowledge.typer_for(self._ask) if self.knowledge else None
         try:
-            finalize = not jobs.manual_finalize(job.message)
-            return Info(jobs.follow(run, job_id, complete=complete, since=since, finalize=finalize))
-        except WaitInterrupted as stop:
-            if self.client.lost is not None:
-                raise self.client.lost from None
-            raise Cancelled(f"{stop} for job {job_id} (it goes on; query-jobs shows it)") from None
+            return jobs.run_job(self, request.rest, typer)
         finally:
-            self._progress("")  # the progress line goes
+            self.progress("")  # the progress line goes
 
     def pending_unplugs(self) -> set[str]:
         """Ids of devices whose unplug the guest has not finished (completion marks them)."""
         return self.unplugs.pending(lambda first: event_log.events_from(self.events, max(first, 0)))
 
-    def _progress(self, text: str) -> None:
+    def progress(self, text: str) -> None:
         self.doing = text
         if self.on_progress is not None:
             self.on_progress(text)
