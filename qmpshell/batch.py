@@ -17,7 +17,16 @@ from qmpshell.errors import EXIT_OK, EXIT_USAGE, ConnectionLost, ParseError, Qmp
 from qmpshell.language.parse import QmpRequest, Request, ShellRequest
 from qmpshell.language.redact import redact_message, redact_url_credentials
 from qmpshell.language.statements import Statement, read_statements
-from qmpshell.outcomes import EventSeen, Exit, FrontEndCommand, HmpOutput, Info, Outcome, Reply
+from qmpshell.outcomes import (
+    EventSeen,
+    Exit,
+    FrontEndCommand,
+    HmpOutput,
+    Info,
+    Outcome,
+    ProgramOutput,
+    Reply,
+)
 from qmpshell.output.render import colourise, error_summary, hmp_text, json_text
 from qmpshell.output.safe import visible, with_caret
 from qmpshell.pipeline import Pipeline
@@ -145,6 +154,17 @@ class Printer:
         from qmpshell.output.text import coloured, plain
 
         self.write((coloured if self.color else plain)(Rendering([event_line(event)], "event")))
+
+    def raw(self, text: str, stream: IO[str]) -> None:
+        """A program's own output, as it wrote it (``/guest-exec``); controls shown on a terminal."""
+        if not text:
+            return
+        with self._lock:
+            try:
+                stream.write(visible(text) if _is_terminal(stream) else text)
+                stream.flush()
+            except (BrokenPipeError, ValueError):
+                pass
 
     def error(self, where: str, text: str) -> None:
         with self._lock:
@@ -280,7 +300,7 @@ def run_script(
         return EXIT_USAGE
     runner = Runner(shell, printer, keep_going=keep_going, pipeline=pipeline)
     for statement, request in parsed:
-        if request is not None and _typed_by_what_runs_before(request):
+        if request is PARSE_LATER or (request is not None and _typed_by_what_runs_before(request)):
             request = _typed_again(shell, statement, runner)
         if request is not None:
             runner.run(statement, request)
@@ -288,6 +308,9 @@ def run_script(
             break
     runner.flush()
     return runner.status
+
+
+PARSE_LATER = ShellRequest("")  # a statement after /schema reload: parsed just before it runs
 
 
 def _typed_by_what_runs_before(request: Request) -> bool:
@@ -310,8 +333,12 @@ def parse_all(
 ) -> Iterator[tuple[Statement, Request | None]]:
     """Parse every statement, following ``/hmp`` and ``/qmp`` mode switches as they will run."""
     start_mode = shell.hmp
+    reloaded = False  # after /schema reload the schema is another: what follows is parsed as it runs
     try:
         for statement in statements:
+            if reloaded:
+                yield statement, PARSE_LATER
+                continue
             try:
                 request = shell.parse(statement.text)
             except QmpShellError as err:
@@ -322,6 +349,7 @@ def parse_all(
                 shell.hmp = request.name == "hmp"
             if request is not None:
                 yield statement, request
+            reloaded = isinstance(request, ShellRequest) and request.name == "schema" and bool(request.words)
     finally:
         shell.hmp = start_mode
 
@@ -359,10 +387,21 @@ def show(shell: Shell, statement: Statement, outcome: Outcome, printer: Printer)
         printer.show_event(outcome.event)
     elif isinstance(outcome, Info):
         printer.text(outcome.text)
+    elif isinstance(outcome, ProgramOutput):
+        return _show_program(outcome, where, printer)
     elif isinstance(outcome, FrontEndCommand) and outcome.request.name == "format":
         if outcome.request.words:
             printer.human = outcome.request.words[0] == "auto"
     return EXIT_OK
+
+
+def _show_program(ran: ProgramOutput, where: str, printer: Printer) -> int:
+    """``/guest-exec``: the program's stdout on stdout, its stderr on stderr, 1 unless it exited 0."""
+    printer.raw(ran.stdout, printer.out)
+    printer.raw(ran.stderr, printer.err)
+    if ran.ending:
+        printer.error(where, f"/guest-exec: {ran.ending}")
+    return EXIT_OK if ran.ok else 1
 
 
 def _show_reply(reply: Reply, where: str, printer: Printer, shell: Shell) -> int:

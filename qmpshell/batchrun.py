@@ -110,12 +110,13 @@ def run_target(
             on_send=printer.sent if settings.verbose else None,
         )
         shell.qapi_dir, shell.docs_cache = settings.qapi_dir, settings.schema_cache
+        shell.schema_cache = settings.schema_cache
         shell.probe = settings.probe
         shell.on_progress = printer.progress  # a /job's line, on a terminal only
         for warning in client.warnings:
             printer.error("", f"warning: {warning}")
         if version:
-            printer.text(f"qmpshell {__version__}\nQEMU {client.server_version or 'unknown'}")
+            printer.text(f"qmpshell {__version__}\n{_server_line(client)}")
             return EXIT_OK
         return source(shell, printer)
     except OutputClosed:
@@ -181,3 +182,12 @@ def use_color(setting: str, stream: IO[str]) -> bool:
     if setting == "never" or os.environ.get("NO_COLOR"):
         return False
     return stream.isatty()
+
+
+def _server_line(client: QmpSession) -> str:
+    """``--version``'s second line: ``QEMU 7.2.22 (package)``, or ``qemu-ga 7.2.22`` for a guest agent."""
+    if client.agent:
+        from qmpshell.protocol.server import identify  # only for a guest agent: its guest-info
+
+        return identify(client).label
+    return f"QEMU {client.server_version or 'unknown'}"

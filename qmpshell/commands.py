@@ -113,6 +113,18 @@ COMMANDS: tuple[ShellCommand, ...] = (
         "replies as tables and text, indented or one-line JSON",
         where=frozenset({BATCH, SCREEN, LINE}),
     ),
+    ShellCommand(
+        "guest-exec",
+        "/guest-exec PROGRAM [ARG...]",
+        "run a program through the guest agent, show its output",
+        shell_handler="guest_exec_command",
+    ),
+    ShellCommand(
+        "schema",
+        "/schema [reload]",
+        "where the schema came from (server or cache file, key); reload it",
+        shell_handler="schema_command",
+    ),
     ShellCommand("clear", "/clear", "clear the output pane (also Ctrl-L)", where=INTERACTIVE),
     ShellCommand("reconnect", "/reconnect", "try to reconnect now", where=INTERACTIVE),
     ShellCommand("relaunch", "/relaunch", "start the --launch QEMU again after it exited", where=INTERACTIVE),

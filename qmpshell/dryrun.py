@@ -22,7 +22,7 @@ from qmpshell.language.hmp import parse_cpu_command
 from qmpshell.language.parse import HmpRequest, Request, ShellRequest, message_for, parse_statement
 from qmpshell.language.statements import Statement, read_statements
 from qmpshell.output.render import json_text
-from qmpshell.protocol.client import QmpError
+from qmpshell.protocol.pending import QmpError
 from qmpshell.qmptypes import Message
 from qmpshell.shell import Knowledge
 

@@ -57,6 +57,26 @@ class Info(NamedTuple):
     edit: str = ""
 
 
+class ProgramOutput(NamedTuple):
+    """What ``/guest-exec`` ran printed, and how it ended (``exitcode`` None: killed by ``signal``)."""
+
+    stdout: str
+    stderr: str
+    exitcode: int | None
+    signal: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.exitcode == 0
+
+    @property
+    def ending(self) -> str:
+        """'' for exit code 0, else ``exit code 3`` or ``killed by signal 9``."""
+        if self.exitcode is None:
+            return f"killed by signal {self.signal}" if self.signal is not None else "ended, no exit code"
+        return "" if self.exitcode == 0 else f"exit code {self.exitcode}"
+
+
 class ModeChanged(NamedTuple):
     hmp: bool
     note: str = ""  # on /hmp: how many HMP commands this server runs, and how
@@ -72,4 +92,4 @@ class FrontEndCommand(NamedTuple):
     request: ShellRequest
 
 
-Outcome = Reply | HmpOutput | EventSeen | Info | ModeChanged | Exit | FrontEndCommand
+Outcome = Reply | HmpOutput | EventSeen | Info | ProgramOutput | ModeChanged | Exit | FrontEndCommand

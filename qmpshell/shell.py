@@ -27,11 +27,21 @@ from qmpshell.language.parse import (
 )
 from qmpshell.language.untyped import ArgumentTyper, flatten_tree
 from qmpshell.notices import Warnings
-from qmpshell.outcomes import EventSeen, Exit, FrontEndCommand, HmpOutput, Info, ModeChanged, Outcome, Reply
+from qmpshell.outcomes import (
+    EventSeen,
+    Exit,
+    FrontEndCommand,
+    HmpOutput,
+    Info,
+    ModeChanged,
+    Outcome,
+    ProgramOutput,
+    Reply,
+)
 from qmpshell.protocol import events as event_log
 from qmpshell.protocol import traffic
-from qmpshell.protocol.client import OWN, PendingReply, QmpError
 from qmpshell.protocol.events import EventLog
+from qmpshell.protocol.pending import OWN, PendingReply, QmpError
 from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
 from qmpshell.waiting import wait_for_event
@@ -49,6 +59,7 @@ class Started(NamedTuple):
     request: Request
     pending: PendingReply
     warning: str = ""  # deprecated or unstable: said when it finishes
+    no_reply: bool = False  # a guest agent command answered with nothing (guest-shutdown)
 
 
 def _hmp_outcome(sent: Message, response: Message) -> Outcome:
@@ -99,6 +110,8 @@ class Shell:
         self.help_width = HELP_WIDTH  # /help wraps here; the full screen sets its pane's width
         self.warnings = Warnings()  # this session's one channel: every front-end drains it
         self.last_reply: Reply | None = None  # for /json
+        self.schema_cache = True  # /schema reload writes the cache (off with --no-schema-cache)
+        self.load_schema: Callable[[], None] | None = None  # the full screen's, for /schema before it did
         self.qapi_dir: str | None = None  # --qapi-dir: QEMU's doc comments instead of its manual
         self.docs_cache = True
         self._warned: set[str] = set()  # deprecations said this session
@@ -153,7 +166,10 @@ class Shell:
         pending = self.client.send(message)
         if announce and self.on_send is not None:
             self.on_send(pending.sent)
-        return Started(request, pending, warning)
+        no_reply = isinstance(request, QmpRequest) and self._sends_no_reply(request.command)
+        if no_reply:
+            self.client.abandon(pending)  # were a reply to come after all, it is dropped by its id
+        return Started(request, pending, warning, no_reply)
 
     def _deprecations(self, request: QmpRequest) -> str:
         """A deprecated (or unstable) command or argument is warned about once a session."""
@@ -174,6 +190,8 @@ class Shell:
         if started.warning:
             self.warnings.warn(started.warning)
         request, sent = started.request, started.pending.sent
+        if started.no_reply:
+            return Info(f"{sent.get('execute')} sent; the guest agent answers it with no reply")
         try:
             response = self._await(started.pending, str(sent.get("execute", "command")))
         except ConnectionLost:
@@ -216,6 +234,14 @@ class Shell:
 
     # -- QMP -------------------------------------------------------------------------
 
+    def _sends_no_reply(self, command: str) -> bool:
+        """A guest agent answers some commands with nothing (guest-shutdown): not waited for."""
+        if not getattr(self.client, "agent", False):
+            return False
+        from qmpshell.protocol.agent import sends_no_reply  # only for a guest agent
+
+        return sends_no_reply(self.client, command)
+
     def _ask(self, command: str, arguments: Message) -> Any:
         """A question while typing a statement (a device's properties): not shown, not a /wait mark.
 
@@ -242,6 +268,10 @@ class Shell:
             return pending.wait(self.timeout)
         except CommandTimeout:
             self.client.abandon(pending)
+            if getattr(self.client, "agent", False):
+                from qmpshell.protocol.agent import resync_agent
+
+                resync_agent(self.client, timeout=self.timeout or 5.0)
             raise CommandTimeout(f"no reply to {name} within {self.timeout:g} s") from None
         finally:
             with self._cancel_lock:
@@ -397,6 +427,27 @@ class Shell:
         self.doing = text
         if self.on_progress is not None:
             self.on_progress(text)
+
+    def guest_exec_command(self, request: ShellRequest) -> Outcome:
+        """``/guest-exec PROGRAM [ARG...]``: run it in the guest; its output, decoded."""
+        from qmpshell.protocol.agent import guest_exec  # only for /guest-exec
+
+        ran = guest_exec(self._ask, request.rest, timeout=self.timeout)
+        return ProgramOutput(ran.stdout, ran.stderr, ran.exitcode, ran.signal)
+
+    def schema_command(self, request: ShellRequest) -> Outcome:
+        """``/schema``: where the schema came from; ``/schema reload``: fetch it from the server again."""
+        from qmpshell.schema import origin  # only for /schema
+
+        timeout = self.timeout if self.timeout is not None else 30.0
+        if self.knowledge is None and self.load_schema is not None:
+            self.load_schema()  # typed before the interactive shell's worker got to it
+        if request.words == ("reload",) and not request.options:
+            use_cache, warn = self.schema_cache, self.warnings.append
+            self.knowledge = origin.reload(self.client, use_cache=use_cache, timeout=timeout, warn=warn)
+        elif request.words or request.options:
+            raise UsageError(origin.USAGE)
+        return Info(origin.describe(self.knowledge, self.client, timeout=timeout))
 
     def _help(self, request: ShellRequest) -> str:
         words = request.words

@@ -17,8 +17,8 @@ from qmpshell.errors import CommandTimeout, UsageError
 from qmpshell.language.parse import ShellRequest
 from qmpshell.language.untyped import ArgTree, Value, flatten_tree, guess_value
 from qmpshell.protocol import events as event_log
-from qmpshell.protocol.client import Cancelled
 from qmpshell.protocol.events import EventLog, WaitInterrupted, event_matcher
+from qmpshell.protocol.pending import Cancelled
 from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
 

@@ -8,7 +8,9 @@ with that command, so a reply can echo the client's id, or not.  What the
 client sent is kept in ``received`` for the test to inspect.  After the last
 step the server goes on reading, answering only ``query-qmp-schema`` (as
 ``CommandNotFound``, like qemu-ga, so qmpshell runs without a schema, unless a
-``schema`` is given).
+``schema`` is given).  ``query-commands`` (which qmpshell asks for the schema
+cache's key and before HMP) is answered the same way at any point, from
+``commands`` when given.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def echo_id(reply: Message) -> Callable[[Message], bytes]:
 
 
 NO_SCHEMA = echo_id({"error": {"class": "CommandNotFound", "desc": "no query-qmp-schema here"}})
+NO_COMMANDS = echo_id({"error": {"class": "CommandNotFound", "desc": "no query-commands here"}})
 
 
 @dataclass
@@ -82,10 +85,18 @@ def handshake() -> list[Step]:
 class FakeServer:
     """Serves one client on ``path`` with ``steps``; use as a context manager."""
 
-    def __init__(self, path: Path, steps: Iterable[Step], *, schema: list[Message] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        steps: Iterable[Step],
+        *,
+        schema: list[Message] | None = None,
+        commands: list[str] | None = None,
+    ) -> None:
         self.path = str(path)
         self.steps = list(steps)
         self.schema = schema  # the answer to query-qmp-schema (None: CommandNotFound, like qemu-ga)
+        self.commands = commands  # the names query-commands lists (None: CommandNotFound)
         self.received: list[Message] = []
         self.error: BaseException | None = None
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -144,12 +155,16 @@ class FakeServer:
             pass  # the script is over: answer only query-qmp-schema, until the client goes
 
     def _read_command(self, conn: socket.socket, reader: _CommandReader) -> Message | None:
-        """The next command of the script; ``query-qmp-schema`` is answered as qemu-ga would."""
+        """The next command of the script; ``query-qmp-schema`` and ``query-commands`` are answered here."""
         while (command := reader.next()) is not None:
             self.received.append(command)
-            if command.get("execute") != "query-qmp-schema":
+            if command.get("execute") == "query-qmp-schema":
+                answer = NO_SCHEMA if self.schema is None else echo_id({"return": self.schema})
+            elif command.get("execute") == "query-commands":  # asked for the schema cache's key
+                names = [{"name": name} for name in self.commands or ()]
+                answer = NO_COMMANDS if self.commands is None else echo_id({"return": names})
+            else:
                 return command
-            answer = NO_SCHEMA if self.schema is None else echo_id({"return": self.schema})
             conn.sendall(answer(command))
         return None
 

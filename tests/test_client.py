@@ -12,8 +12,9 @@ import pytest
 
 from qmpshell.errors import CommandTimeout, ConnectionFailed, ConnectionLost, UsageError
 from qmpshell.protocol.address import Address, parse_address
-from qmpshell.protocol.client import Cancelled, Client, PendingReply, QmpError
+from qmpshell.protocol.client import Client
 from qmpshell.protocol.logfile import MessageLog
+from qmpshell.protocol.pending import Cancelled, PendingReply, QmpError
 from tests.qemu_support import Qemu, qemu_version, wait_until
 
 

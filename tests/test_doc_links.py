@@ -110,7 +110,7 @@ def _options_in_code(code: str) -> set[str]:
         option
         for command in COMMAND_BREAK.split(code)
         if not _another_program(command)
-        for option in LONG_OPTION.findall(command)
+        for option in LONG_OPTION.findall(re.split(r"\s--(?:\s|$)", command)[0])  # after --: QEMU's
     }
 
 

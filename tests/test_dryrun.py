@@ -66,12 +66,13 @@ def test_with_a_server_values_are_typed_and_nothing_but_the_schema_is_asked(
     assert lines[1] == {"execute": "human-monitor-command", "arguments": {"command-line": "123"}}
     assert lines[2]["arguments"]["size"] == 1048576
     assert len(lines) == 7
-    assert sent(log) == ["qmp_capabilities", "query-qmp-schema"]  # the first run fills the cache
+    # query-commands: the cache key (which server this is); the first run fills the cache
+    assert sent(log) == ["qmp_capabilities", "query-commands", "query-qmp-schema"]
     assert qemu.aux.execute("query-named-block-nodes") == []  # the script did not run
     log.unlink()
     again = run_qmpshell("-n", "-l", str(log), "-f", str(script), qemu.socket)
     assert again.stdout == result.stdout
-    assert sent(log) == ["qmp_capabilities"]  # the cache has it: only the handshake
+    assert sent(log) == ["qmp_capabilities", "query-commands"]  # the cache has it: the handshake and the key
 
 
 def test_the_first_line_that_does_not_parse_ends_it_with_status_2(qemu: Qemu) -> None:

@@ -249,24 +249,19 @@ def test_a_reply_of_an_unexpected_shape_is_shown_as_json(tmp_path: Path) -> None
     from tests.fakeserver import Answer, echo_id, handshake
     from tests.test_faults_server import run_against
 
-    commands = [{"name": "query-status"}, {"name": "query-block"}, {"name": "block_resize"}]
-    steps = [
-        *handshake(),
-        Answer(echo_id({"return": commands})),
-        Answer(echo_id({"return": ["not", "a", "status"]})),
-    ]
-    result, _ = run_against(tmp_path, steps, "/hmp info status")
+    commands = ["query-status", "query-block", "block_resize"]
+    steps = [*handshake(), Answer(echo_id({"return": ["not", "a", "status"]}))]
+    result, _ = run_against(tmp_path, steps, "/hmp info status", server_commands=commands)
     assert (result.returncode, result.stderr) == (0, "")
     assert json.loads(result.stdout) == ["not", "a", "status"]
-    qom = [{"name": "qom-list"}, {"name": "qom-get"}]
+    qom = ["qom-list", "qom-get"]
     steps = [
         *handshake(),
-        Answer(echo_id({"return": qom})),
         Answer(echo_id({"return": "container"})),
         Answer(echo_id({"return": {"x": 1}})),  # qom-list answered with an object
     ]
     (tmp_path / "again").mkdir()
-    result, _ = run_against(tmp_path / "again", steps, "/hmp info qom-tree /objects")
+    result, _ = run_against(tmp_path / "again", steps, "/hmp info qom-tree /objects", server_commands=qom)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith(
         "qmpshell: 1: HMP: Error: unexpected reply while translating 'info qom-tree'"

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from qmpshell.protocol.server import ServerIdentity
 from qmpshell.schema import help as helptext
-from qmpshell.schema.cache import SchemaCache, cache_key
+from qmpshell.schema.cache import SchemaCache
 from qmpshell.schema.index import SchemaIndex
 
 CAPTURE = Path(__file__).parent / "data" / "qemu-7.2-schema.json"
@@ -81,9 +82,12 @@ def test_unknown_and_malformed_parts_are_tolerated() -> None:
     assert index.action_names() == []
 
 
+KEY = ServerIdentity("emulator", "7.2.22", "Debian", ("quit",)).schema_key()
+
+
 def test_cache_round_trip_with_private_modes(tmp_path: Path, entries: list[Any]) -> None:
     cache = SchemaCache(str(tmp_path / "qmpshell"))
-    key = cache_key(GREETING)
+    key = KEY
     warnings: list[str] = []
     assert cache.load(key, warn=warnings.append) is None
     cache.store(key, entries, warn=warnings.append)
@@ -94,18 +98,25 @@ def test_cache_round_trip_with_private_modes(tmp_path: Path, entries: list[Any])
     assert warnings == []
 
 
-def test_cache_key_depends_on_version_and_package() -> None:
-    other = json.loads(json.dumps(GREETING))
-    other["QMP"]["version"]["package"] = "v7.2.0-dirty"
-    assert cache_key(GREETING).startswith("7.2.22-")
-    assert cache_key(GREETING) != cache_key(other)
-    assert cache_key(None) == "" and cache_key({"QMP": {}}) == ""
+def test_cache_key_depends_on_version_package_commands_and_binary() -> None:
+    base = ServerIdentity(
+        "emulator", "7.2.22", "Debian", ("query-status", "quit"), binary="/q", binary_stamp="1 2"
+    )
+    assert base.schema_key().startswith("7.2.22-")
+    others = [
+        base.__class__("emulator", "7.2.22", "v7.2.0-dirty", base.commands, binary="/q", binary_stamp="1 2"),
+        base.__class__("emulator", "7.2.22", "Debian", ("quit",), binary="/q", binary_stamp="1 2"),
+        base.__class__("emulator", "7.2.22", "Debian", base.commands, binary="/q", binary_stamp="1 3"),
+        base.__class__("emulator", "7.2.22", "Debian", base.commands),
+    ]
+    assert len({base.schema_key(), *(other.schema_key() for other in others)}) == 5
+    assert ServerIdentity("qmp").schema_key() == ""
 
 
 @pytest.mark.parametrize("content", ["{not json", '{"format": 1, "key": "other", "schema": []}', "[1, 2]"])
 def test_corrupt_cache_is_reported_once_and_set_aside(tmp_path: Path, content: str) -> None:
     cache = SchemaCache(str(tmp_path))
-    key = cache_key(GREETING)
+    key = KEY
     Path(cache.path(key)).write_text(content)
     warnings: list[str] = []
     assert cache.load(key, warn=warnings.append) is None
@@ -168,3 +179,16 @@ def test_warnings_for_deprecated_and_unstable(index: SchemaIndex) -> None:
     assert "deprecated" in helptext.warning_for(index, "drive-backup")
     assert "unstable" in helptext.warning_for(index, "x-query-jit")
     assert helptext.warning_for(index, "query-status") == ""
+
+
+def test_the_cache_keeps_only_the_newest_files(tmp_path: Path, entries: list[Any]) -> None:
+    """A file per build: a day of rebuilds must not fill the directory."""
+    from qmpshell.schema.cache import KEPT_FILES
+
+    cache = SchemaCache(str(tmp_path / "qmpshell"))
+    keys = [f"7.2.22-build{n}" for n in range(KEPT_FILES + 3)]
+    for number, key in enumerate(keys):
+        cache.store(key, entries[:1], warn=pytest.fail)
+        os.utime(cache.path(key), ns=(number * 10**9, number * 10**9))
+    kept = sorted(os.listdir(cache.directory))
+    assert kept == sorted(os.path.basename(cache.path(key)) for key in keys[-KEPT_FILES:])

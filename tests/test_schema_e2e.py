@@ -67,7 +67,8 @@ def test_an_unknown_command_without_arguments_is_explained_when_refused(qemu: Qe
     assert result.returncode == 2
     assert result.stderr == "qmpshell: 1: unknown command 'quer-status'; did you mean query-status?\n"
     assert result.stdout == ""
-    assert sent_commands(log) == ["other", "other", "query-qmp-schema"]  # capabilities, the line, schema
+    # capabilities, the line, query-commands (the cache key), schema
+    assert sent_commands(log) == ["other", "other", "other", "query-qmp-schema"]
 
 
 def test_a_line_without_arguments_does_not_read_the_schema(

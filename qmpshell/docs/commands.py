@@ -15,7 +15,7 @@ from qmpshell.docs.library import ServerDocs, documentation_alone, example, help
 from qmpshell.docs.properties import QUESTIONS, properties_table
 from qmpshell.errors import UsageError
 from qmpshell.language.parse import ShellRequest
-from qmpshell.protocol.client import QmpError
+from qmpshell.protocol.pending import QmpError
 from qmpshell.schema.index import index_of
 
 Ask = Callable[[str, dict[str, Any]], Any]

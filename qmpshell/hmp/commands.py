@@ -1,9 +1,8 @@
 """Translations of HMP commands (not ``info``) into QMP, following what each HMP handler calls.
 
-Each entry says which QMP command(s) it sends and how HMP's arguments map onto
-them; where HMP reads a value its own way it is said (``balloon`` takes MiB,
-``migrate_set_parameter max-bandwidth 100`` is 100 MiB/s, ``block_stream``
-names the job after the device).
+Each entry says which QMP command(s) it sends and how HMP's arguments map onto them; where HMP
+reads a value its own way it is said (``balloon`` takes MiB, ``migrate_set_parameter max-bandwidth
+100`` is 100 MiB/s, ``block_stream`` names the job after the device).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from qmpshell.output import block, machine, migrate, pci
+from qmpshell.output import block, machine, migrate, pci, servers
 from qmpshell.output.generic import GENERIC, Context, View
 from qmpshell.output.render import error_summary
 from qmpshell.output.rows import Line, Rendering, json_lines
@@ -33,6 +33,11 @@ SPECIFIC: dict[str, tuple[str, View]] = {
     "query-named-block-nodes": ("block-nodes", block.nodes_view),
     "query-jobs": ("jobs", block.jobs_view),
     "query-block-jobs": ("jobs", block.block_jobs_view),
+    "query-block-exports": ("exports", servers.exports_view),
+    "x-debug-query-block-graph": ("block-graph", servers.block_graph_view),
+    "guest-info": ("guest-info", servers.guest_info_view),
+    "guest-exec-status": ("guest-exec-status", servers.guest_exec_status_view),
+    "guest-file-read": ("guest-file-read", servers.guest_file_read_view),
 }
 
 

@@ -166,3 +166,16 @@ def _describe(err: OSError, address: Address) -> str:
         "(a QEMU monitor serves one client at a time)",
     }
     return hints.get(err.errno or 0, err.strerror or str(err))
+
+
+def peer_pid(sock: socket.socket) -> int | None:
+    """The pid ``SO_PEERCRED`` reports for a UNIX socket's other end (None for TCP or when unknown)."""
+    if sock.family != socket.AF_UNIX or not hasattr(socket, "SO_PEERCRED"):
+        return None
+    import struct
+
+    try:
+        pid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+    except OSError:
+        return None
+    return int(pid) if pid > 0 else None

@@ -23,9 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionFailed, ConnectionLost
 from qmpshell.protocol import traffic
-from qmpshell.protocol.address import Address, open_socket
+from qmpshell.protocol.address import Address, open_socket, peer_pid
+from qmpshell.protocol.agentsync import AgentSync
 from qmpshell.protocol.framing import DEFAULT_MAX_MESSAGE, StreamDecoder
-from qmpshell.protocol.messages import error_class_and_desc
+from qmpshell.protocol.messages import capabilities_of, late_note, version_text
+from qmpshell.protocol.pending import BlockingCommands, Cancelled, PendingReply, QmpError
 from qmpshell.qmptypes import Message
 
 if TYPE_CHECKING:
@@ -36,117 +38,8 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # compac
 # A message longer than this is written by a thread of its own (see ``_transmit_behind``): it may
 # not fit in the socket buffer of a QEMU that is not reading.
 _SENT_AT_ONCE = 16 * 1024
-
-
-class QmpError(CommandFailed):
-    """The server answered a command with an ``error`` object."""
-
-    def __init__(self, response: Message) -> None:
-        self.error_class, self.desc = error_class_and_desc(response)
-        super().__init__(f"{self.error_class}: {self.desc}")
-        self.response = response
-
-
-class Cancelled(CommandFailed):
-    """The user stopped waiting; a late reply will be dropped by its id."""
-
-
-_AS_SENT = object()  # PendingReply.user_id when the id on the wire is the user's own (libvirt)
-
-
-class PendingReply:
-    """A command sent and not yet answered.
-
-    A bare lock, held until the reply comes, is the cheapest one-shot signal
-    (an ``Event`` builds a Condition and a waiter lock per wait); this path runs
-    once per command and QEMU answers ``query-status`` in about 200 us.
-    """
-
-    def __init__(self, key: str, *, own_id: bool, user_id: Any = _AS_SENT) -> None:
-        self.key = key  # the id on the wire: always ours, never reused
-        self.own_id = own_id  # the message had no id of its own
-        self.user_id = user_id  # the id the user wrote (put back into the reply)
-        self.sent: Message = {}
-        self._done = threading.Lock()
-        self._done.acquire()
-        self._resolved = False
-        self._response: Message | None = None
-        self._error: Exception | None = None
-        self._hook_lock = threading.Lock()
-        self._then: Callable[[PendingReply], None] | None = None
-
-    def resolve(self, response: Message | None, error: Exception | None = None) -> None:
-        with self._hook_lock:
-            if self._resolved:
-                return
-            self._response, self._error, self._resolved = response, error, True
-            then, self._then = self._then, None
-        self._done.release()
-        if then is not None:
-            then(self)
-
-    def then(self, callback: Callable[[PendingReply], None]) -> None:
-        """Call ``callback(self)`` once the reply is in (at once if it is), on the thread that got it.
-
-        For a relay (``--proxy``) that passes each reply on without a thread waiting for it.
-        """
-        with self._hook_lock:
-            if not self._resolved:
-                self._then = callback
-                return
-        callback(self)
-
-    def wait(self, timeout: float | None = None) -> Message:
-        """The response (our id removed), or the error that ended the wait."""
-        if not self._done.acquire(timeout=-1 if timeout is None else timeout):
-            raise CommandTimeout(f"no reply within {timeout:g} s")
-        self._done.release()  # a later wait() returns at once
-        if self._error is not None:
-            raise self._error
-        assert self._response is not None
-        if self.own_id:
-            self._response.pop("id", None)
-        elif "id" in self._response and self.user_id is not _AS_SENT:
-            self._response["id"] = self.user_id
-        return self._response
-
-
-OWN = "qmpshell"  # the log's ``source`` of what qmpshell asks for itself (``execute``, ``request``)
-
-
-class BlockingCommands:
-    """``execute`` and ``request`` on top of a transport's ``send`` and ``abandon`` (both transports).
-
-    They serve the shell's own questions (negotiation, schema, status, completion):
-    the log marks what they send with ``source`` so that ``--replay`` leaves it out.
-    """
-
-    def send(self, message: Message, *, source: str = "") -> PendingReply:
-        raise NotImplementedError
-
-    def abandon(self, pending: PendingReply) -> None:
-        raise NotImplementedError
-
-    def execute(
-        self, command: str, arguments: dict[str, Any] | None = None, *, timeout: float | None = None
-    ) -> Any:
-        """Run one command and return its ``return`` value; QmpError on an error reply."""
-        message: Message = {"execute": command}
-        if arguments:
-            message["arguments"] = arguments
-        response = self.request(message, timeout=timeout)
-        if "error" in response:
-            raise QmpError(response)
-        return response.get("return")
-
-    def request(self, message: Message, *, timeout: float | None = None) -> Message:
-        """Send one message and wait for its response (with our id removed)."""
-        pending = self.send(message, source=OWN)
-        try:
-            return pending.wait(timeout)
-        except BaseException:
-            self.abandon(pending)
-            raise
+# QEMU greets at once; a server silent this long may be a guest agent, which never greets.
+GREETING_WAIT = 1.0
 
 
 class Client(BlockingCommands):
@@ -193,6 +86,9 @@ class Client(BlockingCommands):
         self.warnings: list[str] = []
         self.oob = False  # negotiated: QEMU reads ahead up to 8 commands while one runs
         self.peer_pid: int | None = None  # a local UNIX socket's server process (its docs are beside it)
+        self.server: Any = None  # a ServerIdentity once ``protocol.server.identify`` asked
+        self._agent = False  # the guest agent answered its handshake
+        self._sync = AgentSync()  # the guest agent's handshake and resynchronisation
 
     # -- connecting -------------------------------------------------------------
 
@@ -201,21 +97,29 @@ class Client(BlockingCommands):
         sock = open_socket(self.address, timeout=self._connect_timeout)
         sock.settimeout(None)
         self._sock = sock
-        self.peer_pid = _peer_pid(sock)
+        self.peer_pid = peer_pid(sock)
         threading.Thread(target=self._read_loop, args=(sock,), name="qmp-reader", daemon=True).start()
         if not self._negotiate:
+            # -N: nothing is sent, but a QEMU greets at once; a guest agent never does (``agent``).
+            self._greeted.wait(min(GREETING_WAIT / 4, self._connect_timeout))
             return None
         self._await_greeting()
-        self._negotiate_capabilities()
+        if not self._agent:
+            self._negotiatecapabilities_of()
         return self.greeting
 
     def _await_greeting(self) -> None:
-        if not self._greeted.wait(self._connect_timeout):
-            self.close()
-            raise ConnectionFailed(
-                f"no QMP greeting from {self.address} within {self._connect_timeout:g} s; "
-                "another client may hold the socket (a QEMU monitor serves one client at a time)"
-            )
+        if not self._greeted.wait(min(GREETING_WAIT, self._connect_timeout)):
+            if self._answers_as_agent():
+                return
+            if not self._greeted.is_set():
+                self.close()
+                raise ConnectionFailed(
+                    f"no QMP greeting from {self.address} within {self._connect_timeout:g} s and no "
+                    "answer to the guest agent's handshake: another client may hold the socket (a QEMU "
+                    "monitor serves one client at a time), or it is a guest agent that did not answer "
+                    "(try -N)"
+                )
         if self._lost is not None and self.greeting is None:
             raise ConnectionFailed(f"{self._lost} (before the QMP greeting)")
         if self.greeting is not None and "QMP" not in self.greeting:
@@ -229,7 +133,42 @@ class Client(BlockingCommands):
             if not self._pending and not self._abandoned:
                 self._next_id = 0
 
-    def _negotiate_capabilities(self) -> None:
+    def _answers_as_agent(self) -> bool:
+        """No greeting yet: try the guest agent's handshake (``guest-sync-delimited``).
+
+        From the agent's documentation: it answers with a ``0xFF`` byte and then
+        the id it was given, so a client skips whatever came before that byte.
+        Nothing else is sent first (no ``0xFF`` of our own): should a busy QEMU
+        accept us meanwhile, it answers the one command with our id, which is dropped.
+        """
+        self._sync.probing = True
+        wait = max(self._connect_timeout - GREETING_WAIT, GREETING_WAIT)
+        try:
+            if self.resync(timeout=wait):
+                self._agent = True
+                self._greeted.set()
+                return True
+        except (CommandFailed, ConnectionLost):
+            pass
+        finally:
+            self._sync.probing = False
+        return False
+
+    def resync(self, *, timeout: float) -> bool:
+        """``guest-sync-delimited``: True when the agent answered it (``protocol.agentsync``)."""
+        return self._sync.resync(self.execute, timeout=timeout)
+
+    @property
+    def agent(self) -> bool:
+        """A guest agent session: its handshake answered, or ``-N`` and no QMP greeting came."""
+        return self._agent or (not self._negotiate and self.greeting is None)
+
+    @property
+    def peer_socket(self) -> socket.socket | None:
+        """The connected socket (for ``SO_PEERCRED``), None once closed."""
+        return self._sock
+
+    def _negotiatecapabilities_of(self) -> None:
         """``qmp_capabilities``, enabling ``oob`` when it was asked for and the greeting offers it.
 
         From the QMP spec: with ``oob`` on, the server may read and queue further
@@ -237,7 +176,7 @@ class Client(BlockingCommands):
         what lets a pipelining client keep several in flight.  In-band replies
         still come in the order of the commands.
         """
-        offered = self._want_oob and "oob" in _capabilities(self.greeting)
+        offered = self._want_oob and "oob" in capabilities_of(self.greeting)
         try:
             with traffic.own(traffic.CONNECTION):
                 self.execute(
@@ -364,6 +303,8 @@ class Client(BlockingCommands):
         decoder = StreamDecoder(max_message=self._max_message)
         try:
             while data := sock.recv(65536):
+                if self._sync.skipping:
+                    data = self._sync.after_sentinel(data, decoder)
                 for message in decoder.feed(data):
                     self._dispatch(message)
             for message in decoder.finish():
@@ -384,7 +325,7 @@ class Client(BlockingCommands):
             self._log.received(message)
         if "event" in message:
             self._event(message)
-        elif "QMP" in message or (self._negotiate and not self._greeted.is_set()):
+        elif "QMP" in message or (self._negotiate and not self._greeted.is_set() and not self._sync.probing):
             self.greeting = message  # a non-QMP first message is refused by _await_greeting
             self._greeted.set()
         else:  # with -N (qemu-ga) there may be no greeting: the first message is a reply
@@ -407,7 +348,7 @@ class Client(BlockingCommands):
                 pending = self._pending.pop(key, None)
                 if key in self._abandoned:
                     self._abandoned.discard(key)
-                    self.late.append(_late_note(message))
+                    self.late.append(late_note(message))
             elif "error" in message and self._pending:
                 pending = self._pending.pop(next(iter(self._pending)))
             else:
@@ -444,55 +385,8 @@ class Client(BlockingCommands):
         """Events always arrive on a socket (see ``session.QmpSession``)."""
 
 
-def _capabilities(greeting: Message | None) -> list[Any]:
-    """The greeting's ``QMP.capabilities`` list ([] when it has none)."""
-    try:
-        capabilities = greeting["QMP"]["capabilities"]  # type: ignore[index]
-    except (KeyError, TypeError):
-        return []
-    return capabilities if isinstance(capabilities, list) else []
-
-
 def _key(request_id: Any) -> str:
     """A dict key for any JSON id (QMP allows any JSON value); ours are 1, 2, ..."""
     if type(request_id) is int:
         return str(request_id)  # what json.dumps gives, without building an encoder
     return json.dumps(request_id, sort_keys=True)
-
-
-def version_text(greeting: Message | None) -> str:
-    """``7.2.22 (Debian ...)`` from a greeting; '' when it holds no version of three integers.
-
-    The greeting is the server's to write: a package that is not a string is left out,
-    a version that is not numbers is no version, and neither stops the shell.
-    """
-    try:
-        version = greeting["QMP"]["version"]  # type: ignore[index]
-        numbers = [version["qemu"][part] for part in ("major", "minor", "micro")]
-        package = version.get("package")
-    except (KeyError, TypeError, AttributeError):
-        return ""
-    if not all(isinstance(number, int) and not isinstance(number, bool) for number in numbers):
-        return ""
-    text = ".".join(str(number) for number in numbers)
-    return f"{text} ({package.strip()})" if isinstance(package, str) and package.strip() else text
-
-
-def _peer_pid(sock: socket.socket) -> int | None:
-    """The pid ``SO_PEERCRED`` reports for a UNIX socket's other end (None for TCP or when unknown)."""
-    if sock.family != socket.AF_UNIX or not hasattr(socket, "SO_PEERCRED"):
-        return None
-    import struct
-
-    try:
-        pid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
-    except OSError:
-        return None
-    return int(pid) if pid > 0 else None
-
-
-def _late_note(message: Message, width: int = 100) -> str:
-    """What is said of a reply whose command was given up (``--timeout``, Ctrl-C): it is dropped."""
-    text = json.dumps(message, ensure_ascii=False)
-    text = text if len(text) <= width else text[: width - 3] + "..."
-    return f"a reply came after its command was given up, dropped: {text}"

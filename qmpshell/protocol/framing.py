@@ -44,6 +44,10 @@ class StreamDecoder:
         self._size = 0
         self.line_number = 0
 
+    def reset(self) -> None:
+        """Forget a half-received message (the guest agent's 0xFF starts afresh)."""
+        self._partial, self._message, self._size = [], [], 0
+
     def feed(self, data: bytes) -> list[Message]:
         """Add received bytes; return the messages they complete."""
         if b"\xff" in data:

@@ -1,7 +1,8 @@
 """``--launch``: start a private QEMU, hand back its QMP address, and clean up after.
 
 QEMU gets ``-qmp unix:DIR/qmp.sock,server=on,wait=off`` in a fresh temporary
-directory.  Its stderr goes to ``DIR/qemu.stderr`` so that the shell can tell
+directory (``qemu-storage-daemon`` the ``--chardev``/``--monitor`` pair that
+means the same to it).  Its stderr goes to ``DIR/qemu.stderr`` so that the shell can tell
 what QEMU said: the last lines when it exits, and new lines (warnings) while it
 runs.  Its stdout goes to ``/dev/null``: it must never mix with the replies on
 the shell's own stdout, and a guest console on ``-serial stdio`` would grow a
@@ -32,6 +33,7 @@ TAIL_BYTES = 4096  # read from the end of the file for them
 NEW_OUTPUT_BYTES = 65536  # the most read per look at what QEMU wrote while running
 STOP_GRACE = 5.0  # seconds QEMU has to exit after SIGTERM before SIGKILL
 EXIT_GRACE = 2.0  # seconds between QEMU closing its QMP socket (quit, crash) and its process being gone
+_MONITOR_ID = "qmpshell-qmp"  # the storage daemon's chardev for our monitor
 _ACCEPTING = 0x10000  # __SO_ACCEPTCON in /proc/net/unix's Flags: the socket listens
 
 
@@ -65,7 +67,7 @@ class LaunchedQemu:
             os.unlink(self.socket_path)
         except FileNotFoundError:
             pass
-        argv = [*self.argv, "-qmp", f"unix:{self.socket_path},server=on,wait=off"]
+        argv = [*self.argv, *monitor_options(self.argv[0], self.socket_path)]
         self._read_up_to, self.returncode = 0, None
         try:
             with open(self._stderr_path, "wb") as stderr:
@@ -158,6 +160,18 @@ class LaunchedQemu:
                 _signal_group(process.pid, signal.SIGKILL)
                 process.wait()
         self.returncode = process.returncode
+
+
+def monitor_options(program: str, socket_path: str) -> list[str]:
+    """The options that give ``program`` a QMP monitor on ``socket_path``.
+
+    ``qemu-storage-daemon`` has no ``-qmp``: its monitor is a chardev of its own
+    and ``--monitor`` on it (QMP is the default mode).
+    """
+    if os.path.basename(program).startswith("qemu-storage-daemon"):
+        chardev = f"socket,path={socket_path},server=on,wait=off,id={_MONITOR_ID}"
+        return ["--chardev", chardev, "--monitor", f"chardev={_MONITOR_ID}"]
+    return ["-qmp", f"unix:{socket_path},server=on,wait=off"]
 
 
 def _signal_group(group: int, sig: signal.Signals) -> None:

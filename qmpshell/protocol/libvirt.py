@@ -42,14 +42,10 @@ from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionFailed, Con
 from qmpshell.language import strictjson
 from qmpshell.protocol import traffic
 from qmpshell.protocol.address import Address
-from qmpshell.protocol.client import (
-    BlockingCommands,
-    Cancelled,
-    EventSink,
-    PendingReply,
-    version_text,
-)
+from qmpshell.protocol.client import EventSink
 from qmpshell.protocol.logfile import MessageLog
+from qmpshell.protocol.messages import version_text
+from qmpshell.protocol.pending import BlockingCommands, Cancelled, PendingReply
 from qmpshell.qmptypes import Message
 
 INSTALL_HINT = "pip install 'qmpshell[libvirt]' (it builds against libvirt-dev; pkg-config needed)"
@@ -174,6 +170,8 @@ class LibvirtClient(BlockingCommands):
         self.shutdown_reason: str | None = None
         self.warnings: list[str] = []
         self.oob = False  # libvirt refuses exec-oob: no pipelining through it
+        self.server: Any = None  # a ServerIdentity once ``protocol.server.identify`` asked
+        self.agent = False  # libvirt's monitor is QEMU's, never a guest agent
 
     # -- connecting -------------------------------------------------------------
 

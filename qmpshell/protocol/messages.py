@@ -33,3 +33,37 @@ def error_summary(response: Message) -> str:
 def as_text(value: Any) -> str:
     """A string as itself; any other JSON value (a server may send any) as compact JSON."""
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def capabilities_of(greeting: Message | None) -> list[Any]:
+    """The greeting's ``QMP.capabilities`` list ([] when it has none)."""
+    try:
+        capabilities = greeting["QMP"]["capabilities"]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return []
+    return capabilities if isinstance(capabilities, list) else []
+
+
+def version_text(greeting: Message | None) -> str:
+    """``7.2.22 (Debian ...)`` from a greeting; '' when it holds no version of three integers.
+
+    The greeting is the server's to write: a package that is not a string is left out,
+    a version that is not numbers is no version, and neither stops the shell.
+    """
+    try:
+        version = greeting["QMP"]["version"]  # type: ignore[index]
+        numbers = [version["qemu"][part] for part in ("major", "minor", "micro")]
+        package = version.get("package")
+    except (KeyError, TypeError, AttributeError):
+        return ""
+    if not all(isinstance(number, int) and not isinstance(number, bool) for number in numbers):
+        return ""
+    text = ".".join(str(number) for number in numbers)
+    return f"{text} ({package.strip()})" if isinstance(package, str) and package.strip() else text
+
+
+def late_note(message: Message, width: int = 100) -> str:
+    """What is said of a reply whose command was given up (``--timeout``, Ctrl-C): it is dropped."""
+    text = json.dumps(message, ensure_ascii=False)
+    text = text if len(text) <= width else text[: width - 3] + "..."
+    return f"a reply came after its command was given up, dropped: {text}"

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from qmpshell.errors import ConnectionLost
 from qmpshell.protocol.address import Address
-from qmpshell.protocol.client import Client, EventSink, PendingReply
+from qmpshell.protocol.client import Client, EventSink
+from qmpshell.protocol.pending import PendingReply
 from qmpshell.qmptypes import Message
 
 if TYPE_CHECKING:
@@ -34,6 +35,10 @@ class QmpSession(Protocol):
     warnings: list[str]
     oob: bool  # out-of-band negotiated: commands may be pipelined (see batch mode's --pipeline)
     on_own_send: Callable[[Message, str], None] | None  # -v: each message the shell sends on its own
+    server: Any  # the ServerIdentity ``protocol.server.identify`` found (None until asked)
+
+    @property
+    def agent(self) -> bool: ...  # a guest agent (qemu-ga): no greeting, no qmp_capabilities
 
     def connect(self) -> Message | None: ...
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qmpshell.errors import QmpShellError
 from qmpshell.language import strictjson
-from qmpshell.protocol.client import PendingReply
+from qmpshell.protocol.pending import PendingReply
 from qmpshell.protocol.session import QmpSession
 
 if TYPE_CHECKING:

@@ -41,7 +41,7 @@ from qmpshell.repl.completion import (
 from qmpshell.repl.connection import Connection
 from qmpshell.repl.core import InteractiveCore
 from qmpshell.repl.entry import Entry
-from qmpshell.repl.hmpcomplete import fetch_hmp_names
+from qmpshell.repl.hmpcomplete import HmpNames, fetch_hmp_names
 from qmpshell.repl.keeper import ConnectionKeeper
 from qmpshell.repl.keys import build_key_bindings, editing_mode
 from qmpshell.repl.launched import say
@@ -248,9 +248,27 @@ class Repl:
     def _learn_server(self) -> Result:
         """Worker thread: run state, schema knowledge and HMP names; once per connection."""
         self.core.learn_server()
-        client, probe = self.connection.client, self.settings.probe
-        names = fetch_hmp_names(client, timeout=self.settings.connect_timeout, probe=probe)
-        return lambda: self.completions.refresh(self.shell, client, names, on_ready=self._live_values_ready)
+        client = self.connection.client
+        # The guest agent has no HMP; the storage daemon has one over QMP (qmpshell.hmp).
+        timeout, probe = self.settings.connect_timeout, self.settings.probe
+        names = None if client.agent else fetch_hmp_names(client, timeout=timeout, probe=probe)
+        if probe:  # --quiet-monitor: a cached schema that fits is not asked for again
+            self.in_background(self._confirm_schema, _call)  # a cached schema is asked for again, behind
+        return lambda: self.completions.refresh(
+            self.shell, client, names or HmpNames({}, {}), on_ready=self._live_values_ready
+        )
+
+    def _confirm_schema(self) -> Result:
+        """Worker thread: a cached schema that is not the server's is replaced, and completion with it."""
+        if not self.connection.confirm_schema():
+            return lambda: None
+        client = self.connection.client
+
+        def replaced() -> None:
+            self.core.show_warnings()
+            self.completions.refresh(self.shell, client, HmpNames({}, {}), on_ready=self._live_values_ready)
+
+        return replaced
 
     def _live_values_ready(self) -> None:
         """Worker thread: a live answer arrived; a Tab that found nothing yet shows it at once."""
@@ -366,6 +384,10 @@ class Repl:
     def _finished(self, result: Outcome | QmpShellError | Rendered | None) -> None:
         self.busy = False
         self.completions.expire()
+        source = self.completions.source
+        if source is not None and source.index is not index_of(self.shell.knowledge):  # /schema reload
+            client = self.connection.client
+            self.completions.refresh(self.shell, client, HmpNames({}, {}), on_ready=self._live_values_ready)
         if result is not None:
             self.core.show(result)
         self._next_line()

@@ -18,9 +18,11 @@ from qmpshell.protocol import traffic
 from qmpshell.protocol.address import Address, describe
 from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.logfile import MessageLog
+from qmpshell.protocol.server import ServerIdentity, identify
 from qmpshell.protocol.session import QmpSession, make_client
 from qmpshell.qmptypes import Message
-from qmpshell.schema.knowledge import knowledge_for, schema_timeout
+from qmpshell.schema.knowledge import SchemaKnowledge, knowledge_for, schema_timeout
+from qmpshell.schema.origin import confirm
 from qmpshell.shell import Shell
 
 EventSink = Callable[[Message], None]
@@ -50,10 +52,11 @@ class Status:
 
     address: str
     version: str
-    run_state: str
+    run_state: str  # '' for a server without one (storage daemon, guest agent)
     hmp: bool
     events: int
     lost: str
+    server: str = ""  # QEMU, qemu-storage-daemon, qemu-ga: its name, once known
 
 
 class Connection:
@@ -68,7 +71,6 @@ class Connection:
         self._on_event = on_event
         self.events = EventLog(limit=EVENTS_KEPT_FOR_WAIT)
         self.run_state = "?"
-        self._knowledge_version: str | None = None
         self.schema_ready = threading.Event()  # the first load_knowledge ended (a schema, or none)
         self._lock = threading.Lock()
         self.client = self._new_client()
@@ -78,6 +80,10 @@ class Connection:
         )
         self.shell.qapi_dir, self.shell.docs_cache = settings.qapi_dir, settings.schema_cache
         self.shell.probe = settings.probe
+        self.shell.schema_cache = settings.schema_cache
+        self.shell.load_schema = self.load_knowledge
+        self._knowledge_lock = threading.Lock()  # the worker and /schema may both load it
+        self._note_kind()
 
     def _new_client(self) -> QmpSession:
         return make_client(
@@ -105,8 +111,27 @@ class Connection:
         lost = self.client.lost
         return str(lost) if lost is not None else ""
 
+    def identify(self) -> ServerIdentity | None:
+        """Which server this is (worker thread: it may ask ``query-commands`` or ``guest-info``)."""
+        try:
+            return identify(self.client, timeout=self.settings.connect_timeout)
+        except QmpShellError:
+            return None
+
+    def _note_kind(self) -> None:
+        """Ask which server this is now (the welcome line names it: QEMU, qemu-storage-daemon,
+        qemu-ga); a server without a run state shows none, rather than '?'."""
+        server = self.identify()
+        self.run_state = "" if server is not None and not server.has_run_state else "?"
+
     def refresh_run_state(self) -> None:
-        """Ask ``query-status`` (on a worker thread: it waits for QEMU)."""
+        """Ask ``query-status`` (on a worker thread: it waits for QEMU); not of a server without one."""
+        server = self.identify()
+        if server is not None and not server.has_run_state:
+            self.run_state = ""
+            return
+        if self.client.greeting is None:
+            return  # -N: the user negotiates by hand, so the shell sends nothing of its own
         try:
             with traffic.own(traffic.STATUS):
                 status = self.client.execute("query-status", timeout=self.settings.connect_timeout)
@@ -116,23 +141,57 @@ class Connection:
             self.run_state = shown_state(status)
 
     def load_knowledge(self) -> None:
-        """Fetch (or read the cached) schema index, unless it is already the server's version's."""
-        version = self.client.server_version
-        if self.shell.knowledge is not None and version == self._knowledge_version:
-            self.schema_ready.set()
-            return
+        """Fetch (or read the cached) schema, unless the shell has this very server's already.
+
+        Reconnecting may reach another server on the same socket (the storage
+        daemon where the emulator was): its key differs, so its schema is loaded.
+        ``schema_ready`` is set once it ended, however: a line typed meanwhile waits for it.
+        """
         try:
-            self.shell.knowledge = knowledge_for(
-                self.client,
+            self._load_knowledge()
+        finally:
+            self.schema_ready.set()
+
+    def _load_knowledge(self) -> None:
+        with self._knowledge_lock:
+            current = self.shell.knowledge
+            server = self.identify()
+            key = server.schema_key() if server is not None else ""
+            if isinstance(current, SchemaKnowledge) and key and current.key == key:
+                return
+            try:
+                self.shell.knowledge = knowledge_for(
+                    self.client,
+                    use_cache=self.settings.schema_cache,
+                    warn=self.shell.warnings.warn,  # after the welcome line: the front-end drains it later
+                    timeout=schema_timeout(self.settings.timeout),
+                )
+            except QmpShellError:
+                return
+
+    def confirm_schema(self) -> bool:
+        """Worker thread: ask the server for the schema a cached one stands for; True when it
+        differed and the server's own replaced it (and the cache file)."""
+        schema, client = self.shell.knowledge, self.client
+        if not isinstance(schema, SchemaKnowledge) or schema.confirmed:
+            return False
+        try:
+            fresh = confirm(
+                client,
+                schema,
                 use_cache=self.settings.schema_cache,
                 warn=self.shell.warnings.warn,  # after the welcome line: the front-end drains it later
                 timeout=schema_timeout(self.settings.timeout),
             )
         except QmpShellError:
-            return
-        finally:
-            self.schema_ready.set()
-        self._knowledge_version = version
+            return False
+        if fresh is None or client is not self.client or self.shell.knowledge is not schema:
+            return False
+        self.shell.knowledge = fresh
+        self.shell.warnings.warn(
+            f"the cached schema {schema.cache_path} was not this server's; replaced by the server's own"
+        )
+        return True
 
     def reconnect(self) -> bool:
         """One attempt to connect again; True when the shell now has a working client."""
@@ -152,16 +211,18 @@ class Connection:
             self.shell.client = client
             self.shell.cpu_index = None
             self.events.connection_started()
+            self._note_kind()
         return True
 
     def status(self) -> Status:
         return Status(
             address=describe(self.client.address),
-            version=self.client.server_version,
+            version=_version(self.client),
             run_state=self.run_state,
             hmp=self.shell.hmp,
             events=self.events.total,
             lost=self.lost,
+            server=self.client.server.name if isinstance(self.client.server, ServerIdentity) else "",
         )
 
     def close(self) -> None:
@@ -176,8 +237,14 @@ def lost_text(lost: str, *, retrying: bool) -> str:
 
 def reconnected_text(connection: Connection) -> str:
     """The one wording of a connection that is back (both front-ends)."""
-    version = connection.client.server_version or "unknown version"
-    return (
-        f"reconnected to {connection.address} (QEMU {version}); "
-        "events sent while disconnected were not received"
-    )
+    status = connection.status()
+    server = f"{status.server or 'QEMU'} {status.version or 'unknown version'}"
+    return f"reconnected to {connection.address} ({server}); events sent while disconnected were not received"
+
+
+def _version(client: QmpSession) -> str:
+    """The version the greeting gave, or the one ``guest-info`` gave a guest agent."""
+    server = client.server
+    if isinstance(server, ServerIdentity) and not client.greeting:
+        return server.version
+    return client.server_version

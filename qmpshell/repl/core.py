@@ -113,9 +113,11 @@ class InteractiveCore:
 
     def welcome(self, *, tab: bool = True) -> None:
         """The first line (what is connected, the keys to know) and the warnings so far."""
-        client = self.connection.client
-        address = str(self.connection.address)
-        self.log.add(show.info(welcome_text(address, client.server_version, tab=tab, width=self.width())))
+        client, status = self.connection.client, self.connection.status()
+        address, width = str(self.connection.address), self.width()
+        self.log.add(
+            show.info(welcome_text(address, status.version, server=status.server, tab=tab, width=width))
+        )
         for warning in client.warnings:
             self.log.add(show.warning(warning))
         self.show_warnings()

@@ -200,6 +200,7 @@ class LineSession:
 
     def _learn_server(self) -> None:
         self.core.learn_server()
+        self.connection.confirm_schema()  # a cached schema that is not the server's is replaced
 
     def enter(self, text: str) -> None:
         """One line typed: run once its statement is complete, which the history then keeps whole.

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 from qmpshell.errors import ParseError, QmpShellError
-from qmpshell.outcomes import EventSeen, HmpOutput, Info, Outcome, Reply
+from qmpshell.outcomes import EventSeen, HmpOutput, Info, Outcome, ProgramOutput, Reply
 from qmpshell.output.render import error_summary, hmp_text, json_text
-from qmpshell.output.safe import with_caret
+from qmpshell.output.safe import visible, with_caret
 from qmpshell.repl.lexer import input_fragments, json_fragments
 
 if TYPE_CHECKING:
@@ -76,7 +76,21 @@ def outcome(result: Outcome, look: Look = JSON_LOOK) -> StyleAndTextTuples:
         return view_fragments([event_line(result.event)])
     if isinstance(result, Info):
         return info(result.text)
+    if isinstance(result, ProgramOutput):
+        return program(result)
     return []
+
+
+def program(ran: ProgramOutput) -> StyleAndTextTuples:
+    """``/guest-exec``: stdout as it is, stderr in the error colour, then the exit code unless 0."""
+    fragments: StyleAndTextTuples = []
+    if ran.stdout:
+        fragments.append(("class:hmp", visible(ran.stdout.rstrip("\n")) + "\n"))
+    if ran.stderr:
+        fragments.append(("class:error", visible(ran.stderr.rstrip("\n")) + "\n"))
+    if ran.ending:
+        fragments.append(("class:warning", ran.ending + "\n"))
+    return fragments or [("class:dim", "(no output)\n")]
 
 
 def reply(result: Reply, look: Look = JSON_LOOK) -> StyleAndTextTuples:

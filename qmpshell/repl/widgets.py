@@ -45,7 +45,9 @@ def status_fragments(
     exited: bool = False,
     awaited: str = "",
 ) -> StyleAndTextTuples:
-    """address | QEMU version | run state | mode | events seen, then what is going on, in ``width``.
+    """address | server and version | run state | mode | events seen, then what is going on, in ``width``.
+
+    A server without a run state (the storage daemon, the guest agent) has no run-state field.
 
     ``exited``: the QEMU of a ``--launch`` session is gone, so nothing is retried (``/relaunch``).
     ``awaited``: what a ``/wait`` or ``/job`` waits for, said instead of "waiting for the reply".
@@ -88,13 +90,15 @@ def _fields_that_fit(status: Status, room: int) -> list[str]:
     wanted = {
         "run": run,
         "address": status.address,
-        "version": f"QEMU {short_version(status.version) or '?'}",
+        "version": f"{status.server or 'QEMU'} {short_version(status.version) or '?'}",
         "events": f"events: {status.events}",
     }
-    # The run state is never dropped, only cut (a server's long status string took the whole
-    # room and the state vanished from the bar, W12); it is the server's text: made visible.
-    run_room = max(2, min(_LONGEST_RUN_STATE, room - _length({"mode": mode}) - len(SEPARATOR)))
-    chosen: dict[str, str] = {"mode": mode, "run": _cut(visible(wanted["run"], one_line=True), run_room)}
+    chosen: dict[str, str] = {"mode": mode}
+    if status.run_state:  # the storage daemon and the guest agent have none
+        # The run state is never dropped, only cut (a server's long status string took the whole
+        # room and the state vanished from the bar, W12); it is the server's text: made visible.
+        run_room = max(2, min(_LONGEST_RUN_STATE, room - _length({"mode": mode}) - len(SEPARATOR)))
+        chosen["run"] = _cut(visible(wanted["run"], one_line=True), run_room)
     for name in ("address", "version", "events"):
         text = wanted[name]
         if name == "address" and len(text) > _SHORTEST_ADDRESS:
@@ -124,13 +128,21 @@ def _cut_left(text: str, room: int) -> str:
     return text if len(text) <= room else ELLIPSIS + text[len(text) - max(0, room - 1) :]
 
 
-def welcome_text(address: str, version: str, *, tab: bool = True, width: int = 0) -> str:
+def server_text(name: str, version: str) -> str:
+    """``QEMU 7.2.22``, ``qemu-storage-daemon 7.2.22``, ``qemu-ga 7.2.22``, or ``a QMP server``."""
+    if version:
+        return f"{name or 'QEMU'} {short_version(version)}"
+    return name if name and name != "QMP server" else "a QMP server"
+
+
+def welcome_text(address: str, version: str, *, server: str = "", tab: bool = True, width: int = 0) -> str:
     """The one line shown at start: what the shell is connected to and the three keys to know.
 
-    In ``width`` columns (0: any) the address gives way from the left (a ``--launch``
-    socket's long temporary directory), so that the line stays one line.
+    ``server`` names the kind (``qemu-storage-daemon``; QEMU when empty).  In ``width``
+    columns (0: any) the address gives way from the left (a ``--launch`` socket's long
+    temporary directory), so that the line stays one line.
     """
-    server = f"QEMU {short_version(version)}" if version else "a QMP server"
+    server = server_text(server, version)
     keys = "/help, Tab completes, Ctrl-D quits" if tab else "/help, Ctrl-D quits"
     text = f"{server} at {address} \u2014 {keys}"
     if width and len(text) > width:

@@ -24,7 +24,7 @@ from qmpshell.language.script import history_entries, history_script
 from qmpshell.language.untyped import ArgumentTyper
 from qmpshell.output.safe import visible
 from qmpshell.protocol.address import Address
-from qmpshell.protocol.client import QmpError
+from qmpshell.protocol.pending import QmpError
 from qmpshell.protocol.session import QmpSession, make_client
 from qmpshell.replay.compare import Ignored, diff_lines, event_set, same, summary
 from qmpshell.replay.logs import Exchange, command_name, read_log

@@ -1,4 +1,4 @@
-"""The on-disk schema cache: one file per QEMU version and package string.
+"""The on-disk schema cache: one file per server build (``protocol.server.ServerIdentity.schema_key``).
 
 A QEMU build's schema never changes, so ``query-qmp-schema`` (200 KB on 7.2)
 need only be fetched the first time qmpshell meets that build.  Files live in
@@ -12,7 +12,6 @@ completion.  Files are read with ``O_NOFOLLOW`` and must be the user's own.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -25,23 +24,13 @@ from qmpshell.protocol.privatefile import make_private_dirs, writable_by_others
 
 Warn = Callable[[str], None]
 _FORMAT = 1  # bump when the stored layout changes
-
-
-def cache_key(greeting: dict[str, Any] | None) -> str:
-    """``7.2.22-<hash of the package string>`` from the QMP greeting; '' when there is none."""
-    try:
-        version = greeting["QMP"]["version"]  # type: ignore[index]
-        qemu = version["qemu"]
-        number = f"{int(qemu['major'])}.{int(qemu['minor'])}.{int(qemu['micro'])}"
-    except (KeyError, TypeError, ValueError):
-        return ""
-    package = str(version.get("package", ""))
-    digest = hashlib.sha256(package.encode()).hexdigest()[:16]
-    return f"{number}-{digest}"
+# A file per build: a QEMU developer rebuilding all day would fill the directory, so only the
+# most recently written ones are kept.
+KEPT_FILES = 32
 
 
 class SchemaCache:
-    """A directory of cached schemas, keyed by ``cache_key``."""
+    """A directory of cached schemas, keyed by ``ServerIdentity.schema_key``."""
 
     def __init__(self, directory: str) -> None:
         self.directory = directory
@@ -103,6 +92,19 @@ class SchemaCache:
         except OSError as err:
             warn(f"cannot write the schema cache {self.path(key)}: {err.strerror or err}")
             _remove(temporary)
+            return
+        self._prune()
+
+    def _prune(self) -> None:
+        """Remove all but the ``KEPT_FILES`` most recently written schema files."""
+        try:
+            names = [n for n in os.listdir(self.directory) if n.startswith("schema-") and n.endswith(".json")]
+            paths = [os.path.join(self.directory, name) for name in names]
+            paths.sort(key=lambda path: os.stat(path, follow_symlinks=False).st_mtime_ns, reverse=True)
+        except OSError:
+            return
+        for path in paths[KEPT_FILES:]:
+            _remove(path)
 
     def _set_aside(self, path: str, why: str, warn: Warn) -> None:
         aside = path + ".corrupt"

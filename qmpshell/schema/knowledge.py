@@ -21,6 +21,7 @@ from qmpshell.qmptypes import Message
 if TYPE_CHECKING:
     from qmpshell.language.untyped import ArgTree, ArgumentTyper
     from qmpshell.protocol.session import QmpSession
+    from qmpshell.schema.cache import SchemaCache
     from qmpshell.schema.index import SchemaIndex
     from qmpshell.schema.live import Ask
 
@@ -28,11 +29,15 @@ if TYPE_CHECKING:
 class SchemaKnowledge:
     """The ``Knowledge`` the shell uses: typed values, help, hints and warnings from one index."""
 
-    def __init__(self, index: SchemaIndex) -> None:
+    def __init__(self, index: SchemaIndex, *, key: str = "", cache_path: str = "") -> None:
         from qmpshell.schema import help as helptext
         from qmpshell.schema.values import SchemaTyper
 
         self.index = index
+        self.key = key  # the cache key of the server it belongs to ('' when it has none)
+        self.cache_path = cache_path  # the cache file it was read from; '' when the server sent it
+        self.confirmed = not cache_path  # a cached schema is confirmed by fetching it again
+        self.entries_digest = ""  # entries_digest of the schema it was built from
         self._typer = SchemaTyper(index)
         self._text = helptext
         self._live_cache: dict[tuple[str, str], Any] = {}  # device types and properties, per server
@@ -196,28 +201,89 @@ def knowledge_for(
     warn: Callable[[str], None] | None = None,
     timeout: float = SCHEMA_TIMEOUT,
 ) -> SchemaKnowledge | None:
-    """The server's schema as ``Knowledge``, from the cache when this QEMU was seen before.
+    """The server's schema as ``Knowledge``, from the cache when this very server was seen before.
 
-    None when the server has no schema; problems with the cache go to ``warn``
-    (by default the client's warnings, printed once by the front-end) and never
-    stop the shell.
+    The cache key is the server's (``ServerIdentity.schema_key``: version, package,
+    command list and, for a local socket, its executable), so the emulator and the
+    storage daemon of one build never share a cached schema.  None when the server
+    has no schema; problems with the cache go to ``warn`` (by default the client's
+    warnings, printed once by the front-end) and never stop the shell.
     """
-    from qmpshell.schema.cache import SchemaCache, cache_key
-    from qmpshell.schema.index import SchemaIndex
+    from qmpshell.protocol.server import identify
+    from qmpshell.schema.cache import SchemaCache
 
-    if client.greeting is None:  # -N, or not a QMP server: nothing may be sent unasked
+    if getattr(client, "agent", False):
+        return agent_knowledge(client, timeout=timeout)
+    if client.greeting is None:  # -N to a QMP server: nothing may be sent unasked
         return None
     warn = warn or client.warnings.append
-    key = cache_key(client.greeting)
+    try:
+        key = identify(client, timeout=timeout).schema_key()
+    except QmpShellError:
+        return None
     cache = SchemaCache.default() if use_cache and key else None
-    entries = cache.load(key, warn=warn) if cache is not None and key else None
+    entries = cache.load(key, warn=warn) if cache is not None else None
+    if entries is not None and cache is not None:
+        return knowledge_from(entries, key=key, cache_path=cache.path(key))
+    return fetched_knowledge(client, key=key, cache=cache, warn=warn, timeout=timeout)
+
+
+def agent_knowledge(client: QmpSession, *, timeout: float = SCHEMA_TIMEOUT) -> SchemaKnowledge | None:
+    """What a guest agent's ``guest-info`` says: its command names, disabled ones marked.
+
+    The agent has no ``query-qmp-schema``: its arguments come from its reference manual
+    when installed (``schema.agentref``), else are guessed; a misspelt command name is
+    refused before it is sent either way.
+    """
+    from qmpshell.protocol.server import identify
+
+    try:
+        server = identify(client, timeout=timeout)
+    except QmpShellError:
+        return None
+    if not server.commands:
+        return None
+    from qmpshell.schema.agentref import argument_entries, read_manual
+
+    entries = argument_entries(read_manual(), list(server.commands))
+    for entry in entries:
+        if entry["meta-type"] == "command" and entry["name"] in server.disabled:
+            entry["features"] = ["disabled"]
+    return knowledge_from(entries, key="")
+
+
+def fetched_knowledge(
+    client: QmpSession,
+    *,
+    key: str,
+    cache: SchemaCache | None,
+    warn: Callable[[str], None],
+    timeout: float = SCHEMA_TIMEOUT,
+) -> SchemaKnowledge | None:
+    """The schema asked of the server now (and written to ``cache``); None when it has none."""
+    try:
+        entries = fetch_schema(client, timeout=timeout)
+    except QmpShellError:
+        return None
     if entries is None:
-        try:
-            entries = fetch_schema(client, timeout=timeout)
-        except QmpShellError:
-            return None
-        if entries is None:
-            return None
-        if cache is not None and key:
-            cache.store(key, entries, warn=warn)
-    return SchemaKnowledge(SchemaIndex.from_entries(entries))
+        return None
+    if cache is not None and key:
+        cache.store(key, entries, warn=warn)
+    return knowledge_from(entries, key=key)
+
+
+def knowledge_from(entries: list[Any], *, key: str, cache_path: str = "") -> SchemaKnowledge:
+    from qmpshell.schema.index import SchemaIndex
+
+    knowledge = SchemaKnowledge(SchemaIndex.from_entries(entries), key=key, cache_path=cache_path)
+    knowledge.entries_digest = entries_digest(entries)
+    return knowledge
+
+
+def entries_digest(entries: list[Any]) -> str:
+    """A hash of a schema as JSON, to tell whether the cached one is still the server's."""
+    import hashlib
+    import json
+
+    text = json.dumps(entries, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qmpshell.errors import QmpShellError
-from qmpshell.protocol.client import QmpError
+from qmpshell.protocol.pending import QmpError
 from qmpshell.schema.index import SchemaIndex, index_of
 from qmpshell.schema.suggest import LiveQuery
 
