@@ -19,8 +19,8 @@ from qmpshell.language.untyped import ArgumentTyper
 from qmpshell.outcomes import Info, Outcome, Reply
 from qmpshell.protocol import events as event_log
 from qmpshell.protocol import traffic
-from qmpshell.protocol.pending import Cancelled, QmpError
 from qmpshell.protocol.events import EventLog, WaitInterrupted
+from qmpshell.protocol.pending import Cancelled, QmpError
 from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
 
