@@ -11,7 +11,7 @@ it when ``ready`` if asked (``--complete``), dismisses it when concluded, and ra
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from qmpshell.errors import CommandFailed, UsageError
 from qmpshell.language.parse import QmpRequest, parse_statement
@@ -23,9 +23,6 @@ from qmpshell.protocol.events import EventLog, WaitInterrupted
 from qmpshell.protocol.pending import Cancelled, QmpError
 from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
-
-if TYPE_CHECKING:
-    from qmpshell.shell import Started
 
 USAGE = "usage: /job [--complete] COMMAND ARGUMENTS (a job-starting command such as blockdev-create)"
 POLL = 0.25  # seconds between looks at query-jobs while no status event comes
@@ -48,9 +45,9 @@ class JobShell(Protocol):
     events: EventLog
     timeout: float | None
 
-    def start(self, request: QmpRequest, *, announce: bool = True) -> Started | None: ...
+    def start(self, request: QmpRequest, *, announce: bool = True) -> Any: ...  # a shell.Started
 
-    def finish(self, started: Started) -> Outcome: ...
+    def finish(self, started: Any) -> Outcome: ...
 
     def progress(self, text: str) -> None: ...
 
