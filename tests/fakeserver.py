@@ -200,3 +200,57 @@ def _send(conn: socket.socket, step: Send) -> None:
         return
     for start in range(0, len(step.data), step.chunk):
         conn.sendall(step.data[start : start + step.chunk])
+
+
+def _commands(conn: socket.socket, stop: threading.Event) -> Iterable[Message]:
+    """The JSON commands a client writes on ``conn``, as they come (until it closes or ``stop``)."""
+    decoder, pending = json.JSONDecoder(), ""
+    while not stop.is_set():
+        try:
+            data = conn.recv(65536)
+        except OSError:
+            return
+        if not data:
+            return
+        pending += data.decode()
+        while pending.strip():
+            try:
+                command, end = decoder.raw_decode(pending.lstrip())
+            except json.JSONDecodeError:
+                break
+            pending = pending.lstrip()[end:]
+            yield command
+
+
+class AnsweringServer:
+    """A QMP server that answers every command as ``answer`` says, for tests a script of steps would
+    make rigid (floods, bursts, hostile values).  Subclasses set their own attributes before calling
+    ``__init__``: it starts serving at once.  ``on_command`` may do more than answer (start a burst)."""
+
+    def __init__(self, path: str) -> None:
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(path)
+        self.listener.listen(1)
+        self.received: list[Message] = []
+        self.stop = threading.Event()
+        self._write_lock = threading.Lock()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def write(self, conn: socket.socket, data: bytes) -> None:
+        with self._write_lock:
+            conn.sendall(data)
+
+    def _serve(self) -> None:
+        conn, _ = self.listener.accept()
+        with conn:
+            self.write(conn, line(GREETING))
+            for command in _commands(conn, self.stop):
+                self.received.append(command)
+                self.on_command(conn, command)
+
+    def on_command(self, conn: socket.socket, command: Message) -> None:
+        self.write(conn, line({**self.answer(command), "id": command.get("id")}))
+
+    def answer(self, command: Message) -> Message:
+        """The reply (without its id): ``{"return": {}}`` unless a subclass says otherwise."""
+        return {"return": {}}

@@ -11,17 +11,17 @@ reached here (a client that reads slowly slows the server's writes).
 
 from __future__ import annotations
 
-import json
 import socket
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.fakeserver import GREETING, line
+from tests.fakeserver import AnsweringServer, line
 from tests.qemu_support import Qemu, RawPeer, wait_until
 from tests.tmux_support import READY, Tmux, shell_env
 
@@ -31,54 +31,25 @@ TOGGLE_RATE = 150  # stop/cont a second on the real QEMU (the issue asks 100 or 
 BROKEN = ("Unhandled exception", "Press ENTER", "internal error", "Traceback", "EXITED=")
 
 
-class FloodServer:
+class FloodServer(AnsweringServer):
     """Answers every command with an empty return; after negotiation sends ``rate`` events a second."""
 
     def __init__(self, path: str, *, rate: int) -> None:
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(path)
-        self.listener.listen(1)
         self.rate = rate
         self.sent = 0
         self.started = 0.0
         self.finished = 0.0
         self.flooding = threading.Event()
         self.go = threading.Event()  # set by the test once the shell is ready
-        self.stop = threading.Event()
-        self._lock = threading.Lock()
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__(path)
 
-    def _write(self, conn: socket.socket, data: bytes) -> None:
-        with self._lock:
-            conn.sendall(data)
-
-    def _serve(self) -> None:
-        conn, _ = self.listener.accept()
-        with conn:
-            self._write(conn, line(GREETING))
-            decoder, pending = json.JSONDecoder(), ""
-            while not self.stop.is_set():
-                try:
-                    data = conn.recv(65536)
-                except OSError:
-                    return
-                if not data:
-                    return
-                pending += data.decode()
-                while pending.strip():
-                    try:
-                        command, end = decoder.raw_decode(pending.lstrip())
-                    except json.JSONDecodeError:
-                        break
-                    pending = pending.lstrip()[end:]
-                    self._answer(conn, command)
-
-    def _answer(self, conn: socket.socket, command: dict[str, object]) -> None:
+    def answer(self, command: dict[str, Any]) -> dict[str, Any]:
         if command.get("execute") == "query-qmp-schema":
-            reply: dict[str, object] = {"error": {"class": "CommandNotFound", "desc": "no schema here"}}
-        else:
-            reply = {"return": {}}
-        self._write(conn, line({**reply, "id": command.get("id")}))
+            return {"error": {"class": "CommandNotFound", "desc": "no schema here"}}
+        return {"return": {}}
+
+    def on_command(self, conn: socket.socket, command: dict[str, Any]) -> None:
+        super().on_command(conn, command)
         if command.get("execute") == "qmp_capabilities":
             threading.Thread(target=self._flood, args=(conn,), daemon=True).start()
 
@@ -97,7 +68,7 @@ class FloodServer:
                     for i in range(due)
                 )
                 try:
-                    self._write(conn, batch)
+                    self.write(conn, batch)
                 except OSError:
                     return
                 self.sent += due

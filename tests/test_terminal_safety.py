@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
 from pathlib import Path
 from typing import Any
 
 from wcwidth import wcswidth
 
-from tests.fakeserver import GREETING, line
+from tests.fakeserver import AnsweringServer
 from tests.qemu_support import Qemu, run_qmpshell, wait_until
 from tests.tmux_support import start_qmpshell
 
@@ -79,39 +77,16 @@ def _enter_sends(tmux: Any, server: QomServer, command: str) -> bool:
     return True
 
 
-class QomServer:
+class QomServer(AnsweringServer):
     """A hostile server: a real QEMU's schema, and a ``qom-list`` naming a device ``evil<newline>quit``."""
 
-    def __init__(self, path: str) -> None:
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(path)
-        self.listener.listen(1)
-        self.received: list[dict[str, Any]] = []
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        conn, _ = self.listener.accept()
-        with conn:
-            conn.sendall(line(GREETING))
-            decoder, pending = json.JSONDecoder(), ""
-            while data := conn.recv(65536):
-                pending += data.decode()
-                while pending.strip():
-                    try:
-                        command, end = decoder.raw_decode(pending.lstrip())
-                    except json.JSONDecodeError:
-                        break
-                    pending = pending.lstrip()[end:]
-                    self.received.append(command)
-                    conn.sendall(line({"return": self._answer(command), "id": command.get("id")}))
-
-    def _answer(self, command: dict[str, Any]) -> Any:
+    def answer(self, command: dict[str, Any]) -> dict[str, Any]:
         name = command.get("execute")
         if name == "query-qmp-schema":
-            return SCHEMA
+            return {"return": SCHEMA}
         if name == "qom-list":
-            return [{"name": "evil\nquit", "type": "child<virtio-net-pci>"}]
-        return {}
+            return {"return": [{"name": "evil\nquit", "type": "child<virtio-net-pci>"}]}
+        return {"return": {}}
 
     def commands(self) -> list[str]:
         return [str(c.get("execute")) for c in self.received]

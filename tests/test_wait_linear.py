@@ -3,7 +3,6 @@ at each wake (quadratic: every event of a burst woke the waiter, which read all 
 
 from __future__ import annotations
 
-import json
 import resource
 import socket
 import threading
@@ -11,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.fakeserver import GREETING, line
+from tests.fakeserver import AnsweringServer, line
 from tests.qemu_support import json_lines, run_qmpshell
 
 KEPT = 90_000  # arrive at once: the record /wait keeps grows to this
@@ -23,39 +22,21 @@ def _event(name: str, n: int) -> dict[str, Any]:
     return {"event": name, "data": {"n": n}, "timestamp": {"seconds": n, "microseconds": 0}}
 
 
-class BurstServer:
+class BurstServer(AnsweringServer):
     """Answers every command; after ``query-status`` sends ``KEPT`` NOISE events at once, ``TRICKLE``
     more one by one, then GO."""
 
-    def __init__(self, path: str) -> None:
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(path)
-        self.listener.listen(1)
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        conn, _ = self.listener.accept()
-        with conn:
-            conn.sendall(line(GREETING))
-            decoder, pending = json.JSONDecoder(), ""
-            while data := conn.recv(65536):
-                pending += data.decode()
-                while pending.strip():
-                    try:
-                        command, end = decoder.raw_decode(pending.lstrip())
-                    except json.JSONDecodeError:
-                        break
-                    pending = pending.lstrip()[end:]
-                    conn.sendall(line({"return": {}, "id": command.get("id")}))
-                    if command.get("execute") == "query-status":
-                        threading.Thread(target=self._burst, args=(conn,), daemon=True).start()
+    def on_command(self, conn: socket.socket, command: dict[str, Any]) -> None:
+        super().on_command(conn, command)
+        if command.get("execute") == "query-status":
+            threading.Thread(target=self._burst, args=(conn,), daemon=True).start()
 
     def _burst(self, conn: socket.socket) -> None:
-        conn.sendall(b"".join(line(_event("NOISE", n)) for n in range(KEPT)))
+        self.write(conn, b"".join(line(_event("NOISE", n)) for n in range(KEPT)))
         for n in range(KEPT, BURST):
-            conn.sendall(line(_event("NOISE", n)))
+            self.write(conn, line(_event("NOISE", n)))
             time.sleep(0.001)
-        conn.sendall(line(_event("GO", BURST)))
+        self.write(conn, line(_event("GO", BURST)))
 
 
 def test_wait_through_a_burst_is_linear(tmp_path: Path) -> None:

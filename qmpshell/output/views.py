@@ -94,3 +94,18 @@ def error_lines(response: Message, hint: str = "") -> list[Line]:
     if hint:
         lines.append([("hint", hint)])
     return lines
+
+
+VIEW_ROWS = 2_000  # a view shows at most this many items of a returned list (C7; docs/limits.md)
+
+
+def bounded(response: Message) -> tuple[Message, int]:
+    """The response with a returned list cut to ``VIEW_ROWS`` items, and the whole count (0: not cut).
+
+    A view lays out every row it is given (200,000 rows took 6.5 s); more than a
+    screenful of thousands is read with ``/find`` in JSON, or saved.
+    """
+    rows = response.get("return")
+    if not isinstance(rows, list) or len(rows) <= VIEW_ROWS:
+        return response, 0
+    return {**response, "return": rows[:VIEW_ROWS]}, len(rows)

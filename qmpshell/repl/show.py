@@ -19,13 +19,13 @@ from qmpshell.errors import ParseError, QmpShellError
 from qmpshell.outcomes import EventSeen, HmpOutput, Info, Outcome, ProgramOutput, Reply
 from qmpshell.output.render import error_summary, hmp_text, json_text
 from qmpshell.output.safe import visible, with_caret
+from qmpshell.output.views import VIEW_ROWS, bounded
 from qmpshell.repl.lexer import input_fragments, json_fragments
 
 if TYPE_CHECKING:
     from qmpshell.output.rows import Line
     from qmpshell.schema.index import SchemaIndex
 
-VIEW_ROWS = 2_000  # a view shows at most this many items of a returned list (C7; docs/limits.md)
 HIGHLIGHT_LIMIT = 64 * 1024  # characters: longer JSON from a view is shown plain (pygments: ~1.5 ms/KB)
 # View styles (``qmpshell.output.rows.STYLES``) that map to an existing class rather than ``view.NAME``.
 _CLASSES = {
@@ -116,18 +116,6 @@ def reply(result: Reply, look: Look = JSON_LOOK) -> StyleAndTextTuples:
     if result.hint:
         fragments.append(("class:hint", result.hint + "\n"))
     return fragments
-
-
-def bounded(response: dict[str, object]) -> tuple[dict[str, object], int]:
-    """The response with a returned list cut to ``VIEW_ROWS`` items, and the whole count (0: not cut).
-
-    A view lays out every row it is given (200,000 rows took 6.5 s); more than a
-    screenful of thousands is read with ``/find`` in JSON, or saved.
-    """
-    rows = response.get("return")
-    if not isinstance(rows, list) or len(rows) <= VIEW_ROWS:
-        return response, 0
-    return {**response, "return": rows[:VIEW_ROWS]}, len(rows)
 
 
 def view_fragments(lines: list[Line]) -> StyleAndTextTuples:
