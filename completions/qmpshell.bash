@@ -11,7 +11,7 @@
 
 _qmpshell_options="-h --help -c --command -f --file -H --hmp -k --keep-going --pipeline -n --dry-run -p --pretty -v --verbose
 --events --json --color --format -l --logfile -N --skip-negotiation --timeout --connect-timeout --launch
---no-reconnect --libvirt-uri --parallel --history --no-history --line --no-transcript --qapi-dir --hmp-via --hmp-coverage --history-script --replay --to-script --ignore --proxy --version --print-config"
+--no-reconnect --quiet-monitor --libvirt-uri --parallel --history --no-history --line --no-transcript --qapi-dir --hmp-via --hmp-coverage --history-script --replay --to-script --ignore --proxy --launch-pair --version --print-config"
 
 # Print the sockets a QMP monitor is likely to be on, one per line.
 _qmpshell_sockets()

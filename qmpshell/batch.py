@@ -30,6 +30,7 @@ from qmpshell.outcomes import (
 from qmpshell.output.render import colourise, error_summary, hmp_text, json_text
 from qmpshell.output.safe import visible, with_caret
 from qmpshell.pipeline import Pipeline
+from qmpshell.protocol import traffic
 from qmpshell.protocol.framing import InvalidJson
 from qmpshell.qmptypes import Message
 from qmpshell.shell import Shell, Started
@@ -114,6 +115,31 @@ class Printer:
     def sent(self, message: Message) -> None:
         """``-v``: the command as sent, just before its reply (and any event it causes)."""
         self.write(json_text(redact_message(message)))  # the one rule of what is secret
+
+    def progress(self, text: str) -> None:
+        """A ``/job``'s progress on one line of a terminal's stderr, rewritten as it goes ('' clears)."""
+        if not _is_terminal(self.err):
+            return
+        with self._lock:
+            try:
+                self.err.write("\r" + visible(text)[:200] + "\x1b[K")
+                self.err.flush()
+            except (BrokenPipeError, ValueError):
+                pass
+
+    def own_sent(self, message: Message, source: str) -> None:
+        """``-v``: a message the shell sent on its own account (the schema, a /job's query-jobs), dimmed,
+        on stderr: stdout stays the user's commands and their replies.  Only for a person (stderr a
+        terminal) or with colour asked for; not ``qmp_capabilities``: every session starts with it."""
+        if source == traffic.CONNECTION or not (self.color or _is_terminal(self.err)):
+            return  # a script's stderr stays its errors: shown dimmed to a person, or with --color
+        text = visible(f"qmpshell: sent by the shell ({source}): {json_text(message)}")
+        with self._lock:
+            try:
+                self.err.write((f"\x1b[2m{text}\x1b[0m" if self.color else text) + "\n")
+                self.err.flush()
+            except (BrokenPipeError, ValueError):
+                pass
 
     def event(self, event: Message) -> None:
         """``--events``: called on the reader thread, in the order events arrive."""
@@ -394,6 +420,8 @@ def _show_reply(reply: Reply, where: str, printer: Printer, shell: Shell) -> int
     elif reply.ok or not printer.json_only:
         printer.json(reply.response.get("return") if printer.json_only else reply.response)
     if reply.ok:
+        if reply.hint and not printer.human:  # stdout stays JSON: the guest's part goes to stderr
+            printer.error(where, reply.hint)
         return EXIT_OK
     hint = f" ({reply.hint})" if reply.hint else ""
     printer.error(where, error_summary(reply.response) + hint)

@@ -154,6 +154,8 @@ def open_target(
         or log is not None,  # else from the first /wait (libvirt's cost)
         oob=settings.pipeline,
     )
+    if settings.verbose:
+        client.on_own_send = printer.own_sent
     client.connect()
     try:
         shell = Shell(
@@ -167,6 +169,8 @@ def open_target(
         )
         shell.qapi_dir, shell.docs_cache = settings.qapi_dir, settings.schema_cache
         shell.schema_cache = settings.schema_cache
+        shell.probe = settings.probe
+        shell.on_progress = printer.progress  # a /job's line, on a terminal only
         for warning in client.warnings:
             printer.error("", f"warning: {warning}")
         yield shell

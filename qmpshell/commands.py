@@ -31,6 +31,7 @@ class ShellCommand(NamedTuple):
     shell_handler: str = ""  # the Shell method that runs it; "" for a front-end's command
     aliases: tuple[str, ...] = ()
     where: frozenset[str] = EVERYWHERE
+    details: str = ""  # more for ``/help NAME``
 
     @property
     def by_front_end(self) -> bool:
@@ -61,12 +62,35 @@ COMMANDS: tuple[ShellCommand, ...] = (
     ShellCommand("qmp", "/qmp", "switch back to QMP mode", shell_handler="qmp_command"),
     ShellCommand(
         "wait",
-        "/wait EVENT [FIELD=VALUE...] [timeout=SECONDS]",
-        "wait for an event",
+        "/wait EVENT [FIELD=VALUE...] [timeout=SECONDS] [since=start|last|HH:MM:SS[.mmm]]",
+        "wait for an event (one that came since the previous command was sent counts)",
         shell_handler="wait_command",
+        details=(
+            "Which events count: those that came after the previous command was sent (even before /wait "
+            "was typed), except one an earlier /wait took. since=start: every event of the session; "
+            "since=last: those after the previous /wait ended; since=HH:MM:SS[.mmm]: those QEMU stamped "
+            "at or after that local time (as the events pane shows it). On a timeout the message says "
+            "when a matching event came before the window. Interactively, commands typed meanwhile run."
+        ),
     ),
     ShellCommand(
-        "events", "/events [on|off|clear|show [N]|filter PATTERN...]", "the events pane", where=INTERACTIVE
+        "job",
+        "/job [--complete] COMMAND ARGS...",
+        "start a job, follow it to its end, dismiss it; fail if it failed",
+        shell_handler="job_command",
+        details=(
+            "Runs a job-starting command (blockdev-create, block-commit, blockdev-mirror, blockdev-backup, "
+            "block-stream, snapshot-save...) and follows the job named by its job-id (or device) on one "
+            "line until it ends. A job that becomes ready is completed with --complete, else left ready. "
+            "A concluded job is dismissed; one that concluded with an error fails with QEMU's error text "
+            "(exit status 1 in a script)."
+        ),
+    ),
+    ShellCommand(
+        "events",
+        "/events [on|off|clear|show [N]|list [N] [PATTERN]|filter PATTERN...]",
+        "the events pane; list prints the last N events in full",
+        where=INTERACTIVE,
     ),
     ShellCommand(
         "find", "/find [TEXT]", "search the output pane (no TEXT: stop searching)", where=INTERACTIVE

@@ -56,7 +56,10 @@ class Settings(NamedTuple):
     events_pane: bool = True
     events_filter: tuple[str, ...] = ()
     events_pane_size: int = 500
+    events_pane_width: float = 0.4  # columns, or (below 1) a fraction of the terminal
+    events_pane_min_columns: int = 100  # a narrower terminal starts with the pane hidden
     reconnect: bool = True
+    probe: bool = True  # ask QEMU on the shell's own account (completion, run state); --quiet-monitor: no
     address: str | None = None  # a socket, HOST:PORT or libvirt:DOMAIN, when none is given
     libvirt_uri: str | None = None  # None: libvirt's own default
     theme: str = "terminal"  # the terminal's own ANSI palette; or any pygments style
@@ -65,6 +68,7 @@ class Settings(NamedTuple):
     qapi_dir: str | None = None  # a QEMU source tree whose qapi/*.json documents /help (--qapi-dir)
     transcript: bool = True  # print the session's output to the normal screen when the shell exits
     transcript_lines: int = 1000
+    transcript_events: bool = True  # events in the transcript, in time order with the replies
     line_mode: bool = False  # a prompt and lines, no full screen (--line; also TERM=dumb)
 
 

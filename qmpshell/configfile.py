@@ -82,6 +82,17 @@ def _seconds(value: Any) -> float:
         raise _Invalid(str(err)) from None
 
 
+def _width(value: Any) -> float:
+    """Columns (a whole number, 10 or more) or a fraction of the terminal (more than 0, less than 1)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Invalid(
+            f"expected columns (e.g. 40) or a fraction of the terminal (e.g. 0.25), got {_shown(value)}"
+        )
+    if (isinstance(value, int) and value >= 10) or (isinstance(value, float) and 0 < value < 1):
+        return value
+    raise _Invalid(f"expected 10 or more columns, or a fraction between 0 and 1, got {_shown(value)}")
+
+
 def _names(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
         raise _Invalid(f"expected a list of event names or patterns, got {_shown(value)}")
@@ -155,12 +166,23 @@ KEYS: tuple[Key, ...] = (
     Key("events", "pane", "events_pane", _boolean, "show the events pane at start"),
     Key("events", "filter", "events_filter", _names, "event names or globs shown in the pane (empty: all)"),
     Key("events", "pane_size", "events_pane_size", _count_to(EVENTS_KEPT_MAX), "events kept in the pane"),
+    Key(
+        "events", "pane_width", "events_pane_width", _width, "the pane's columns, or a fraction such as 0.25"
+    ),
+    Key(
+        "events",
+        "pane_min_columns",
+        "events_pane_min_columns",
+        _count,
+        "a narrower terminal starts it hidden",
+    ),
     Key("history", "file", "history_file", _path, "history file"),
     Key("history", "size", "history_size", _count_to(HISTORY_MAX), "lines of history kept"),
     Key("connection", "timeout", "timeout", _seconds, "seconds a command may take (not set: no limit)"),
     Key("connection", "connect_timeout", "connect_timeout", _seconds, "seconds to wait for the greeting"),
     Key("connection", "negotiate", "negotiate", _boolean, "send qmp_capabilities (false: like -N)"),
     Key("connection", "reconnect", "reconnect", _boolean, "interactive: reconnect when QEMU goes away"),
+    Key("connection", "probe", "probe", _boolean, "ask QEMU for completion, state (false: --quiet-monitor)"),
     Key("connection", "address", "address", _text, "address when none is given nor $QMP_SOCKET set"),
     Key("connection", "libvirt_uri", "libvirt_uri", _text, "libvirt URI for libvirt:DOMAIN (--libvirt-uri)"),
     Key("interactive", "key_bindings", "key_bindings", _one_of("emacs", "vi"), "line editing keys"),
@@ -174,6 +196,7 @@ KEYS: tuple[Key, ...] = (
         _count_to(TRANSCRIPT_MAX),
         "at most this many lines of it",
     ),
+    Key("interactive", "transcript_events", "transcript_events", _boolean, "events in it, in time order"),
     Key("interactive", "line_mode", "line_mode", _boolean, "a prompt and lines, no full screen (--line)"),
     Key("schema", "cache", "schema_cache", _boolean, "cache query-qmp-schema per QEMU version"),
     Key("log", "file", "logfile", _path, "append every message sent and received here"),

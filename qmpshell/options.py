@@ -147,6 +147,11 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
         "--no-reconnect", action="store_true", help="interactive: do not reconnect when QEMU goes"
     )
     group.add_argument(
+        "--quiet-monitor",
+        action="store_true",
+        help="send only what you type (and qmp_capabilities, the schema when not cached)",
+    )
+    group.add_argument(
         "--libvirt-uri", metavar="URI", help="libvirt URI for libvirt:DOMAIN (default: libvirt's own)"
     )
     group.add_argument(
@@ -249,6 +254,7 @@ def settings_from(args: argparse.Namespace, base: Settings) -> Settings:
         "hmp": args.hmp or base.hmp,
         "logfile": args.logfile or base.logfile,
         "reconnect": base.reconnect and not args.no_reconnect,
+        "probe": base.probe and not args.quiet_monitor,
         "transcript": base.transcript and not args.no_transcript,
         "line_mode": args.line or base.line_mode,
     }

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from qmpshell import commands
+from qmpshell import commands, guestnotes, jobs
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionLost, UsageError
 from qmpshell.language.hmp import hmp_message, looks_like_error, parse_cpu_command
 from qmpshell.language.parse import (
@@ -38,6 +38,8 @@ from qmpshell.outcomes import (
     ProgramOutput,
     Reply,
 )
+from qmpshell.protocol import events as event_log
+from qmpshell.protocol import traffic
 from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.pending import OWN, PendingReply, QmpError
 from qmpshell.protocol.session import QmpSession
@@ -117,6 +119,11 @@ class Shell:
         self._pending: PendingReply | None = None
         self._cancel_lock = threading.Lock()
         self._cancelled = False
+        self.doing = ""  # what a long /wait or /job awaits, for a status bar
+        self.on_progress: Callable[[str], None] | None = None  # a /job's progress line, as it changes
+        self._wait_ended = 0  # the event number where the previous /wait ended (since=last)
+        self.unplugs = guestnotes.Unplugs()  # device_del asked, DEVICE_DELETED not yet come
+        self.probe = True  # may ask QEMU on its own account (a device's property types); --quiet-monitor
 
     def parse(self, text: str) -> Request | None:
         """The request a statement makes; ParseError/UsageError and nothing sent if bad.
@@ -155,6 +162,7 @@ class Shell:
             return None
         warning = self._deprecations(request) if isinstance(request, QmpRequest) else ""
         self.events.mark()
+        event_log.note_sent(self.events, str(message.get("execute") or message.get("exec-oob") or "command"))
         pending = self.client.send(message)
         if announce and self.on_send is not None:
             self.on_send(pending.sent)
@@ -199,6 +207,9 @@ class Shell:
         hint = ""
         if "error" in response and self.knowledge is not None:
             hint = self.knowledge.hint_for_error(request.command, response)
+        arguments = request.message.get("arguments") or {}
+        hint = hint or guestnotes.note_for(request.command, arguments, response)
+        self.unplugs.asked(request.command, arguments, response, event_log.last_sent(self.events)[0])
         self.last_reply = Reply(sent, response, hint)
         return self.last_reply._replace(as_json=request.as_json)
 
@@ -238,8 +249,15 @@ class Shell:
         return sends_no_reply(self.client, command)
 
     def _ask(self, command: str, arguments: Message) -> Any:
-        """A question while typing a statement (a device's properties): not shown, not a /wait mark."""
-        asked = self.client.send({"execute": command, "arguments": arguments}, source=OWN)
+        """A question while typing a statement (a device's properties): not shown, not a /wait mark.
+
+        With ``--quiet-monitor`` it is not asked: the typer then guesses, as in a dry run.
+        """
+        if not self.probe:
+            quiet = f"{command} is not sent (--quiet-monitor)"
+            raise QmpError({"error": {"class": "GenericError", "desc": quiet}})
+        with traffic.own(traffic.TYPING):
+            asked = self.client.send({"execute": command, "arguments": arguments}, source=OWN)
         response = self._await(asked, command)
         if "error" in response:
             raise QmpError(response)
@@ -327,7 +345,8 @@ class Shell:
         """HMP ``cpu N`` is kept by the shell: each HMP command is sent with that cpu-index."""
         if isinstance(cpu, str):
             raise UsageError("cpu: expected a CPU index, e.g. 'cpu 0'")
-        cpus = self.client.execute("query-cpus-fast", timeout=self.timeout) or []
+        with traffic.own(traffic.CPU):
+            cpus = self.client.execute("query-cpus-fast", timeout=self.timeout) or []
         indexes = sorted(int(c.get("cpu-index", -1)) for c in cpus)
         if cpu not in indexes:
             have = ", ".join(map(str, indexes)) if indexes else "none (e.g. -M none)"
@@ -377,11 +396,43 @@ class Shell:
         return Info(line, edit=line)
 
     def wait_command(self, request: ShellRequest) -> Outcome:
-        """``/wait EVENT [FIELD=VALUE...] [timeout=SECONDS]`` (``qmpshell.waiting``)."""
+        """``/wait EVENT [FIELD=VALUE...] [timeout=SECONDS] [since=...]`` (``qmpshell.waiting``)."""
         unknown = self.knowledge.unknown_event if self.knowledge is not None else None
-        return EventSeen(
-            wait_for_event(request, self.client, self.events, unknown=unknown, timeout=self.timeout)
-        )
+        try:
+            return EventSeen(
+                wait_for_event(
+                    request,
+                    self.client,
+                    self.events,
+                    unknown=unknown,
+                    timeout=self.timeout,
+                    last_wait_end=self._wait_ended,
+                    doing=self._set_doing,
+                )
+            )
+        finally:
+            self.doing = ""
+            self._wait_ended = event_log.position(self.events)
+
+    def _set_doing(self, text: str) -> None:
+        self.doing = text
+
+    def job_command(self, request: ShellRequest) -> Outcome:
+        """``/job [--complete] LINE``: start a job, follow it to its end, fail when it failed."""
+        typer = self.knowledge.typer_for(self._ask) if self.knowledge else None
+        try:
+            return jobs.run_job(self, request.rest, typer)
+        finally:
+            self.progress("")  # the progress line goes
+
+    def pending_unplugs(self) -> set[str]:
+        """Ids of devices whose unplug the guest has not finished (completion marks them)."""
+        return self.unplugs.pending(lambda first: event_log.events_from(self.events, max(first, 0)))
+
+    def progress(self, text: str) -> None:
+        self.doing = text
+        if self.on_progress is not None:
+            self.on_progress(text)
 
     def guest_exec_command(self, request: ShellRequest) -> Outcome:
         """``/guest-exec PROGRAM [ARG...]``: run it in the guest; its output, decoded."""
@@ -414,6 +465,10 @@ class Shell:
             return _wrapped([*lines, server] if server else lines, self.help_width)
         if len(words) > 1:
             raise UsageError(f"usage: /help [COMMAND|EVENT [TAG=VALUE...]] (one name, got {len(words)})")
+        command = commands.lookup(words[0].removeprefix("/"))
+        if command is not None and (words[0].startswith("/") or command.details):
+            lines = [command.usage, "  " + command.summary]
+            return _wrapped(lines + (["", command.details] if command.details else []), self.help_width)
         narrow = {path: value.text for path, value in flatten_tree(request.options)}
         text: str | None = self.documentation().help(self, words[0], narrow)  # the schema's tree and the docs
         if text is None:

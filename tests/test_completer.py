@@ -173,7 +173,7 @@ def test_live_property_names_skip_used_and_schema_names(index: SchemaIndex) -> N
 
 
 def test_volatile_answers_are_refreshed_after_their_ttl() -> None:
-    replies: dict[str, Any] = {"query-block-jobs": [{"device": "j1", "type": "mirror"}]}
+    replies: dict[str, Any] = {"query-block-jobs": [{"device": "j1", "type": "mirror"}], "query-jobs": []}
     live = LiveValues(Answers(replies), ttl=0.0)
     query = LiveQuery("job-ids")
     assert wait_until(lambda: live.lookup(query), what="jobs") == [LiveItem("j1", "mirror")]
@@ -219,3 +219,11 @@ def test_enter_while_the_menu_is_still_being_computed_sends_nothing() -> None:
     buffer.complete_state = CompletionState(buffer.document)  # Tab pressed, no answer yet
     assert enter_in_menu(buffer, asked="blockdev-add driver=qco") is False  # the menu it opens decides
     assert buffer.complete_state is not None
+
+
+def test_a_directory_in_a_file_name_completes_with_its_slash(index: SchemaIndex, tmp_path: Path) -> None:
+    (tmp_path / "images").mkdir()
+    (tmp_path / "image.qcow2").write_bytes(b"")
+    completer = ShellCompleter(lambda: CompletionSource(index))
+    found = completions(completer, f"blockdev-add driver=file node-name=f filename={tmp_path}/ima")
+    assert sorted(c.text for c in found) == ["ge.qcow2", "ges/"]

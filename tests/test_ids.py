@@ -13,7 +13,7 @@ import pytest
 
 from tests.fakeserver import Answer, FakeServer, handshake, line
 from tests.qemu_support import Qemu, json_lines, qmpshell_argv, run_qmpshell, status_return, wait_until
-from tests.tmux_support import reply_line, start_qmpshell
+from tests.tmux_support import NO_NAME, reply_line, start_qmpshell
 
 
 @pytest.mark.parametrize("options", [[], ["-k"], ["--pipeline"], ["-k", "--pipeline"]])
@@ -90,14 +90,14 @@ def test_a_late_reply_is_noted_in_the_output_pane(qemu: Qemu, tmp_path: Path) ->
     tmux = start_qmpshell(tmp_path, "--timeout", "1", qemu.socket)
     try:
         tmux.enter("query-name")
-        tmux.wait_for(reply_line("ok"))
+        tmux.wait_for(reply_line(NO_NAME))
         qemu.kill(signal.SIGSTOP)
         tmux.enter("query-status")
         tmux.wait_for("no reply to query-status within 1 s")
         qemu.kill(signal.SIGCONT)
         tmux.enter("query-name")
         tmux.wait_for("a reply came after its command was given up, dropped")
-        screen = tmux.wait_for(lambda text: text.count("\nok ") + text.count("\nok\n") >= 2)
+        screen = tmux.wait_for(lambda text: text.count(f"\n{NO_NAME}") >= 2)
         after = screen[screen.rindex("qmp> query-name") :].splitlines()[1:]
         assert not any(row.startswith("running") for row in after), screen  # no late status as a reply
     finally:

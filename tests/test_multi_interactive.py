@@ -47,15 +47,17 @@ def test_a_migration_driven_interactively(pair: Pair, session: Tmux) -> None:
     session.enter("/wait MIGRATION status=completed timeout=20")
     session.enter("/wait @src MIGRATION status=completed timeout=20")
     # both sides' events in the one pane, each tagged with its target
-    screen = session.wait_for(lambda text: "src MIGRATION status=completed" in text)
-    assert "dst MIGRATION status=completed" in screen
-    assert "dst MIGRATION status=active" in screen and "src MIGRATION status=active" in screen
+    # (as events: with their time before them, not the text of a /wait line still queued)
+    screen = session.wait_for(
+        lambda text: all(_event(text, f"{who} MIGRATION status=completed") for who in PAIR)
+    )
+    assert _event(screen, "dst MIGRATION status=active") and _event(screen, "src MIGRATION status=active")
     pair.wait_migrated()
     assert pair.final_states() == ("completed", "completed", "postmigrate", "running")
 
 
 def test_use_targets_and_grouped_replies(pair: Pair, session: Tmux) -> None:
-    session.wait_for("[src] dst:inmigrate")  # the status bar: every target, compactly
+    session.wait_for("[src] dst:paused (inmigrate)")  # the status bar: every target, compactly
     session.enter("/targets")
     screen = session.wait_for("CONNECTION")
     assert "inmigrate" in screen and "running" in screen
@@ -200,3 +202,11 @@ def test_ctrl_c_stops_a_wait_on_another_target(pair: Pair, session: Tmux) -> Non
     session.wait_for("stopped waiting")
     session.enter("@dst query-status")
     session.wait_for("paused (inmigrate)")
+
+
+PAIR = ("src", "dst")
+
+
+def _event(screen: str, text: str) -> bool:
+    """Whether the events pane shows an event line ``HH:MM:SS.mmm TEXT``."""
+    return re.search(r"\d\d:\d\d:\d\d\.\d{3} " + re.escape(text), screen) is not None

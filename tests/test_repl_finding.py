@@ -90,7 +90,7 @@ def test_f4_jumps_to_the_last_statement_then_the_one_before(shell: Running) -> N
 
 def test_save_writes_the_pane_or_the_last_reply(shell: Running, tmp_path: Path) -> None:
     shell.type("query-name\r")
-    shell.wait_output("query-name\nok")
+    shell.wait_output("query-name\nthis machine has no name")
     shell.idle()
     whole, reply = tmp_path / "whole.txt", tmp_path / "reply.txt"
     shell.type(f"/save {whole}\r")

@@ -134,7 +134,7 @@ def _record(tmp_path: Path, qemu: Qemu) -> Path:
 def test_a_qmpshell_log_replays_against_the_same_qemu(tmp_path: Path, qemu: Qemu) -> None:
     log = _record(tmp_path, qemu)
     records = [json.loads(line) for line in log.read_text().splitlines()]
-    assert any(r.get("source") == "qmpshell" for r in records)  # the shell's own questions are marked
+    assert any(r.get("source") == "schema" for r in records)  # the shell's own questions are marked
     result = run_qmpshell("--replay", str(log), qemu.socket)
     assert (result.returncode, result.stderr) == (0, "")
     lines = result.stdout.splitlines()

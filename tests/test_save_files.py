@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.qemu_support import Qemu
-from tests.tmux_support import Tmux, reply_line, start_qmpshell
+from tests.tmux_support import NO_NAME, Tmux, reply_line, start_qmpshell
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def test_save_to_a_fifo_is_refused_at_once(screen: Tmux, short_dir: Path) -> Non
         screen.enter(f"/save {fifo}")
         screen.wait_for(f"cannot write {fifo}: not a regular file")
         screen.enter("query-name")  # the screen still answers: nothing waits for a reader
-        screen.wait_for(reply_line("ok"))
+        screen.wait_for(reply_line(NO_NAME))
     finally:
         os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))  # frees a shell that did wait for a reader
 

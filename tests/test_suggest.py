@@ -135,7 +135,7 @@ def test_the_word_being_completed(index: SchemaIndex) -> None:
         ("qom-get path=", LiveQuery("qom-paths", "/")),
         ("qom-get path=/machine property=", LiveQuery("qom-props", "/machine")),
         ("device_del id=", LiveQuery("device-ids")),
-        ("device_add driver=e1000 bus=", LiveQuery("buses")),
+        ("device_add driver=e1000 bus=", LiveQuery("buses", "e1000")),
     ],
 )
 def test_live_queries(index: SchemaIndex, text: str, live: LiveQuery) -> None:
@@ -185,6 +185,7 @@ def test_the_signature_follows_dotted_keys(index: SchemaIndex) -> None:
     assert branch.startswith("blockdev-add file.: driver=enum (") and "[node-name=str]" in branch
     assert "filename=str" not in branch
     variant = signature_at(index, "blockdev-add driver=qcow2 file.driver=file file.fi")
-    assert "filename=str" in variant
+    assert variant.startswith("blockdev-add file.: filename=str ")  # the chosen branch's own first
+    assert variant.index("[aio=") < variant.index("driver=enum") < variant.index("[node-name=")
     assert signature_at(index, "blockdev-add driver=qcow2 file.driver=file file.filename=/x") == variant
     assert signature_at(index, "/wait STOP") == "" and signature_at(index, "") == ""

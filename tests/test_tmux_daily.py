@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.qemu_support import Qemu, qemu_banner, sent_messages, wait_until
-from tests.tmux_support import Tmux, reply_line, start_qmpshell
+from tests.tmux_support import NO_NAME, Tmux, reply_line, start_qmpshell
 
 BUSY = "Ctrl-C stops waiting"  # the status bar while a command waits for its reply
 
@@ -55,7 +55,7 @@ def test_a_two_line_paste_runs_two_commands(start: Callable[..., Tmux], qemu: Qe
     log = tmp_path / "qmp.log"
     tmux = start(qemu.socket, "-l", str(log))
     tmux.paste("query-status\nquery-name\n")
-    screen = tmux.wait_for(lambda screen: reply_line("running")(screen) and reply_line("ok")(screen))
+    screen = tmux.wait_for(lambda screen: reply_line("running")(screen) and reply_line(NO_NAME)(screen))
     assert "expected KEY=VALUE" not in screen
     assert screen.index("qmp> query-status") < screen.index("qmp> query-name")
     wait_until(lambda: sent_messages(log, "query-name"), what="query-name sent")
@@ -69,7 +69,7 @@ def test_a_paste_without_its_last_newline_waits_in_a_grown_input(
     screen = tmux.wait_for("...> query-name")
     assert "qmp> query-status" in screen  # the prompt stays, the input shows both lines
     tmux.send("Enter")
-    tmux.wait_for(lambda screen: reply_line("running")(screen) and reply_line("ok")(screen))
+    tmux.wait_for(lambda screen: reply_line("running")(screen) and reply_line(NO_NAME)(screen))
 
 
 def test_a_pasted_transaction_then_a_command(start: Callable[..., Tmux], qemu: Qemu, tmp_path: Path) -> None:
@@ -112,7 +112,7 @@ def test_up_recalls_a_multi_line_statement_whole_and_it_runs_again(
 def test_ctrl_r_finds_a_multi_line_entry(start: Callable[..., Tmux], qemu: Qemu) -> None:
     tmux = start(qemu.socket)
     tmux.paste("transaction(\n  abort\n)\nquery-name\n")
-    tmux.wait_for(reply_line("ok"))
+    tmux.wait_for(reply_line(NO_NAME))
     idle(tmux)
     tmux.send("C-r")
     tmux.type("abo")
@@ -143,7 +143,7 @@ def test_enter_on_an_empty_continuation_line_discards_the_transaction(
     tmux.wait_for("transaction discarded")
     tmux.wait_for(lambda screen: tmux.input_line().startswith("qmp>"))
     tmux.enter("query-name")
-    tmux.wait_for(reply_line("ok"))
+    tmux.wait_for(reply_line(NO_NAME))
 
 
 def test_device_properties_reach_qemu_as_written(
@@ -172,8 +172,13 @@ def test_one_tab_shows_live_driver_names_and_buses(start: Callable[..., Tmux], q
     tmux.send("Escape", "C-u")
     tmux.type("device_add driver=e1000 bus=")
     tmux.send("Tab")
-    screen = tmux.wait_for("xhci.0")
-    assert "rp1" in screen and "pcie.0" in screen
+    screen = tmux.wait_for("pcie.0")
+    assert "rp1" in screen and "xhci.0" not in screen  # a PCI device: PCI buses only
+    tmux.send("Escape", "C-u")
+    tmux.type("device_add driver=usb-tablet bus=")
+    tmux.send("Tab")
+    screen = tmux.wait_for("xhci.0")  # the only one: maybe inserted whole
+    assert "pcie.0" not in screen and "rp1" not in screen.split("bus=")[-1]
 
 
 def test_one_tab_right_after_blockdev_add_offers_the_new_node(start: Callable[..., Tmux], qemu: Qemu) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.qemu_support import Qemu, qemu_banner
-from tests.tmux_support import Tmux, reply_line, start_qmpshell
+from tests.tmux_support import NO_NAME, Tmux, reply_line, start_qmpshell
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_ctrl_c_on_a_half_typed_line_keeps_the_shell(start, qemu: Qemu) -> None:
     tmux.send("C-c")
     tmux.wait_for(lambda screen: tmux.input_line().rstrip() == "qmp>")
     tmux.enter("query-name")
-    tmux.wait_for(reply_line("ok"))
+    tmux.wait_for(reply_line(NO_NAME))
     tmux.send("C-d")
     tmux.wait_for("EXITED=0")
 
@@ -69,7 +69,7 @@ def test_history_survives_a_restart_and_holds_no_secret(start, qemu: Qemu, tmp_p
     tmux = start(qemu.socket)
     tmux.enter("object-add qom-type=secret id=s0 data=hunter2")
     tmux.enter("query-name")
-    tmux.wait_for(reply_line("ok"))
+    tmux.wait_for(reply_line(NO_NAME))
     tmux.send("C-d")
     tmux.wait_for("EXITED=0")
     history = tmp_path / "xdg" / "xdg_state_home" / "qmpshell" / "history"
@@ -81,7 +81,7 @@ def test_history_survives_a_restart_and_holds_no_secret(start, qemu: Qemu, tmp_p
     again.type("name")
     again.wait_for(lambda screen: again.input_line().rstrip() == "qmp> query-name")
     again.send("Enter", "Enter")
-    again.wait_for(reply_line("ok"))
+    again.wait_for(reply_line(NO_NAME))
     again.send("Up", "Up")
     again.wait_for(lambda screen: again.input_line().rstrip() == "qmp> query-name")
 

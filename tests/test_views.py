@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from qmpshell.output import views
+from qmpshell.output import block, views
 from qmpshell.output.events import event_line, render_event
 from qmpshell.output.rows import Rendering
 from qmpshell.output.text import coloured, plain
@@ -46,7 +46,17 @@ IMPLIED: dict[str, dict[str, str]] = {
     "block-nodes": {
         "*.image.backing-image.*": "repeats the backing node's own image, shown under it (the note says so)",
     },
+    "migrate": {"ram.mbps": "shown rounded to 0.1, in Mbit/s"},
 }
+DEFAULTS_HIDDEN = ("block", "block-nodes")  # views that leave out members at defaults, behind a note
+
+
+def hidden_default(view: str, path: str, leaf: Any, text: str) -> bool:
+    """A node's member at its default, left out by a block view that says so in its note."""
+    if view not in DEFAULTS_HIDDEN or block.DEFAULTS_NOTE not in text:
+        return False
+    member = re.sub(r"^\d+\.(inserted\.)?", "", path)
+    return block.at_default(member, leaf)
 
 
 def leaves(value: Any, path: str = "") -> list[tuple[str, Any]]:
@@ -85,6 +95,7 @@ def assert_nothing_hidden(value: Any, rendering: Rendering) -> None:
         (type(leaf).__name__, json.dumps(leaf))
         for path, leaf in leaves(value)
         if not any(fnmatch.fnmatchcase(path, pattern) for pattern in implied)
+        and not hidden_default(rendering.view, path, leaf, text)
     )
     for (kind, spelled), count in wanted.items():
         leaf = json.loads(spelled)
@@ -117,7 +128,7 @@ def test_every_leaf_of_qemu_10_replies_is_shown_without_a_schema(name: str) -> N
 EXPECTED_VIEWS = {
     "query-status": "status",
     "query-version": "version",
-    "query-name": "ok",
+    "query-name": "name",
     "query-kvm": "object",
     "query-block": "block",
     "query-named-block-nodes": "block-nodes",
@@ -318,7 +329,7 @@ def test_jobs_show_progress_as_offset_of_length_and_percent() -> None:
     jobs = render("query-jobs").text()
     assert "mirror1  mirror  running  16777216/67108864 25%" in jobs
     block_jobs = render("query-block-jobs").text().splitlines()
-    assert block_jobs[0].startswith("id       type    status   progress (offset/len)")
+    assert block_jobs[0].startswith("device   type    status   progress (offset/len)")
     assert block_jobs[1].startswith("mirror1  mirror  running  16777216/67108864 25%")
 
 
@@ -344,11 +355,56 @@ def test_commands_are_names_in_columns() -> None:
 
 
 def test_migrate_says_status_and_progress() -> None:
-    assert render("query-migrate").text().startswith("completed  100.0% of 256.8 MiB RAM sent")
+    text = render("query-migrate").text()
+    assert text.startswith("completed  100.0% done, 1.3 MiB transferred of 256.8 MiB RAM\n")
+    for figure in (
+        "ram.transferred: 1353403 bytes (1.3 MiB)",
+        "ram.remaining: 0 bytes",
+        "ram.total: 269230080 bytes (256.8 MiB)",
+        "ram.mbps: 23.5 Mbit/s",
+        "total-time: 618 ms",
+        "downtime: 3 ms",
+        "ram.duplicate: 65544 zero pages",
+    ):
+        assert figure in re.sub(r":  +", ": ", text)
+    assert "zero pages (ram.duplicate) count as migrated without their contents being sent" in text
     assert render("query-migrate-active").text().startswith("active  ")
     assert render("query-migrate-none").text() == "no migration has been started"
     setup = render_reply({"return": {"status": "setup"}}, command="query-migrate", index=INDEX)
     assert (setup.view, setup.text()) == ("migrate", "setup")  # just started: the status alone
+
+
+def test_block_trees_leave_defaults_out_behind_one_note() -> None:
+    for name in ("query-named-block-nodes", "query-block"):
+        text = render(name).text()
+        assert text.count(block.DEFAULTS_NOTE) == 1
+        shown = text.replace(block.DEFAULTS_NOTE, "")
+        assert not re.search(r"\b(bps|iops_rd|write_threshold|no-flush|writeback)\b", shown)
+    throttled = json.loads(json.dumps(REPLIES["query-named-block-nodes"]["response"]))
+    throttled["return"][0]["bps_rd"] = 1048576
+    text = render_reply(throttled, command="query-named-block-nodes", index=INDEX).text()
+    assert "bps_rd 1048576" in text  # a throttle that is set is shown
+
+
+def test_dirty_bitmaps_are_one_line_each() -> None:
+    entry = REPLIES_10["query-named-block-nodes-jobs"]
+    text = render_reply(entry["response"], command=entry["execute"], width=120).text()
+    bitmaps = [line for line in text.splitlines() if "bitmap " in line]
+    held = sum(len(node.get("dirty-bitmaps", [])) for node in entry["response"]["return"])
+    assert held >= 2 and len(bitmaps) == held
+    assert "dirty-bitmaps.0" not in text
+    assert all(re.search(r"bitmap \S.*  granularity \d+.*  count \d+", line) for line in bitmaps)
+
+
+def test_query_name_without_a_name_says_so() -> None:
+    assert render("query-name").text() == "this machine has no name (it was started without -name)"
+    named = render_reply({"return": {"name": "vm1"}}, command="query-name")
+    assert (named.view, named.text()) == ("name", "vm1")
+
+
+def test_table_headings_are_qemus_member_names() -> None:
+    assert render("query-block-jobs").text().split()[0] == "device"
+    assert render("query-jobs").text().split()[0] == "id"
 
 
 def test_deep_backing_chain_fits_the_screen_and_hides_nothing() -> None:

@@ -107,6 +107,9 @@ def start_qmpshell(root: Path, *args: str) -> Tmux:
     return tmux
 
 
+NO_NAME = "this machine has no name (it was started without -name)"  # query-name's reply, a harmless probe
+
+
 def reply_line(text: str) -> Callable[[str], bool]:
     """A screen test: some line of the output pane is ``text`` (a short reply such as ``running``)."""
     pattern = re.compile(rf"^{re.escape(text)}(?: *$| +\u2502)", re.M)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from qmpshell.output.generic import Context, flat_rows
-from qmpshell.output.rows import Line, cell, flatten, shown, size_text
+from qmpshell.output.rows import BREAK, Line, cell, flatten, shown, size_text
 from qmpshell.output.table import Column, table
 from qmpshell.output.tree import Node, render_tree
 from qmpshell.qmptypes import Message
@@ -23,6 +23,21 @@ PROTOCOL_DRIVERS = frozenset(
     "null-co null-aio vvfat".split()
 )
 NODE_HEAD = ("node-name", "drv", "file")
+# Members whose value here is QEMU's default: hidden from a node's details, and one note says so.
+DEFAULTS: dict[str, Any] = {
+    "write_threshold": 0,
+    "cache.no-flush": False,
+    "cache.direct": False,
+    "cache.writeback": True,
+    "detect_zeroes": "off",
+    "encrypted": False,
+}
+THROTTLE_PREFIXES = ("bps", "iops")  # every throttle limit (bps_rd, iops_max...): 0 means none
+DEFAULTS_NOTE = (
+    "note: members at their default values are not shown (throttles bps*/iops* 0, write_threshold 0, "
+    "cache writeback true, direct and no-flush false, detect_zeroes off, encrypted false); "
+    "/json shows every member"
+)
 REPEATS_NOTE = (
     "note: image.backing-image of each node repeats the image of its backing node, shown under that "
     "node; /json shows the reply as sent"
@@ -40,6 +55,8 @@ def nodes_view(value: Any, ctx: Context) -> list[Line] | None:
     for parent, kids in children.items():
         by_index[parent].children = [_labelled(by_index[kid], label) for label, kid in kids]
     lines = render_tree([by_index[i] for i in roots], ctx.width)
+    if any(_hides_defaults(node) for node in value):
+        lines.append([("dim", DEFAULTS_NOTE)])
     if any(isinstance(node.get("image"), dict) and "backing-image" in node["image"] for node in value):
         lines.append([("dim", REPEATS_NOTE)])
     return lines
@@ -98,19 +115,52 @@ def _node_line(node: Message) -> Line:
     return line
 
 
+def at_default(path: str, value: Any) -> bool:
+    """Whether a node's member ``path`` holds QEMU's default (a zero throttle, the usual cache flags)."""
+    if path.startswith(THROTTLE_PREFIXES):
+        return value == 0 and not isinstance(value, bool)
+    return path in DEFAULTS and value == DEFAULTS[path] and type(value) is type(DEFAULTS[path])
+
+
+def _hides_defaults(node: Any) -> bool:
+    return isinstance(node, dict) and any(at_default(path, leaf) for path, leaf in flatten(node))
+
+
 def _details(
-    node: Message, ctx: Context, *, skip_backing_image: bool, skip: Iterable[str] = NODE_HEAD
+    node: Message,
+    ctx: Context,
+    *,
+    skip_backing_image: bool,
+    skip: Iterable[str] = NODE_HEAD,
+    hide_defaults: bool = True,
 ) -> Line:
-    """Every other leaf as ``key value``, in schema order, with short names for the image's."""
-    skipped = set(skip)
+    """Every other leaf as ``key value``, in schema order, with short names for the image's.
+
+    Members at their defaults are left out (the view adds one note saying so), and
+    each dirty bitmap gets a line of its own instead of ``dirty-bitmaps.0.name`` pairs.
+    """
+    skipped = set(skip) | {"dirty-bitmaps"}
     shown_part = {k: v for k, v in node.items() if k not in skipped}
     image = shown_part.get("image")
     if skip_backing_image and isinstance(image, dict) and "backing-image" in image:
         shown_part["image"] = {k: v for k, v in image.items() if k != "backing-image"}
-    leaves = dict(flatten(shown_part))
+    leaves = {k: v for k, v in flatten(shown_part) if not (hide_defaults and at_default(k, v))}
     line: Line = []
     for key in ctx.order(list(leaves)):
         line += [("", "  "), ("dim", f"{_short(key)} "), cell(leaves[key])]
+    return line + _bitmaps(node.get("dirty-bitmaps"))
+
+
+def _bitmaps(bitmaps: Any) -> Line:
+    """``bitmap bm0  granularity 65536  count 0  recording true ...``: one line per dirty bitmap."""
+    if not isinstance(bitmaps, list):
+        return [] if bitmaps is None else [("", "  "), ("dim", "dirty-bitmaps "), cell(bitmaps)]
+    line: Line = []
+    for bitmap in bitmaps:
+        pairs = dict(flatten(bitmap)) if isinstance(bitmap, dict) else {"": bitmap}
+        line += [BREAK, ("dim", "bitmap "), ("name", shown(pairs.pop("name", "(no name)")))]
+        for key, item in pairs.items():
+            line += [("dim", f"  {key} "), cell(item)]
     return line
 
 
@@ -129,7 +179,10 @@ def block_view(value: Any, ctx: Context) -> list[Line] | None:
         return [[("dim", "(no block devices)")]]
     node_ctx = Context(ctx.command, ctx.width, ctx.index, _inserted_type(ctx))
     roots = [_device(device, ctx, node_ctx) for device in value]
-    return render_tree(roots, ctx.width)
+    lines = render_tree(roots, ctx.width)
+    if any(_hides_defaults(device.get("inserted")) for device in value):
+        lines.append([("dim", DEFAULTS_NOTE)])
+    return lines
 
 
 def _inserted_type(ctx: Context) -> str:
@@ -145,7 +198,7 @@ def _device(device: Message, ctx: Context, node_ctx: Context) -> Node:
     name = device.get("device") or device.get("qdev") or "?"
     line: Line = [("name", shown(name))]
     skip = ("inserted",) + (("qdev",) if name == device.get("qdev") and not device.get("device") else ())
-    details = _details(device, ctx, skip_backing_image=False, skip=skip)
+    details = _details(device, ctx, skip_backing_image=False, skip=skip, hide_defaults=False)
     if skip[-1] == "qdev":
         line += [("dim", "  qdev")]
     node = Node(line, details)
@@ -154,7 +207,10 @@ def _device(device: Message, ctx: Context, node_ctx: Context) -> Node:
         node.children = [_inserted(inserted, node_ctx)]
     elif "inserted" in device:
         node.children = [
-            Node([("dim", "inserted: ")], _details({"inserted": inserted}, ctx, skip_backing_image=False))
+            Node(
+                [("dim", "inserted: ")],
+                _details({"inserted": inserted}, ctx, skip_backing_image=False, hide_defaults=False),
+            )
         ]
     else:
         node.children = [Node([("dim", "(no medium)")])]
@@ -199,7 +255,7 @@ def jobs_view(value: Any, ctx: Context) -> list[Line] | None:
 
 
 def block_jobs_view(value: Any, ctx: Context) -> list[Line] | None:
-    """``query-block-jobs``: the same, its ``device`` (the job id) headed ``id``, and ``offset/len``."""
+    """``query-block-jobs``: the same under QEMU's member names (``device`` is the job id), ``offset/len``."""
     return _jobs(value, ctx, ident="device", done="offset", total="len")
 
 
@@ -212,7 +268,7 @@ def _jobs(value: Any, ctx: Context, *, ident: str, done: str, total: str) -> lis
             row["progress"] = _progress(row.pop(done, None), row.pop(total, None))
     keys = list(dict.fromkeys(key for row in rows for key in row))
     rest = [key for key in ctx.order(keys) if key not in (ident, "type", "status", "progress")]
-    columns = [Column(ident, "id"), Column("type", "type"), Column("status", "status")]
+    columns = [Column(ident, ident), Column("type", "type"), Column("status", "status")]
     columns += [Column("progress", f"progress ({done}/{total})"), *(Column(k, k) for k in rest)]
     return table(rows, [c for c in columns if any(c.key in row for row in rows)], ctx.width)
 

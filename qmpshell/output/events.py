@@ -23,6 +23,7 @@ IDENTIFYING = (
     "id", "job-id", "device", "node-name", "node", "job", "qom-path", "path", "name",
     "status", "type", "action", "reason", "operation",
 )  # fmt: skip
+STATE = ("status", "action", "reason", "operation", "type")  # what happened: right after the one id
 
 
 def event_line(event: Message) -> Line:
@@ -38,9 +39,16 @@ def event_line(event: Message) -> Line:
 
 
 def data_pairs(data: Message) -> list[tuple[str, Any]]:
-    """The data's leaves (nested objects as ``a.b``), identifying ones first, else as sent."""
+    """The data's leaves (nested objects as ``a.b``): the first identifying field, then the state
+    (``status``, ``action``, ``reason``...), then the other identifying ones, then the rest as sent.
+
+    ``JOB_STATUS_CHANGE id=commit0 status=concluded``: a narrow pane keeps both.
+    """
     pairs = list(flatten(data))
-    rank = {key: position for position, key in enumerate(IDENTIFYING)}
+    names = [key for key, _ in pairs]
+    first = next((key for key in IDENTIFYING if key in names and key not in STATE), None)
+    order = ([first] if first else []) + list(STATE) + [key for key in IDENTIFYING if key not in STATE]
+    rank = {key: position for position, key in enumerate(dict.fromkeys(order))}
     return sorted(pairs, key=lambda pair: rank.get(pair[0], len(rank)))
 
 

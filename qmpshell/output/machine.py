@@ -1,11 +1,11 @@
-"""Views of the machine as a whole: run state, version, CPUs, QOM properties, names, migration."""
+"""Views of the machine as a whole: run state, version, CPUs, QOM properties, names."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from qmpshell.output.generic import Context, flat_rows
-from qmpshell.output.rows import Line, cell, flatten, key_values, size_text
+from qmpshell.output.rows import Line, cell
 from qmpshell.output.table import Column, columns_of, table
 
 
@@ -92,28 +92,10 @@ def names_view(value: Any, ctx: Context) -> list[Line] | None:
     return lines + columns_of(sorted(str(item["name"]) for item in value), ctx.width)
 
 
-MIGRATE_STYLE = {"completed": "ok", "failed": "error", "cancelled": "warn", "cancelling": "warn"}
-
-
-def migrate_view(value: Any, ctx: Context) -> list[Line] | None:
-    """The status and how far it got, then every figure as ``key: value``."""
+def name_view(value: Any, ctx: Context) -> list[Line] | None:
+    """``query-name``: the name, or that the machine has none (QEMU then returns ``{}``)."""
     if value == {}:
-        return [[("dim", "no migration has been started")]]
-    if not isinstance(value, dict) or not isinstance(value.get("status"), str):
-        return None
-    status = value["status"]
-    line: Line = [(MIGRATE_STYLE.get(status, "warn"), status)]
-    line += _migrate_progress(value.get("ram"))
-    rest = {k: v for k, v in value.items() if k != "status"}
-    leaves = dict(flatten(rest)) if rest else {}  # ``setup`` comes with the status alone
-    return [line] + key_values((key, leaves[key]) for key in ctx.order(list(leaves)))
-
-
-def _migrate_progress(ram: Any) -> Line:
-    if not isinstance(ram, dict):
-        return []
-    total, remaining = ram.get("total"), ram.get("remaining")
-    if not isinstance(total, int) or not isinstance(remaining, int) or total <= 0:
-        return []
-    done = 100 * (total - remaining) / total
-    return [("", f"  {done:.1f}%"), ("dim", f" of {size_text(total)} RAM sent, {size_text(remaining)} to go")]
+        return [[("dim", "this machine has no name (it was started without -name)")]]
+    if isinstance(value, dict) and list(value) == ["name"] and isinstance(value["name"], str):
+        return [[("name", value["name"])]]
+    return None

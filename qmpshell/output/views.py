@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from qmpshell.output import block, machine, pci, servers
+from qmpshell.output import block, machine, migrate, pci, servers
 from qmpshell.output.generic import GENERIC, Context, View
 from qmpshell.output.render import error_summary
 from qmpshell.output.rows import Line, Rendering, json_lines
@@ -23,10 +23,11 @@ SPECIFIC: dict[str, tuple[str, View]] = {
     "query-status": ("status", machine.status_view),
     "query-version": ("version", machine.version_view),
     "query-cpus-fast": ("cpus", machine.cpus_view),
+    "query-name": ("name", machine.name_view),
     "qom-list": ("qom-list", machine.qom_list_view),
     "query-commands": ("names", machine.names_view),
     "query-events": ("names", machine.names_view),
-    "query-migrate": ("migrate", machine.migrate_view),
+    "query-migrate": ("migrate", migrate.migrate_view),
     "query-pci": ("pci", pci.pci_view),
     "query-block": ("block", block.block_view),
     "query-named-block-nodes": ("block-nodes", block.nodes_view),
@@ -53,9 +54,12 @@ def render_reply(
         return Rendering(error_lines(response, hint), "error").safe()
     if "return" not in response:
         return Rendering(json_lines(response))
-    return render_value(
+    rendering = render_value(
         response["return"], Context(command, max(width, 20), index, _ret_type(index, command))
     )
+    if hint:  # what an ``ok`` does not say (``qmpshell.guestnotes``)
+        rendering.lines.append([("hint", hint)])
+    return rendering
 
 
 def render_value(value: Any, ctx: Context) -> Rendering:

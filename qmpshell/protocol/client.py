@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionFailed, ConnectionLost
+from qmpshell.protocol import traffic
 from qmpshell.protocol.address import Address, open_socket, peer_pid
 from qmpshell.protocol.agentsync import AgentSync
 from qmpshell.protocol.framing import DEFAULT_MAX_MESSAGE, StreamDecoder
@@ -64,6 +65,7 @@ class Client(BlockingCommands):
         self._on_event = on_event
         self._on_disconnect = on_disconnect
         self._log = log
+        self.on_own_send: Callable[[Message, str], None] | None = None  # -v: the shell's own messages
         self._negotiate = negotiate
         self._connect_timeout = connect_timeout
         self._max_message = max_message
@@ -176,9 +178,12 @@ class Client(BlockingCommands):
         """
         offered = self._want_oob and "oob" in capabilities_of(self.greeting)
         try:
-            self.execute(
-                "qmp_capabilities", {"enable": ["oob"]} if offered else None, timeout=self._connect_timeout
-            )
+            with traffic.own(traffic.CONNECTION):
+                self.execute(
+                    "qmp_capabilities",
+                    {"enable": ["oob"]} if offered else None,
+                    timeout=self._connect_timeout,
+                )
             self.oob = offered
             self._restart_ids()
         except QmpError as err:
@@ -220,6 +225,8 @@ class Client(BlockingCommands):
         message = {**message, "id": int(pending.key)}  # on the wire every id is ours (W3-W5)
         data = _ENCODER.encode(message).encode("utf-8", "backslashreplace")  # a lone surrogate: its escape
         self._transmit(message, data, source)
+        if self.on_own_send is not None and (named := traffic.current() or source):
+            self.on_own_send(message, named)
         return pending
 
     def abandon(self, pending: PendingReply) -> None:

@@ -36,10 +36,12 @@ class EventLog:
         self._stop_reason = ""
         self._ended = ""
         self.total = 0
+        self._window = EventWindow(limit)
 
     def add(self, event: Message) -> None:
         with self._changed:
             self._events.append(event)
+            self._window.add(event)
             self.total += 1
             self._changed.notify_all()
 
@@ -106,6 +108,97 @@ class EventLog:
                     self._events.popleft()
                 return event
         return None
+
+
+class EventWindow:
+    """Every recent event by its number (``EventLog.total`` when it came), for ``/wait``'s windows.
+
+    ``/wait`` takes the first matching event from a number on (the previous
+    command's sending, the session's start, the previous wait's end) that no
+    earlier wait took; and, when it times out, can say which matching event came
+    before its window.  Guarded by the EventLog's lock.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.events: deque[Message] = deque(maxlen=limit)
+        self.total = 0
+        self.taken: set[int] = set()  # id() of events a /wait took
+        self.sent = (0, "")  # the number and name of the last command sent
+
+    def add(self, event: Message) -> None:
+        if len(self.events) == self.events.maxlen:
+            self.taken.discard(id(self.events[0]))
+        self.events.append(event)
+        self.total += 1
+
+    def numbered(self, first: int) -> list[tuple[int, Message]]:
+        """The events from number ``first`` on, with their numbers."""
+        base = self.total - len(self.events)
+        start = max(first - base, 0)
+        return [(base + i, self.events[i]) for i in range(start, len(self.events))]
+
+
+def note_sent(log: EventLog, name: str) -> None:
+    """A command is being sent: the default ``/wait`` window starts here."""
+    with log._changed:
+        log._window.sent = (log._window.total, name)
+
+
+def last_sent(log: EventLog) -> tuple[int, str]:
+    """The number where the last command was sent, and its name."""
+    with log._changed:
+        return log._window.sent
+
+
+def position(log: EventLog) -> int:
+    """The number the next event will get."""
+    with log._changed:
+        return log._window.total
+
+
+def events_from(log: EventLog, first: int) -> list[Message]:
+    with log._changed:
+        return [event for _, event in log._window.numbered(first)]
+
+
+def wait_from(
+    log: EventLog, first: int, matches: Matcher, timeout: float | None, *, take: bool = True
+) -> Message | None:
+    """The first matching event numbered ``first`` or later that no wait took (``take``: now taken).
+
+    None on timeout; WaitInterrupted on ``interrupt()`` or when the connection ended.
+    Each event is looked at once per wait, however many wake it.
+    """
+    window = log._window
+    cursor = [first]
+
+    def found() -> Message | str | None:
+        for number, event in window.numbered(cursor[0]):
+            cursor[0] = number + 1
+            if id(event) not in window.taken and matches(event):
+                if take:
+                    window.taken.add(id(event))
+                return event
+        return log._stop_reason or log._ended or None
+
+    with log._changed:
+        result = log._changed.wait_for(found, timeout)
+    if isinstance(result, dict):
+        return result
+    if result:
+        raise WaitInterrupted(str(result))
+    return None
+
+
+def last_match_before(log: EventLog, first: int, matches: Matcher) -> Message | None:
+    """The latest matching event numbered before ``first`` that no wait took (for a timeout's message)."""
+    with log._changed:
+        window = log._window
+        earlier = window.numbered(0)[: max(first - (window.total - len(window.events)), 0)]
+        return next(
+            (e for _, e in reversed(earlier) if id(e) not in window.taken and matches(e)),
+            None,
+        )
 
 
 def event_matcher(name: str, fields: dict[str, FieldTest]) -> Matcher:

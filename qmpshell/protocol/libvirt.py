@@ -40,6 +40,7 @@ from typing import Any
 
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionFailed, ConnectionLost
 from qmpshell.language import strictjson
+from qmpshell.protocol import traffic
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.client import EventSink
 from qmpshell.protocol.logfile import MessageLog
@@ -154,6 +155,7 @@ class LibvirtClient(BlockingCommands):
         self._on_event = on_event
         self._on_disconnect = on_disconnect
         self._log = log
+        self.on_own_send: Callable[[Message, str], None] | None = None  # -v: the shell's own messages
         self._negotiate = negotiate
         self._connect_timeout = connect_timeout
         self._lock = threading.Lock()
@@ -220,7 +222,8 @@ class LibvirtClient(BlockingCommands):
     def _made_up_greeting(self) -> Message:
         """``{"QMP": {"version": <query-version>}}``: what a socket greets with, for version and cache."""
         try:
-            version = self.execute("query-version", timeout=self._connect_timeout)
+            with traffic.own(traffic.CONNECTION):
+                version = self.execute("query-version", timeout=self._connect_timeout)
         except CommandTimeout:
             self.close()
             raise ConnectionFailed(
@@ -278,7 +281,10 @@ class LibvirtClient(BlockingCommands):
             pending = PendingReply(str(next(self._ids)), own_id="id" not in message)
             self._pending[pending.key] = pending
         pending.sent = {key: value for key, value in message.items() if key != "id"}
+        source = traffic.current() or source  # the worker logs it with its source, named
         self._queue.put((pending, message, source))
+        if self.on_own_send is not None and source:
+            self.on_own_send(pending.sent, source)
         return pending
 
     def abandon(self, pending: PendingReply) -> None:
@@ -294,7 +300,8 @@ class LibvirtClient(BlockingCommands):
             with self._lock:
                 if pending.key not in self._pending:
                     continue  # abandoned before it was sent
-            response, error = self._exchange(pending.sent, source)
+            with traffic.own(source):  # the reply is logged with it too
+                response, error = self._exchange(pending.sent, source)
             if response is not None and "id" in message:
                 response["id"] = message["id"]
             with self._lock:

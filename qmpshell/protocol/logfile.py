@@ -1,7 +1,9 @@
 """The ``--logfile``: every message sent and received, one JSON object per line.
 
 Each line is ``{"time": ISO-8601, "direction": "sent"|"received", "message": {...}}``
-(with ``"source": "qmpshell"`` on what the shell sent for itself rather than the user),
+(with ``"source"`` on what the shell sent for itself rather than the user, and on the reply to it:
+``"completion"``, ``"schema"``, ``"typing"``, ``"status"``, ``"job"``, ``"connection"``, ``"cpu"``
+as ``qmpshell.protocol.traffic`` names them, else ``"qmpshell"``),
 secrets redacted (credentials in URLs too, in both directions), control
 characters escaped (``tail -f`` shows ``\\u009b``, never obeys it), written with
 one ``write`` system call per record so that a crash loses nothing.  The file
@@ -22,6 +24,7 @@ from typing import Any
 
 from qmpshell.language.redact import redact_message, redact_reply, redact_url_credentials, reveals_secret
 from qmpshell.language.strictjson import escape_controls
+from qmpshell.protocol import traffic
 from qmpshell.protocol.privatefile import Warn, is_discard, open_append
 
 
@@ -35,6 +38,7 @@ class MessageLog:
         self.lost = 0  # records that could not be written
         self.failure = ""  # why the first of them could not
         self._secret_ids: set[str] = set()
+        self._sources: dict[str, str] = {}  # id (as JSON) of a message of the shell's own -> its source
 
     @classmethod
     def open(cls, path: str, *, warn: Warn = lambda text: None) -> MessageLog:
@@ -57,6 +61,10 @@ class MessageLog:
         leaves those out): ``qmpshell`` for the schema, completion and status queries."""
         if reveals_secret(message) and "id" in message:
             self._secret_replies().add(json.dumps(message["id"]))
+        source = traffic.current() or source  # what the shell asked for, named (traffic.own)
+        if source and "id" in message:
+            with self._lock:
+                self._sources[json.dumps(message["id"])] = source  # its reply gets the same source
         self._write("sent", redact_message(message), source=source)
 
     def received(self, message: dict[str, Any]) -> None:
@@ -67,7 +75,11 @@ class MessageLog:
             if key in waiting:
                 waiting.discard(key)
                 message = redact_reply(message)
-        self._write("received", message)
+        source = ""
+        if "id" in message and "event" not in message and self._sources:
+            with self._lock:
+                source = self._sources.pop(json.dumps(message["id"]), "")
+        self._write("received", message, source=source or traffic.current())  # libvirt: in its context
 
     def _secret_replies(self) -> set[str]:
         """Ids (as JSON) of sent requests whose reply is a secret (a target's log keeps its own)."""
@@ -132,6 +144,7 @@ class _TargetLog(MessageLog):
         self._secret_ids = set()
         self.key = key
         self.path = base.path
+        self._lock, self._sources = base._lock, base._sources  # for sent/received's sources
 
     def _write(
         self, direction: str, message: dict[str, Any], target: str = "", source: str = "", key: str = "target"

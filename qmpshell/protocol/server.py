@@ -28,6 +28,7 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from qmpshell.protocol import traffic
 from qmpshell.protocol.pending import QmpError
 
 if TYPE_CHECKING:
@@ -118,7 +119,8 @@ def identify(session: QmpSession, *, timeout: float = 5.0) -> ServerIdentity:
 def _qmp(session: QmpSession, timeout: float) -> ServerIdentity:
     version, package = greeting_version(session.greeting)
     try:
-        reply = session.execute("query-commands", timeout=timeout)
+        with traffic.own(traffic.CONNECTION):  # which server this is: the schema cache's key
+            reply = session.execute("query-commands", timeout=timeout)
     except QmpError:
         reply = []  # refused: a server without it (a hung one raises, and is not waited for twice)
     names = tuple(sorted({str(c["name"]) for c in _dicts(reply) if "name" in c}))

@@ -34,6 +34,7 @@ class QmpSession(Protocol):
     shutdown_reason: str | None
     warnings: list[str]
     oob: bool  # out-of-band negotiated: commands may be pipelined (see batch mode's --pipeline)
+    on_own_send: Callable[[Message, str], None] | None  # -v: each message the shell sends on its own
     server: Any  # the ServerIdentity ``protocol.server.identify`` found (None until asked)
 
     @property

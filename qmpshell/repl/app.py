@@ -31,6 +31,7 @@ from qmpshell.language.statements import Assembler
 from qmpshell.outcomes import Outcome
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.repl import show
+from qmpshell.repl.besidewait import BesideWait
 from qmpshell.repl.completion import (
     Completions,
     doc_hints,
@@ -45,7 +46,7 @@ from qmpshell.repl.hmpcomplete import HmpNames, fetch_hmp_names
 from qmpshell.repl.keeper import ConnectionKeeper
 from qmpshell.repl.keys import build_key_bindings, editing_mode
 from qmpshell.repl.launched import say
-from qmpshell.repl.layout import build_screen, input_area
+from qmpshell.repl.layout import build_screen, input_area, pane_columns
 from qmpshell.repl.lexer import InputLexer
 from qmpshell.repl.panekeys import PaneKeys
 from qmpshell.repl.panes import EventFeed, Watched, watched_text
@@ -64,6 +65,7 @@ if TYPE_CHECKING:
 
 REDRAW_INTERVAL = 0.05  # seconds: events show within this, and a flood costs at most 20 redraws a second
 RECONNECT_INTERVAL = 1.0
+ESCAPE_WAIT = 0.1  # seconds after Esc that a key still makes Meta-KEY (prompt_toolkit waits 1 s)
 
 Result = Callable[[], None]
 
@@ -114,6 +116,8 @@ class Repl:
         self.arrived_lines: deque[tuple[str, str]] = deque()  # --proxy traffic: the ticker shows it
         self.entry = Entry(history, hmp=self.shell.hmp)
         self.busy = False
+        self.waits = BesideWait(self.core, self.in_background)
+        self._doing_shown = ""  # the status bar's last "waiting for ..." (Shell.doing)
         self.completions = Completions(is_hmp=lambda: self.shell.hmp, hints=lambda: doc_hints(self.shell))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_signals = StopSignals(self._leave_with)
@@ -132,6 +136,7 @@ class Repl:
             log=self.log,
             feed=feed,
             events_shown=lambda: self.events_shown,
+            events_columns=lambda: pane_columns(settings.events_pane_width, self.width()),
             input_line=self.input,
             search=search,
             status=self._status,
@@ -162,6 +167,7 @@ class Repl:
             editing_mode=editing_mode(settings.key_bindings),
             color_depth=color_depth(settings.color),
         )
+        self.app.ttimeoutlen = self.app.timeoutlen = ESCAPE_WAIT  # Esc, / a moment later: not Meta-/
         self.keeper = ConnectionKeeper(
             connection,
             settings,
@@ -209,7 +215,10 @@ class Repl:
         reconnecting = self.settings.reconnect  # it keeps trying, once a second
         exited = self.keeper.qemu_exited
         width = self.width()
-        return status_fragments(status, busy=self.busy, width=width, reconnecting=reconnecting, exited=exited)
+        busy, awaited = self.busy or self.waits.active, self.shell.doing
+        return status_fragments(
+            status, busy=busy, width=width, reconnecting=reconnecting, exited=exited, awaited=awaited
+        )
 
     def _signature(self) -> str:
         """The toolbar: what the command on the input line takes (``toolbar.signature_line``), from
@@ -241,7 +250,7 @@ class Repl:
             self._stop_signals.restore()
             self.completions.close()
             if self.settings.transcript:
-                print_transcript(self.log.text(), sys.stdout, limit=self.settings.transcript_lines)
+                print_transcript(self.core.transcript(), sys.stdout, limit=self.settings.transcript_lines)
         if self.keeper.farewell:
             say(self.keeper.farewell)
         return EXIT_OK if result is None else result
@@ -262,8 +271,10 @@ class Repl:
         self.core.learn_server()
         client = self.connection.client
         # The guest agent has no HMP; the storage daemon has one over QMP (qmpshell.hmp).
-        names = None if client.agent else fetch_hmp_names(client, timeout=self.settings.connect_timeout)
-        self.in_background(self._confirm_schema, _call)  # a cached schema is asked for again, behind
+        timeout, probe = self.settings.connect_timeout, self.settings.probe
+        names = None if client.agent else fetch_hmp_names(client, timeout=timeout, probe=probe)
+        if probe:  # --quiet-monitor: a cached schema that fits is not asked for again
+            self.in_background(self._confirm_schema, _call)  # a cached schema is asked for again, behind
         return lambda: self.completions.refresh_link(
             self.connection, names or HmpNames({}, {}), on_ready=self._live_values_ready
         )
@@ -307,8 +318,8 @@ class Repl:
         while True:
             await asyncio.sleep(REDRAW_INTERVAL)
             since_retry += REDRAW_INTERVAL
-            if self.feed.dirty:
-                self.feed.dirty = False
+            if self.feed.dirty or self.shell.doing != self._doing_shown:  # events; a /job's progress
+                self.feed.dirty, self._doing_shown = False, self.shell.doing
                 self.app.invalidate()
             if self.arrived_lines:
                 while self.arrived_lines:
@@ -384,6 +395,9 @@ class Repl:
         key burst as Enter stops this statement whenever the worker gets to it.
         """
         self.shell.help_width = self._output_width() - 1  # /help wraps to the pane as it is now
+        if self.waits.takes(text):  # a /wait runs beside: the lines typed meanwhile run
+            self.waits.start(text)
+            return
         self.busy = True
         self.shell.begin()
         self.in_background(lambda: self.core.run(text), self._finished)
@@ -420,6 +434,8 @@ class Repl:
         if self.busy:
             self.core.cancel()
             told = self.entry.discard_queue()
+        elif self.waits.stop():  # a /wait beside: it ends, what is typed stays
+            return
         else:
             self.input.buffer.reset()
             told = self.entry.discard_pending()

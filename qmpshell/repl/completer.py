@@ -102,12 +102,14 @@ class ShellCompleter(Completer):
         found = suggest(text, source.index if source else None, shell_commands=[f"{n}" for n in SHELL_NAMES])
         if found.what == "file":
             self._on_waiting(None)
-            return self._paths.get_completions(Document(found.word), complete_event)
+            return _with_slash(self._paths.get_completions(Document(found.word), complete_event))
         # On Tab, wait a moment for a live answer (this runs on a completion thread, never the UI's).
         live = _live_items(found, source, wait=LIVE_WAIT if requested else 0.0)
         if requested and source is not None and live is not None:
             self._on_waiting(None)
         described = _described(found, text, self._hints() if found.what == "argument" else None)
+        if live and found.live is not None and found.live.kind in ("device-ids", "qom-paths") and source:
+            live = _marked_unplugging(live, source.unplugging())
         return chain(_schema_completions(described), _live_completions(found, live or []))
 
     def _hmp_names(self, text: str) -> Iterable[Completion]:
@@ -154,3 +156,25 @@ def _live_completions(found: Suggestions, items: list[LiveItem]) -> Iterable[Com
     for item in items:
         if item.text.startswith(found.word) and item.text not in known:
             yield Completion(item.text + suffix, -len(found.word), display=item.text, display_meta=item.meta)
+
+
+def _marked_unplugging(items: list[LiveItem], pending: set[str]) -> list[LiveItem]:
+    """A device whose ``device_del`` waits for the guest says so (until ``DEVICE_DELETED``)."""
+    if not pending:
+        return items
+    return [
+        LiveItem(item.text, f"{item.meta} (unplug pending)")
+        if item.text.rstrip("/").rsplit("/", 1)[-1] in pending
+        else item
+        for item in items
+    ]
+
+
+def _with_slash(completions: Iterable[Completion]) -> Iterable[Completion]:
+    """A directory completes with its ``/`` (``PathCompleter`` only shows it), ready for what is in it."""
+    for completion in completions:
+        if completion.display_text.endswith("/") and not completion.text.endswith("/"):
+            completion = Completion(
+                completion.text + "/", completion.start_position, display=completion.display
+            )
+        yield completion

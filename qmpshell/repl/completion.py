@@ -25,6 +25,7 @@ from prompt_toolkit.completion import (
 from prompt_toolkit.document import Document
 
 from qmpshell.output.safe import visible
+from qmpshell.protocol import traffic
 from qmpshell.protocol.session import QmpSession
 from qmpshell.repl.completer import ShellCompleter
 from qmpshell.repl.connection import Link
@@ -85,7 +86,10 @@ class Completions:
         if names.commands:
             self.hmp_names = names
         self.close()
-        self.source = source_for(shell.knowledge, client.execute, on_ready=on_ready)
+        execute = traffic.marked(client.execute, traffic.COMPLETION)
+        self.source = source_for(
+            shell.knowledge, execute, on_ready=on_ready, live=shell.probe, unplugging=shell.pending_unplugs
+        )
         self._ready.set()
         on_ready()  # a Tab pressed before the source was there completes now
 

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError
+from qmpshell.protocol import traffic
 from qmpshell.protocol.address import Address, describe
 from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.logfile import MessageLog
@@ -30,6 +31,20 @@ EventSink = Callable[[Message], None]
 # /wait looks at events since the last command; a long-lived shell under a flood must not grow without end.
 EVENTS_KEPT_FOR_WAIT = 10_000
 _RUN_STATE_EVENTS = {"STOP": "paused", "RESUME": "running", "SHUTDOWN": "shutdown"}
+
+
+def shown_state(status: Message) -> str:
+    """``running``, ``paused``, or ``paused (postmigrate)``: as the query-status view says it."""
+    state = str(status.get("status", "?"))
+    return state if status.get("running") or state in ("running", "paused") else f"paused ({state})"
+
+
+def _state_may_differ(event: Message) -> bool:
+    """After this event the run state may be more than the event says (``postmigrate``, ``io-error``)."""
+    data = event.get("data")
+    if event.get("event") == "MIGRATION":
+        return isinstance(data, dict) and data.get("status") in ("completed", "failed", "cancelled")
+    return event.get("event") == "STOP"
 
 
 @dataclass(frozen=True)
@@ -76,6 +91,9 @@ class Link(Protocol):
 
     def confirm_schema(self) -> bool: ...
 
+    @property
+    def schema_ready(self) -> threading.Event: ...  # the (current target's) first schema load ended
+
     def reconnect(self) -> bool: ...
 
     def status(self) -> Status: ...
@@ -102,6 +120,7 @@ class Connection:
         self._on_event = on_event
         self.events = EventLog(limit=EVENTS_KEPT_FOR_WAIT)
         self.run_state = "?"
+        self.schema_ready = threading.Event()  # the first load_knowledge ended (a schema, or none)
         self._lock = threading.Lock()
         self.client = self._new_client()
         self.client.connect()
@@ -109,6 +128,7 @@ class Connection:
             self.client, self.events, hmp=settings.hmp, timeout=settings.timeout, hmp_via=settings.hmp_via
         )
         self.shell.qapi_dir, self.shell.docs_cache = settings.qapi_dir, settings.schema_cache
+        self.shell.probe = settings.probe
         self.shell.schema_cache = settings.schema_cache
         self.shell.load_schema = self.load_knowledge
         self._knowledge_lock = threading.Lock()  # the worker and /schema may both load it
@@ -130,6 +150,8 @@ class Connection:
         state = _RUN_STATE_EVENTS.get(str(event.get("event")))
         if state is not None:
             self.run_state = state
+        if self.settings.probe and _state_may_differ(event):  # ask on a thread: this one reads the reply
+            threading.Thread(target=self.refresh_run_state, name="qmpshell-status", daemon=True).start()
         self._on_event(event)
 
     def members(self) -> dict[str, Connection]:
@@ -168,18 +190,26 @@ class Connection:
         if self.client.greeting is None:
             return  # -N: the user negotiates by hand, so the shell sends nothing of its own
         try:
-            status = self.client.execute("query-status", timeout=self.settings.connect_timeout)
+            with traffic.own(traffic.STATUS):
+                status = self.client.execute("query-status", timeout=self.settings.connect_timeout)
         except QmpShellError:
             return
         if isinstance(status, dict):
-            self.run_state = str(status.get("status", "?"))
+            self.run_state = shown_state(status)
 
     def load_knowledge(self) -> None:
         """Fetch (or read the cached) schema, unless the shell has this very server's already.
 
         Reconnecting may reach another server on the same socket (the storage
         daemon where the emulator was): its key differs, so its schema is loaded.
+        ``schema_ready`` is set once it ended, however: a line typed meanwhile waits for it.
         """
+        try:
+            self._load_knowledge()
+        finally:
+            self.schema_ready.set()
+
+    def _load_knowledge(self) -> None:
         with self._knowledge_lock:
             current = self.shell.knowledge
             server = self.identify()

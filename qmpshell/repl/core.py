@@ -85,7 +85,7 @@ class InteractiveCore:
         self.log = OutputLog()
         self.output_format = settings.output_format  # /format changes it for the session
         self.search = OutputSearch(self.log)
-        self.events_view = EventsVisibility(shown=events_shown)
+        self.events_view = EventsVisibility(shown=events_shown, min_columns=settings.events_pane_min_columns)
         self.history = make_history(
             settings.history_file,
             is_hmp=lambda: self.shell.hmp,
@@ -115,6 +115,17 @@ class InteractiveCore:
         self.screen.relaunch()
 
     # -- the session ------------------------------------------------------------------
+
+    def transcript(self) -> str:
+        """What the exit prints: the output pane's lines (cleared ones too) and, unless
+        ``interactive.transcript_events`` is false, the events, all in the order they came."""
+        from qmpshell.output.events import event_line
+        from qmpshell.repl.transcript import in_time_order
+
+        if not self.settings.transcript_events:
+            return self.log.text()
+        events = [(t, "".join(text for _, text in event_line(e))) for t, e in self.feed.arrivals()]
+        return in_time_order(self.log.timed_lines(), events)
 
     def welcome(self, *, tab: bool = True) -> None:
         """The first line (what is connected, the keys to know) and the warnings so far."""
@@ -173,7 +184,15 @@ class InteractiveCore:
     def run(self, text: str) -> Outcome | QmpShellError | Rendered | Grouped | None:
         """Worker thread: parse, run, and lay out what is shown (a big reply costs the worker, not
         the screen); a failure is returned.  ``@NAME LINE`` runs on that target, ``@all LINE`` on
-        each in turn (see ``qmpshell.repl.fleet``)."""
+        each in turn (see ``qmpshell.repl.fleet``).
+
+        A line entered before the schema is loaded waits for it (at most ``--connect-timeout``),
+        so it is checked and typed like any other rather than sent as typed.
+        """
+        if not self.connection.schema_ready.is_set():
+            self.shell.doing = "loading the schema\u2026"
+            self.connection.schema_ready.wait(self.settings.connect_timeout)
+            self.shell.doing = ""
         hmp = self.shell.hmp
         result = self._routed(text)
         if isinstance(result, Grouped):
@@ -250,7 +269,8 @@ class InteractiveCore:
 
     def learn_server(self) -> None:
         """Worker thread, once per connection: the run state and the schema."""
-        self.connection.refresh_run_state()
+        if self.settings.probe:  # --quiet-monitor: the run state comes from events only
+            self.connection.refresh_run_state()
         self.connection.load_knowledge()
 
     def keep_secret_private(self, statement: str) -> None:

@@ -12,6 +12,7 @@ lines); a lost target reconnects on its own while the others stay usable.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -87,6 +88,10 @@ class Fleet:
     def lost(self) -> str:
         """The lost targets and why ('' while every one is up)."""
         return "; ".join(f"{name}: {member.lost}" for name, member in self._members.items() if member.lost)
+
+    @property
+    def schema_ready(self) -> threading.Event:
+        return self.current.schema_ready
 
     def members(self) -> dict[str, Connection]:
         return dict(self._members)

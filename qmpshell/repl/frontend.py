@@ -1,21 +1,24 @@
 """The shell commands only the interactive front-end carries out.
 
-``/events`` (state, on/off, clear, show N, filter), ``/find``, ``/save``,
+``/events`` (state, on/off, clear, show N, list [N] [PATTERN], filter), ``/find``, ``/save``,
 ``/format``, ``/reconnect``, ``/relaunch`` and ``/clear``: each acts on the panes, so the
 ``Shell`` (which has no screen) hands them here as a ``FrontEndCommand``.
 """
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
-from qmpshell.errors import QmpShellError
+from qmpshell.errors import QmpShellError, UsageError
 from qmpshell.language.parse import ShellRequest
 from qmpshell.numbers import whole_number
+from qmpshell.output.events import event_line
 from qmpshell.output.render import event_time, json_text
+from qmpshell.output.rows import Line
 from qmpshell.output.safe import visible
 from qmpshell.repl import show
 from qmpshell.repl.lexer import json_fragments
@@ -29,23 +32,25 @@ FORMATS_SAID = {
     "json": "indented JSON",
     "compact": "JSON on one line",
 }
-EVENTS_USAGE = "usage: /events [on|off|clear|show [N]|filter PATTERN...]"
+EVENTS_USAGE = "usage: /events [on|off|clear|show [N]|list [N] [PATTERN]|filter PATTERN...]"
+EVENTS_LISTED = 10  # /events list without N
 SAVE_USAGE = "usage: /save [reply|script] FILE"
 Handler = Callable[[ShellRequest], None]
 ONE_TARGET_MIGRATE = (
     "/migrate SRC DST [URI]: needs two targets (qmpshell SRC-ADDR DST-ADDR, or --launch-pair)"
 )
-NARROWEST_WITH_EVENTS = 100  # columns: below this the events pane hides itself (F2 still shows it)
+NARROWEST_WITH_EVENTS = 100  # columns: below this the events pane starts hidden (events.pane_min_columns)
 
 
 class EventsVisibility:
     """Whether the events pane is shown: by choice (F2, ``/events on|off``) or by the width."""
 
-    def __init__(self, *, shown: bool) -> None:
+    def __init__(self, *, shown: bool, min_columns: int = NARROWEST_WITH_EVENTS) -> None:
         self.choice: bool | None = None if shown else False  # None: shown when wide enough
+        self.min_columns = min_columns  # events.pane_min_columns
 
     def shown(self, width: int) -> bool:
-        return self.choice if self.choice is not None else width >= NARROWEST_WITH_EVENTS
+        return self.choice if self.choice is not None else width >= self.min_columns
 
     def toggle(self, width: int) -> None:
         self.choice = not self.shown(width)
@@ -54,7 +59,7 @@ class EventsVisibility:
         if self.shown(width):
             return "shown (F2 hides it)"
         if self.choice is None:
-            return f"hidden below {NARROWEST_WITH_EVENTS} columns (F2 shows it)"
+            return f"hidden below {self.min_columns} columns (F2 shows it)"
         return "hidden (F2 or /events on shows it)"
 
 
@@ -130,6 +135,8 @@ class FrontEndCommands:
             self.app.feed.clear()
         elif action == "show" and len(args) <= 1:
             self.show_event(args[0] if args else "1")
+        elif action == "list" and len(args) <= 2:
+            self.list_events(args)
         elif action == "filter":
             self.app.feed.set_filter(args)
             shown = " ".join(args) if args else "all events"
@@ -159,6 +166,27 @@ class FrontEndCommands:
             self.app.log.add(show.info(f"the events pane holds {len(events)} event(s)"))
             return
         self.app.log.add(event_in_full(events[-number], number, self.app.look()))
+
+    def list_events(self, args: tuple[str, ...]) -> None:
+        """``/events list [N] [PATTERN]``: the last N kept events (matching PATTERN) in full, oldest first."""
+        count, pattern = EVENTS_LISTED, "*"
+        for arg in args:
+            number = whole_number(arg)
+            if number is None:
+                pattern = arg
+            elif number < 1:
+                raise UsageError("/events list N: N is how many events, 1 or more")
+            else:
+                count = number
+        kept = [event for _, event in self.app.feed.arrivals()]  # the pane's filter does not apply
+        matching = [e for e in kept if fnmatch.fnmatchcase(str(e.get("event", "")), pattern)]
+        if not matching:
+            self.app.log.add(show.info(f"no events{'' if pattern == '*' else ' matching ' + pattern} kept"))
+            return
+        chosen = matching[-count:]
+        which = "" if pattern == "*" else f" matching {pattern}"
+        lines: list[Line] = [[("header", f"the last {len(chosen)} of {len(matching)} events{which}")]]
+        self.app.log.add(show.view_fragments(lines + [event_line(event) for event in chosen]))
 
     def find(self, text: str) -> None:
         """``/find TEXT`` shows the newest match; no match, or no TEXT, is said in the output."""

@@ -18,6 +18,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
 from qmpshell.errors import QmpShellError
+from qmpshell.protocol import traffic
 from qmpshell.protocol.session import QmpSession
 
 Query = Callable[[str, dict[str, Any]], Any]
@@ -47,20 +48,28 @@ def parse_help(text: str, *, prefix: str = "") -> dict[str, str]:
     return names
 
 
-def fetch_hmp_names(client: QmpSession, *, timeout: float) -> HmpNames:
-    """Ask the server (on a worker thread); empty names when it cannot say."""
+def fetch_hmp_names(client: QmpSession, *, timeout: float, probe: bool = True) -> HmpNames:
+    """Ask the server (on a worker thread); empty names when it cannot say.
+
+    ``probe`` False (``--quiet-monitor``): nothing is asked; the names the shell knows itself.
+    """
     from qmpshell.hmp.complete import offered_names
     from qmpshell.hmp.engine import command_names
 
+    if not probe:
+        return HmpNames(*offered_names(frozenset()))
+
     def run(line: str) -> str:
         try:
-            result = client.execute("human-monitor-command", {"command-line": line}, timeout=timeout)
+            with traffic.own(traffic.COMPLETION):
+                result = client.execute("human-monitor-command", {"command-line": line}, timeout=timeout)
         except QmpShellError:
             return ""
         return str(result or "")
 
     try:
-        server = command_names(client.execute("query-commands", timeout=timeout))
+        with traffic.own(traffic.COMPLETION):
+            server = command_names(client.execute("query-commands", timeout=timeout))
     except QmpShellError:
         server = frozenset()
     commands, infos = offered_names(server)
@@ -69,7 +78,8 @@ def fetch_hmp_names(client: QmpSession, *, timeout: float) -> HmpNames:
         infos.update(parse_help(run("info"), prefix="info "))
 
     def query(command: str, arguments: dict[str, Any]) -> Any:
-        return client.execute(command, arguments or None, timeout=timeout)
+        with traffic.own(traffic.COMPLETION):
+            return client.execute(command, arguments or None, timeout=timeout)
 
     return HmpNames(commands, infos, query)
 

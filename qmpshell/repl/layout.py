@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from prompt_toolkit.application.current import get_app
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.completion import Completer
 from prompt_toolkit.filters import Condition, to_filter
@@ -67,8 +68,19 @@ def output_column(window: Window, notice: Callable[[int], str]) -> HSplit:
     return HSplit([window, shown], width=Dimension(weight=3))
 
 
-def events_pane(feed: EventFeed, shown: Callable[[], bool]) -> ConditionalContainer:
-    """A separator, a title naming the filter, and the newest events at the bottom."""
+def pane_columns(width: float, terminal: int) -> int:
+    """``events.pane_width`` in columns: as given, or a fraction of the terminal; the output keeps 20."""
+    columns = int(width) if width >= 1 else round(width * terminal)
+    return max(10, min(columns, terminal - 20))
+
+
+def events_pane(
+    feed: EventFeed, shown: Callable[[], bool], columns: Callable[[], int] | None = None
+) -> ConditionalContainer:
+    """A separator, a title naming the filter, and the newest events at the bottom.
+
+    ``columns``: the pane's width with its separator (``events.pane_width``); else two fifths.
+    """
 
     def title() -> StyleAndTextTuples:
         what = " events" + (f" [{' '.join(feed.patterns)}]" if feed.patterns else "") + "  (F2 hides)"
@@ -82,7 +94,8 @@ def events_pane(feed: EventFeed, shown: Callable[[], bool]) -> ConditionalContai
         width=Dimension(weight=2),
     )
     separator = Window(width=1, char="\u2502", style="class:separator")
-    pane = VSplit([separator, column], width=Dimension(weight=2))
+    width = (lambda: Dimension.exact(columns())) if columns is not None else Dimension(weight=2)
+    pane = VSplit([separator, column], width=width)
     return ConditionalContainer(pane, filter=Condition(shown))
 
 
@@ -137,8 +150,19 @@ def status_bar(fragments: Callable[[], StyleAndTextTuples]) -> Window:
 
 
 def signature_bar(signature: Callable[[], str]) -> ConditionalContainer:
-    """The schema's signature of the command being typed; hidden when there is none."""
-    window = Window(FormattedTextControl(lambda: [("class:signature", signature())]), height=1)
+    """The schema's signature of the command being typed; hidden when there is none.
+
+    A signature wider than the bar ends in ``…``, so a cut is never silent.
+    """
+
+    def text() -> StyleAndTextTuples:
+        line = signature()
+        width = get_app().output.get_size().columns  # the bar spans the screen
+        if width > 1 and len(line) > width:
+            line = line[: width - 1] + "\u2026"
+        return [("class:signature", line)]
+
+    window = Window(FormattedTextControl(text), height=1)
     return ConditionalContainer(window, filter=Condition(lambda: bool(signature())))
 
 
@@ -148,6 +172,7 @@ def build_screen(
     feed: EventFeed,
     events_shown: Callable[[], bool],
     input_line: TextArea,
+    events_columns: Callable[[], int] | None = None,
     search: SearchToolbar,
     status: Callable[[], StyleAndTextTuples],
     signature: Callable[[], str] = lambda: "",
@@ -163,7 +188,7 @@ def build_screen(
     output = output_window(log, decorate)
     upper = HSplit(
         [
-            VSplit([output_column(output, output_notice), events_pane(feed, events_shown)]),
+            VSplit([output_column(output, output_notice), events_pane(feed, events_shown, events_columns)]),
             Window(height=1, char="\u2500", style="class:separator"),
             queued_lines(queued),
             input_line,

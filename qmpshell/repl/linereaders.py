@@ -187,7 +187,7 @@ def _refresh_completions(session: LineTerminal, completions: Any) -> None:
 
     session.connection.load_knowledge()
     client = session.connection.client
-    names = fetch_hmp_names(client, timeout=session.settings.connect_timeout)
+    names = fetch_hmp_names(client, timeout=session.settings.connect_timeout, probe=session.settings.probe)
     completions.refresh(session.shell, client, names, on_ready=lambda: None)
     members = session.connection.members()
     completions.refresh_targets({name: (member.shell, member.client) for name, member in members.items()})

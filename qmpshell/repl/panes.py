@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -93,6 +94,8 @@ class OutputLog:
 
     def __init__(self, *, limit: int = OUTPUT_LINES_KEPT) -> None:
         self.lines: deque[StyleAndTextTuples] = deque(maxlen=limit)
+        self.stamps: deque[float] = deque(maxlen=limit)  # when each line came (the transcript's order)
+        self.cleared: deque[tuple[int, float, str]] = deque(maxlen=limit)  # Ctrl-L's: number, stamp, text
         self.dropped = 0
         self.marks: deque[int] = deque(maxlen=limit)  # where each statement's echo starts
         self._cursor: int | None = None  # absolute line number while scrolled; None follows
@@ -113,10 +116,12 @@ class OutputLog:
         start = self.dropped + len(self.lines)
         if mark:
             self.marks.append(start)
+        now = time.time()
         for line in lines:
             if len(self.lines) == self.lines.maxlen:
                 self.dropped += 1
             self.lines.append(line)
+            self.stamps.append(now)
         if public is not None:
             self.keep_private(start, public)
 
@@ -128,20 +133,35 @@ class OutputLog:
         for line in [line for line in self._public if line < self.dropped]:
             del self._public[line]
 
+    def _given_out(self, absolute: int, line: StyleAndTextTuples) -> str | None:
+        """A line as text gives it out: its plain text, its public form, or nothing (a secret's rest)."""
+        if absolute not in self._public:
+            return plain(line)
+        public = self._public[absolute]
+        return None if public is None else public if isinstance(public, str) else public()
+
     def text(self, start: int = 0, end: int | None = None) -> str:
         """The plain text of absolute lines ``start`` to ``end`` (tests, ``/save``, the transcript);
-        lines kept private give their public form."""
+        lines kept private give their public form, and lines cleared from the screen (Ctrl-L,
+        ``/clear``) are still there."""
         first = max(0, start - self.dropped)
         last = len(self.lines) if end is None else end - self.dropped
+        stop = self.dropped if end is None else min(end, self.dropped)
+        kept = [text for number, _, text in list(self.cleared) if start <= number < stop]
         lines = list(self.lines)  # one step under the GIL: another thread may be reading
-        kept: list[str] = []
         for index in range(first, min(last, len(lines))):
-            absolute = self.dropped + index
-            if absolute not in self._public:
-                kept.append(plain(lines[index]))
-            elif (public := self._public[absolute]) is not None:
-                kept.append(public if isinstance(public, str) else public())
+            if (text := self._given_out(self.dropped + index, lines[index])) is not None:
+                kept.append(text)
         return "\n".join(kept)
+
+    def timed_lines(self) -> list[tuple[float, str]]:
+        """Every line kept, cleared ones too, as ``text`` gives it, with the time it was added."""
+        timed = [(stamp, text) for _, stamp, text in list(self.cleared)]
+        lines, stamps = list(self.lines), list(self.stamps)
+        for index, (line, stamp) in enumerate(zip(lines, stamps, strict=False)):
+            if (text := self._given_out(self.dropped + index, line)) is not None:
+                timed.append((stamp, text))
+        return timed
 
     def last_statement(self, before: int | None = None) -> int:
         """The absolute line where the newest statement (above line ``before``) starts."""
@@ -149,8 +169,13 @@ class OutputLog:
         return marks[-1] if marks else self.dropped
 
     def clear(self) -> None:
+        """Clear the screen: the lines leave the pane but stay in ``text`` (the transcript, ``/save``)."""
+        for index, (line, stamp) in enumerate(zip(list(self.lines), list(self.stamps), strict=False)):
+            if (text := self._given_out(self.dropped + index, line)) is not None:
+                self.cleared.append((self.dropped + index, stamp, text))
         self.dropped += len(self.lines)
         self.lines.clear()
+        self.stamps.clear()
         self._public.clear()
         self._cursor = None
 
@@ -211,7 +236,7 @@ class EventFeed:
     """
 
     def __init__(self, *, limit: int = 500, patterns: Sequence[str] = ()) -> None:
-        self._events: deque[tuple[str, Message | None]] = deque(maxlen=limit)
+        self._events: deque[tuple[str, Message | None, float]] = deque(maxlen=limit)  # with arrival time
         self._lock = threading.Lock()
         self.limit = limit
         self.patterns: tuple[str, ...] = tuple(patterns)
@@ -225,7 +250,7 @@ class EventFeed:
 
     def add(self, event: Message) -> None:
         """Reader thread: keep the event, flag a redraw."""
-        entry = (str(event.get("event", "?")), event)
+        entry = (str(event.get("event", "?")), event, time.time())
         with self._lock:
             self._events.append(entry)
         self.dirty = True
@@ -233,7 +258,7 @@ class EventFeed:
     def add_separator(self, text: str) -> None:
         """A line marking where the events of a new connection start."""
         with self._lock:
-            self._events.append((text, None))
+            self._events.append((text, None, time.time()))
         self.dirty = True
 
     def clear(self) -> None:
@@ -256,12 +281,12 @@ class EventFeed:
             for p in self.patterns
         )
 
-    def _entries(self) -> list[tuple[str, Message | None]]:
+    def _entries(self) -> list[tuple[str, Message | None, float]]:
         """A copy of the kept entries, taken while the reader thread cannot append."""
         with self._lock:
             return list(self._events)
 
-    def _passing(self) -> list[tuple[str, Message | None]]:
+    def _passing(self) -> list[tuple[str, Message | None, float]]:
         return [
             entry
             for entry in self._entries()
@@ -269,26 +294,33 @@ class EventFeed:
         ]
 
     def visible(self, height: int = 0, width: int = 0) -> list[StyleAndTextTuples]:
-        """The last ``height`` (0: all) entries that pass the filter, newest last, cut to ``width``."""
-        entries = self._passing()
-        if height > 0:
-            entries = entries[-height:]
-        return [
-            event_line(event, width, colours=self.colours)
-            if event is not None
-            else separator_line(name, width)
-            for name, event in entries
-        ]
+        """The screen lines of the newest entries that pass the filter, newest last, in ``height`` lines
+        (0: all) of ``width`` cells: an event too long for one line goes on to a second, not cut."""
+        lines: list[StyleAndTextTuples] = []
+        for name, event, _ in reversed(self._passing()):
+            entry = (
+                wrapped_event(event, width, colours=self.colours)
+                if event is not None
+                else [separator_line(name, width)]
+            )
+            lines[:0] = entry
+            if 0 < height <= len(lines):
+                return lines[len(lines) - height :]
+        return lines
 
     def events(self) -> list[Message]:
         """The kept events that pass the filter, oldest first (``/events show N`` counts back)."""
-        return [event for _, event in self._passing() if event is not None]
+        return [event for _, event, _ in self._passing() if event is not None]
+
+    def arrivals(self) -> list[tuple[float, Message]]:
+        """Every kept event with the time it came (``time.time()``), for the exit transcript."""
+        return [(arrived, event) for _, event, arrived in self._entries() if event is not None]
 
     def kept(self) -> int:
-        return sum(1 for _, event in self._entries() if event is not None)
+        return sum(1 for _, event, _ in self._entries() if event is not None)
 
     def names(self) -> list[str]:
-        return [name for name, event in self._entries() if event is not None]
+        return [name for name, event, _ in self._entries() if event is not None]
 
     def control(self) -> LinesControl:
         return LinesControl(lambda width, height: self.visible(height, width), lambda count: count - 1)
@@ -308,6 +340,60 @@ def event_line(
     line = view_fragments([compact_event(untagged)])[:-1]
     at = next((n for n, fragment in enumerate(line) if fragment[0] == "class:event.name"), 0)
     return cut_line([*line[:at], (f"class:event.target.{colour}", f"{target} "), *line[at:]], width)
+
+
+EVENT_LINES = 2  # an event longer than the pane is wide takes this many lines at most
+CONTINUED = "  "  # the indent of an event's second line
+
+
+def wrapped_event(
+    event: Message, width: int, *, colours: dict[str, int] | None = None
+) -> list[StyleAndTextTuples]:
+    """The event's compact line (``event_line``: a target's name in its colour) in up to
+    ``EVENT_LINES`` lines of ``width``; the last cut with ``…``.
+
+    Its identifying field and state come first (``qmpshell.output.events``), so they are
+    on the first line or the second, never cut.
+    """
+    line = event_line(event, colours=colours)
+    if width <= 0 or sum(len(fragment[1]) for fragment in line) <= width:
+        return [line]
+    first, rest = _split_at(line, width)
+    lines = [first]
+    while rest and len(lines) < EVENT_LINES - 1:
+        more, rest = _split_at([("", CONTINUED), *rest], width)
+        lines.append(more)
+    if rest:
+        lines.append(cut_line([("", CONTINUED), *rest], width))
+    return lines
+
+
+def _split_at(line: StyleAndTextTuples, width: int) -> tuple[StyleAndTextTuples, StyleAndTextTuples]:
+    """The first ``width`` cells of ``line`` and the rest: at the last space between two
+    ``key=value`` pairs that fits, else (one pair wider than the line) inside it."""
+    used, space = 0, -1
+    for index, (_style, text, *_) in enumerate(line):
+        if used + len(text) > width:
+            break
+        if text == " " and index > 0:
+            space = index
+        used += len(text)
+    else:
+        return line, []
+    if space > 0:
+        return line[:space], line[space + 1 :]
+    head: StyleAndTextTuples = []
+    tail: StyleAndTextTuples = []
+    room = width
+    for style, text, *_ in line:
+        if room > 0:
+            head.append((style, text[:room]))
+            if len(text) > room:
+                tail.append((style, text[room:]))
+            room -= len(text[:room])
+        else:
+            tail.append((style, text))
+    return head, tail[1:] if tail and tail[0][1] == " " else tail
 
 
 def separator_line(text: str, width: int) -> StyleAndTextTuples:

@@ -113,8 +113,8 @@ def reply(result: Reply, look: Look = JSON_LOOK) -> StyleAndTextTuples:
     fragments.append(("", "\n"))
     if not result.ok:
         fragments.extend(error(error_summary(result.response)))
-        if result.hint:
-            fragments.append(("class:hint", result.hint + "\n"))
+    if result.hint:
+        fragments.append(("class:hint", result.hint + "\n"))
     return fragments
 
 

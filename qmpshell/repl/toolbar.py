@@ -20,7 +20,7 @@ def signature_line(shell: Shell, text: str, *, redraw: Callable[[], None]) -> st
     index = index_of(shell.knowledge)
     if index is None:
         return ""
-    if "=" in text:  # an argument is being typed: QEMU's doc of it, once the docs were read
+    if "=" in text and not text.endswith("."):  # an argument (not a dotted key's members): its doc
         hints = doc_hints(shell, on_loaded=redraw)
         documented = hints.at_cursor(text) if hints is not None else ""
         if documented:

@@ -25,6 +25,14 @@ def last_lines(text: str, limit: int) -> str:
     return "\n".join(lines[-limit:])
 
 
+def in_time_order(lines: list[tuple[float, str]], events: list[tuple[float, str]]) -> str:
+    """The output's lines with the events' lines put where they came (a line before an event of its time)."""
+    import heapq
+
+    merged = heapq.merge(((t, 0, text) for t, text in lines), ((t, 1, text) for t, text in events))
+    return "\n".join(text for _, _, text in merged)
+
+
 def print_transcript(text: str, stream: IO[str], *, limit: int) -> None:
     """The session's last ``limit`` lines on the normal screen, ending with a newline."""
     shown = visible(last_lines(text.rstrip("\n"), limit))  # the screen showed ^[, so does the terminal

@@ -39,15 +39,24 @@ def short_version(version: str) -> str:
 
 
 def status_fragments(
-    status: Status, *, busy: bool, width: int = 80, reconnecting: bool = False, exited: bool = False
+    status: Status,
+    *,
+    busy: bool,
+    width: int = 80,
+    reconnecting: bool = False,
+    exited: bool = False,
+    awaited: str = "",
 ) -> StyleAndTextTuples:
     """address | server and version | run state | mode | events seen, then what is going on, in ``width``.
 
     A server without a run state (the storage daemon, the guest agent) has no run-state field.
 
     ``exited``: the QEMU of a ``--launch`` session is gone, so nothing is retried (``/relaunch``).
+    ``awaited``: what a ``/wait`` or ``/job`` waits for, said instead of "waiting for the reply".
     """
     state_style, state = _state(status, busy=busy, reconnecting=reconnecting and not exited, exited=exited)
+    if state_style == "class:status.busy" and awaited:
+        state = f"{awaited} (Ctrl-C stops waiting)"
     fields = _fields_that_fit(status, width - (len(_label(state)) + 2 if state else 0))
     fragments: StyleAndTextTuples = [("class:status", " " + SEPARATOR.join(fields) + " ")]
     if state:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from qmpshell.errors import CommandFailed, QmpShellError
+from qmpshell.protocol import traffic
 from qmpshell.qmptypes import Message
 
 if TYPE_CHECKING:
@@ -172,7 +173,8 @@ def schema_timeout(command_timeout: float | None) -> float:
 def fetch_schema(client: QmpSession, *, timeout: float = SCHEMA_TIMEOUT) -> list[Any] | None:
     """The raw ``query-qmp-schema`` entries, or None when the server has none (qemu-ga, old QEMU)."""
     try:
-        entries = client.execute("query-qmp-schema", timeout=timeout)
+        with traffic.own(traffic.SCHEMA):
+            entries = client.execute("query-qmp-schema", timeout=timeout)
     except CommandFailed:
         return None
     return entries if isinstance(entries, list) else None

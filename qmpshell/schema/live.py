@@ -153,20 +153,41 @@ def fetch(execute: Execute, query: LiveQuery, *, timeout: float) -> list[LiveIte
     if kind in ("device-props", "object-props"):
         command = "device-list-properties" if kind == "device-props" else "qom-list-properties"
         found = execute(command, {"typename": arg}, timeout=timeout)
-        return [LiveItem(p["name"], _property_meta(p)) for p in _dicts(found) if "name" in p]
+        skip = {"type"} if kind == "object-props" else set()  # every object's read-only class name
+        return [
+            LiveItem(p["name"], _property_meta(p)) for p in _dicts(found) if p.get("name", "type") not in skip
+        ]
     if kind == "node-names":
         found = execute("query-named-block-nodes", {"flat": True}, timeout=timeout)
         return [
             LiveItem(n["node-name"], str(n.get("drv", "node"))) for n in _dicts(found) if "node-name" in n
         ]
     if kind == "job-ids":
-        found = execute("query-block-jobs", timeout=timeout)
-        return [LiveItem(j["device"], str(j.get("type", "job"))) for j in _dicts(found) if "device" in j]
+        return _job_ids(execute, timeout=timeout)
     if kind in ("qom-paths", "qom-props", "device-ids"):
         return _qom(execute, kind, arg, timeout=timeout)
     if kind == "buses":
-        return _buses(execute, timeout=timeout)
+        return _buses_for(execute, arg, timeout=timeout)
     return []
+
+
+def _job_ids(execute: Execute, *, timeout: float) -> list[LiveItem]:
+    """Every job: ``query-jobs`` (blockdev-create, snapshot-* jobs too), then block jobs it lacks.
+
+    ``query-block-jobs`` alone missed the jobs that are not block jobs; a QEMU older than
+    ``query-jobs`` (3.0) answers only the second.
+    """
+    items: dict[str, LiveItem] = {}
+    for command, key in (("query-jobs", "id"), ("query-block-jobs", "device")):
+        try:
+            found = execute(command, timeout=timeout)
+        except QmpError:
+            continue
+        for job in _dicts(found):
+            if isinstance(job.get(key), str) and job[key] not in items:
+                meta = f"{job.get('type', 'job')} {job.get('status', '')}".strip()
+                items[job[key]] = LiveItem(job[key], meta)
+    return list(items.values())
 
 
 def _qom(execute: Execute, kind: str, path: str, *, timeout: float) -> list[LiveItem]:
@@ -206,6 +227,31 @@ def _children(execute: Execute, path: str, timeout: float) -> list[dict[str, Any
     return [p for p in _dicts(found) if "name" in p and str(p.get("type", "")).startswith("child<")]
 
 
+# A device of the kind on the left plugs into a bus of the type on the right (and its subtypes).
+_DEVICE_BUSES = (
+    ("pci-device", "PCI"),
+    ("usb-device", "usb-bus"),
+    ("virtio-device", "virtio-bus"),
+    ("scsi-device", "SCSI"),
+    ("ide-device", "IDE"),
+    ("isa-device", "ISA"),
+)
+
+
+def _buses_for(execute: Execute, driver: str, *, timeout: float) -> list[LiveItem]:
+    """The buses a ``device_add driver=DRIVER`` can go on (a PCI device: PCI and PCIe buses), else all."""
+    buses = _buses(execute, timeout=timeout)
+    if not driver:
+        return buses
+    for kind, bus in _DEVICE_BUSES:
+        devices = _dicts(execute("qom-list-types", {"implements": kind}, timeout=timeout))
+        if driver in {t.get("name") for t in devices}:
+            found = execute("qom-list-types", {"implements": bus}, timeout=timeout)
+            fitting = {t["name"] for t in _dicts(found)} | {bus}
+            return [item for item in buses if item.meta in fitting]
+    return buses
+
+
 def _buses(execute: Execute, *, timeout: float) -> list[LiveItem]:
     """The buses ``device_add bus=`` can name: children of the QOM tree whose type is a bus type."""
     types = {t["name"] for t in _dicts(execute("qom-list-types", {"implements": "bus"}, timeout=timeout))}
@@ -233,13 +279,21 @@ class CompletionSource:
 
     index: SchemaIndex | None
     live: LiveValues | None = None
+    unplugging: Callable[[], set[str]] = set  # device ids whose unplug is pending
 
 
 def source_for(
-    knowledge: object, execute: Execute, *, on_ready: Callable[[], None] | None = None
+    knowledge: object,
+    execute: Execute,
+    *,
+    on_ready: Callable[[], None] | None = None,
+    live: bool = True,
+    unplugging: Callable[[], set[str]] = set,
 ) -> CompletionSource:
-    """The completion source for a connection: its shell's schema index and fresh live values."""
-    return CompletionSource(index_of(knowledge), LiveValues(execute, on_ready=on_ready))
+    """The completion source for a connection: its shell's schema index and fresh live values
+    (``live`` False, ``--quiet-monitor``: the schema only, nothing asked of QEMU)."""
+    values = LiveValues(execute, on_ready=on_ready) if live else None
+    return CompletionSource(index_of(knowledge), values, unplugging)
 
 
 Ask = Callable[[str, dict[str, Any]], Any]  # a blocking question for QEMU: command, arguments -> return

@@ -312,7 +312,7 @@ def _live_value(call: _Call, key: str, word: str) -> LiveQuery | None:
     if command == "device_add" and key == "driver":
         return LiveQuery("device-types")
     if command == "device_add" and key == "bus":
-        return LiveQuery("buses")
+        return LiveQuery("buses", str(call.given.get("driver") or ""))  # the buses that device fits
     if command in ("qom-get", "qom-set", "qom-list") and key == "path":
         return LiveQuery("qom-paths", word[: word.rfind("/") + 1] or "/")
     if command in ("qom-get", "qom-set") and key == "property" and call.given.get("path"):
@@ -385,7 +385,8 @@ def signature_at(index: SchemaIndex, text: str) -> str:
 
     The command's signature; while a dotted key is being written (``file.``),
     the members of the object it leads to, in the variant the tags given so
-    far select: ``blockdev-add file.: driver=enum (...) ...``.
+    far select, that variant's own members first (``file.driver=file``:
+    ``filename``, ``locking``, ``aio``... before the members every driver has).
     """
     tokens = tokenize(text)
     starts = [i for i, t in enumerate(tokens) if t.kind is Kind.COMMAND]
@@ -401,8 +402,10 @@ def signature_at(index: SchemaIndex, text: str) -> str:
     if not type_name:
         return signature(index, tokens[head].text)
     members = _members(index, call, type_name, parents)
+    common = {member.name for member in index.type(type_name).members}
+    chosen = [member for member in members if member.name not in common]  # the branch the tag chose
     parts = [f"{call.name} {'.'.join(parents)}.:"]
-    for member in members:
+    for member in chosen + [member for member in members if member.name in common]:
         text_ = f"{member.name}={type_text(index, member.type, enum_limit=4)}"
         parts.append(f"[{text_}]" if member.optional else text_)
     return " ".join(parts)
