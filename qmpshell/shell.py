@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from qmpshell import commands, guestnotes, jobs
+from qmpshell import commands, guestnotes
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionLost, UsageError
 from qmpshell.language.hmp import hmp_message, looks_like_error, parse_cpu_command
 from qmpshell.language.parse import (
@@ -25,17 +25,13 @@ from qmpshell.language.parse import (
     message_for,
     parse_statement,
 )
-from qmpshell.language.untyped import ArgumentTyper, flatten_tree
+from qmpshell.language.untyped import ArgumentTyper
 from qmpshell.notices import Warnings
 from qmpshell.outcomes import (
-    EventSeen,
-    Exit,
     FrontEndCommand,
     HmpOutput,
     Info,
-    ModeChanged,
     Outcome,
-    ProgramOutput,
     Reply,
 )
 from qmpshell.protocol import events as event_log
@@ -44,7 +40,7 @@ from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.pending import OWN, PendingReply, QmpError
 from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
-from qmpshell.waiting import wait_for_event
+from qmpshell.shellcommands import ShellCommands, wrapped_lines
 
 if TYPE_CHECKING:
     from qmpshell.hmp.session import HmpSide
@@ -84,7 +80,7 @@ class Knowledge(Protocol):
     def warning_for(self, command: str) -> str: ...
 
 
-class Shell:
+class Shell(ShellCommands):
     """Parses and runs statements against one client (swapped on reconnect)."""
 
     def __init__(
@@ -339,7 +335,7 @@ class Shell:
         def qmp_help(command: str) -> str | None:
             return self.knowledge.help(command, None, self.help_width) if self.knowledge else None
 
-        return self._hmp().help(name, shell=_wrapped(lines, self.help_width), qmp_help=qmp_help)
+        return self._hmp().help(name, shell=wrapped_lines(lines, self.help_width), qmp_help=qmp_help)
 
     def _select_cpu(self, cpu: int | str) -> Outcome:
         """HMP ``cpu N`` is kept by the shell: each HMP command is sent with that cpu-index."""
@@ -368,63 +364,6 @@ class Shell:
         handler: Callable[[ShellRequest], Outcome] = getattr(self, command.shell_handler)
         return handler(request)
 
-    def hmp_command(self, request: ShellRequest) -> Outcome:
-        """``/hmp LINE`` runs one HMP line; ``/hmp`` alone switches the shell to HMP mode."""
-        if request.rest:
-            return self._run_hmp(request.rest)
-        self.hmp = True
-        return ModeChanged(hmp=True, note=self._hmp().note(self.hmp_via))
-
-    def qmp_command(self, request: ShellRequest) -> Outcome:
-        self.hmp = False
-        return ModeChanged(hmp=False)
-
-    def quit_command(self, request: ShellRequest) -> Outcome:
-        return Exit()
-
-    def help_command(self, request: ShellRequest) -> Outcome:
-        return Info(self._help(request))
-
-    def json_command(self, request: ShellRequest) -> Outcome:
-        if self.last_reply is None:
-            raise UsageError("/json: no reply yet")
-        return self.last_reply._replace(as_json=True)
-
-    def example_command(self, request: ShellRequest) -> Outcome:
-        """``/example COMMAND [N]``: the documentation's example as a line to edit (batch prints it)."""
-        line = self.documentation().example(self, request)
-        return Info(line, edit=line)
-
-    def wait_command(self, request: ShellRequest) -> Outcome:
-        """``/wait EVENT [FIELD=VALUE...] [timeout=SECONDS] [since=...]`` (``qmpshell.waiting``)."""
-        unknown = self.knowledge.unknown_event if self.knowledge is not None else None
-        try:
-            return EventSeen(
-                wait_for_event(
-                    request,
-                    self.client,
-                    self.events,
-                    unknown=unknown,
-                    timeout=self.timeout,
-                    last_wait_end=self._wait_ended,
-                    doing=self._set_doing,
-                )
-            )
-        finally:
-            self.doing = ""
-            self._wait_ended = event_log.position(self.events)
-
-    def _set_doing(self, text: str) -> None:
-        self.doing = text
-
-    def job_command(self, request: ShellRequest) -> Outcome:
-        """``/job [--complete] LINE``: start a job, follow it to its end, fail when it failed."""
-        typer = self.knowledge.typer_for(self._ask) if self.knowledge else None
-        try:
-            return jobs.run_job(self, request.rest, typer)
-        finally:
-            self.progress("")  # the progress line goes
-
     def pending_unplugs(self) -> set[str]:
         """Ids of devices whose unplug the guest has not finished (completion marks them)."""
         return self.unplugs.pending(lambda first: event_log.events_from(self.events, max(first, 0)))
@@ -433,68 +372,3 @@ class Shell:
         self.doing = text
         if self.on_progress is not None:
             self.on_progress(text)
-
-    def guest_exec_command(self, request: ShellRequest) -> Outcome:
-        """``/guest-exec PROGRAM [ARG...]``: run it in the guest; its output, decoded."""
-        from qmpshell.protocol.agent import guest_exec  # only for /guest-exec
-
-        ran = guest_exec(self._ask, request.rest, timeout=self.timeout)
-        return ProgramOutput(ran.stdout, ran.stderr, ran.exitcode, ran.signal)
-
-    def schema_command(self, request: ShellRequest) -> Outcome:
-        """``/schema``: where the schema came from; ``/schema reload``: fetch it from the server again."""
-        from qmpshell.schema import origin  # only for /schema
-
-        timeout = self.timeout if self.timeout is not None else 30.0
-        if self.knowledge is None and self.load_schema is not None:
-            self.load_schema()  # typed before the interactive shell's worker got to it
-        if request.words == ("reload",) and not request.options:
-            use_cache, warn = self.schema_cache, self.warnings.append
-            self.knowledge = origin.reload(self.client, use_cache=use_cache, timeout=timeout, warn=warn)
-        elif request.words or request.options:
-            raise UsageError(origin.USAGE)
-        return Info(origin.describe(self.knowledge, self.client, timeout=timeout))
-
-    def _help(self, request: ShellRequest) -> str:
-        words = request.words
-        if self.hmp and self.hmp_via != "passthrough" and (len(words) <= 1 or words[0] == "info"):
-            return self._hmp_help(" ".join(words))
-        if not words:
-            server = f"server: QEMU {self.client.server_version}" if self.client.server_version else ""
-            lines = ["Shell commands:", *("  " + command.help_line() for command in commands.COMMANDS)]
-            return _wrapped([*lines, server] if server else lines, self.help_width)
-        if len(words) > 1:
-            raise UsageError(f"usage: /help [COMMAND|EVENT [TAG=VALUE...]] (one name, got {len(words)})")
-        command = commands.lookup(words[0].removeprefix("/"))
-        if command is not None and (words[0].startswith("/") or command.details):
-            lines = [command.usage, "  " + command.summary]
-            return _wrapped(lines + (["", command.details] if command.details else []), self.help_width)
-        narrow = {path: value.text for path, value in flatten_tree(request.options)}
-        text: str | None = self.documentation().help(self, words[0], narrow)  # the schema's tree and the docs
-        if text is None:
-            raise UsageError(f"no command or event named '{words[0]}'")
-        return text
-
-    def documentation(self) -> Any:
-        """QEMU's documentation, read on first use (``qmpshell.docs``: never at start-up)."""
-        from qmpshell.docs.commands import ShellDocs
-
-        if self._docs is None:
-            self._docs = ShellDocs(
-                qapi_dir=self.qapi_dir, use_cache=self.docs_cache, warn=self.warnings.append
-            )
-        return self._docs
-
-
-def _wrapped(lines: list[str], width: int) -> str:
-    """Lines cut at word boundaries to ``width``, continued with a deeper indent."""
-    import textwrap  # here: only /help wraps text (0.5 ms of every start otherwise)
-
-    out: list[str] = []
-    for line in lines:
-        if len(line) <= width or width < 20:
-            out.append(line)
-            continue
-        indent = " " * (len(line) - len(line.lstrip()) + 4)
-        out.extend(textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False))
-    return "\n".join(out)
