@@ -19,12 +19,13 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack
 from typing import NamedTuple
 
-from qmpshell.batch import OutputClosed, Printer, Runner, report
+from qmpshell.batch import Runner, report
 from qmpshell.errors import EXIT_OK, EXIT_USAGE, QmpShellError, UsageError
 from qmpshell.language.parse import QmpRequest, Request, ShellRequest
 from qmpshell.language.prefix import ALL, split_target
 from qmpshell.language.statements import Assembler, Statement
 from qmpshell.migration import Side, migrate, parse_migrate
+from qmpshell.printer import OutputClosed, Printer
 from qmpshell.shell import Shell
 from qmpshell.targets import TaggedPrinter, Target, TargetPrinter
 

@@ -14,11 +14,12 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
 from qmpshell import __version__
-from qmpshell.batch import OutputClosed, Printer, run_lines, run_script
+from qmpshell.batch import run_lines, run_script
 from qmpshell.config import Settings
 from qmpshell.errors import EXIT_OK, EXIT_USAGE
 from qmpshell.language.prefix import names_targets
 from qmpshell.options import terminal_columns
+from qmpshell.printer import OutputClosed, Printer
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.session import QmpSession, make_client

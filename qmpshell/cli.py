@@ -18,7 +18,6 @@ from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from qmpshell import __version__
-from qmpshell.batch import OutputClosed
 from qmpshell.batchrun import make_printer, run_batch, run_many
 from qmpshell.config import Settings
 from qmpshell.errors import (
@@ -32,6 +31,7 @@ from qmpshell.errors import (
     UsageError,
 )
 from qmpshell.options import build_parser, settings_from, split_launch_argv
+from qmpshell.printer import OutputClosed
 from qmpshell.protocol.address import Address, wants_many
 from qmpshell.protocol.session import make_client
 from qmpshell.scriptlines import read_script, stdin_lines

@@ -16,13 +16,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from qmpshell import commands
-from qmpshell.batch import Printer, report
+from qmpshell.batch import report
 from qmpshell.errors import EXIT_OK, QmpShellError, UsageError
 from qmpshell.language.hmp import parse_cpu_command
 from qmpshell.language.parse import HmpRequest, Request, ShellRequest, message_for, parse_statement
 from qmpshell.language.prefix import split_target
 from qmpshell.language.statements import Statement, read_statements
 from qmpshell.output.render import json_text
+from qmpshell.printer import Printer
 from qmpshell.protocol.pending import QmpError
 from qmpshell.qmptypes import Message
 from qmpshell.shell import Knowledge

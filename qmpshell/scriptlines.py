@@ -15,8 +15,9 @@ import sys
 from collections.abc import Iterator
 from typing import IO
 
-from qmpshell.batch import IDLE, Printer
+from qmpshell.batch import IDLE
 from qmpshell.errors import UsageError
+from qmpshell.printer import Printer
 
 MAX_LINE = 16 * 1024 * 1024  # bytes
 BOM = b"\xef\xbb\xbf"  # UTF-8 byte-order mark, which some editors put first
