@@ -369,7 +369,7 @@ def _run_interactive(
 
     if wants_line_mode(settings, environ=os.environ, size=os.get_terminal_size(sys.stdout.fileno())):
         return run_line_mode(address, settings, log=log, launched=launched, watched=watched)
-    from qmpshell.repl.app import run_repl
+    from qmpshell.repl.start import run_repl
 
     return run_repl(address, settings, log=log, launched=launched, watched=watched)
 

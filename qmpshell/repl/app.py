@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import threading
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from prompt_toolkit.application import Application
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.input import Input
@@ -29,8 +27,8 @@ from qmpshell.errors import EXIT_OK, QmpShellError
 from qmpshell.language.prefix import split_target
 from qmpshell.language.statements import Assembler
 from qmpshell.outcomes import Outcome
-from qmpshell.protocol.logfile import MessageLog
 from qmpshell.repl import show
+from qmpshell.repl.background import Background, call_result
 from qmpshell.repl.besidewait import BesideWait
 from qmpshell.repl.completion import (
     Completions,
@@ -41,19 +39,17 @@ from qmpshell.repl.completion import (
 from qmpshell.repl.connection import Link
 from qmpshell.repl.core import InteractiveCore
 from qmpshell.repl.entry import Entry
-from qmpshell.repl.fleet import Where, open_link
 from qmpshell.repl.hmpcomplete import HmpNames, fetch_hmp_names
 from qmpshell.repl.keeper import ConnectionKeeper
-from qmpshell.repl.keys import build_key_bindings, editing_mode
+from qmpshell.repl.keys import build_key_bindings
 from qmpshell.repl.launched import say
-from qmpshell.repl.layout import build_screen, input_area, pane_columns
+from qmpshell.repl.layout import build_screen, full_screen_application, input_area, pane_columns
 from qmpshell.repl.lexer import InputLexer
 from qmpshell.repl.panekeys import PaneKeys
-from qmpshell.repl.panes import EventFeed, Watched, watched_text
+from qmpshell.repl.panes import EventFeed, watched_text
 from qmpshell.repl.rendered import Rendered
 from qmpshell.repl.search import output_key_bindings
 from qmpshell.repl.stopsignals import StopSignals
-from qmpshell.repl.style import build_style, color_depth
 from qmpshell.repl.toolbar import signature_line
 from qmpshell.repl.transcript import print_transcript
 from qmpshell.repl.widgets import output_notice, prompt_fragments, status_fragments
@@ -65,32 +61,8 @@ if TYPE_CHECKING:
 
 REDRAW_INTERVAL = 0.05  # seconds: events show within this, and a flood costs at most 20 redraws a second
 RECONNECT_INTERVAL = 1.0
-ESCAPE_WAIT = 0.1  # seconds after Esc that a key still makes Meta-KEY (prompt_toolkit waits 1 s)
 
 Result = Callable[[], None]
-
-
-def run_repl(
-    address: Where,
-    settings: Settings,
-    *,
-    log: MessageLog | None = None,
-    launched: LaunchedQemu | None = None,
-    watched: Watched | None = None,
-) -> int:
-    """Connect, run the full-screen shell until Ctrl-D, /quit or a stop signal; the exit status.
-
-    ``watched``: lines to show in the output as they come (others' traffic through ``--proxy``)."""
-    feed = EventFeed.for_settings(settings)
-    connection = open_link(address, settings, log=log, on_event=feed.add)
-    feed.colours = {name: number for number, name in enumerate(connection.members())}
-    try:
-        repl = Repl(connection, feed, settings, launched=launched)
-        if watched is not None:
-            watched.subscribe(lambda line, as_json: repl.arrived_lines.append((line, as_json)))
-        return repl.run()
-    finally:
-        connection.close()
 
 
 class Repl:
@@ -109,6 +81,8 @@ class Repl:
         self.connection = connection
         self.settings = settings
         self.feed = feed
+        self.background = Background(lambda: self.app.invalidate())
+        self.in_background = self.background.run  # work on a thread, its result on the event loop
         shown = settings.events_pane
         self.core = InteractiveCore(connection, feed, settings, screen=self, events_shown=shown)
         self.log, self.search, self.events_view = self.core.log, self.core.search, self.core.events_view
@@ -147,27 +121,9 @@ class Repl:
             ),
             queued=self.entry.queued_fragments,
         )
-        self.pane = PaneKeys(
-            log=self.log,
-            search=self.search,
-            events_view=self.events_view,
-            output_window=lambda: self.screen.output_window,
-            input_buffer=lambda: self.input.buffer,
-            width=self.width,
-        )
-        self.app: Application[int] = Application(
-            layout=self.screen.layout,
-            key_bindings=merge_key_bindings(
-                [build_key_bindings(self, self.pane), output_key_bindings(self.pane)]
-            ),
-            style=build_style(settings.theme),
-            full_screen=True,
-            input=input,
-            output=output,
-            editing_mode=editing_mode(settings.key_bindings),
-            color_depth=color_depth(settings.color),
-        )
-        self.app.ttimeoutlen = self.app.timeoutlen = ESCAPE_WAIT  # Esc, / a moment later: not Meta-/
+        self.pane = PaneKeys.for_screen(self.core, self.screen, self.input, width=self.width)
+        bindings = merge_key_bindings([build_key_bindings(self, self.pane), output_key_bindings(self.pane)])
+        self.app = full_screen_application(self.screen.layout, bindings, settings, input=input, output=output)
         self.keeper = ConnectionKeeper(
             connection,
             settings,
@@ -177,7 +133,7 @@ class Repl:
             redraw=self.app.invalidate,
             in_background=self.in_background,
             leave=self.quit,
-            on_reconnected=lambda: self.in_background(self._learn_server, _call),
+            on_reconnected=lambda: self.in_background(self._learn_server, call_result),
         )
 
     @property
@@ -190,7 +146,7 @@ class Repl:
 
     def target_changed(self) -> None:
         """``/use``: completion and the toolbar follow the new current target."""
-        self.in_background(self._learn_server, _call)
+        self.in_background(self._learn_server, call_result)
 
     @property
     def assembler(self) -> Assembler:
@@ -256,11 +212,11 @@ class Repl:
         return EXIT_OK if result is None else result
 
     def _started(self, *, signals: bool = False) -> None:
-        self._loop = asyncio.get_running_loop()
+        self._loop = self.background.loop = asyncio.get_running_loop()
         if signals:
             self._stop_signals.install(self._loop)
         self.app.create_background_task(self._ticker())
-        self.in_background(self._learn_server, _call)
+        self.in_background(self._learn_server, call_result)
 
     def _leave_with(self, status: int) -> None:
         if not self.app.is_done:
@@ -274,7 +230,7 @@ class Repl:
         timeout, probe = self.settings.connect_timeout, self.settings.probe
         names = None if client.agent else fetch_hmp_names(client, timeout=timeout, probe=probe)
         if probe:  # --quiet-monitor: a cached schema that fits is not asked for again
-            self.in_background(self._confirm_schema, _call)  # a cached schema is asked for again, behind
+            self.in_background(self._confirm_schema, call_result)  # a cached schema: asked again
         return lambda: self.completions.refresh_link(
             self.connection, names or HmpNames({}, {}), on_ready=self._live_values_ready
         )
@@ -296,21 +252,6 @@ class Repl:
         loop, buffer = self._loop, self.input.buffer
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(refresh_menu, loop, buffer, self.completions, self.app.invalidate)
-
-    def in_background(self, work: Callable[[], Any], then: Callable[[Any], None]) -> None:
-        """Run ``work`` on a thread, then ``then(result)`` on the event loop, and redraw."""
-        loop = self._loop
-
-        def target() -> None:
-            result = work()
-            if loop is not None and not loop.is_closed():
-                loop.call_soon_threadsafe(self._deliver, then, result)
-
-        threading.Thread(target=target, name="qmpshell-worker", daemon=True).start()
-
-    def _deliver(self, then: Callable[[Any], None], result: Any) -> None:
-        then(result)
-        self.app.invalidate()
 
     async def _ticker(self) -> None:
         """Coalesced redraws for events; connection watch and reconnect attempts."""
@@ -394,7 +335,7 @@ class Repl:
         ``begin`` comes first, on the event loop, so that a Ctrl-C in the same
         key burst as Enter stops this statement whenever the worker gets to it.
         """
-        self.shell.help_width = self._output_width() - 1  # /help wraps to the pane as it is now
+        self.shell.help_width = self.look().width  # /help wraps to the pane as it is now
         if self.waits.takes(text):  # a /wait runs beside: the lines typed meanwhile run
             self.waits.start(text)
             return
@@ -412,10 +353,6 @@ class Repl:
         if result is not None:
             self.core.show(result)
         self._next_line()
-
-    def _output_width(self) -> int:
-        info = self.screen.output_window.render_info
-        return info.window_width if info is not None else self.width()
 
     def propose(self, line: str) -> None:
         """``/example``: a line to edit on the input line, not run (unless something is typed there)."""
@@ -455,7 +392,3 @@ class Repl:
     def quit(self) -> None:
         if not self.app.is_done:
             self.app.exit(result=EXIT_OK)
-
-
-def _call(done: Result) -> None:
-    done()

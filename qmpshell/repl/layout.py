@@ -15,12 +15,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from prompt_toolkit.application import Application
 from prompt_toolkit.application.current import get_app
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.completion import Completer
 from prompt_toolkit.filters import Condition, to_filter
 from prompt_toolkit.formatted_text import AnyFormattedText, StyleAndTextTuples
 from prompt_toolkit.history import History
+from prompt_toolkit.input import Input
+from prompt_toolkit.key_binding import KeyBindingsBase
 from prompt_toolkit.layout import (
     ConditionalContainer,
     Float,
@@ -34,9 +37,13 @@ from prompt_toolkit.layout.controls import FormattedTextControl
 from prompt_toolkit.layout.dimension import Dimension
 from prompt_toolkit.layout.menus import CompletionsMenu
 from prompt_toolkit.lexers import Lexer
+from prompt_toolkit.output import Output
 from prompt_toolkit.widgets import SearchToolbar, TextArea
 
+from qmpshell.config import Settings
+from qmpshell.repl.keys import editing_mode
 from qmpshell.repl.panes import Decorate, EventFeed, OutputLog
+from qmpshell.repl.style import build_style, color_depth
 
 
 @dataclass
@@ -200,3 +207,29 @@ def build_screen(
     )
     layout = Layout(body, focused_element=input_line)
     return Screen(layout, input_line, output)
+
+
+ESCAPE_WAIT = 0.1  # seconds after Esc that a key still makes Meta-KEY (prompt_toolkit waits 1 s)
+
+
+def full_screen_application(
+    layout: Layout,
+    key_bindings: KeyBindingsBase,
+    settings: Settings,
+    *,
+    input: Input | None,
+    output: Output | None,
+) -> Application[int]:
+    """The prompt_toolkit application of the full screen, styled and keyed as configured."""
+    app: Application[int] = Application(
+        layout=layout,
+        key_bindings=key_bindings,
+        style=build_style(settings.theme),
+        full_screen=True,
+        input=input,
+        output=output,
+        editing_mode=editing_mode(settings.key_bindings),
+        color_depth=color_depth(settings.color),
+    )
+    app.ttimeoutlen = app.timeoutlen = ESCAPE_WAIT  # Esc, / a moment later: not Meta-/
+    return app

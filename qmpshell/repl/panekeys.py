@@ -9,6 +9,7 @@ visibility), never on the connection or the input's statement; kept apart from
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.layout import Window
@@ -16,6 +17,12 @@ from prompt_toolkit.layout import Window
 from qmpshell.repl.frontend import EventsVisibility
 from qmpshell.repl.panes import OutputLog
 from qmpshell.repl.search import OutputSearch, jump_target
+
+if TYPE_CHECKING:
+    from prompt_toolkit.widgets import TextArea
+
+    from qmpshell.repl.core import InteractiveCore
+    from qmpshell.repl.layout import Screen
 
 
 class PaneKeys:
@@ -38,6 +45,20 @@ class PaneKeys:
         self._input_buffer = input_buffer
         self._width = width
         self._jumped: int | None = None  # the statement F4 last jumped to
+
+    @classmethod
+    def for_screen(
+        cls, core: InteractiveCore, screen: Screen, input_line: TextArea, *, width: Callable[[], int]
+    ) -> PaneKeys:
+        """The pane keys of a full screen: its core's log, search and events, its output window."""
+        return cls(
+            log=core.log,
+            search=core.search,
+            events_view=core.events_view,
+            output_window=lambda: screen.output_window,
+            input_buffer=lambda: input_line.buffer,
+            width=width,
+        )
 
     def input_is_empty(self) -> bool:
         return not self._input_buffer().text
