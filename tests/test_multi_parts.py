@@ -12,7 +12,8 @@ from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
 from qmpshell.repl.completer import ShellCompleter
-from qmpshell.repl.panes import EventFeed, event_line, plain
+from qmpshell.repl.eventlines import event_line
+from qmpshell.repl.panes import EventFeed, plain
 from qmpshell.repl.widgets import prompt_fragments
 from qmpshell.schema.index import SchemaIndex
 from qmpshell.schema.live import CompletionSource

@@ -15,7 +15,8 @@ from qmpshell.config import Settings
 from qmpshell.errors import UsageError
 from qmpshell.outcomes import HmpOutput
 from qmpshell.repl.connection import Status
-from qmpshell.repl.panes import EventFeed, OutputLog, event_line, plain
+from qmpshell.repl.eventlines import event_line
+from qmpshell.repl.panes import EventFeed, OutputLog, plain
 from qmpshell.repl.search import OutputSearch, jump_target
 from qmpshell.repl.show import outcome
 from qmpshell.repl.transcript import last_lines, save_text

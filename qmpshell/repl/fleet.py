@@ -25,7 +25,7 @@ from qmpshell.protocol.logfile import MessageLog
 from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
 from qmpshell.repl.connection import Connection, EventSink, Status
-from qmpshell.repl.panes import TARGET_KEY
+from qmpshell.repl.eventlines import TARGET_KEY
 from qmpshell.repl.widgets import short_version
 from qmpshell.schema.index import index_of
 from qmpshell.shell import Shell

@@ -37,8 +37,9 @@ from qmpshell.repl import show
 from qmpshell.repl.connection import Link, lost_text, reconnected_text
 from qmpshell.repl.core import Grouped, InteractiveCore
 from qmpshell.repl.entry import discard_statement, history_entry
+from qmpshell.repl.eventlines import TARGET_KEY, event_line
 from qmpshell.repl.fleet import Where, open_link
-from qmpshell.repl.panes import TARGET_KEY, EventFeed, Watched, event_line, plain, watched_text
+from qmpshell.repl.panes import EventFeed, Watched, plain, watched_text
 from qmpshell.repl.rendered import Rendered
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.widgets import prompt_fragments
