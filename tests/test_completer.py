@@ -22,7 +22,7 @@ from qmpshell.repl.completer import ShellCompleter
 from qmpshell.repl.completion import enter_in_menu
 from qmpshell.schema.index import SchemaIndex
 from qmpshell.schema.live import CompletionSource, LiveItem, LiveValues
-from qmpshell.schema.suggest import LiveQuery
+from qmpshell.schema.suggestions import LiveQuery
 from tests.qemu_support import wait_until
 
 CAPTURE = Path(__file__).parent / "data" / "qemu-7.2-schema.json"

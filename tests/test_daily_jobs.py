@@ -15,7 +15,7 @@ import pytest
 from qmpshell.protocol.address import parse_address
 from qmpshell.protocol.client import Client
 from qmpshell.schema.live import fetch
-from qmpshell.schema.suggest import LiveQuery
+from qmpshell.schema.suggestions import LiveQuery
 from tests.qemu_support import Qemu, log_records, run_qmpshell, wait_until
 
 

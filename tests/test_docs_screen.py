@@ -93,7 +93,7 @@ def test_device_properties_show_type_default_and_description_in_the_menu(qemu: Q
     from qmpshell.protocol.address import parse_address
     from qmpshell.protocol.client import Client
     from qmpshell.schema.live import LiveValues
-    from qmpshell.schema.suggest import LiveQuery
+    from qmpshell.schema.suggestions import LiveQuery
     from tests.qemu_support import wait_until
 
     client = Client(parse_address(qemu.socket))

@@ -25,7 +25,8 @@ from qmpshell.language.parse import HmpRequest, QmpRequest, ShellRequest, parse_
 from qmpshell.language.statements import Assembler, read_statements
 from qmpshell.schema.index import SchemaIndex
 from qmpshell.schema.knowledge import SchemaKnowledge
-from qmpshell.schema.suggest import Suggestions, suggest
+from qmpshell.schema.suggest import suggest
+from qmpshell.schema.suggestions import Suggestions
 from tests.fakeserver import Answer, FakeServer, handshake
 from tests.qemu_support import run_qmpshell
 

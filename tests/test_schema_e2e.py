@@ -15,7 +15,7 @@ from qmpshell.protocol.client import Client
 from qmpshell.repl.completer import ShellCompleter
 from qmpshell.schema.knowledge import SchemaKnowledge, knowledge_for
 from qmpshell.schema.live import LiveItem, LiveValues, source_for
-from qmpshell.schema.suggest import LiveQuery
+from qmpshell.schema.suggestions import LiveQuery
 from tests.qemu_support import (
     BACKPORTS_QEMU,
     SYSTEM_QEMU,

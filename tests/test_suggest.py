@@ -13,7 +13,8 @@ import pytest
 
 from qmpshell import commands
 from qmpshell.schema.index import SchemaIndex
-from qmpshell.schema.suggest import LiveQuery, Suggestions, suggest
+from qmpshell.schema.suggest import suggest
+from qmpshell.schema.suggestions import LiveQuery, Suggestions
 
 CAPTURE = Path(__file__).parent / "data" / "qemu-7.2-schema.json"
 BLOCKDEV_BASE = ["driver", "node-name", "discard", "cache", "read-only", "auto-read-only", "force-share"]

@@ -26,7 +26,8 @@ from qmpshell import commands
 from qmpshell.language.prefix import ALL, split_target
 from qmpshell.language.syntax import Kind, tokenize
 from qmpshell.schema.live import CompletionSource, LiveItem
-from qmpshell.schema.suggest import Candidate, Suggestions, suggest
+from qmpshell.schema.suggest import suggest
+from qmpshell.schema.suggestions import Candidate, Suggestions
 
 SHELL_NAMES = tuple(commands.names(aliases=True))
 _TARGET_BEING_NAMED = re.compile(r"\s*@([A-Za-z0-9_.-]*)")

@@ -22,7 +22,7 @@ from typing import Any
 from qmpshell.errors import QmpShellError
 from qmpshell.protocol.pending import QmpError
 from qmpshell.schema.index import SchemaIndex, index_of
-from qmpshell.schema.suggest import LiveQuery
+from qmpshell.schema.suggestions import LiveQuery
 
 Execute = Callable[..., Any]  # Client.execute(command, arguments, timeout=...)
 KINDS = (

@@ -10,54 +10,18 @@ QEMU can tell (device types, node names, QOM paths), which the completer asks
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qmpshell.language.syntax import VALUE_KINDS, Kind, Token, tokenize, unquote
 from qmpshell.schema.help import signature, type_text
 from qmpshell.schema.index import Member, SchemaIndex
+from qmpshell.schema.shellwords import shell_words
+from qmpshell.schema.suggestions import NOTHING, Candidate, LiveQuery, Suggestions, matching
 
-
-@dataclass(frozen=True)
-class Candidate:
-    """One completion: ``text`` replaces the word, ``insert`` is what is typed in (``text=``)."""
-
-    text: str
-    meta: str = ""
-    insert: str = ""
-
-
-@dataclass(frozen=True)
-class LiveQuery:
-    """A question for the running QEMU: ``kind`` is one of ``qmpshell.schema.live.KINDS``."""
-
-    kind: str
-    arg: str = ""
-
-
-@dataclass(frozen=True)
-class Suggestions:
-    """``what`` is being completed (command, argument, value, action, shell, event, file or '').
-
-    ``file``: a host path; the front-end completes file names itself.
-    """
-
-    word: str = ""
-    what: str = ""
-    candidates: tuple[Candidate, ...] = ()
-    live: LiveQuery | None = None
-    used: frozenset[str] = frozenset()
-
-    @property
-    def texts(self) -> set[str]:
-        return {c.text for c in self.candidates}
-
-
-NOTHING = Suggestions()
 _NODE_ARGS = frozenset({"node-name", "node", "device", "base-node", "top-node", "target", "file", "backing"})
 _NODE_ARGS |= {"overlay", "parent", "child", "filter-node-name", "replaces"}
 _NEW_NAME_COMMANDS = frozenset({"blockdev-add", "blockdev-create", "x-blockdev-amend"})
-_EVENTS_OPTIONS = ("on", "off", "clear", "filter")
 # Arguments that take a host path, by their last name; ``target`` and ``path`` only where they are
 # one (``blockdev-mirror target=`` is a node name, ``qom-get path=`` a QOM path); ``mem-path`` of
 # a memory-backend-file, and ``out``/``in`` of a file chardev (``backend.data.out=``).
@@ -73,14 +37,10 @@ def suggest(text: str, index: SchemaIndex | None, *, shell_commands: Sequence[st
     if not words:
         return _commands(index, "")
     if words[0].kind is Kind.SHELL:
-        return _shell(tokens, index, shell_commands)
+        return shell_words(tokens, index, shell_commands, event_fields=_event_fields)
     if words[0].kind in (Kind.COMMAND, Kind.ERROR, Kind.CLOSE) and index is not None:
         return _call(tokens, index)
     return NOTHING
-
-
-def matching(word: str, names: Iterable[str]) -> list[str]:
-    return [name for name in names if name.startswith(word)]
 
 
 def _commands(index: SchemaIndex | None, word: str) -> Suggestions:
@@ -329,57 +289,6 @@ def _live_value(call: _Call, key: str, word: str) -> LiveQuery | None:
 # -- shell commands -------------------------------------------------------------------
 
 
-def _shell(tokens: list[Token], index: SchemaIndex | None, shell_commands: Sequence[str]) -> Suggestions:
-    last = tokens[-1]
-    head = tokens[0] if tokens[0].kind is Kind.SHELL else tokens[1]
-    if last is head:
-        names = [f"/{n}" for n in shell_commands]
-        return Suggestions(
-            last.text, "shell", tuple(Candidate(n, "shell", n) for n in matching(last.text, names))
-        )
-    positional = [t.text for t in tokens if t.kind is Kind.WORD and t is not last]
-    if head.text == "/wait" and positional and index is not None:
-        return _event_fields(tokens, index, positional[0])
-    word = last.text if last.kind is Kind.WORD else ("" if last.kind is Kind.WS else None)
-    if word is None or index is None and head.text != "/events":
-        return NOTHING
-    if head.text == "/wait" and not positional:
-        return _names(word, "event", sorted(index.events) if index else [])
-    if head.text == "/help" and not positional and index is not None:
-        return _names(word, "", sorted([*index.commands, *index.events]))
-    if head.text == "/events" and not positional:
-        return _names(word, "option", list(_EVENTS_OPTIONS))
-    if head.text == "/events" and positional[:1] == ["filter"] and index is not None:
-        return _names(word, "event", [e for e in sorted(index.events) if e not in positional])
-    return NOTHING
-
-
-def _event_fields(tokens: list[Token], index: SchemaIndex, event: str) -> Suggestions:
-    """After ``/wait EVENT ``: the event's data fields (dotted, as in arguments) and ``timeout=``."""
-    entity = index.events.get(event)
-    if entity is None:
-        return NOTHING
-    call = _resolve_from(tokens, 0, _Call(event, entity.arg_type, {}, action=False))
-    last = tokens[-1]
-    if last.kind is Kind.WS:
-        found = _argument_names(index, call, "")
-    elif last.kind is Kind.WORD:  # a field name typed without its "=" yet
-        found = _argument_names(index, call, last.text)
-    else:
-        return NOTHING
-    if "." in found.word or "timeout" in call.given or not "timeout".startswith(found.word):
-        return found
-    timeout = Candidate("timeout", "seconds", "timeout=")
-    return Suggestions(found.word, found.what, (*found.candidates, timeout), found.live, found.used)
-
-
-def _names(word: str, what: str, names: Sequence[str]) -> Suggestions:
-    return Suggestions(word, what, tuple(Candidate(n, what, n) for n in matching(word, names)))
-
-
-# -- the signature toolbar ------------------------------------------------------------
-
-
 def signature_at(index: SchemaIndex, text: str) -> str:
     """The toolbar line for the statement being typed (``text`` before the cursor).
 
@@ -419,3 +328,22 @@ def _dotted_parents(tokens: list[Token]) -> list[str]:
     if last.kind is not Kind.ERROR or last.incomplete or any(c in last.text for c in " \t\n=\"'{["):
         return []
     return last.text.split(".")[:-1]
+
+
+def _event_fields(tokens: list[Token], index: SchemaIndex, event: str) -> Suggestions:
+    """After ``/wait EVENT ``: the event's data fields (dotted, as in arguments) and ``timeout=``."""
+    entity = index.events.get(event)
+    if entity is None:
+        return NOTHING
+    call = _resolve_from(tokens, 0, _Call(event, entity.arg_type, {}, action=False))
+    last = tokens[-1]
+    if last.kind is Kind.WS:
+        found = _argument_names(index, call, "")
+    elif last.kind is Kind.WORD:  # a field name typed without its "=" yet
+        found = _argument_names(index, call, last.text)
+    else:
+        return NOTHING
+    if "." in found.word or "timeout" in call.given or not "timeout".startswith(found.word):
+        return found
+    timeout = Candidate("timeout", "seconds", "timeout=")
+    return Suggestions(found.word, found.what, (*found.candidates, timeout), found.live, found.used)
