@@ -24,6 +24,7 @@ import pytest
 
 from tests.libvirt_support import LibvirtHost
 from tests.markers import guarded_path, make_guards, markers_for
+from tests.pair_support import Pair, start_pair
 from tests.qemu_support import QEMU_BINARY_ENV, Qemu
 
 
@@ -106,6 +107,27 @@ def qemu(short_dir: Path) -> Iterator[Qemu]:
         yield machine
     finally:
         machine.stop()
+
+
+@pytest.fixture(scope="module")
+def machine() -> Iterator[Qemu]:
+    """One ``-M none`` QEMU for a whole module, for tests that do not disturb each other."""
+    with tempfile.TemporaryDirectory(prefix="qs-") as name:
+        qemu = Qemu(Path(name))
+        try:
+            yield qemu
+        finally:
+            qemu.stop()
+
+
+@pytest.fixture
+def pair(short_dir: Path) -> Iterator[Pair]:
+    """A migration source and destination (``tests.pair_support``)."""
+    machines = start_pair(short_dir)
+    try:
+        yield machines
+    finally:
+        machines.stop()
 
 
 Q35 = ("-M", "q35", "-device", "pcie-root-port,id=rp1,chassis=1,slot=1", "-device", "qemu-xhci,id=xhci")

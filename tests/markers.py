@@ -34,7 +34,7 @@ from typing import Any
 
 import pytest
 
-QEMU_FIXTURES = frozenset({"qemu", "q35"})
+QEMU_FIXTURES = frozenset({"qemu", "q35", "machine", "pair"})
 LIBVIRT_FIXTURES = frozenset({"libvirt_host"})
 TMUX_MODULE_PREFIX = "test_tmux_"
 

@@ -6,27 +6,13 @@ One QEMU (``-M none``) serves the module; each test uses node and job names of i
 from __future__ import annotations
 
 import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from qmpshell.protocol.address import parse_address
 from qmpshell.protocol.client import Client
 from qmpshell.schema.live import fetch
 from qmpshell.schema.suggestions import LiveQuery
 from tests.qemu_support import Qemu, log_records, run_qmpshell, wait_until
-
-
-@pytest.fixture(scope="module")
-def machine() -> Iterator[Qemu]:
-    with tempfile.TemporaryDirectory(prefix="qs-") as name:
-        qemu = Qemu(Path(name))
-        try:
-            yield qemu
-        finally:
-            qemu.stop()
 
 
 def file_node(qemu: Qemu, name: str) -> None:

@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 import re
-import tempfile
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from tests.qemu_support import Driven, Qemu, run_qmpshell
 
 TIME = r"\d\d:\d\d:\d\d\.\d{3}"
-
-
-@pytest.fixture(scope="module")
-def machine() -> Iterator[Qemu]:
-    with tempfile.TemporaryDirectory(prefix="qs-") as name:
-        qemu = Qemu(Path(name))
-        try:
-            yield qemu
-        finally:
-            qemu.stop()
 
 
 def test_an_event_before_the_previous_command_is_named_in_the_timeout(machine: Qemu) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,19 +9,10 @@ import pytest
 from qmpshell.language.prefix import ALL, Routed, split_target
 from qmpshell.protocol.address import parse_address
 from qmpshell.protocol.naming import derived_name, split_name, unique
-from tests.pair_support import Pair, start_pair
+from tests.pair_support import Pair
 from tests.qemu_support import json_lines, qemu_version, run_qmpshell
 
 EVENTS_ON = '@all migrate-set-capabilities capabilities=[{"capability": "events", "state": true}]'
-
-
-@pytest.fixture
-def pair(short_dir: Path) -> Iterator[Pair]:
-    machines = start_pair(short_dir)
-    try:
-        yield machines
-    finally:
-        machines.stop()
 
 
 def migration_script(uri: str) -> str:

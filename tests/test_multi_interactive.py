@@ -11,20 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.pair_support import DESTINATION, Pair, start_pair
+from tests.pair_support import DESTINATION, Pair
 from tests.qemu_support import Qemu, listening, wait_until
 from tests.tmux_support import Tmux, shell_env, start_qmpshell
 
 EVENTS_ON = 'migrate-set-capabilities capabilities=[{"capability": "events", "state": true}]'
-
-
-@pytest.fixture
-def pair(short_dir: Path) -> Iterator[Pair]:
-    machines = start_pair(short_dir)
-    try:
-        yield machines
-    finally:
-        machines.stop()
 
 
 @pytest.fixture

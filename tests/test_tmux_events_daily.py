@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,16 +19,6 @@ from tests.tmux_support import READY, Tmux, reply_line, shell_env
 
 Start = Callable[..., Tmux]
 JOB_DONE = "status=concluded"
-
-
-@pytest.fixture(scope="module")
-def machine() -> Iterator[Qemu]:
-    with tempfile.TemporaryDirectory(prefix="qs-") as name:
-        qemu = Qemu(Path(name))
-        try:
-            yield qemu
-        finally:
-            qemu.stop()
 
 
 @pytest.fixture
