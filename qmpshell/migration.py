@@ -123,11 +123,13 @@ def _check_ends(src: Side, dst: Side, limit: float) -> list[tuple[str, bool]]:
     deadline = time.monotonic() + limit
     results = []
     for side, run_state in ((src, "postmigrate"), (dst, "running")):
-        while True:  # the source says completed a moment before it leaves finish-migrate
+        # Each side gets there in its own time: the source says completed a moment before it
+        # leaves finish-migrate, the destination may run before its query-migrate says completed.
+        while True:
             status = str((_run(side, "query-migrate") or {}).get("status", "none"))
             state = str((_run(side, "query-status") or {}).get("status", "?"))
             ok = status == "completed" and state == run_state
-            if ok or time.monotonic() > deadline or state not in ("finish-migrate", "inmigrate"):
+            if ok or time.monotonic() > deadline or status in ("failed", "cancelled"):
                 break
             _stop_if_cancelled(side)
             time.sleep(POLL)
