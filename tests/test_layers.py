@@ -18,3 +18,18 @@ def test_no_module_imports_one_that_imports_it_back() -> None:
         if graph.chain_exists(importer=imported, imported=module)
     ]
     assert cycles == []
+
+
+def test_every_package_is_installed() -> None:
+    """A plain ``pip install .`` takes the packages pyproject.toml lists: a new sub-package left out
+    of that list works in the editable checkout and is missing everywhere else."""
+    from pathlib import Path
+
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(path.parent.relative_to(root).parts) for path in (root / "qmpshell").rglob("__init__.py")
+    }
+    assert found == listed
