@@ -31,8 +31,6 @@ class Warnings:
         if listener is not None:
             listener()
 
-    append = warn  # producers written for a list of warnings keep working
-
     def drain(self) -> list[str]:
         """The warnings not shown yet, oldest first; the channel is then empty."""
         with self._lock:

@@ -285,7 +285,7 @@ class Shell(ShellCommands):
         which batch mode writes to stderr and the screen to the output pane."""
         late: list[str] = getattr(self.client, "late", [])  # libvirt's transport has none
         while late:
-            self.warnings.append(late.pop(0))
+            self.warnings.warn(late.pop(0))
 
     # -- HMP -------------------------------------------------------------------------
 

@@ -134,7 +134,7 @@ class ShellCommands:
         if self.knowledge is None and self.load_schema is not None:
             self.load_schema()  # typed before the interactive shell's worker got to it
         if request.words == ("reload",) and not request.options:
-            use_cache, warn = self.schema_cache, self.warnings.append
+            use_cache, warn = self.schema_cache, self.warnings.warn
             self.knowledge = origin.reload(self.client, use_cache=use_cache, timeout=timeout, warn=warn)
         elif request.words or request.options:
             raise UsageError(origin.USAGE)
@@ -165,9 +165,7 @@ class ShellCommands:
         from qmpshell.docs.commands import ShellDocs
 
         if self._docs is None:
-            self._docs = ShellDocs(
-                qapi_dir=self.qapi_dir, use_cache=self.docs_cache, warn=self.warnings.append
-            )
+            self._docs = ShellDocs(qapi_dir=self.qapi_dir, use_cache=self.docs_cache, warn=self.warnings.warn)
         return self._docs
 
 
