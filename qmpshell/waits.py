@@ -17,6 +17,7 @@ from typing import NamedTuple
 from qmpshell.errors import UsageError
 from qmpshell.protocol import events as event_log
 from qmpshell.protocol.events import EventLog, Matcher
+from qmpshell.protocol.messages import event_seconds
 from qmpshell.qmptypes import Message
 
 SINCE_USAGE = "since= takes start, last or a time HH:MM:SS[.mmm]"
@@ -87,8 +88,5 @@ def _epoch_of(text: str) -> float:
 
 
 def _stamp(event: Message) -> float:
-    stamp = event.get("timestamp")
-    try:
-        return float(stamp["seconds"]) + float(stamp["microseconds"]) / 1e6  # type: ignore[index]
-    except (KeyError, TypeError, ValueError):
-        return float("inf")  # no stamp: it came after any time asked for
+    seconds = event_seconds(event)
+    return float("inf") if seconds is None else seconds  # no stamp: it came after any time asked for

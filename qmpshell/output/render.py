@@ -39,11 +39,10 @@ def event_time(event: Message) -> str:
     """The event's own timestamp as local wall-clock time, ``HH:MM:SS.mmm``."""
     from datetime import datetime  # here: only events shown with their time need it
 
-    stamp = event.get("timestamp")
+    seconds = messages.event_seconds(event)
     try:
-        seconds = float(stamp["seconds"]) + float(stamp["microseconds"]) / 1e6  # type: ignore[index]
-        when = datetime.fromtimestamp(seconds)
-    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        when = datetime.fromtimestamp(seconds) if seconds is not None else datetime.now()
+    except (ValueError, OverflowError, OSError):
         when = datetime.now()
     return when.strftime("%H:%M:%S.") + f"{when.microsecond // 1000:03d}"
 

@@ -67,3 +67,13 @@ def late_note(message: Message, width: int = 100) -> str:
     text = json.dumps(message, ensure_ascii=False)
     text = text if len(text) <= width else text[: width - 3] + "..."
     return f"a reply came after its command was given up, dropped: {text}"
+
+
+def event_seconds(event: Message) -> float | None:
+    """An event's own timestamp (QMP's ``{"seconds", "microseconds"}``) in epoch seconds; None when
+    the server gave none that reads as numbers."""
+    stamp = event.get("timestamp")
+    try:
+        return float(stamp["seconds"]) + float(stamp["microseconds"]) / 1e6  # type: ignore[index]
+    except (KeyError, TypeError, ValueError):
+        return None
