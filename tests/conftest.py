@@ -26,6 +26,7 @@ from tests.libvirt_support import LibvirtHost
 from tests.markers import guarded_path, make_guards, markers_for
 from tests.pair_support import Pair, start_pair
 from tests.qemu_support import QEMU_BINARY_ENV, Qemu
+from tests.tmux_support import Tmux, start_qmpshell
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -107,6 +108,21 @@ def qemu(short_dir: Path) -> Iterator[Qemu]:
         yield machine
     finally:
         machine.stop()
+
+
+@pytest.fixture
+def start(tmp_path: Path) -> Iterator[object]:
+    """``start(*args)``: qmpshell in a fresh tmux terminal, once its screen is up; all closed after."""
+    sessions: list[Tmux] = []
+
+    def run(*args: str) -> Tmux:
+        tmux = start_qmpshell(tmp_path / "xdg", *args)
+        sessions.append(tmux)
+        return tmux
+
+    yield run
+    for tmux in sessions:
+        tmux.close()
 
 
 @pytest.fixture(scope="module")

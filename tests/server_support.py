@@ -52,7 +52,7 @@ def emulator_of_the_daemons_build() -> str:
     return str(Path(storage_daemon_binary()).resolve().parent / "qemu-system-x86_64")
 
 
-def storage_daemon(directory: Path, name: str = "qsd.sock") -> Server:
+def storage_daemon(directory: Path, *extra: str, name: str = "qsd.sock") -> Server:
     socket = directory / name
     argv = [
         storage_daemon_binary(),
@@ -60,8 +60,16 @@ def storage_daemon(directory: Path, name: str = "qsd.sock") -> Server:
         f"socket,path={socket},server=on,wait=off,id=qmp0",
         "--monitor",
         "chardev=qmp0",
+        *extra,
     ]
     return Server(argv, socket, directory / f"{name}.stderr")
+
+
+def storage_daemon_with_a_disk(directory: Path) -> Server:
+    """The storage daemon with a 16 MiB raw image as the ``file`` node ``f0`` (for HMP's block commands)."""
+    image = directory / "disk.img"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(image), "16M"], check=True)
+    return storage_daemon(directory, "--blockdev", f"driver=file,node-name=f0,filename={image}")
 
 
 def emulator(directory: Path, binary: str = "qemu-system-x86_64", name: str = "vm.sock") -> Server:

@@ -13,7 +13,8 @@ import pytest
 from qmpshell.config import default_config_file
 from qmpshell.hmp.coverage import report
 from tests.q35_support import start_q35
-from tests.qemu_support import Qemu, listening, log_records, run_qmpshell, wait_until
+from tests.qemu_support import Qemu, log_records, run_qmpshell, wait_until
+from tests.server_support import storage_daemon_with_a_disk
 
 
 def hmp(qemu: Qemu, *lines: str, via: str = "qmp") -> subprocess.CompletedProcess[str]:
@@ -117,20 +118,11 @@ def test_cpu_is_kept_and_passed(q35: Qemu, tmp_path: Path) -> None:
 
 @pytest.fixture
 def storage_daemon(short_dir: Path) -> Iterator[str]:
-    socket = str(short_dir / "qsd.sock")
-    image = short_dir / "disk.img"
-    subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(image), "16M"], check=True)
-    process = subprocess.Popen(
-        ["qemu-storage-daemon", "--chardev", f"socket,path={socket},server=on,wait=off,id=m",
-         "--monitor", "chardev=m", "--blockdev", f"driver=file,node-name=f0,filename={image}"],
-        stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    daemon = storage_daemon_with_a_disk(short_dir)
     try:
-        wait_until(lambda: listening(socket), what="the storage daemon's socket")
-        yield socket
+        yield daemon.socket
     finally:
-        process.kill()
-        process.wait(10)
+        daemon.stop()
 
 
 def test_storage_daemon_through_qmp_alone(storage_daemon: str, tmp_path: Path) -> None:

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.qemu_support import Qemu, listening, wait_until
-from tests.tmux_support import Tmux, start_qmpshell
-
-
-@pytest.fixture
-def start(tmp_path: Path) -> Iterator[object]:
-    sessions: list[Tmux] = []
-
-    def run(*args: str) -> Tmux:
-        tmux = start_qmpshell(tmp_path / "xdg", *args)
-        sessions.append(tmux)
-        return tmux
-
-    yield run
-    for tmux in sessions:
-        tmux.close()
+from tests.qemu_support import Qemu
+from tests.server_support import storage_daemon_with_a_disk
+from tests.tmux_support import Tmux
 
 
 def tab_until(tmux: Tmux, test: object) -> str:
@@ -55,17 +38,9 @@ def test_hmp_info_from_qmp_mode_completes(start, qemu: Qemu) -> None:  # type: i
 
 
 def test_hmp_mode_on_the_storage_daemon(start, short_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    socket = str(short_dir / "qsd.sock")
-    image = short_dir / "disk.img"
-    subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(image), "16M"], check=True)
-    daemon = subprocess.Popen(
-        ["qemu-storage-daemon", "--chardev", f"socket,path={socket},server=on,wait=off,id=m",
-         "--monitor", "chardev=m", "--blockdev", f"driver=file,node-name=f0,filename={image}"],
-        stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    daemon = storage_daemon_with_a_disk(short_dir)
     try:
-        wait_until(lambda: listening(socket), what="the storage daemon's socket")
-        tmux = start(socket)
+        tmux = start(daemon.socket)
         tmux.enter("/hmp")
         tmux.wait_for("info subcommands over QMP")
         tmux.type("block_resize ")
@@ -79,5 +54,4 @@ def test_hmp_mode_on_the_storage_daemon(start, short_dir: Path) -> None:  # type
         tmux.enter("info mtree")
         tmux.wait_for("HMP command 'info mtree' has no QMP equivalent on this server")
     finally:
-        daemon.kill()
-        daemon.wait(10)
+        daemon.stop()

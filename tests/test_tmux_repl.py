@@ -3,27 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.qemu_support import Qemu, qemu_banner
-from tests.tmux_support import NO_NAME, Tmux, reply_line, start_qmpshell
-
-
-@pytest.fixture
-def start(tmp_path: Path) -> Iterator[object]:
-    sessions: list[Tmux] = []
-
-    def run(*args: str) -> Tmux:
-        tmux = start_qmpshell(tmp_path / "xdg", *args)
-        sessions.append(tmux)
-        return tmux
-
-    yield run
-    for tmux in sessions:
-        tmux.close()
+from tests.tmux_support import NO_NAME, reply_line
 
 
 def test_a_reply_is_shown(start, qemu: Qemu) -> None:  # type: ignore[no-untyped-def]
