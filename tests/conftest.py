@@ -26,6 +26,7 @@ from tests.libvirt_support import LibvirtHost
 from tests.markers import guarded_path, make_guards, markers_for
 from tests.pair_support import Pair, start_pair
 from tests.qemu_support import QEMU_BINARY_ENV, Qemu
+from tests.server_support import Server, guest_agent, storage_daemon
 from tests.tmux_support import Tmux, start_qmpshell
 
 
@@ -123,6 +124,26 @@ def start(tmp_path: Path) -> Iterator[object]:
     yield run
     for tmux in sessions:
         tmux.close()
+
+
+@pytest.fixture
+def qsd(short_dir: Path) -> Iterator[Server]:
+    """A real qemu-storage-daemon with a QMP monitor (``tests.server_support``)."""
+    server = storage_daemon(short_dir)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def qga(short_dir: Path) -> Iterator[Server]:
+    """A real qemu-ga listening on a UNIX socket, run on the host (``tests.server_support``)."""
+    server = guest_agent(short_dir)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="module")

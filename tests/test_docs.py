@@ -17,8 +17,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,14 +29,9 @@ BACKPORTS_PAGE = ROOT / ".venv" / "qemu-backports" / "usr" / "share" / "man" / "
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[Qemu]:
-    """One QEMU for the module: /help and /example only read from it."""
-    with tempfile.TemporaryDirectory(prefix="qs-") as name:
-        machine = Qemu(Path(name))
-        try:
-            yield machine
-        finally:
-            machine.stop()
+def server(machine: Qemu) -> Qemu:
+    """One QEMU for the module (conftest's ``machine``): /help and /example only read from it."""
+    return machine
 
 
 def own_page() -> Path:

@@ -26,12 +26,9 @@ from tests.server_support import Server, emulator, emulator_of_the_daemons_build
 
 
 @pytest.fixture
-def daemon(short_dir: Path) -> Iterator[Server]:
-    server = storage_daemon(short_dir)
-    try:
-        yield server
-    finally:
-        server.stop()
+def daemon(qsd: Server) -> Server:
+    """The storage daemon (conftest's ``qsd``)."""
+    return qsd
 
 
 @pytest.fixture
@@ -204,7 +201,7 @@ def test_a_cached_schema_that_is_the_servers_is_confirmed(daemon: Server, privat
 
 
 def test_reconnecting_to_another_server_on_the_same_socket_loads_its_schema(short_dir: Path) -> None:
-    first = storage_daemon(short_dir, "same.sock")
+    first = storage_daemon(short_dir, name="same.sock")
     connection = Connection(parse_address(first.socket), Settings(), log=None, on_event=lambda event: None)
     try:
         connection.load_knowledge()

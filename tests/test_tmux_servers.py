@@ -10,28 +10,10 @@ from pathlib import Path
 import pytest
 
 from tests.qemu_support import run_qmpshell
-from tests.server_support import Server, guest_agent, storage_daemon
+from tests.server_support import Server
 from tests.tmux_support import Tmux, start_qmpshell
 
 BAR = " \u2502 "
-
-
-@pytest.fixture
-def qsd(short_dir: Path) -> Iterator[Server]:
-    server = storage_daemon(short_dir)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def qga(short_dir: Path) -> Iterator[Server]:
-    server = guest_agent(short_dir)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
