@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
-from qmpshell import commands, jobs
+from qmpshell import commands
 from qmpshell.errors import UsageError
 from qmpshell.language.parse import ShellRequest
 from qmpshell.language.untyped import flatten_tree
@@ -21,7 +21,6 @@ from qmpshell.protocol import events as event_log
 from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
-from qmpshell.waiting import wait_for_event
 
 if TYPE_CHECKING:
     from qmpshell.hmp.session import HmpSide
@@ -91,10 +90,12 @@ class ShellCommands:
 
     def wait_command(self, request: ShellRequest) -> Outcome:
         """``/wait EVENT [FIELD=VALUE...] [timeout=SECONDS] [since=...]`` (``qmpshell.waiting``)."""
+        from qmpshell import waiting  # only a /wait needs it (3 ms of every one-shot otherwise)
+
         unknown = self.knowledge.unknown_event if self.knowledge is not None else None
         try:
             return EventSeen(
-                wait_for_event(
+                waiting.wait_for_event(
                     request,
                     self.client,
                     self.events,
@@ -113,6 +114,8 @@ class ShellCommands:
 
     def job_command(self, request: ShellRequest) -> Outcome:
         """``/job [--complete] LINE``: start a job, follow it to its end, fail when it failed."""
+        from qmpshell import jobs  # only a /job needs it
+
         typer = self.knowledge.typer_for(self._ask) if self.knowledge else None
         try:
             return jobs.run_job(cast(Any, self), request.rest, typer)  # self is the Shell it is mixed into

@@ -71,6 +71,9 @@ def test_colour_loads_pygments_but_still_not_prompt_toolkit(qemu: Qemu, tmp_path
 # the schema and its cache (hashlib), dataclasses (and inspect), the config file reader,
 # shutil (argparse's default help formatter), the log file, datetime and textwrap (/help).
 NOT_FOR_A_ONE_SHOT = {
+    "qmpshell.waiting",  # /wait and /job: only a line that uses them loads them
+    "qmpshell.waits",
+    "qmpshell.jobs",
     "dataclasses",
     "inspect",
     "hashlib",
