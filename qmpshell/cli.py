@@ -29,6 +29,7 @@ from qmpshell.errors import (
     QmpShellError,
     Stopped,
     UsageError,
+    hold_back,
 )
 from qmpshell.options import build_parser, settings_from, split_launch_argv
 from qmpshell.printer import OutputClosed
@@ -167,7 +168,8 @@ def stop_on_signals() -> Iterator[None]:
     def stop(signum: int, frame: object) -> None:
         if not stopping:
             stopping.append(signum)
-            raise Stopped(signum)
+            if not hold_back(signum):
+                raise Stopped(signum)
 
     previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
     try:

@@ -15,6 +15,9 @@ line of text and an exit status, never a traceback::
 from __future__ import annotations
 
 import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -40,6 +43,42 @@ class Stopped(BaseException):
     @property
     def exit_status(self) -> int:
         return 128 + self.signum
+
+
+class _Held:
+    """The main thread's ``uninterrupted`` blocks: how deep, and the stop signal that came meanwhile."""
+
+    depth = 0
+    signum: int | None = None
+
+
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Cleanup that a stop signal must not cut in half, such as stopping a launched QEMU and then
+    removing its directory: a hang-up that arrives inside raises ``Stopped`` once the block is done.
+
+    Only the main thread runs Python signal handlers, so elsewhere this holds nothing back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _Held.depth += 1
+    try:
+        yield
+    finally:
+        _Held.depth -= 1
+        signum, _Held.signum = _Held.signum, None
+        if signum is not None and _Held.depth == 0:
+            raise Stopped(signum)
+        _Held.signum = signum
+
+
+def hold_back(signum: int) -> bool:
+    """A stop signal's handler asks: inside ``uninterrupted``? Then it is kept for the block's end."""
+    if _Held.depth == 0:
+        return False
+    _Held.signum = _Held.signum or signum
+    return True
 
 
 class QmpShellError(Exception):

@@ -255,3 +255,28 @@ def test_line_mode_leaves_after_quit_and_stops_retrying_a_dead_qemu(tmp_path: Pa
     finally:
         first.close()
         second.close()
+
+
+def test_a_hangup_while_qemu_is_being_stopped_still_removes_its_directory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The terminal's SIGHUP can land just as the shell stops QEMU on its own way out: the rest of
+    that cleanup still runs, and the shell leaves as hung up once it is done."""
+    from qmpshell import cli
+    from qmpshell.errors import Stopped
+    from qmpshell.protocol import launch
+
+    qemu = launch.LaunchedQemu(QEMU_ARGV)
+    qemu.start()
+    signal_group = launch._signal_group
+
+    def and_hang_up(pid: int, sig: int) -> None:
+        signal_group(pid, sig)
+        os.kill(os.getpid(), signal.SIGHUP)  # while the shell waits for QEMU to end
+
+    monkeypatch.setattr(launch, "_signal_group", and_hang_up)
+    with pytest.raises(Stopped) as stopped, cli.stop_on_signals():
+        qemu.stop()
+    assert stopped.value.signum == signal.SIGHUP
+    assert qemu.returncode is not None
+    assert not Path(qemu.directory).exists()

@@ -24,7 +24,7 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from qmpshell.errors import ConnectionFailed
+from qmpshell.errors import ConnectionFailed, uninterrupted
 from qmpshell.protocol.address import Address
 
 DEFAULT_QEMU = ["qemu-system-x86_64", "-M", "none", "-nodefaults", "-display", "none"]
@@ -144,9 +144,14 @@ class LaunchedQemu:
         return [line.rstrip() for line in whole.decode("utf-8", "replace").splitlines() if line.strip()]
 
     def stop(self) -> None:
-        """Stop QEMU's whole process group (SIGTERM, then SIGKILL) and remove the directory."""
-        self._end_process()
-        shutil.rmtree(self.directory, ignore_errors=True)
+        """Stop QEMU's whole process group (SIGTERM, then SIGKILL) and remove the directory.
+
+        Uninterrupted: the terminal closing sends SIGHUP, sometimes just as the shell leaves on its
+        own, and a ``Stopped`` raised between the two steps left QEMU's directory behind.
+        """
+        with uninterrupted():
+            self._end_process()
+            shutil.rmtree(self.directory, ignore_errors=True)
 
     def _end_process(self) -> None:
         process, self.process = self.process, None
