@@ -154,6 +154,7 @@ def open_target(
         or settings.show_events
         or log is not None,  # else from the first /wait (libvirt's cost)
         oob=settings.pipeline,
+        probe=settings.probe,
     )
     if settings.verbose:
         client.on_own_send = printer.own_sent

@@ -313,7 +313,8 @@ class Shell(ShellCommands):
             from qmpshell.hmp.session import HmpSide
 
             typer = lambda: self.knowledge.typer_for(self._ask) if self.knowledge else None  # noqa: E731
-            self._hmp_side = HmpSide(lambda: self.client, self._exchange, typer, self.timeout)
+            knowledge = lambda: self.knowledge  # noqa: E731
+            self._hmp_side = HmpSide(lambda: self.client, self._exchange, typer, self.timeout, knowledge)
         return self._hmp_side
 
     def _exchange(self, command: str, arguments: Message) -> Message:
@@ -341,14 +342,18 @@ class Shell(ShellCommands):
         """HMP ``cpu N`` is kept by the shell: each HMP command is sent with that cpu-index."""
         if isinstance(cpu, str):
             raise UsageError("cpu: expected a CPU index, e.g. 'cpu 0'")
+        if self.probe:  # --quiet-monitor: not checked; QEMU refuses a command for a CPU it lacks
+            self._check_cpu(cpu)
+        self.cpu_index = cpu
+        return Info(f"HMP commands now run on CPU {cpu}")
+
+    def _check_cpu(self, cpu: int) -> None:
         with traffic.own(traffic.CPU):
             cpus = self.client.execute("query-cpus-fast", timeout=self.timeout) or []
         indexes = sorted(int(c.get("cpu-index", -1)) for c in cpus)
         if cpu not in indexes:
             have = ", ".join(map(str, indexes)) if indexes else "none (e.g. -M none)"
             raise CommandFailed(f"cpu {cpu}: no such CPU; this machine's CPUs: {have}")
-        self.cpu_index = cpu
-        return Info(f"HMP commands now run on CPU {cpu}")
 
     # -- shell commands --------------------------------------------------------------
 

@@ -1,10 +1,11 @@
 """The shell's HMP side: one object per shell that runs HMP lines over QMP (``qmpshell.hmp.engine``).
 
 It keeps what lasts between lines: the server's QMP commands (asked once per
-connection), the session's HMP history (``info history``).  The shell hands it
-how to send a command (so ``-v`` shows it and Ctrl-C stops the wait) and how to
-type values (the schema typer).  The shell imports this module only when an
-HMP line runs, so a QMP one-shot never loads the HMP tables.
+connection, or the schema's with ``--quiet-monitor``), the session's HMP history
+(``info history``).  The shell hands it how to send a command (so ``-v`` shows
+it and Ctrl-C stops the wait) and how to type values (the schema typer).  The
+shell imports this module only when an HMP line runs, so a QMP one-shot never
+loads the HMP tables.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from typing import Any
 from qmpshell.hmp import engine
 from qmpshell.hmp.engine import Result
 from qmpshell.language.untyped import ArgumentTyper
+from qmpshell.protocol.server import identify
 from qmpshell.protocol.session import QmpSession
+from qmpshell.schema.index import index_of
 
 Message = dict[str, Any]
 Exchange = Callable[[str, Message], Message]
@@ -40,17 +43,26 @@ class HmpSide:
         exchange: Exchange,
         typer: Callable[[], ArgumentTyper | None],
         timeout: float | None,
+        knowledge: Callable[[], object] = lambda: None,
     ) -> None:
         self._client, self._exchange, self._typer, self._timeout = client, exchange, typer, timeout
+        self._knowledge = knowledge  # the shell's schema knowledge (--quiet-monitor: its command list)
         self.history: list[str] = []  # HMP "info history"
         self._server: tuple[QmpSession, frozenset[str]] | None = None
 
     def server_commands(self) -> frozenset[str]:
-        """The QMP commands this server has (``query-commands``, once per connection)."""
+        """The QMP commands this server has, once per connection: the list ``identify`` asked
+        for (``query-commands``, marked as the shell's own) or, with ``--quiet-monitor``, the
+        schema's; nothing else is asked."""
         client = self._client()
         if self._server is None or self._server[0] is not client:
-            names = client.execute("query-commands", timeout=self._timeout)
-            self._server = (client, engine.command_names(names))
+            names = frozenset(identify(client, timeout=self._timeout).commands)
+            if not names:
+                index = index_of(self._knowledge())  # a batch's schema is read now
+                names = frozenset(index.commands) if index is not None else names
+            if not names:
+                return names  # asked again once the schema is there
+            self._server = (client, names)
         return self._server[1]
 
     def via(self, wanted: str) -> str:

@@ -87,6 +87,7 @@ class Client(BlockingCommands):
         self.oob = False  # negotiated: QEMU reads ahead up to 8 commands while one runs
         self.peer_pid: int | None = None  # a local UNIX socket's server process (its docs are beside it)
         self.server: Any = None  # a ServerIdentity once ``protocol.server.identify`` asked
+        self.probe = True  # the shell may ask on its own account (make_client; --quiet-monitor: no)
         self._agent = False  # the guest agent answered its handshake
         self._sync = AgentSync()  # the guest agent's handshake and resynchronisation
 

@@ -171,6 +171,7 @@ class LibvirtClient(BlockingCommands):
         self.warnings: list[str] = []
         self.oob = False  # libvirt refuses exec-oob: no pipelining through it
         self.server: Any = None  # a ServerIdentity once ``protocol.server.identify`` asked
+        self.probe = True  # the shell may ask on its own account (make_client; --quiet-monitor: no)
         self.agent = False  # libvirt's monitor is QEMU's, never a guest agent
 
     # -- connecting -------------------------------------------------------------

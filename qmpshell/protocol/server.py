@@ -17,6 +17,9 @@ version a developer rebuilt after editing ``qapi/*.json``.  What can:
   ``guest-suspend-*``).
 
 ``identify`` asks once per connection and keeps the answer on the session.
+With ``--quiet-monitor`` (the session's ``probe`` False) it asks nothing: the
+greeting and the executable are all it has, and the command list (with the
+kind it tells) is read later from the schema itself (``with_commands``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ import hashlib
 import os
 import socket
 import struct
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from qmpshell.protocol import traffic
@@ -63,6 +67,7 @@ class ServerIdentity:
     no_reply: frozenset[str] = frozenset()  # guest agent: success-response false
     binary: str = ""  # the server's executable (a local UNIX socket), '' when unknown
     binary_stamp: str = ""  # its size and mtime in nanoseconds
+    asked: bool = True  # its commands were asked for; False with --quiet-monitor (the schema's, later)
 
     @property
     def name(self) -> str:
@@ -88,25 +93,45 @@ class ServerIdentity:
         """
         if not self.version:
             return ""
+        if not self.asked:
+            return self._unasked_key()
         parts = [_digest(self.package), _digest("\n".join(self.commands)) if self.commands else "nocommands"]
         parts.append(_digest(f"{self.binary}\n{self.binary_stamp}") if self.binary else "remote")
         return "-".join([self.version, *parts])
+
+    def _unasked_key(self) -> str:
+        """``--quiet-monitor``'s key: without the command list only the executable tells the
+        emulator from the daemon of one build (and a rebuild from the build before), so a
+        server whose executable is unknown (TCP, another user's) has no key: its schema is
+        fetched on each connection and never read from, nor written to, the cache."""
+        if not self.binary:
+            return ""
+        return "-".join([self.version, _digest(self.package), _digest(f"{self.binary}\n{self.binary_stamp}")])
+
+    def with_commands(self, names: Iterable[str]) -> ServerIdentity:
+        """This server with the command list its schema gave (``--quiet-monitor``: not asked),
+        and the kind that list tells; the cache key stays the one the schema was found by."""
+        commands = tuple(sorted(set(names)))
+        return replace(self, commands=commands, kind=_kind(commands, self.binary))
 
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()[:12]
 
 
-def identify(session: QmpSession, *, timeout: float = 5.0) -> ServerIdentity:
+def identify(session: QmpSession, *, timeout: float | None = 5.0) -> ServerIdentity:
     """The server behind ``session``, asked once (``query-commands`` or ``guest-info``) and kept.
 
     Nothing is asked of a server whose greeting has not been answered (``-N`` to a
-    QEMU): the user negotiates by hand, so the shell sends nothing of its own.
+    QEMU): the user negotiates by hand, so the shell sends nothing of its own; nor
+    with ``--quiet-monitor`` (the session's ``probe`` False).
     """
     known = getattr(session, "server", None)
     if isinstance(known, ServerIdentity):
         return known
-    if getattr(session, "agent", False):
+    if not getattr(session, "probe", True):
+        found = _unasked(session)
+    elif getattr(session, "agent", False):
         found = _agent(session, timeout)
     elif session.greeting is None:
         found = ServerIdentity(OTHER)
@@ -116,7 +141,7 @@ def identify(session: QmpSession, *, timeout: float = 5.0) -> ServerIdentity:
     return found
 
 
-def _qmp(session: QmpSession, timeout: float) -> ServerIdentity:
+def _qmp(session: QmpSession, timeout: float | None) -> ServerIdentity:
     version, package = greeting_version(session.greeting)
     try:
         with traffic.own(traffic.CONNECTION):  # which server this is: the schema cache's key
@@ -127,6 +152,16 @@ def _qmp(session: QmpSession, timeout: float) -> ServerIdentity:
     binary, stamp = peer_binary(session)
     kind = _kind(names, binary)
     return ServerIdentity(kind, version, package, names, binary=binary, binary_stamp=stamp)
+
+
+def _unasked(session: QmpSession) -> ServerIdentity:
+    """What the greeting and the executable say, nothing asked (``--quiet-monitor``)."""
+    if getattr(session, "agent", False):
+        return ServerIdentity(GUEST_AGENT, no_reply=AGENT_NO_REPLY, asked=False)
+    version, package = greeting_version(session.greeting)
+    binary, stamp = peer_binary(session)
+    kind = _kind((), binary)
+    return ServerIdentity(kind, version, package, binary=binary, binary_stamp=stamp, asked=False)
 
 
 def _kind(names: tuple[str, ...], binary: str) -> str:
@@ -143,7 +178,7 @@ def _kind(names: tuple[str, ...], binary: str) -> str:
     return OTHER
 
 
-def _agent(session: QmpSession, timeout: float) -> ServerIdentity:
+def _agent(session: QmpSession, timeout: float | None) -> ServerIdentity:
     try:
         info = session.execute("guest-info", timeout=timeout)
     except QmpError:

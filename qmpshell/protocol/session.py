@@ -36,6 +36,7 @@ class QmpSession(Protocol):
     oob: bool  # out-of-band negotiated: commands may be pipelined (see batch mode's --pipeline)
     on_own_send: Callable[[Message, str], None] | None  # -v: each message the shell sends on its own
     server: Any  # the ServerIdentity ``protocol.server.identify`` found (None until asked)
+    probe: bool  # the shell may ask things on its own account; False with --quiet-monitor
 
     @property
     def agent(self) -> bool: ...  # a guest agent (qemu-ga): no greeting, no qmp_capabilities
@@ -76,17 +77,21 @@ def make_client(
     connect_timeout: float = 5.0,
     listen: bool = True,
     oob: bool = False,
+    probe: bool = True,
 ) -> QmpSession:
     """The transport for ``address``, not yet connected.
 
     ``listen=False``: events may wait until ``listen_for_events()`` (libvirt only;
     a socket always delivers them).  ``oob=True``: enable out-of-band when the
     server offers it (a socket only; libvirt refuses ``exec-oob`` and pipelining).
+    ``probe=False`` (``--quiet-monitor``): nothing is asked on the shell's own account
+    but ``qmp_capabilities`` and the schema.
     """
+    client: QmpSession
     if address.domain:
         from qmpshell.protocol.libvirt import LibvirtClient  # libvirt only for libvirt: addresses
 
-        return LibvirtClient(
+        client = LibvirtClient(
             address,
             on_event=on_event,
             on_disconnect=on_disconnect,
@@ -95,12 +100,15 @@ def make_client(
             connect_timeout=connect_timeout,
             listen=listen,
         )
-    return Client(
-        address,
-        on_event=on_event,
-        on_disconnect=on_disconnect,
-        log=log,
-        negotiate=negotiate,
-        connect_timeout=connect_timeout,
-        oob=oob,
-    )
+    else:
+        client = Client(
+            address,
+            on_event=on_event,
+            on_disconnect=on_disconnect,
+            log=log,
+            negotiate=negotiate,
+            connect_timeout=connect_timeout,
+            oob=oob,
+        )
+    client.probe = probe
+    return client

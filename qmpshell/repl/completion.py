@@ -103,7 +103,13 @@ class Completions:
         self._close_targets()
         if len(members) > 1:
             self.targets = {
-                name: source_for(shell.knowledge, client.execute) for name, (shell, client) in members.items()
+                name: source_for(
+                    shell.knowledge,
+                    traffic.marked(client.execute, traffic.COMPLETION),
+                    live=shell.probe,
+                    unplugging=shell.pending_unplugs,
+                )
+                for name, (shell, client) in members.items()
             }
 
     def _close_targets(self) -> None:

@@ -132,6 +132,7 @@ class Connection:
         self.shell.schema_cache = settings.schema_cache
         self.shell.load_schema = self.load_knowledge
         self._knowledge_lock = threading.Lock()  # the worker and /schema may both load it
+        self._schema_of: QmpSession | None = None  # the client the shell's schema was loaded for
         self._note_kind()
 
     def _new_client(self) -> QmpSession:
@@ -142,6 +143,7 @@ class Connection:
             log=self._log,
             negotiate=self.settings.negotiate,
             connect_timeout=self.settings.connect_timeout,
+            probe=self.settings.probe,
         )
 
     def _event(self, event: Message) -> None:
@@ -187,8 +189,8 @@ class Connection:
         if server is not None and not server.has_run_state:
             self.run_state = ""
             return
-        if self.client.greeting is None:
-            return  # -N: the user negotiates by hand, so the shell sends nothing of its own
+        if self.client.greeting is None or not self.settings.probe:
+            return  # -N (the user negotiates by hand) or --quiet-monitor: nothing of the shell's own
         try:
             with traffic.own(traffic.STATUS):
                 status = self.client.execute("query-status", timeout=self.settings.connect_timeout)
@@ -214,17 +216,24 @@ class Connection:
             current = self.shell.knowledge
             server = self.identify()
             key = server.schema_key() if server is not None else ""
-            if isinstance(current, SchemaKnowledge) and key and current.key == key:
-                return
+            client = self.client
+            if isinstance(current, SchemaKnowledge) and (
+                self._schema_of is client or key and current.key == key
+            ):
+                return  # this connection's (a server without a key: --quiet-monitor over TCP)
             try:
                 self.shell.knowledge = knowledge_for(
-                    self.client,
+                    client,
                     use_cache=self.settings.schema_cache,
                     warn=self.shell.warnings.warn,  # after the welcome line: the front-end drains it later
                     timeout=schema_timeout(self.settings.timeout),
                 )
             except QmpShellError:
                 return
+            self._schema_of = client
+            server = self.identify()  # --quiet-monitor: the schema told its kind
+            if server is not None and not server.has_run_state:
+                self.run_state = ""
 
     def confirm_schema(self) -> bool:
         """Worker thread: ask the server for the schema a cached one stands for; True when it

@@ -204,7 +204,8 @@ def knowledge_for(
     """The server's schema as ``Knowledge``, from the cache when this very server was seen before.
 
     The cache key is the server's (``ServerIdentity.schema_key``: version, package,
-    command list and, for a local socket, its executable), so the emulator and the
+    command list and, for a local socket, its executable; with ``--quiet-monitor``
+    the executable alone, and no cache when it is unknown), so the emulator and the
     storage daemon of one build never share a cached schema.  None when the server
     has no schema; problems with the cache go to ``warn`` (by default the client's
     warnings, printed once by the front-end) and never stop the shell.
@@ -224,8 +225,19 @@ def knowledge_for(
     cache = SchemaCache.default() if use_cache and key else None
     entries = cache.load(key, warn=warn) if cache is not None else None
     if entries is not None and cache is not None:
-        return knowledge_from(entries, key=key, cache_path=cache.path(key))
+        return learnt(client, knowledge_from(entries, key=key, cache_path=cache.path(key)))
     return fetched_knowledge(client, key=key, cache=cache, warn=warn, timeout=timeout)
+
+
+def learnt(client: QmpSession, knowledge: SchemaKnowledge) -> SchemaKnowledge:
+    """``knowledge``, and with ``--quiet-monitor`` the server's command list (and so its kind)
+    taken from it: the schema lists every command, so nothing else need be asked."""
+    from qmpshell.protocol.server import ServerIdentity
+
+    server = client.server
+    if isinstance(server, ServerIdentity) and not server.asked:
+        client.server = server.with_commands(knowledge.index.commands)
+    return knowledge
 
 
 def agent_knowledge(client: QmpSession, *, timeout: float = SCHEMA_TIMEOUT) -> SchemaKnowledge | None:
@@ -269,7 +281,7 @@ def fetched_knowledge(
         return None
     if cache is not None and key:
         cache.store(key, entries, warn=warn)
-    return knowledge_from(entries, key=key)
+    return learnt(client, knowledge_from(entries, key=key))
 
 
 def knowledge_from(entries: list[Any], *, key: str, cache_path: str = "") -> SchemaKnowledge:

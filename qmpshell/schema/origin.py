@@ -38,7 +38,7 @@ def describe(knowledge: object, client: QmpSession, *, timeout: float) -> str:
     source = "none loaded (-N: the shell asks nothing of its own; or not yet)" if knowledge is None else ""
     lines = [f"schema: {source or _source(schema, client)}"]
     if schema is not None:
-        lines.append(f"key: {schema.key or '(none: the server reports no version)'}")
+        lines.append(f"key: {schema.key or _no_key(server)}")
     lines.append(f"server: {_server_line(server)}")
     return "\n".join(lines)
 
@@ -54,6 +54,12 @@ def _source(schema: SchemaKnowledge | None, client: QmpSession) -> str:
         return "from the server (query-qmp-schema)"
     confirmed = "; confirmed by the server" if schema.confirmed else ""
     return f"from the cache file {schema.cache_path}{confirmed}"
+
+
+def _no_key(server: ServerIdentity | None) -> str:
+    if server is not None and server.version and not server.asked:
+        return "(none: --quiet-monitor and the server's executable is unknown, so the cache is not used)"
+    return "(none: the server reports no version)"
 
 
 def _server(client: QmpSession, timeout: float) -> ServerIdentity | None:
