@@ -232,3 +232,13 @@ def test_a_server_of_unknown_executable_is_never_served_from_the_cache(
             connection.close()
     finally:
         server.stop()
+
+
+def test_the_guest_agent_is_not_asked_for_guest_info(qga: Server, tmp_path: Path) -> None:
+    """The agent's handshake (``guest-sync-delimited``) is its ``qmp_capabilities``; its command
+    list (``guest-info``) is not asked: commands go out unchecked, as typed."""
+    log = tmp_path / "qmp.log"
+    result = run_qmpshell(QUIET, "-l", str(log), qga.socket, "-c", "guest-ping", "-c", "/schema")
+    assert result.returncode == 0, result.stderr
+    assert "--quiet-monitor: guest-info is not asked" in result.stdout
+    assert [command for _, command in sent(log)] == ["guest-sync-delimited", "guest-ping"]

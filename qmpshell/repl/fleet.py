@@ -151,7 +151,8 @@ class Fleet:
         return member
 
     def table(self) -> str:
-        """``/targets``: each target's name, kind, version, run state and connection state."""
+        """``/targets``: each target's name, kind, version, run state and connection state, and
+        under it the devices whose unplug the guest has not finished (``unplug pending: ID``)."""
         rows = [("", "NAME", "KIND", "VERSION", "RUN STATE", "CONNECTION", "ADDRESS")]
         for name, member in self._members.items():
             rows.append(
@@ -166,10 +167,15 @@ class Fleet:
                 )
             )
         widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
-        return "\n".join(
+        lines = [
             "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1]
             for row in rows
-        ).rstrip()
+        ]
+        for line, member in enumerate(self._members.values(), start=1):  # until DEVICE_DELETED comes
+            if pending := sorted(member.shell.pending_unplugs()):
+                unplugging = visible(", ".join(pending), one_line=True)
+                lines[line] += f"\n{' ' * (widths[0] + 2)}unplug pending: {unplugging}"
+        return "\n".join(lines).rstrip()
 
 
 def _tagged(name: str, sink: EventSink) -> Callable[[Message], None]:

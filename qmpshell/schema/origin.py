@@ -45,6 +45,8 @@ def describe(knowledge: object, client: QmpSession, *, timeout: float) -> str:
 
 def _source(schema: SchemaKnowledge | None, client: QmpSession) -> str:
     if schema is None:
+        if getattr(client, "agent", False) and not getattr(client, "probe", True):
+            return "none (a guest agent has no query-qmp-schema; --quiet-monitor: guest-info is not asked)"
         if getattr(client, "agent", False):
             return "none (a guest agent has no query-qmp-schema; commands come from guest-info)"
         if client.greeting is None:
