@@ -117,6 +117,64 @@ def test_the_line_mode_sends_only_what_was_typed(qemu: Qemu, tmp_path: Path) -> 
     assert_only_typed(log, ["device_add", "query-status", "query-status"], schema=True)
 
 
+def test_several_targets_send_only_what_was_typed(
+    start: Start, qemu: Qemu, qsd: Server, tmp_path: Path
+) -> None:
+    """Completion for a line naming a target (``@vm``) asks nothing either; each target gets its
+    handshake and its own schema, nothing more."""
+    log = tmp_path / "qmp.log"
+    tmux = start(f"vm={qemu.socket}", f"disk={qsd.socket}", QUIET, "-l", str(log))
+    tmux.wait_for("vm qmp>")
+    tmux.type("@disk query-named-block-nodes ")
+    tmux.wait_for("flat=bool")  # the toolbar: disk's schema is loaded
+    tmux.send("C-u")
+    tmux.enter("/use disk")  # a line naming another target than the current one
+    tmux.wait_for("disk qmp>")
+    tmux.type("@vm qom-list path=/machine/un")
+    tmux.send("Tab")  # from vm's schema only: no qom-list asked
+    tmux.send("C-u")
+    tmux.enter("@disk query-named-block-nodes flat=true")
+    tmux.enter("/targets")
+    tmux.wait_for("storage daemon")
+    tmux.enter("@vm query-name")
+    tmux.wait_for("this machine has no name")
+    tmux.send("C-d")
+    tmux.wait_for("EXITED=0")
+    for target, typed in ((qemu.socket, ["query-name"]), (qsd.socket, ["query-named-block-nodes"])):
+        records = [r for r in log_records(log) if r["direction"] == "sent" and r.get("target") == target]
+        messages = [(r.get("source", ""), r["message"]["execute"]) for r in records]
+        assert [m for m in messages if m[0]] == [HANDSHAKE, SCHEMA], messages
+        assert [command for source, command in messages if not source] == typed, messages
+
+
+def test_completing_a_line_for_another_target_asks_nothing(qemu: Qemu, qsd: Server, tmp_path: Path) -> None:
+    """The completion source of each target (``@vm LINE`` while ``disk`` is current) has no live
+    values with ``--quiet-monitor``: Tab on a QOM path, which would ask ``qom-list``, asks nothing."""
+    from prompt_toolkit.completion import CompleteEvent
+    from prompt_toolkit.document import Document
+
+    from qmpshell.protocol.logfile import MessageLog
+    from qmpshell.repl.completion import Completions
+    from qmpshell.repl.fleet import Fleet
+    from qmpshell.repl.hmpcomplete import HmpNames
+
+    log = tmp_path / "qmp.log"
+    targets = [("vm", parse_address(qemu.socket)), ("disk", parse_address(qsd.socket))]
+    fleet = Fleet.open(targets, Settings(probe=False), log=MessageLog.open(str(log)), on_event=print)
+    try:
+        fleet.use("disk")
+        fleet.load_knowledge()
+        completions = Completions(is_hmp=lambda: False)
+        completions.refresh_link(fleet, HmpNames({}, {}), on_ready=lambda: None)
+        assert all(source.live is None for source in completions.targets.values())
+        tab = CompleteEvent(completion_requested=True)
+        found = completions.completer().get_completions(Document("@vm qom-list path=/machine/un"), tab)
+        assert list(found) == []  # the schema has no QOM paths
+        assert [command for _, command in sent(log)] == ["qmp_capabilities"] * 2 + ["query-qmp-schema"] * 2
+    finally:
+        fleet.close()
+
+
 # -- batch mode ------------------------------------------------------------------------------------
 
 SCRIPT = [
