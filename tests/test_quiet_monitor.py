@@ -71,6 +71,10 @@ def full_screen_session(start: Start, qemu: Qemu, log: Path) -> None:
     qemu.aux.execute("stop")  # an event that would have the status bar ask query-status
     tmux.wait_for(lambda screen: "paused" in screen.splitlines()[-1])  # the run state, from the event
     tmux.enter("/hmp")
+    tmux.type("info qom-tr")
+    tmux.send("Tab")  # HMP names: those the schema's commands run, nothing asked
+    tmux.wait_for(lambda screen: "hmp> info qom-tree" in screen)
+    tmux.send("C-u")
     tmux.enter("info status")
     tmux.wait_for("VM status: paused")
     tmux.enter("cpu 0")  # not checked: no query-cpus-fast

@@ -51,13 +51,14 @@ def parse_help(text: str, *, prefix: str = "") -> dict[str, str]:
 def fetch_hmp_names(client: QmpSession, *, timeout: float, probe: bool = True) -> HmpNames:
     """Ask the server (on a worker thread); empty names when it cannot say.
 
-    ``probe`` False (``--quiet-monitor``): nothing is asked; the names the shell knows itself.
+    ``probe`` False (``--quiet-monitor``): nothing is asked; the names the shell runs over
+    the QMP commands the schema lists (``identify`` took them from it).
     """
     from qmpshell.hmp.complete import offered_names
     from qmpshell.hmp.engine import command_names
 
     if not probe:
-        return HmpNames(*offered_names(frozenset()))
+        return HmpNames(*offered_names(frozenset(getattr(client.server, "commands", ()))))
 
     def run(line: str) -> str:
         try:
