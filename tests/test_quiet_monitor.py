@@ -22,8 +22,14 @@ from qmpshell.config import Settings
 from qmpshell.protocol.address import parse_address
 from qmpshell.repl.connection import Connection
 from qmpshell.schema.knowledge import SchemaKnowledge
-from tests.qemu_support import Qemu, log_records, run_qmpshell
-from tests.server_support import Server, emulator, emulator_of_the_daemons_build, storage_daemon_on_tcp
+from tests.qemu_support import Qemu, log_records, run_qmpshell, wait_until
+from tests.server_support import (
+    Server,
+    emulator,
+    emulator_of_the_daemons_build,
+    storage_daemon,
+    storage_daemon_on_tcp,
+)
 from tests.tmux_support import Tmux, reply_line, shell_env
 
 QUIET = "--quiet-monitor"
@@ -58,6 +64,31 @@ def cache_files(private_xdg: Path) -> list[str]:
 Start = Callable[..., Tmux]
 
 
+def settle(tmux: Tmux, prompt: str = "qmp>", target: str = "") -> None:
+    """Clear the input line once every completion a Tab started has ended.
+
+    prompt_toolkit runs one completion at a time and reads the line when it starts, so
+    a Tab's completion may start late, on a line typed after it, and hold that line's
+    Enter (a menu is being computed); a Tab meanwhile does nothing.  A Tab that visibly
+    completes ``query-nam`` (pressed again until it does) ends after any before it.
+    """
+    tmux.send("C-u")
+    tmux.type(f"{target}query-nam")
+    for _ in range(40):
+        tmux.send("Tab")
+        try:
+            tmux.wait_for(lambda screen: f"{prompt} {target}query-name" in screen, timeout=0.5)
+            break
+        except AssertionError:
+            continue
+    else:
+        raise AssertionError(f"Tab never completed query-nam:\n{tmux.screen()}")
+    tmux.send("C-u")
+    tmux.wait_for(
+        lambda screen: any(line.split("\u2502")[0].rstrip() == prompt for line in screen.splitlines())
+    )
+
+
 def full_screen_session(start: Start, qemu: Qemu, log: Path) -> None:
     """Completion, typing, an event, HMP (``cpu N`` too) and a query: only the typed lines go out."""
     tmux = start(qemu.socket, QUIET, "-l", str(log))
@@ -65,7 +96,7 @@ def full_screen_session(start: Start, qemu: Qemu, log: Path) -> None:
     tmux.wait_for("qom-list path=str")  # the toolbar: the schema is loaded
     tmux.type("path=/machine/un")
     tmux.send("Tab")  # completion from the schema only: no qom-list asked
-    tmux.send("C-u")
+    settle(tmux)
     tmux.enter("object-add qom-type=memory-backend-ram id=m0 size=1048576")  # typed without asking
     tmux.wait_for(reply_line("ok"))
     qemu.aux.execute("stop")  # an event that would have the status bar ask query-status
@@ -102,10 +133,10 @@ def test_the_line_mode_sends_only_what_was_typed(qemu: Qemu, tmp_path: Path) -> 
     argv = [sys.executable, "-m", "qmpshell", "--line", QUIET, "-l", str(log), qemu.socket]
     tmux = Tmux(argv, env=shell_env(tmp_path / "xdg"))
     try:
-        tmux.wait_for("Tab completes")
+        tmux.wait_for(lambda screen: any(line.rstrip() == "qmp>" for line in screen.splitlines()))
         tmux.type("qom-list path=/machine/un")
         tmux.send("Tab")
-        tmux.send("C-u")
+        settle(tmux)
         tmux.enter("device_add driver=virtio-net-pci id=n1 bus=nosuch")
         tmux.wait_for("Bus 'nosuch' not found")
         qemu.aux.execute("stop")
@@ -113,8 +144,8 @@ def test_the_line_mode_sends_only_what_was_typed(qemu: Qemu, tmp_path: Path) -> 
         tmux.enter("/hmp info status")
         tmux.wait_for("VM status: paused")
         tmux.enter("query-status")
-        tmux.wait_for(reply_line("paused"))
-        tmux.send("C-d")
+        tmux.wait_for(lambda screen: "\npaused\nqmp>\n" in "\n".join(x.rstrip() for x in screen.splitlines()))
+        tmux.send("C-d")  # at the prompt, reading again
         tmux.wait_for("EXITED=0")
     finally:
         tmux.close()
@@ -131,12 +162,12 @@ def test_several_targets_send_only_what_was_typed(
     tmux.wait_for("vm qmp>")
     tmux.type("@disk query-named-block-nodes ")
     tmux.wait_for("flat=bool")  # the toolbar: disk's schema is loaded
-    tmux.send("C-u")
+    settle(tmux, "vm qmp>")
     tmux.enter("/use disk")  # a line naming another target than the current one
     tmux.wait_for("disk qmp>")
     tmux.type("@vm qom-list path=/machine/un")
     tmux.send("Tab")  # from vm's schema only: no qom-list asked
-    tmux.send("C-u")
+    settle(tmux, "disk qmp>", "@vm ")
     tmux.enter("@disk query-named-block-nodes flat=true")
     tmux.enter("/targets")
     tmux.wait_for("storage daemon")
@@ -304,3 +335,31 @@ def test_the_guest_agent_is_not_asked_for_guest_info(qga: Server, tmp_path: Path
     assert result.returncode == 0, result.stderr
     assert "--quiet-monitor: guest-info is not asked" in result.stdout
     assert [command for _, command in sent(log)] == ["guest-sync-delimited", "guest-ping"]
+
+
+def test_reconnecting_to_another_server_on_the_same_socket_loads_its_schema(short_dir: Path) -> None:
+    """The daemon, then the emulator of its build on the same socket: nothing asked, yet each
+    gets its own schema and kind (the executable differs)."""
+    first = storage_daemon(short_dir, name="same.sock")
+    quiet = Settings(probe=False)
+    connection = Connection(parse_address(first.socket), quiet, log=None, on_event=lambda event: None)
+    try:
+        assert connection.status().server == "qemu-storage-daemon"  # from its executable, before the schema
+        connection.load_knowledge()
+        knowledge = connection.shell.knowledge
+        assert isinstance(knowledge, SchemaKnowledge) and "device_add" not in knowledge.index.commands
+        first.stop()
+        wait_until(lambda: connection.lost, what="the shell to see the daemon gone")
+        second = emulator(short_dir, emulator_of_the_daemons_build(), "same.sock")
+        try:
+            assert connection.reconnect()
+            connection.load_knowledge()
+            knowledge = connection.shell.knowledge
+            assert isinstance(knowledge, SchemaKnowledge) and "device_add" in knowledge.index.commands
+            assert connection.status().server == "QEMU"
+            assert connection.client.server.commands  # the schema's command list, not asked
+        finally:
+            second.stop()
+    finally:
+        connection.close()
+        first.stop()
