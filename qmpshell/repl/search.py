@@ -21,6 +21,19 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from qmpshell.repl.panes import OutputLog, plain
 
 
+def print_matches(log: OutputLog, text: str, *, shown: int) -> None:
+    """``/find TEXT`` where there is no pane to scroll (the line mode): the last ``shown`` lines
+    above the ``/find`` that match, numbered, then how many matched."""
+    search = OutputSearch(log)
+    search.find(text, before=log.last_statement())
+    found = search.matches()
+    for number in found[-shown:]:
+        line = log.lines[number - log.dropped]
+        log.add([("class:dim", f"{number + 1:>6}: "), *line, ("", "\n")])
+    more = f" (the last {shown} shown)" if len(found) > shown else ""
+    log.add([("class:info", f"{len(found)} lines match {text!r}{more}\n")])
+
+
 class OutputSearch:
     """The text searched for, the matching lines and which of them is current."""
 
