@@ -108,3 +108,19 @@ def test_a_long_session_lays_out_only_what_is_in_view() -> None:
     widths = [drawn.look.width for drawn in pane.drawn._drawn]
     assert widths[-1] == 119 and widths.count(119) <= 4  # the newest; the thousands above wait
     assert pane.view() == fresh(replies[(2_000 - 1) % len(replies)], 120)[-HEIGHT:]
+
+
+def test_replies_cleared_from_the_screen_are_not_laid_out() -> None:
+    commands = captured("query-commands")
+    pane = Pane(72)
+    for _ in range(3):
+        pane.run(commands)
+    pane.drawn.fit(72, HEIGHT)
+    pane.drawn.fit(120, HEIGHT)  # the newest laid out again; the two above wait for the view
+    pane.log.clear()  # Ctrl-L: the lines leave the pane, the transcript keeps them
+    pane.drawn.fit(120, 200)  # the empty pane drawn, on a taller terminal
+    assert pane.view() == []
+    pane.run(captured("query-status"))
+    pane.drawn.fit(120, HEIGHT)
+    assert pane.view() == ["qmp> query-status", *fresh(captured("query-status"), 120)]
+    assert pane.log.text().count("\n".join(fresh(commands, 72))) == 2  # as they were drawn

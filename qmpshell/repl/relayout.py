@@ -67,11 +67,13 @@ class Relayout:
         laid out again.  Nothing to do (the usual case) costs a comparison."""
         wanted = max(20, width - 1)  # as ``Repl.look`` gives it: a cell spare for the cursor
         if wanted != self._width:
-            self._prune()
             self._width = wanted
             self._stale = sum(1 for drawn in self._drawn if drawn.look.width != wanted)
         for _ in range(ROUNDS):
-            if not self._stale or not self._relay(self._in_view(height)):
+            if not self._stale:
+                return
+            self._prune()  # Ctrl-L or /clear may have emptied the log since
+            if not self._relay(self._in_view(height)):
                 return
 
     def _prune(self) -> None:
