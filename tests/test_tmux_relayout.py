@@ -46,6 +46,16 @@ def name_rows(screen: str, commands: set[str]) -> list[list[str]]:
     return rows
 
 
+def wider(rows: list[list[str]]) -> bool:
+    """Rows of several names each (the last may hold fewer), enough of them to tell."""
+    return len(rows) > 10 and all(len(row) > 1 for row in rows[:-1])
+
+
+def narrow(rows: list[list[str]]) -> bool:
+    """Rows of one name each, enough of them to tell."""
+    return len(rows) > 10 and all(len(row) == 1 for row in rows)
+
+
 def commands_on(machine: Qemu) -> set[str]:
     return {command["name"] for command in machine.aux.execute("query-commands")}
 
@@ -57,15 +67,13 @@ def test_hiding_the_events_pane_lays_the_names_out_in_more_columns(
     tmux = start(machine.socket, width=120)  # wide enough for the pane: it is shown
     tmux.enter("query-commands")
     screen = tmux.wait_for(lambda screen: len(name_rows(screen, commands)) > 10)
-    assert "(F2 hides)" in screen and all(len(row) == 1 for row in name_rows(screen, commands))
+    assert "(F2 hides)" in screen and narrow(name_rows(screen, commands))
     tmux.send("F2")
     screen = tmux.wait_for(lambda screen: "(F2 hides)" not in screen)
-    screen = tmux.wait_for(lambda screen: all(len(row) > 1 for row in name_rows(screen, commands)[:-1]))
+    screen = tmux.wait_for(lambda screen: wider(name_rows(screen, commands)))
     assert all(word in commands for row in name_rows(screen, commands) for word in row)
     tmux.send("F2")  # shown again: one column again
-    tmux.wait_for(
-        lambda screen: "(F2 hides)" in screen and all(len(row) == 1 for row in name_rows(screen, commands))
-    )
+    tmux.wait_for(lambda screen: "(F2 hides)" in screen and narrow(name_rows(screen, commands)))
 
 
 def test_showing_the_events_pane_lays_the_names_out_in_fewer_columns(
@@ -78,6 +86,16 @@ def test_showing_the_events_pane_lays_the_names_out_in_fewer_columns(
     assert all(len(row) == 2 for row in name_rows(screen, commands)[:-1])
     tmux.send("F2")
     screen = tmux.wait_for(lambda screen: "(F2 hides)" in screen)
-    screen = tmux.wait_for(lambda screen: all(len(row) == 1 for row in name_rows(screen, commands)))
+    screen = tmux.wait_for(lambda screen: narrow(name_rows(screen, commands)))
     rows = name_rows(screen, commands)
     assert len(rows) > 10 and all(row[0] in commands for row in rows)  # not cut in the middle
+
+
+def test_a_wider_terminal_lays_the_names_out_again(start: Callable[..., Tmux], machine: Qemu) -> None:
+    commands = commands_on(machine)
+    tmux = start(machine.socket, width=120)
+    tmux.enter("query-commands")
+    screen = tmux.wait_for(lambda screen: len(name_rows(screen, commands)) > 10)
+    assert narrow(name_rows(screen, commands))
+    tmux.resize(220, 30)  # the events pane stays; the output pane widens
+    screen = tmux.wait_for(lambda screen: "(F2 hides)" in screen and wider(name_rows(screen, commands)))
