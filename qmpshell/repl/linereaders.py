@@ -102,9 +102,16 @@ def prompt_reader(session: LineTerminal) -> Callable[[], str | None]:
         style=style,
         complete_while_typing=False,
     )
-    session.write_styled = lambda line: print_formatted_text(
-        FormattedText([(fragment[0], visible(fragment[1])) for fragment in line]), style=style
-    )
+
+    def write_styled(line: StyleAndTextTuples) -> None:
+        """A line in colour; from a wait's thread, above the prompt (prompt_toolkit's run_in_terminal)."""
+        text = FormattedText([(fragment[0], visible(fragment[1])) for fragment in line])
+        try:
+            print_formatted_text(text, style=style)
+        except RuntimeError:  # the prompt's event loop closed as the line came (Enter just then)
+            session.out.write("".join(fragment[1] for fragment in text) + "\n")
+
+    session.write_styled = write_styled
     session.record_history = False
 
     def wait_changed() -> None:
