@@ -70,7 +70,9 @@ COMMANDS: tuple[ShellCommand, ...] = (
             "was typed), except one an earlier /wait took. since=start: every event of the session; "
             "since=last: those after the previous /wait ended; since=HH:MM:SS[.mmm]: those QEMU stamped "
             "at or after that local time (as the events pane shows it). On a timeout the message says "
-            "when a matching event came before the window. Interactively, commands typed meanwhile run."
+            "when a matching event came before the window. Interactively (full screen and line mode) the "
+            "wait runs beside the shell: commands typed meanwhile run, its result prints when it ends, and "
+            "Ctrl-C stops it, keeping what is typed."
         ),
     ),
     ShellCommand(

@@ -136,6 +136,18 @@ def test_the_agent_is_found_without_skip_negotiation(qga: Server) -> None:
     assert lines[-1].startswith(f"server: qemu-ga {agent_version(qga)}, ")
 
 
+def test_schema_says_an_agents_schema_is_built_not_fetched(qga: Server) -> None:
+    """The agent has no query-qmp-schema: /schema names guest-info and the manual (or their lack)."""
+    from qmpshell.schema.agentref import installed_manual
+
+    result = run_qmpshell(qga.socket, "-c", "/schema")
+    lines = result.stdout.splitlines()
+    manual = installed_manual()
+    assert manual, "scripts/setup installs qemu-guest-agent with its manual"
+    assert lines[0] == f"schema: built from guest-info's command list, arguments from {manual}"
+    assert lines[1].startswith("key: (none: a guest agent's schema is rebuilt on every connection")
+
+
 def test_version_names_the_agent(qga: Server) -> None:
     result = run_qmpshell(qga.socket, "--version", "-c", "guest-ping")
     assert result.returncode == 0, result.stderr

@@ -57,6 +57,10 @@ class Tmux:
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-t", "0")
 
+    def resize(self, width: int, height: int) -> None:
+        """The terminal becomes ``width`` x ``height`` cells (the program gets SIGWINCH)."""
+        self._tmux("resize-window", "-t", "0", "-x", str(width), "-y", str(height))
+
     def scrollback(self) -> str:
         """The whole history of the pane, as the terminal keeps it after the program left."""
         return self._tmux("capture-pane", "-p", "-t", "0", "-S", "-")

@@ -84,7 +84,9 @@ class Repl:
         self.background = Background(lambda: self.app.invalidate())
         self.in_background = self.background.run  # work on a thread, its result on the event loop
         shown = settings.events_pane
-        self.core = InteractiveCore(connection, feed, settings, screen=self, events_shown=shown)
+        self.core = InteractiveCore(
+            connection, feed, settings, screen=self, events_shown=shown, relayout=True
+        )
         self.log, self.search, self.events_view = self.core.log, self.core.search, self.core.events_view
         history = self.core.history
         self.arrived_lines: deque[tuple[str, str]] = deque()  # --proxy traffic: the ticker shows it
@@ -120,6 +122,7 @@ class Repl:
                 following=self.log.following, searching=self.search.describe(), width=width
             ),
             queued=self.entry.queued_fragments,
+            fit=self.core.drawn.fit if self.core.drawn is not None else None,
         )
         self.pane = PaneKeys.for_screen(self.core, self.screen, self.input, width=self.width)
         bindings = merge_key_bindings([build_key_bindings(self, self.pane), output_key_bindings(self.pane)])

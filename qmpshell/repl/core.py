@@ -27,6 +27,7 @@ from qmpshell.repl.fleet import Fleet
 from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands, Handler
 from qmpshell.repl.history import make_history
 from qmpshell.repl.panes import EventFeed, OutputLog
+from qmpshell.repl.relayout import Relayout
 from qmpshell.repl.rendered import Rendered, render
 from qmpshell.repl.savescript import SessionScript
 from qmpshell.repl.search import OutputSearch
@@ -77,6 +78,7 @@ class InteractiveCore:
         screen: Screen,
         events_shown: bool,
         overrides: Mapping[str, Handler] | None = None,
+        relayout: bool = False,
     ) -> None:
         self.connection = connection
         self.settings = settings
@@ -85,6 +87,8 @@ class InteractiveCore:
         self.log = OutputLog()
         self.output_format = settings.output_format  # /format changes it for the session
         self.search = OutputSearch(self.log)
+        # The full screen lays replies out again when its pane changes width; the line mode's are printed.
+        self.drawn = Relayout(self.log, self.search) if relayout else None
         self.events_view = EventsVisibility(shown=events_shown, min_columns=settings.events_pane_min_columns)
         self.history = make_history(
             settings.history_file,
@@ -175,7 +179,10 @@ class InteractiveCore:
                 if each is not None:
                     self.show(each)
         elif isinstance(result, Rendered):
+            start = self.log.end
             self.log.add(result.fragments, public=result.public)
+            if self.drawn is not None:
+                self.drawn.add(start, result.outcome, result.look, result.public)
             if isinstance(result.outcome, Info) and result.outcome.edit:
                 self.screen.propose(result.outcome.edit)  # /example: a line to edit, not run
         else:

@@ -55,9 +55,12 @@ class Screen:
     output_window: Window
 
 
-def output_window(log: OutputLog, decorate: Decorate | None = None) -> Window:
-    """The scrollback; the window keeps the log's cursor line in view."""
-    return Window(log.control(decorate), wrap_lines=True)
+def output_window(
+    log: OutputLog, decorate: Decorate | None = None, fit: Callable[[int, int], None] | None = None
+) -> Window:
+    """The scrollback; the window keeps the log's cursor line in view.  ``fit(width, height)``
+    first lays out again the replies in view drawn at another width (``relayout``)."""
+    return Window(log.control(decorate, fit=fit), wrap_lines=True)
 
 
 def output_column(window: Window, notice: Callable[[int], str]) -> HSplit:
@@ -186,13 +189,14 @@ def build_screen(
     decorate: Decorate | None = None,
     output_notice: Callable[[int], str] = lambda width: "",
     queued: Callable[[], StyleAndTextTuples] = lambda: [],
+    fit: Callable[[int, int], None] | None = None,
 ) -> Screen:
     """Put the panes together, with the completion menu floating at the cursor.
 
     The menu floats over the panes and the input only, so it opens above the
     input line and never covers the search, signature or status bars.
     """
-    output = output_window(log, decorate)
+    output = output_window(log, decorate, fit)
     upper = HSplit(
         [
             VSplit([output_column(output, output_notice), events_pane(feed, events_shown, events_columns)]),

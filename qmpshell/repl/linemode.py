@@ -9,7 +9,7 @@ On a dumb terminal nothing but text, ``\\n`` and the prompt is written (no
 cursor movement, no colour): the terminal's own line editing reads the line.
 Elsewhere prompt_toolkit's prompt (history, completion, highlighting) runs
 under ``patch_stdout``, which redraws it around lines printed by the events
-thread.
+thread.  A ``/wait`` runs beside the prompt, as in the full screen (``linewait``).
 """
 
 from __future__ import annotations
@@ -39,9 +39,10 @@ from qmpshell.repl.core import Grouped, InteractiveCore
 from qmpshell.repl.entry import discard_statement, history_entry
 from qmpshell.repl.eventlines import TARGET_KEY, event_line
 from qmpshell.repl.fleet import Where, open_link
+from qmpshell.repl.linewait import LineWait
 from qmpshell.repl.panes import EventFeed, Watched, plain, watched_text
 from qmpshell.repl.rendered import Rendered
-from qmpshell.repl.search import OutputSearch
+from qmpshell.repl.search import print_matches
 from qmpshell.repl.widgets import prompt_fragments
 from qmpshell.schema.index import index_of
 from qmpshell.shell import Shell
@@ -123,10 +124,11 @@ class LineSession:
         self.record_history = True  # False when prompt_toolkit's prompt keeps (and completes from) it
         self.remember: Callable[[str], None] = self.core.remember  # the prompt's history replaces it
         self.arrived: queue.SimpleQueue[Message] = queue.SimpleQueue()
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()  # the output: the main thread's, the events', a wait's
         self.prompt_shown = False  # a dumb prompt is on the screen, waiting for a line
         self.busy = False  # a command runs on the worker
         self.done = threading.Event()
+        self.wait = LineWait(self.core, lock=self.lock, print_new=lambda: self.between_prompts([], new=True))
         self._printed = 0  # absolute number of the first log line not yet printed
         self._was_lost = False
         self._relaunching = False
@@ -203,10 +205,11 @@ class LineSession:
         return EXIT_OK
 
     def _on_sigint(self, signum: int, frame: object) -> None:
-        """Ctrl-C: stop waiting for a reply, else drop the half-typed statement; never leave."""
+        """Ctrl-C: stop waiting for a reply, else a ``/wait`` beside (the statement stays, though
+        the terminal drops the half-typed line), else drop the half-typed statement; never leave."""
         if self.busy:
             self.core.cancel()
-        else:
+        elif not self.wait.stop():
             self.interrupted()
 
     def _learn_server(self) -> None:
@@ -219,8 +222,9 @@ class LineSession:
         As in the full screen, a ``transaction(`` block is one history entry and a
         line typed in HMP mode is kept as ``/hmp LINE`` (``entry.history_entry``).
         """
-        self.log.add(show.echo(self.prompt(), text, hmp=self.shell.hmp), mark=not self.assembler.pending)
-        self._printed = self.log.dropped + len(self.log.lines)  # the terminal showed the line already
+        with self.lock:  # not while a wait's result is being printed
+            self.log.add(show.echo(self.prompt(), text, hmp=self.shell.hmp), mark=not self.assembler.pending)
+            self._printed = self.log.dropped + len(self.log.lines)  # the terminal showed the line already
         if self.assembler.pending and not text.strip():  # Enter on an empty "...>" line
             self.abandon()
             return
@@ -247,7 +251,11 @@ class LineSession:
             self.done.set()
 
     def submit(self, text: str) -> None:
-        """Parse and run on a worker, so that Ctrl-C can stop waiting (parsing a device_add asks QEMU)."""
+        """Parse and run on a worker, so that Ctrl-C can stop waiting (parsing a device_add asks QEMU);
+        a ``/wait`` runs beside instead and the prompt comes back at once."""
+        if self.wait.takes(text):
+            self.wait.start(text)
+            return
         self.shell.begin()
         self.busy = True  # Ctrl-C stops the wait from here on: parsing a device_add asks QEMU too
         try:
@@ -255,7 +263,8 @@ class LineSession:
         finally:
             self.busy = False
         if result is not None:
-            self.core.show(result)
+            with self.lock:  # not in the middle of a wait's result
+                self.core.show(result)
 
     def _parse_and_run(self, text: str) -> Outcome | QmpShellError | Rendered | Grouped | None:
         result: list[Outcome | QmpShellError | Rendered | Grouped | None] = []
@@ -280,14 +289,7 @@ class LineSession:
 
     def find(self, text: str) -> None:
         """``/find TEXT`` in line mode: there is no pane to scroll, so the matching lines are printed."""
-        search = OutputSearch(self.log)
-        search.find(text.strip(), before=self.log.last_statement())
-        found = search.matches()
-        for number in found[-FIND_SHOWN:]:
-            line = self.log.lines[number - self.log.dropped]
-            self.log.add([("class:dim", f"{number + 1:>6}: "), *line, ("", "\n")])
-        more = f" (the last {FIND_SHOWN} shown)" if len(found) > FIND_SHOWN else ""
-        self.log.add(show.info(f"{len(found)} lines match {text.strip()!r}{more}"))
+        print_matches(self.log, text.strip(), shown=FIND_SHOWN)
 
     def abandon(self) -> None:
         """Drop the unfinished statement (Enter on an empty ``...>`` line, Ctrl-C) and say so."""
@@ -316,11 +318,14 @@ class LineSession:
     def flush(self) -> None:
         """Print the output lines added since the last flush."""
         with self.lock:
-            start = max(self._printed - self.log.dropped, 0)
-            for line in list(self.log.lines)[start:]:
-                self.write_styled(line)
-            self._printed = self.log.dropped + len(self.log.lines)
+            self._write_new_lines()
             self.out.flush()
+
+    def _write_new_lines(self) -> None:
+        start = max(self._printed - self.log.dropped, 0)
+        for line in list(self.log.lines)[start:]:
+            self.write_styled(line)
+        self._printed = self.log.dropped + len(self.log.lines)
 
     def _write_plain(self, line: StyleAndTextTuples) -> None:
         self.out.write(visible(plain(line)) + "\n")  # server text: controls shown, not obeyed
@@ -352,13 +357,16 @@ class LineSession:
         """A line of another client's traffic (``--proxy``), in the form ``/format`` asks for."""
         self.between_prompts([[("class:info", watched_text(line, as_json, self.core.output_format))]])
 
-    def between_prompts(self, lines: list[StyleAndTextTuples]) -> None:
-        """Lines from another thread: after the prompt on a dumb terminal, then the prompt again."""
+    def between_prompts(self, lines: list[StyleAndTextTuples], *, new: bool = False) -> None:
+        """Lines from another thread: after the prompt on a dumb terminal, then the prompt again;
+        ``new``: the output's lines not printed yet too (a wait's result), styled like a reply's."""
         with self.lock:
             if self.prompt_shown:
                 self.out.write("\n")
             for line in lines:
                 self._write_plain(line)
+            if new:
+                self._write_new_lines()
             if self.prompt_shown:
                 self.out.write(self.prompt())
             self.out.flush()

@@ -3,7 +3,9 @@
 A dumb terminal gets the prompt as plain text and ``readline`` on stdin (the
 terminal, or Emacs, edits the line); a capable one gets prompt_toolkit's prompt
 with history, completion and highlighting, under ``patch_stdout`` so that
-events printed by the events thread appear above it.
+events printed by the events thread appear above it.  While a ``/wait`` runs
+beside the prompt (``linewait``), its bottom toolbar says what is awaited and
+Ctrl-C stops the wait, leaving the typed text where it is.
 """
 
 from __future__ import annotations
@@ -21,15 +23,19 @@ from qmpshell.language.redact import line_has_secret, redact_url_credentials
 from qmpshell.language.statements import Assembler
 from qmpshell.output.safe import visible
 from qmpshell.repl.connection import Link
+from qmpshell.repl.linewait import LineWait
 from qmpshell.repl.widgets import prompt_fragments
 from qmpshell.shell import Shell
+
+WAIT_REDRAW = 0.5  # seconds: while a /wait runs beside, the toolbar is redrawn this often
 
 
 class LineTerminal(Protocol):
     """What a reader needs of the line mode's session (``linemode.LineSession``), which imports
     this module: a protocol here keeps the two from importing each other."""
 
-    lock: threading.Lock
+    lock: threading.RLock
+    wait: LineWait
     prompt_shown: bool
     settings: Settings
     history: History
@@ -90,16 +96,32 @@ def prompt_reader(session: LineTerminal) -> Callable[[], str | None]:
     session.remember = history.remember
     prompt: PromptSession[str] = PromptSession(
         history=history,
-        key_bindings=_paste_bindings(),
+        key_bindings=_line_bindings(session.wait),
         completer=completions.completer(),
         lexer=InputLexer(lambda: session.shell.hmp),
         style=style,
         complete_while_typing=False,
     )
-    session.write_styled = lambda line: print_formatted_text(
-        FormattedText([(fragment[0], visible(fragment[1])) for fragment in line]), style=style
-    )
+
+    def write_styled(line: StyleAndTextTuples) -> None:
+        """A line in colour; from a wait's thread, above the prompt (prompt_toolkit's run_in_terminal)."""
+        text = FormattedText([(fragment[0], visible(fragment[1])) for fragment in line])
+        try:
+            print_formatted_text(text, style=style)
+        except RuntimeError:  # the prompt's event loop closed as the line came (Enter just then)
+            session.out.write("".join(fragment[1] for fragment in text) + "\n")
+
+    session.write_styled = write_styled
     session.record_history = False
+
+    def wait_changed() -> None:
+        """A wait began or ended: the toolbar comes or goes (from the wait's thread too)."""
+        active = session.wait.active
+        prompt.bottom_toolbar = (lambda: session.wait.awaited()) if active else None
+        prompt.refresh_interval = WAIT_REDRAW if active else 0  # the next prompt: the wait says what it does
+        prompt.app.invalidate()  # safe from any thread; nothing when no prompt is shown
+
+    session.wait.changed = wait_changed
 
     def refresh() -> None:
         threading.Thread(
@@ -162,12 +184,18 @@ class StatementHistory(History):
         self._kept.append_string(entry)
 
 
-def _paste_bindings() -> Any:
-    """A bracketed paste that ends in a newline runs at once, each of its lines as a statement."""
+def _line_bindings(wait: LineWait) -> Any:
+    """A bracketed paste that ends in a newline runs at once, each of its lines as a statement;
+    Ctrl-C while a ``/wait`` runs beside stops it and keeps the input (else it drops the line)."""
+    from prompt_toolkit.filters import Condition
     from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
     from prompt_toolkit.keys import Keys
 
     bindings = KeyBindings()
+
+    @bindings.add("c-c", filter=Condition(lambda: wait.active))
+    def _stop_wait(event: KeyPressEvent) -> None:
+        wait.stop()
 
     @bindings.add(Keys.BracketedPaste)
     def _paste(event: KeyPressEvent) -> None:

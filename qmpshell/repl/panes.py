@@ -16,7 +16,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from prompt_toolkit.data_structures import Point
 from prompt_toolkit.formatted_text import StyleAndTextTuples
@@ -76,6 +76,17 @@ class LinesControl(UIControl):
 
 
 Public = str | Callable[[], str]  # made when asked for: the whole of a big reply as JSON
+Moved = Callable[[int], int]  # an absolute line number before a splice -> after it
+
+
+class Span(NamedTuple):
+    """``length`` lines from absolute line ``start``, to be replaced by ``lines`` (``OutputLog.splice``)."""
+
+    start: int
+    length: int
+    lines: list[StyleAndTextTuples]
+    public: Public | None = None
+
 
 # Enough for the longest replies people search in: QEMU 10's query-qmp-schema is ~24,000 lines.
 OUTPUT_LINES_KEPT = 50_000
@@ -121,11 +132,51 @@ class OutputLog:
         if public is not None:
             self.keep_private(start, public)
 
+    @property
+    def end(self) -> int:
+        """The absolute number the next line added will have."""
+        return self.dropped + len(self.lines)
+
+    def splice(self, spans: Sequence[Span], moved: Moved) -> None:
+        """Replace each span's lines (spans in line order, apart) by new ones: a reply laid out
+        again for another width (``relayout``).  The lines after a span are numbered anew by
+        ``moved`` (``relayout.mover``), and what points at them (statement marks, the scroll
+        position, private lines) moves with them."""
+        old_lines, old_stamps, base = list(self.lines), list(self.stamps), self.dropped
+        lines: list[StyleAndTextTuples] = []
+        stamps: list[float] = []
+        position = base
+        for span in spans:
+            lines += old_lines[position - base : span.start - base]
+            stamps += old_stamps[position - base : span.start - base]
+            lines += span.lines
+            stamps += [old_stamps[span.start - base]] * len(span.lines)
+            position = span.start + span.length
+        lines += old_lines[position - base :]
+        stamps += old_stamps[position - base :]
+        self.lines = deque(lines, maxlen=self.lines.maxlen)
+        self.stamps = deque(stamps, maxlen=self.stamps.maxlen)
+        self.dropped += len(lines) - len(self.lines)  # more lines than are kept: the oldest go
+        self.marks = deque((m for m in map(moved, self.marks) if m >= self.dropped), maxlen=self.marks.maxlen)
+        public = {moved(line): said for line, said in self._public.items()}
+        for span in spans:
+            for line in range(moved(span.start), moved(span.start) + len(span.lines)):
+                public.pop(line, None)
+        self._public = {line: said for line, said in public.items() if line >= self.dropped}
+        for span in spans:
+            if span.public is not None and span.lines:
+                self.keep_private_lines(moved(span.start), len(span.lines), span.public)
+        if self._cursor is not None:
+            self._cursor = max(moved(self._cursor), self.dropped)
+
+    def keep_private_lines(self, start: int, count: int, public: Public) -> None:
+        """Lines ``start`` to ``start + count`` are given out as ``public`` (one line) by ``text``."""
+        for line in range(max(start, self.dropped), start + count):
+            self._public[line] = public if line == max(start, self.dropped) else None
+
     def keep_private(self, start: int, public: Public) -> None:
         """Lines ``start`` to the newest are given out as ``public`` (one line) by ``text``."""
-        end = self.dropped + len(self.lines)
-        for line in range(max(start, self.dropped), end):
-            self._public[line] = public if line == max(start, self.dropped) else None
+        self.keep_private_lines(start, self.end - start, public)
         for line in [line for line in self._public if line < self.dropped]:
             del self._public[line]
 
@@ -208,6 +259,10 @@ class OutputLog:
         else:
             self._cursor, self._anchor_top = self.dropped + bottom, False
 
+    def view_top(self, height: int) -> int:
+        """The first visible line (counted from the oldest kept), as the window scrolls."""
+        return self._top(height)
+
     def _top(self, height: int) -> int:
         """The first visible line, as the window scrolled to keep the cursor in view."""
         if self._cursor is None:
@@ -215,8 +270,17 @@ class OutputLog:
         cursor = self._cursor - self.dropped
         return cursor if self._anchor_top else max(0, cursor - height + 1)
 
-    def control(self, decorate: Decorate | None = None) -> LinesControl:
-        return LinesControl(lambda _width, _height: self.lines, self.cursor_line, decorate=decorate)
+    def control(
+        self, decorate: Decorate | None = None, *, fit: Callable[[int, int], None] | None = None
+    ) -> LinesControl:
+        """The pane's control; ``fit(width, height)`` first, at each drawing (``relayout``)."""
+
+        def lines(width: int, height: int) -> Sequence[StyleAndTextTuples]:
+            if fit is not None:
+                fit(width, height)
+            return self.lines
+
+        return LinesControl(lines, self.cursor_line, decorate=decorate)
 
 
 def plain(line: StyleAndTextTuples) -> str:

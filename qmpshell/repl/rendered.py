@@ -26,6 +26,7 @@ class Rendered(NamedTuple):
     outcome: Outcome
     fragments: StyleAndTextTuples
     public: Public | None = None
+    look: show.Look | None = None  # what it was laid out for (``relayout``: again at another width)
 
 
 Result = Outcome | QmpShellError | None
@@ -47,10 +48,10 @@ def render(
         return result
     sent = getattr(result, "sent", None)
     if isinstance(sent, dict) and reveals_secret(sent):
-        return Rendered(result, show.outcome(result, look), REDACTED)
+        return Rendered(result, show.outcome(result, look), REDACTED, look)
     public: Public | None = None
     if isinstance(result, Reply) and look.format == "auto" and not result.as_json:
         if bounded(result.response)[1]:
             response = result.response
             public = lambda: json_text(response, pretty=True)  # noqa: E731 - /save reply: all of it
-    return Rendered(result, show.outcome(result, look), public)
+    return Rendered(result, show.outcome(result, look), public, look)

@@ -18,7 +18,20 @@ from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
-from qmpshell.repl.panes import OutputLog, plain
+from qmpshell.repl.panes import Moved, OutputLog, plain
+
+
+def print_matches(log: OutputLog, text: str, *, shown: int) -> None:
+    """``/find TEXT`` where there is no pane to scroll (the line mode): the last ``shown`` lines
+    above the ``/find`` that match, numbered, then how many matched."""
+    search = OutputSearch(log)
+    search.find(text, before=log.last_statement())
+    found = search.matches()
+    for number in found[-shown:]:
+        line = log.lines[number - log.dropped]
+        log.add([("class:dim", f"{number + 1:>6}: "), *line, ("", "\n")])
+    more = f" (the last {shown} shown)" if len(found) > shown else ""
+    log.add([("class:info", f"{len(found)} lines match {text!r}{more}\n")])
 
 
 class OutputSearch:
@@ -56,6 +69,15 @@ class OutputSearch:
             ]
             self._found = (key, found)
         return list(self._found[1])
+
+    def moved(self, moved: Moved) -> None:
+        """Replies were laid out again (``relayout``): the lines are numbered anew, found anew;
+        the current match is the one nearest where it went."""
+        self.end = None if self.end is None else moved(self.end)
+        self._found = ((), [])
+        if self.current is not None:
+            went = moved(self.current)
+            self.current = min(self.matches(), key=lambda line: abs(line - went), default=None)
 
     def find(self, text: str, *, before: int | None = None) -> str:
         """Start a search: the newest match above line ``before`` becomes current. Returns a notice.

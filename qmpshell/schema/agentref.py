@@ -13,6 +13,7 @@ false.  Without the manual, arguments are guessed.
 from __future__ import annotations
 
 import gzip
+import os
 import re
 from typing import Any
 
@@ -32,6 +33,11 @@ _BUILTIN["size"] = "int"
 # query-qmp-schema's builtin type names and their JSON types
 _SCHEMA_BUILTINS = {"int": "int", "str": "string", "bool": "boolean", "number": "number", "any": "value"}
 _SCHEMA_BUILTINS["null"] = "null"
+
+
+def installed_manual(paths: tuple[str, ...] = MANUALS) -> str:
+    """The path of the first manual installed; '' when none is."""
+    return next((path for path in paths if os.path.isfile(path)), "")
 
 
 def read_manual(paths: tuple[str, ...] = MANUALS) -> str:

@@ -38,7 +38,7 @@ def describe(knowledge: object, client: QmpSession, *, timeout: float) -> str:
     source = "none loaded (-N: the shell asks nothing of its own; or not yet)" if knowledge is None else ""
     lines = [f"schema: {source or _source(schema, client)}"]
     if schema is not None:
-        lines.append(f"key: {schema.key or _no_key(server)}")
+        lines.append(f"key: {schema.key or _no_key(client, server)}")
     lines.append(f"server: {_server_line(server)}")
     return "\n".join(lines)
 
@@ -52,13 +52,26 @@ def _source(schema: SchemaKnowledge | None, client: QmpSession) -> str:
         if client.greeting is None:
             return "none (-N: the shell sends nothing of its own)"
         return "none (the server has no query-qmp-schema)"
+    if getattr(client, "agent", False):
+        return _agent_source()
     if not schema.cache_path:
         return "from the server (query-qmp-schema)"
     confirmed = "; confirmed by the server" if schema.confirmed else ""
     return f"from the cache file {schema.cache_path}{confirmed}"
 
 
-def _no_key(server: ServerIdentity | None) -> str:
+def _agent_source() -> str:
+    """A guest agent's schema: guest-info's names, and arguments from its manual when installed."""
+    from qmpshell.schema.agentref import installed_manual
+
+    manual = installed_manual()
+    arguments = f"arguments from {manual}" if manual else "arguments guessed (qemu-ga-ref.7 is not installed)"
+    return f"built from guest-info's command list, {arguments}"
+
+
+def _no_key(client: QmpSession, server: ServerIdentity | None) -> str:
+    if getattr(client, "agent", False):
+        return "(none: a guest agent's schema is rebuilt on every connection, never cached)"
     if server is not None and server.version and not server.asked:
         return "(none: --quiet-monitor and the server's executable is unknown, so the cache is not used)"
     return "(none: the server reports no version)"
