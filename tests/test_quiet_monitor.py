@@ -128,8 +128,7 @@ def test_the_full_screen_sends_only_what_was_typed(start: Start, qemu: Qemu, tmp
     assert_only_typed(warm, typed, schema=False)  # the cached schema fits: not asked for again
 
 
-def test_the_line_mode_sends_only_what_was_typed(qemu: Qemu, tmp_path: Path) -> None:
-    log = tmp_path / "qmp.log"
+def line_mode_session(qemu: Qemu, tmp_path: Path, log: Path) -> None:
     argv = [sys.executable, "-m", "qmpshell", "--line", QUIET, "-l", str(log), qemu.socket]
     tmux = Tmux(argv, env=shell_env(tmp_path / "xdg"))
     try:
@@ -149,7 +148,15 @@ def test_the_line_mode_sends_only_what_was_typed(qemu: Qemu, tmp_path: Path) -> 
         tmux.wait_for("EXITED=0")
     finally:
         tmux.close()
-    assert_only_typed(log, ["device_add", "query-status", "query-status"], schema=True)
+
+
+def test_the_line_mode_sends_only_what_was_typed(qemu: Qemu, tmp_path: Path) -> None:
+    cold, warm = tmp_path / "cold.log", tmp_path / "warm.log"
+    line_mode_session(qemu, tmp_path, cold)
+    assert_only_typed(cold, ["device_add", "query-status", "query-status"], schema=True)
+    qemu.aux.execute("cont")
+    line_mode_session(qemu, tmp_path, warm)  # the cached schema is neither fetched nor confirmed
+    assert_only_typed(warm, ["device_add", "query-status", "query-status"], schema=False)
 
 
 def test_several_targets_send_only_what_was_typed(

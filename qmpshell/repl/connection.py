@@ -237,9 +237,10 @@ class Connection:
 
     def confirm_schema(self) -> bool:
         """Worker thread: ask the server for the schema a cached one stands for; True when it
-        differed and the server's own replaced it (and the cache file)."""
+        differed and the server's own replaced it (and the cache file).  Not with --quiet-monitor:
+        the key has the executable, and a server without one is never served from the cache."""
         schema, client = self.shell.knowledge, self.client
-        if not isinstance(schema, SchemaKnowledge) or schema.confirmed:
+        if not isinstance(schema, SchemaKnowledge) or schema.confirmed or not self.settings.probe:
             return False
         try:
             fresh = confirm(
