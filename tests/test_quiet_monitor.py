@@ -22,6 +22,7 @@ from qmpshell.config import Settings
 from qmpshell.protocol.address import parse_address
 from qmpshell.repl.connection import Connection
 from qmpshell.schema.knowledge import SchemaKnowledge
+from tests.libvirt_support import LibvirtHost
 from tests.qemu_support import Qemu, log_records, run_qmpshell, wait_until
 from tests.server_support import (
     Server,
@@ -370,3 +371,19 @@ def test_reconnecting_to_another_server_on_the_same_socket_loads_its_schema(shor
     finally:
         connection.close()
         first.stop()
+
+
+def test_a_libvirt_domain_is_asked_nothing_but_its_schema(
+    libvirt_host: LibvirtHost, libvirt_domain: str, tmp_path: Path, private_xdg: Path
+) -> None:
+    """libvirt answers qmp_capabilities itself; the query-version that stands for the greeting is
+    not sent either, so the version is unknown and the schema is fetched on each connection."""
+    for run in ("first", "second"):
+        log = tmp_path / f"{run}.log"
+        line = "qom-get path=/machine property=type"  # arguments: the schema is read
+        args = ("--libvirt-uri", libvirt_host.uri, QUIET, "-l", str(log), f"libvirt:{libvirt_domain}")
+        result = run_qmpshell(*args, "-c", line, "-c", "/schema")
+        assert result.returncode == 0, result.stderr
+        assert sent(log) == [SCHEMA, ("", "qom-get")]
+        assert "key: (none: --quiet-monitor and the server's executable is unknown" in result.stdout
+    assert cache_files(private_xdg) == []

@@ -221,7 +221,10 @@ class LibvirtClient(BlockingCommands):
         self._callbacks.append(conn.unregisterCloseCallback)
 
     def _made_up_greeting(self) -> Message:
-        """``{"QMP": {"version": <query-version>}}``: what a socket greets with, for version and cache."""
+        """``{"QMP": {"version": <query-version>}}``: what a socket greets with, for version and cache.
+        With --quiet-monitor nothing is asked: no version (and no cache: the executable is unknown)."""
+        if not self.probe:
+            return {"QMP": {"version": {}, "capabilities": []}}
         try:
             with traffic.own(traffic.CONNECTION):
                 version = self.execute("query-version", timeout=self._connect_timeout)

@@ -72,7 +72,7 @@ def _agent_source() -> str:
 def _no_key(client: QmpSession, server: ServerIdentity | None) -> str:
     if getattr(client, "agent", False):
         return "(none: a guest agent's schema is rebuilt on every connection, never cached)"
-    if server is not None and server.version and not server.asked:
+    if server is not None and not server.asked:
         return "(none: --quiet-monitor and the server's executable is unknown, so the cache is not used)"
     return "(none: the server reports no version)"
 
