@@ -387,3 +387,10 @@ def test_a_libvirt_domain_is_asked_nothing_but_its_schema(
         assert sent(log) == [SCHEMA, ("", "qom-get")]
         assert "key: (none: --quiet-monitor and the server's executable is unknown" in result.stdout
     assert cache_files(private_xdg) == []
+    address = parse_address(f"libvirt:{libvirt_domain}", libvirt_uri=libvirt_host.uri)
+    connection = Connection(address, Settings(probe=False), log=None, on_event=lambda event: None)
+    try:
+        assert connection.status().server == "QEMU"  # libvirt runs the emulator: known, not asked
+        assert connection.run_state == "?"  # until an event says (no query-status)
+    finally:
+        connection.close()

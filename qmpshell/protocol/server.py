@@ -160,7 +160,7 @@ def _unasked(session: QmpSession) -> ServerIdentity:
         return ServerIdentity(GUEST_AGENT, no_reply=AGENT_NO_REPLY, asked=False)
     version, package = greeting_version(session.greeting)
     binary, stamp = peer_binary(session)
-    kind = _kind((), binary)
+    kind = EMULATOR if session.address.domain else _kind((), binary)  # libvirt runs the emulator
     return ServerIdentity(kind, version, package, binary=binary, binary_stamp=stamp, asked=False)
 
 
