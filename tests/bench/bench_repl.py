@@ -1,11 +1,14 @@
 """Benchmark of the interactive shell (a benchmark, not a test): prints figures.
 
-1. Time from start to the first usable prompt in a real terminal (tmux), with
-   the schema cache empty and then filled, against a real QEMU.
+1. Time from start to the first usable prompt in a real terminal (tmux): the
+   status bar drawn and a word typed at once shown on the input line; with the
+   schema cache empty (one run), then filled (alternating rounds with a bare
+   prompt_toolkit application and the terminal's floor, medians and ranges).
+   ``fleet``: the same with 1, 2, 4 and 8 QEMU targets in one session.
 2. Keystroke-to-screen latency while a fake server floods 5,000 events/s.
 3. Resident memory of the application after 20,000 and after 100,000 events.
 
-Run: ``python tests/bench/bench_repl.py``.
+Run: ``python tests/bench/bench_repl.py [startup|fleet|typing|memory ...]``.
 """
 
 from __future__ import annotations
@@ -107,28 +110,120 @@ def env_for(root: Path) -> dict[str, str]:
     return env
 
 
-def time_to_prompt(socket_path: str, root: Path) -> float:
+# A bare prompt_toolkit full-screen application: an output area, the input line and a status bar.
+# What any prompt_toolkit shell pays on this machine right now (Python, prompt_toolkit, a first draw).
+BARE_PROMPT = """
+from prompt_toolkit.application import Application
+from prompt_toolkit.key_binding import KeyBindings
+from prompt_toolkit.layout import HSplit, Layout, Window
+from prompt_toolkit.layout.controls import FormattedTextControl
+from prompt_toolkit.widgets import TextArea
+
+keys = KeyBindings()
+keys.add("c-d")(lambda event: event.app.exit())
+line = TextArea(prompt="qmp> ", multiline=False)
+status = Window(FormattedTextControl(" bare | events: 0"), height=1, style="reverse")
+screen = HSplit([Window(FormattedTextControl("")), Window(height=1, char="-"), line, status])
+Application(layout=Layout(screen, focused_element=line), key_bindings=keys, full_screen=True).run()
+"""
+TYPED = "ready"  # typed as soon as the program starts: the prompt is usable once it shows
+
+
+def time_to_prompt(argv: list[str], root: Path) -> float:
+    """From starting ``argv`` in a terminal to the screen showing the status bar and the line typed."""
     start = time.monotonic()
-    tmux = Tmux([sys.executable, "-m", "qmpshell", socket_path], env=env_for(root))
+    tmux = Tmux(argv, env=env_for(root))
     try:
-        tmux.wait_for("events: ", timeout=30)
+        tmux.type(TYPED)
+        tmux.wait_for(lambda screen: "events: " in screen and f"qmp> {TYPED}" in screen, timeout=30)
         return time.monotonic() - start
     finally:
-        tmux.send("C-d")
+        tmux.send("C-u", "C-d")
         tmux.wait_for("EXITED=", timeout=10)
         tmux.close()
 
 
-def bench_startup() -> None:
+def load() -> str:
+    return "load " + " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def spread(values: list[float]) -> str:
+    """Median and range, in ms."""
+    ms = sorted(value * 1000 for value in values)
+    return f"median {statistics.median(ms):5.0f} ms (min {ms[0]:4.0f}, max {ms[-1]:4.0f}, {len(ms)} runs)"
+
+
+def rounds(argvs: dict[str, list[str]], root: Path, count: int) -> dict[str, list[float]]:
+    """Each program started ``count`` times, in alternating rounds (a busy moment hits all alike)."""
+    times: dict[str, list[float]] = {name: [] for name in argvs}
+    for _ in range(count):
+        for name, argv in argvs.items():
+            times[name].append(time_to_prompt(argv, root))
+    return times
+
+
+def bench_startup(count: int = 9) -> None:
+    """qmpshell's first prompt (schema cached) against a bare prompt_toolkit application and
+    the terminal's own floor (tmux starting a program that prints at once, seen by polling)."""
     with tempfile.TemporaryDirectory(prefix="qb-") as name:
-        qemu = Qemu(Path(name))
+        root = Path(name)
+        qemu = Qemu(root)
         try:
-            cold = time_to_prompt(qemu.socket, Path(name))
-            warm = [time_to_prompt(qemu.socket, Path(name)) for _ in range(3)]
+            cold = time_to_prompt([sys.executable, "-m", "qmpshell", qemu.socket], root)
+            print(f"[{load()}]")
+            times = rounds(
+                {
+                    "floor": ["sh", "-c", f"printf 'qmp> {TYPED} events: '"],
+                    "bare": [sys.executable, "-c", BARE_PROMPT],
+                    "qmpshell": [sys.executable, "-m", "qmpshell", qemu.socket],
+                },
+                root,
+                count,
+            )
+            print(f"[{load()}]")
         finally:
             qemu.stop()
-    print(f"first prompt, no schema cache:   {cold * 1000:6.0f} ms")
-    print(f"first prompt, schema cached:     {min(warm) * 1000:6.0f} ms (best of 3; includes tmux start)")
+    print(f"first prompt, no schema cache:  {cold * 1000:5.0f} ms (one run)")
+    print(f"first prompt, schema cached:    {spread(times['qmpshell'])}")
+    print(f"bare prompt_toolkit app:        {spread(times['bare'])}")
+    print(f"terminal floor (tmux, polling): {spread(times['floor'])}")
+    ratios = [q / b for q, b in zip(times["qmpshell"], times["bare"], strict=True)]
+    beyond = [q - b for q, b in zip(times["qmpshell"], times["bare"], strict=True)]
+    print(
+        f"qmpshell / bare: median {statistics.median(ratios):.2f} (per round); qmpshell - bare: "
+        f"median {statistics.median(beyond) * 1000:.0f} ms; qmpshell - floor: "
+        f"{(statistics.median(times['qmpshell']) - statistics.median(times['floor'])) * 1000:.0f} ms"
+    )
+
+
+def bench_fleet(count: int = 5, sizes: tuple[int, ...] = (1, 2, 4, 8)) -> None:
+    """The first prompt of a session with 1, 2, 4, 8 QEMU targets (``qmpshell A=S1 B=S2 ...``):
+    each extra target should add at most 20 ms (the connections are made at once)."""
+    with tempfile.TemporaryDirectory(prefix="qb-") as name:
+        root = Path(name)
+        qemus = []
+        try:
+            for number in range(max(sizes)):
+                directory = root / f"vm{number}"
+                directory.mkdir()
+                qemus.append(Qemu(directory))
+            argvs = {
+                size: [sys.executable, "-m", "qmpshell", *(f"vm{n}={qemus[n].socket}" for n in range(size))]
+                for size in sizes
+            }
+            for argv in argvs.values():  # every schema cached
+                time_to_prompt(argv, root)
+            print(f"[{load()}]")
+            times = rounds({str(size): argv for size, argv in argvs.items()}, root, count)
+            print(f"[{load()}]")
+        finally:
+            for qemu in qemus:
+                qemu.stop()
+    one = statistics.median(times["1"])
+    for size in sizes:
+        median = statistics.median(times[str(size)])
+        extra = f"; {(median - one) * 1000 / (size - 1):4.1f} ms per extra target" if size > 1 else ""
+        print(f"{size} target(s): first prompt {spread(times[str(size)])}{extra}")
 
 
 def bench_typing_latency() -> None:
@@ -195,6 +290,11 @@ def bench_memory() -> None:
 
 
 if __name__ == "__main__":
-    parts = sys.argv[1:] or ["startup", "typing", "memory"]
+    parts = sys.argv[1:] or ["startup", "fleet", "typing", "memory"]
     for part in parts:
-        {"startup": bench_startup, "typing": bench_typing_latency, "memory": bench_memory}[part]()
+        {
+            "startup": bench_startup,
+            "fleet": bench_fleet,
+            "typing": bench_typing_latency,
+            "memory": bench_memory,
+        }[part]()
