@@ -13,6 +13,7 @@ Run: ``python tests/bench/bench_repl.py [startup|fleet|typing|memory ...]``.
 
 from __future__ import annotations
 
+import compileall
 import json
 import os
 import socket
@@ -214,16 +215,35 @@ def bench_fleet(count: int = 5, sizes: tuple[int, ...] = (1, 2, 4, 8)) -> None:
             for argv in argvs.values():  # every schema cached
                 time_to_prompt(argv, root)
             print(f"[{load()}]")
-            times = rounds({str(size): argv for size, argv in argvs.items()}, root, count)
+            prompts = rounds({str(size): argv for size, argv in argvs.items()}, root, count)
+            opening = {size: opening_times(qemus[:size], count * 4) for size in sizes}
             print(f"[{load()}]")
         finally:
             for qemu in qemus:
                 qemu.stop()
-    one = statistics.median(times["1"])
-    for size in sizes:
-        median = statistics.median(times[str(size)])
-        extra = f"; {(median - one) * 1000 / (size - 1):4.1f} ms per extra target" if size > 1 else ""
-        print(f"{size} target(s): first prompt {spread(times[str(size)])}{extra}")
+    first = {size: prompts[str(size)] for size in sizes}
+    for label, figures in (("first prompt", first), ("connecting (Fleet.open, in process)", opening)):
+        one = statistics.median(figures[sizes[0]])
+        for size in sizes:
+            values = figures[size]
+            extra = statistics.median(values) - one
+            per = f"; {extra * 1000 / (size - sizes[0]):5.1f} ms per extra target" if size > sizes[0] else ""
+            print(f"{size} target(s), {label}: {spread(values)}{per}")
+
+
+def opening_times(qemus: list[Qemu], count: int) -> list[float]:
+    """How long connecting to every one of ``qemus`` takes (greeting, capabilities, which server)."""
+    from qmpshell.repl.fleet import Fleet
+
+    settings = Settings(history_file=None)
+    targets = [(f"vm{n}", parse_address(qemu.socket)) for n, qemu in enumerate(qemus)]
+    times = []
+    for _ in range(count):
+        start = time.monotonic()
+        fleet = Fleet.open(targets, settings, log=None, on_event=lambda event: None)
+        times.append(time.monotonic() - start)
+        fleet.close()
+    return times
 
 
 def bench_typing_latency() -> None:
@@ -289,7 +309,14 @@ def bench_memory() -> None:
     )
 
 
+def compile_package() -> None:
+    """Byte-compile qmpshell first, as installing it does: with ``PYTHONDONTWRITEBYTECODE`` set and
+    no ``__pycache__`` (a fresh checkout), every start would compile ~80 modules (150+ ms)."""
+    compileall.compile_dir(Path(__file__).resolve().parents[2] / "qmpshell", quiet=1)
+
+
 if __name__ == "__main__":
+    compile_package()
     parts = sys.argv[1:] or ["startup", "fleet", "typing", "memory"]
     for part in parts:
         {
