@@ -238,12 +238,18 @@ class Repl:
         client = self.connection.client
         # The guest agent has no HMP; the storage daemon has one over QMP (qmpshell.hmp).
         timeout, probe = self.settings.connect_timeout, self.settings.probe
-        names = None if client.agent else fetch_hmp_names(client, timeout=timeout, probe=probe)
+        fetch = None if client.agent else lambda: fetch_hmp_names(client, timeout=timeout, probe=probe)
+        names = fetch() if fetch is not None and self.shell.hmp else None  # else on an HMP line's Tab
         if probe:  # --quiet-monitor: a cached schema that fits is not asked for again
             self.in_background(self._confirm_schema, call_result)  # a cached schema: asked again
-        return lambda: self.completions.refresh_link(
-            self.connection, names or HmpNames({}, {}), on_ready=self._live_values_ready
-        )
+
+        def learnt() -> None:
+            self.completions.refresh_link(
+                self.connection, names or HmpNames({}, {}), on_ready=self._live_values_ready
+            )
+            self.completions.hmp_later(fetch if names is None else None)
+
+        return learnt
 
     def _confirm_schema(self) -> Result:
         """Worker thread: a cached schema that is not the server's is replaced, and completion with it."""
@@ -371,8 +377,16 @@ class Repl:
             self.input.buffer.cursor_position = len(line)
 
     def mode_changed(self, *, hmp: bool) -> None:
-        """The shell switched its mode: the input line follows (prompt, lexer, continuation)."""
+        """The shell switched its mode: the input line follows (prompt, lexer, continuation); the
+        server's HMP names are asked for now, before the first Tab needs them."""
         self.assembler.hmp = hmp
+        if hmp:
+            self.in_background(self._ask_hmp_names, call_result)
+
+    def _ask_hmp_names(self) -> Result:
+        """Worker thread: HMP mode started, so the server's HMP names are asked for (once)."""
+        self.completions.hmp()
+        return lambda: None
 
     # -- KeyActions --------------------------------------------------------------------
 

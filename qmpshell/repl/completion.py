@@ -53,6 +53,23 @@ class Completions:
         self._hints = hints
         self._schema: Completer | None = None
         self._making = threading.Lock()
+        self._hmp_source: Callable[[], HmpNames] | None = None  # asks the server, on first need
+        self._hmp_asking = threading.Lock()
+
+    def hmp_later(self, fetch: Callable[[], HmpNames] | None) -> None:
+        """After (re)connecting in QMP mode: how to ask this server for its HMP names, once needed."""
+        self._hmp_source = fetch
+
+    def hmp(self) -> HmpNames:
+        """The server's HMP names, asked for when first needed (completion thread or worker): an HMP
+        line or HMP mode.  A QMP session never pays for the HMP tables nor the server's ``help``."""
+        with self._hmp_asking:
+            fetch, self._hmp_source = self._hmp_source, None
+            if fetch is not None:
+                names = fetch()
+                if names.commands:
+                    self.hmp_names = names
+        return self.hmp_names
 
     def prepare(self) -> Completer:
         """The schema completer, made (and its modules imported) on first use: call it on a worker."""
@@ -63,8 +80,8 @@ class Completions:
                 self._schema = ShellCompleter(
                     lambda: self.source,
                     hmp=self._is_hmp,
-                    hmp_commands=lambda: self.hmp_names.commands,
-                    hmp_completer=lambda: HmpCompleter(self.hmp_names),
+                    hmp_commands=lambda: self.hmp().commands,
+                    hmp_completer=lambda: HmpCompleter(self.hmp()),
                     on_waiting=self._wait,
                     source_ready=self._ready.wait,
                     target_source=lambda name: self.targets.get(name),
@@ -91,7 +108,7 @@ class Completions:
     def _current(self) -> Completer | None:
         """Called on the completion thread (``ThreadedCompleter``), never on the UI's."""
         if self._is_hmp():
-            return HmpCompleter(self.hmp_names)
+            return HmpCompleter(self.hmp())
         return self.prepare()
 
     def refresh(
