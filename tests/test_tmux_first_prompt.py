@@ -69,6 +69,7 @@ NOT_FOR_THE_FIRST_PROMPT = {
     "qmpshell.output.views",
     "qmpshell.output.block",
     "pygments.lexers",
+    "pygments.styles",  # the default theme is the terminal's palette: pygments' styles only when named
     "qmpshell.replay",
     "qmpshell.proxy",
 }
