@@ -362,8 +362,10 @@ class Repl:
     def _finished(self, result: Outcome | QmpShellError | Rendered | None) -> None:
         self.busy = False
         self.completions.expire()
+        from qmpshell.schema.index import index_of  # imported by the worker after the first draw
+
         source = self.completions.source
-        if source is not None and source.index is not self.look().index:  # /schema reloaded it
+        if source is not None and source.index is not index_of(self.shell.knowledge):  # /schema reload
             client = self.connection.client
             self.completions.refresh(self.shell, client, HmpNames({}, {}), on_ready=self._live_values_ready)
         if result is not None:
