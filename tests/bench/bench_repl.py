@@ -4,11 +4,13 @@
    status bar drawn and a word typed at once shown on the input line; with the
    schema cache empty (one run), then filled (alternating rounds with a bare
    prompt_toolkit application and the terminal's floor, medians and ranges).
+   ``cpu``: the CPU time (every thread) and the wall time from exec at the first draw, against
+   the bare application's, alternating: less at the mercy of a busy machine than wall times.
    ``fleet``: the same with 1, 2, 4 and 8 QEMU targets in one session.
 2. Keystroke-to-screen latency while a fake server floods 5,000 events/s.
 3. Resident memory of the application after 20,000 and after 100,000 events.
 
-Run: ``python tests/bench/bench_repl.py [startup|fleet|typing|memory ...]``.
+Run: ``python tests/bench/bench_repl.py [startup|cpu|fleet|typing|memory ...]``.
 """
 
 from __future__ import annotations
@@ -197,6 +199,77 @@ def bench_startup(count: int = 9) -> None:
     )
 
 
+# Runs ARGV (``qmpshell ...``, or the bare application's code with ``--bare``) and writes to REPORT
+# the CPU time of the process (all its threads) and the wall time since exec at its first draw.
+FIRST_DRAW_COST = """
+import os, sys, time
+import prompt_toolkit.application.application as application
+
+report, argv = sys.argv[1], sys.argv[2:]
+redraw = application.Application._redraw
+
+def since_exec():
+    with open("/proc/self/stat") as stat:
+        started = int(stat.read().rsplit(")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK")
+    with open("/proc/uptime") as uptime:
+        return float(uptime.read().split()[0]) - started
+
+def first(self, render_as_done=False):
+    redraw(self, render_as_done)
+    if not render_as_done and not self.is_done:
+        with open(report, "w") as out:
+            out.write(f"{time.process_time()} {since_exec()}")
+        application.Application._redraw = redraw
+        self.exit()
+
+application.Application._redraw = first
+if argv[0] == "--bare":
+    exec(argv[1])
+else:
+    from qmpshell.cli import main
+    main(argv)
+"""
+
+
+def first_draw_cost(argv: list[str], root: Path) -> tuple[float, float]:
+    """CPU seconds and wall seconds (from exec, so without tmux's own start) at the first draw."""
+    report = root / "cost.txt"
+    report.unlink(missing_ok=True)
+    tmux = Tmux([sys.executable, "-c", FIRST_DRAW_COST, str(report), *argv], env=env_for(root))
+    try:
+        tmux.wait_for("EXITED=", timeout=30)
+    finally:
+        tmux.close()
+    cpu, wall = report.read_text().split()
+    return float(cpu), float(wall)
+
+
+def bench_cpu(count: int = 15) -> None:
+    """What the first draw costs in CPU time (less sensitive than wall time to a busy machine):
+    qmpshell (schema cached) against the bare prompt_toolkit application, alternating."""
+    with tempfile.TemporaryDirectory(prefix="qb-") as name:
+        root = Path(name)
+        qemu = Qemu(root)
+        try:
+            shell = [qemu.socket]
+            first_draw_cost(shell, root)  # the schema cached
+            print(f"[{load()}]")
+            costs: dict[str, list[tuple[float, float]]] = {"qmpshell": [], "bare": []}
+            for _ in range(count):
+                costs["qmpshell"].append(first_draw_cost(shell, root))
+                costs["bare"].append(first_draw_cost(["--bare", BARE_PROMPT], root))
+            print(f"[{load()}]")
+        finally:
+            qemu.stop()
+    for what, values in costs.items():
+        print(
+            f"{what:8s} at its first draw: CPU {spread([cpu for cpu, _ in values])}; "
+            f"wall from exec {spread([wall for _, wall in values])}"
+        )
+    extra = [q[0] - b[0] for q, b in zip(costs["qmpshell"], costs["bare"], strict=True)]
+    print(f"qmpshell's CPU beyond the bare application: {spread(extra)}")
+
+
 def bench_fleet(count: int = 5, sizes: tuple[int, ...] = (1, 2, 4, 8)) -> None:
     """The first prompt of a session with 1, 2, 4, 8 QEMU targets (``qmpshell A=S1 B=S2 ...``):
     each extra target should add at most 20 ms (the connections are made at once)."""
@@ -317,11 +390,12 @@ def compile_package() -> None:
 
 if __name__ == "__main__":
     compile_package()
-    parts = sys.argv[1:] or ["startup", "fleet", "typing", "memory"]
+    parts = sys.argv[1:] or ["startup", "cpu", "fleet", "typing", "memory"]
     for part in parts:
         {
             "startup": bench_startup,
             "fleet": bench_fleet,
+            "cpu": bench_cpu,
             "typing": bench_typing_latency,
             "memory": bench_memory,
         }[part]()
