@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from qmpshell.config import Settings
+from qmpshell.errors import ConnectionFailed
 from qmpshell.protocol.address import parse_address
 from qmpshell.repl.fleet import Fleet
 from tests.qemu_support import Qemu, wait_until
@@ -153,3 +154,19 @@ def test_a_sessions_targets_are_connected_at_once(three_stopped: list[Qemu]) -> 
         assert list(opened[0].members()) == ["vm0", "vm1", "vm2"]
     finally:
         opened[0].close()
+
+
+def test_a_target_that_cannot_be_reached_fails_the_session_and_closes_the_others(
+    qemu: Qemu, tmp_path: Path
+) -> None:
+    settings = Settings(history_file=None, connect_timeout=5.0)
+    first, second = str(tmp_path / "first.sock"), str(tmp_path / "second.sock")
+    named = [("vm", parse_address(qemu.socket)), ("a", parse_address(first)), ("b", parse_address(second))]
+    with pytest.raises(ConnectionFailed) as failed:
+        Fleet.open(named, settings, log=None, on_event=lambda event: None)
+    assert first in str(failed.value) and second not in str(failed.value)  # the first in the order given
+    again = Fleet.open(named[:1], settings, log=None, on_event=lambda event: None)  # the monitor was let go
+    try:
+        assert again.status().version
+    finally:
+        again.close()
