@@ -289,13 +289,21 @@ def bench_fleet(count: int = 5, sizes: tuple[int, ...] = (1, 2, 4, 8)) -> None:
                 time_to_prompt(argv, root)
             print(f"[{load()}]")
             prompts = rounds({str(size): argv for size, argv in argvs.items()}, root, count)
+            drawn: dict[int, list[float]] = {size: [] for size in sizes}
+            for _ in range(count * 2):
+                for size, argv in argvs.items():
+                    drawn[size].append(first_draw_cost(argv[3:], root)[1])
             opening = {size: opening_times(qemus[:size], count * 4) for size in sizes}
             print(f"[{load()}]")
         finally:
             for qemu in qemus:
                 qemu.stop()
     first = {size: prompts[str(size)] for size in sizes}
-    for label, figures in (("first prompt", first), ("connecting (Fleet.open, in process)", opening)):
+    for label, figures in (
+        ("first prompt (tmux)", first),
+        ("first draw, wall from exec", drawn),
+        ("connecting (Fleet.open, in process)", opening),
+    ):
         one = statistics.median(figures[sizes[0]])
         for size in sizes:
             values = figures[size]
