@@ -207,10 +207,19 @@ def test_hmp_mode_runs_hmp_and_shows_its_error_text(shell: Running) -> None:
     wait_until(lambda: not shell.repl.shell.hmp, what="QMP mode")
 
 
-def test_hmp_names_are_fetched_from_the_server(shell: Running) -> None:
+def test_hmp_names_are_fetched_from_the_server_once_hmp_mode_starts(shell: Running) -> None:
+    wait_until(lambda: shell.repl.completions.source is not None, what="completion after connecting")
+    assert shell.repl.completions.hmp_names.commands == {}  # QMP mode: no HMP table, no 'help' asked
+    shell.type("/hmp\r")
     wait_until(lambda: shell.repl.completions.hmp_names.info, what="HMP names")
     assert "status" in shell.repl.completions.hmp_names.info
     assert "info" in shell.repl.completions.hmp_names.commands
+
+
+def test_an_hmp_line_in_qmp_mode_completes_from_names_asked_at_its_tab(shell: Running) -> None:
+    wait_until(lambda: shell.repl.completions.source is not None, what="completion after connecting")
+    shell.type("/hmp system_pow\t")
+    wait_until(lambda: shell.repl.input.buffer.text == "/hmp system_powerdown", what="the HMP name")
 
 
 def test_history_is_private_and_holds_no_secret(shell: Running, history_file: Path) -> None:

@@ -216,7 +216,8 @@ def test_ctrl_c_in_the_same_burst_as_enter_always_stops_the_wait(
 ) -> None:
     log = tmp_path / "qmp.log"
     tmux = start(qemu.socket, "-l", str(log))
-    wait_until(lambda: sent_messages(log, "human-monitor-command"), what="the shell to learn the server")
+    schema_known(tmux)  # the shell has learnt the server (run state, schema): it asks nothing more
+    tmux.wait_for("\u2502 running \u2502")
     qemu.kill(signal.SIGSTOP)
     try:
         for _ in range(20):

@@ -53,7 +53,6 @@ from qmpshell.repl.stopsignals import StopSignals
 from qmpshell.repl.toolbar import signature_line
 from qmpshell.repl.transcript import print_transcript
 from qmpshell.repl.widgets import output_notice, prompt_fragments, status_fragments
-from qmpshell.schema.index import index_of
 from qmpshell.shell import Shell
 
 if TYPE_CHECKING:
@@ -96,6 +95,7 @@ class Repl:
         self._doing_shown = ""  # the status bar's last "waiting for ..." (Shell.doing)
         self.completions = Completions(is_hmp=lambda: self.shell.hmp, hints=lambda: doc_hints(self.shell))
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._drawn = False  # the first prompt is on the screen
         self._stop_signals = StopSignals(self._leave_with)
         search = SearchToolbar()
         self.input = input_area(
@@ -161,6 +161,8 @@ class Repl:
 
     def look(self) -> show.Look:
         """How replies are shown now: the session's format, the output pane's width, the schema."""
+        from qmpshell.schema.index import index_of  # the worker imported it after the first draw
+
         info = self.screen.output_window.render_info
         width = info.window_width if info is not None else self.width() * (3 if self.events_shown else 5) // 5
         return show.Look(self.core.output_format, max(20, width - 1), index_of(self.shell.knowledge))
@@ -219,7 +221,14 @@ class Repl:
         if signals:
             self._stop_signals.install(self._loop)
         self.app.create_background_task(self._ticker())
-        self.in_background(self._learn_server, call_result)
+        self.app.after_render += self._learn_once_drawn
+
+    def _learn_once_drawn(self, _app: object) -> None:
+        """After the first draw: the worker's imports and schema loading would hold the GIL
+        while the first prompt is being drawn (issue 26: a usable prompt first)."""
+        if not self._drawn:
+            self._drawn = True
+            self.in_background(self._learn_server, call_result)
 
     def _leave_with(self, status: int) -> None:
         if not self.app.is_done:
@@ -227,16 +236,23 @@ class Repl:
 
     def _learn_server(self) -> Result:
         """Worker thread: run state, schema knowledge and HMP names; once per connection."""
+        self.completions.prepare()  # the completer's modules, here rather than on the first Tab
         self.core.learn_server()
         client = self.connection.client
         # The guest agent has no HMP; the storage daemon has one over QMP (qmpshell.hmp).
         timeout, probe = self.settings.connect_timeout, self.settings.probe
-        names = None if client.agent else fetch_hmp_names(client, timeout=timeout, probe=probe)
+        fetch = None if client.agent else lambda: fetch_hmp_names(client, timeout=timeout, probe=probe)
+        names = fetch() if fetch is not None and self.shell.hmp else None  # else on an HMP line's Tab
         if probe:  # --quiet-monitor: a cached schema that fits is not asked for again
             self.in_background(self._confirm_schema, call_result)  # a cached schema: asked again
-        return lambda: self.completions.refresh_link(
-            self.connection, names or HmpNames({}, {}), on_ready=self._live_values_ready
-        )
+
+        def learnt() -> None:
+            self.completions.refresh_link(
+                self.connection, names or HmpNames({}, {}), on_ready=self._live_values_ready
+            )
+            self.completions.hmp_later(fetch if names is None else None)
+
+        return learnt
 
     def _confirm_schema(self) -> Result:
         """Worker thread: a cached schema that is not the server's is replaced, and completion with it."""
@@ -349,6 +365,8 @@ class Repl:
     def _finished(self, result: Outcome | QmpShellError | Rendered | None) -> None:
         self.busy = False
         self.completions.expire()
+        from qmpshell.schema.index import index_of  # imported by the worker after the first draw
+
         source = self.completions.source
         if source is not None and source.index is not index_of(self.shell.knowledge):  # /schema reload
             client = self.connection.client
@@ -364,8 +382,16 @@ class Repl:
             self.input.buffer.cursor_position = len(line)
 
     def mode_changed(self, *, hmp: bool) -> None:
-        """The shell switched its mode: the input line follows (prompt, lexer, continuation)."""
+        """The shell switched its mode: the input line follows (prompt, lexer, continuation); the
+        server's HMP names are asked for now, before the first Tab needs them."""
         self.assembler.hmp = hmp
+        if hmp:
+            self.in_background(self._ask_hmp_names, call_result)
+
+    def _ask_hmp_names(self) -> Result:
+        """Worker thread: HMP mode started, so the server's HMP names are asked for (once)."""
+        self.completions.hmp()
+        return lambda: None
 
     # -- KeyActions --------------------------------------------------------------------
 

@@ -4,7 +4,9 @@ In HMP mode, the server's own command names and ``info`` subcommands; in QMP
 mode the schema completer (``ShellCompleter``, written alongside) over a
 ``CompletionSource`` rebuilt after each (re)connect, as pgcli's completion
 refresher does.  Both modules are optional: without them there is simply no
-completion in QMP mode.
+completion in QMP mode.  The schema completer (and the schema modules under it)
+is imported by ``prepare`` on the worker thread after the first prompt is drawn,
+or by the first completion (off the UI thread too): not before the first prompt.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.completion import (
@@ -27,11 +29,12 @@ from prompt_toolkit.document import Document
 from qmpshell.output.safe import visible
 from qmpshell.protocol import traffic
 from qmpshell.protocol.session import QmpSession
-from qmpshell.repl.completer import ShellCompleter
-from qmpshell.repl.connection import Link
 from qmpshell.repl.hmpcomplete import HmpCompleter, HmpNames
-from qmpshell.schema.live import CompletionSource, source_for
 from qmpshell.shell import Shell
+
+if TYPE_CHECKING:
+    from qmpshell.repl.connection import Link
+    from qmpshell.schema.live import CompletionSource
 
 MENU_RETRY = 0.05  # seconds between looks at a menu still being computed
 
@@ -47,17 +50,45 @@ class Completions:
         self._ready = threading.Event()  # set while there is a source
         self.targets: dict[str, CompletionSource] = {}  # several targets: each one's, for @NAME LINE
         self._is_hmp = is_hmp
-        self._schema = ShellCompleter(
-            lambda: self.source,
-            hmp=is_hmp,
-            hmp_commands=lambda: self.hmp_names.commands,
-            hmp_completer=lambda: HmpCompleter(self.hmp_names),
-            on_waiting=self._wait,
-            source_ready=self._ready.wait,
-            target_source=lambda name: self.targets.get(name),
-            target_names=lambda: list(self.targets),
-            hints=hints,
-        )
+        self._hints = hints
+        self._schema: Completer | None = None
+        self._making = threading.Lock()
+        self._hmp_source: Callable[[], HmpNames] | None = None  # asks the server, on first need
+        self._hmp_asking = threading.Lock()
+
+    def hmp_later(self, fetch: Callable[[], HmpNames] | None) -> None:
+        """After (re)connecting in QMP mode: how to ask this server for its HMP names, once needed."""
+        self._hmp_source = fetch
+
+    def hmp(self) -> HmpNames:
+        """The server's HMP names, asked for when first needed (completion thread or worker): an HMP
+        line or HMP mode.  A QMP session never pays for the HMP tables nor the server's ``help``."""
+        with self._hmp_asking:
+            fetch, self._hmp_source = self._hmp_source, None
+            if fetch is not None:
+                names = fetch()
+                if names.commands:
+                    self.hmp_names = names
+        return self.hmp_names
+
+    def prepare(self) -> Completer:
+        """The schema completer, made (and its modules imported) on first use: call it on a worker."""
+        with self._making:
+            if self._schema is None:
+                from qmpshell.repl.completer import ShellCompleter
+
+                self._schema = ShellCompleter(
+                    lambda: self.source,
+                    hmp=self._is_hmp,
+                    hmp_commands=lambda: self.hmp().commands,
+                    hmp_completer=lambda: HmpCompleter(self.hmp()),
+                    on_waiting=self._wait,
+                    source_ready=self._ready.wait,
+                    target_source=lambda name: self.targets.get(name),
+                    target_names=lambda: list(self.targets),
+                    hints=self._hints,
+                )
+            return self._schema
 
     def _wait(self, text: str | None) -> None:
         self.waiting_text = text
@@ -75,14 +106,17 @@ class Completions:
         self.asked_text = text
 
     def _current(self) -> Completer | None:
+        """Called on the completion thread (``ThreadedCompleter``), never on the UI's."""
         if self._is_hmp():
-            return HmpCompleter(self.hmp_names)
-        return self._schema
+            return HmpCompleter(self.hmp())
+        return self.prepare()
 
     def refresh(
         self, shell: Shell, client: QmpSession, names: HmpNames, *, on_ready: Callable[[], None]
     ) -> None:
         """After (re)connecting: new HMP names and live values for this server."""
+        from qmpshell.schema.live import source_for  # imported by ``prepare`` on the worker already
+
         if names.commands:
             self.hmp_names = names
         self.close()
@@ -100,6 +134,8 @@ class Completions:
 
     def refresh_targets(self, members: Mapping[str, tuple[Shell, QmpSession]]) -> None:
         """With several targets: each one's schema and live values, for the lines that name it."""
+        from qmpshell.schema.live import source_for
+
         self._close_targets()
         if len(members) > 1:
             self.targets = {

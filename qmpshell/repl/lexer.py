@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from prompt_toolkit.document import Document
 from prompt_toolkit.formatted_text import PygmentsTokens, StyleAndTextTuples, to_formatted_text
 from prompt_toolkit.lexers import Lexer
-from pygments.lexers import JsonLexer
 
 from qmpshell.language.prefix import split_target
 from qmpshell.language.syntax import Kind, Token, tokenize
+
+if TYPE_CHECKING:
+    from pygments.lexer import Lexer as PygmentsLexer
 
 _KIND_STYLE = {kind: f"class:input.{kind.value}" for kind in Kind}
 
@@ -72,12 +75,19 @@ class InputLexer(Lexer):
         return get_line
 
 
-_JSON_LEXER = JsonLexer()
+@lru_cache(maxsize=1)
+def _json_lexer() -> PygmentsLexer:
+    """pygments' JSON lexer, made on the first reply or event shown: importing pygments' lexers
+    is not the first prompt's business."""
+    from pygments.lexers import JsonLexer
+
+    lexer: PygmentsLexer = JsonLexer()
+    return lexer
 
 
 @lru_cache(maxsize=2048)
 def _json_fragments_cached(text: str) -> tuple[tuple[str, str], ...]:
-    tokens = list(_JSON_LEXER.get_tokens(text))
+    tokens = list(_json_lexer().get_tokens(text))
     return tuple((f[0], f[1]) for f in to_formatted_text(PygmentsTokens(tokens)))
 
 

@@ -17,7 +17,6 @@ from qmpshell.errors import QmpShellError
 from qmpshell.language.redact import REDACTED, reveals_secret
 from qmpshell.outcomes import Exit, FrontEndCommand, ModeChanged, Outcome, Reply
 from qmpshell.output.render import json_text
-from qmpshell.output.views import bounded
 from qmpshell.repl import show
 from qmpshell.repl.panes import Public
 
@@ -51,6 +50,8 @@ def render(
         return Rendered(result, show.outcome(result, look), REDACTED, look)
     public: Public | None = None
     if isinstance(result, Reply) and look.format == "auto" and not result.as_json:
+        from qmpshell.output.views import bounded  # the first reply: not before the first prompt
+
         if bounded(result.response)[1]:
             response = result.response
             public = lambda: json_text(response, pretty=True)  # noqa: E731 - /save reply: all of it

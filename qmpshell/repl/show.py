@@ -19,7 +19,6 @@ from qmpshell.errors import ParseError, QmpShellError
 from qmpshell.outcomes import EventSeen, HmpOutput, Info, Outcome, ProgramOutput, Reply
 from qmpshell.output.render import error_summary, hmp_text, json_text
 from qmpshell.output.safe import visible, with_caret
-from qmpshell.output.views import VIEW_ROWS, bounded
 from qmpshell.repl.lexer import input_fragments, json_fragments
 
 if TYPE_CHECKING:
@@ -96,7 +95,7 @@ def program(ran: ProgramOutput) -> StyleAndTextTuples:
 def reply(result: Reply, look: Look = JSON_LOOK) -> StyleAndTextTuples:
     """The reply in the look's format; ``| json`` and ``/json`` ask for indented JSON whatever it is."""
     if look.format == "auto" and not result.as_json:
-        from qmpshell.output.views import render_reply
+        from qmpshell.output.views import VIEW_ROWS, bounded, render_reply
 
         response, total = bounded(result.response)
         rendering = render_reply(

@@ -10,9 +10,7 @@ from __future__ import annotations
 from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.styles import BaseStyle, Style, merge_styles, style_from_pygments_cls
 from pygments.style import Style as PygmentsStyle
-from pygments.styles import get_style_by_name
 from pygments.token import Keyword, Name, Number, Operator, Punctuation, String
-from pygments.util import ClassNotFound
 
 TERMINAL_THEME = "terminal"
 
@@ -93,7 +91,10 @@ UI_STYLE = {
 def build_style(theme: str) -> BaseStyle:
     """Our classes on top of the named pygments style (the terminal's palette when unknown)."""
     pygments_style: type[PygmentsStyle] = TerminalPalette
-    if theme != TERMINAL_THEME:
+    if theme != TERMINAL_THEME:  # pygments' styles (and html.entities under them): only when named
+        from pygments.styles import get_style_by_name
+        from pygments.util import ClassNotFound
+
         try:
             pygments_style = get_style_by_name(theme)
         except ClassNotFound:

@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from qmpshell.repl.completion import doc_hints
-from qmpshell.schema.index import index_of
-from qmpshell.schema.suggest import signature_at
 from qmpshell.shell import Shell
 
 
@@ -17,6 +15,11 @@ def signature_line(shell: Shell, text: str, *, redraw: Callable[[], None]) -> st
         from qmpshell.hmp.complete import usage_at  # the HMP usage line of the command typed
 
         return usage_at(text if shell.hmp else text.lstrip()[5:])
+    if shell.knowledge is None:
+        return ""  # the first prompt: drawn before the schema modules are imported (on the worker)
+    from qmpshell.schema.index import index_of
+    from qmpshell.schema.suggest import signature_at
+
     index = index_of(shell.knowledge)
     if index is None:
         return ""

@@ -1,15 +1,21 @@
 """Benchmark of the interactive shell (a benchmark, not a test): prints figures.
 
-1. Time from start to the first usable prompt in a real terminal (tmux), with
-   the schema cache empty and then filled, against a real QEMU.
+1. Time from start to the first usable prompt in a real terminal (tmux): the
+   status bar drawn and a word typed at once shown on the input line; with the
+   schema cache empty (one run), then filled (alternating rounds with a bare
+   prompt_toolkit application and the terminal's floor, medians and ranges).
+   ``cpu``: the CPU time (every thread) and the wall time from exec at the first draw, against
+   the bare application's, alternating: less at the mercy of a busy machine than wall times.
+   ``fleet``: the same with 1, 2, 4 and 8 QEMU targets in one session.
 2. Keystroke-to-screen latency while a fake server floods 5,000 events/s.
 3. Resident memory of the application after 20,000 and after 100,000 events.
 
-Run: ``python tests/bench/bench_repl.py``.
+Run: ``python tests/bench/bench_repl.py [startup|cpu|fleet|typing|memory ...]``.
 """
 
 from __future__ import annotations
 
+import compileall
 import json
 import os
 import socket
@@ -107,28 +113,218 @@ def env_for(root: Path) -> dict[str, str]:
     return env
 
 
-def time_to_prompt(socket_path: str, root: Path) -> float:
+# A bare prompt_toolkit full-screen application: an output area, the input line and a status bar.
+# What any prompt_toolkit shell pays on this machine right now (Python, prompt_toolkit, a first draw).
+BARE_PROMPT = """
+from prompt_toolkit.application import Application
+from prompt_toolkit.key_binding import KeyBindings
+from prompt_toolkit.layout import HSplit, Layout, Window
+from prompt_toolkit.layout.controls import FormattedTextControl
+from prompt_toolkit.widgets import TextArea
+
+keys = KeyBindings()
+keys.add("c-d")(lambda event: event.app.exit())
+line = TextArea(prompt="qmp> ", multiline=False)
+status = Window(FormattedTextControl(" bare | events: 0"), height=1, style="reverse")
+screen = HSplit([Window(FormattedTextControl("")), Window(height=1, char="-"), line, status])
+Application(layout=Layout(screen, focused_element=line), key_bindings=keys, full_screen=True).run()
+"""
+TYPED = "ready"  # typed as soon as the program starts: the prompt is usable once it shows
+
+
+def time_to_prompt(argv: list[str], root: Path) -> float:
+    """From starting ``argv`` in a terminal to the screen showing the status bar and the line typed."""
     start = time.monotonic()
-    tmux = Tmux([sys.executable, "-m", "qmpshell", socket_path], env=env_for(root))
+    tmux = Tmux(argv, env=env_for(root))
     try:
-        tmux.wait_for("events: ", timeout=30)
+        tmux.type(TYPED)
+        tmux.wait_for(lambda screen: "events: " in screen and f"qmp> {TYPED}" in screen, timeout=30)
         return time.monotonic() - start
     finally:
-        tmux.send("C-d")
+        tmux.send("C-u", "C-d")
         tmux.wait_for("EXITED=", timeout=10)
         tmux.close()
 
 
-def bench_startup() -> None:
+def load() -> str:
+    return "load " + " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def spread(values: list[float]) -> str:
+    """Median and range, in ms."""
+    ms = sorted(value * 1000 for value in values)
+    return f"median {statistics.median(ms):5.0f} ms (min {ms[0]:4.0f}, max {ms[-1]:4.0f}, {len(ms)} runs)"
+
+
+def rounds(argvs: dict[str, list[str]], root: Path, count: int) -> dict[str, list[float]]:
+    """Each program started ``count`` times, in alternating rounds (a busy moment hits all alike)."""
+    times: dict[str, list[float]] = {name: [] for name in argvs}
+    for _ in range(count):
+        for name, argv in argvs.items():
+            times[name].append(time_to_prompt(argv, root))
+    return times
+
+
+def bench_startup(count: int = 9) -> None:
+    """qmpshell's first prompt (schema cached) against a bare prompt_toolkit application and
+    the terminal's own floor (tmux starting a program that prints at once, seen by polling)."""
     with tempfile.TemporaryDirectory(prefix="qb-") as name:
-        qemu = Qemu(Path(name))
+        root = Path(name)
+        qemu = Qemu(root)
         try:
-            cold = time_to_prompt(qemu.socket, Path(name))
-            warm = [time_to_prompt(qemu.socket, Path(name)) for _ in range(3)]
+            cold = time_to_prompt([sys.executable, "-m", "qmpshell", qemu.socket], root)
+            print(f"[{load()}]")
+            times = rounds(
+                {
+                    "floor": ["sh", "-c", f"printf 'qmp> {TYPED} events: '"],
+                    "bare": [sys.executable, "-c", BARE_PROMPT],
+                    "qmpshell": [sys.executable, "-m", "qmpshell", qemu.socket],
+                },
+                root,
+                count,
+            )
+            print(f"[{load()}]")
         finally:
             qemu.stop()
-    print(f"first prompt, no schema cache:   {cold * 1000:6.0f} ms")
-    print(f"first prompt, schema cached:     {min(warm) * 1000:6.0f} ms (best of 3; includes tmux start)")
+    print(f"first prompt, no schema cache:  {cold * 1000:5.0f} ms (one run)")
+    print(f"first prompt, schema cached:    {spread(times['qmpshell'])}")
+    print(f"bare prompt_toolkit app:        {spread(times['bare'])}")
+    print(f"terminal floor (tmux, polling): {spread(times['floor'])}")
+    ratios = [q / b for q, b in zip(times["qmpshell"], times["bare"], strict=True)]
+    beyond = [q - b for q, b in zip(times["qmpshell"], times["bare"], strict=True)]
+    print(
+        f"qmpshell / bare: median {statistics.median(ratios):.2f} (per round); qmpshell - bare: "
+        f"median {statistics.median(beyond) * 1000:.0f} ms; qmpshell - floor: "
+        f"{(statistics.median(times['qmpshell']) - statistics.median(times['floor'])) * 1000:.0f} ms"
+    )
+
+
+# Runs ARGV (``qmpshell ...``, or the bare application's code with ``--bare``) and writes to REPORT
+# the CPU time of the process (all its threads) and the wall time since exec at its first draw.
+FIRST_DRAW_COST = """
+import os, sys, time
+import prompt_toolkit.application.application as application
+
+report, argv = sys.argv[1], sys.argv[2:]
+redraw = application.Application._redraw
+
+def since_exec():
+    with open("/proc/self/stat") as stat:
+        started = int(stat.read().rsplit(")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK")
+    with open("/proc/uptime") as uptime:
+        return float(uptime.read().split()[0]) - started
+
+def first(self, render_as_done=False):
+    redraw(self, render_as_done)
+    if not render_as_done and not self.is_done:
+        with open(report, "w") as out:
+            out.write(f"{time.process_time()} {since_exec()}")
+        application.Application._redraw = redraw
+        self.exit()
+
+application.Application._redraw = first
+if argv[0] == "--bare":
+    exec(argv[1])
+else:
+    from qmpshell.cli import main
+    main(argv)
+"""
+
+
+def first_draw_cost(argv: list[str], root: Path) -> tuple[float, float]:
+    """CPU seconds and wall seconds (from exec, so without tmux's own start) at the first draw."""
+    report = root / "cost.txt"
+    report.unlink(missing_ok=True)
+    tmux = Tmux([sys.executable, "-c", FIRST_DRAW_COST, str(report), *argv], env=env_for(root))
+    try:
+        tmux.wait_for("EXITED=", timeout=30)
+    finally:
+        tmux.close()
+    cpu, wall = report.read_text().split()
+    return float(cpu), float(wall)
+
+
+def bench_cpu(count: int = 15) -> None:
+    """What the first draw costs in CPU time (less sensitive than wall time to a busy machine):
+    qmpshell (schema cached) against the bare prompt_toolkit application, alternating."""
+    with tempfile.TemporaryDirectory(prefix="qb-") as name:
+        root = Path(name)
+        qemu = Qemu(root)
+        try:
+            shell = [qemu.socket]
+            first_draw_cost(shell, root)  # the schema cached
+            print(f"[{load()}]")
+            costs: dict[str, list[tuple[float, float]]] = {"qmpshell": [], "bare": []}
+            for _ in range(count):
+                costs["qmpshell"].append(first_draw_cost(shell, root))
+                costs["bare"].append(first_draw_cost(["--bare", BARE_PROMPT], root))
+            print(f"[{load()}]")
+        finally:
+            qemu.stop()
+    for what, values in costs.items():
+        print(
+            f"{what:8s} at its first draw: CPU {spread([cpu for cpu, _ in values])}; "
+            f"wall from exec {spread([wall for _, wall in values])}"
+        )
+    extra = [q[0] - b[0] for q, b in zip(costs["qmpshell"], costs["bare"], strict=True)]
+    print(f"qmpshell's CPU beyond the bare application: {spread(extra)}")
+
+
+def bench_fleet(count: int = 5, sizes: tuple[int, ...] = (1, 2, 4, 8)) -> None:
+    """The first prompt of a session with 1, 2, 4, 8 QEMU targets (``qmpshell A=S1 B=S2 ...``):
+    each extra target should add at most 20 ms (the connections are made at once)."""
+    with tempfile.TemporaryDirectory(prefix="qb-") as name:
+        root = Path(name)
+        qemus = []
+        try:
+            for number in range(max(sizes)):
+                directory = root / f"vm{number}"
+                directory.mkdir()
+                qemus.append(Qemu(directory))
+            argvs = {
+                size: [sys.executable, "-m", "qmpshell", *(f"vm{n}={qemus[n].socket}" for n in range(size))]
+                for size in sizes
+            }
+            for argv in argvs.values():  # every schema cached
+                time_to_prompt(argv, root)
+            print(f"[{load()}]")
+            prompts = rounds({str(size): argv for size, argv in argvs.items()}, root, count)
+            drawn: dict[int, list[float]] = {size: [] for size in sizes}
+            for _ in range(count * 2):
+                for size, argv in argvs.items():
+                    drawn[size].append(first_draw_cost(argv[3:], root)[1])
+            opening = {size: opening_times(qemus[:size], count * 4) for size in sizes}
+            print(f"[{load()}]")
+        finally:
+            for qemu in qemus:
+                qemu.stop()
+    first = {size: prompts[str(size)] for size in sizes}
+    for label, figures in (
+        ("first prompt (tmux)", first),
+        ("first draw, wall from exec", drawn),
+        ("connecting (Fleet.open, in process)", opening),
+    ):
+        one = statistics.median(figures[sizes[0]])
+        for size in sizes:
+            values = figures[size]
+            extra = statistics.median(values) - one
+            per = f"; {extra * 1000 / (size - sizes[0]):5.1f} ms per extra target" if size > sizes[0] else ""
+            print(f"{size} target(s), {label}: {spread(values)}{per}")
+
+
+def opening_times(qemus: list[Qemu], count: int) -> list[float]:
+    """How long connecting to every one of ``qemus`` takes (greeting, capabilities, which server)."""
+    from qmpshell.repl.fleet import Fleet
+
+    settings = Settings(history_file=None)
+    targets = [(f"vm{n}", parse_address(qemu.socket)) for n, qemu in enumerate(qemus)]
+    times = []
+    for _ in range(count):
+        start = time.monotonic()
+        fleet = Fleet.open(targets, settings, log=None, on_event=lambda event: None)
+        times.append(time.monotonic() - start)
+        fleet.close()
+    return times
 
 
 def bench_typing_latency() -> None:
@@ -194,7 +390,20 @@ def bench_memory() -> None:
     )
 
 
+def compile_package() -> None:
+    """Byte-compile qmpshell first, as installing it does: with ``PYTHONDONTWRITEBYTECODE`` set and
+    no ``__pycache__`` (a fresh checkout), every start would compile ~80 modules (150+ ms)."""
+    compileall.compile_dir(Path(__file__).resolve().parents[2] / "qmpshell", quiet=1)
+
+
 if __name__ == "__main__":
-    parts = sys.argv[1:] or ["startup", "typing", "memory"]
+    compile_package()
+    parts = sys.argv[1:] or ["startup", "cpu", "fleet", "typing", "memory"]
     for part in parts:
-        {"startup": bench_startup, "typing": bench_typing_latency, "memory": bench_memory}[part]()
+        {
+            "startup": bench_startup,
+            "fleet": bench_fleet,
+            "cpu": bench_cpu,
+            "typing": bench_typing_latency,
+            "memory": bench_memory,
+        }[part]()
