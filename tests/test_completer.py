@@ -221,6 +221,49 @@ def test_enter_while_the_menu_is_still_being_computed_sends_nothing() -> None:
     assert buffer.complete_state is not None
 
 
+def answered_after_enter(buffer: Buffer, answer: list[Completion] | None) -> bool:
+    """Enter while the completion is computed; then it answers (None: nothing to offer). Did the line run?"""
+    import asyncio
+
+    from qmpshell.repl.completion import enter_when_answered
+
+    ran = asyncio.Event()
+
+    async def session() -> bool:
+        loop = asyncio.get_running_loop()
+        enter_when_answered(loop, buffer, lambda: buffer.text, ran.set)
+        await asyncio.sleep(0.1)  # still computing: nothing is decided
+        assert not ran.is_set()
+        if answer is None:
+            buffer.complete_state = None  # what prompt_toolkit does when there is nothing to offer
+        else:
+            assert buffer.complete_state is not None
+            buffer.complete_state.completions.extend(answer)
+        try:
+            await asyncio.wait_for(ran.wait(), timeout=2)
+        except TimeoutError:
+            return False
+        return True
+
+    return asyncio.run(session())
+
+
+def test_enter_during_a_completion_that_offers_nothing_runs_the_line() -> None:
+    """prompt_toolkit starts a Tab that came during another completion afterwards, on the line as it
+    is by then: Enter on that line was swallowed by a menu that never showed, and the line never ran."""
+    buffer = Buffer(document=Document("query-status"))
+    buffer.complete_state = CompletionState(buffer.document)
+    assert answered_after_enter(buffer, None) is True
+
+
+def test_enter_during_a_completion_lets_the_menu_that_opens_decide() -> None:
+    prefix = Buffer(document=Document("blockdev-add driver=null-"))
+    prefix.complete_state = CompletionState(prefix.document)
+    offered = [Completion(w, start_position=-5) for w in ("null-aio", "null-co")]
+    assert answered_after_enter(prefix, offered) is False  # into the menu, nothing sent
+    assert prefix.complete_state is not None and prefix.complete_state.complete_index == 0
+
+
 def test_a_directory_in_a_file_name_completes_with_its_slash(index: SchemaIndex, tmp_path: Path) -> None:
     (tmp_path / "images").mkdir()
     (tmp_path / "image.qcow2").write_bytes(b"")

@@ -32,8 +32,10 @@ from qmpshell.repl.background import Background, call_result
 from qmpshell.repl.besidewait import BesideWait
 from qmpshell.repl.completion import (
     Completions,
+    completion_in_flight,
     doc_hints,
     enter_in_menu,
+    enter_when_answered,
     refresh_menu,
 )
 from qmpshell.repl.connection import Link
@@ -412,8 +414,12 @@ class Repl:
         return self.input.buffer.complete_state is not None
 
     def enter_in_menu(self) -> None:
-        if enter_in_menu(self.input.buffer, asked=self.completions.asked_text):
-            self.input.buffer.validate_and_handle()
+        buffer = self.input.buffer
+        if completion_in_flight(buffer) and self._loop is not None:
+            asked = lambda: self.completions.asked_text  # noqa: E731 - read when the menu answers
+            enter_when_answered(self._loop, buffer, asked, buffer.validate_and_handle)
+        elif enter_in_menu(buffer, asked=self.completions.asked_text):
+            buffer.validate_and_handle()
 
     def input_is_empty(self) -> bool:
         return not self.input.buffer.text

@@ -239,6 +239,34 @@ def enter_in_menu(buffer: Buffer, *, asked: str | None = None) -> bool:
     return False
 
 
+def enter_when_answered(
+    loop: asyncio.AbstractEventLoop,
+    buffer: Buffer,
+    asked: Callable[[], str | None],
+    run: Callable[[], None],
+    attempts: int = 40,
+) -> None:
+    """Enter while a completion is still being computed: decide once it has answered.
+
+    A menu that opens decides as ``enter_in_menu`` says; no menu (nothing to offer)
+    runs the line.  The completion may not come from a Tab on this line at all:
+    prompt_toolkit runs one completion at a time and starts a Tab that came during
+    another one afterwards, on whatever the line is by then.  Ignoring Enter then
+    left a typed line unrun.  A line changed meanwhile is left alone.
+    """
+    text = buffer.text
+
+    def look(left: int) -> None:
+        if buffer.text != text:
+            return
+        if completion_in_flight(buffer) and left:
+            loop.call_later(MENU_RETRY, look, left - 1)
+        elif enter_in_menu(buffer, asked=asked()):
+            run()
+
+    look(attempts)
+
+
 def refresh_menu(
     loop: asyncio.AbstractEventLoop,
     buffer: Buffer,
