@@ -10,12 +10,15 @@ import pytest
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
+from qmpshell.protocol.pending import PendingReply
+from qmpshell.qmptypes import Message
 from qmpshell.repl.connection import Status
 from qmpshell.repl.history import SecretFreeHistory, make_history
 from qmpshell.repl.hmpcomplete import HmpCompleter, HmpNames, parse_help
 from qmpshell.repl.lexer import InputLexer, input_fragments, json_fragments
 from qmpshell.repl.panes import EventFeed, OutputLog
 from qmpshell.repl.widgets import prompt_fragments, status_fragments
+from tests.qemu_support import Qemu
 
 
 def styles(text: str, *, hmp: bool = False) -> dict[str, str]:
@@ -174,3 +177,29 @@ def test_prompt_and_status_bar() -> None:
     down = Status("/tmp/q.sock", "7.2.22", "paused", True, 3, "the server closed the connection")
     text = "".join(f[1] for f in status_fragments(down, busy=False, width=120))
     assert "DISCONNECTED: the server closed the connection" in text and "HMP" in text
+
+
+def test_hmp_names_reuse_the_command_list_asked_at_connect(machine: Qemu) -> None:
+    """``query-commands`` is asked once a connection: HMP completion takes identify's list."""
+    from qmpshell.protocol.address import parse_address
+    from qmpshell.protocol.client import Client
+    from qmpshell.protocol.server import identify
+    from qmpshell.repl.hmpcomplete import fetch_hmp_names
+
+    client = Client(parse_address(machine.socket))
+    client.connect()
+    try:
+        asked: list[str] = []
+        send = client.send
+
+        def counted(message: Message, *, source: str = "") -> PendingReply:
+            asked.append(str(message.get("execute")))
+            return send(message, source=source)
+
+        client.send = counted  # type: ignore[method-assign]
+        identify(client)
+        names = fetch_hmp_names(client, timeout=5)
+    finally:
+        client.close()
+    assert asked.count("query-commands") == 1, asked
+    assert "status" in names.info and "device_del" in names.commands

@@ -55,7 +55,6 @@ def fetch_hmp_names(client: QmpSession, *, timeout: float, probe: bool = True) -
     the QMP commands the schema lists (``identify`` took them from it).
     """
     from qmpshell.hmp.complete import offered_names
-    from qmpshell.hmp.engine import command_names
 
     if not probe:
         return HmpNames(*offered_names(frozenset(getattr(client.server, "commands", ()))))
@@ -68,11 +67,7 @@ def fetch_hmp_names(client: QmpSession, *, timeout: float, probe: bool = True) -
             return ""
         return str(result or "")
 
-    try:
-        with traffic.own(traffic.COMPLETION):
-            server = command_names(client.execute("query-commands", timeout=timeout))
-    except QmpShellError:
-        server = frozenset()
+    server = _server_commands(client, timeout)
     commands, infos = offered_names(server)
     if "human-monitor-command" in server:
         commands.update(parse_help(run("help")))
@@ -83,6 +78,21 @@ def fetch_hmp_names(client: QmpSession, *, timeout: float, probe: bool = True) -
             return client.execute(command, arguments or None, timeout=timeout)
 
     return HmpNames(commands, infos, query)
+
+
+def _server_commands(client: QmpSession, timeout: float) -> frozenset[str]:
+    """The QMP commands the server has: the list ``identify`` asked at connect, else asked now."""
+    from qmpshell.hmp.engine import command_names
+    from qmpshell.protocol.server import identify
+
+    try:
+        known = identify(client, timeout=timeout).commands
+        if known:
+            return frozenset(known)
+        with traffic.own(traffic.COMPLETION):
+            return command_names(client.execute("query-commands", timeout=timeout))
+    except QmpShellError:
+        return frozenset()
 
 
 class HmpCompleter(Completer):
