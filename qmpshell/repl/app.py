@@ -44,7 +44,6 @@ from qmpshell.repl.entry import Entry
 from qmpshell.repl.hmpcomplete import HmpNames, fetch_hmp_names
 from qmpshell.repl.keeper import ConnectionKeeper
 from qmpshell.repl.keys import build_key_bindings
-from qmpshell.repl.launched import say
 from qmpshell.repl.layout import build_screen, full_screen_application, input_area, pane_columns
 from qmpshell.repl.lexer import InputLexer
 from qmpshell.repl.panekeys import PaneKeys
@@ -61,7 +60,6 @@ if TYPE_CHECKING:
     from qmpshell.protocol.launch import LaunchedQemu
 
 REDRAW_INTERVAL = 0.05  # seconds: events show within this, and a flood costs at most 20 redraws a second
-RECONNECT_INTERVAL = 1.0
 
 Result = Callable[[], None]
 
@@ -132,10 +130,9 @@ class Repl:
         self.keeper = ConnectionKeeper(
             connection,
             settings,
-            log=self.log,
             feed=feed,
             launched=launched,
-            redraw=self.app.invalidate,
+            say=self._say,
             in_background=self.in_background,
             leave=self.quit,
             on_reconnected=lambda: self.in_background(self._learn_server, call_result),
@@ -214,8 +211,7 @@ class Repl:
             self.completions.close()
             if self.settings.transcript:
                 print_transcript(self.core.transcript(), sys.stdout, limit=self.settings.transcript_lines)
-        if self.keeper.farewell:
-            say(self.keeper.farewell)
+        self.keeper.goodbye()
         return EXIT_OK if result is None else result
 
     def _started(self, *, signals: bool = False) -> None:
@@ -275,11 +271,9 @@ class Repl:
             loop.call_soon_threadsafe(refresh_menu, loop, buffer, self.completions, self.app.invalidate)
 
     async def _ticker(self) -> None:
-        """Coalesced redraws for events; connection watch and reconnect attempts."""
-        since_retry = 0.0
+        """Coalesced redraws for events; connection watch and reconnect attempts (``keeper``)."""
         while True:
             await asyncio.sleep(REDRAW_INTERVAL)
-            since_retry += REDRAW_INTERVAL
             if self.feed.dirty or self.shell.doing != self._doing_shown:  # events; a /job's progress
                 self.feed.dirty, self._doing_shown = False, self.shell.doing
                 self.app.invalidate()
@@ -290,10 +284,13 @@ class Repl:
                 self.app.invalidate()
             if not self.busy and self.core.show_warnings():  # between statements (the schema cache's)
                 self.app.invalidate()
-            self.keeper.show_qemu_output()
-            if self.keeper.watch() and since_retry >= RECONNECT_INTERVAL:
-                since_retry = 0.0
-                self.keeper.try_reconnect()
+            self.keeper.tick()
+
+    def _say(self, lines: list[StyleAndTextTuples]) -> None:
+        """What the keeper says (a lost connection, QEMU's stderr): into the output pane."""
+        for line in lines:
+            self.log.add(line)
+        self.app.invalidate()
 
     def try_reconnect(self) -> None:
         self.keeper.try_reconnect()

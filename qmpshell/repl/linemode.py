@@ -21,24 +21,24 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 from qmpshell.config import Settings
-from qmpshell.errors import EXIT_OK, ConnectionFailed, QmpShellError
+from qmpshell.errors import EXIT_OK, QmpShellError
 from qmpshell.language.statements import Assembler
 from qmpshell.outcomes import Outcome
 from qmpshell.output.safe import visible
-from qmpshell.protocol.launch import EXIT_GRACE
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.qmptypes import Message
 from qmpshell.repl import show
-from qmpshell.repl.connection import Link, lost_text, reconnected_text
+from qmpshell.repl.connection import Link
 from qmpshell.repl.core import Grouped, InteractiveCore
 from qmpshell.repl.entry import discard_statement, history_entry
 from qmpshell.repl.eventlines import TARGET_KEY, event_line
-from qmpshell.repl.fleet import Where, open_link
+from qmpshell.repl.fleet import Where
+from qmpshell.repl.keeper import ConnectionKeeper, open_session
 from qmpshell.repl.linewait import LineWait
 from qmpshell.repl.panes import EventFeed, Watched, plain, watched_text
 from qmpshell.repl.rendered import Rendered
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
 SMALLEST_FOR_PANES = (40, 10)  # columns, rows: below either, the panes cannot be drawn usefully
 FIND_SHOWN = 50  # /find in line mode prints at most this many matching lines
-WATCH_INTERVAL = 1.0  # seconds between looks at a lost connection (and reconnect attempts)
+WATCH_INTERVAL = 0.25  # seconds between looks at the connection and a launched QEMU (keeper.tick)
 
 
 def wants_line_mode(settings: Settings, *, environ: Mapping[str, str], size: os.terminal_size) -> bool:
@@ -76,16 +76,13 @@ def run_line_mode(
     """Connect and read statements until end of input or /quit; the exit status.
 
     ``watched``: lines printed between prompts as they come (others' traffic through ``--proxy``)."""
-    feed = EventFeed.for_settings(settings)
     session: LineSession | None = None
 
     def on_event(event: Message) -> None:
-        feed.add(event)
         if session is not None:
             session.arrived.put(event)
 
-    connection = open_link(address, settings, log=log, on_event=on_event)
-    feed.colours = {name: number for number, name in enumerate(connection.members())}
+    connection, feed = open_session(address, settings, log=log, on_event=on_event)
     try:
         dumb = is_dumb(os.environ)
         session = LineSession(connection, feed, settings, launched=launched)
@@ -93,7 +90,9 @@ def run_line_mode(
             watched.subscribe(lambda line, as_json: session.show_watched(line, as_json))
         from qmpshell.repl.linereaders import dumb_reader, prompt_reader
 
-        return session.run(read=dumb_reader(session) if dumb else prompt_reader(session))
+        status = session.run(read=dumb_reader(session) if dumb else prompt_reader(session))
+        session.keeper.goodbye()
+        return status
     finally:
         connection.close()
 
@@ -110,7 +109,6 @@ class LineSession:
         launched: LaunchedQemu | None = None,
     ) -> None:
         self.connection = connection
-        self.launched = launched  # the QEMU --launch started: its exit ends reconnecting
         self.on_target_changed: Callable[[], None] = lambda: None  # the prompt's completion follows /use
         self.settings = settings
         self.feed = feed
@@ -130,9 +128,18 @@ class LineSession:
         self.done = threading.Event()
         self.wait = LineWait(self.core, lock=self.lock, print_new=lambda: self.between_prompts([], new=True))
         self._printed = 0  # absolute number of the first log line not yet printed
-        self._was_lost = False
-        self._relaunching = False
         self.write_styled: Callable[[StyleAndTextTuples], None] = self._write_plain
+        self.stop_reading: Callable[[], None] = lambda: None  # the prompt's reader sets it
+        self.keeper = ConnectionKeeper(
+            connection,
+            settings,
+            feed=feed,
+            launched=launched,
+            say=self.say,
+            in_background=self.in_background,
+            leave=self.leave,
+            on_reconnected=lambda: threading.Thread(target=self._learn_server, daemon=True).start(),
+        )
 
     @property
     def shell(self) -> Shell:
@@ -148,37 +155,14 @@ class LineSession:
         return shutil.get_terminal_size().columns
 
     def relaunch(self) -> None:
-        """``/relaunch``: start the launched QEMU again (on the main thread, which QEMU's
-        parent-death signal follows), wait for its socket, reconnect."""
-        launched = self.launched
-        if launched is None:
-            self.log.add(show.error("/relaunch: QEMU was not started by this shell (--launch)"))
-            return
-        if not (self.connection.lost and launched.exited()):
-            self.log.add(show.error("/relaunch: QEMU is still running"))
-            return
-        self._relaunching = True  # the events thread leaves the connection alone meanwhile
-        try:
-            self.log.add(show.info(f"relaunching {' '.join(launched.argv)}"))
-            self.flush()
-            launched.spawn()
-            launched.wait_ready()
-            if not self.connection.reconnect():
-                raise ConnectionFailed("cannot connect to the new QEMU")
-        except QmpShellError as err:
-            self.log.add(show.failure(err))
-        else:
-            self._reconnected()
-        finally:
-            self._relaunching = False
+        self.keeper.relaunch()
 
     def look(self) -> show.Look:
         """How replies are shown now: the session's format, the terminal's width, the schema."""
         return show.Look(self.core.output_format, max(20, self.width() - 1), index_of(self.shell.knowledge))
 
     def try_reconnect(self) -> None:
-        if self.connection.reconnect():
-            self._reconnected()
+        self.keeper.try_reconnect()
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -195,7 +179,7 @@ class LineSession:
         try:
             while not self.done.is_set():
                 text = read()
-                if text is None:
+                if text is None or self.done.is_set():  # Ctrl-D; a launched QEMU quit meanwhile
                     break
                 for line in text.split("\n"):  # a pasted block: each line in turn, as typed
                     self.enter(line)
@@ -234,21 +218,9 @@ class LineSession:
             self.core.keep_secret_private(statement.text)
             self.remember(history_entry(statement.source or statement.text, hmp=self.shell.hmp))
             self.submit(statement.text)
-            self._leave_after_clean_exit()
+            with self.lock:  # after quit: a clean exit leaves before the next prompt
+                self.keeper.after_statement()
         self.flush()
-
-    def _leave_after_clean_exit(self) -> None:
-        """After ``quit`` (the launched QEMU exits with status 0) there is nothing left to talk to."""
-        launched = self.launched
-        if launched is None:
-            return
-        # The reply to quit comes a moment before the connection ends; its SHUTDOWN event before both.
-        ending = self.connection.lost or self.connection.client.shutdown_reason == "host-qmp-quit"
-        if not ending or not launched.exited(wait=EXIT_GRACE):
-            return
-        if launched.returncode == 0:
-            self.log.add(show.info(launched.exit_message()))
-            self.done.set()
 
     def submit(self, text: str) -> None:
         """Parse and run on a worker, so that Ctrl-C can stop waiting (parsing a device_add asks QEMU);
@@ -283,6 +255,11 @@ class LineSession:
 
     def quit(self) -> None:
         self.done.set()
+
+    def leave(self) -> None:
+        """The launched QEMU quit: leave, from any thread (a prompt being read is closed)."""
+        self.done.set()
+        self.stop_reading()
 
     def propose(self, line: str) -> None:
         self.next_input = line  # /example: the next prompt starts with it
@@ -344,11 +321,8 @@ class LineSession:
                 self.between_prompts([event_line(e, colours=self.feed.colours) for e in shown])
             if not self.busy and (warnings := self.shell.warnings.drain()):  # the schema cache's
                 self.between_prompts([[("class:warning", f"warning: {text}")] for text in warnings])
-            if self.launched is not None and not self._was_lost:
-                said = self.launched.new_output()
-                if said:
-                    self.between_prompts([[("class:warning", line)] for line in said])
-            self._watch_connection()
+            with self.lock:
+                self.keeper.tick()
 
     def _passes(self, event: Message) -> bool:
         return self.feed.passes(str(event.get("event", "?")), target=str(event.get(TARGET_KEY, "")))
@@ -371,27 +345,20 @@ class LineSession:
                 self.out.write(self.prompt())
             self.out.flush()
 
-    def _watch_connection(self) -> None:
-        if self._relaunching:
-            return
-        lost = self.connection.lost
-        if lost and self.launched is not None and self.launched.exited(wait=EXIT_GRACE):
-            if not self._was_lost:  # its socket never comes back: say why, and stop retrying
-                self._was_lost = True
-                self.launched.new_output()
-                message = self.launched.exit_message()
-                told = f"error: {message}; /relaunch starts it again, Ctrl-D leaves"
-                self.between_prompts([[("class:error", told)]])
-            return
-        if lost and not self._was_lost:
-            self._was_lost = True
-            told = lost_text(lost, retrying=self.settings.reconnect)
-            self.between_prompts([[("class:error", f"error: {told}")]])
-        if lost and self.settings.reconnect and self.connection.reconnect():
-            self._reconnected()
+    def say(self, lines: list[StyleAndTextTuples]) -> None:
+        """What the keeper says (a lost connection, QEMU's stderr): printed now, kept in the output."""
+        with self.lock:
+            for line in lines:
+                self.log.add(line)
+            self.between_prompts([], new=True)
 
-    def _reconnected(self) -> None:
-        self._was_lost = False
-        notice = reconnected_text(self.connection)
-        self.between_prompts([[("class:info", notice)]])
-        threading.Thread(target=self._learn_server, daemon=True).start()
+    def in_background(self, work: Callable[[], Any], then: Callable[[Any], None]) -> None:
+        """``work()`` on a thread of its own, then ``then(result)`` under the output lock."""
+
+        def target() -> None:
+            result = work()
+            with self.lock:
+                if not self.done.is_set():
+                    then(result)
+
+        threading.Thread(target=target, name="qmpshell-worker", daemon=True).start()

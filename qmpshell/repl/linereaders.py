@@ -45,6 +45,7 @@ class LineTerminal(Protocol):
     next_input: str  # a line the next prompt starts with (/example)
     remember: Callable[[str], None]
     write_styled: Callable[[StyleAndTextTuples], None]
+    stop_reading: Callable[[], None]  # from any thread: the prompt being read ends as at Ctrl-D
 
     @property
     def out(self) -> IO[str]: ...
@@ -122,6 +123,19 @@ def prompt_reader(session: LineTerminal) -> Callable[[], str | None]:
         prompt.app.invalidate()  # safe from any thread; nothing when no prompt is shown
 
     session.wait.changed = wait_changed
+
+    def stop_reading() -> None:
+        """From another thread (a launched QEMU quit): the prompt on the screen ends as at Ctrl-D."""
+        app, loop = prompt.app, prompt.app.loop
+
+        def end() -> None:
+            if app.is_running and not app.is_done:
+                app.exit(exception=EOFError())
+
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(end)
+
+    session.stop_reading = stop_reading
 
     def refresh() -> None:
         threading.Thread(

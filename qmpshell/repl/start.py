@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 
 from qmpshell.config import Settings
 from qmpshell.repl.app import Repl
-from qmpshell.repl.fleet import Where, open_link
-from qmpshell.repl.panes import EventFeed, Watched
+from qmpshell.repl.fleet import Where
+from qmpshell.repl.keeper import open_session
+from qmpshell.repl.panes import Watched
 
 if TYPE_CHECKING:
     from qmpshell.protocol.launch import LaunchedQemu
@@ -25,9 +26,7 @@ def run_repl(
     """Connect, run the full-screen shell until Ctrl-D, /quit or a stop signal; the exit status.
 
     ``watched``: lines to show in the output as they come (others' traffic through ``--proxy``)."""
-    feed = EventFeed.for_settings(settings)
-    connection = open_link(address, settings, log=log, on_event=feed.add)
-    feed.colours = {name: number for number, name in enumerate(connection.members())}
+    connection, feed = open_session(address, settings, log=log)
     try:
         repl = Repl(connection, feed, settings, launched=launched)
         if watched is not None:
