@@ -257,6 +257,22 @@ def test_line_mode_leaves_after_quit_and_stops_retrying_a_dead_qemu(tmp_path: Pa
         second.close()
 
 
+def test_line_mode_leaves_when_a_launched_qemu_ends_cleanly_on_its_own(tmp_path: Path) -> None:
+    """SIGTERM ends QEMU with status 0 while the prompt waits: the line mode leaves as the full
+    screen does (one connection keeper), saying why once the prompt is gone."""
+    tmux = Tmux([sys.executable, "-m", "qmpshell", "--line", "--launch"], env=shell_env(tmp_path))
+    try:
+        tmux.wait_for("Tab completes")
+        qemu, directory = launched_qemu(shell_pid(tmux))
+        os.kill(qemu, signal.SIGTERM)
+        screen = tmux.wait_for("EXITED=")
+        assert "EXITED=0" in screen and "qmpshell: QEMU exited (status 0)" in screen
+        assert "retrying" not in tmux.scrollback() and "/relaunch" not in tmux.scrollback()
+        assert gone(qemu) and not directory.exists()
+    finally:
+        tmux.close()
+
+
 def test_a_hangup_while_qemu_is_being_stopped_still_removes_its_directory(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
