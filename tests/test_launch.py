@@ -257,12 +257,14 @@ def test_line_mode_leaves_after_quit_and_stops_retrying_a_dead_qemu(tmp_path: Pa
         second.close()
 
 
-def test_line_mode_leaves_when_a_launched_qemu_ends_cleanly_on_its_own(tmp_path: Path) -> None:
-    """SIGTERM ends QEMU with status 0 while the prompt waits: the line mode leaves as the full
-    screen does (one connection keeper), saying why once the prompt is gone."""
-    tmux = Tmux([sys.executable, "-m", "qmpshell", "--line", "--launch"], env=shell_env(tmp_path))
+@pytest.mark.parametrize("term", ["xterm-256color", "dumb"])
+def test_line_mode_leaves_when_a_launched_qemu_ends_cleanly_on_its_own(term: str, tmp_path: Path) -> None:
+    """SIGTERM ends QEMU with status 0 while the prompt waits (prompt_toolkit's, or a dumb
+    terminal's): the line mode leaves as the full screen does, saying why once the prompt is gone."""
+    env = {**shell_env(tmp_path), "TERM": term}
+    tmux = Tmux([sys.executable, "-m", "qmpshell", "--line", "--launch"], env=env)
     try:
-        tmux.wait_for("Tab completes")
+        tmux.wait_for("Ctrl-D quits")
         qemu, directory = launched_qemu(shell_pid(tmux))
         os.kill(qemu, signal.SIGTERM)
         screen = tmux.wait_for("EXITED=")

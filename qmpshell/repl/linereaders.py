@@ -10,6 +10,7 @@ Ctrl-C stops the wait, leaving the typed text where it is.
 
 from __future__ import annotations
 
+import select
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -28,6 +29,7 @@ from qmpshell.repl.widgets import prompt_fragments
 from qmpshell.shell import Shell
 
 WAIT_REDRAW = 0.5  # seconds: while a /wait runs beside, the toolbar is redrawn this often
+DONE_CHECK = 0.25  # seconds: how often a dumb prompt looks whether the session ended meanwhile
 
 
 class LineTerminal(Protocol):
@@ -42,6 +44,7 @@ class LineTerminal(Protocol):
     assembler: Assembler
     on_target_changed: Callable[[], None]
     record_history: bool
+    done: threading.Event  # set when the session ends, from any thread
     next_input: str  # a line the next prompt starts with (/example)
     remember: Callable[[str], None]
     write_styled: Callable[[StyleAndTextTuples], None]
@@ -70,7 +73,8 @@ def dumb_reader(session: LineTerminal) -> Callable[[], str | None]:
             session.out.flush()
             session.prompt_shown = True
         try:
-            line = sys.stdin.readline()  # Ctrl-C here: see LineSession.interrupted
+            # Ctrl-C here: see LineSession.interrupted; "" when the session ended (a launched QEMU quit)
+            line = sys.stdin.readline() if _line_typed(session.done) else ""
         finally:
             session.prompt_shown = False
         if not line:  # end of input (Ctrl-D): leave the terminal's prompt on a line of its own
@@ -79,6 +83,17 @@ def dumb_reader(session: LineTerminal) -> Callable[[], str | None]:
         return line.rstrip("\n")
 
     return read
+
+
+def _line_typed(done: threading.Event) -> bool:
+    """Wait for a whole line on a terminal (its line discipline hands one over at a time), or
+    for the session to end; True when there is a line to read.  Not a terminal: read at once."""
+    if not sys.stdin.isatty():
+        return True
+    while not done.is_set():
+        if select.select([sys.stdin], [], [], DONE_CHECK)[0]:
+            return True
+    return False
 
 
 def prompt_reader(session: LineTerminal) -> Callable[[], str | None]:
@@ -124,16 +139,20 @@ def prompt_reader(session: LineTerminal) -> Callable[[], str | None]:
 
     session.wait.changed = wait_changed
 
+    def end() -> None:
+        """On the prompt's loop: the session has ended, the prompt ends as at Ctrl-D."""
+        if session.done.is_set() and prompt.app.is_running and not prompt.app.is_done:
+            prompt.app.exit(exception=EOFError())
+
     def stop_reading() -> None:
-        """From another thread (a launched QEMU quit): the prompt on the screen ends as at Ctrl-D."""
-        app, loop = prompt.app, prompt.app.loop
-
-        def end() -> None:
-            if app.is_running and not app.is_done:
-                app.exit(exception=EOFError())
-
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(end)
+        """From another thread (a launched QEMU quit): a prompt on the screen ends; one not yet
+        running ends as it starts (``end`` is its ``pre_run``)."""
+        loop = prompt.app.loop
+        try:
+            if loop is not None:
+                loop.call_soon_threadsafe(end)
+        except RuntimeError:  # that prompt's loop closed just then: the next one's pre_run ends it
+            pass
 
     session.stop_reading = stop_reading
 
@@ -155,6 +174,7 @@ def prompt_reader(session: LineTerminal) -> Callable[[], str | None]:
                             session.shell.hmp, session.assembler.pending, target=session.connection.name
                         ),
                         default=default,
+                        pre_run=end,
                     )
             except KeyboardInterrupt:
                 session.abandon()
