@@ -47,7 +47,7 @@ from qmpshell.repl.keys import build_key_bindings
 from qmpshell.repl.layout import build_screen, full_screen_application, input_area, pane_columns
 from qmpshell.repl.lexer import InputLexer
 from qmpshell.repl.panekeys import PaneKeys
-from qmpshell.repl.panes import EventFeed, watched_text
+from qmpshell.repl.panes import EventFeed
 from qmpshell.repl.rendered import Rendered
 from qmpshell.repl.search import output_key_bindings
 from qmpshell.repl.stopsignals import StopSignals
@@ -280,7 +280,7 @@ class Repl:
             if self.arrived_lines:
                 while self.arrived_lines:
                     line, as_json = self.arrived_lines.popleft()
-                    self.log.add(show.info(watched_text(line, as_json, self.core.output_format)))
+                    self.core.show_watched(line, as_json)
                 self.app.invalidate()
             if not self.busy and self.core.show_warnings():  # between statements (the schema cache's)
                 self.app.invalidate()

@@ -26,7 +26,7 @@ from qmpshell.repl.connection import Link
 from qmpshell.repl.fleet import Fleet
 from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands, Handler
 from qmpshell.repl.history import make_history
-from qmpshell.repl.panes import EventFeed, OutputLog
+from qmpshell.repl.panes import EventFeed, OutputLog, watched_text
 from qmpshell.repl.relayout import Relayout
 from qmpshell.repl.rendered import Rendered, render
 from qmpshell.repl.savescript import SessionScript
@@ -156,6 +156,10 @@ class InteractiveCore:
         for warning in warnings:
             self.log.add(show.warning(warning))
         return bool(warnings)
+
+    def show_watched(self, line: str, as_json: str) -> None:
+        """A line of another client's traffic (``--proxy``), in the form ``/format`` asks for."""
+        self.log.add(show.info(watched_text(line, as_json, self.output_format)))
 
     def show(self, result: Outcome | QmpShellError | Rendered | Grouped) -> None:
         """The one place an outcome (or a failure) becomes output, for both front-ends."""

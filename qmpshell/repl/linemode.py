@@ -40,7 +40,7 @@ from qmpshell.repl.eventlines import TARGET_KEY, event_line
 from qmpshell.repl.fleet import Where
 from qmpshell.repl.keeper import ConnectionKeeper, open_session
 from qmpshell.repl.linewait import LineWait
-from qmpshell.repl.panes import EventFeed, Watched, plain, watched_text
+from qmpshell.repl.panes import EventFeed, Watched, plain
 from qmpshell.repl.rendered import Rendered
 from qmpshell.repl.search import print_matches
 from qmpshell.repl.widgets import prompt_fragments
@@ -308,7 +308,8 @@ class LineSession:
         self.out.write(visible(plain(line)) + "\n")  # server text: controls shown, not obeyed
 
     def _events_loop(self) -> None:
-        """Events thread: print events as they come; watch the connection once a second."""
+        """Events thread: print events as they come, and warnings between statements; the keeper's
+        tick (a lost connection, reconnecting, a launched QEMU) a few times a second."""
         while not self.done.is_set():
             try:
                 events = [self.arrived.get(timeout=WATCH_INTERVAL)]
@@ -319,9 +320,9 @@ class LineSession:
             shown = [e for e in events if self._passes(e)]
             if shown:
                 self.between_prompts([event_line(e, colours=self.feed.colours) for e in shown])
-            if not self.busy and (warnings := self.shell.warnings.drain()):  # the schema cache's
-                self.between_prompts([[("class:warning", f"warning: {text}")] for text in warnings])
             with self.lock:
+                if not self.busy and self.core.show_warnings():  # between statements (the schema cache's)
+                    self.between_prompts([], new=True)
                 self.keeper.tick()
 
     def _passes(self, event: Message) -> bool:
@@ -329,7 +330,9 @@ class LineSession:
 
     def show_watched(self, line: str, as_json: str) -> None:
         """A line of another client's traffic (``--proxy``), in the form ``/format`` asks for."""
-        self.between_prompts([[("class:info", watched_text(line, as_json, self.core.output_format))]])
+        with self.lock:
+            self.core.show_watched(line, as_json)
+            self.between_prompts([], new=True)
 
     def between_prompts(self, lines: list[StyleAndTextTuples], *, new: bool = False) -> None:
         """Lines from another thread: after the prompt on a dumb terminal, then the prompt again;
