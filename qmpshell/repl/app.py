@@ -53,7 +53,7 @@ from qmpshell.repl.search import output_key_bindings
 from qmpshell.repl.stopsignals import StopSignals
 from qmpshell.repl.toolbar import signature_line
 from qmpshell.repl.transcript import print_transcript
-from qmpshell.repl.widgets import output_notice, prompt_fragments, status_fragments
+from qmpshell.repl.widgets import output_notice, status_fragments
 from qmpshell.shell import Shell
 
 if TYPE_CHECKING:
@@ -99,9 +99,7 @@ class Repl:
         self._stop_signals = StopSignals(self._leave_with)
         search = SearchToolbar()
         self.input = input_area(
-            prompt=lambda: prompt_fragments(
-                self.shell.hmp, self.assembler.pending, target=self.connection.name
-            ),
+            prompt=self._prompt,
             lexer=InputLexer(lambda: self.shell.hmp),
             completer=self.completions.completer(),
             history=history,
@@ -144,7 +142,7 @@ class Repl:
         return self.connection.shell
 
     def _prompt(self) -> StyleAndTextTuples:
-        return prompt_fragments(self.shell.hmp, self.assembler.pending, target=self.connection.name)
+        return self.core.prompt(pending=self.assembler.pending)
 
     def target_changed(self) -> None:
         """``/use``: completion and the toolbar follow the new current target."""
@@ -330,11 +328,7 @@ class Repl:
             if self.entry.ends_pending(text):
                 self.log.add(show.info(self.entry.discard_pending()))
                 continue
-            prompt = "".join(
-                f[1]
-                for f in prompt_fragments(self.shell.hmp, self.assembler.pending, target=self.connection.name)
-            )
-            self.log.add(show.echo(prompt, text, hmp=self.shell.hmp), mark=not self.assembler.pending)
+            self.core.echo(text, pending=self.assembler.pending)
             statement = self.entry.feed(text, hmp=self.shell.hmp)
             if statement is not None:
                 self.core.keep_secret_private(statement.text)

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple, Protocol
 
+from prompt_toolkit.formatted_text import StyleAndTextTuples
+
 from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError, UsageError
 from qmpshell.language.prefix import ALL, split_target
@@ -31,7 +33,7 @@ from qmpshell.repl.relayout import Relayout
 from qmpshell.repl.rendered import Rendered, render
 from qmpshell.repl.savescript import SessionScript
 from qmpshell.repl.search import OutputSearch
-from qmpshell.repl.widgets import welcome_text
+from qmpshell.repl.widgets import prompt_fragments, welcome_text
 from qmpshell.shell import Shell
 
 MODE_SAID = {
@@ -156,6 +158,15 @@ class InteractiveCore:
         for warning in warnings:
             self.log.add(show.warning(warning))
         return bool(warnings)
+
+    def prompt(self, *, pending: bool) -> StyleAndTextTuples:
+        """The prompt: the mode, the current target (with several), ``...>`` in an unfinished statement."""
+        return prompt_fragments(self.shell.hmp, pending, target=self.connection.name)
+
+    def echo(self, text: str, *, pending: bool) -> None:
+        """A line as entered, after its prompt, into the output; a statement's first line is marked."""
+        prompt = "".join(fragment[1] for fragment in self.prompt(pending=pending))
+        self.log.add(show.echo(prompt, text, hmp=self.shell.hmp), mark=not pending)
 
     def show_watched(self, line: str, as_json: str) -> None:
         """A line of another client's traffic (``--proxy``), in the form ``/format`` asks for."""

@@ -43,7 +43,6 @@ from qmpshell.repl.linewait import LineWait
 from qmpshell.repl.panes import EventFeed, Watched, plain
 from qmpshell.repl.rendered import Rendered
 from qmpshell.repl.search import print_matches
-from qmpshell.repl.widgets import prompt_fragments
 from qmpshell.schema.index import index_of
 from qmpshell.shell import Shell
 
@@ -167,7 +166,7 @@ class LineSession:
     # -- the loop ------------------------------------------------------------------------
 
     def prompt(self) -> str:
-        return plain(prompt_fragments(self.shell.hmp, self.assembler.pending, target=self.connection.name))
+        return plain(self.core.prompt(pending=self.assembler.pending))
 
     def run(self, *, read: Callable[[], str | None]) -> int:
         """Read lines with ``read`` (None: end of input) until then or /quit."""
@@ -207,7 +206,7 @@ class LineSession:
         line typed in HMP mode is kept as ``/hmp LINE`` (``entry.history_entry``).
         """
         with self.lock:  # not while a wait's result is being printed
-            self.log.add(show.echo(self.prompt(), text, hmp=self.shell.hmp), mark=not self.assembler.pending)
+            self.core.echo(text, pending=self.assembler.pending)
             self._printed = self.log.dropped + len(self.log.lines)  # the terminal showed the line already
         if self.assembler.pending and not text.strip():  # Enter on an empty "...>" line
             self.abandon()

@@ -24,8 +24,8 @@ from qmpshell.language.redact import line_has_secret, redact_url_credentials
 from qmpshell.language.statements import Assembler
 from qmpshell.output.safe import visible
 from qmpshell.repl.connection import Link
+from qmpshell.repl.core import InteractiveCore
 from qmpshell.repl.linewait import LineWait
-from qmpshell.repl.widgets import prompt_fragments
 from qmpshell.shell import Shell
 
 WAIT_REDRAW = 0.5  # seconds: while a /wait runs beside, the toolbar is redrawn this often
@@ -45,6 +45,7 @@ class LineTerminal(Protocol):
     on_target_changed: Callable[[], None]
     record_history: bool
     done: threading.Event  # set when the session ends, from any thread
+    core: InteractiveCore
     next_input: str  # a line the next prompt starts with (/example)
     remember: Callable[[str], None]
     write_styled: Callable[[StyleAndTextTuples], None]
@@ -170,9 +171,7 @@ def prompt_reader(session: LineTerminal) -> Callable[[], str | None]:
                 default, session.next_input = session.next_input, ""
                 with patch_stdout(raw=True):
                     return prompt.prompt(
-                        lambda: prompt_fragments(
-                            session.shell.hmp, session.assembler.pending, target=session.connection.name
-                        ),
+                        lambda: session.core.prompt(pending=session.assembler.pending),
                         default=default,
                         pre_run=end,
                     )
