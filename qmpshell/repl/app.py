@@ -158,11 +158,9 @@ class Repl:
 
     def look(self) -> show.Look:
         """How replies are shown now: the session's format, the output pane's width, the schema."""
-        from qmpshell.schema.index import index_of  # the worker imported it after the first draw
-
         info = self.screen.output_window.render_info
         width = info.window_width if info is not None else self.width() * (3 if self.events_shown else 5) // 5
-        return show.Look(self.core.output_format, max(20, width - 1), index_of(self.shell.knowledge))
+        return self.core.look_at(width)
 
     @property
     def events_shown(self) -> bool:

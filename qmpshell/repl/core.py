@@ -114,6 +114,12 @@ class InteractiveCore:
     def look(self) -> show.Look:
         return self.screen.look()
 
+    def look_at(self, width: int) -> show.Look:
+        """How replies are shown in ``width`` columns: the session's format, the current schema."""
+        from qmpshell.schema.index import index_of  # the worker imports it after the first draw
+
+        return show.Look(self.output_format, max(20, width - 1), index_of(self.shell.knowledge))
+
     def try_reconnect(self) -> None:
         self.screen.try_reconnect()
 

@@ -43,7 +43,6 @@ from qmpshell.repl.linewait import LineWait
 from qmpshell.repl.panes import EventFeed, Watched, plain
 from qmpshell.repl.rendered import Rendered
 from qmpshell.repl.search import print_matches
-from qmpshell.schema.index import index_of
 from qmpshell.shell import Shell
 
 if TYPE_CHECKING:
@@ -158,7 +157,7 @@ class LineSession:
 
     def look(self) -> show.Look:
         """How replies are shown now: the session's format, the terminal's width, the schema."""
-        return show.Look(self.core.output_format, max(20, self.width() - 1), index_of(self.shell.knowledge))
+        return self.core.look_at(self.width())
 
     def try_reconnect(self) -> None:
         self.keeper.try_reconnect()
