@@ -42,7 +42,6 @@ from qmpshell.repl.connection import Link
 from qmpshell.repl.core import InteractiveCore
 from qmpshell.repl.entry import Entry
 from qmpshell.repl.hmpcomplete import HmpNames, fetch_hmp_names
-from qmpshell.repl.keeper import ConnectionKeeper
 from qmpshell.repl.keys import build_key_bindings
 from qmpshell.repl.layout import build_screen, full_screen_application, input_area, pane_columns
 from qmpshell.repl.lexer import InputLexer
@@ -84,7 +83,7 @@ class Repl:
         self.in_background = self.background.run  # work on a thread, its result on the event loop
         shown = settings.events_pane
         self.core = InteractiveCore(
-            connection, feed, settings, screen=self, events_shown=shown, relayout=True
+            connection, feed, settings, screen=self, events_shown=shown, relayout=True, launched=launched
         )
         self.log, self.search, self.events_view = self.core.log, self.core.search, self.core.events_view
         history = self.core.history
@@ -125,16 +124,6 @@ class Repl:
         self.pane = PaneKeys.for_screen(self.core, self.screen, self.input, width=self.width)
         bindings = merge_key_bindings([build_key_bindings(self, self.pane), output_key_bindings(self.pane)])
         self.app = full_screen_application(self.screen.layout, bindings, settings, input=input, output=output)
-        self.keeper = ConnectionKeeper(
-            connection,
-            settings,
-            feed=feed,
-            launched=launched,
-            say=self._say,
-            in_background=self.in_background,
-            leave=self.quit,
-            on_reconnected=lambda: self.in_background(self._learn_server, call_result),
-        )
 
     @property
     def shell(self) -> Shell:
@@ -169,7 +158,7 @@ class Repl:
     def _status(self) -> StyleAndTextTuples:
         status = self.connection.status()
         reconnecting = self.settings.reconnect  # it keeps trying, once a second
-        exited = self.keeper.qemu_exited
+        exited = self.core.keeper.qemu_exited
         width = self.width()
         busy, awaited = self.busy or self.waits.active, self.shell.doing
         return status_fragments(
@@ -207,7 +196,7 @@ class Repl:
             self.completions.close()
             if self.settings.transcript:
                 print_transcript(self.core.transcript(), sys.stdout, limit=self.settings.transcript_lines)
-        self.keeper.goodbye()
+        self.core.keeper.goodbye()
         return EXIT_OK if result is None else result
 
     def _started(self, *, signals: bool = False) -> None:
@@ -280,19 +269,16 @@ class Repl:
                 self.app.invalidate()
             if not self.busy and self.core.show_warnings():  # between statements (the schema cache's)
                 self.app.invalidate()
-            self.keeper.tick()
+            self.core.keeper.tick()
 
-    def _say(self, lines: list[StyleAndTextTuples]) -> None:
+    def say(self, lines: list[StyleAndTextTuples]) -> None:
         """What the keeper says (a lost connection, QEMU's stderr): into the output pane."""
         for line in lines:
             self.log.add(line)
         self.app.invalidate()
 
-    def try_reconnect(self) -> None:
-        self.keeper.try_reconnect()
-
-    def relaunch(self) -> None:
-        self.keeper.relaunch()
+    def reconnected(self) -> None:
+        self.in_background(self._learn_server, call_result)
 
     # -- input ---------------------------------------------------------------------------
 

@@ -3,17 +3,19 @@
 ptpython runs both of its front-ends through one controller; so do we.  The
 core owns the session's output (``OutputLog``), the events feed, the history
 file, ``/format``, the front-end commands, and the handling of every outcome:
-the welcome line, warnings, failures, a mode switch, ``/quit``.  It also says,
-in one wording, that the connection was lost or is back.  A front-end only
-draws and reads keys: it tells the core how wide it is and how replies look
-(``Screen``), and the core tells it when to redraw, that the mode changed, or
-to leave.
+the welcome line, warnings, failures, a mode switch, ``/quit``.  Its
+``ConnectionKeeper`` (``keeper``) keeps the connection: a lost connection,
+reconnecting, ``/relaunch`` and a ``--launch``ed QEMU's exit, in one wording.
+A front-end only draws and reads keys: it tells the core how wide it is and how
+replies look (``Screen``), and the core tells it what to say, that the mode
+changed, or to leave; the front-end's ticker (the line mode's events thread)
+calls ``keeper.tick``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import NamedTuple, Protocol
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
@@ -28,6 +30,7 @@ from qmpshell.repl.connection import Link
 from qmpshell.repl.fleet import Fleet
 from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands, Handler
 from qmpshell.repl.history import make_history
+from qmpshell.repl.keeper import ConnectionKeeper
 from qmpshell.repl.panes import EventFeed, OutputLog, watched_text
 from qmpshell.repl.relayout import Relayout
 from qmpshell.repl.rendered import Rendered, render
@@ -35,6 +38,9 @@ from qmpshell.repl.savescript import SessionScript
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.widgets import prompt_fragments, welcome_text
 from qmpshell.shell import Shell
+
+if TYPE_CHECKING:
+    from qmpshell.protocol.launch import LaunchedQemu
 
 MODE_SAID = {
     True: "HMP mode: lines go to the human monitor; /qmp returns to QMP",
@@ -51,15 +57,21 @@ class Screen(Protocol):
 
     def mode_changed(self, *, hmp: bool) -> None: ...
 
-    def quit(self) -> None: ...
+    def quit(self) -> None:
+        """``/quit``, or a launched QEMU quit (then from the keeper's thread): end the session."""
 
     def propose(self, line: str) -> None: ...
 
-    def try_reconnect(self) -> None: ...
-
-    def relaunch(self) -> None: ...
-
     def target_changed(self) -> None: ...
+
+    def say(self, lines: list[StyleAndTextTuples]) -> None:
+        """The keeper's lines (a lost connection, QEMU's stderr): into the output, shown now."""
+
+    def in_background(self, work: Callable[[], Any], then: Callable[[Any], None]) -> None:
+        """``work()`` on a worker, then ``then(result)`` where the output may be touched."""
+
+    def reconnected(self) -> None:
+        """The connection is back (or a new QEMU's): learn the server again."""
 
 
 class Grouped(NamedTuple):
@@ -81,6 +93,7 @@ class InteractiveCore:
         events_shown: bool,
         overrides: Mapping[str, Handler] | None = None,
         relayout: bool = False,
+        launched: LaunchedQemu | None = None,
     ) -> None:
         self.connection = connection
         self.settings = settings
@@ -100,6 +113,16 @@ class InteractiveCore:
         )
         self.script = SessionScript()  # /save script: the statements run, with how each ended
         self.frontend = FrontEndCommands(self, overrides=overrides)
+        self.keeper = ConnectionKeeper(  # a lost connection, reconnecting, /relaunch, --launch's QEMU
+            connection,
+            settings,
+            feed=feed,
+            launched=launched,
+            say=screen.say,
+            in_background=screen.in_background,
+            leave=screen.quit,
+            on_reconnected=screen.reconnected,
+        )
 
     @property
     def shell(self) -> Shell:
@@ -121,10 +144,10 @@ class InteractiveCore:
         return show.Look(self.output_format, max(20, width - 1), index_of(self.shell.knowledge))
 
     def try_reconnect(self) -> None:
-        self.screen.try_reconnect()
+        self.keeper.try_reconnect()
 
     def relaunch(self) -> None:
-        self.screen.relaunch()
+        self.keeper.relaunch()
 
     # -- the session ------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ from qmpshell.repl.core import Grouped, InteractiveCore
 from qmpshell.repl.entry import discard_statement, history_entry
 from qmpshell.repl.eventlines import TARGET_KEY, event_line
 from qmpshell.repl.fleet import Where
-from qmpshell.repl.keeper import ConnectionKeeper, open_session
+from qmpshell.repl.keeper import open_session
 from qmpshell.repl.linewait import LineWait
 from qmpshell.repl.panes import EventFeed, Watched, plain
 from qmpshell.repl.rendered import Rendered
@@ -89,7 +89,7 @@ def run_line_mode(
         from qmpshell.repl.linereaders import dumb_reader, prompt_reader
 
         status = session.run(read=dumb_reader(session) if dumb else prompt_reader(session))
-        session.keeper.goodbye()
+        session.core.keeper.goodbye()
         return status
     finally:
         connection.close()
@@ -112,7 +112,7 @@ class LineSession:
         self.feed = feed
         find = {"find": lambda request: self.find(request.rest)}  # no pane to scroll: matches are printed
         self.core = InteractiveCore(
-            connection, feed, settings, screen=self, events_shown=True, overrides=find
+            connection, feed, settings, screen=self, events_shown=True, overrides=find, launched=launched
         )
         self.log, self.history = self.core.log, self.core.history
         self.next_input = ""  # a line the next prompt starts with (/example)
@@ -128,16 +128,6 @@ class LineSession:
         self._printed = 0  # absolute number of the first log line not yet printed
         self.write_styled: Callable[[StyleAndTextTuples], None] = self._write_plain
         self.stop_reading: Callable[[], None] = lambda: None  # the prompt's reader sets it
-        self.keeper = ConnectionKeeper(
-            connection,
-            settings,
-            feed=feed,
-            launched=launched,
-            say=self.say,
-            in_background=self.in_background,
-            leave=self.leave,
-            on_reconnected=lambda: threading.Thread(target=self._learn_server, daemon=True).start(),
-        )
 
     @property
     def shell(self) -> Shell:
@@ -152,15 +142,9 @@ class LineSession:
     def width(self) -> int:
         return shutil.get_terminal_size().columns
 
-    def relaunch(self) -> None:
-        self.keeper.relaunch()
-
     def look(self) -> show.Look:
         """How replies are shown now: the session's format, the terminal's width, the schema."""
         return self.core.look_at(self.width())
-
-    def try_reconnect(self) -> None:
-        self.keeper.try_reconnect()
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -217,7 +201,7 @@ class LineSession:
             self.remember(history_entry(statement.source or statement.text, hmp=self.shell.hmp))
             self.submit(statement.text)
             with self.lock:  # after quit: a clean exit leaves before the next prompt
-                self.keeper.after_statement()
+                self.core.keeper.after_statement()
         self.flush()
 
     def submit(self, text: str) -> None:
@@ -252,12 +236,12 @@ class LineSession:
         self.assembler.hmp = hmp  # the shell has switched itself
 
     def quit(self) -> None:
-        self.done.set()
-
-    def leave(self) -> None:
-        """The launched QEMU quit: leave, from any thread (a prompt being read is closed)."""
+        """``/quit``, or the launched QEMU quit: leave, from any thread (a prompt being read ends)."""
         self.done.set()
         self.stop_reading()
+
+    def reconnected(self) -> None:
+        threading.Thread(target=self._learn_server, name="qmpshell-worker", daemon=True).start()
 
     def propose(self, line: str) -> None:
         self.next_input = line  # /example: the next prompt starts with it
@@ -321,7 +305,7 @@ class LineSession:
             with self.lock:
                 if not self.busy and self.core.show_warnings():  # between statements (the schema cache's)
                     self.between_prompts([], new=True)
-                self.keeper.tick()
+                self.core.keeper.tick()
 
     def _passes(self, event: Message) -> bool:
         return self.feed.passes(str(event.get("event", "?")), target=str(event.get(TARGET_KEY, "")))
