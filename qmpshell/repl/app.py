@@ -88,7 +88,7 @@ class Repl:
         self.log, self.search, self.events_view = self.core.log, self.core.search, self.core.events_view
         history = self.core.history
         self.arrived_lines: deque[tuple[str, str]] = deque()  # --proxy traffic: the ticker shows it
-        self.entry = Entry(history, hmp=self.shell.hmp)
+        self.entry = Entry(self.core.remember, hmp=self.shell.hmp)
         self.busy = False
         self.waits = BesideWait(self.core, self.in_background)
         self._doing_shown = ""  # the status bar's last "waiting for ..." (Shell.doing)
@@ -309,13 +309,8 @@ class Repl:
     def _next_line(self) -> None:
         """Feed waiting lines to the assembler until one starts a command on the worker."""
         while not self.busy and (text := self.entry.take()) is not None:
-            if self.entry.ends_pending(text):
-                self.log.add(show.info(self.entry.discard_pending()))
-                continue
-            self.core.echo(text, pending=self.assembler.pending)
-            statement = self.entry.feed(text, hmp=self.shell.hmp)
+            statement = self.core.enter_line(self.entry, text)
             if statement is not None:
-                self.core.keep_secret_private(statement.text)
                 self._reload_history()
                 self.submit(statement.text)
 

@@ -23,10 +23,12 @@ from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError, UsageError
 from qmpshell.language.prefix import ALL, split_target
 from qmpshell.language.redact import line_has_secret, public_statement
+from qmpshell.language.statements import Statement
 from qmpshell.migration import Side, migrate, parse_migrate
 from qmpshell.outcomes import Exit, FrontEndCommand, Info, ModeChanged, Outcome, Reply
 from qmpshell.repl import show
 from qmpshell.repl.connection import Link
+from qmpshell.repl.entry import Entry
 from qmpshell.repl.fleet import Fleet
 from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands, Handler
 from qmpshell.repl.history import make_history
@@ -196,6 +198,22 @@ class InteractiveCore:
         """A line as entered, after its prompt, into the output; a statement's first line is marked."""
         prompt = "".join(fragment[1] for fragment in self.prompt(pending=pending))
         self.log.add(show.echo(prompt, text, hmp=self.shell.hmp), mark=not pending)
+
+    def enter_line(
+        self, entry: Entry, text: str, *, echoed: Callable[[], None] = lambda: None
+    ) -> Statement | None:
+        """One line entered: on an empty ``...>`` line the unfinished statement is dropped; else the
+        line is echoed (then ``echoed()``) and fed to the statement being assembled, which, once
+        complete, the history keeps whole and the transcript without its secret, and is returned."""
+        if entry.ends_pending(text):
+            self.log.add(show.info(entry.discard_pending()))
+            return None
+        self.echo(text, pending=entry.assembler.pending)
+        echoed()
+        statement = entry.feed(text, hmp=self.shell.hmp)
+        if statement is not None:
+            self.keep_secret_private(statement.text)
+        return statement
 
     def show_watched(self, line: str, as_json: str) -> None:
         """A line of another client's traffic (``--proxy``), in the form ``/format`` asks for."""

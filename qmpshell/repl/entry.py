@@ -12,9 +12,9 @@ QMP mode does not send it as QMP.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
-from prompt_toolkit.history import History
 
 from qmpshell.language.statements import Assembler, Statement
 
@@ -22,10 +22,13 @@ QUEUED_SHOWN = 5  # queued lines listed above the input; more are counted
 
 
 class Entry:
-    """The lines waiting to run and the statement being assembled from them."""
+    """The lines waiting to run and the statement being assembled from them.
 
-    def __init__(self, history: History, *, hmp: bool) -> None:
-        self.history = history
+    ``remember`` keeps a history entry (``InteractiveCore.remember``, or the line
+    mode's prompt history, which prompt_toolkit's Up reads too)."""
+
+    def __init__(self, remember: Callable[[str], None], *, hmp: bool) -> None:
+        self._remember = remember
         self.assembler = Assembler(hmp=hmp)
         self.queue: deque[str] = deque()
 
@@ -48,10 +51,7 @@ class Entry:
         return statement
 
     def remember(self, statement: Statement, *, hmp: bool) -> None:
-        entry = history_entry(statement.source or statement.text, hmp=hmp)
-        strings = self.history.get_strings()
-        if entry.strip() and (not strings or strings[-1] != entry):
-            self.history.append_string(entry)
+        self._remember(history_entry(statement.source or statement.text, hmp=hmp))
 
     def ends_pending(self, line: str) -> bool:
         """Enter on an empty continuation line abandons the unfinished statement."""

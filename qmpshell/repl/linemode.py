@@ -27,7 +27,6 @@ from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 from qmpshell.config import Settings
 from qmpshell.errors import EXIT_OK, QmpShellError
-from qmpshell.language.statements import Assembler
 from qmpshell.outcomes import Outcome
 from qmpshell.output.safe import visible
 from qmpshell.protocol.logfile import MessageLog
@@ -35,7 +34,7 @@ from qmpshell.qmptypes import Message
 from qmpshell.repl import show
 from qmpshell.repl.connection import Link
 from qmpshell.repl.core import Grouped, InteractiveCore
-from qmpshell.repl.entry import discard_statement, history_entry
+from qmpshell.repl.entry import Entry
 from qmpshell.repl.eventlines import TARGET_KEY, event_line
 from qmpshell.repl.fleet import Where
 from qmpshell.repl.keeper import open_session
@@ -116,7 +115,8 @@ class LineSession:
         )
         self.log, self.history = self.core.log, self.core.history
         self.next_input = ""  # a line the next prompt starts with (/example)
-        self.assembler = Assembler(hmp=self.shell.hmp)
+        self.entry = Entry(lambda entry: self.remember(entry), hmp=self.shell.hmp)  # its queue unused
+        self.assembler = self.entry.assembler
         self.record_history = True  # False when prompt_toolkit's prompt keeps (and completes from) it
         self.remember: Callable[[str], None] = self.core.remember  # the prompt's history replaces it
         self.arrived: queue.SimpleQueue[Message] = queue.SimpleQueue()
@@ -189,20 +189,15 @@ class LineSession:
         line typed in HMP mode is kept as ``/hmp LINE`` (``entry.history_entry``).
         """
         with self.lock:  # not while a wait's result is being printed
-            self.core.echo(text, pending=self.assembler.pending)
-            self._printed = self.log.dropped + len(self.log.lines)  # the terminal showed the line already
-        if self.assembler.pending and not text.strip():  # Enter on an empty "...>" line
-            self.abandon()
-            return
-        self.assembler.hmp = self.shell.hmp
-        statement = self.assembler.feed(text)
+            statement = self.core.enter_line(self.entry, text, echoed=self._shown_by_terminal)
         if statement is not None:
-            self.core.keep_secret_private(statement.text)
-            self.remember(history_entry(statement.source or statement.text, hmp=self.shell.hmp))
             self.submit(statement.text)
             with self.lock:  # after quit: a clean exit leaves before the next prompt
                 self.core.keeper.after_statement()
         self.flush()
+
+    def _shown_by_terminal(self) -> None:
+        self._printed = self.log.dropped + len(self.log.lines)  # the terminal showed the typed line
 
     def submit(self, text: str) -> None:
         """Parse and run on a worker, so that Ctrl-C can stop waiting (parsing a device_add asks QEMU);
@@ -252,7 +247,7 @@ class LineSession:
 
     def abandon(self) -> None:
         """Drop the unfinished statement (Enter on an empty ``...>`` line, Ctrl-C) and say so."""
-        told = discard_statement(self.assembler)
+        told = self.entry.discard_pending()
         if told:
             self.log.add(show.info(told))
         self.flush()
@@ -262,7 +257,7 @@ class LineSession:
 
         Called from the signal handler, so without the lock (the main thread may hold it).
         """
-        told = discard_statement(self.assembler)
+        told = self.entry.discard_pending()
         if self.prompt_shown:
             self.out.write("\n" + (f"{told}\n" if told else "") + self.prompt())
             self.out.flush()
