@@ -204,3 +204,33 @@ def test_a_dumb_terminal_abandons_a_statement_on_an_empty_continuation_line(
     assert sent_messages(log, "transaction") == []
     shell.send("/quit")
     assert shell.process.wait(10) == 0
+
+
+@pytest.mark.parametrize("term", ["xterm-256color", "dumb"])
+def test_line_mode_says_a_lost_connection_and_reconnects_in_the_full_screens_words(
+    term: str, tmp_path: Path, qemu: Qemu
+) -> None:
+    """The one connection keeper: the same lines as the full screen, printed between prompts."""
+    from tests.tmux_support import Tmux
+
+    env = {**shell_env(tmp_path / "xdg"), "TERM": term}
+    tmux = Tmux([sys.executable, "-m", "qmpshell", "--line", qemu.socket], env=env)
+    again: Qemu | None = None
+    try:
+        tmux.wait_for("Ctrl-D quits")
+        qemu.kill()
+        qemu.process.wait(10)
+        screen = tmux.wait_for("error: connection lost: ")
+        lost = next(line for line in screen.splitlines() if "error: connection lost: " in line)
+        assert lost.endswith("; retrying every second (/reconnect tries now)"), lost
+        again = Qemu(qemu.directory)
+        screen = tmux.wait_for("events sent while disconnected were not received", timeout=20)
+        assert f"reconnected to {qemu.socket} (QEMU " in screen
+        tmux.enter("query-status")
+        tmux.wait_for(lambda text: text.rstrip().endswith("running\nqmp>"))
+        tmux.send("C-d")
+        tmux.wait_for("EXITED=0")
+    finally:
+        tmux.close()
+        if again is not None:
+            again.stop()
