@@ -214,7 +214,7 @@ def test_line_mode_says_a_lost_connection_and_reconnects_in_the_full_screens_wor
     from tests.tmux_support import Tmux
 
     env = {**shell_env(tmp_path / "xdg"), "TERM": term}
-    tmux = Tmux([sys.executable, "-m", "qmpshell", "--line", qemu.socket], env=env)
+    tmux = Tmux([sys.executable, "-m", "qmpshell", "--line", qemu.socket], env=env, width=250)  # unwrapped
     again: Qemu | None = None
     try:
         tmux.wait_for("Ctrl-D quits")
