@@ -223,6 +223,15 @@ def rows(socket_path: str, count: int) -> dict[str, Callable[[int, int], None]]:
     return {"pipelined": pipelined, "mixed": mixed_pipelined, "strict": strict, "one-shot": one_shots}
 
 
+def site_kind() -> str:
+    """Whether this Python loads an editable install's import finder at start (pip's default
+    editable mode; ``scripts/setup`` uses a plain path): it costs both sides the same milliseconds,
+    so it moves every one-shot ratio towards 1."""
+    probe = "import sys; print(any(m.startswith('__editable__') for m in sys.modules))"
+    loaded = subprocess.run([PYTHON, "-c", probe], capture_output=True, text=True).stdout.strip()
+    return "editable finder at start" if loaded == "True" else "no import finder at start"
+
+
 def start_qemu(binary: str, directory: str) -> tuple[subprocess.Popen[bytes], str]:
     """QEMU ``-M none`` with a null block node (``disk0``) for the transaction's bitmaps."""
     path = os.path.join(directory, "qmp.sock")
@@ -252,7 +261,7 @@ def main() -> None:
         try:
             Run(qmpshell(path, "-c", "qom-get path=/machine property=type"), replies=1).time()  # warm cache
             version = subprocess.run([args.qemu, "--version"], capture_output=True, text=True).stdout
-            print(f"{version.splitlines()[0]}; {os.cpu_count()} CPUs; medians of per-round ratios:")
+            print(f"{version.splitlines()[0]}; {os.cpu_count()} CPUs; {site_kind()}; medians of ratios:")
             table = rows(path, args.count)
             for name in args.only or list(table):
                 table[name](args.rounds, args.one_shots)
