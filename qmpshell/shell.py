@@ -6,8 +6,6 @@ own way.  Failures are exceptions from ``qmpshell.errors``; a QMP error reply
 is an outcome (``Reply`` with ``ok`` false) because scripts print it.
 """
 
-from __future__ import annotations
-
 import json
 import threading
 from collections.abc import Callable, Mapping
@@ -307,7 +305,7 @@ class Shell(ShellCommands):
             return self.finish(Started(HmpRequest(command_line), pending))
         return HmpOutput(result.text, result.error, result.sent, result.ok)
 
-    def _hmp(self) -> HmpSide:
+    def _hmp(self) -> "HmpSide":
         """The HMP side, made on first use: a QMP one-shot never loads the HMP tables."""
         if self._hmp_side is None:
             from qmpshell.hmp.session import HmpSide

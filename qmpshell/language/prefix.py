@@ -6,8 +6,6 @@ so the rest is parsed against that target's schema.  ``/wait @dst EVENT`` is the
 same as ``@dst /wait EVENT``: the event is awaited on that target.
 """
 
-from __future__ import annotations
-
 import re
 from typing import NamedTuple
 

@@ -19,8 +19,6 @@ bracket), which is what multi-line input needs.  Parsing, highlighting and the
 completer all start from these tokens.
 """
 
-from __future__ import annotations
-
 import enum
 import re
 from typing import NamedTuple

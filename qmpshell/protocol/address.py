@@ -9,8 +9,6 @@ through ``/proc/self/fd/N/NAME``, where ``N`` is an ``O_PATH`` descriptor of the
 socket's directory, so deep temporary directories still work.
 """
 
-from __future__ import annotations
-
 import errno
 import os
 import re

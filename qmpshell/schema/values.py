@@ -83,7 +83,7 @@ class PropertyTypes(Protocol):
 
 
 # A member the schema does not list: (its key, its node, its dotted name) -> its JSON value.
-Unlisted = Callable[[str, "Value | ArgTree", str], Any]
+Unlisted = Callable[[str, Value | ArgTree, str], Any]
 
 # Commands that take more arguments than their schema lists (QAPI 'gen': false): the device's properties.
 OPEN_COMMANDS = frozenset({"device_add"})
