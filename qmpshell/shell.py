@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from qmpshell import commands, guestnotes
+from qmpshell import guestnotes
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionLost, UsageError
 from qmpshell.language.hmp import hmp_message, looks_like_error, parse_cpu_command
 from qmpshell.language.parse import (
@@ -328,6 +328,8 @@ class Shell(ShellCommands):
 
     def _hmp_help(self, name: str) -> str:
         """HMP mode's /help: what this server runs and how; for a NAME its usage and the QMP help."""
+        from qmpshell import commands
+
         lines = ["Shell commands:", *("  " + command.help_line() for command in commands.COMMANDS)]
 
         def qmp_help(command: str) -> str | None:
@@ -351,7 +353,9 @@ class Shell(ShellCommands):
     # -- shell commands --------------------------------------------------------------
 
     def _run_shell(self, request: ShellRequest) -> Outcome:
-        """A ``/command``: the table (``qmpshell.commands``) says who carries it out."""
+        """A ``/command``: the table (``qmpshell.commands``, loaded by the first) says who carries it out."""
+        from qmpshell import commands
+
         command = commands.lookup(request.name)
         if command is None:
             raise UsageError(f"unknown shell command '/{request.name}' (try /help)")

@@ -74,6 +74,7 @@ NOT_FOR_A_ONE_SHOT = {
     "qmpshell.waiting",  # /wait and /job: only a line that uses them loads them
     "qmpshell.waits",
     "qmpshell.jobs",
+    "qmpshell.commands",  # the /commands table: loaded by the first /line
     "dataclasses",
     "inspect",
     "hashlib",
