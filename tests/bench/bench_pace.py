@@ -19,6 +19,10 @@ per-round ratios with their spread, the median times and the load average:
 - ``-c qom-get / bare one-shot``: a line with arguments, which needs the schema.
 - ``one-shot / qmp-shell``: against QEMU's ``qmp-shell`` reading the line on stdin (if installed).
 
+``--instructions`` runs each side once under valgrind's callgrind and prints the ratio of the
+user-space instructions they execute: a figure a busy machine does not move (it leaves out the
+kernel's work and, for scripts, the waiting on QEMU, so it is the CPU cost, not the wall time).
+
 Whole processes with the same interpreter; modules are byte-compiled first (a pip-installed package
 is). Not collected by pytest (``norecursedirs`` in pyproject.toml).
 """
@@ -29,6 +33,7 @@ import argparse
 import compileall
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -134,13 +139,27 @@ class Run:
             raise SystemExit(f"{self.argv[:5]}: {counts}: {detail}")
         return elapsed
 
+    def instructions(self) -> int:
+        """User-space instructions the process runs (callgrind): the same on a busy machine."""
+        argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *self.argv]
+        result = subprocess.run(argv, input=self.stdin, capture_output=True, check=False)
+        found = re.search(rb"Collected : (\d+)", result.stderr)
+        if result.returncode != 0 or found is None:
+            raise SystemExit(f"{argv[:6]}: status {result.returncode}: {result.stderr.decode()[-500:]}")
+        return int(found.group(1))
+
 
 def load() -> str:
     return "load " + " ".join(f"{figure:.2f}" for figure in os.getloadavg())
 
 
-def compare(name: str, mine: Run, theirs: Run, rounds: int) -> None:
-    """Alternate the two runs ``rounds`` times; print the median ratio, its spread and the times."""
+def compare(name: str, mine: Run, theirs: Run, rounds: int, *, instructions: bool = False) -> None:
+    """Alternate the two runs ``rounds`` times; print the median ratio, its spread and the times.
+    ``instructions``: once each under callgrind, the ratio of their instructions instead."""
+    if instructions:
+        ours, bare = mine.instructions(), theirs.instructions()
+        print(f"  {name:34s} {ours / bare:5.2f}x  ({ours / 1e6:7.1f} vs {bare / 1e6:7.1f} M instructions)")
+        return
     before = load()
     ratios, my_times, their_times = [], [], []
     for round_number in range(rounds):
@@ -185,7 +204,7 @@ def dry_run(socket_path: str, script: str) -> list[str]:
     return result.stdout.decode().splitlines()
 
 
-def rows(socket_path: str, count: int) -> dict[str, Callable[[int, int], None]]:
+def rows(socket_path: str, count: int, *, instructions: bool) -> dict[str, Callable[[int, int], None]]:
     status = ['{"execute": "query-status"}'] * count
     script = b"query-status\n" * count
     mixed = mixed_script(count)
@@ -198,27 +217,29 @@ def rows(socket_path: str, count: int) -> dict[str, Callable[[int, int], None]]:
     def pipelined(rounds: int, _: int) -> None:
         mine = Run(qmpshell("-k", socket_path), script, count)
         bare = Run([PYTHON, "-c", BARE_PIPELINED, socket_path], with_ids(status), count)
-        compare(f"-k / bare pipelined ({count})", mine, bare, rounds)
+        compare(f"-k / bare pipelined ({count})", mine, bare, rounds, instructions=instructions)
 
     def mixed_pipelined(rounds: int, _: int) -> None:
         mine = Run(qmpshell("-k", socket_path), mixed.encode(), len(mixed_messages))
         bare = Run([PYTHON, "-c", BARE_PIPELINED, socket_path], with_ids(mixed_messages), len(mixed_messages))
-        compare(f"mixed -k / bare pipelined ({len(mixed_messages)})", mine, bare, rounds)
+        name = f"mixed -k / bare pipelined ({len(mixed_messages)})"
+        compare(name, mine, bare, rounds, instructions=instructions)
 
     def strict(rounds: int, _: int) -> None:
         mine = Run(qmpshell(socket_path), script, count)
         bare = Run([PYTHON, "-c", BARE_STRICT, socket_path], with_ids(status), count)
-        compare(f"strict / bare strict ({count})", mine, bare, rounds)
+        compare(f"strict / bare strict ({count})", mine, bare, rounds, instructions=instructions)
 
     def one_shots(_: int, runs: int) -> None:
-        compare("one-shot / bare one-shot", one_shot, bare_status, runs)
+        compare("one-shot / bare one-shot", one_shot, bare_status, runs, instructions=instructions)
         mine = Run(qmpshell(socket_path, "-c", "qom-get path=/machine property=type"), replies=1)
         bare = Run([PYTHON, "-c", BARE_ONE_SHOT, socket_path, qom_get], replies=1)
-        compare("-c qom-get / bare one-shot", mine, bare, runs)
+        compare("-c qom-get / bare one-shot", mine, bare, runs, instructions=instructions)
         if theirs:
             qemus_own = Run([PYTHON, theirs, socket_path], b"query-status\n", 1)
-            compare("one-shot / qmp-shell", one_shot, qemus_own, runs)
-        compare("python -c pass / bare one-shot", Run([PYTHON, "-c", "pass"]), bare_status, runs)
+            compare("one-shot / qmp-shell", one_shot, qemus_own, runs, instructions=instructions)
+        interpreter = Run([PYTHON, "-c", "pass"])
+        compare("python -c pass / bare one-shot", interpreter, bare_status, runs, instructions=instructions)
 
     return {"pipelined": pipelined, "mixed": mixed_pipelined, "strict": strict, "one-shot": one_shots}
 
@@ -254,6 +275,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7, help="rounds of each script row (default 7)")
     parser.add_argument("--one-shots", type=int, default=21, help="rounds of each one-shot row (default 21)")
     parser.add_argument("--only", action="append", choices=["pipelined", "mixed", "strict", "one-shot"])
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions (valgrind) instead of timing"
+    )
     args = parser.parse_args()
     compileall.compile_dir(str(ROOT / "qmpshell"), quiet=1)
     with tempfile.TemporaryDirectory(prefix="qs-pace-") as directory:
@@ -261,8 +285,8 @@ def main() -> None:
         try:
             Run(qmpshell(path, "-c", "qom-get path=/machine property=type"), replies=1).time()  # warm cache
             version = subprocess.run([args.qemu, "--version"], capture_output=True, text=True).stdout
-            print(f"{version.splitlines()[0]}; {os.cpu_count()} CPUs; {site_kind()}; medians of ratios:")
-            table = rows(path, args.count)
+            print(f"{version.splitlines()[0]}; {os.cpu_count()} CPUs; {site_kind()}; qmpshell / baseline:")
+            table = rows(path, args.count, instructions=args.instructions)
             for name in args.only or list(table):
                 table[name](args.rounds, args.one_shots)
         finally:
