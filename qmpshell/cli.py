@@ -31,7 +31,7 @@ from qmpshell.errors import (
     UsageError,
     hold_back,
 )
-from qmpshell.options import build_parser, settings_from, split_launch_argv
+from qmpshell.options import parse_command_line, settings_from, split_launch_argv
 from qmpshell.printer import OutputClosed
 from qmpshell.protocol.address import Address, wants_many
 from qmpshell.protocol.session import make_client
@@ -129,7 +129,7 @@ def silence_stdout() -> None:
 
 def _main(argv: list[str] | None) -> int:
     options, qemu_argv = split_launch_argv(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_intermixed_args(options)  # addresses may come before and after options
+    args = parse_command_line(options)
     if args.version and not args.command:
         print(f"qmpshell {__version__}")
         return EXIT_OK

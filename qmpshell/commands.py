@@ -12,8 +12,6 @@ This is pgcli's ``pgspecial.register(handler, name, syntax, help, aliases)``.
 ``inspect``.)
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 BATCH, SCREEN, LINE, DRY_RUN = "batch", "full screen", "line mode", "dry run"

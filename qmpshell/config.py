@@ -3,8 +3,6 @@
 Also the XDG locations of the files qmpshell keeps (history, cache, config).
 """
 
-from __future__ import annotations
-
 import math
 import os
 from typing import NamedTuple

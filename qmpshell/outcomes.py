@@ -5,8 +5,6 @@ a failure is not an outcome but a ``QmpShellError``.  A QMP error reply is an
 outcome (``Reply`` with ``ok`` false) because scripts print it.
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 from qmpshell.language.parse import ShellRequest

@@ -6,14 +6,12 @@ own way.  Failures are exceptions from ``qmpshell.errors``; a QMP error reply
 is an outcome (``Reply`` with ``ok`` false) because scripts print it.
 """
 
-from __future__ import annotations
-
 import json
 import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from qmpshell import commands, guestnotes
+from qmpshell import guestnotes
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionLost, UsageError
 from qmpshell.language.hmp import hmp_message, looks_like_error, parse_cpu_command
 from qmpshell.language.parse import (
@@ -307,7 +305,7 @@ class Shell(ShellCommands):
             return self.finish(Started(HmpRequest(command_line), pending))
         return HmpOutput(result.text, result.error, result.sent, result.ok)
 
-    def _hmp(self) -> HmpSide:
+    def _hmp(self) -> "HmpSide":
         """The HMP side, made on first use: a QMP one-shot never loads the HMP tables."""
         if self._hmp_side is None:
             from qmpshell.hmp.session import HmpSide
@@ -331,6 +329,8 @@ class Shell(ShellCommands):
 
     def _hmp_help(self, name: str) -> str:
         """HMP mode's /help: what this server runs and how; for a NAME its usage and the QMP help."""
+        from qmpshell import commands
+
         lines = ["Shell commands:", *("  " + command.help_line() for command in commands.COMMANDS)]
 
         def qmp_help(command: str) -> str | None:
@@ -358,7 +358,9 @@ class Shell(ShellCommands):
     # -- shell commands --------------------------------------------------------------
 
     def _run_shell(self, request: ShellRequest) -> Outcome:
-        """A ``/command``: the table (``qmpshell.commands``) says who carries it out."""
+        """A ``/command``: the table (``qmpshell.commands``, loaded by the first) says who carries it out."""
+        from qmpshell import commands
+
         command = commands.lookup(request.name)
         if command is None:
             raise UsageError(f"unknown shell command '/{request.name}' (try /help)")

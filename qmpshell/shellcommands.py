@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
-from qmpshell import commands
 from qmpshell.errors import UsageError
 from qmpshell.language.parse import ShellRequest
 from qmpshell.language.untyped import flatten_tree
@@ -144,6 +143,8 @@ class ShellCommands:
         return Info(origin.describe(self.knowledge, self.client, timeout=timeout))
 
     def _help(self, request: ShellRequest) -> str:
+        from qmpshell import commands  # the table: a script without /commands never loads it
+
         words = request.words
         if self.hmp and self.hmp_via != "passthrough" and (len(words) <= 1 or words[0] == "info"):
             return self._hmp_help(" ".join(words))

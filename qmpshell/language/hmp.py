@@ -7,16 +7,21 @@ there is no CPU 0 and QEMU's qmp-shell ``-H`` fails at start for that reason.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
 from qmpshell.numbers import whole_number
 
-_ERROR_PATTERNS = re.compile(
-    r"^(unknown command:|Error:|error:|Invalid parameter|Parameter '|invalid |too many arguments"
-    r"|could not |Could not |Device '.*' not found|no such |No such |Usage:|unknown )",
-    re.M,
-)
+
+@functools.cache
+def _error_patterns() -> re.Pattern[str]:
+    """How HMP's error texts begin; compiled by the first HMP reply (a QMP line never needs it)."""
+    return re.compile(
+        r"^(unknown command:|Error:|error:|Invalid parameter|Parameter '|invalid |too many arguments"
+        r"|could not |Could not |Device '.*' not found|no such |No such |Usage:|unknown )",
+        re.M,
+    )
 
 
 def hmp_message(command_line: str, *, cpu_index: int | None = None) -> dict[str, Any]:
@@ -29,7 +34,7 @@ def hmp_message(command_line: str, *, cpu_index: int | None = None) -> dict[str,
 
 def looks_like_error(output: str) -> bool:
     """True when HMP's output is its error text (``unknown command: 'x'``)."""
-    return bool(_ERROR_PATTERNS.match(output.lstrip()))
+    return bool(_error_patterns().match(output.lstrip()))
 
 
 def parse_cpu_command(command_line: str) -> int | None | str:

@@ -7,8 +7,6 @@ Value types come from an ``ArgumentTyper``: the schema when one is known, else
 ``GuessingTyper``, whose rules are the language's defaults.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Callable
 from typing import Any, NamedTuple

@@ -6,15 +6,13 @@ so the rest is parsed against that target's schema.  ``/wait @dst EVENT`` is the
 same as ``@dst /wait EVENT``: the event is awaited on that target.
 """
 
-from __future__ import annotations
-
 import re
 from typing import NamedTuple
 
 ALL = "*"  # the target of ``@all`` and ``@*``: every target
-_PREFIX = re.compile(r"\s*@(?P<name>[A-Za-z0-9_.*-]+)(?:\s+|$)")
-_WAIT = re.compile(r"(?P<head>\s*/wait)\s+@(?P<name>[A-Za-z0-9_.*-]+)(?=\s|$)")
-NAME_RULE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # what a target's name may be
+# Compiled (by re's own cache) when a line first holds an "@": most scripts never do.
+_PREFIX = r"\s*@(?P<name>[A-Za-z0-9_.*-]+)(?:\s+|$)"
+_WAIT = r"(?P<head>\s*/wait)\s+@(?P<name>[A-Za-z0-9_.*-]+)(?=\s|$)"
 
 
 class Routed(NamedTuple):
@@ -26,10 +24,12 @@ class Routed(NamedTuple):
 
 def split_target(line: str) -> Routed:
     """``@src query-status`` -> ('src', 'query-status'); ``@all x``/``@* x`` -> ('*', 'x')."""
-    match = _PREFIX.match(line)
+    if "@" not in line:
+        return Routed("", line)
+    match = re.match(_PREFIX, line)
     if match is not None:
         return Routed(_canonical(match["name"]), line[match.end() :])
-    match = _WAIT.match(line)
+    match = re.match(_WAIT, line)
     if match is not None:
         return Routed(_canonical(match["name"]), match["head"] + line[match.end() :])
     return Routed("", line)

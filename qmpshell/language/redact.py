@@ -22,6 +22,7 @@ the side of keeping it out.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -36,9 +37,13 @@ _KEPT_IN_PASSWORD_COMMANDS = frozenset({"protocol", "connected", "display"})
 SECRET_QOM_TYPES = frozenset({"secret"})
 _HMP_QOM = frozenset({"qom-set", "qom_set", "qom-get", "qom_get"})
 
+
 # scheme://userinfo@ -- the user-information part of a URL (RFC 3986, 3.2.1): secret when it holds a
 # password, and for http(s) even a bare user name (a token often is one).
-_URL_USERINFO = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@\s\"']*)@")
+@functools.cache
+def _url_userinfo() -> re.Pattern[str]:
+    """Compiled by the first text that holds ``://`` and ``@`` (most never do)."""
+    return re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@\s\"']*)@")
 
 
 def _userinfo(found: re.Match[str]) -> str:
@@ -52,7 +57,7 @@ def redact_url_credentials(text: str) -> str:
     """``text`` with every ``scheme://user:password@`` (http(s): also ``user@``) made ``scheme://<redacted>@``."""
     if "://" not in text or "@" not in text:
         return text
-    return _URL_USERINFO.sub(_userinfo, text)
+    return _url_userinfo().sub(_userinfo, text)
 
 
 def has_url_credentials(text: str) -> bool:

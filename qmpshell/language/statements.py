@@ -6,8 +6,6 @@ complete, so that batch mode can number lines and the REPL can show a
 continuation prompt while ``pending`` is true.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple

@@ -12,6 +12,7 @@ whose text ``reason`` turns into words.  ``escape_controls`` is the writing side
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -55,7 +56,10 @@ def reason(err: ValueError) -> str:
     return str(err)
 
 
-_C1_AND_DEL = re.compile("[\x7f-\x9f\ud800-\udfff]")  # and lone surrogates, which no UTF-8 can hold
+@functools.cache
+def _c1_and_del() -> re.Pattern[str]:
+    """DEL, C1 and lone surrogates (no UTF-8 holds them); compiled when text first needs it."""
+    return re.compile("[\x7f-\x9f\ud800-\udfff]")
 
 
 def escape_controls(text: str) -> str:
@@ -64,9 +68,12 @@ def escape_controls(text: str) -> str:
     Outside strings JSON text is plain ASCII, so only string contents change and
     the text still reads back as the same value.
     """
-    if not _C1_AND_DEL.search(text):
+    if text.isascii() and "\x7f" not in text:  # nearly every reply: no pattern needed
         return text
-    return _C1_AND_DEL.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+    pattern = _c1_and_del()
+    if not pattern.search(text):
+        return text
+    return pattern.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def _clip(text: str, width: int = 24) -> str:

@@ -19,8 +19,6 @@ bracket), which is what multi-line input needs.  Parsing, highlighting and the
 completer all start from these tokens.
 """
 
-from __future__ import annotations
-
 import enum
 import re
 from typing import NamedTuple
@@ -67,13 +65,12 @@ class Token(NamedTuple):
 _WS = re.compile(r"[ \t\r\n]+")
 _WORD = re.compile(r"[^ \t\r\n]+")
 _KEY = re.compile(r"[^ \t\r\n=]+")
-_QUOTED = {
-    '"': re.compile(r'"(?:[^"\\]|\\.)*"', re.S),
-    "'": re.compile(r"'(?:[^'\\]|\\.)*'", re.S),
-}
+# What only some lines need stays a string, compiled (and kept by re's cache) on first use: a
+# one-shot without arguments never pays for it.
+_QUOTED = {'"': r'"(?:[^"\\]|\\.)*"', "'": r"'(?:[^'\\]|\\.)*'"}  # with re.S
 _JSON_STOP = re.compile(r'["{}\[\]]')
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
-_NUMBER = re.compile(
+_JSON_STRING = _QUOTED['"']
+_NUMBER = (
     r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+"
     r"|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)"
 )
@@ -244,7 +241,7 @@ class _Lexer:
         self.emit(Kind.ERROR, len(self.text), error)
 
     def quoted(self, quote: str) -> bool:
-        match = _QUOTED[quote].match(self.text, self.pos)
+        match = re.compile(_QUOTED[quote], re.S).match(self.text, self.pos)
         if match is None:
             self.emit(Kind.ERROR, len(self.text), f"unterminated {quote}quoted{quote} string")
             return False
@@ -256,7 +253,7 @@ def classify_bare(word: str) -> Kind:
     """The kind a bare value is guessed to be when no schema says otherwise."""
     if word in _LITERALS:
         return Kind.LITERAL
-    if _NUMBER.fullmatch(word):
+    if re.fullmatch(_NUMBER, word):
         return Kind.NUMBER
     return Kind.WORD
 
@@ -275,7 +272,7 @@ def _scan_json(text: str, start: int) -> tuple[int, str, bool]:
             return len(text), f"unclosed '{_opener(expected)}'", True
         char = match.group()
         if char == '"':
-            string = _JSON_STRING.match(text, match.start())
+            string = re.compile(_JSON_STRING, re.S).match(text, match.start())
             if string is None:
                 return len(text), "unterminated string inside JSON", True
             pos = string.end()
@@ -289,7 +286,7 @@ def _scan_json(text: str, start: int) -> tuple[int, str, bool]:
             return pos, "", False
 
 
-_IN_STRING = re.compile(r'(?:[^"\\]|\\.)*', re.S)
+_IN_STRING = r'(?:[^"\\]|\\.)*'  # with re.S
 
 
 class OpenJson:
@@ -329,7 +326,7 @@ class OpenJson:
         if self.escaped:
             self.escaped = False
             pos += 1
-        end = _IN_STRING.match(text, pos).end()  # type: ignore[union-attr]
+        end = re.compile(_IN_STRING, re.S).match(text, pos).end()  # type: ignore[union-attr]
         if end == len(text):
             return end
         if text[end] == "\\":  # a backslash ends this piece: its escaped character comes next
@@ -348,10 +345,10 @@ def unquote(token_text: str) -> str:
     body = token_text[1:-1]
     if "\\" not in body:
         return body
-    return _ESCAPE.sub(_unescape_one, body)
+    return re.sub(_ESCAPE, _unescape_one, body, flags=re.S)
 
 
-_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.S)
+_ESCAPE = r"\\(u[0-9a-fA-F]{4}|.)"  # with re.S
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "0": "\0"}
 
 

@@ -7,11 +7,9 @@ becomes a number only when it is written the way numbers plainly are, so that
 nothing typed is silently changed (``0001``, ``00.3`` stay strings).
 """
 
-from __future__ import annotations
-
 import json
 import re
-from typing import Any, NamedTuple, Protocol, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from qmpshell.language import strictjson
 from qmpshell.language.syntax import Kind, Token, classify_bare, unquote
@@ -32,7 +30,10 @@ class Value(NamedTuple):
         return unquote(self.token.text) if self.quoted else self.token.text
 
 
-ArgTree = dict[str, Union[Value, "ArgTree"]]
+if TYPE_CHECKING:
+    ArgTree = dict[str, "Value | ArgTree"]  # nested keys: values and trees of values
+else:  # a name only: the recursive alias would make typing compile a forward reference (1 ms)
+    ArgTree = dict
 
 
 class ValueProblem(Exception):
@@ -82,7 +83,7 @@ def guess_value(value: Value) -> Any:
 # Where no type is known, a bare value is a number only when it is written the way a number is
 # normally written, so that nothing the user typed is silently changed: ``0001`` (a serial),
 # ``00.3`` (a PCI address), ``1.50``, ``1e3`` and ``+60`` stay strings.
-_PLAIN_NUMBER = re.compile(
+_PLAIN_NUMBER = (  # compiled (re's cache) by the first bare number guessed
     r"-?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+)"  # an explicit base prefix
     r"|-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?"  # decimal: no leading zeros, no trailing fraction zeros
 )
@@ -100,7 +101,7 @@ def literal_of(word: str) -> Any:
 
 def is_plain_number(word: str) -> bool:
     """True for ``10``, ``-3``, ``1.5``, ``0x10``; not for ``0001``, ``00.3``, ``1.50``, ``1e3``, ``+60``."""
-    return _PLAIN_NUMBER.fullmatch(word) is not None and word != "-0"
+    return re.fullmatch(_PLAIN_NUMBER, word) is not None and word != "-0"
 
 
 def number_of(word: str) -> int | float:

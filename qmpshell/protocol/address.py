@@ -9,8 +9,6 @@ through ``/proc/self/fd/N/NAME``, where ``N`` is an ``O_PATH`` descriptor of the
 socket's directory, so deep temporary directories still work.
 """
 
-from __future__ import annotations
-
 import errno
 import os
 import re
@@ -80,12 +78,12 @@ def is_pattern(text: str) -> bool:
 
 
 # The port is checked afterwards (parse_address says why a bad one is no TCP port).
-_IPV6_ADDRESS = re.compile(r"\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[\w.-]+)?\]:[^*?\[\]/]*")
+_IPV6_ADDRESS = r"\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[\w.-]+)?\]:[^*?\[\]/]*"  # compiled when used
 
 
 def is_ipv6_address(text: str) -> bool:
     """``[::1]:4444``, ``[fe80::1%eth0]:4444``: an IPv6 host and a port, never a file glob."""
-    return _IPV6_ADDRESS.fullmatch(text) is not None
+    return text.startswith("[") and re.fullmatch(_IPV6_ADDRESS, text) is not None
 
 
 def describe(address: Address) -> str:

@@ -7,7 +7,6 @@ row need two STOP events.
 
 from __future__ import annotations
 
-import fnmatch
 import itertools
 import threading
 from collections import deque
@@ -203,6 +202,7 @@ def last_match_before(log: EventLog, first: int, matches: Matcher) -> Message | 
 
 def event_matcher(name: str, fields: dict[str, FieldTest]) -> Matcher:
     """Match an event name (a glob) and ``data`` fields given as dotted paths."""
+    import fnmatch  # only /wait matches events: a one-shot never loads it
 
     def matches(event: Message) -> bool:
         if not fnmatch.fnmatchcase(str(event.get("event", "")), name):

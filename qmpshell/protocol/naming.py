@@ -19,8 +19,8 @@ import re
 
 from qmpshell.protocol.address import Address
 
-_GIVEN = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)=(?P<address>.+)")
-_OTHER = re.compile(r"[^A-Za-z0-9_.-]+")
+_GIVEN = r"(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)=(?P<address>.+)"  # compiled (re's cache) when used
+_OTHER = r"[^A-Za-z0-9_.-]+"
 RESERVED = frozenset({"all"})
 
 
@@ -29,7 +29,7 @@ def split_name(text: str) -> tuple[str, str]:
 
     A file that exists with ``=`` in its name is taken as an address.
     """
-    match = _GIVEN.fullmatch(text)
+    match = re.fullmatch(_GIVEN, text) if "=" in text else None
     if match is None or os.path.exists(text):
         return "", text
     return match["name"], match["address"]
@@ -44,7 +44,7 @@ def derived_name(address: Address) -> str:
         raw = os.path.splitext(base)[0] or base
     else:
         raw = f"{address.host}-{address.port}"
-    return _OTHER.sub("-", raw).strip("-") or "target"
+    return re.sub(_OTHER, "-", raw).strip("-") or "target"
 
 
 def unique(names: list[str]) -> list[str]:

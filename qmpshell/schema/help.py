@@ -16,7 +16,6 @@ down (``blockdev-add`` refers to itself through ``file``) is named, not expanded
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Mapping
 from typing import Any
 
@@ -74,6 +73,8 @@ def wrap_line(line: str, width: int) -> list[str]:
     if len(line) <= width or width < 20:
         return [line]
     indent = " " * (len(line) - len(line.lstrip()) + 4)
+    import textwrap  # only /help wraps: a batch line reads this module for its warnings alone
+
     return textwrap.wrap(
         line, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
     )

@@ -23,24 +23,31 @@ if TYPE_CHECKING:
     from qmpshell.protocol.session import QmpSession
     from qmpshell.schema.cache import SchemaCache
     from qmpshell.schema.index import SchemaIndex
-    from qmpshell.schema.live import Ask
+    from qmpshell.schema.livetypes import Ask
 
 
 class SchemaKnowledge:
     """The ``Knowledge`` the shell uses: typed values, help, hints and warnings from one index."""
 
     def __init__(self, index: SchemaIndex, *, key: str = "", cache_path: str = "") -> None:
-        from qmpshell.schema import help as helptext
         from qmpshell.schema.values import SchemaTyper
 
         self.index = index
         self.key = key  # the cache key of the server it belongs to ('' when it has none)
         self.cache_path = cache_path  # the cache file it was read from; '' when the server sent it
         self.confirmed = not cache_path  # a cached schema is confirmed by fetching it again
-        self.entries_digest = ""  # entries_digest of the schema it was built from
+        self.entries: list[Any] = []  # the schema it was built from (for entries_digest)
+        self._digest = ""
         self._typer = SchemaTyper(index)
-        self._text = helptext
         self._live_cache: dict[tuple[str, str], Any] = {}  # device types and properties, per server
+
+    @property
+    def entries_digest(self) -> str:
+        """``entries_digest`` of the schema it was built from, computed when first asked (only the
+        interactive shell's check of a cached schema asks: 4 ms a batch run need not pay)."""
+        if not self._digest and self.entries:
+            self._digest = entries_digest(self.entries)
+        return self._digest
 
     @property
     def typer(self) -> ArgumentTyper:
@@ -49,7 +56,7 @@ class SchemaKnowledge:
 
     def typer_for(self, ask: Ask) -> ArgumentTyper:
         """Typing by the schema and, where it is silent, by what ``ask`` learns from QEMU."""
-        from qmpshell.schema.live import LiveTypes
+        from qmpshell.schema.livetypes import LiveTypes
         from qmpshell.schema.values import SchemaTyper
 
         return SchemaTyper(self.index, properties=LiveTypes(ask, self._live_cache))
@@ -64,13 +71,19 @@ class SchemaKnowledge:
         return f"unknown event '{name}'{did_you_mean(name, events)}"
 
     def help(self, name: str, narrow: Mapping[str, str] | None = None, width: int = 76) -> str | None:
-        return self._text.describe(self.index, name, narrow=narrow, width=width)
+        from qmpshell.schema import help as helptext  # loaded by the first help, hint or warning
+
+        return helptext.describe(self.index, name, narrow=narrow, width=width)
 
     def hint_for_error(self, command: str, response: Message) -> str:
-        return self._text.hint_for_error(self.index, command, response)
+        from qmpshell.schema import help as helptext
+
+        return helptext.hint_for_error(self.index, command, response)
 
     def warning_for(self, command: str) -> str:
-        return self._text.warning_for(self.index, command)
+        from qmpshell.schema import help as helptext
+
+        return helptext.warning_for(self.index, command)
 
 
 class LazyKnowledge:
@@ -288,7 +301,7 @@ def knowledge_from(entries: list[Any], *, key: str, cache_path: str = "") -> Sch
     from qmpshell.schema.index import SchemaIndex
 
     knowledge = SchemaKnowledge(SchemaIndex.from_entries(entries), key=key, cache_path=cache_path)
-    knowledge.entries_digest = entries_digest(entries)
+    knowledge.entries = entries
     return knowledge
 
 

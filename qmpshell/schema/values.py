@@ -14,7 +14,7 @@ The rules, by the type the schema gives an argument:
   properties, typed by ``device-list-properties`` for the driver, and
   ``object-add`` properties are typed by ``qom-list-properties``; ``qom-set
   value=`` is typed by the property's type from ``qom-list``.  Those answers
-  come from the running QEMU through ``PropertyTypes`` (``schema.live``);
+  come from the running QEMU through ``PropertyTypes`` (``schema.livetypes``);
 - ``any``, and whatever no type is known for: the guessing rules, under which a
   bare value is a number only when written as numbers normally are.
 
@@ -24,7 +24,6 @@ as the core language promises.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -44,6 +43,8 @@ _ALTERNATE_ORDER = ("null", "boolean", "int", "number", "enum", "string")
 
 
 def close_matches(word: str, names: list[str], *, limit: int = 3) -> list[str]:
+    import difflib  # only a misspelt name needs it: a line typed right never loads it
+
     return difflib.get_close_matches(word, names, n=limit, cutoff=0.6)
 
 
@@ -63,6 +64,8 @@ def _closest(word: str, matches: list[str]) -> list[str]:
     """Those of ``matches`` (best first) as close to ``word`` as the best one."""
     if not matches:
         return []
+    import difflib
+
     best = difflib.SequenceMatcher(None, word, matches[0]).ratio()
     return [m for m in matches if difflib.SequenceMatcher(None, word, m).ratio() >= best]
 
@@ -80,7 +83,7 @@ class PropertyTypes(Protocol):
 
 
 # A member the schema does not list: (its key, its node, its dotted name) -> its JSON value.
-Unlisted = Callable[[str, "Value | ArgTree", str], Any]
+Unlisted = Callable[[str, Value | ArgTree, str], Any]
 
 # Commands that take more arguments than their schema lists (QAPI 'gen': false): the device's properties.
 OPEN_COMMANDS = frozenset({"device_add"})
