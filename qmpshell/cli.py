@@ -13,8 +13,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterable
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 from qmpshell import __version__
@@ -25,11 +25,10 @@ from qmpshell.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
-    STOP_SIGNALS,
     QmpShellError,
     Stopped,
     UsageError,
-    hold_back,
+    stop_on_signals,
 )
 from qmpshell.options import parse_command_line, settings_from, split_launch_argv
 from qmpshell.printer import OutputClosed
@@ -64,7 +63,6 @@ def entry() -> None:
     status = main()
     if "prompt_toolkit" in sys.modules:
         sys.exit(status)
-    import threading
 
     for thread in threading.enumerate():  # the docs cache still being written: let it finish
         if thread.name == "qmpshell-docs" and not thread.daemon:
@@ -153,30 +151,6 @@ def _main(argv: list[str] | None) -> int:
             raise
         complain(f"internal error: {type(err).__name__}: {err} (QMPSHELL_DEBUG=1 shows where)")
         return EXIT_FAILED
-
-
-@contextmanager
-def stop_on_signals() -> Iterator[None]:
-    """SIGTERM, SIGHUP and SIGQUIT raise ``Stopped``, so that everything is cleaned up on the way out
-    (the launched QEMU, its directory, the log); only the first: a second must not cut that short.
-    The interactive shell handles them itself, on its event loop, and leaves like Ctrl-D."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    stopping: list[int] = []
-
-    def stop(signum: int, frame: object) -> None:
-        if not stopping:
-            stopping.append(signum)
-            if not hold_back(signum):
-                raise Stopped(signum)
-
-    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> int:

@@ -1,4 +1,4 @@
-"""The one exception tree of qmpshell.
+"""The one exception tree of qmpshell, and the stop signals that end a run like Ctrl-C.
 
 Every failure a user can meet is a ``QmpShellError``; front-ends turn it into one
 line of text and an exit status, never a traceback::
@@ -79,6 +79,30 @@ def hold_back(signum: int) -> bool:
         return False
     _Held.signum = _Held.signum or signum
     return True
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGTERM, SIGHUP and SIGQUIT raise ``Stopped``, so that everything is cleaned up on the way out
+    (the launched QEMU, its directory, the log); only the first: a second must not cut that short.
+    The interactive shell handles them itself, on its event loop, and leaves like Ctrl-D."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stopping: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        if not stopping:
+            stopping.append(signum)
+            if not hold_back(signum):
+                raise Stopped(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 class QmpShellError(Exception):

@@ -243,7 +243,7 @@ def test_credentials_in_a_url_never_reach_the_history(tmp_path: Path) -> None:
 def test_the_interactive_pane_shows_control_characters_with_the_caret_in_place() -> None:
     """The output pane's parse error: ``^A`` takes two columns, so the caret moves with it."""
     from qmpshell.errors import ParseError
-    from qmpshell.repl.show import failure
+    from qmpshell.repl.styled import failure
 
     ((_, text),) = failure(ParseError("unclosed '{'", "x a=\x01 b={", 8))
     message, shown, caret = text.rstrip("\n").split("\n")

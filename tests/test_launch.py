@@ -280,8 +280,7 @@ def test_a_hangup_while_qemu_is_being_stopped_still_removes_its_directory(
 ) -> None:
     """The terminal's SIGHUP can land just as the shell stops QEMU on its own way out: the rest of
     that cleanup still runs, and the shell leaves as hung up once it is done."""
-    from qmpshell import cli
-    from qmpshell.errors import Stopped
+    from qmpshell.errors import Stopped, stop_on_signals
     from qmpshell.protocol import launch
 
     qemu = launch.LaunchedQemu(QEMU_ARGV)
@@ -293,7 +292,7 @@ def test_a_hangup_while_qemu_is_being_stopped_still_removes_its_directory(
         os.kill(os.getpid(), signal.SIGHUP)  # while the shell waits for QEMU to end
 
     monkeypatch.setattr(launch, "_signal_group", and_hang_up)
-    with pytest.raises(Stopped) as stopped, cli.stop_on_signals():
+    with pytest.raises(Stopped) as stopped, stop_on_signals():
         qemu.stop()
     assert stopped.value.signum == signal.SIGHUP
     assert qemu.returncode is not None

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from qmpshell.outcomes import Reply
-from qmpshell.repl import show
+from qmpshell.repl import styled
 from qmpshell.repl.panes import OutputLog, plain
 from qmpshell.repl.relayout import Relayout
 from qmpshell.repl.rendered import render
@@ -36,13 +36,13 @@ class Pane:
         self.width = width
 
     def run(self, reply: Reply, *, secret: str | None = None) -> None:
-        self.log.add(show.echo("qmp> ", reply.command, hmp=False), mark=True)
-        rendered = render(reply, show.Look("auto", self.width - 1))
+        self.log.add(styled.echo("qmp> ", reply.command, hmp=False), mark=True)
+        rendered = render(reply, styled.Presentation("auto", self.width - 1))
         assert not isinstance(rendered, Exception) and hasattr(rendered, "fragments")
         start = self.log.end
         public = secret if secret is not None else rendered.public
         self.log.add(rendered.fragments, public=public)
-        self.drawn.add(start, rendered.outcome, rendered.look, public)
+        self.drawn.add(start, rendered.outcome, rendered.presentation, public)
 
     def view(self) -> list[str]:
         top = self.log.view_top(HEIGHT)
@@ -50,7 +50,7 @@ class Pane:
 
 
 def fresh(reply: Reply, width: int) -> list[str]:
-    rendered = render(reply, show.Look("auto", width - 1))
+    rendered = render(reply, styled.Presentation("auto", width - 1))
     assert hasattr(rendered, "fragments")
     return plain(rendered.fragments).rstrip("\n").split("\n")
 
@@ -105,7 +105,7 @@ def test_a_long_session_lays_out_only_what_is_in_view() -> None:
         pane.run(replies[number % len(replies)])
     pane.drawn.fit(72, HEIGHT)
     pane.drawn.fit(120, HEIGHT)
-    widths = [drawn.look.width for drawn in pane.drawn._drawn]
+    widths = [drawn.presentation.width for drawn in pane.drawn._drawn]
     assert widths[-1] == 119 and widths.count(119) <= 4  # the newest; the thousands above wait
     assert pane.view() == fresh(replies[(2_000 - 1) % len(replies)], 120)[-HEIGHT:]
 

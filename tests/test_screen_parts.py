@@ -18,7 +18,7 @@ from qmpshell.repl.connection import Status
 from qmpshell.repl.eventlines import event_line
 from qmpshell.repl.panes import EventFeed, OutputLog, plain
 from qmpshell.repl.search import OutputSearch, jump_target
-from qmpshell.repl.show import outcome
+from qmpshell.repl.styled import outcome
 from qmpshell.repl.transcript import last_lines, save_text
 from qmpshell.repl.widgets import output_notice, status_fragments, welcome_text
 from qmpshell.schema import help as helptext

@@ -27,7 +27,7 @@ from qmpshell.errors import EXIT_OK, QmpShellError
 from qmpshell.language.prefix import split_target
 from qmpshell.language.statements import Assembler
 from qmpshell.outcomes import Outcome
-from qmpshell.repl import show
+from qmpshell.repl import styled
 from qmpshell.repl.background import Background, call_result
 from qmpshell.repl.besidewait import BesideWait
 from qmpshell.repl.completion import (
@@ -40,8 +40,8 @@ from qmpshell.repl.completion import (
 )
 from qmpshell.repl.connection import Link
 from qmpshell.repl.core import InteractiveCore
-from qmpshell.repl.entry import Entry
 from qmpshell.repl.hmpcomplete import HmpNames, fetch_hmp_names
+from qmpshell.repl.inputqueue import InputQueue
 from qmpshell.repl.keys import build_key_bindings
 from qmpshell.repl.layout import build_screen, full_screen_application, input_area, pane_columns
 from qmpshell.repl.lexer import InputLexer
@@ -88,7 +88,7 @@ class Repl:
         self.log, self.search, self.events_view = self.core.log, self.core.search, self.core.events_view
         history = self.core.history
         self.arrived_lines: deque[tuple[str, str]] = deque()  # --proxy traffic: the ticker shows it
-        self.entry = Entry(self.core.remember, hmp=self.shell.hmp)
+        self.entry = InputQueue(self.core.remember, hmp=self.shell.hmp)
         self.busy = False
         self.waits = BesideWait(self.core, self.in_background)
         self._doing_shown = ""  # the status bar's last "waiting for ..." (Shell.doing)
@@ -145,11 +145,11 @@ class Repl:
         """The terminal's width in columns."""
         return self.app.output.get_size().columns
 
-    def look(self) -> show.Look:
+    def presentation(self) -> styled.Presentation:
         """How replies are shown now: the session's format, the output pane's width, the schema."""
         info = self.screen.output_window.render_info
         width = info.window_width if info is not None else self.width() * (3 if self.events_shown else 5) // 5
-        return self.core.look_at(width)
+        return self.core.presentation_at(width)
 
     @property
     def events_shown(self) -> bool:
@@ -286,7 +286,7 @@ class Repl:
         """Enter: each line held runs now, or after the command in flight (type-ahead).
 
         The buffer is emptied here, so prompt_toolkit adds nothing to the
-        history: ``Entry`` adds each statement whole once it is complete.
+        history: ``InputQueue`` adds each statement whole once it is complete.
         """
         self.entry.add(buffer.text)
         buffer.reset()
@@ -326,7 +326,7 @@ class Repl:
         ``begin`` comes first, on the event loop, so that a Ctrl-C in the same
         key burst as Enter stops this statement whenever the worker gets to it.
         """
-        self.shell.help_width = self.look().width  # /help wraps to the pane as it is now
+        self.shell.help_width = self.presentation().width  # /help wraps to the pane as it is now
         if self.waits.takes(text):  # a /wait runs beside: the lines typed meanwhile run
             self.waits.start(text)
             return
@@ -378,7 +378,7 @@ class Repl:
             self.input.buffer.reset()
             told = self.entry.discard_pending()
         if told:
-            self.log.add(show.info(told))
+            self.log.add(styled.info(told))
 
     def completing(self) -> bool:
         return self.input.buffer.complete_state is not None

@@ -26,12 +26,12 @@ from qmpshell.language.redact import line_has_secret, public_statement
 from qmpshell.language.statements import Statement
 from qmpshell.migration import Side, migrate, parse_migrate
 from qmpshell.outcomes import Exit, FrontEndCommand, Info, ModeChanged, Outcome, Reply
-from qmpshell.repl import show
+from qmpshell.repl import styled
 from qmpshell.repl.connection import Link
-from qmpshell.repl.entry import Entry
 from qmpshell.repl.fleet import Fleet
 from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands, Handler
 from qmpshell.repl.history import make_history
+from qmpshell.repl.inputqueue import InputQueue
 from qmpshell.repl.keeper import ConnectionKeeper
 from qmpshell.repl.panes import EventFeed, OutputLog, watched_text
 from qmpshell.repl.relayout import Relayout
@@ -55,7 +55,7 @@ class Screen(Protocol):
 
     def width(self) -> int: ...
 
-    def look(self) -> show.Look: ...
+    def presentation(self) -> styled.Presentation: ...
 
     def mode_changed(self, *, hmp: bool) -> None: ...
 
@@ -136,14 +136,14 @@ class InteractiveCore:
     def width(self) -> int:
         return self.screen.width()
 
-    def look(self) -> show.Look:
-        return self.screen.look()
+    def presentation(self) -> styled.Presentation:
+        return self.screen.presentation()
 
-    def look_at(self, width: int) -> show.Look:
+    def presentation_at(self, width: int) -> styled.Presentation:
         """How replies are shown in ``width`` columns: the session's format, the current schema."""
         from qmpshell.schema.index import index_of  # the worker imports it after the first draw
 
-        return show.Look(self.output_format, max(20, width - 1), index_of(self.shell.knowledge))
+        return styled.Presentation(self.output_format, max(20, width - 1), index_of(self.shell.knowledge))
 
     def try_reconnect(self) -> None:
         self.keeper.try_reconnect()
@@ -169,15 +169,15 @@ class InteractiveCore:
         client, status = self.connection.client, self.connection.status()
         address, width = str(self.connection.address), self.width()
         self.log.add(
-            show.info(welcome_text(address, status.version, server=status.server, tab=tab, width=width))
+            styled.info(welcome_text(address, status.version, server=status.server, tab=tab, width=width))
         )
         for warning in client.warnings:
-            self.log.add(show.warning(warning))
+            self.log.add(styled.warning(warning))
         members = self.connection.members()
         if len(members) > 1:
             names = ", ".join(f"{name} ({member.address})" for name, member in members.items())
             self.log.add(
-                show.info(
+                styled.info(
                     f"targets: {names}; lines go to {self.connection.name} (/use NAME, @NAME LINE, @all LINE)"
                 )
             )
@@ -187,7 +187,7 @@ class InteractiveCore:
         """The warnings not shown yet go to the output; whether there were any."""
         warnings = self.shell.warnings.drain()
         for warning in warnings:
-            self.log.add(show.warning(warning))
+            self.log.add(styled.warning(warning))
         return bool(warnings)
 
     def prompt(self, *, pending: bool) -> StyleAndTextTuples:
@@ -197,16 +197,16 @@ class InteractiveCore:
     def echo(self, text: str, *, pending: bool) -> None:
         """A line as entered, after its prompt, into the output; a statement's first line is marked."""
         prompt = "".join(fragment[1] for fragment in self.prompt(pending=pending))
-        self.log.add(show.echo(prompt, text, hmp=self.shell.hmp), mark=not pending)
+        self.log.add(styled.echo(prompt, text, hmp=self.shell.hmp), mark=not pending)
 
     def enter_line(
-        self, entry: Entry, text: str, *, echoed: Callable[[], None] = lambda: None
+        self, entry: InputQueue, text: str, *, echoed: Callable[[], None] = lambda: None
     ) -> Statement | None:
         """One line entered: on an empty ``...>`` line the unfinished statement is dropped; else the
         line is echoed (then ``echoed()``) and fed to the statement being assembled, which, once
         complete, the history keeps whole and the transcript without its secret, and is returned."""
         if entry.ends_pending(text):
-            self.log.add(show.info(entry.discard_pending()))
+            self.log.add(styled.info(entry.discard_pending()))
             return None
         self.echo(text, pending=entry.assembler.pending)
         echoed()
@@ -217,20 +217,20 @@ class InteractiveCore:
 
     def show_watched(self, line: str, as_json: str) -> None:
         """A line of another client's traffic (``--proxy``), in the form ``/format`` asks for."""
-        self.log.add(show.info(watched_text(line, as_json, self.output_format)))
+        self.log.add(styled.info(watched_text(line, as_json, self.output_format)))
 
     def show(self, result: Outcome | QmpShellError | Rendered | Grouped) -> None:
         """The one place an outcome (or a failure) becomes output, for both front-ends."""
         self.show_warnings()
         if isinstance(result, QmpShellError):
-            self.log.add(show.failure(result))
+            self.log.add(styled.failure(result))
         elif isinstance(result, Exit):
             self.screen.quit()
         elif isinstance(result, ModeChanged):
             self.screen.mode_changed(hmp=result.hmp)  # the shell has switched itself
-            self.log.add(show.info(MODE_SAID[result.hmp]))
+            self.log.add(styled.info(MODE_SAID[result.hmp]))
             if result.note:  # what HMP offers on this server (qmpshell.hmp)
-                self.log.add(show.info(result.note))
+                self.log.add(styled.info(result.note))
         elif isinstance(result, FrontEndCommand):
             self.frontend.run(result.request)
         elif isinstance(result, Grouped) and (table := _side_by_side(result)):
@@ -244,11 +244,11 @@ class InteractiveCore:
             start = self.log.end
             self.log.add(result.fragments, public=result.public)
             if self.drawn is not None:
-                self.drawn.add(start, result.outcome, result.look, result.public)
+                self.drawn.add(start, result.outcome, result.presentation, result.public)
             if isinstance(result.outcome, Info) and result.outcome.edit:
                 self.screen.propose(result.outcome.edit)  # /example: a line to edit, not run
         else:
-            self.show(render(result, self.look()))  # laid out here: an outcome not from a worker
+            self.show(render(result, self.presentation()))  # laid out here: an outcome not from a worker
 
     def run(self, text: str) -> Outcome | QmpShellError | Rendered | Grouped | None:
         """Worker thread: parse, run, and lay out what is shown (a big reply costs the worker, not
@@ -267,15 +267,15 @@ class InteractiveCore:
         if isinstance(result, Grouped):
             failed = next((each for _, each in result.results if isinstance(each, QmpShellError)), None)
             self.script.add(text, hmp=hmp, result=failed)
-            look = self.look()
+            presentation = self.presentation()
             return Grouped(
                 [
-                    (name, each if isinstance(each, Rendered) else render(each, look))
+                    (name, each if isinstance(each, Rendered) else render(each, presentation))
                     for name, each in result.results
                 ]
             )
         self.script.add(text, hmp=hmp, result=result)
-        return result if isinstance(result, QmpShellError) else render(result, self.look())
+        return result if isinstance(result, QmpShellError) else render(result, self.presentation())
 
     def _routed(self, text: str) -> Outcome | QmpShellError | Grouped | None:
         """The statement run on the target it names (the current one when it names none)."""
@@ -327,14 +327,14 @@ class InteractiveCore:
         if not isinstance(self.connection, Fleet):
             raise UsageError("/use: this session has one target (give several addresses to switch)")
         member = self.connection.use(words[0])
-        self.log.add(show.info(f"lines now go to {member.name} ({member.address})"))
+        self.log.add(styled.info(f"lines now go to {member.name} ({member.address})"))
         self.screen.target_changed()
 
     def targets(self) -> None:
         """``/targets``: each target's kind, version, run state and connection state."""
         if not isinstance(self.connection, Fleet):
             raise UsageError("/targets: this session has one target")
-        self.log.add(show.info(self.connection.table()))
+        self.log.add(styled.info(self.connection.table()))
 
     def learn_server(self) -> None:
         """Worker thread, once per connection: the run state and the schema."""

@@ -12,7 +12,7 @@ from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 from qmpshell.output.events import event_line as compact_event
 from qmpshell.qmptypes import Message
-from qmpshell.repl.show import view_fragments
+from qmpshell.repl.styled import view_fragments
 
 ELLIPSIS = "\u2026"
 TARGET_KEY = "target"  # an event's target, with several (``qmpshell.repl.fleet`` tags them)

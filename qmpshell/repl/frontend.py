@@ -20,7 +20,7 @@ from qmpshell.output.events import event_line
 from qmpshell.output.render import event_time, json_text
 from qmpshell.output.rows import Line
 from qmpshell.output.safe import visible
-from qmpshell.repl import show
+from qmpshell.repl import styled
 from qmpshell.repl.lexer import json_fragments
 from qmpshell.repl.panes import EventFeed, OutputLog
 from qmpshell.repl.savescript import SessionScript
@@ -75,7 +75,7 @@ class FrontEnd(Protocol):
 
     def width(self) -> int: ...
 
-    def look(self) -> show.Look: ...
+    def presentation(self) -> styled.Presentation: ...
 
     def try_reconnect(self) -> None: ...
 
@@ -105,7 +105,7 @@ class FrontEndCommands:
             "format": lambda request: self.set_format(request.words),
             "use": lambda request: self.app.use(request.words),
             "targets": lambda request: self.app.targets(),
-            "migrate": lambda request: self.app.log.add(show.error(ONE_TARGET_MIGRATE)),
+            "migrate": lambda request: self.app.log.add(styled.error(ONE_TARGET_MIGRATE)),
             **(overrides or {}),
         }
 
@@ -113,14 +113,14 @@ class FrontEndCommands:
         try:
             self.handlers[request.name](request)
         except QmpShellError as err:
-            self.app.log.add(show.failure(err))
+            self.app.log.add(styled.failure(err))
 
     def set_format(self, words: tuple[str, ...]) -> None:
         """``/format``: what replies look like now; ``/format auto|json|compact`` changes it."""
         if words:
             self.app.output_format = words[0]
         self.app.log.add(
-            show.info(f"replies: {self.app.output_format} ({FORMATS_SAID[self.app.output_format]})")
+            styled.info(f"replies: {self.app.output_format} ({FORMATS_SAID[self.app.output_format]})")
         )
 
     def events(self, words: tuple[str, ...]) -> None:
@@ -128,7 +128,7 @@ class FrontEndCommands:
         action, args = (words[0], words[1:]) if words else ("", ())
         view = self.app.events_view
         if not action:
-            self.app.log.add(show.info(self._state()))
+            self.app.log.add(styled.info(self._state()))
         elif action in ("on", "off") and not args:
             view.choice = action == "on"
         elif action == "clear" and not args:
@@ -140,9 +140,9 @@ class FrontEndCommands:
         elif action == "filter":
             self.app.feed.set_filter(args)
             shown = " ".join(args) if args else "all events"
-            self.app.log.add(show.info(f"events pane shows: {shown}"))
+            self.app.log.add(styled.info(f"events pane shows: {shown}"))
         else:
-            self.app.log.add(show.error(EVENTS_USAGE))
+            self.app.log.add(styled.error(EVENTS_USAGE))
 
     def _state(self) -> str:
         feed = self.app.feed
@@ -160,12 +160,12 @@ class FrontEndCommands:
         events = self.app.feed.events()
         number = whole_number(which)
         if number is None or number < 1:
-            self.app.log.add(show.error("/events show N: N counts back from the newest event, 1 first"))
+            self.app.log.add(styled.error("/events show N: N counts back from the newest event, 1 first"))
             return
         if number > len(events):
-            self.app.log.add(show.info(f"the events pane holds {len(events)} event(s)"))
+            self.app.log.add(styled.info(f"the events pane holds {len(events)} event(s)"))
             return
-        self.app.log.add(event_in_full(events[-number], number, self.app.look()))
+        self.app.log.add(event_in_full(events[-number], number, self.app.presentation()))
 
     def list_events(self, args: tuple[str, ...]) -> None:
         """``/events list [N] [PATTERN]``: the last N kept events (matching PATTERN) in full, oldest first."""
@@ -181,18 +181,18 @@ class FrontEndCommands:
         kept = [event for _, event in self.app.feed.arrivals()]  # the pane's filter does not apply
         matching = [e for e in kept if fnmatch.fnmatchcase(str(e.get("event", "")), pattern)]
         if not matching:
-            self.app.log.add(show.info(f"no events{'' if pattern == '*' else ' matching ' + pattern} kept"))
+            self.app.log.add(styled.info(f"no events{'' if pattern == '*' else ' matching ' + pattern} kept"))
             return
         chosen = matching[-count:]
         which = "" if pattern == "*" else f" matching {pattern}"
         lines: list[Line] = [[("header", f"the last {len(chosen)} of {len(matching)} events{which}")]]
-        self.app.log.add(show.view_fragments(lines + [event_line(event) for event in chosen]))
+        self.app.log.add(styled.view_fragments(lines + [event_line(event) for event in chosen]))
 
     def find(self, text: str) -> None:
         """``/find TEXT`` shows the newest match; no match, or no TEXT, is said in the output."""
         notice = self.app.search.find(_unquoted(text), before=self.app.log.last_statement())
         if self.app.search.current is None:
-            self.app.log.add(show.info(notice))
+            self.app.log.add(styled.info(notice))
 
     def save(self, words: tuple[str, ...]) -> None:
         """``/save FILE``: the whole output pane; ``/save reply FILE``: the statement before and its reply;
@@ -201,29 +201,31 @@ class FrontEndCommands:
         this = log.last_statement()  # the /save line itself
         if len(words) == 2 and words[0] == "script":
             count = self.app.script.save(words[1])
-            log.add(show.info(f"saved {count} statements as a script to {words[1]} (run it with -f)"))
+            log.add(styled.info(f"saved {count} statements as a script to {words[1]} (run it with -f)"))
             return
         if len(words) == 2 and words[0] == "reply":
             start, path = log.last_statement(before=this), words[1]
         elif len(words) == 1:
             start, path = 0, words[0]
         else:
-            log.add(show.error(SAVE_USAGE))
+            log.add(styled.error(SAVE_USAGE))
             return
-        count = save_text(path, log.text(start, this), warn=lambda text: log.add(show.warning(text)))
-        self.app.log.add(show.info(f"saved {count} lines to {path}"))
+        count = save_text(path, log.text(start, this), warn=lambda text: log.add(styled.warning(text)))
+        self.app.log.add(styled.info(f"saved {count} lines to {path}"))
 
 
-def event_in_full(event: dict[str, Any], number: int, look: show.Look = show.JSON_LOOK) -> StyleAndTextTuples:
+def event_in_full(
+    event: dict[str, Any], number: int, presentation: styled.Presentation = styled.JSON_PRESENTATION
+) -> StyleAndTextTuples:
     """``/events show``: a heading with the time and name, then the data in the view that fits it
     (with ``/format json`` or ``compact``: the whole event as indented JSON)."""
     heading = f"event {number} (newest is 1): {event_time(event)} {visible(str(event.get('event', '?')))}\n"
     fragments: StyleAndTextTuples = [("class:info", heading)]
-    if look.format == "auto":
+    if presentation.format == "auto":
         from qmpshell.output.events import render_event
 
-        body = render_event(event, width=look.width, index=look.index).lines[1:]
-        return fragments + show.view_fragments(body or [[("dim", "  (no data)")]])
+        body = render_event(event, width=presentation.width, index=presentation.index).lines[1:]
+        return fragments + styled.view_fragments(body or [[("dim", "  (no data)")]])
     fragments.extend(json_fragments(json_text(event, pretty=True)))
     fragments.append(("", "\n"))
     return fragments

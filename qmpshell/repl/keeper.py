@@ -23,7 +23,7 @@ from qmpshell.errors import QmpShellError
 from qmpshell.protocol.launch import EXIT_GRACE, LaunchedQemu
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.qmptypes import Message
-from qmpshell.repl import show
+from qmpshell.repl import styled
 from qmpshell.repl.connection import Link, lost_text, reconnected_text
 from qmpshell.repl.fleet import Where, open_link
 from qmpshell.repl.launched import LaunchWatch, say
@@ -109,7 +109,7 @@ class ConnectionKeeper:
             return False  # the socket of a QEMU that exited never comes back by itself
         if lost and not self._was_lost:
             self._was_lost = True
-            self._say([show.error(lost_text(lost, retrying=self.settings.reconnect))])
+            self._say([styled.error(lost_text(lost, retrying=self.settings.reconnect))])
         return bool(lost) and self.settings.reconnect
 
     def after_statement(self) -> None:
@@ -129,7 +129,7 @@ class ConnectionKeeper:
             return
         lines = self.launched.qemu.new_output()
         if lines:
-            self._say([show.notice(line) for line in lines])
+            self._say([styled.notice(line) for line in lines])
 
     def _say_qemu_exited(self, qemu: LaunchedQemu) -> None:
         """Say that the launched QEMU exited and what it said; after a clean exit (``quit``), leave."""
@@ -139,7 +139,7 @@ class ConnectionKeeper:
             self.farewell = message
             self._leave()
             return
-        self._say([show.error(f"{message}; /relaunch starts it again, Ctrl-D leaves")])
+        self._say([styled.error(f"{message}; /relaunch starts it again, Ctrl-D leaves")])
 
     def goodbye(self) -> None:
         """Once the front-end is gone: why the shell left, if a launched QEMU's clean exit made it."""
@@ -153,18 +153,18 @@ class ConnectionKeeper:
         which QEMU's parent-death signal follows), then wait for its socket and reconnect on a worker."""
         watch = self.launched
         if watch is None:
-            self._say([show.error("/relaunch: QEMU was not started by this shell (--launch)")])
+            self._say([styled.error("/relaunch: QEMU was not started by this shell (--launch)")])
             return
         if watch.state != "exited":
-            self._say([show.error("/relaunch: QEMU is still running")])
+            self._say([styled.error("/relaunch: QEMU is still running")])
             return
         try:
             watch.qemu.spawn()
         except QmpShellError as err:
-            self._say([show.failure(err)])
+            self._say([styled.failure(err)])
             return
         watch.state = "relaunching"
-        self._say([show.info(f"relaunching {' '.join(watch.qemu.argv)}")])
+        self._say([styled.info(f"relaunching {' '.join(watch.qemu.argv)}")])
         self._in_background(self._relaunch_connect, self._relaunched)
 
     def _relaunch_connect(self) -> QmpShellError | None:
@@ -179,7 +179,7 @@ class ConnectionKeeper:
         assert self.launched is not None
         if error is not None:
             self.launched.state = "exited"
-            self._say([show.failure(error)])
+            self._say([styled.failure(error)])
             return
         self.launched.state = "running"
         self._reconnected(True)
@@ -198,5 +198,5 @@ class ConnectionKeeper:
             return
         self._was_lost = False
         self._feed.add_separator(f"reconnected {time.strftime('%H:%M:%S')}")
-        self._say([show.info(reconnected_text(self.connection))])
+        self._say([styled.info(reconnected_text(self.connection))])
         self._on_reconnected()

@@ -31,12 +31,12 @@ from qmpshell.outcomes import Outcome
 from qmpshell.output.safe import visible
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.qmptypes import Message
-from qmpshell.repl import show
+from qmpshell.repl import styled
 from qmpshell.repl.connection import Link
 from qmpshell.repl.core import Grouped, InteractiveCore
-from qmpshell.repl.entry import Entry
 from qmpshell.repl.eventlines import TARGET_KEY, event_line
 from qmpshell.repl.fleet import Where
+from qmpshell.repl.inputqueue import InputQueue
 from qmpshell.repl.keeper import open_session
 from qmpshell.repl.linewait import LineWait
 from qmpshell.repl.panes import EventFeed, Watched, plain
@@ -115,7 +115,7 @@ class LineSession:
         )
         self.log, self.history = self.core.log, self.core.history
         self.next_input = ""  # a line the next prompt starts with (/example)
-        self.entry = Entry(lambda entry: self.remember(entry), hmp=self.shell.hmp)  # its queue unused
+        self.entry = InputQueue(lambda entry: self.remember(entry), hmp=self.shell.hmp)  # its queue unused
         self.assembler = self.entry.assembler
         self.record_history = True  # False when prompt_toolkit's prompt keeps (and completes from) it
         self.remember: Callable[[str], None] = self.core.remember  # the prompt's history replaces it
@@ -142,9 +142,9 @@ class LineSession:
     def width(self) -> int:
         return shutil.get_terminal_size().columns
 
-    def look(self) -> show.Look:
+    def presentation(self) -> styled.Presentation:
         """How replies are shown now: the session's format, the terminal's width, the schema."""
-        return self.core.look_at(self.width())
+        return self.core.presentation_at(self.width())
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -249,7 +249,7 @@ class LineSession:
         """Drop the unfinished statement (Enter on an empty ``...>`` line, Ctrl-C) and say so."""
         told = self.entry.discard_pending()
         if told:
-            self.log.add(show.info(told))
+            self.log.add(styled.info(told))
         self.flush()
 
     def interrupted(self) -> None:

@@ -2,7 +2,7 @@
 
 A reply is laid out for the pane as it is when it arrives (a table's columns, a
 tree's wrapping).  Each one whose layout depends on the width is remembered with
-its outcome and ``Look``; when the pane is drawn at another width, the replies
+its outcome and ``Presentation``; when the pane is drawn at another width, the replies
 *in view* are laid out again and spliced into the log (``OutputLog.splice``
 moves everything numbered after them: the marks, the scroll position, the
 search).  Those out of view are laid out when they come into view: toggling the
@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 from qmpshell.outcomes import Outcome, Reply
-from qmpshell.repl import show
+from qmpshell.repl import styled
 from qmpshell.repl.lexer import split_lines
 from qmpshell.repl.panes import Moved, OutputLog, Public, Span
 from qmpshell.repl.search import OutputSearch
@@ -34,13 +34,13 @@ class Drawn:
     start: int
     count: int
     outcome: Outcome
-    look: show.Look
+    presentation: styled.Presentation
     public: Public | None
 
 
-def follows_width(outcome: Outcome, look: show.Look) -> bool:
+def follows_width(outcome: Outcome, presentation: styled.Presentation) -> bool:
     """Whether the outcome's lines depend on the pane's width: a reply shown through a view."""
-    return isinstance(outcome, Reply) and look.format == "auto" and not outcome.as_json
+    return isinstance(outcome, Reply) and presentation.format == "auto" and not outcome.as_json
 
 
 class Relayout:
@@ -50,25 +50,31 @@ class Relayout:
         self._log = log
         self._search = search
         self._drawn: list[Drawn] = []  # in line order
-        self._width = 0  # the look width of the last ``fit``
+        self._width = 0  # the presentation width of the last ``fit``
         self._stale = 0  # how many of ``_drawn`` were laid out for another width
 
-    def add(self, start: int, outcome: Outcome, look: show.Look | None, public: Public | None) -> None:
+    def add(
+        self, start: int, outcome: Outcome, presentation: styled.Presentation | None, public: Public | None
+    ) -> None:
         """A reply was added to the log from line ``start`` on (to its end)."""
-        if look is None or not follows_width(outcome, look) or not self._log.dropped <= start < self._log.end:
+        if (
+            presentation is None
+            or not follows_width(outcome, presentation)
+            or not self._log.dropped <= start < self._log.end
+        ):
             return
         self._prune()
-        self._drawn.append(Drawn(start, self._log.end - start, outcome, look, public))
-        if self._width and look.width != self._width:
+        self._drawn.append(Drawn(start, self._log.end - start, outcome, presentation, public))
+        if self._width and presentation.width != self._width:
             self._stale += 1
 
     def fit(self, width: int, height: int) -> None:
         """Before the pane draws ``height`` lines of ``width`` cells: the stale replies in view are
         laid out again.  Nothing to do (the usual case) costs a comparison."""
-        wanted = max(20, width - 1)  # as ``Repl.look`` gives it: a cell spare for the cursor
+        wanted = max(20, width - 1)  # as ``Repl.presentation`` gives it: a cell spare for the cursor
         if wanted != self._width:
             self._width = wanted
-            self._stale = sum(1 for drawn in self._drawn if drawn.look.width != wanted)
+            self._stale = sum(1 for drawn in self._drawn if drawn.presentation.width != wanted)
         for _ in range(ROUNDS):
             if not self._stale:
                 return
@@ -81,7 +87,7 @@ class Relayout:
         starts = [drawn.start for drawn in self._drawn]
         gone = bisect.bisect_left(starts, self._log.dropped)
         if gone:
-            self._stale -= sum(1 for drawn in self._drawn[:gone] if drawn.look.width != self._width)
+            self._stale -= sum(1 for drawn in self._drawn[:gone] if drawn.presentation.width != self._width)
             del self._drawn[:gone]
 
     def _in_view(self, height: int) -> list[Drawn]:
@@ -94,7 +100,7 @@ class Relayout:
         return [
             drawn
             for drawn in self._drawn[first:last]
-            if drawn.look.width != self._width and drawn.start + drawn.count > low
+            if drawn.presentation.width != self._width and drawn.start + drawn.count > low
         ]
 
     def _relay(self, stale: list[Drawn]) -> bool:
@@ -103,8 +109,8 @@ class Relayout:
             return False
         spans: list[Span] = []
         for drawn in stale:
-            drawn.look = replace(drawn.look, width=self._width)
-            lines = _lines(show.outcome(drawn.outcome, drawn.look))
+            drawn.presentation = replace(drawn.presentation, width=self._width)
+            lines = _lines(styled.outcome(drawn.outcome, drawn.presentation))
             spans.append(Span(drawn.start, drawn.count, lines, drawn.public))
             drawn.count = len(lines)
         moved = mover(spans)

@@ -17,7 +17,7 @@ from qmpshell.errors import QmpShellError
 from qmpshell.language.redact import REDACTED, reveals_secret
 from qmpshell.outcomes import Exit, FrontEndCommand, ModeChanged, Outcome, Reply
 from qmpshell.output.render import json_text
-from qmpshell.repl import show
+from qmpshell.repl import styled
 from qmpshell.repl.panes import Public
 
 
@@ -25,34 +25,37 @@ class Rendered(NamedTuple):
     outcome: Outcome
     fragments: StyleAndTextTuples
     public: Public | None = None
-    look: show.Look | None = None  # what it was laid out for (``relayout``: again at another width)
+    # what it was laid out for (``relayout`` lays it out again at another width)
+    presentation: styled.Presentation | None = None
 
 
 Result = Outcome | QmpShellError | None
 
 
 @overload
-def render(result: Outcome | QmpShellError, look: show.Look) -> Outcome | QmpShellError | Rendered: ...
+def render(
+    result: Outcome | QmpShellError, presentation: styled.Presentation
+) -> Outcome | QmpShellError | Rendered: ...
 
 
 @overload
-def render(result: None, look: show.Look) -> None: ...
+def render(result: None, presentation: styled.Presentation) -> None: ...
 
 
 def render(
-    result: Outcome | QmpShellError | None, look: show.Look
+    result: Outcome | QmpShellError | None, presentation: styled.Presentation
 ) -> Outcome | QmpShellError | Rendered | None:
     """``result`` with its lines, when it is shown as lines (a reply, HMP output, a notice)."""
     if result is None or isinstance(result, (QmpShellError, Exit, ModeChanged, FrontEndCommand)):
         return result
     sent = getattr(result, "sent", None)
     if isinstance(sent, dict) and reveals_secret(sent):
-        return Rendered(result, show.outcome(result, look), REDACTED, look)
+        return Rendered(result, styled.outcome(result, presentation), REDACTED, presentation)
     public: Public | None = None
-    if isinstance(result, Reply) and look.format == "auto" and not result.as_json:
+    if isinstance(result, Reply) and presentation.format == "auto" and not result.as_json:
         from qmpshell.output.views import bounded  # the first reply: not before the first prompt
 
         if bounded(result.response)[1]:
             response = result.response
             public = lambda: json_text(response, pretty=True)  # noqa: E731 - /save reply: all of it
-    return Rendered(result, show.outcome(result, look), public, look)
+    return Rendered(result, styled.outcome(result, presentation), public, presentation)

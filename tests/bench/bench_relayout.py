@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from qmpshell.outcomes import Reply
-from qmpshell.repl import show
+from qmpshell.repl import styled
 from qmpshell.repl.panes import OutputLog
 from qmpshell.repl.relayout import Relayout
 from qmpshell.repl.rendered import render
@@ -38,11 +38,11 @@ def session(count: int) -> tuple[OutputLog, Relayout, list[Reply]]:
     drawn = Relayout(log, OutputSearch(log))
     for number in range(count):
         reply = replies[number % len(replies)]
-        log.add(show.echo("qmp> ", reply.command, hmp=False), mark=True)
-        rendered = render(reply, show.Look("auto", NARROW - 1))
+        log.add(styled.echo("qmp> ", reply.command, hmp=False), mark=True)
+        rendered = render(reply, styled.Presentation("auto", NARROW - 1))
         start = log.end
         log.add(rendered.fragments)
-        drawn.add(start, reply, show.Look("auto", NARROW - 1), None)
+        drawn.add(start, reply, styled.Presentation("auto", NARROW - 1), None)
     drawn.fit(NARROW, HEIGHT)
     return log, drawn, [replies[number % len(replies)] for number in range(count)]
 
@@ -60,7 +60,9 @@ def main() -> None:
     log, drawn, replies = session(count)
     toggles = [milliseconds(lambda w=width: drawn.fit(w, HEIGHT)) for width in (WIDE, NARROW) * 5]
     idle = [milliseconds(lambda: drawn.fit(NARROW, HEIGHT)) for _ in range(100)]
-    everything = milliseconds(lambda: [render(reply, show.Look("auto", WIDE - 1)) for reply in replies])
+    everything = milliseconds(
+        lambda: [render(reply, styled.Presentation("auto", WIDE - 1)) for reply in replies]
+    )
     print(f"{count} replies, {len(log.lines):,} lines kept ({log.dropped:,} fell off the top)")
     print(f"fit on F2: median {statistics.median(toggles):.1f} ms, worst {max(toggles):.1f} ms")
     print(f"fit when nothing changed: median {statistics.median(idle) * 1000:.1f} us")

@@ -28,7 +28,7 @@ from typing import Any
 from qmpshell.outcomes import Reply
 from qmpshell.output.render import json_text
 from qmpshell.output.views import render_reply
-from qmpshell.repl import show
+from qmpshell.repl import styled
 from qmpshell.repl.lexer import _json_fragments_cached, json_fragments
 from qmpshell.schema.index import SchemaIndex
 
@@ -81,9 +81,9 @@ def bench(index: SchemaIndex) -> bool:
     within = True
     for label, command, response in replies():
         reply = Reply({"execute": command}, response)
-        look = show.Look("auto", 100, index)
+        presentation = styled.Presentation("auto", 100, index)
         view, _ = median_ms(partial(render_reply, response, command=command, width=100, index=index))
-        screen, worst = median_ms(partial(show.reply, reply, look))
+        screen, worst = median_ms(partial(styled.reply, reply, presentation))
         before, _ = median_ms(partial(json_before, response))
         size = len(json.dumps(response))
         within = within and worst < AIM_MS

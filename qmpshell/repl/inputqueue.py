@@ -21,7 +21,7 @@ from qmpshell.language.statements import Assembler, Statement
 QUEUED_SHOWN = 5  # queued lines listed above the input; more are counted
 
 
-class Entry:
+class InputQueue:
     """The lines waiting to run and the statement being assembled from them.
 
     ``remember`` keeps a history entry (``InteractiveCore.remember``, or the line

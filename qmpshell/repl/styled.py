@@ -1,6 +1,6 @@
 """What the output pane shows for a statement and its outcome, as styled fragments.
 
-Replies are shown as the ``Look`` says: ``auto`` (the default) through the view
+Replies are shown as the ``Presentation`` says: ``auto`` (the default) through the view
 that fits them (``qmpshell.output.views``: tables, trees, text; imported when
 the first reply is shown, so the first prompt does not wait for it), ``json``
 indented and coloured by pygments, ``compact`` on one line.  QMP and HMP
@@ -37,7 +37,7 @@ _CLASSES = {
 
 
 @dataclass(frozen=True)
-class Look:
+class Presentation:
     """How replies are shown: ``format`` (auto, json, compact), the pane's width, the schema."""
 
     format: str = "auto"
@@ -45,7 +45,7 @@ class Look:
     index: SchemaIndex | None = None
 
 
-JSON_LOOK = Look("json")
+JSON_PRESENTATION = Presentation("json")
 
 
 def echo(prompt: str, text: str, *, hmp: bool) -> StyleAndTextTuples:
@@ -58,10 +58,10 @@ def echo(prompt: str, text: str, *, hmp: bool) -> StyleAndTextTuples:
     return fragments
 
 
-def outcome(result: Outcome, look: Look = JSON_LOOK) -> StyleAndTextTuples:
+def outcome(result: Outcome, presentation: Presentation = JSON_PRESENTATION) -> StyleAndTextTuples:
     """A reply, HMP output, awaited event or notice; other outcomes show nothing themselves."""
     if isinstance(result, Reply):
-        return reply(result, look)
+        return reply(result, presentation)
     if isinstance(result, HmpOutput):
         text = hmp_text(result.text).rstrip("\n")
         if result.ok and not text:
@@ -92,14 +92,18 @@ def program(ran: ProgramOutput) -> StyleAndTextTuples:
     return fragments or [("class:dim", "(no output)\n")]
 
 
-def reply(result: Reply, look: Look = JSON_LOOK) -> StyleAndTextTuples:
-    """The reply in the look's format; ``| json`` and ``/json`` ask for indented JSON whatever it is."""
-    if look.format == "auto" and not result.as_json:
+def reply(result: Reply, presentation: Presentation = JSON_PRESENTATION) -> StyleAndTextTuples:
+    """The reply as the presentation says; ``| json`` and ``/json`` ask for indented JSON whatever it is."""
+    if presentation.format == "auto" and not result.as_json:
         from qmpshell.output.views import VIEW_ROWS, bounded, render_reply
 
         response, total = bounded(result.response)
         rendering = render_reply(
-            response, command=result.command, width=look.width, index=look.index, hint=result.hint
+            response,
+            command=result.command,
+            width=presentation.width,
+            index=presentation.index,
+            hint=result.hint,
         )
         fragments = view_fragments(rendering.lines)
         if total:
@@ -107,7 +111,7 @@ def reply(result: Reply, look: Look = JSON_LOOK) -> StyleAndTextTuples:
                 ("class:dim", f"first {VIEW_ROWS:,} rows of {total:,}; /json or /save reply for all\n")
             )
         return fragments
-    pretty = look.format != "compact" or result.as_json
+    pretty = presentation.format != "compact" or result.as_json
     fragments = json_fragments(json_text(result.response, pretty=pretty))
     fragments.append(("", "\n"))
     if not result.ok:
