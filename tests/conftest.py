@@ -123,11 +123,12 @@ def qemu(short_dir: Path) -> Iterator[Qemu]:
 
 @pytest.fixture
 def start(tmp_path: Path) -> Iterator[object]:
-    """``start(*args)``: qmpshell in a fresh tmux terminal, once its screen is up; all closed after."""
+    """``start(*args, width=, height=, config=)``: qmpshell in a fresh tmux terminal, once its screen
+    is up (``config``: its config.toml); all closed after."""
     sessions: list[Tmux] = []
 
-    def run(*args: str) -> Tmux:
-        tmux = start_qmpshell(tmp_path / "xdg", *args)
+    def run(*args: str, width: int = 140, height: int = 40, config: str = "") -> Tmux:
+        tmux = start_qmpshell(tmp_path / "xdg", *args, width=width, height=height, config=config)
         sessions.append(tmux)
         return tmux
 

@@ -4,31 +4,13 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from tests.qemu_support import Qemu, log_records, run_qmpshell, wait_until
-from tests.tmux_support import READY, Tmux, reply_line, shell_env
+from tests.tmux_support import Tmux, reply_line
 
 Start = Callable[..., Tmux]
-
-
-@pytest.fixture
-def start(tmp_path: Path) -> Iterator[Start]:
-    sessions: list[Tmux] = []
-
-    def run(*args: str) -> Tmux:
-        tmux = Tmux([sys.executable, "-m", "qmpshell", *args], env=shell_env(tmp_path / "xdg"), width=120)
-        sessions.append(tmux)
-        tmux.wait_for(READY)
-        return tmux
-
-    yield run
-    for tmux in sessions:
-        tmux.close()
 
 
 def sent(log: Path) -> list[tuple[str, str]]:
@@ -68,7 +50,7 @@ def test_verbose_shows_the_shells_own_messages_apart(qemu: Qemu) -> None:
 
 def test_interactive_completion_and_status_are_marked(start: Start, qemu: Qemu, tmp_path: Path) -> None:
     log = tmp_path / "qmp.log"
-    tmux = start(qemu.socket, "-l", str(log))
+    tmux = start(qemu.socket, "-l", str(log), width=120)
     tmux.wait_for(lambda screen: "running" in screen.splitlines()[-1])
     tmux.type("qom-list path=/machine/un")
     tmux.send("Tab")
@@ -78,7 +60,7 @@ def test_interactive_completion_and_status_are_marked(start: Start, qemu: Qemu, 
 
 def test_quiet_monitor_sends_only_what_was_typed(start: Start, qemu: Qemu, tmp_path: Path) -> None:
     log = tmp_path / "qmp.log"
-    tmux = start(qemu.socket, "--quiet-monitor", "-l", str(log))
+    tmux = start(qemu.socket, "--quiet-monitor", "-l", str(log), width=120)
     tmux.type("qom-list ")
     tmux.wait_for("qom-list path=str")  # the toolbar: the schema is loaded
     tmux.type("path=/machine/un")

@@ -7,40 +7,17 @@ that the guest must act."""
 from __future__ import annotations
 
 import re
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.qemu_support import Qemu, wait_until
-from tests.tmux_support import READY, Tmux, reply_line, shell_env
+from tests.tmux_support import Tmux, reply_line
 
 Start = Callable[..., Tmux]
 JOB_DONE = "status=concluded"
-
-
-@pytest.fixture
-def start(tmp_path: Path) -> Iterator[Start]:
-    sessions: list[Tmux] = []
-
-    def run(*args: str, width: int, height: int = 30, config: str = "") -> Tmux:
-        root = tmp_path / "xdg"
-        if config:
-            directory = root / "xdg_config_home" / "qmpshell"
-            directory.mkdir(parents=True, exist_ok=True)
-            (directory / "config.toml").write_text(config)
-        tmux = Tmux(
-            [sys.executable, "-m", "qmpshell", *args], env=shell_env(root), width=width, height=height
-        )
-        sessions.append(tmux)
-        tmux.wait_for(READY)
-        return tmux
-
-    yield run
-    for tmux in sessions:
-        tmux.close()
 
 
 def create_job(qemu: Qemu, job: str) -> None:
@@ -61,7 +38,7 @@ def pane_lines(screen: str, column: int) -> list[str]:
 
 @pytest.mark.parametrize("width", [80, 120])
 def test_the_pane_keeps_a_jobs_id_and_status(start: Start, machine: Qemu, width: int) -> None:
-    tmux = start(machine.socket, width=width)
+    tmux = start(machine.socket, width=width, height=30)
     if width < 100:
         assert "(F2 hides)" not in tmux.screen()  # narrower than events.pane_min_columns: hidden
         tmux.send("F2")
@@ -79,7 +56,7 @@ def test_the_pane_keeps_a_jobs_id_and_status(start: Start, machine: Qemu, width:
 def test_events_list_ctrl_l_save_and_the_transcript(
     start: Start, machine: Qemu, width: int, tmp_path: Path
 ) -> None:
-    tmux = start(machine.socket, width=width)
+    tmux = start(machine.socket, width=width, height=30)
     tmux.enter("query-status")
     tmux.wait_for(reply_line("running"))
     job = f"k{width}"
@@ -113,7 +90,7 @@ def test_events_list_ctrl_l_save_and_the_transcript(
 
 
 def test_transcript_events_false_leaves_them_out(start: Start, machine: Qemu) -> None:
-    tmux = start(machine.socket, width=80, config="[interactive]\ntranscript_events = false\n")
+    tmux = start(machine.socket, width=80, height=30, config="[interactive]\ntranscript_events = false\n")
     tmux.enter("query-status")
     tmux.wait_for(reply_line("running"))
     create_job(machine, "nolist")
@@ -130,13 +107,15 @@ def test_transcript_events_false_leaves_them_out(start: Start, machine: Qemu) ->
 
 def test_pane_width_and_min_columns_from_the_config(start: Start, machine: Qemu) -> None:
     config = "[events]\npane_width = 30\npane_min_columns = 70\n"
-    tmux = start(machine.socket, width=80, config=config)
+    tmux = start(machine.socket, width=80, height=30, config=config)
     screen = tmux.wait_for("(F2 hides)")  # 80 >= 70: shown at start
     title = next(line for line in screen.splitlines() if "(F2 hides)" in line)
     assert title.index("\u2502") == 80 - 30
     tmux.send("C-d")  # the monitor serves one client at a time
     tmux.wait_for("EXITED=0")
-    wide = start(machine.socket, width=120, config="[events]\npane_width = 0.25\npane_min_columns = 130\n")
+    wide = start(
+        machine.socket, width=120, height=30, config="[events]\npane_width = 0.25\npane_min_columns = 130\n"
+    )
     assert "(F2 hides)" not in wide.screen()
     wide.send("F2")
     screen = wide.wait_for("(F2 hides)")
@@ -145,7 +124,7 @@ def test_pane_width_and_min_columns_from_the_config(start: Start, machine: Qemu)
 
 
 def test_device_del_says_the_guest_must_act(start: Start, q35: Qemu) -> None:
-    tmux = start(q35.socket, width=80)
+    tmux = start(q35.socket, width=80, height=30)
     tmux.enter("device_add driver=virtio-net-pci id=nic9 bus=rp1")
     tmux.wait_for(reply_line("ok"))
     tmux.enter("device_del id=nic9")
@@ -161,7 +140,7 @@ def test_device_del_says_the_guest_must_act(start: Start, q35: Qemu) -> None:
 
 
 def test_the_shell_stays_usable_while_a_wait_runs(start: Start, machine: Qemu) -> None:
-    tmux = start(machine.socket, width=120)
+    tmux = start(machine.socket, width=120, height=30)
     tmux.enter("/wait STOP timeout=30")
     tmux.wait_for(lambda screen: "waiting for STOP event (Ctrl-C stops waiting)" in screen.splitlines()[-1])
     tmux.enter("query-status")  # runs now, not after the wait
@@ -179,7 +158,7 @@ def test_the_shell_stays_usable_while_a_wait_runs(start: Start, machine: Qemu) -
 
 
 def test_a_line_typed_at_once_waits_for_the_schema_and_is_checked(start: Start, machine: Qemu) -> None:
-    tmux = start(machine.socket, width=80)  # a fresh cache: the schema is fetched, not read
+    tmux = start(machine.socket, width=80, height=30)  # a fresh cache: the schema is fetched, not read
     tmux.enter("block_resize node-name=d sise=1M")
     screen = tmux.wait_for("sise")
     screen = tmux.wait_for(lambda screen: "did you mean size?" in screen or "error:" in screen)
@@ -187,7 +166,7 @@ def test_a_line_typed_at_once_waits_for_the_schema_and_is_checked(start: Start, 
 
 
 def test_the_toolbar_shows_the_chosen_branch_first_and_marks_a_cut(start: Start, machine: Qemu) -> None:
-    tmux = start(machine.socket, width=80)
+    tmux = start(machine.socket, width=80, height=30)
     tmux.type("qom-list ")
     tmux.wait_for("qom-list path=str")  # the schema is loaded
     tmux.send("C-u")
@@ -201,7 +180,7 @@ def test_the_toolbar_shows_the_chosen_branch_first_and_marks_a_cut(start: Start,
 def test_after_a_migration_the_status_bar_says_postmigrate(start: Start, short_dir: Path) -> None:
     source = Qemu(short_dir)
     try:
-        tmux = start(source.socket, width=120)
+        tmux = start(source.socket, width=120, height=30)
         tmux.wait_for("\u2502 running \u2502")
         source.aux.execute("migrate", uri="exec:cat > /dev/null")
         tmux.wait_for("\u2502 paused (postmigrate) \u2502")  # as query-status shows it, not just "paused"
@@ -212,7 +191,7 @@ def test_after_a_migration_the_status_bar_says_postmigrate(start: Start, short_d
 
 
 def test_escape_then_a_slash_a_moment_later_types_the_slash(start: Start, machine: Qemu) -> None:
-    tmux = start(machine.socket, width=80)
+    tmux = start(machine.socket, width=80, height=30)
     tmux.send("Escape")
     pressed = time.monotonic()
     # The pause is what is tested: a person's Esc, then "/" a third of a second later (before: 1 s
@@ -226,7 +205,7 @@ def test_job_fails_loudly_in_the_interactive_shell(start: Start, machine: Qemu) 
     path = machine.directory / "ij.img"
     path.write_bytes(b"")
     machine.aux.execute("blockdev-add", driver="file", filename=str(path), **{"node-name": "ij-file"})
-    tmux = start(machine.socket, width=120)
+    tmux = start(machine.socket, width=120, height=30)
     create = "/job blockdev-create options.driver=qcow2 options.file=ij-file options.size=1M job-id="
     tmux.enter(create + "ij options.cluster-size=1234")
     screen = tmux.wait_for("job ij failed: ")

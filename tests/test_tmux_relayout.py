@@ -6,34 +6,13 @@ neither left in the old layout nor wrapped in the middle of a name."""
 from __future__ import annotations
 
 import re
-import sys
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
-import pytest
+from collections.abc import Callable
 
 from tests.qemu_support import Qemu
-from tests.tmux_support import READY, Tmux, shell_env
+from tests.tmux_support import Tmux
 
 NAMES_ROW = re.compile(r"(?:[a-z][a-z0-9_-]*)(?: +[a-z][a-z0-9_-]*)*")
 SEPARATOR = "\u2502"  # between the output and the events pane
-
-
-@pytest.fixture
-def start(tmp_path: Path) -> Iterator[Callable[..., Tmux]]:
-    sessions: list[Tmux] = []
-
-    def run(*args: str, width: int) -> Tmux:
-        tmux = Tmux(
-            [sys.executable, "-m", "qmpshell", *args], env=shell_env(tmp_path), width=width, height=30
-        )
-        sessions.append(tmux)
-        tmux.wait_for(READY)
-        return tmux
-
-    yield run
-    for tmux in sessions:
-        tmux.close()
 
 
 def name_rows(screen: str, commands: set[str]) -> list[list[str]]:
@@ -64,7 +43,7 @@ def test_hiding_the_events_pane_lays_the_names_out_in_more_columns(
     start: Callable[..., Tmux], machine: Qemu
 ) -> None:
     commands = commands_on(machine)
-    tmux = start(machine.socket, width=120)  # wide enough for the pane: it is shown
+    tmux = start(machine.socket, width=120, height=30)  # wide enough for the pane: it is shown
     tmux.enter("query-commands")
     screen = tmux.wait_for(lambda screen: len(name_rows(screen, commands)) > 10)
     assert "(F2 hides)" in screen and narrow(name_rows(screen, commands))
@@ -80,7 +59,7 @@ def test_showing_the_events_pane_lays_the_names_out_in_fewer_columns(
     start: Callable[..., Tmux], machine: Qemu
 ) -> None:
     commands = commands_on(machine)
-    tmux = start(machine.socket, width=80)  # narrower than events.pane_min_columns: hidden
+    tmux = start(machine.socket, width=80, height=30)  # narrower than events.pane_min_columns: hidden
     tmux.enter("query-commands")
     screen = tmux.wait_for(lambda screen: len(name_rows(screen, commands)) > 10)
     assert all(len(row) == 2 for row in name_rows(screen, commands)[:-1])
@@ -93,7 +72,7 @@ def test_showing_the_events_pane_lays_the_names_out_in_fewer_columns(
 
 def test_a_wider_terminal_lays_the_names_out_again(start: Callable[..., Tmux], machine: Qemu) -> None:
     commands = commands_on(machine)
-    tmux = start(machine.socket, width=120)
+    tmux = start(machine.socket, width=120, height=30)
     tmux.enter("query-commands")
     screen = tmux.wait_for(lambda screen: len(name_rows(screen, commands)) > 10)
     assert narrow(name_rows(screen, commands))

@@ -4,32 +4,13 @@ the events pane, search, and the transcript left in the terminal's scrollback.""
 from __future__ import annotations
 
 import re
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from tests.qemu_support import Qemu, qemu_banner
-from tests.tmux_support import READY, Tmux, reply_line, shell_env
+from tests.tmux_support import Tmux, reply_line
 
 Start = Callable[..., Tmux]
-
-
-@pytest.fixture
-def start(tmp_path: Path) -> Iterator[Start]:
-    sessions: list[Tmux] = []
-
-    def run(*args: str, width: int, height: int) -> Tmux:
-        argv = [sys.executable, "-m", "qmpshell", *args]
-        tmux = Tmux(argv, env=shell_env(tmp_path / "xdg"), width=width, height=height)
-        sessions.append(tmux)
-        tmux.wait_for(READY)
-        return tmux
-
-    yield run
-    for tmux in sessions:
-        tmux.close()
 
 
 def status_line(tmux: Tmux) -> str:

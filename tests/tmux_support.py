@@ -104,9 +104,14 @@ def shell_env(root: Path) -> dict[str, str]:
     return env
 
 
-def start_qmpshell(root: Path, *args: str) -> Tmux:
-    """``python -m qmpshell ARGS`` in a new terminal, once its screen is up."""
-    tmux = Tmux([sys.executable, "-m", "qmpshell", *args], env=shell_env(root))
+def start_qmpshell(root: Path, *args: str, width: int = 140, height: int = 40, config: str = "") -> Tmux:
+    """``python -m qmpshell ARGS`` in a new terminal of ``width`` x ``height``, once its screen is up;
+    ``config``: the text of its ``config.toml`` (under ``root``'s XDG config directory)."""
+    if config:
+        directory = root / "xdg_config_home" / "qmpshell"
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "config.toml").write_text(config)
+    tmux = Tmux([sys.executable, "-m", "qmpshell", *args], env=shell_env(root), width=width, height=height)
     tmux.wait_for(READY)
     return tmux
 
