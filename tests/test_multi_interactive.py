@@ -3,6 +3,7 @@ in the one pane, the final states checked through second monitors."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -201,3 +202,32 @@ PAIR = ("src", "dst")
 def _event(screen: str, text: str) -> bool:
     """Whether the events pane shows an event line ``HH:MM:SS.mmm TEXT``."""
     return re.search(r"\d\d:\d\d:\d\d\.\d{3} " + re.escape(text), screen) is not None
+
+
+def test_save_script_names_the_target_of_each_line(pair: Pair, session: Tmux, tmp_path: Path) -> None:
+    """A script of several targets runs a line without ``@NAME`` on every one: ``/save script``
+    writes each line with the target it ran on, and the script runs again with ``-f``."""
+    session.wait_for("src qmp>")
+    session.enter("query-name")
+    session.enter("/use dst")
+    session.wait_for("dst qmp>")
+    session.enter("query-status")
+    session.enter("@src query-status")
+    session.enter("/wait @src STOP timeout=0.1")
+    session.wait_for("no STOP event")
+    script = tmp_path / "session.qmp"
+    session.enter(f"/save script {script}")
+    session.wait_for("saved")
+    lines = [line for line in script.read_text().splitlines() if not line.startswith("#")]
+    assert lines == ["@src query-name", "@dst query-status", "@src query-status"]
+    assert "# @src /wait @src STOP timeout=0.1" not in script.read_text()  # it names its target itself
+    session.send("C-d")
+    session.wait_for("EXITED=")
+    ran = subprocess.run(
+        [sys.executable, "-m", "qmpshell", "-f", str(script), *pair.named()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert [json.loads(line)["target"] for line in ran.stdout.splitlines()] == ["src", "dst", "src"]

@@ -31,6 +31,18 @@ def test_hmp_lines_become_slash_hmp_and_mode_switches_and_help_go() -> None:
     assert script_lines(Ran("/wait STOP timeout=5")) == ["/wait STOP timeout=5"]
 
 
+def test_a_line_of_a_session_of_several_targets_names_its_target() -> None:
+    """Without ``@NAME`` a line of a script runs on every target: each is written with the one it ran on."""
+    assert script_lines(Ran("query-status", target="dst")) == ["@dst query-status"]
+    assert script_lines(Ran("info status", hmp=True, target="src")) == ["@src /hmp info status"]
+    assert script_lines(Ran("/wait STOP timeout=5", target="src")) == ["@src /wait STOP timeout=5"]
+    assert script_lines(Ran("stop", error="GenericError: no", target="src")) == [
+        "# failed: GenericError: no",
+        "# @src stop",
+    ]
+    assert script_lines(Ran("/use dst", target="src")) == []
+
+
 def test_a_transaction_is_kept_whole() -> None:
     text = "transaction(\n  block-dirty-bitmap-add node=n0 name=b0\n)"
     assert script_lines(Ran(text)) == text.splitlines()

@@ -28,6 +28,7 @@ class Ran(NamedTuple):
     text: str
     hmp: bool = False
     error: str = ""  # '' when it ran
+    target: str = ""  # the target it ran on, in a session of several that it did not name itself
 
 
 def script_text(statements: Iterable[Ran], *, heading: str = "") -> str:
@@ -43,6 +44,8 @@ def script_lines(statement: Ran) -> list[str]:
     text = _as_script_statement(redact_url_credentials(statement.text), hmp=statement.hmp)
     if text is None:
         return []
+    if statement.target:  # in a script of several targets a line without @NAME runs on every one
+        text = f"@{statement.target} {text}"
     if line_has_secret(text):
         return [f"# left out: a statement holding a secret ({_head(text)} ...)"]
     if statement.error:

@@ -274,8 +274,16 @@ class InteractiveCore:
                     for name, each in result.results
                 ]
             )
-        self.script.add(text, hmp=hmp, result=result)
+        self.script.add(text, hmp=hmp, result=result, target=self._unnamed_target(text))
         return result if isinstance(result, QmpShellError) else render(result, self.presentation())
+
+    def _unnamed_target(self, text: str) -> str:
+        """The current target's name for a line that names none, in a session of several; else ''."""
+        words = text.split(maxsplit=2)
+        waits_on_one = words[:1] == ["/wait"] and len(words) > 1 and words[1].startswith("@")
+        if len(self.connection.members()) < 2 or split_target(text).target or waits_on_one:
+            return ""
+        return self.connection.name
 
     def _routed(self, text: str) -> Outcome | QmpShellError | Grouped | None:
         """The statement run on the target it names (the current one when it names none)."""

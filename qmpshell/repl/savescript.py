@@ -26,10 +26,11 @@ class SessionScript:
         self._lock = threading.Lock()
         self._statements: list[Ran] = []
 
-    def add(self, text: str, *, hmp: bool, result: Outcome | QmpShellError | None) -> None:
-        """A statement run in ``hmp`` mode (or not), and what came of it."""
+    def add(self, text: str, *, hmp: bool, result: Outcome | QmpShellError | None, target: str = "") -> None:
+        """A statement run in ``hmp`` mode (or not), and what came of it; ``target``: where it ran,
+        in a session of several targets when the line did not name one (``@NAME`` in the script)."""
         with self._lock:
-            self._statements.append(Ran(text, hmp, failure(result)))
+            self._statements.append(Ran(text, hmp, failure(result), target))
 
     def save(self, path: str) -> int:
         """Write the script to ``path``; how many statements it runs (those left as comments aside)."""
