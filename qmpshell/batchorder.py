@@ -153,7 +153,11 @@ def _migrate(members: dict[str, Member], step: Step, migration: Migration) -> No
     src, dst = members[migration.src], members[migration.dst]
     try:
         info = migrate(
-            Side(src.name, src.shell), Side(dst.name, dst.shell), migration.uri, timeout=src.shell.timeout
+            Side(src.name, src.shell),
+            Side(dst.name, dst.shell),
+            migration.uri,
+            timeout=src.shell.timeout,
+            progress=src.shell.progress,
         )
     except QmpShellError as err:
         src.runner.failed(step.statement, err)

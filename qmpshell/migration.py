@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from qmpshell.errors import CommandFailed, CommandTimeout, QmpShellError, UsageError
@@ -45,8 +46,18 @@ def parse_migrate(line: str) -> tuple[str, str, str] | None:
     return words[1], words[2], words[3] if len(words) == 4 else ""
 
 
-def migrate(src: Side, dst: Side, uri: str = "", *, timeout: float | None = None) -> Info:
-    """Run the migration and check both ends; CommandFailed (with what was seen) if it did not succeed."""
+def migrate(
+    src: Side,
+    dst: Side,
+    uri: str = "",
+    *,
+    timeout: float | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Info:
+    """Run the migration and check both ends; CommandFailed (with what was seen) if it did not succeed.
+
+    ``progress`` is told each new state while it runs (``src -> dst: active, 12.5 of 128.0 MiB``):
+    the status bar shows it, a script's terminal its progress line; it is told '' at the end."""
     if src.shell is dst.shell:
         raise UsageError("/migrate: the source and the destination must be two targets")
     directory = "" if uri else tempfile.mkdtemp(prefix="qmpshell-migrate-")
@@ -57,7 +68,7 @@ def migrate(src: Side, dst: Side, uri: str = "", *, timeout: float | None = None
         capabilities = _match_capabilities(src, dst)
         _run(dst, "migrate-incoming", {"uri": uri})
         _run(src, "migrate", {"uri": uri})
-        status, seen, last = _follow(src, limit)
+        status, seen, last = _follow(src, dst.name, limit, progress or _quiet)
         lines = [
             f"migration {src.name} -> {dst.name} over {uri}: {status} in {time.monotonic() - started:.1f} s"
         ]
@@ -67,6 +78,7 @@ def migrate(src: Side, dst: Side, uri: str = "", *, timeout: float | None = None
         checks = _check_ends(src, dst, limit)
         lines.extend(text for text, _ in checks)
     finally:
+        (progress or _quiet)("")
         if directory:
             _remove(directory)
     text = "\n".join(lines)
@@ -92,22 +104,42 @@ def _match_capabilities(src: Side, dst: Side) -> list[str]:
     return wanted
 
 
-def _follow(src: Side, limit: float) -> tuple[str, list[str], Any]:
+def _quiet(text: str) -> None:
+    """No one to tell the progress to."""
+
+
+def _follow(src: Side, dst: str, limit: float, progress: Callable[[str], None]) -> tuple[str, list[str], Any]:
     """Poll the source's query-migrate until the migration ends: its final status, the statuses it
-    went through, and its last reply."""
+    went through, and its last reply; each new state to ``progress`` on the way."""
     deadline = time.monotonic() + limit
     seen: list[str] = []
+    told = ""
     while True:
         reply = _run(src, "query-migrate") or {}
         status = str(reply.get("status", "none"))
         if not seen or seen[-1] != status:
             seen.append(status)
+        now = f"migrating {src.name} -> {dst}: {status}{_amount(reply)}"
+        if now != told:
+            progress(now)
+            told = now
         if status in ENDED:
             return status, seen, reply
         _stop_if_cancelled(src)
         if time.monotonic() > deadline:
             raise CommandTimeout(f"/migrate: still {status} after {limit:g} s")
         time.sleep(POLL)
+
+
+def _amount(reply: Any) -> str:
+    """``, 12.5 of 128.0 MiB`` of RAM transferred so far (of the total), '' before QEMU says."""
+    ram = reply.get("ram") if isinstance(reply, dict) else None
+    sent = ram.get("transferred") if isinstance(ram, dict) else None
+    if not isinstance(sent, int):
+        return ""
+    total = ram.get("total") if isinstance(ram, dict) else None
+    of = f" of {total / 1048576:.1f}" if isinstance(total, int) and total else ""
+    return f", {sent / 1048576:.1f}{of} MiB"
 
 
 def _progress(seen: list[str], reply: Any) -> str:

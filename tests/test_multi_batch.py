@@ -178,3 +178,29 @@ def test_an_unreachable_target_fails_an_ordered_script_before_any_line(pair: Pai
     assert result.returncode == 3
     assert result.stderr.startswith(f"qmpshell: dst: cannot connect to {missing}")
     assert pair.src.aux.execute("query-status")["status"] == "running"
+
+
+def test_migrate_helper_tells_its_progress_while_it_runs(pair: Pair) -> None:
+    """``/migrate`` says where it is (the status bar shows it, a script's terminal its progress line),
+    and clears that at the end."""
+    from qmpshell.migration import Side, migrate
+    from qmpshell.protocol.client import Client
+    from qmpshell.protocol.events import EventLog
+    from qmpshell.shell import Shell
+
+    told: list[str] = []
+    clients = [Client(parse_address(side.socket)) for side in (pair.src, pair.dst)]
+    try:
+        for client in clients:
+            client.connect()
+        src, dst = (
+            Side(name, Shell(client, EventLog()))
+            for name, client in zip(("src", "dst"), clients, strict=True)
+        )
+        migrate(src, dst, progress=told.append)
+    finally:
+        for client in clients:
+            client.close()
+    assert told[-1] == ""
+    assert told[:-1] and all(text.startswith("migrating src -> dst: ") for text in told[:-1])
+    assert told[-2].startswith("migrating src -> dst: completed"), told

@@ -319,7 +319,9 @@ class InteractiveCore:
                 raise UsageError(f"/migrate: no target named '{unknown}' (the targets: {', '.join(members)})")
             for side in sides:
                 side.shell.begin()  # Ctrl-C from here on stops the waiting (``migration``)
-            return migrate(sides[0], sides[1], uri, timeout=self.settings.timeout)
+            return migrate(
+                sides[0], sides[1], uri, timeout=self.settings.timeout, progress=self.shell.progress
+            )
         except QmpShellError as err:
             return err
 
