@@ -8,6 +8,7 @@ Nothing here knows how a reply is printed or a line parsed; it wires
 from __future__ import annotations
 
 import argparse
+import errno
 import io
 import os
 import signal
@@ -147,6 +148,9 @@ def _main(argv: list[str] | None) -> int:
         complain(f"interrupted by {signal.Signals(stop.signum).name}")
         return stop.exit_status
     except Exception as err:  # noqa: BLE001 - the promise is one line, never a traceback
+        if isinstance(err, OSError) and err.errno == errno.EIO:  # the terminal hung up under us
+            complain("the terminal went away (input/output error)")
+            return 128 + signal.SIGHUP
         if os.environ.get("QMPSHELL_DEBUG"):
             raise
         complain(f"internal error: {type(err).__name__}: {err} (QMPSHELL_DEBUG=1 shows where)")

@@ -29,11 +29,14 @@ EXIT_INTERRUPTED = 130
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
 
-class Stopped(BaseException):
+class Stopped(SystemExit):
     """SIGTERM, SIGHUP or SIGQUIT arrived: leave as after Ctrl-C, cleaning up on the way out.
 
-    A ``BaseException``, like ``KeyboardInterrupt``, so that no ``except
-    Exception`` on the way up swallows it; the exit status is 128 + the signal.
+    Not an ``Exception``, so that no ``except Exception`` on the way up swallows it; and a
+    ``SystemExit`` because asyncio lets only that and ``KeyboardInterrupt`` out of a callback.
+    Any other exception raised while the line mode's prompt ran a callback went to the event
+    loop's handler, which asked to press Enter on a terminal that was gone: the shell hung.
+    The exit status is 128 + the signal.
     """
 
     def __init__(self, signum: int) -> None:

@@ -297,3 +297,23 @@ def test_a_hangup_while_qemu_is_being_stopped_still_removes_its_directory(
     assert stopped.value.signum == signal.SIGHUP
     assert qemu.returncode is not None
     assert not Path(qemu.directory).exists()
+
+
+def test_a_stop_signal_raised_in_an_event_loop_callback_leaves_the_loop() -> None:
+    """The line mode reads at prompt_toolkit's prompt, an asyncio loop: a SIGHUP whose handler ran
+    inside one of its callbacks went to the loop's exception handler ("Press ENTER") on a terminal
+    that was gone, and the shell hung. ``Stopped`` must come out of the loop as it came in."""
+    import asyncio
+
+    from qmpshell.errors import Stopped
+
+    def hung_up() -> None:
+        raise Stopped(signal.SIGHUP)
+
+    async def prompt() -> None:
+        asyncio.get_running_loop().call_soon(hung_up)
+        await asyncio.sleep(5)
+
+    with pytest.raises(Stopped) as stopped:
+        asyncio.run(asyncio.wait_for(prompt(), timeout=10))
+    assert stopped.value.exit_status == 129
