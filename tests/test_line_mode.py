@@ -33,9 +33,9 @@ def logged_shell(tmp_path: Path, qemu: Qemu, log: Path, recorded: list[Recorded]
 class Recorded:
     """qmpshell under ``script -qfec`` with TERM=dumb; lines are fed through a pipe."""
 
-    def __init__(self, tmp_path: Path, *args: str) -> None:
+    def __init__(self, tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.recording = tmp_path / "typescript"
-        env = {**os.environ, **shell_env(tmp_path / "xdg"), "TERM": "dumb"}
+        env = {**os.environ, **shell_env(tmp_path / "xdg"), "TERM": "dumb", **(env or {})}
         # exec: without it a $SHELL of dash stays between script and qmpshell, and ^C kills the shell
         command = "exec " + shlex.join([sys.executable, "-m", "qmpshell", *args])
         self.process = subprocess.Popen(
@@ -234,3 +234,17 @@ def test_line_mode_says_a_lost_connection_and_reconnects_in_the_full_screens_wor
         tmux.close()
         if again is not None:
             again.stop()
+
+
+def test_help_in_line_mode_wraps_to_the_terminal(
+    tmp_path: Path, qemu: Qemu, recorded: list[Recorded]
+) -> None:
+    """``/help`` fits the terminal it is read on (it wrapped at 76 columns whatever the width)."""
+    shell = Recorded(tmp_path, qemu.socket, env={"COLUMNS": "50"})
+    recorded.append(shell)
+    start = shell.wait_for("qmp> ")
+    shell.send("/help")
+    end = shell.wait_for("qmp> ", after=shell.wait_for("/wait", after=start))
+    text = shell.output()[start:end].decode()
+    lines = [line for line in text.replace("\r", "").splitlines() if line.strip()]
+    assert len(lines) > 10 and max(map(len, lines)) <= 50, lines

@@ -202,6 +202,7 @@ class LineSession:
     def submit(self, text: str) -> None:
         """Parse and run on a worker, so that Ctrl-C can stop waiting (parsing a device_add asks QEMU);
         a ``/wait`` runs beside instead and the prompt comes back at once."""
+        self.shell.help_width = self.presentation().width  # /help wraps to the terminal as it is now
         if self.wait.takes(text):
             self.wait.start(text)
             return
