@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.qemu_support import wait_until
+from tests.qemu_support import alive, wait_until
 
 DOMAIN_XML = """<domain type='qemu'>
   <name>{name}</name>
@@ -121,7 +121,7 @@ class LibvirtHost:
     def _live_users(self) -> list[int]:
         live = []
         for entry in (self.base / "users").iterdir():
-            if entry.name.isdigit() and _alive(int(entry.name)):
+            if entry.name.isdigit() and alive(int(entry.name)):
                 live.append(int(entry.name))
             else:
                 entry.unlink(missing_ok=True)
@@ -212,7 +212,7 @@ class LibvirtHost:
         listing = self.virsh("list", "--all", "--name", check=False).stdout.split()
         for name in listing:
             owner = name.split("-")[1] if name.startswith("qmpshell-") else ""
-            if name.startswith(self.prefix) or (owner.isdigit() and not _alive(int(owner))):
+            if name.startswith(self.prefix) or (owner.isdigit() and not alive(int(owner))):
                 self.remove(name)
 
 
@@ -227,14 +227,6 @@ def _answers(path: Path) -> bool:
         sock.close()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
 def _stop_process(pid: int) -> None:
     """SIGTERM, then wait until it is gone (a daemonised process stays a zombie until PID 1 reaps it)."""
     try:
@@ -247,7 +239,7 @@ def _stop_process(pid: int) -> None:
     except ProcessLookupError:
         return
     deadline = time.monotonic() + 10
-    while _alive(pid) and time.monotonic() < deadline:
+    while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.02)
-    if _alive(pid):
+    if alive(pid):
         os.kill(pid, signal.SIGKILL)

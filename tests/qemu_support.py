@@ -51,6 +51,25 @@ def status_return(status: str, *, running: bool) -> dict[str, Any]:
     return {"status": status, **legacy, "running": running}
 
 
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` started (from every thread: QEMU follows the thread that spawned it)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running or stopped: not gone, and not a zombie waiting to be reaped (that has ended too)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def wait_until(predicate: Any, *, timeout: float = 10.0, what: str = "condition") -> Any:
     """Poll ``predicate`` until it returns something truthy, or fail after ``timeout``."""
     deadline = time.monotonic() + timeout

@@ -87,27 +87,8 @@ NOT_FOR_A_ONE_SHOT = {
     "qmpshell.schema.cache",
     "qmpshell.schema.values",
     "qmpshell.schema.help",
-    # QEMU's documentation is read on the first /help NAME, never before (issue 20)
-    "qmpshell.docs.commands",
-    "qmpshell.docs.library",
-    "qmpshell.docs.troff",
-    "qmpshell.docs.pages",
-    "qmpshell.docs.qapi",
-    "qmpshell.docs.store",
-    "qmpshell.docs.render",
-    "qmpshell.hmp.table",  # the HMP tables: only an HMP line loads them
-    "qmpshell.hmp.engine",
-    "qmpshell.hmp.commands",
-    "qmpshell.hmp.info",
-    # record, replay and watch (issue 24): only their own options load them
-    "qmpshell.language.script",
-    "qmpshell.replay",
-    "qmpshell.replay.toscript",
-    "qmpshell.replay.logs",
-    "qmpshell.replay.modes",
-    "qmpshell.proxy",
-    "qmpshell.proxy.server",
-    "qmpshell.proxy.peer",
+    # QEMU's documentation, the HMP tables, record/replay and the proxy: NOT_FOR_A_ONE_SHOT_PACKAGES
+    "qmpshell.language.script",  # /save script and --to-script
     # several targets (issue 26): only several addresses, a glob or an @NAME line load them
     "qmpshell.targets",
     "qmpshell.batchorder",

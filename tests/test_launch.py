@@ -16,20 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.qemu_support import QEMU_ARGV, Driven, json_lines, run_qmpshell, wait_until
+from tests.qemu_support import QEMU_ARGV, Driven, alive, children, json_lines, run_qmpshell, wait_until
 from tests.tmux_support import Tmux, reply_line, shell_env, start_qmpshell
 
 STOP_SIGNALS = [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT]
-
-
-def children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(child) for child in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return found
 
 
 def launched_qemu(shell: int) -> tuple[int, Path]:
@@ -51,10 +41,7 @@ def launched_qemu(shell: int) -> tuple[int, Path]:
 
 def gone(pid: int) -> bool:
     """The process has ended (a zombie nobody reaped has ended too)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
+    return not alive(pid)
 
 
 def shell_pid(tmux: Tmux) -> int:

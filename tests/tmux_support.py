@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from tests.qemu_support import wait_until
+from tests.qemu_support import alive, children, wait_until
 
 
 class Tmux:
@@ -94,29 +94,11 @@ class Tmux:
         a QEMU monitor serves one client at a time, and a shell still leaving under load held a
         module-wide QEMU's monitor past the next test's connect timeout."""
         try:
-            running = _children(int(self.display("#{pane_pid}")))
+            running = children(int(self.display("#{pane_pid}")))
         except (RuntimeError, ValueError):
             running = []  # closed already
         subprocess.run(["tmux", "-L", self.server, "kill-server"], capture_output=True, timeout=10)
-        wait_until(lambda: not any(map(_alive, running)), timeout=20, what="the terminal's program to end")
-
-
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(child) for child in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return found
-
-
-def _alive(pid: int) -> bool:
-    """Running, or stopped: not gone and not a zombie waiting to be reaped."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
+        wait_until(lambda: not any(map(alive, running)), timeout=20, what="the terminal's program to end")
 
 
 READY = "events: "  # the status bar is drawn once the application runs
