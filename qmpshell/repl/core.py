@@ -143,7 +143,9 @@ class InteractiveCore:
         """How replies are shown in ``width`` columns: the session's format, the current schema."""
         from qmpshell.schema.index import index_of  # the worker imports it after the first draw
 
-        return styled.Presentation(self.output_format, max(20, width - 1), index_of(self.shell.knowledge))
+        return styled.Presentation(
+            self.output_format, styled.reply_width(width), index_of(self.shell.knowledge)
+        )
 
     def try_reconnect(self) -> None:
         self.keeper.try_reconnect()

@@ -92,6 +92,14 @@ class Span(NamedTuple):
 OUTPUT_LINES_KEPT = 50_000
 
 
+def log_lines(fragments: StyleAndTextTuples) -> list[StyleAndTextTuples]:
+    """The log's lines of some text: a final newline ends the last line, it starts no empty one."""
+    lines = split_lines(fragments)
+    if len(lines) > 1 and not lines[-1]:
+        lines.pop()
+    return lines
+
+
 class OutputLog:
     """The scrollback: at most ``limit`` lines; follows the newest unless scrolled up.
 
@@ -117,9 +125,7 @@ class OutputLog:
         ``mark``: this starts a statement (F4 jumps back to these, ``/save reply`` starts here).
         ``public``: what the transcript and ``/save`` get instead of these lines (a secret).
         """
-        lines = split_lines(fragments)
-        if len(lines) > 1 and not lines[-1]:
-            lines.pop()
+        lines = log_lines(fragments)
         start = self.dropped + len(self.lines)
         if mark:
             self.marks.append(start)

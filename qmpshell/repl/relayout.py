@@ -16,12 +16,9 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from prompt_toolkit.formatted_text import StyleAndTextTuples
-
 from qmpshell.outcomes import Outcome, Reply
 from qmpshell.repl import styled
-from qmpshell.repl.lexer import split_lines
-from qmpshell.repl.panes import Moved, OutputLog, Public, Span
+from qmpshell.repl.panes import Moved, OutputLog, Public, Span, log_lines
 from qmpshell.repl.search import OutputSearch
 
 ROUNDS = 20  # a relaid reply that shrinks brings older ones into view: at most this many passes a draw
@@ -71,7 +68,7 @@ class Relayout:
     def fit(self, width: int, height: int) -> None:
         """Before the pane draws ``height`` lines of ``width`` cells: the stale replies in view are
         laid out again.  Nothing to do (the usual case) costs a comparison."""
-        wanted = max(20, width - 1)  # as ``Repl.presentation`` gives it: a cell spare for the cursor
+        wanted = styled.reply_width(width)
         if wanted != self._width:
             self._width = wanted
             self._stale = sum(1 for drawn in self._drawn if drawn.presentation.width != wanted)
@@ -110,7 +107,7 @@ class Relayout:
         spans: list[Span] = []
         for drawn in stale:
             drawn.presentation = replace(drawn.presentation, width=self._width)
-            lines = _lines(styled.outcome(drawn.outcome, drawn.presentation))
+            lines = log_lines(styled.outcome(drawn.outcome, drawn.presentation))
             spans.append(Span(drawn.start, drawn.count, lines, drawn.public))
             drawn.count = len(lines)
         moved = mover(spans)
@@ -121,14 +118,6 @@ class Relayout:
         self._stale -= len(stale)
         self._prune()
         return True
-
-
-def _lines(fragments: StyleAndTextTuples) -> list[StyleAndTextTuples]:
-    """The log's lines of a reply, as ``OutputLog.add`` cuts them."""
-    lines = split_lines(fragments)
-    if len(lines) > 1 and not lines[-1]:
-        lines.pop()
-    return lines
 
 
 def mover(spans: Sequence[Span]) -> Moved:

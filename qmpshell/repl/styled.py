@@ -48,6 +48,11 @@ class Presentation:
 JSON_PRESENTATION = Presentation("json")
 
 
+def reply_width(pane: int) -> int:
+    """The columns a reply is laid out in, in a pane ``pane`` cells wide: one spare for the cursor."""
+    return max(20, pane - 1)
+
+
 def echo(prompt: str, text: str, *, hmp: bool) -> StyleAndTextTuples:
     """The statement as it was typed, after its prompt, highlighted like the input line."""
     indent = " " * len(prompt)
