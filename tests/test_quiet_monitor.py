@@ -23,12 +23,11 @@ from qmpshell.protocol.address import parse_address
 from qmpshell.repl.connection import Connection
 from qmpshell.schema.knowledge import SchemaKnowledge
 from tests.libvirt_support import LibvirtHost
-from tests.qemu_support import Qemu, log_records, run_qmpshell, wait_until
+from tests.qemu_support import Qemu, log_records, run_qmpshell
 from tests.server_support import (
     Server,
     emulator,
     emulator_of_the_daemons_build,
-    storage_daemon,
     storage_daemon_on_tcp,
 )
 from tests.tmux_support import Tmux, reply_line, shell_env
@@ -343,34 +342,6 @@ def test_the_guest_agent_is_not_asked_for_guest_info(qga: Server, tmp_path: Path
     assert result.returncode == 0, result.stderr
     assert "--quiet-monitor: guest-info is not asked" in result.stdout
     assert [command for _, command in sent(log)] == ["guest-sync-delimited", "guest-ping"]
-
-
-def test_reconnecting_to_another_server_on_the_same_socket_loads_its_schema(short_dir: Path) -> None:
-    """The daemon, then the emulator of its build on the same socket: nothing asked, yet each
-    gets its own schema and kind (the executable differs)."""
-    first = storage_daemon(short_dir, name="same.sock")
-    quiet = Settings(probe=False)
-    connection = Connection(parse_address(first.socket), quiet, log=None, on_event=lambda event: None)
-    try:
-        assert connection.status().server == "qemu-storage-daemon"  # from its executable, before the schema
-        connection.load_knowledge()
-        knowledge = connection.shell.knowledge
-        assert isinstance(knowledge, SchemaKnowledge) and "device_add" not in knowledge.index.commands
-        first.stop()
-        wait_until(lambda: connection.lost, what="the shell to see the daemon gone")
-        second = emulator(short_dir, emulator_of_the_daemons_build(), "same.sock")
-        try:
-            assert connection.reconnect()
-            connection.load_knowledge()
-            knowledge = connection.shell.knowledge
-            assert isinstance(knowledge, SchemaKnowledge) and "device_add" in knowledge.index.commands
-            assert connection.status().server == "QEMU"
-            assert connection.client.server.commands  # the schema's command list, not asked
-        finally:
-            second.stop()
-    finally:
-        connection.close()
-        first.stop()
 
 
 def test_a_libvirt_domain_is_asked_nothing_but_its_schema(

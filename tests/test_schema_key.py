@@ -200,10 +200,18 @@ def test_a_cached_schema_that_is_the_servers_is_confirmed(daemon: Server, privat
         connection.close()
 
 
-def test_reconnecting_to_another_server_on_the_same_socket_loads_its_schema(short_dir: Path) -> None:
+@pytest.mark.parametrize("probe", [True, False], ids=["asked", "quiet-monitor"])
+def test_reconnecting_to_another_server_on_the_same_socket_loads_its_schema(
+    short_dir: Path, probe: bool
+) -> None:
+    """The daemon, then the emulator of its build on the same socket: each gets its own schema and
+    kind; with ``--quiet-monitor`` too, though nothing is asked (the executable differs)."""
     first = storage_daemon(short_dir, name="same.sock")
-    connection = Connection(parse_address(first.socket), Settings(), log=None, on_event=lambda event: None)
+    settings = Settings(probe=probe)
+    connection = Connection(parse_address(first.socket), settings, log=None, on_event=lambda event: None)
     try:
+        if not probe:
+            assert connection.status().server == "qemu-storage-daemon"  # its executable, before the schema
         connection.load_knowledge()
         knowledge = connection.shell.knowledge
         assert isinstance(knowledge, SchemaKnowledge) and "device_add" not in knowledge.index.commands
@@ -217,6 +225,8 @@ def test_reconnecting_to_another_server_on_the_same_socket_loads_its_schema(shor
             knowledge = connection.shell.knowledge
             assert isinstance(knowledge, SchemaKnowledge) and "device_add" in knowledge.index.commands
             assert connection.status().server == "QEMU"
+            if not probe:
+                assert connection.client.server.commands  # the schema's command list, not asked
         finally:
             second.stop()
     finally:
