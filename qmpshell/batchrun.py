@@ -29,15 +29,14 @@ from qmpshell.shell import Shell
 from qmpshell.startup import open_log
 
 if TYPE_CHECKING:
-    import argparse
-
+    from qmpshell.options import Options
     from qmpshell.protocol.logfile import MessageLog
     from qmpshell.targets import Target
 
 Source = Callable[[Shell, Printer], int]  # runs the script on one target's shell
 
 
-def run_many(args: argparse.Namespace, settings: Settings, addresses: list[str]) -> int:
+def run_many(args: Options, settings: Settings, addresses: list[str]) -> int:
     """The script against every target (``qmpshell.targets``), one log file for all of them;
     in order across targets once a line names its target (``qmpshell.batchorder``)."""
     from qmpshell.targets import expand_targets, run_targets  # only here: one target never needs it
@@ -70,7 +69,7 @@ def _whole_stdin(settings: Settings, printer: Printer, invalid: list[int]) -> li
 
 
 def _run_ordered(
-    args: argparse.Namespace,
+    args: Options,
     settings: Settings,
     targets: list[Target],
     lines: list[str],
@@ -104,7 +103,7 @@ def make_printer(settings: Settings) -> Printer:
     )
 
 
-def run_batch(args: argparse.Namespace, settings: Settings, address: Address, log: MessageLog | None) -> int:
+def run_batch(args: Options, settings: Settings, address: Address, log: MessageLog | None) -> int:
     printer = make_printer(settings)
     source = _source(args, settings, printer, whole=False)
     return run_target(address, settings, printer, source, log=log, version=args.version)
@@ -181,7 +180,7 @@ def open_target(
 
 
 def _source(
-    args: argparse.Namespace,
+    args: Options,
     settings: Settings,
     printer: Printer,
     *,

@@ -7,7 +7,6 @@ Nothing here knows how a reply is printed or a line parsed; it wires
 
 from __future__ import annotations
 
-import argparse
 import errno
 import io
 import os
@@ -31,7 +30,7 @@ from qmpshell.errors import (
     UsageError,
     stop_on_signals,
 )
-from qmpshell.options import parse_command_line, settings_from, split_launch_argv
+from qmpshell.options import Options, read_plain, settings_from, split_launch_argv
 from qmpshell.printer import OutputClosed
 from qmpshell.protocol.address import Address, wants_many
 from qmpshell.protocol.session import make_client
@@ -128,7 +127,7 @@ def silence_stdout() -> None:
 
 def _main(argv: list[str] | None) -> int:
     options, qemu_argv = split_launch_argv(sys.argv[1:] if argv is None else argv)
-    args = parse_command_line(options)
+    args = read_plain(options) or _parse_with_argparse(options)
     if args.version and not args.command:
         print(f"qmpshell {__version__}")
         return EXIT_OK
@@ -157,7 +156,14 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_FAILED
 
 
-def run(args: argparse.Namespace, settings: Settings, qemu_argv: list[str]) -> int:
+def _parse_with_argparse(options: list[str]) -> Options:
+    """What the plain reading leaves to argparse (abbreviations, bad values, ``--help``)."""
+    from qmpshell.usage import parse_with_argparse
+
+    return parse_with_argparse(options)
+
+
+def run(args: Options, settings: Settings, qemu_argv: list[str]) -> int:
     if args.command and args.file:  # W10: one script source; -f was silently not run
         raise UsageError("-c and -f cannot be combined: put the -c lines in the script, or run it twice")
     interactive = not (args.command or args.file) and sys.stdin.isatty() and sys.stdout.isatty()
@@ -203,9 +209,7 @@ def _run_several(settings: Settings, addresses: list[str]) -> int:
     return EXIT_OK
 
 
-def _run_pair(
-    args: argparse.Namespace, settings: Settings, qemu_argv: list[str], *, interactive: bool
-) -> int:
+def _run_pair(args: Options, settings: Settings, qemu_argv: list[str], *, interactive: bool) -> int:
     """--launch-pair: a migration's source and destination, launched, as two targets."""
     if args.launch or args.address:
         raise UsageError("--launch-pair starts its own two QEMUs: no --launch and no address")
@@ -217,7 +221,7 @@ def _run_pair(
     return EXIT_OK
 
 
-def _names_targets(args: argparse.Namespace) -> bool:
+def _names_targets(args: Options) -> bool:
     """A ``-c`` line or ``-f`` script line that says ``@NAME``: a script run in order across targets,
     even against one (``qmpshell.batchorder``)."""
     from qmpshell.language.prefix import names_targets
@@ -226,7 +230,7 @@ def _names_targets(args: argparse.Namespace) -> bool:
     return any(names_targets(line) for line in lines)
 
 
-def _dry_run(args: argparse.Namespace, settings: Settings, addresses: list[str], qemu_argv: list[str]) -> int:
+def _dry_run(args: Options, settings: Settings, addresses: list[str], qemu_argv: list[str]) -> int:
     """--dry-run: the JSON of every line; a server, when one is given, is asked only for its schema."""
     from qmpshell.dryrun import dry_run
 
@@ -256,7 +260,7 @@ def _dry_run(args: argparse.Namespace, settings: Settings, addresses: list[str],
     return max(status, EXIT_USAGE) if invalid else status  # W9: a line not UTF-8 is exit 2, as in a real run
 
 
-def _proxy(args: argparse.Namespace, settings: Settings, interactive: bool) -> int:
+def _proxy(args: Options, settings: Settings, interactive: bool) -> int:
     """--proxy LISTEN UPSTREAM: headless without a terminal, else with the shell (``qmpshell.proxy``)."""
     from qmpshell.proxy import modes
 
@@ -276,7 +280,7 @@ def _proxy(args: argparse.Namespace, settings: Settings, interactive: bool) -> i
     return EXIT_OK
 
 
-def _replay(args: argparse.Namespace, settings: Settings, addresses: list[str], qemu_argv: list[str]) -> int:
+def _replay(args: Options, settings: Settings, addresses: list[str], qemu_argv: list[str]) -> int:
     """--history-script, --to-script LOG, --replay LOG [-n]; a reader gone (``| head``) ends it quietly."""
     try:
         return _replay_mode(args, settings, addresses, qemu_argv)
@@ -285,9 +289,7 @@ def _replay(args: argparse.Namespace, settings: Settings, addresses: list[str], 
         return EXIT_OK
 
 
-def _replay_mode(
-    args: argparse.Namespace, settings: Settings, addresses: list[str], qemu_argv: list[str]
-) -> int:
+def _replay_mode(args: Options, settings: Settings, addresses: list[str], qemu_argv: list[str]) -> int:
     """The modes of ``qmpshell.replay``."""
     from qmpshell.replay import modes
     from qmpshell.replay.logs import read_log
@@ -309,7 +311,7 @@ def _replay_mode(
     return EXIT_OK
 
 
-def _schema_only(args: argparse.Namespace, settings: Settings, text: str, qemu_argv: list[str]) -> Any:
+def _schema_only(args: Options, settings: Settings, text: str, qemu_argv: list[str]) -> Any:
     """The server's schema (from the cache, or its one query), or None: no address, or -N."""
     if not (text or args.launch) or not settings.negotiate:
         return None
@@ -354,7 +356,7 @@ def _run_interactive(
     return run_repl(address, settings, log=log, launched=launched, watched=watched)
 
 
-def _hmp_coverage(args: argparse.Namespace, settings: Settings) -> int:
+def _hmp_coverage(args: Options, settings: Settings) -> int:
     """--hmp-coverage [ADDRESS]: the HMP commands that run over QMP (qmpshell.hmp.coverage)."""
     from qmpshell.hmp.coverage import report, server_report
     from qmpshell.hmp.engine import command_names

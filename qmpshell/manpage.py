@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from qmpshell import __version__
-from qmpshell.options import build_parser
+from qmpshell.usage import build_parser
 
 PAGE = Path(__file__).with_name("qmpshell.1")
 

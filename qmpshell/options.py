@@ -1,14 +1,21 @@
-"""The command line's options: the argparse parser, and the ``Settings`` they make over the config.
+"""The command line's options: one table, read without argparse when it can be, and the ``Settings``.
 
-``cli`` parses with it; ``manpage`` and the shell completions' tests read the same parser, so the
-options are described once.
+The table (``GROUPS``) describes every option once.  ``qmpshell.usage`` builds
+argparse's parser from it, for ``--help``, usage errors, the man page and the
+shell completions.  A plain command line (every option spelt in full, every
+value in range) is read straight from the table instead: building argparse's
+parser, with gettext and locale, was 4-5 ms of a 45 ms one-shot.  Anything
+else (an abbreviation, ``-kq``, ``-cLINE``, a value that starts with ``-``, a
+bad value, ``--help``) goes to argparse, which reads it or says what is wrong.
+``tests/test_options.py`` checks that both readings agree.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 from qmpshell.config import Settings, default_history_file, seconds
@@ -16,46 +23,264 @@ from qmpshell.errors import UsageError
 from qmpshell.numbers import whole_number
 
 DEFAULT_PARALLEL = 4  # targets at a time (qmpshell.targets)
+PROGRAM = "qmpshell"
+DESCRIPTION = "An interactive and scriptable shell for the QEMU Machine Protocol (QMP)."
+EPILOG = (
+    "Exit status: 0 success, 1 a command failed, 2 usage or parse error, "
+    "3 could not connect or connection lost, 130 interrupted, 128+N stopped by signal N."
+)
+ADDRESS_HELP = (
+    "UNIX socket path, HOST:PORT, [IPv6]:PORT or libvirt:DOMAIN (default: $QMP_SOCKET, then the "
+    "config file's address); several, a glob or libvirt:* run the script against each, or open one "
+    "session with all (NAME=ADDR names one)"
+)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line; also the source of the man page and shell completions."""
-    parser = argparse.ArgumentParser(
-        prog="qmpshell",
-        description="An interactive and scriptable shell for the QEMU Machine Protocol (QMP).",
-        epilog="Exit status: 0 success, 1 a command failed, 2 usage or parse error, "
-        "3 could not connect or connection lost, 130 interrupted, 128+N stopped by signal N.",
-        formatter_class=HelpFormatter,
-    )
-    parser.add_argument(
-        "address",
-        nargs="*",
-        help="UNIX socket path, HOST:PORT, [IPv6]:PORT or libvirt:DOMAIN (default: $QMP_SOCKET, then the "
-        "config file's address); "
-        "several, a glob or libvirt:* run the script against each, or open one session with all "
-        "(NAME=ADDR names one)",
-    )
-    _add_input_options(parser)
-    _add_output_options(parser)
-    _add_connection_options(parser)
-    _add_interactive_options(parser)
-    _add_replay_options(parser)
-    parser.add_argument(
-        "--version", action="store_true", help="print the version (and the server's, with -c)"
-    )
-    parser.add_argument("--print-config", action="store_true", help="print the settings in effect, as TOML")
-    return parser
+class Options(SimpleNamespace):
+    """The parsed command line: one attribute per option (named as argparse names it) and
+    ``address``, the list of addresses."""
 
 
-class HelpFormatter(argparse.HelpFormatter):
-    """argparse's own layout at the terminal's width, measured as ``shutil.get_terminal_size`` does.
+def positive(text: str) -> int:
+    """A whole number of 1 or more (``--parallel``, ``--history-script``)."""
+    number = whole_number(text)
+    if number is None or number < 1:
+        raise ValueError(f"expected a whole number of 1 or more, got '{text}'")
+    return number
 
-    argparse builds a formatter for every option it adds, and its default one
-    imports shutil (and with it bz2 and lzma) to measure: 1.6 ms of a one-shot.
+
+class Option:
+    """One option as argparse's ``add_argument`` takes it (``action``: store, store_true or append).
+
+    A plain class: a NamedTuple would evaluate these annotations at start, a ``compile()`` each.
     """
 
-    def __init__(self, prog: str) -> None:
-        super().__init__(prog, width=terminal_columns() - 2)
+    __slots__ = ("flags", "help", "action", "default", "metavar", "choices", "convert", "nargs", "const")
+
+    def __init__(
+        self,
+        flags: tuple[str, ...],
+        help: str,
+        action: str = "store",
+        default: Any = None,
+        metavar: str | tuple[str, ...] | None = None,
+        choices: tuple[str, ...] | None = None,
+        convert: Callable[[str], Any] | None = None,  # raises ValueError with the message to show
+        nargs: int | str | None = None,
+        const: Any = None,
+    ) -> None:
+        self.flags, self.help, self.action, self.default = flags, help, action, default
+        self.metavar, self.choices, self.convert, self.nargs, self.const = (
+            metavar,
+            choices,
+            convert,
+            nargs,
+            const,
+        )
+
+    @property
+    def dest(self) -> str:
+        """The attribute's name, as argparse derives it: the first long flag."""
+        long = next((flag for flag in self.flags if flag.startswith("--")), self.flags[0])
+        return long.lstrip("-").replace("-", "_")
+
+
+def _flag(*flags: str, help: str, default: Any = False) -> Option:
+    return Option(flags, help, "store_true", default)
+
+
+def _value(*flags: str, help: str, **more: Any) -> Option:
+    return Option(flags, help, **more)
+
+
+GROUPS: tuple[tuple[str, tuple[Option, ...]], ...] = (
+    (
+        "input",
+        (
+            _value(
+                "-c", "--command", action="append", metavar="LINE", help="run LINE (repeatable, in order)"
+            ),
+            _value("-f", "--file", metavar="PATH", help="run the script in PATH ('-' is stdin)"),
+            _flag("-H", "--hmp", help="lines are HMP commands"),
+            _value(
+                "--hmp-via",
+                choices=("auto", "qmp", "passthrough"),
+                help="HMP lines translated to QMP (qmp), sent to HMP (passthrough) "
+                "or both (auto, the default)",
+            ),
+            _flag(
+                "--hmp-coverage",
+                help="print which HMP commands run over QMP (on ADDRESS, or what qmpshell translates at all)",
+            ),
+            _flag("-k", "--keep-going", help="run every line even after a failure"),
+            _flag(
+                "--pipeline",
+                help="send up to 8 lines before their replies (as -k does); replies stay in order",
+            ),
+            _flag("-n", "--dry-run", help="print the JSON each line would send; send nothing"),
+        ),
+    ),
+    (
+        "output",
+        (
+            _flag("-p", "--pretty", default=None, help="indent JSON replies"),
+            _flag("-v", "--verbose", help="write each command as sent before its reply"),
+            _flag("--events", help="batch: write events to stdout as they arrive (--replay: compare them)"),
+            _flag("--json", help="batch: print only the return values"),
+            _value(
+                "--format",
+                choices=("json", "human", "table"),
+                help="replies as JSON (batch default) or for people: tables, trees, text (human = table)",
+            ),
+            _value("--color", choices=("auto", "always", "never"), help="colour output (default auto)"),
+            _value("-l", "--logfile", metavar="PATH", help="append every message sent and received to PATH"),
+        ),
+    ),
+    (
+        "connection",
+        (
+            _flag("-N", "--skip-negotiation", help="no greeting or qmp_capabilities"),
+            _value(
+                "--timeout", convert=seconds, metavar="SECONDS", help="fail a command with no reply in time"
+            ),
+            _value(
+                "--connect-timeout",
+                convert=seconds,
+                metavar="SECONDS",
+                help="wait this long for the greeting (5)",
+            ),
+            _flag("--launch", help="start QEMU (argv after --) and connect to it"),
+            _flag(
+                "--launch-pair",
+                help="start two QEMUs (argv after --), src and dst (-incoming defer), for a migration",
+            ),
+            _flag("--no-reconnect", help="interactive: do not reconnect when QEMU goes"),
+            _flag(
+                "--quiet-monitor",
+                help="send only what you type (and qmp_capabilities, the schema when not cached)",
+            ),
+            _value(
+                "--libvirt-uri", metavar="URI", help="libvirt URI for libvirt:DOMAIN (default: libvirt's own)"
+            ),
+            _value(
+                "--parallel",
+                convert=positive,
+                default=DEFAULT_PARALLEL,
+                metavar="N",
+                help=f"with several targets, run N at a time (default {DEFAULT_PARALLEL})",
+            ),
+        ),
+    ),
+    (
+        "interactive",
+        (
+            _value(
+                "--history", metavar="PATH", help="history file (default $XDG_STATE_HOME/qmpshell/history)"
+            ),
+            _flag("--no-history", help="keep no history file"),
+            _flag("--line", help="a prompt and lines, no full screen (as with TERM=dumb)"),
+            _flag("--no-transcript", help="do not print the session to the terminal on exit"),
+            _value(
+                "--qapi-dir",
+                metavar="DIR",
+                help="read /help's documentation from a QEMU source tree (its root or qapi/ folder) "
+                "instead of the installed manual",
+            ),
+        ),
+    ),
+    (
+        "record, replay and watch",
+        (
+            _value(
+                "--history-script",
+                nargs="?",
+                const=0,
+                convert=positive,
+                metavar="N",
+                help="print the last N statements of the history (default all) as a script for -f",
+            ),
+            _value(
+                "--replay",
+                metavar="LOG",
+                help="send the commands of LOG (a qmpshell, qmp-shell or libvirt log, or -> <- lines) to the "
+                "address and compare each reply with the recorded one; with -n print them as a script",
+            ),
+            _value("--to-script", metavar="LOG", help="print the commands of LOG as a qmpshell script"),
+            _value(
+                "--ignore",
+                action="append",
+                default=(),
+                metavar="KEY",
+                help="--replay: leave out members named KEY at any depth, "
+                "or the dotted path KEY (repeatable)",
+            ),
+            _value(
+                "--proxy",
+                nargs=2,
+                metavar=("LISTEN", "UPSTREAM"),
+                help="serve QMP clients on LISTEN (a socket path or loopback HOST:PORT) "
+                "through one connection to UPSTREAM, showing their traffic",
+            ),
+        ),
+    ),
+    (
+        "",  # after the groups, as argparse lists options added to the parser itself
+        (
+            _flag("--version", help="print the version (and the server's, with -c)"),
+            _flag("--print-config", help="print the settings in effect, as TOML"),
+        ),
+    ),
+)
+_BY_FLAG = {flag: option for _, options in GROUPS for option in options for flag in option.flags}
+
+
+def read_plain(words: list[str]) -> Options | None:
+    """The options and addresses (which may come before and after options) read as argparse would
+    read them, or None when argparse must look (``qmpshell.usage.parse_with_argparse``)."""
+    values: dict[str, Any] = {option.dest: _initial(option) for _, group in GROUPS for option in group}
+    addresses: list[str] = []
+    words = list(words)
+    while words:
+        word = words.pop(0)
+        if not word.startswith("-"):
+            addresses.append(word)
+            continue
+        name, equals, attached = word.partition("=") if word.startswith("--") else (word, "", "")
+        option = _BY_FLAG.get(name)
+        if option is None or option.nargs is not None:
+            return None
+        if option.action == "store_true":
+            if equals:
+                return None
+            values[option.dest] = True
+            continue
+        if not equals and (not words or (words[0].startswith("-") and words[0] != "-")):
+            return None
+        value = _converted(option, attached if equals else words.pop(0))
+        if value is None:
+            return None
+        if option.action == "append":
+            values[option.dest] = [*(values[option.dest] or ()), value]
+        else:
+            values[option.dest] = value
+    return Options(address=addresses, **values)
+
+
+def _initial(option: Option) -> Any:
+    """The option's value when it is not given (a fresh list for an ``append`` default)."""
+    return list(option.default) if isinstance(option.default, tuple) else option.default
+
+
+def _converted(option: Option, text: str) -> Any:
+    """``text`` as the option's value, or None when argparse must say what is wrong with it."""
+    if option.choices is not None and text not in option.choices:
+        return None
+    if option.convert is None:
+        return text
+    try:
+        return option.convert(text)
+    except ValueError:
+        return None
 
 
 def terminal_columns(*, fallback: int = 80) -> int:
@@ -72,178 +297,6 @@ def terminal_columns(*, fallback: int = 80) -> int:
         return fallback
 
 
-def _add_input_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("input")
-    group.add_argument(
-        "-c", "--command", action="append", metavar="LINE", help="run LINE (repeatable, in order)"
-    )
-    group.add_argument("-f", "--file", metavar="PATH", help="run the script in PATH ('-' is stdin)")
-    group.add_argument("-H", "--hmp", action="store_true", help="lines are HMP commands")
-    group.add_argument(
-        "--hmp-via",
-        choices=("auto", "qmp", "passthrough"),
-        help="HMP lines translated to QMP (qmp), sent to HMP (passthrough) or both (auto, the default)",
-    )
-    group.add_argument(
-        "--hmp-coverage",
-        action="store_true",
-        help="print which HMP commands run over QMP (on ADDRESS, or what qmpshell translates at all)",
-    )
-    group.add_argument("-k", "--keep-going", action="store_true", help="run every line even after a failure")
-    group.add_argument(
-        "--pipeline",
-        action="store_true",
-        help="send up to 8 lines before their replies (as -k does); replies stay in order",
-    )
-    group.add_argument(
-        "-n", "--dry-run", action="store_true", help="print the JSON each line would send; send nothing"
-    )
-
-
-def _add_output_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("output")
-    group.add_argument("-p", "--pretty", action="store_true", default=None, help="indent JSON replies")
-    group.add_argument(
-        "-v", "--verbose", action="store_true", help="write each command as sent before its reply"
-    )
-    group.add_argument(
-        "--events",
-        action="store_true",
-        help="batch: write events to stdout as they arrive (--replay: compare them)",
-    )
-    group.add_argument("--json", action="store_true", help="batch: print only the return values")
-    group.add_argument(
-        "--format",
-        choices=("json", "human", "table"),
-        help="replies as JSON (batch default) or for people: tables, trees, text (human = table)",
-    )
-    group.add_argument("--color", choices=("auto", "always", "never"), help="colour output (default auto)")
-    group.add_argument(
-        "-l", "--logfile", metavar="PATH", help="append every message sent and received to PATH"
-    )
-
-
-def _add_connection_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("connection")
-    group.add_argument(
-        "-N", "--skip-negotiation", action="store_true", help="no greeting or qmp_capabilities"
-    )
-    group.add_argument(
-        "--timeout", type=_seconds_option, metavar="SECONDS", help="fail a command with no reply in time"
-    )
-    group.add_argument(
-        "--connect-timeout",
-        type=_seconds_option,
-        metavar="SECONDS",
-        help="wait this long for the greeting (5)",
-    )
-    group.add_argument("--launch", action="store_true", help="start QEMU (argv after --) and connect to it")
-    group.add_argument(
-        "--launch-pair",
-        action="store_true",
-        help="start two QEMUs (argv after --), src and dst (-incoming defer), for a migration",
-    )
-    group.add_argument(
-        "--no-reconnect", action="store_true", help="interactive: do not reconnect when QEMU goes"
-    )
-    group.add_argument(
-        "--quiet-monitor",
-        action="store_true",
-        help="send only what you type (and qmp_capabilities, the schema when not cached)",
-    )
-    group.add_argument(
-        "--libvirt-uri", metavar="URI", help="libvirt URI for libvirt:DOMAIN (default: libvirt's own)"
-    )
-    group.add_argument(
-        "--parallel",
-        type=_positive,
-        default=DEFAULT_PARALLEL,
-        metavar="N",
-        help=f"with several targets, run N at a time (default {DEFAULT_PARALLEL})",
-    )
-
-
-def _positive(text: str) -> int:
-    number = whole_number(text)
-    if number is None or number < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got '{text}'")
-    return number
-
-
-def _seconds_option(text: str) -> float:
-    """argparse type of the timeouts: finite, more than 0, at most a day (``config.seconds``)."""
-    try:
-        return seconds(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-
-
-def _add_interactive_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("interactive")
-    group.add_argument(
-        "--history", metavar="PATH", help="history file (default $XDG_STATE_HOME/qmpshell/history)"
-    )
-    group.add_argument("--no-history", action="store_true", help="keep no history file")
-    group.add_argument(
-        "--line", action="store_true", help="a prompt and lines, no full screen (as with TERM=dumb)"
-    )
-    group.add_argument(
-        "--no-transcript", action="store_true", help="do not print the session to the terminal on exit"
-    )
-    group.add_argument(
-        "--qapi-dir",
-        metavar="DIR",
-        help="read /help's documentation from a QEMU source tree (its root or qapi/ folder) "
-        "instead of the installed manual",
-    )
-
-
-def _add_replay_options(parser: argparse.ArgumentParser) -> None:
-    """Record, replay and watch (``qmpshell.replay``, ``qmpshell.proxy``)."""
-    group = parser.add_argument_group("record, replay and watch")
-    group.add_argument(
-        "--history-script",
-        nargs="?",
-        const=0,
-        type=_positive,
-        metavar="N",
-        help="print the last N statements of the history (default all) as a script for -f",
-    )
-    group.add_argument(
-        "--replay",
-        metavar="LOG",
-        help="send the commands of LOG (a qmpshell, qmp-shell or libvirt log, or -> <- lines) to the "
-        "address and compare each reply with the recorded one; with -n print them as a script",
-    )
-    group.add_argument("--to-script", metavar="LOG", help="print the commands of LOG as a qmpshell script")
-    group.add_argument(
-        "--ignore",
-        action="append",
-        default=[],
-        metavar="KEY",
-        help="--replay: leave out members named KEY at any depth, or the dotted path KEY (repeatable)",
-    )
-    group.add_argument(
-        "--proxy",
-        nargs=2,
-        metavar=("LISTEN", "UPSTREAM"),
-        help="serve QMP clients on LISTEN (a socket path or loopback HOST:PORT) through one connection "
-        "to UPSTREAM, showing their traffic",
-    )
-
-
-def parse_command_line(options: list[str]) -> argparse.Namespace:
-    """The options and addresses; addresses may come before and after options.
-
-    ``parse_intermixed_args`` first formats the whole usage line for its error messages (3 M
-    instructions, 2% of a one-shot), so a command line the plain parse reads whole (addresses
-    first, as usual) is taken from it: the same namespace.  Any other is parsed again, intermixed.
-    """
-    parser = build_parser()
-    args, rest = parser.parse_known_args(options)
-    return args if not rest else parser.parse_intermixed_args(options)
-
-
 def split_launch_argv(argv: list[str]) -> tuple[list[str], list[str]]:
     """Options before ``--``, QEMU's argv after it (for --launch)."""
     if "--" in argv:
@@ -252,7 +305,7 @@ def split_launch_argv(argv: list[str]) -> tuple[list[str], list[str]]:
     return argv, []
 
 
-def settings_from(args: argparse.Namespace, base: Settings) -> Settings:
+def settings_from(args: Options, base: Settings) -> Settings:
     """Command-line options over the configured defaults."""
     history = None if args.no_history else (args.history or base.history_file or default_history_file())
     changes: dict[str, Any] = {

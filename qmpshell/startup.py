@@ -15,8 +15,7 @@ from qmpshell.protocol.address import Address, parse_address
 from qmpshell.protocol.naming import split_name
 
 if TYPE_CHECKING:
-    import argparse
-
+    from qmpshell.options import Options
     from qmpshell.protocol.launch import LaunchedQemu
     from qmpshell.protocol.logfile import MessageLog
 
@@ -103,7 +102,7 @@ def launch_pair(qemu_argv: list[str], stack: ExitStack) -> list[str]:
     return named
 
 
-def launch_for(args: argparse.Namespace, qemu_argv: list[str], stack: ExitStack) -> LaunchedQemu | None:
+def launch_for(args: Options, qemu_argv: list[str], stack: ExitStack) -> LaunchedQemu | None:
     """--launch: the QEMU to start, stopped (and its directory removed) however the shell ends."""
     if not args.launch:
         return None

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from qmpshell.options import build_parser
+from qmpshell.usage import build_parser
 
 COMPLETIONS = Path(__file__).resolve().parent.parent / "completions"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from qmpshell.manpage import escape, render
-from qmpshell.options import build_parser
+from qmpshell.usage import build_parser
 from tests.qemu_support import Qemu
 
 ROOT = Path(__file__).resolve().parent.parent
