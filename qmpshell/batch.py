@@ -10,7 +10,6 @@ This module never imports prompt_toolkit, so batch mode starts fast.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
 
 from qmpshell.errors import EXIT_OK, EXIT_USAGE, ConnectionLost, ParseError, QmpShellError
 from qmpshell.language.parse import QmpRequest, Request, ShellRequest
@@ -32,6 +31,7 @@ from qmpshell.printer import Printer
 from qmpshell.protocol.framing import InvalidJson
 from qmpshell.shell import Shell, Started
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     pass
 

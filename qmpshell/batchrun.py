@@ -11,7 +11,6 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
-from typing import IO, TYPE_CHECKING, Any
 
 from qmpshell import __version__
 from qmpshell.batch import run_lines, run_script
@@ -28,7 +27,10 @@ from qmpshell.scriptlines import read_script, stdin_lines
 from qmpshell.shell import Shell
 from qmpshell.startup import open_log
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import IO, Any
+
     from qmpshell.options import Options
     from qmpshell.protocol.logfile import MessageLog
     from qmpshell.targets import Target

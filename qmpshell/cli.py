@@ -15,7 +15,6 @@ import sys
 import threading
 from collections.abc import Iterable
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Any
 
 from qmpshell import __version__
 from qmpshell.batchrun import make_printer, run_batch, run_many
@@ -46,7 +45,10 @@ from qmpshell.startup import (
     print_config,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from qmpshell.protocol.launch import LaunchedQemu
     from qmpshell.protocol.logfile import MessageLog
 

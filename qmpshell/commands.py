@@ -12,7 +12,9 @@ This is pgcli's ``pgspecial.register(handler, name, syntax, help, aliases)``.
 ``inspect``.)
 """
 
-from typing import NamedTuple
+from __future__ import annotations
+
+from qmpshell.records import NamedTuple
 
 BATCH, SCREEN, LINE, DRY_RUN = "batch", "full screen", "line mode", "dry run"
 EVERYWHERE = frozenset({BATCH, SCREEN, LINE, DRY_RUN})

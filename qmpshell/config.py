@@ -3,9 +3,12 @@
 Also the XDG locations of the files qmpshell keeps (history, cache, config).
 """
 
+from __future__ import annotations
+
 import math
 import os
-from typing import NamedTuple
+
+from qmpshell.records import NamedTuple
 
 MAX_SECONDS = 86_400.0  # one day: the longest timeout accepted anywhere
 

@@ -8,9 +8,11 @@ and how to wait for the end, under the reply.
 
 from __future__ import annotations
 
-from typing import Any
-
 from qmpshell.qmptypes import Message
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def note_for(command: str, arguments: Message, response: Message) -> str:

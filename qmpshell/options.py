@@ -16,11 +16,14 @@ import os
 import sys
 from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any
 
 from qmpshell.config import Settings, default_history_file, seconds
 from qmpshell.errors import UsageError
 from qmpshell.numbers import whole_number
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_PARALLEL = 4  # targets at a time (qmpshell.targets)
 PROGRAM = "qmpshell"

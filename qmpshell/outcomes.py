@@ -5,10 +5,11 @@ a failure is not an outcome but a ``QmpShellError``.  A QMP error reply is an
 outcome (``Reply`` with ``ok`` false) because scripts print it.
 """
 
-from typing import NamedTuple
+from __future__ import annotations
 
 from qmpshell.language.parse import ShellRequest
 from qmpshell.qmptypes import Message
+from qmpshell.records import NamedTuple
 
 
 class Reply(NamedTuple):

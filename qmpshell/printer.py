@@ -5,7 +5,6 @@ went away (``| head -1``).  Shared by every target of a many-target run (one loc
 from __future__ import annotations
 
 import threading
-from typing import IO, TYPE_CHECKING, Any
 
 from qmpshell.errors import QmpShellError
 from qmpshell.language.redact import redact_message, redact_url_credentials
@@ -15,7 +14,10 @@ from qmpshell.output.safe import visible
 from qmpshell.protocol import traffic
 from qmpshell.qmptypes import Message
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import IO, Any
+
     from qmpshell.schema.index import SchemaIndex
 
 

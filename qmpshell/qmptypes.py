@@ -7,6 +7,9 @@ contents once, at the protocol boundary.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
 
-Message = dict[str, Any]
+
+Message: TypeAlias = "dict[str, Any]"

@@ -13,11 +13,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from typing import IO
 
 from qmpshell.batch import IDLE
 from qmpshell.errors import UsageError
 from qmpshell.printer import Printer
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO
 
 MAX_LINE = 16 * 1024 * 1024  # bytes
 BOM = b"\xef\xbb\xbf"  # UTF-8 byte-order mark, which some editors put first

@@ -6,10 +6,11 @@ own way.  Failures are exceptions from ``qmpshell.errors``; a QMP error reply
 is an outcome (``Reply`` with ``ok`` false) because scripts print it.
 """
 
+from __future__ import annotations
+
 import json
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from qmpshell import guestnotes
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionLost, UsageError
@@ -38,9 +39,13 @@ from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.pending import OWN, PendingReply, QmpError
 from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
+from qmpshell.records import NamedTuple, Protocol
 from qmpshell.shellcommands import ShellCommands, wrapped_lines
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from qmpshell.hmp.session import HmpSide
 
 FORMATS = ("auto", "json", "compact")  # /format and output.format: views, indented JSON, one-line JSON
@@ -305,7 +310,7 @@ class Shell(ShellCommands):
             return self.finish(Started(HmpRequest(command_line), pending))
         return HmpOutput(result.text, result.error, result.sent, result.ok)
 
-    def _hmp(self) -> "HmpSide":
+    def _hmp(self) -> HmpSide:
         """The HMP side, made on first use: a QMP one-shot never loads the HMP tables."""
         if self._hmp_side is None:
             from qmpshell.hmp.session import HmpSide

@@ -9,7 +9,6 @@ state, declared here for the type checker; the methods they call on the shell
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
 
 from qmpshell.errors import UsageError
 from qmpshell.language.parse import ShellRequest
@@ -21,7 +20,10 @@ from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from qmpshell.hmp.session import HmpSide
 
 
@@ -116,8 +118,9 @@ class ShellCommands:
         from qmpshell import jobs  # only a /job needs it
 
         typer = self.knowledge.typer_for(self._ask) if self.knowledge else None
+        shell: Any = self  # the Shell this is mixed into (a jobs.JobShell)
         try:
-            return jobs.run_job(cast(Any, self), request.rest, typer)  # self is the Shell it is mixed into
+            return jobs.run_job(shell, request.rest, typer)
         finally:
             self.progress("")  # the progress line goes
 

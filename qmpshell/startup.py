@@ -7,13 +7,13 @@ import os
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
-from typing import TYPE_CHECKING
 
 from qmpshell.config import Settings, default_config_file
 from qmpshell.errors import EXIT_CONNECTION, EXIT_OK, ConnectionFailed, UsageError
 from qmpshell.protocol.address import Address, parse_address
 from qmpshell.protocol.naming import split_name
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from qmpshell.options import Options
     from qmpshell.protocol.launch import LaunchedQemu

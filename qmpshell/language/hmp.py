@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
 
 from qmpshell.numbers import whole_number
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @functools.cache

@@ -7,9 +7,10 @@ Value types come from an ``ArgumentTyper``: the schema when one is known, else
 ``GuessingTyper``, whose rules are the language's defaults.
 """
 
+from __future__ import annotations
+
 import json
 from collections.abc import Callable
-from typing import Any, NamedTuple
 
 from qmpshell.errors import ParseError
 from qmpshell.language import strictjson
@@ -31,6 +32,11 @@ from qmpshell.language.untyped import (
     parse_json_value,
 )
 from qmpshell.qmptypes import Message
+from qmpshell.records import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class QmpRequest(NamedTuple):

@@ -6,8 +6,11 @@ so the rest is parsed against that target's schema.  ``/wait @dst EVENT`` is the
 same as ``@dst /wait EVENT``: the event is awaited on that target.
 """
 
+from __future__ import annotations
+
 import re
-from typing import NamedTuple
+
+from qmpshell.records import NamedTuple
 
 ALL = "*"  # the target of ``@all`` and ``@*``: every target
 # Compiled (by re's own cache) when a line first holds an "@": most scripts never do.

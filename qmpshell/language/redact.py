@@ -25,10 +25,13 @@ from __future__ import annotations
 import functools
 import json
 import re
-from typing import Any
 
 from qmpshell.errors import QmpShellError
 from qmpshell.language.parse import HmpRequest, QmpRequest, ShellRequest, parse_statement
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 REDACTED = "<redacted>"
 PASSWORD_COMMANDS = frozenset({"set_password", "change-vnc-password", "expire_password"})

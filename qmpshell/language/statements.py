@@ -6,11 +6,13 @@ complete, so that batch mode can number lines and the REPL can show a
 continuation prompt while ``pending`` is true.
 """
 
+from __future__ import annotations
+
 import re
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple
 
 from qmpshell.language.syntax import Kind, OpenJson, first_error, significant, tokenize
+from qmpshell.records import NamedTuple
 
 
 class Statement(NamedTuple):

@@ -19,11 +19,13 @@ bracket), which is what multi-line input needs.  Parsing, highlighting and the
 completer all start from these tokens.
 """
 
+from __future__ import annotations
+
 import enum
 import re
-from typing import NamedTuple
 
 from qmpshell.errors import ParseError
+from qmpshell.records import NamedTuple
 
 
 class Kind(enum.Enum):

@@ -7,12 +7,14 @@ becomes a number only when it is written the way numbers plainly are, so that
 nothing typed is silently changed (``0001``, ``00.3`` stay strings).
 """
 
+from __future__ import annotations
+
 import json
 import re
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from qmpshell.language import strictjson
 from qmpshell.language.syntax import Kind, Token, classify_bare, unquote
+from qmpshell.records import NamedTuple, Protocol
 
 
 class Value(NamedTuple):
@@ -30,7 +32,10 @@ class Value(NamedTuple):
         return unquote(self.token.text) if self.quoted else self.token.text
 
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     ArgTree = dict[str, "Value | ArgTree"]  # nested keys: values and trees of values
 else:  # a name only: the recursive alias would make typing compile a forward reference (1 ms)
     ArgTree = dict

@@ -7,11 +7,14 @@ mode without colour stays light.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from qmpshell.output.safe import escape_json_controls, visible
 from qmpshell.protocol import messages
 from qmpshell.qmptypes import Message
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def json_text(value: Any, *, pretty: bool = False) -> str:

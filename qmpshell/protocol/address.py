@@ -9,15 +9,17 @@ through ``/proc/self/fd/N/NAME``, where ``N`` is an ``O_PATH`` descriptor of the
 socket's directory, so deep temporary directories still work.
 """
 
+from __future__ import annotations
+
 import errno
 import os
 import re
 import socket
 import stat
-from typing import NamedTuple
 
 from qmpshell.errors import ConnectionFailed, UsageError
 from qmpshell.numbers import is_digits, whole_number
+from qmpshell.records import NamedTuple
 
 UNIX_PATH_MAX = 107  # sun_path is 108 bytes including the terminating NUL
 LIBVIRT_PREFIX = "libvirt:"

@@ -10,12 +10,15 @@ the client's reader thread.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from qmpshell.protocol.framing import StreamDecoder
 from qmpshell.protocol.pending import QmpError
 
-Execute = Callable[..., Any]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
+Execute: TypeAlias = "Callable[..., Any]"
 
 
 class AgentSync:

@@ -19,7 +19,6 @@ import json
 import socket
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionFailed, ConnectionLost
 from qmpshell.protocol import traffic
@@ -30,7 +29,10 @@ from qmpshell.protocol.messages import capabilities_of, late_note, version_text
 from qmpshell.protocol.pending import BlockingCommands, Cancelled, PendingReply, QmpError
 from qmpshell.qmptypes import Message
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from qmpshell.protocol.logfile import MessageLog  # only with -l: the log is built by the caller
 
 EventSink = Callable[[Message], None]

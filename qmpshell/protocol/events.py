@@ -11,12 +11,15 @@ import itertools
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import Any
 
 from qmpshell.qmptypes import Message
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
 Matcher = Callable[[Message], bool]
-FieldTest = Callable[[Any], bool]
+FieldTest: TypeAlias = "Callable[[Any], bool]"
 
 
 class WaitInterrupted(Exception):

@@ -11,9 +11,12 @@ same odd reply reads the same everywhere, and JSON-faithfully: ``{"error":
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from qmpshell.qmptypes import Message
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def error_class_and_desc(response: Message) -> tuple[str, str]:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from qmpshell.errors import CommandFailed, CommandTimeout
 from qmpshell.protocol.messages import error_class_and_desc
 from qmpshell.qmptypes import Message
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class QmpError(CommandFailed):

@@ -29,12 +29,15 @@ import socket
 import struct
 import zlib
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qmpshell.protocol import traffic
 from qmpshell.protocol.pending import QmpError
+from qmpshell.records import NamedTuple
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from qmpshell.protocol.session import QmpSession
 
 EMULATOR = "emulator"

@@ -9,15 +9,18 @@ module, and with it libvirt itself, is imported only for a ``libvirt:`` address.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
 
 from qmpshell.errors import ConnectionLost
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.client import Client, EventSink
 from qmpshell.protocol.pending import PendingReply
 from qmpshell.qmptypes import Message
+from qmpshell.records import Protocol
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from qmpshell.protocol.logfile import MessageLog  # built by the caller, only with -l
 
 

@@ -15,7 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 COMPLETION, SCHEMA, TYPING, STATUS, JOB, CONNECTION, CPU = (
     "completion", "schema", "typing", "status", "job", "connection", "cpu",

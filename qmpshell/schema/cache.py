@@ -17,10 +17,13 @@ import os
 import re
 import stat
 from collections.abc import Callable
-from typing import Any
 
 from qmpshell.config import cache_dir
 from qmpshell.protocol.privatefile import make_private_dirs, writable_by_others
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 Warn = Callable[[str], None]
 _FORMAT = 1  # bump when the stored layout changes

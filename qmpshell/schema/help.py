@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from qmpshell.errors import UsageError
 from qmpshell.language.syntax import Kind, tokenize
 from qmpshell.schema.index import Entity, Member, SchemaIndex
 from qmpshell.schema.values import close_matches
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _WIDTH = 44
 WRAP = 76  # help lines wrap at word boundaries to fit an 80-column pane

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple
 
 from qmpshell.qmptypes import Message
+from qmpshell.records import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # NamedTuples, not dataclasses: a batch line with arguments reads the index, and dataclasses (with
 # inspect) would add about 8 ms to that start.

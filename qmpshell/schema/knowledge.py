@@ -12,13 +12,15 @@ module therefore imports the schema code inside the functions that use it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
 
 from qmpshell.errors import CommandFailed, QmpShellError
 from qmpshell.protocol import traffic
 from qmpshell.qmptypes import Message
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from qmpshell.language.untyped import ArgTree, ArgumentTyper
     from qmpshell.protocol.session import QmpSession
     from qmpshell.schema.cache import SchemaCache

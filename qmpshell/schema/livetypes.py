@@ -7,11 +7,16 @@ a batch line with arguments types its values without importing what completion a
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from qmpshell.protocol.pending import QmpError
 
-Ask = Callable[[str, dict[str, Any]], Any]  # a blocking question for QEMU: command, arguments -> return
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
+Ask: TypeAlias = (
+    "Callable[[str, dict[str, Any]], Any]"  # a blocking question for QEMU: command, arguments -> return
+)
 
 
 class LiveTypes:

@@ -26,13 +26,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, Protocol
 
 from qmpshell.errors import UsageError
 from qmpshell.language.syntax import Kind
 from qmpshell.language.untyped import ArgTree, Value, ValueProblem, guess_tree, guess_value, parse_json_value
 from qmpshell.numbers import is_digits
+from qmpshell.records import Protocol
 from qmpshell.schema.index import SchemaIndex, TypeInfo
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
 
 _INT = re.compile(
     r"([-+]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|[0-9]+(?:\.[0-9]+)?)([kKmMgGtTpP]?)(?:i?[bB])?"
@@ -83,7 +87,7 @@ class PropertyTypes(Protocol):
 
 
 # A member the schema does not list: (its key, its node, its dotted name) -> its JSON value.
-Unlisted = Callable[[str, Value | ArgTree, str], Any]
+Unlisted: TypeAlias = "Callable[[str, Value | ArgTree, str], Any]"
 
 # Commands that take more arguments than their schema lists (QAPI 'gen': false): the device's properties.
 OPEN_COMMANDS = frozenset({"device_add"})
