@@ -17,7 +17,7 @@ import pytest
 from qmpshell.protocol.server import ServerIdentity
 from qmpshell.schema import help as helptext
 from qmpshell.schema.cache import SchemaCache
-from qmpshell.schema.index import SchemaIndex
+from qmpshell.schema.index import SchemaIndex, decoded
 
 CAPTURE = Path(__file__).parent / "data" / "qemu-7.2-schema.json"
 GREETING = {"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 22}, "package": "Debian 1:7.2"}}}
@@ -91,11 +91,57 @@ def test_cache_round_trip_with_private_modes(tmp_path: Path, entries: list[Any])
     warnings: list[str] = []
     assert cache.load(key, warn=warnings.append) is None
     cache.store(key, entries, warn=warnings.append)
-    assert cache.load(key, warn=warnings.append) == entries
+    assert read_back(cache, key, warnings) == entries
     assert stat.S_IMODE(os.stat(cache.directory).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(cache.path(key)).st_mode) == 0o600
     assert os.listdir(cache.directory) == [os.path.basename(cache.path(key))]  # no temporary left
     assert warnings == []
+
+
+def read_back(cache: SchemaCache, key: str, warnings: list[str]) -> list[Any]:
+    """The entries ``cache`` has for ``key``, each parsed (the cache keeps them text)."""
+    named = cache.load(key, warn=warnings.append)
+    assert named is not None
+    assert all(
+        meta == decoded(entry)["meta-type"] and name == decoded(entry)["name"] for meta, name, entry in named
+    )
+    return [decoded(entry) for _, _, entry in named]
+
+
+def test_the_cache_file_is_one_json_document_of_one_entry_a_line(tmp_path: Path, entries: list[Any]) -> None:
+    cache = SchemaCache(str(tmp_path))
+    cache.store(KEY, entries, warn=pytest.fail)
+    text = Path(cache.path(KEY)).read_text()
+    assert json.loads(text)["schema"] == entries
+    assert len(text.splitlines()) == len(entries) + 2
+    named = cache.load(KEY, warn=pytest.fail)
+    assert named is not None and all(isinstance(entry, str) for _, _, entry in named)  # not parsed yet
+
+
+def test_an_older_layout_is_read_whole_and_written_again(tmp_path: Path, entries: list[Any]) -> None:
+    """A cache file from before the line layout (one line) still serves, and is rewritten once."""
+    cache = SchemaCache(str(tmp_path))
+    Path(cache.path(KEY)).write_text(json.dumps({"format": 1, "key": KEY, "schema": entries}))
+    warnings: list[str] = []
+    assert read_back(cache, KEY, warnings) == entries
+    assert len(Path(cache.path(KEY)).read_text().splitlines()) == len(entries) + 2
+    assert read_back(cache, KEY, warnings) == entries
+    assert warnings == []
+
+
+def test_a_damaged_entry_is_caught_by_the_checksum(tmp_path: Path, entries: list[Any]) -> None:
+    """An entry is parsed only when asked for, so a change inside one is found by the checksum."""
+    cache = SchemaCache(str(tmp_path))
+    cache.store(KEY, entries, warn=pytest.fail)
+    path = Path(cache.path(KEY))
+    damaged = path.read_text().replace(
+        '"meta-type":"command","ret-type"', '"meta-type":"command","ret-typo"', 1
+    )
+    path.write_text(damaged)
+    warnings: list[str] = []
+    assert cache.load(KEY, warn=warnings.append) is None
+    assert len(warnings) == 1 and "checksum" in warnings[0] and "moved to" in warnings[0]
+    assert Path(cache.path(KEY) + ".corrupt").read_text() == damaged
 
 
 def test_cache_key_depends_on_version_package_commands_and_binary() -> None:

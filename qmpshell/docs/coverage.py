@@ -9,6 +9,7 @@ documented JSON again (same ``execute``, same ``arguments``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +52,7 @@ def measure(index: SchemaIndex, manual: Manual, typer: ArgumentTyper) -> Coverag
     return report
 
 
-def _named(names: dict[str, Any], manual: Manual, missed: list[str]) -> tuple[int, int]:
+def _named(names: Mapping[str, Any], manual: Manual, missed: list[str]) -> tuple[int, int]:
     found = [name for name in names if name in manual.definitions]
     missed.extend(f"not documented: {name}" for name in names if name not in manual.definitions)
     return len(found), len(names)

@@ -10,7 +10,8 @@ rules.  ``knowledge_for`` is what ``cli`` calls after connecting.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
 
 from qmpshell.qmptypes import Message
@@ -60,16 +61,53 @@ class Entity(NamedTuple):
     features: tuple[str, ...] = ()
 
 
+# One entry as the index keeps it until asked: its meta-type, its name, and the entry itself or
+# its JSON text (a cached schema: ``schema.cache``).
+Named = tuple[object, str, "Message | str"]
+
+
+class Entities(Mapping[str, Entity]):
+    """Commands or events by name, each made an ``Entity`` when first asked for.
+
+    A one-shot types one command of the schema's 270, so a cached schema's
+    entries stay JSON text until then (parsing the whole 200 KB file took 3 ms).
+    """
+
+    def __init__(self, entries: dict[str, Message | str]) -> None:
+        self._entries = entries
+        self._made: dict[str, Entity] = {}
+
+    def __getitem__(self, name: str) -> Entity:
+        entity = self._made.get(name)
+        if entity is None:
+            entity = self._made[name] = _entity(decoded(self._entries[name]))
+        return entity
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+
+def decoded(entry: Message | str) -> Message:
+    """An entry kept as JSON text (written by ``schema.cache``, checksummed), as a dict."""
+    return json.loads(entry) if isinstance(entry, str) else entry
+
+
 class SchemaIndex:
     """Commands, events and types by name, with the lookups completion and typing need."""
 
     def __init__(
         self,
         types: dict[str, TypeInfo],
-        commands: dict[str, Entity],
-        events: dict[str, Entity],
+        commands: Mapping[str, Entity],
+        events: Mapping[str, Entity],
         *,
-        raw_types: dict[str, Message] | None = None,
+        raw_types: dict[str, Message | str] | None = None,
     ):
         self.types = types
         self.commands = commands
@@ -81,20 +119,26 @@ class SchemaIndex:
     @classmethod
     def from_entries(cls, entries: Iterable[Any]) -> SchemaIndex:
         """Build the index from the ``return`` of query-qmp-schema; bad entries are skipped."""
-        raw_types: dict[str, Message] = {}
-        commands: dict[str, Entity] = {}
-        events: dict[str, Entity] = {}
-        for entry in entries:
-            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-                continue
-            meta = entry.get("meta-type")
+        return cls.from_named(
+            (entry.get("meta-type"), entry["name"], entry)
+            for entry in entries
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str)
+        )
+
+    @classmethod
+    def from_named(cls, entries: Iterable[Named]) -> SchemaIndex:
+        """Build the index from entries already named (see ``Named``): nothing is converted yet."""
+        raw_types: dict[str, Message | str] = {}
+        commands: dict[str, Message | str] = {}
+        events: dict[str, Message | str] = {}
+        for meta, name, entry in entries:
             if meta == "command":
-                commands[entry["name"]] = _entity(entry)
+                commands[name] = entry
             elif meta == "event":
-                events[entry["name"]] = _entity(entry)
+                events[name] = entry
             else:
-                raw_types[entry["name"]] = entry
-        return cls({}, commands, events, raw_types=raw_types)
+                raw_types[name] = entry
+        return cls({}, Entities(commands), Entities(events), raw_types=raw_types)
 
     def type(self, name: str) -> TypeInfo:
         """The type called ``name``; ``[T]`` is an array of T even when not listed."""
@@ -103,7 +147,7 @@ class SchemaIndex:
             return info
         raw = self._raw_types.get(name)
         if raw is not None:
-            info = self.types[name] = _type_info(raw)
+            info = self.types[name] = _type_info(decoded(raw))
             return info
         if name.startswith("[") and name.endswith("]"):
             return TypeInfo(name, "array", element=name[1:-1])

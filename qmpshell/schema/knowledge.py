@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from qmpshell.language.untyped import ArgTree, ArgumentTyper
     from qmpshell.protocol.session import QmpSession
     from qmpshell.schema.cache import SchemaCache
-    from qmpshell.schema.index import SchemaIndex
+    from qmpshell.schema.index import Named, SchemaIndex
     from qmpshell.schema.livetypes import Ask
 
 
@@ -38,7 +38,7 @@ class SchemaKnowledge:
         self.key = key  # the cache key of the server it belongs to ('' when it has none)
         self.cache_path = cache_path  # the cache file it was read from; '' when the server sent it
         self.confirmed = not cache_path  # a cached schema is confirmed by fetching it again
-        self.entries: list[Any] = []  # the schema it was built from (for entries_digest)
+        self.read_entries: Callable[[], list[Any]] = list  # the schema it was built from (entries_digest)
         self._digest = ""
         self._typer = SchemaTyper(index)
         self._live_cache: dict[tuple[str, str], Any] = {}  # device types and properties, per server
@@ -47,8 +47,9 @@ class SchemaKnowledge:
     def entries_digest(self) -> str:
         """``entries_digest`` of the schema it was built from, computed when first asked (only the
         interactive shell's check of a cached schema asks: 4 ms a batch run need not pay)."""
-        if not self._digest and self.entries:
-            self._digest = entries_digest(self.entries)
+        if not self._digest:
+            entries = self.read_entries()
+            self._digest = entries_digest(entries) if entries else ""
         return self._digest
 
     @property
@@ -238,9 +239,9 @@ def knowledge_for(
     except QmpShellError:
         return None
     cache = SchemaCache.default() if use_cache and key else None
-    entries = cache.load(key, warn=warn) if cache is not None else None
-    if entries is not None and cache is not None:
-        return learnt(client, knowledge_from(entries, key=key, cache_path=cache.path(key)))
+    named = cache.load(key, warn=warn) if cache is not None else None
+    if named is not None and cache is not None:
+        return learnt(client, cached_knowledge(named, key=key, cache_path=cache.path(key)))
     return fetched_knowledge(client, key=key, cache=cache, warn=warn, timeout=timeout)
 
 
@@ -299,11 +300,21 @@ def fetched_knowledge(
     return learnt(client, knowledge_from(entries, key=key))
 
 
-def knowledge_from(entries: list[Any], *, key: str, cache_path: str = "") -> SchemaKnowledge:
+def knowledge_from(entries: list[Any], *, key: str) -> SchemaKnowledge:
+    """The knowledge of a schema the server sent (or the guest agent's, made up)."""
     from qmpshell.schema.index import SchemaIndex
 
-    knowledge = SchemaKnowledge(SchemaIndex.from_entries(entries), key=key, cache_path=cache_path)
-    knowledge.entries = entries
+    knowledge = SchemaKnowledge(SchemaIndex.from_entries(entries), key=key)
+    knowledge.read_entries = lambda: entries
+    return knowledge
+
+
+def cached_knowledge(named: list[Named], *, key: str, cache_path: str) -> SchemaKnowledge:
+    """The knowledge of a cached schema, its entries still text (``schema.index.Entities``)."""
+    from qmpshell.schema.index import SchemaIndex, decoded
+
+    knowledge = SchemaKnowledge(SchemaIndex.from_named(named), key=key, cache_path=cache_path)
+    knowledge.read_entries = lambda: [decoded(entry) for _, _, entry in named]
     return knowledge
 
 
