@@ -166,11 +166,6 @@ class Client(BlockingCommands):
         """A guest agent session: its handshake answered, or ``-N`` and no QMP greeting came."""
         return self._agent or (not self._negotiate and self.greeting is None)
 
-    @property
-    def peer_socket(self) -> socket.socket | None:
-        """The connected socket (for ``SO_PEERCRED``), None once closed."""
-        return self._sock
-
     def _negotiatecapabilities_of(self) -> None:
         """``qmp_capabilities``, enabling ``oob`` when it was asked for and the greeting offers it.
 

@@ -25,8 +25,6 @@ kind it tells) is read later from the schema itself (``with_commands``).
 from __future__ import annotations
 
 import os
-import socket
-import struct
 import zlib
 from collections.abc import Iterable
 
@@ -218,21 +216,17 @@ def greeting_version(greeting: Any) -> tuple[str, str]:
 def peer_binary(session: QmpSession) -> tuple[str, str]:
     """The executable of the process at the other end of a local UNIX socket, and its size and mtime.
 
-    ``SO_PEERCRED`` names the process; ``/proc/PID/exe`` is its executable, readable
-    for one's own processes (and root's view of all).  ('', '') for TCP, libvirt,
+    ``SO_PEERCRED`` names the process (the client's ``peer_pid``); ``/proc/PID/exe`` is its
+    executable, readable for one's own processes (and root's view of all).  ('', '') for TCP, libvirt,
     another user's server or a process in another PID namespace (pid 0).
     """
-    sock = getattr(session, "peer_socket", None)
-    if not isinstance(sock, socket.socket) or sock.family != socket.AF_UNIX:
+    pid = getattr(session, "peer_pid", None)
+    if not isinstance(pid, int):
         return "", ""
     try:
-        credentials = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-        pid = struct.unpack("3i", credentials)[0]
-        if pid <= 0:
-            return "", ""
         path = os.readlink(f"/proc/{pid}/exe")
         info = os.stat(f"/proc/{pid}/exe")
-    except (OSError, AttributeError, struct.error):
+    except OSError:
         return "", ""
     return path, f"{info.st_size} {info.st_mtime_ns}"
 
