@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 
 from qmpshell.errors import QmpShellError
-from qmpshell.language.redact import redact_message, redact_url_credentials
 from qmpshell.outcomes import Reply
 from qmpshell.output.render import colourise, json_text
 from qmpshell.output.safe import visible
@@ -96,6 +95,8 @@ class Printer:
 
     def sent(self, message: Message) -> None:
         """``-v``: the command as sent, just before its reply (and any event it causes)."""
+        from qmpshell.language.redact import redact_message  # -v only
+
         self.write(json_text(redact_message(message)))  # the one rule of what is secret
 
     def progress(self, text: str) -> None:
@@ -153,6 +154,8 @@ class Printer:
                 pass
 
     def error(self, where: str, text: str) -> None:
+        from qmpshell.language.redact import redact_url_credentials  # a run that goes well needs none
+
         with self._lock:
             try:
                 self.err.write(visible(redact_url_credentials(f"qmpshell: {where}{text}")) + "\n")
