@@ -178,7 +178,7 @@ class Shell(ShellCommands):
         found = [self.knowledge.warning_for(request.command)]
         index = getattr(self.knowledge, "index", None) if request.message.get("arguments") else None
         if index is not None:
-            from qmpshell.schema.help import deprecated_members
+            from qmpshell.schema.deprecation import deprecated_members
 
             found += deprecated_members(index, request.command, request.message["arguments"])
         fresh = [text for text in found if text and text not in self._warned]

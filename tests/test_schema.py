@@ -17,6 +17,7 @@ import pytest
 from qmpshell.protocol.server import ServerIdentity
 from qmpshell.schema import help as helptext
 from qmpshell.schema.cache import SchemaCache
+from qmpshell.schema.deprecation import warning_for
 from qmpshell.schema.index import SchemaIndex, decoded
 
 CAPTURE = Path(__file__).parent / "data" / "qemu-7.2-schema.json"
@@ -222,9 +223,9 @@ def test_hints_for_parameter_errors(index: SchemaIndex, command: str, desc: str,
 
 
 def test_warnings_for_deprecated_and_unstable(index: SchemaIndex) -> None:
-    assert "deprecated" in helptext.warning_for(index, "drive-backup")
-    assert "unstable" in helptext.warning_for(index, "x-query-jit")
-    assert helptext.warning_for(index, "query-status") == ""
+    assert "deprecated" in warning_for(index, "drive-backup")
+    assert "unstable" in warning_for(index, "x-query-jit")
+    assert warning_for(index, "query-status") == ""
 
 
 def test_the_cache_keeps_only_the_newest_files(tmp_path: Path, entries: list[Any]) -> None:

@@ -84,9 +84,9 @@ class SchemaKnowledge:
         return helptext.hint_for_error(self.index, command, response)
 
     def warning_for(self, command: str) -> str:
-        from qmpshell.schema import help as helptext
+        from qmpshell.schema.deprecation import warning_for
 
-        return helptext.warning_for(self.index, command)
+        return warning_for(self.index, command)
 
 
 class LazyKnowledge:
