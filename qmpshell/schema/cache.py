@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import stat
 import zlib
 from collections.abc import Callable
@@ -39,6 +38,7 @@ _FORMAT = 1  # bump when the stored layout changes
 # A file per build: a QEMU developer rebuilding all day would fill the directory, so only the
 # most recently written ones are kept.
 KEPT_FILES = 32
+_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")  # in a file name
 
 
 class SchemaCache:
@@ -61,7 +61,7 @@ class SchemaCache:
         return cls(cache_dir())
 
     def path(self, key: str) -> str:
-        safe = re.sub(r"[^A-Za-z0-9._-]", "_", key)
+        safe = "".join(c if c in _SAFE else "_" for c in key)  # no regex: compiling one costs a one-shot
         return os.path.join(self.directory, f"schema-{safe}.json")
 
     def load(self, key: str, *, warn: Warn) -> list[Named] | None:
