@@ -1,5 +1,5 @@
 """Allow ``python -m qmpshell``."""
 
-from qmpshell.cli import entry
+from qmpshell.start import main
 
-entry()
+main()

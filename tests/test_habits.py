@@ -351,3 +351,39 @@ def test_names_imported_for_type_checking_are_not_used_at_run_time(path: Path) -
     checking = _checking_only_names(tree) - imported
     used = [f"line {n.lineno}: {n.id}" for n in read if n.id in checking]
     assert used == []
+
+
+# Counts the collector's passes while the qmpshell command loads and runs --version (qmpshell.start).
+GC_PROBE = """
+import gc, json, os, sys
+passes = []
+gc.callbacks.append(lambda phase, info: passes.append(info["generation"]) if phase == "start" else None)
+leave = os._exit
+def report(status):
+    print(json.dumps({"passes": passes, "enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}))
+    sys.stdout.flush()
+    leave(0)
+os._exit = report
+sys.argv = ["qmpshell", "--version"]
+if os.environ.get("PROBE_PLAIN"):
+    from qmpshell.cli import entry
+    entry()
+from qmpshell.start import main
+main()
+"""
+
+
+@pytest.mark.parametrize("plain", [False, True], ids=["qmpshell.start", "cli imported as it is"])
+def test_the_program_loads_without_garbage_collection_passes(plain: bool) -> None:
+    """What loading makes lives to the end: the collector's passes over it were wasted work."""
+    env = {**os.environ, "PROBE_PLAIN": "1" if plain else ""}
+    result = subprocess.run(
+        [sys.executable, "-c", GC_PROBE], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    if plain:  # the probe itself can tell: loading the plain way does run passes
+        assert report["passes"] != [] and report["frozen"] == 0
+    else:
+        assert report == {"passes": [], "enabled": True, "frozen": report["frozen"]}
+        assert report["frozen"] > 10_000
