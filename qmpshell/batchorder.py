@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack
-from typing import NamedTuple
 
 from qmpshell.batch import Runner, report
 from qmpshell.errors import EXIT_OK, EXIT_USAGE, QmpShellError, UsageError
@@ -26,6 +25,7 @@ from qmpshell.language.prefix import ALL, split_target
 from qmpshell.language.statements import Assembler, Statement
 from qmpshell.migration import Side, migrate, parse_migrate
 from qmpshell.printer import OutputClosed, Printer
+from qmpshell.records import NamedTuple
 from qmpshell.shell import Shell
 from qmpshell.targets import TaggedPrinter, Target, TargetPrinter
 

@@ -18,10 +18,13 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
 
 from qmpshell.config import Settings, default_config_file, seconds
 from qmpshell.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _toml() -> ModuleType:

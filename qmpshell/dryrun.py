@@ -13,7 +13,6 @@ the script.  The first statement that does not parse ends the run (status 2).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from qmpshell import commands
 from qmpshell.batch import report
@@ -27,6 +26,10 @@ from qmpshell.printer import Printer
 from qmpshell.protocol.pending import QmpError
 from qmpshell.qmptypes import Message
 from qmpshell.shell import Knowledge
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def dry_run(

@@ -11,7 +11,6 @@ it when ``ready`` if asked (``--complete``), dismisses it when concluded, and ra
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple, Protocol
 
 from qmpshell.errors import CommandFailed, UsageError
 from qmpshell.language.parse import QmpRequest, parse_statement
@@ -23,6 +22,11 @@ from qmpshell.protocol.events import EventLog, WaitInterrupted
 from qmpshell.protocol.pending import Cancelled, QmpError
 from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
+from qmpshell.records import NamedTuple, Protocol
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 USAGE = "usage: /job [--complete] COMMAND ARGUMENTS (a job-starting command such as blockdev-create)"
 POLL = 0.25  # seconds between looks at query-jobs while no status event comes

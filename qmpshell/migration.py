@@ -16,12 +16,16 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
-from typing import Any, NamedTuple
 
 from qmpshell.errors import CommandFailed, CommandTimeout, QmpShellError, UsageError
 from qmpshell.outcomes import Info
 from qmpshell.protocol.pending import Cancelled
+from qmpshell.records import NamedTuple
 from qmpshell.shell import Shell
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 USAGE = "usage: /migrate SRC DST [URI]"
 POLL = 0.1  # seconds between looks at query-migrate

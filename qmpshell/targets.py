@@ -19,13 +19,17 @@ import os
 import queue
 import threading
 from collections.abc import Callable
-from typing import IO, Any, NamedTuple
 
 from qmpshell.errors import EXIT_FAILED, EXIT_OK, QmpShellError, UsageError
 from qmpshell.output.safe import visible
 from qmpshell.printer import OutputClosed, Printer
 from qmpshell.protocol.address import LIBVIRT_PREFIX, Address, is_pattern, parse_address
 from qmpshell.protocol.naming import derived_name, split_name, unique
+from qmpshell.records import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 DEFAULT_PARALLEL = 4
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import Any
 
 from qmpshell.options import (
     ADDRESS_HELP,
@@ -21,6 +20,10 @@ from qmpshell.options import (
     Options,
     terminal_columns,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def build_parser() -> argparse.ArgumentParser:

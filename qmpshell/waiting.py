@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
 
 from qmpshell import waits
 from qmpshell.config import seconds
@@ -21,6 +20,10 @@ from qmpshell.protocol.events import EventLog, WaitInterrupted, event_matcher
 from qmpshell.protocol.pending import Cancelled
 from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 USAGE = "usage: /wait EVENT [FIELD=VALUE ...] [timeout=SECONDS] [since=start|last|HH:MM:SS[.mmm]]"
 

@@ -12,13 +12,13 @@ whether a matching event came earlier than the window, and when.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 
 from qmpshell.errors import UsageError
 from qmpshell.protocol import events as event_log
 from qmpshell.protocol.events import EventLog, Matcher
 from qmpshell.protocol.messages import event_seconds
 from qmpshell.qmptypes import Message
+from qmpshell.records import NamedTuple
 
 SINCE_USAGE = "since= takes start, last or a time HH:MM:SS[.mmm]"
 _TIME = re.compile(r"(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?")

@@ -131,18 +131,34 @@ def test_an_older_layout_is_read_whole_and_written_again(tmp_path: Path, entries
 
 
 def test_a_damaged_entry_is_caught_by_the_checksum(tmp_path: Path, entries: list[Any]) -> None:
-    """An entry is parsed only when asked for, so a change inside one is found by the checksum."""
+    """An entry is parsed only when asked for, so the checksum sends a changed file to the whole
+    parse: one that no longer parses is set aside."""
     cache = SchemaCache(str(tmp_path))
     cache.store(KEY, entries, warn=pytest.fail)
     path = Path(cache.path(KEY))
     damaged = path.read_text().replace(
-        '"meta-type":"command","ret-type"', '"meta-type":"command","ret-typo"', 1
+        '"meta-type":"command","ret-type":', '"meta-type":"command","ret-type:', 1
     )
     path.write_text(damaged)
     warnings: list[str] = []
     assert cache.load(KEY, warn=warnings.append) is None
-    assert len(warnings) == 1 and "checksum" in warnings[0] and "moved to" in warnings[0]
+    assert len(warnings) == 1 and "unreadable" in warnings[0] and "moved to" in warnings[0]
     assert Path(cache.path(KEY) + ".corrupt").read_text() == damaged
+
+
+def test_an_edited_file_that_still_parses_is_used_as_written(tmp_path: Path, entries: list[Any]) -> None:
+    """As before the line layout: a schema file that parses is the cache's (the interactive shell
+    then checks it against the server); its checksum is made right again."""
+    cache = SchemaCache(str(tmp_path))
+    cache.store(KEY, entries, warn=pytest.fail)
+    path = Path(cache.path(KEY))
+    path.write_text(path.read_text().replace('"query-status"', '"query-gone"'))
+    warnings: list[str] = []
+    names = [entry["name"] for entry in read_back(cache, KEY, warnings)]
+    assert "query-gone" in names and "query-status" not in names
+    named = cache.load(KEY, warn=warnings.append)
+    assert named is not None and all(isinstance(entry, str) for _, _, entry in named)  # rewritten
+    assert warnings == []
 
 
 def test_cache_key_depends_on_version_package_commands_and_binary() -> None:

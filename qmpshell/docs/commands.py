@@ -8,7 +8,6 @@ server's documentation.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
 
 from qmpshell.docs.hints import DocHints
 from qmpshell.docs.library import ServerDocs, documentation_alone, example, help_text
@@ -16,9 +15,14 @@ from qmpshell.docs.properties import QUESTIONS, properties_table
 from qmpshell.errors import UsageError
 from qmpshell.language.parse import ShellRequest
 from qmpshell.protocol.pending import QmpError
+from qmpshell.records import Protocol
 from qmpshell.schema.index import index_of
 
-Ask = Callable[[str, dict[str, Any]], Any]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
+Ask: TypeAlias = "Callable[[str, dict[str, Any]], Any]"
 
 
 class ShellLike(Protocol):

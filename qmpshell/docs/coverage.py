@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from qmpshell.docs.examples import as_line, first_message, sends_something
 from qmpshell.docs.join import definition_for, gather
@@ -19,6 +18,10 @@ from qmpshell.docs.model import Manual
 from qmpshell.language.parse import QmpRequest, parse_statement
 from qmpshell.language.untyped import ArgumentTyper
 from qmpshell.schema.index import SchemaIndex
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @dataclass

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from qmpshell.language.untyped import literal_of
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _BARE = re.compile(r"[A-Za-z0-9_./:@,+%-][A-Za-z0-9_./:@,+%=-]*")
 _KEY = re.compile(r"[A-Za-z0-9_@+-]+")  # no dot (it would nest), no '=', no quote

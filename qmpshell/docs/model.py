@@ -9,7 +9,10 @@ TAG is VALUE"), and tagged sections (Returns, Errors, Since, Notes, examples).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @dataclass

@@ -8,7 +8,10 @@ table HMP's ``device_add TYPE,help`` prints, sorted by name, in columns.
 from __future__ import annotations
 
 import json
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 QUESTIONS = {
     "device_add": ("driver", "device-list-properties"),

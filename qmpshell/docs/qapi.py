@@ -14,9 +14,12 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Any
 
 from qmpshell.docs.model import Definition, Include, Manual, MemberDoc
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _SECTION = re.compile(r"(Returns|Errors|Since|Notes?|Features|Example|Examples|TODO|Details)\s*:\s*(.*)")
 _MEMBER = re.compile(r"@([\w-]+):\s*(.*)")

@@ -17,10 +17,14 @@ a comma, a bare key is ``key=on``, the first item may omit its implied key).
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple
 
 from qmpshell.errors import UsageError
 from qmpshell.hmp.table import Spec, usage
+from qmpshell.records import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class HmpArgError(UsageError):

@@ -5,10 +5,12 @@ people type; options qmpshell does not map are passed on and typed by the schema
 
 from __future__ import annotations
 
-from typing import Any
-
 from qmpshell.hmp.args import HmpArgError, opts
 from qmpshell.hmp.plan import Call, Context, Plan, Raw, raw_tree
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _chardev_backend(text: str) -> tuple[str, dict[str, Any]]:

@@ -8,10 +8,13 @@ reads a value its own way it is said (``balloon`` takes MiB, ``migrate_set_param
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from qmpshell.hmp.args import HmpArgError, opts, parse_int, parse_size
 from qmpshell.hmp.plan import Call, Context, Plan, Raw, Translation, one, raw_tree
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _device_or_node(ctx: Context, name: str) -> dict[str, str]:

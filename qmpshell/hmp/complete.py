@@ -10,10 +10,14 @@ thread).  ``usage_at`` is the toolbar's line: the HMP usage of the command typed
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
 
 from qmpshell.hmp.args import parse_spec
 from qmpshell.hmp.table import COMMANDS, INFO, Spec, usage
+from qmpshell.records import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
 
 
 class Suggestion(NamedTuple):
@@ -126,7 +130,7 @@ def _argument(spec: Spec, key: str, done: list[str], word: str) -> Suggestion:
     return Suggestion(word, kind, (), context)
 
 
-Query = Callable[[str, dict[str, Any]], Any]
+Query: TypeAlias = "Callable[[str, dict[str, Any]], Any]"
 
 
 def values(kind: str, context: str, word: str, query: Query) -> list[str]:

@@ -11,7 +11,6 @@ behave as ``qmp``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple, Protocol
 
 from qmpshell.errors import CommandFailed, CommandTimeout, UsageError
 from qmpshell.hmp import commands, info
@@ -20,6 +19,11 @@ from qmpshell.hmp.plan import Call, Plan, Raw, Translation
 from qmpshell.hmp.table import COMMANDS, INFO, Spec
 from qmpshell.language.syntax import Kind, Token
 from qmpshell.language.untyped import ArgTree, ArgumentTyper, Value
+from qmpshell.records import NamedTuple, Protocol
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 PASSTHROUGH = "human-monitor-command"
 

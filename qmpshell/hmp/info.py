@@ -6,10 +6,12 @@ the subcommands that have no structured QMP query); they are shown as is.
 
 from __future__ import annotations
 
-from typing import Any
-
 from qmpshell.hmp import replies
 from qmpshell.hmp.plan import Call, Context, Plan, Show, Translation
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def query(command: str, show: Show | None = None, **fixed: Any) -> Translation:

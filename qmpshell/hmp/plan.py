@@ -9,7 +9,12 @@ line runs, as it types a QMP line (``addr=00.3`` stays ``"00.3"``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple, Protocol
+
+from qmpshell.records import NamedTuple, Protocol
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
 
 
 class Raw(NamedTuple):
@@ -23,7 +28,7 @@ class Call(NamedTuple):
     arguments: dict[str, Any] = {}
 
 
-Show = Callable[[list[Any]], str]  # the return values of the calls, in order -> text
+Show: TypeAlias = "Callable[[list[Any]], str]"  # the return values of the calls, in order -> text
 
 
 class Plan(NamedTuple):
@@ -42,7 +47,7 @@ class Context(Protocol):
         """Run a QMP query needed to translate (sent and logged like the rest)."""
 
 
-Build = Callable[[dict[str, Any], Context], Plan]
+Build: TypeAlias = "Callable[[dict[str, Any], Context], Plan]"
 
 
 class Translation(NamedTuple):

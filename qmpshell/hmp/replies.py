@@ -9,9 +9,12 @@ views (``qmpshell.output``); ``HumanReadableText`` replies are their text.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from qmpshell.hmp.plan import Show
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def view(command: str, width: int = 100) -> Show:

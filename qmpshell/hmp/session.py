@@ -11,7 +11,6 @@ loads the HMP tables.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from qmpshell.hmp import engine
 from qmpshell.hmp.engine import Result
@@ -20,7 +19,11 @@ from qmpshell.protocol.server import identify
 from qmpshell.protocol.session import QmpSession
 from qmpshell.schema.index import index_of
 
-Message = dict[str, Any]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
+Message: TypeAlias = "dict[str, Any]"
 Exchange = Callable[[str, Message], Message]
 
 

@@ -10,10 +10,13 @@ if it has one, and dismisses it.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from qmpshell.errors import CommandFailed
 from qmpshell.hmp.plan import Context, Plan
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 JOB_DEADLINE = 300.0  # seconds: a snapshot of a large guest takes a while
 

@@ -9,7 +9,7 @@ optional, ``-f`` for a flag, ``-fs`` for a flag that takes a string.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from qmpshell.records import NamedTuple
 
 
 class Spec(NamedTuple):

@@ -14,10 +14,10 @@ holding any other secret becomes a comment naming only its command.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
 
 from qmpshell.language.redact import line_has_secret, redact_url_credentials
 from qmpshell.language.syntax import Kind, significant, tokenize
+from qmpshell.records import NamedTuple
 
 KEPT_SHELL_COMMANDS = frozenset({"wait"})  # besides "/hmp LINE": what a script needs to run the same
 

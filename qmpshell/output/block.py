@@ -10,13 +10,16 @@ root; every node is shown exactly once.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from qmpshell.output.generic import Context, flat_rows
 from qmpshell.output.rows import BREAK, Line, cell, flatten, shown, size_text
 from qmpshell.output.table import Column, table
 from qmpshell.output.tree import Node, render_tree
 from qmpshell.qmptypes import Message
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 PROTOCOL_DRIVERS = frozenset(
     "file host_device host_cdrom nbd iscsi rbd ssh http https ftp ftps gluster nfs nvme "

@@ -9,14 +9,16 @@ the line to its width).
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
 
 from qmpshell.output.render import event_time
 from qmpshell.output.rows import Line, Rendering, cell, flatten, scalar, scalar_list
 from qmpshell.output.safe import escape_json_controls, visible
 from qmpshell.qmptypes import Message
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from qmpshell.schema.index import SchemaIndex
 
 IDENTIFYING = (

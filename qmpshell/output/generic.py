@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
 
 from qmpshell.numbers import is_digits
 from qmpshell.output.rows import Line, cell, flatten, key_values, scalar, scalar_list
 from qmpshell.output.table import Column, columns_of, table
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
     from qmpshell.schema.index import SchemaIndex
 
 NAMING = ("id", "name", "label", "device", "node-name", "cpu-index", "qom-path")  # first, without a schema
@@ -74,7 +76,7 @@ def member_paths(index: SchemaIndex, type_name: str, prefix: str = "", depth: in
     return paths
 
 
-View = Callable[[Any, Context], "list[Line] | None"]
+View: TypeAlias = "Callable[[Any, Context], list[Line] | None]"
 
 
 def ok_view(value: Any, ctx: Context) -> list[Line] | None:

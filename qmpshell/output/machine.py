@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from qmpshell.output.generic import Context, flat_rows
 from qmpshell.output.rows import Line, cell
 from qmpshell.output.table import Column, columns_of, table
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def status_view(value: Any, ctx: Context) -> list[Line] | None:

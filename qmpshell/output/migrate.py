@@ -9,10 +9,12 @@ percentage is not read as bytes sent.
 
 from __future__ import annotations
 
-from typing import Any
-
 from qmpshell.output.generic import Context
 from qmpshell.output.rows import Line, cell, flatten, size_text
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 STATUS_STYLE = {"completed": "ok", "failed": "error", "cancelled": "warn", "cancelling": "warn"}
 MILLISECONDS = frozenset({"total-time", "downtime", "expected-downtime", "setup-time"})

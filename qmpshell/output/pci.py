@@ -8,12 +8,14 @@ Specification is used.
 
 from __future__ import annotations
 
-from typing import Any
-
 from qmpshell.output.generic import Context
 from qmpshell.output.rows import BREAK, SEPARATOR, Line, cell, shown, size_text
 from qmpshell.output.tree import Node, render_tree
 from qmpshell.qmptypes import Message
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 BASE_CLASSES = {
     0x00: "Unclassified device",

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from qmpshell.output.render import json_text
 from qmpshell.output.safe import visible
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 Segment = tuple[str, str]
 Line = list[Segment]

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
 
 from qmpshell.output.generic import Context
 from qmpshell.output.rows import Line, key_values, shown
 from qmpshell.output.table import Column, table
 from qmpshell.output.tree import Node, render_tree
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 HEXDUMP_BYTES = 16  # per line
 

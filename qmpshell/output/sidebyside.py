@@ -10,9 +10,12 @@ left empty.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from qmpshell.output.safe import visible
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MISSING = ""
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from qmpshell.output.rows import Line, cell, inline_pairs, shown, wrap
 from qmpshell.output.safe import display_width, pad, visible
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 GAP = 2
 

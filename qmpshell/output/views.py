@@ -8,15 +8,16 @@ this way, so neither the first prompt nor batch JSON output pays for it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from qmpshell.output import block, machine, migrate, pci, servers
 from qmpshell.output.generic import GENERIC, Context, View
 from qmpshell.output.render import error_summary
 from qmpshell.output.rows import Line, Rendering, json_lines
 from qmpshell.qmptypes import Message
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from qmpshell.schema.index import SchemaIndex
 
 SPECIFIC: dict[str, tuple[str, View]] = {

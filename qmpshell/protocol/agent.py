@@ -13,15 +13,17 @@ import binascii
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from qmpshell.errors import CommandFailed, CommandTimeout, QmpShellError, UsageError
 from qmpshell.protocol.server import AGENT_NO_REPLY, ServerIdentity
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
     from qmpshell.protocol.session import QmpSession
 
-Ask = Callable[[str, dict[str, Any]], Any]  # a command and its arguments -> its return value
+Ask: TypeAlias = "Callable[[str, dict[str, Any]], Any]"  # a command and its arguments -> its return value
 FIRST_POLL = 0.005  # seconds between the first looks at a program's status (echo ends at once)
 LAST_POLL = 0.25  # the longest wait between two looks (a long build needs no faster ones)
 

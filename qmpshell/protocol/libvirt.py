@@ -36,7 +36,6 @@ import os
 import queue
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionFailed, ConnectionLost
 from qmpshell.language import strictjson
@@ -47,6 +46,10 @@ from qmpshell.protocol.logfile import MessageLog
 from qmpshell.protocol.messages import version_text
 from qmpshell.protocol.pending import BlockingCommands, Cancelled, PendingReply
 from qmpshell.qmptypes import Message
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 INSTALL_HINT = "pip install 'qmpshell[libvirt]' (it builds against libvirt-dev; pkg-config needed)"
 _ENCODER = json.JSONEncoder(separators=(",", ":"))  # ASCII: a lone surrogate (U+D800) goes as its escape

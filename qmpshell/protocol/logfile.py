@@ -20,12 +20,15 @@ import json
 import os
 import threading
 from datetime import datetime
-from typing import Any
 
 from qmpshell.language.redact import redact_message, redact_reply, redact_url_credentials, reveals_secret
 from qmpshell.language.strictjson import escape_controls
 from qmpshell.protocol import traffic
 from qmpshell.protocol.privatefile import Warn, is_discard, open_append
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class MessageLog:

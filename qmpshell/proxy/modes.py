@@ -20,7 +20,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from qmpshell.config import Settings
 from qmpshell.errors import ConnectionLost
@@ -31,7 +30,10 @@ from qmpshell.proxy.peer import Traffic
 from qmpshell.proxy.server import SHELL_CLIENT, Proxy
 from qmpshell.replay.toscript import script_statement
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from qmpshell.protocol.logfile import MessageLog
 
 Sink = Callable[[str, str], None]  # the line as people read it, and with its message as JSON

@@ -16,17 +16,20 @@ import socket
 import struct
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qmpshell.errors import QmpShellError
 from qmpshell.language import strictjson
 from qmpshell.protocol.pending import PendingReply
 from qmpshell.protocol.session import QmpSession
+from qmpshell.records import NamedTuple
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
     from qmpshell.protocol.logfile import MessageLog
 
-Message = dict[str, Any]
+Message: TypeAlias = "dict[str, Any]"
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 NOT_A_COMMAND = "a QMP command is an object with 'execute' or 'exec-oob'"
 OOB_NOT_ENABLED = "exec-oob needs the 'oob' capability (qmp_capabilities)"

@@ -18,17 +18,19 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from qmpshell.errors import ConnectionLost, UsageError
 from qmpshell.protocol.address import Address, parse_address
 from qmpshell.protocol.session import QmpSession, make_client
 from qmpshell.proxy.peer import Peer, Traffic
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
     from qmpshell.protocol.logfile import MessageLog
 
-Message = dict[str, Any]
+Message: TypeAlias = "dict[str, Any]"
 SHELL_CLIENT = "qmpshell"  # the name of the shell's own connection (not shown as traffic)
 
 

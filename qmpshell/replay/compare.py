@@ -13,9 +13,12 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterable
-from typing import Any
 
-Message = dict[str, Any]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
+Message: TypeAlias = "dict[str, Any]"
 NOISE = frozenset({"id", "timestamp"})  # differ on every run: never compared
 BODIES = ("return", "data", "error")  # where a path that does not start at the message starts
 

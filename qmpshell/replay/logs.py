@@ -22,12 +22,16 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import Any, NamedTuple
 
 from qmpshell.errors import UsageError
 from qmpshell.language import strictjson
+from qmpshell.records import NamedTuple
 
-Message = dict[str, Any]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
+Message: TypeAlias = "dict[str, Any]"
 OWN_COMMANDS = frozenset({"qmp_capabilities"})  # negotiation is the replaying client's own
 SHELL_QUERIES = frozenset({"query-qmp-schema"})  # what qmpshell asks for itself (unmarked in older logs)
 _LIBVIRT = re.compile(r"QEMU_MONITOR_(SEND_MSG|RECV_REPLY|RECV_EVENT): mon=(\S+).*?\b(msg|reply|event)=")

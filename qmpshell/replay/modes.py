@@ -16,7 +16,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qmpshell.config import Settings
 from qmpshell.errors import EXIT_FAILED, EXIT_OK, CommandTimeout, ConnectionLost, UsageError
@@ -26,15 +25,19 @@ from qmpshell.output.safe import visible
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.pending import QmpError
 from qmpshell.protocol.session import QmpSession, make_client
+from qmpshell.records import NamedTuple
 from qmpshell.replay.compare import Ignored, diff_lines, event_set, same, summary
 from qmpshell.replay.logs import Exchange, command_name, read_log
 from qmpshell.replay.toscript import raw_json, script_statement
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
     from qmpshell.protocol.logfile import MessageLog
 
-Message = dict[str, Any]
-Write = Callable[[str], Any]
+Message: TypeAlias = "dict[str, Any]"
+Write: TypeAlias = "Callable[[str], Any]"
 EVENT_GRACE = 1.0  # seconds an event recorded after a command may take to come when replayed
 
 

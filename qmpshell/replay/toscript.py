@@ -24,14 +24,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import Any
 
 from qmpshell.errors import QmpShellError
 from qmpshell.language.parse import message_for, parse_statement
 from qmpshell.language.strictjson import escape_controls
 from qmpshell.language.untyped import ArgumentTyper, is_plain_number, number_of
 
-Message = dict[str, Any]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
+Message: TypeAlias = "dict[str, Any]"
 
 _COMMAND = re.compile(r"[A-Za-z_][A-Za-z0-9_.+-]*")
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_+-]*")  # a key segment; no dots (they nest)

@@ -15,7 +15,10 @@ from __future__ import annotations
 import gzip
 import os
 import re
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MANUALS = (
     "/usr/share/man/man7/qemu-ga-ref.7.gz",

@@ -13,7 +13,9 @@ A file is one JSON document laid out one schema entry a line, each entry's
 ``name`` and ``meta-type`` first, with a checksum of those lines in the first.
 A one-shot reads it without parsing it whole (that took 3 ms of a 45 ms run):
 each entry stays text until the index is asked for it (``schema.index.Entities``).
-A file in another layout (an older qmpshell's) is parsed whole and written again.
+A file whose checksum does not match (edited, or damaged) or in another layout
+(an older qmpshell's) is parsed whole: used and written again if it parses,
+set aside if not.
 """
 
 from __future__ import annotations
@@ -166,7 +168,7 @@ def _read_lines(text: str, key: str) -> list[Named] | None:
     _check_head(document, key)
     body = rest[: -len("\n]}\n")]
     if zlib.crc32(body.encode("utf-8")) != document.get("crc32"):
-        raise _NotACache("damaged (its checksum does not match)")
+        return None  # edited or damaged: parsed whole, it is used if it parses, as any layout is
     named: list[Named] = []
     for line in body.split(",\n") if body else []:
         if not line.startswith('{"name":"'):

@@ -17,14 +17,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from qmpshell.errors import QmpShellError
 from qmpshell.protocol.pending import QmpError
 from qmpshell.schema.index import SchemaIndex, index_of
 from qmpshell.schema.suggestions import LiveQuery
 
-Execute = Callable[..., Any]  # Client.execute(command, arguments, timeout=...)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
+Execute: TypeAlias = "Callable[..., Any]"  # Client.execute(command, arguments, timeout=...)
 KINDS = (
     "device-types",
     "device-props",

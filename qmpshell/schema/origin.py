@@ -10,11 +10,11 @@ rebuilt with the same version and command list).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from qmpshell.errors import CommandFailed, QmpShellError
 from qmpshell.protocol.server import ServerIdentity, identify
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from qmpshell.protocol.session import QmpSession
     from qmpshell.schema.knowledge import SchemaKnowledge
