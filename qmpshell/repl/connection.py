@@ -28,6 +28,33 @@ from qmpshell.shell import Shell
 
 EventSink = Callable[[Message], None]
 
+
+class EventRelay:
+    """The event sink of a link opened before its front-end's events pane exists (the full screen
+    connects, then draws the instant prompt, then loads prompt_toolkit): events are kept until
+    ``attach`` gives them, in order, to the pane's sink, which gets every later one directly."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: list[Message] = []
+        self._sink: EventSink | None = None
+
+    def __call__(self, event: Message) -> None:
+        with self._lock:
+            sink = self._sink
+            if sink is None:
+                self._kept.append(event)
+                return
+        sink(event)
+
+    def attach(self, sink: EventSink) -> None:
+        with self._lock:  # an event arriving meanwhile waits: none overtakes the kept ones
+            for event in self._kept:
+                sink(event)
+            self._kept.clear()
+            self._sink = sink
+
+
 # /wait looks at events since the last command; a long-lived shell under a flood must not grow without end.
 EVENTS_KEPT_FOR_WAIT = 10_000
 _RUN_STATE_EVENTS = {"STOP": "paused", "RESUME": "running", "SHUTDOWN": "shutdown"}

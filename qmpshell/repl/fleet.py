@@ -24,10 +24,12 @@ from qmpshell.protocol.address import Address, describe
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
+from qmpshell.repl.choice import Where
 from qmpshell.repl.connection import Connection, EventSink, Status
-from qmpshell.repl.eventlines import TARGET_KEY
 from qmpshell.repl.widgets import short_version
 from qmpshell.shell import Shell
+
+TARGET_KEY = "target"  # an event's target, with several: tagged here, shown by ``repl.eventlines``
 
 
 class Fleet:
@@ -231,9 +233,6 @@ def _kind(member: Connection) -> str:
     if "qmp_capabilities" not in index.commands:
         return "guest agent"
     return "qemu" if "query-status" in index.commands else "storage daemon"
-
-
-Where = Address | list[tuple[str, Address]]  # one address, or several targets with their names
 
 
 def open_link(
