@@ -204,21 +204,38 @@ def bench_startup(count: int = 9) -> None:
 # then (qmpshell) the same at its instant prompt's frame (``qmpshell.repl.instant``): 0 0 if none.
 FIRST_DRAW_COST = """
 import os, sys, time
+
+report, argv = sys.argv[1], sys.argv[2:]
 frame = [0.0, 0.0]
-if sys.argv[2] != "--bare":
+
+def watch_first_draw():
+    import prompt_toolkit.application.application as application
+
+    redraw = application.Application._redraw
+
+    def first(self, render_as_done=False):
+        redraw(self, render_as_done)
+        if not render_as_done and not self.is_done:
+            with open(report, "w") as out:
+                out.write(f"{time.process_time()} {since_exec()} {frame[0]} {frame[1]}")
+            application.Application._redraw = redraw
+            self.exit()
+
+    application.Application._redraw = first
+
+if argv[0] == "--bare":
+    watch_first_draw()
+else:  # prompt_toolkit is imported after the instant prompt's frame, as qmpshell does
     from qmpshell.repl import instant
     drawn = instant.InstantPrompt.draw.__func__
 
     def draw(cls, *args, **kwargs):
         shown = drawn(cls, *args, **kwargs)
         frame[:] = [time.process_time(), since_exec()]
+        watch_first_draw()
         return shown
 
     instant.InstantPrompt.draw = classmethod(draw)
-import prompt_toolkit.application.application as application
-
-report, argv = sys.argv[1], sys.argv[2:]
-redraw = application.Application._redraw
 
 def since_exec():
     with open("/proc/self/stat") as stat:
@@ -226,15 +243,6 @@ def since_exec():
     with open("/proc/uptime") as uptime:
         return float(uptime.read().split()[0]) - started
 
-def first(self, render_as_done=False):
-    redraw(self, render_as_done)
-    if not render_as_done and not self.is_done:
-        with open(report, "w") as out:
-            out.write(f"{time.process_time()} {since_exec()} {frame[0]} {frame[1]}")
-        application.Application._redraw = redraw
-        self.exit()
-
-application.Application._redraw = first
 if argv[0] == "--bare":
     exec(argv[1])
 else:
