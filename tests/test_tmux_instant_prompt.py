@@ -130,6 +130,22 @@ def test_a_word_and_enter_typed_at_the_instant_prompt_run_once_the_shell_is_up(h
     tmux.wait_for(qemu_banner())
 
 
+def test_the_frame_has_the_applications_prompt_and_status_bar(held, machine: Qemu) -> None:  # type: ignore[no-untyped-def]
+    """Several targets in HMP mode: the frame's prompt is the one the application draws at the same
+    place (what is typed stays in line), and its status bar names both targets."""
+    shell = held("after", "-H", f"a={machine.socket}", f"b={machine.aux_socket}")
+    tmux = shell.tmux
+    *_, line, status = tmux.screen().rstrip("\n").splitlines()
+    assert "[a] b:" in status and "HMP" in status and "events: 0" in status, status
+    assert line.rstrip() == "a hmp>"
+    tmux.type("info")
+    tmux.wait_for(lambda screen: screen.rstrip("\n").splitlines()[-2] == "a hmp> info")
+    shell.release()
+    tmux.wait_for("Tab completes")
+    tmux.type(" status")
+    tmux.wait_for(lambda screen: "a hmp> info status" in [line.rstrip() for line in screen.splitlines()])
+
+
 def test_keys_typed_before_the_frame_are_kept(held, machine: Qemu) -> None:  # type: ignore[no-untyped-def]
     """Typed while Python starts, the terminal still in line mode: read with the frame, shown on
     its input line, and the application's first input."""
