@@ -11,20 +11,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError
 from qmpshell.protocol import traffic
 from qmpshell.protocol.address import Address, describe
 from qmpshell.protocol.events import EventLog
-from qmpshell.protocol.logfile import MessageLog
 from qmpshell.protocol.server import ServerIdentity, identify
 from qmpshell.protocol.session import QmpSession, make_client
 from qmpshell.qmptypes import Message
 from qmpshell.schema.knowledge import SchemaKnowledge, knowledge_for, schema_timeout
 from qmpshell.schema.origin import confirm
 from qmpshell.shell import Shell
+
+if TYPE_CHECKING:
+    from qmpshell.protocol.logfile import MessageLog  # a type: datetime and redaction load only with -l
 
 EventSink = Callable[[Message], None]
 

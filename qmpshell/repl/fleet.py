@@ -15,19 +15,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from qmpshell.config import Settings
 from qmpshell.errors import UsageError
 from qmpshell.notices import Warnings
 from qmpshell.output.safe import visible
 from qmpshell.protocol.address import Address, describe
-from qmpshell.protocol.logfile import MessageLog
 from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
 from qmpshell.repl.choice import Where
 from qmpshell.repl.connection import Connection, EventSink, Status
 from qmpshell.repl.widgets import short_version
 from qmpshell.shell import Shell
+
+if TYPE_CHECKING:
+    from qmpshell.protocol.logfile import MessageLog  # a type: datetime and redaction load only with -l
 
 TARGET_KEY = "target"  # an event's target, with several: tagged here, shown by ``repl.eventlines``
 

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError
 from qmpshell.protocol.launch import EXIT_GRACE, LaunchedQemu
-from qmpshell.protocol.logfile import MessageLog
 from qmpshell.qmptypes import Message
 from qmpshell.repl import styled
 from qmpshell.repl.choice import Where
@@ -29,6 +28,9 @@ from qmpshell.repl.connection import EventRelay, Link, lost_text, reconnected_te
 from qmpshell.repl.fleet import open_link
 from qmpshell.repl.launched import LaunchWatch, say
 from qmpshell.repl.panes import EventFeed
+
+if TYPE_CHECKING:
+    from qmpshell.protocol.logfile import MessageLog  # a type: datetime and redaction load only with -l
 
 Background = Callable[[Callable[[], Any], Callable[[Any], None]], None]
 Say = Callable[[list[StyleAndTextTuples]], None]

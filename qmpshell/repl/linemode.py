@@ -29,7 +29,6 @@ from qmpshell.config import Settings
 from qmpshell.errors import EXIT_OK, QmpShellError
 from qmpshell.outcomes import Outcome
 from qmpshell.output.safe import visible
-from qmpshell.protocol.logfile import MessageLog
 from qmpshell.qmptypes import Message
 from qmpshell.repl import styled
 from qmpshell.repl.choice import Where, is_dumb
@@ -47,6 +46,7 @@ from qmpshell.shell import Shell
 
 if TYPE_CHECKING:
     from qmpshell.protocol.launch import LaunchedQemu
+    from qmpshell.protocol.logfile import MessageLog  # a type: datetime and redaction load only with -l
 
 FIND_SHOWN = 50  # /find in line mode prints at most this many matching lines
 WATCH_INTERVAL = 0.25  # seconds between looks at the connection and a launched QEMU (keeper.tick)
