@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from qmpshell.config import Settings
@@ -159,7 +158,7 @@ class Fleet:
             for name, member in self._members.items()
         ]
         lost = f"{self.current.name}: {current.lost}" if current.lost else ""
-        return replace(current, address=" ".join(others), lost=lost)
+        return current._replace(address=" ".join(others), lost=lost)
 
     def close(self) -> None:
         for member in self._members.values():
