@@ -349,13 +349,9 @@ def _run_interactive(
 ) -> int:
     """The full-screen shell, or the line mode on a dumb or tiny terminal (or with --line);
     ``watched``: lines of others' traffic to show as they come (``--proxy``)."""
-    from qmpshell.repl.linemode import run_line_mode, wants_line_mode
+    from qmpshell.repl.opening import run_interactive
 
-    if wants_line_mode(settings, environ=os.environ, size=os.get_terminal_size(sys.stdout.fileno())):
-        return run_line_mode(address, settings, log=log, launched=launched, watched=watched)
-    from qmpshell.repl.start import run_repl
-
-    return run_repl(address, settings, log=log, launched=launched, watched=watched)
+    return run_interactive(address, settings, log=log, launched=launched, watched=watched)
 
 
 def _hmp_coverage(args: Options, settings: Settings) -> int:

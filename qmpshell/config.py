@@ -71,6 +71,7 @@ class Settings(NamedTuple):
     transcript_lines: int = 1000
     transcript_events: bool = True  # events in the transcript, in time order with the replies
     line_mode: bool = False  # a prompt and lines, no full screen (--line; also TERM=dumb)
+    instant_prompt: bool = True  # the full screen's first frame drawn before prompt_toolkit loads
 
 
 def _xdg(variable: str, fallback: str) -> str:

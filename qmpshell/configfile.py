@@ -201,6 +201,7 @@ KEYS: tuple[Key, ...] = (
     ),
     Key("interactive", "transcript_events", "transcript_events", _boolean, "events in it, in time order"),
     Key("interactive", "line_mode", "line_mode", _boolean, "a prompt and lines, no full screen (--line)"),
+    Key("interactive", "instant_prompt", "instant_prompt", _boolean, "a first frame at once (false: wait)"),
     Key("schema", "cache", "schema_cache", _boolean, "cache query-qmp-schema per QEMU version"),
     Key("log", "file", "logfile", _path, "append every message sent and received here"),
     Key("docs", "qapi_dir", "qapi_dir", _path, "QEMU source tree whose qapi/*.json documents /help"),

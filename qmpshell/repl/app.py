@@ -75,6 +75,7 @@ class Repl:
         input: Input | None = None,
         output: Output | None = None,
         launched: LaunchedQemu | None = None,
+        arrived_lines: deque[tuple[str, str]] | None = None,
     ) -> None:
         self.connection = connection
         self.settings = settings
@@ -87,7 +88,8 @@ class Repl:
         )
         self.log, self.search, self.events_view = self.core.log, self.core.search, self.core.events_view
         history = self.core.history
-        self.arrived_lines: deque[tuple[str, str]] = deque()  # --proxy traffic: the ticker shows it
+        # --proxy traffic (line, as JSON), from before the start too: the ticker shows it
+        self.arrived_lines = arrived_lines if arrived_lines is not None else deque()
         self.entry = InputQueue(self.core.remember, hmp=self.shell.hmp)
         self.busy = False
         self.waits = BesideWait(self.core, self.in_background)
@@ -177,12 +179,13 @@ class Repl:
 
     # -- running -----------------------------------------------------------------------
 
-    def run(self, *, main_thread: bool = True) -> int:
+    def run(self, *, main_thread: bool = True, screen_gone: Callable[[], None] = lambda: None) -> int:
         """Until Ctrl-D or /quit; ``main_thread`` false in tests (no signals, errors raised).
 
         SIGTERM, SIGHUP and SIGQUIT leave like Ctrl-D, with status 128 + the signal:
         prompt_toolkit then restores the terminal (no alternate screen, echo and
-        line mode back) before the caller stops a launched QEMU.
+        line mode back) before the caller stops a launched QEMU.  ``screen_gone``
+        runs first once the application has ended (the instant prompt's modes undone).
         """
         self.core.welcome()
         try:
@@ -192,6 +195,7 @@ class Repl:
                 set_exception_handler=main_thread,
             )
         finally:
+            screen_gone()
             self._stop_signals.restore()
             self.completions.close()
             if self.settings.transcript:

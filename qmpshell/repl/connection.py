@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError
 from qmpshell.protocol import traffic
 from qmpshell.protocol.address import Address, describe
 from qmpshell.protocol.events import EventLog
-from qmpshell.protocol.logfile import MessageLog
 from qmpshell.protocol.server import ServerIdentity, identify
 from qmpshell.protocol.session import QmpSession, make_client
 from qmpshell.qmptypes import Message
@@ -26,7 +24,37 @@ from qmpshell.schema.knowledge import SchemaKnowledge, knowledge_for, schema_tim
 from qmpshell.schema.origin import confirm
 from qmpshell.shell import Shell
 
+if TYPE_CHECKING:
+    from qmpshell.protocol.logfile import MessageLog  # a type: datetime and redaction load only with -l
+
 EventSink = Callable[[Message], None]
+
+
+class EventRelay:
+    """The event sink of a link opened before its front-end's events pane exists (the full screen
+    connects, then draws the instant prompt, then loads prompt_toolkit): events are kept until
+    ``attach`` gives them, in order, to the pane's sink, which gets every later one directly."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: list[Message] = []
+        self._sink: EventSink | None = None
+
+    def __call__(self, event: Message) -> None:
+        with self._lock:
+            sink = self._sink
+            if sink is None:
+                self._kept.append(event)
+                return
+        sink(event)
+
+    def attach(self, sink: EventSink) -> None:
+        with self._lock:  # an event arriving meanwhile waits: none overtakes the kept ones
+            for event in self._kept:
+                sink(event)
+            self._kept.clear()
+            self._sink = sink
+
 
 # /wait looks at events since the last command; a long-lived shell under a flood must not grow without end.
 EVENTS_KEPT_FOR_WAIT = 10_000
@@ -47,9 +75,9 @@ def _state_may_differ(event: Message) -> bool:
     return event.get("event") == "STOP"
 
 
-@dataclass(frozen=True)
-class Status:
-    """What the status bar shows."""
+class Status(NamedTuple):
+    """What the status bar shows.  A NamedTuple, not a dataclass: dataclasses (and inspect under it)
+    cost 6 ms before the instant prompt's frame, which draws it."""
 
     address: str
     version: str

@@ -12,10 +12,10 @@ from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 from qmpshell.output.events import event_line as compact_event
 from qmpshell.qmptypes import Message
+from qmpshell.repl.fleet import TARGET_KEY
 from qmpshell.repl.styled import view_fragments
 
 ELLIPSIS = "\u2026"
-TARGET_KEY = "target"  # an event's target, with several (``qmpshell.repl.fleet`` tags them)
 TARGET_COLOURS = 6  # event.target.0 ... .5 in the style
 
 

@@ -14,20 +14,24 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from qmpshell.config import Settings
 from qmpshell.errors import UsageError
 from qmpshell.notices import Warnings
 from qmpshell.output.safe import visible
 from qmpshell.protocol.address import Address, describe
-from qmpshell.protocol.logfile import MessageLog
 from qmpshell.protocol.session import QmpSession
 from qmpshell.qmptypes import Message
+from qmpshell.repl.choice import Where
 from qmpshell.repl.connection import Connection, EventSink, Status
-from qmpshell.repl.eventlines import TARGET_KEY
 from qmpshell.repl.widgets import short_version
 from qmpshell.shell import Shell
+
+if TYPE_CHECKING:
+    from qmpshell.protocol.logfile import MessageLog  # a type: datetime and redaction load only with -l
+
+TARGET_KEY = "target"  # an event's target, with several: tagged here, shown by ``repl.eventlines``
 
 
 class Fleet:
@@ -154,7 +158,7 @@ class Fleet:
             for name, member in self._members.items()
         ]
         lost = f"{self.current.name}: {current.lost}" if current.lost else ""
-        return replace(current, address=" ".join(others), lost=lost)
+        return current._replace(address=" ".join(others), lost=lost)
 
     def close(self) -> None:
         for member in self._members.values():
@@ -231,9 +235,6 @@ def _kind(member: Connection) -> str:
     if "qmp_capabilities" not in index.commands:
         return "guest agent"
     return "qemu" if "query-status" in index.commands else "storage daemon"
-
-
-Where = Address | list[tuple[str, Address]]  # one address, or several targets with their names
 
 
 def open_link(

@@ -14,20 +14,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError
 from qmpshell.protocol.launch import EXIT_GRACE, LaunchedQemu
-from qmpshell.protocol.logfile import MessageLog
 from qmpshell.qmptypes import Message
 from qmpshell.repl import styled
-from qmpshell.repl.connection import Link, lost_text, reconnected_text
-from qmpshell.repl.fleet import Where, open_link
+from qmpshell.repl.choice import Where
+from qmpshell.repl.connection import EventRelay, Link, lost_text, reconnected_text
+from qmpshell.repl.fleet import open_link
 from qmpshell.repl.launched import LaunchWatch, say
 from qmpshell.repl.panes import EventFeed
+
+if TYPE_CHECKING:
+    from qmpshell.protocol.logfile import MessageLog  # a type: datetime and redaction load only with -l
 
 Background = Callable[[Callable[[], Any], Callable[[Any], None]], None]
 Say = Callable[[list[StyleAndTextTuples]], None]
@@ -45,16 +48,26 @@ def open_session(
     """The link an interactive session keeps, and the feed its events go to (each target in a colour).
 
     ``on_event``: called after the feed has the event (the line mode prints it)."""
+    relay = EventRelay()
+    connection = open_link(address, settings, log=log, on_event=relay)
+    return connection, session_feed(connection, relay, settings, on_event=on_event)
+
+
+def session_feed(
+    link: Link, relay: EventRelay, settings: Settings, *, on_event: Callable[[Message], None] | None = None
+) -> EventFeed:
+    """The events pane's feed of an open ``link``, which gives its events to ``relay``: the events
+    that came before it first."""
     feed = EventFeed.for_settings(settings)
+    feed.colours = {name: number for number, name in enumerate(link.members())}
 
     def arrived(event: Message) -> None:
         feed.add(event)
         if on_event is not None:
             on_event(event)
 
-    connection = open_link(address, settings, log=log, on_event=arrived)
-    feed.colours = {name: number for number, name in enumerate(connection.members())}
-    return connection, feed
+    relay.attach(arrived)
+    return feed
 
 
 class ConnectionKeeper:

@@ -20,7 +20,7 @@ import shutil
 import signal
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
@@ -29,13 +29,14 @@ from qmpshell.config import Settings
 from qmpshell.errors import EXIT_OK, QmpShellError
 from qmpshell.outcomes import Outcome
 from qmpshell.output.safe import visible
-from qmpshell.protocol.logfile import MessageLog
 from qmpshell.qmptypes import Message
 from qmpshell.repl import styled
+from qmpshell.repl.choice import Where, is_dumb
+from qmpshell.repl.choice import wants_line_mode as wants_line_mode  # where it was before repl.choice
 from qmpshell.repl.connection import Link
 from qmpshell.repl.core import Grouped, InteractiveCore
-from qmpshell.repl.eventlines import TARGET_KEY, event_line
-from qmpshell.repl.fleet import Where
+from qmpshell.repl.eventlines import event_line
+from qmpshell.repl.fleet import TARGET_KEY
 from qmpshell.repl.inputqueue import InputQueue
 from qmpshell.repl.keeper import open_session
 from qmpshell.repl.linewait import LineWait
@@ -46,20 +47,10 @@ from qmpshell.shell import Shell
 
 if TYPE_CHECKING:
     from qmpshell.protocol.launch import LaunchedQemu
+    from qmpshell.protocol.logfile import MessageLog  # a type: datetime and redaction load only with -l
 
-SMALLEST_FOR_PANES = (40, 10)  # columns, rows: below either, the panes cannot be drawn usefully
 FIND_SHOWN = 50  # /find in line mode prints at most this many matching lines
 WATCH_INTERVAL = 0.25  # seconds between looks at the connection and a launched QEMU (keeper.tick)
-
-
-def wants_line_mode(settings: Settings, *, environ: Mapping[str, str], size: os.terminal_size) -> bool:
-    """``--line``, a dumb terminal, or one too small for the panes."""
-    columns, rows = SMALLEST_FOR_PANES
-    return settings.line_mode or is_dumb(environ) or size.columns < columns or size.lines < rows
-
-
-def is_dumb(environ: Mapping[str, str]) -> bool:
-    return environ.get("TERM", "dumb") in ("dumb", "")
 
 
 def run_line_mode(

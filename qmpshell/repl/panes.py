@@ -24,7 +24,8 @@ from prompt_toolkit.layout.controls import UIContent, UIControl
 
 from qmpshell.config import Settings
 from qmpshell.qmptypes import Message
-from qmpshell.repl.eventlines import TARGET_KEY, separator_line, wrapped_event
+from qmpshell.repl.eventlines import separator_line, wrapped_event
+from qmpshell.repl.fleet import TARGET_KEY
 from qmpshell.repl.lexer import split_lines
 
 Lines = Callable[[int, int], Sequence[StyleAndTextTuples]]  # (width, height) -> lines

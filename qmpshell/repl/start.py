@@ -1,36 +1,57 @@
-"""Starting the full-screen shell: its link to the servers, its events pane, then ``Repl.run``."""
+"""Starting the full-screen shell on an open link: its events pane, the hand-over from the instant
+prompt, then ``Repl.run``."""
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING
+
+from prompt_toolkit.application import Application
+from prompt_toolkit.input.typeahead import store_typeahead
+from prompt_toolkit.input.vt100_parser import Vt100Parser
+from prompt_toolkit.key_binding import KeyPress
 
 from qmpshell.config import Settings
 from qmpshell.repl.app import Repl
-from qmpshell.repl.fleet import Where
-from qmpshell.repl.keeper import open_session
-from qmpshell.repl.panes import Watched
+from qmpshell.repl.connection import EventRelay, Link
+from qmpshell.repl.instant import InstantPrompt
+from qmpshell.repl.keeper import session_feed
 
 if TYPE_CHECKING:
     from qmpshell.protocol.launch import LaunchedQemu
-    from qmpshell.protocol.logfile import MessageLog
 
 
 def run_repl(
-    address: Where,
+    link: Link,
+    relay: EventRelay,
     settings: Settings,
     *,
-    log: MessageLog | None = None,
     launched: LaunchedQemu | None = None,
-    watched: Watched | None = None,
+    arrived: deque[tuple[str, str]] | None = None,
+    instant: InstantPrompt | None = None,
 ) -> int:
-    """Connect, run the full-screen shell until Ctrl-D, /quit or a stop signal; the exit status.
+    """Run the full-screen shell on ``link`` (whose events go to ``relay``) until Ctrl-D, /quit or a
+    stop signal; the exit status.  The caller closes the link.
 
-    ``watched``: lines to show in the output as they come (others' traffic through ``--proxy``)."""
-    connection, feed = open_session(address, settings, log=log)
-    try:
-        repl = Repl(connection, feed, settings, launched=launched)
-        if watched is not None:
-            watched.subscribe(lambda line, as_json: repl.arrived_lines.append((line, as_json)))
+    ``arrived``: lines to show in the output as they come (others' traffic through ``--proxy``);
+    ``instant``: the instant prompt on the screen (``repl.instant``), which the application replaces."""
+    feed = session_feed(link, relay, settings)
+    repl = Repl(link, feed, settings, launched=launched, arrived_lines=arrived)
+    if instant is None:
         return repl.run()
-    finally:
-        connection.close()
+    hand_over(instant, repl.app)
+    return repl.run(screen_gone=instant.restore)
+
+
+def hand_over(instant: InstantPrompt, app: Application[int]) -> None:
+    """The application takes the terminal from the instant prompt: what was typed before the
+    frame is its first input (prompt_toolkit's type-ahead), and once it has drawn, leaving the
+    alternate screen is its own job."""
+    early = instant.take_early()
+    if early:
+        keys: list[KeyPress] = []
+        parser = Vt100Parser(keys.append)
+        parser.feed(early.decode("utf-8", "surrogateescape"))  # as prompt_toolkit's own reader
+        parser.flush()  # a lone Esc typed last is the Esc key
+        store_typeahead(app.input, keys)
+    app.after_render += lambda _app: instant.handed_over()

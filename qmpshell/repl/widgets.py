@@ -9,15 +9,16 @@ that order, as long as they fit.
 
 from __future__ import annotations
 
-from prompt_toolkit.formatted_text import StyleAndTextTuples
+from typing import TYPE_CHECKING
 
 from qmpshell.output.safe import visible
 from qmpshell.repl.connection import Status
+from qmpshell.repl.instant import HMP_PROMPT, QMP_PROMPT, SEPARATOR
 
-QMP_PROMPT = "qmp> "
-HMP_PROMPT = "hmp> "
+if TYPE_CHECKING:  # the instant prompt draws the status bar and the prompt before prompt_toolkit loads
+    from prompt_toolkit.formatted_text import StyleAndTextTuples
+
 CONTINUATION = "...> "
-SEPARATOR = " \u2502 "
 ELLIPSIS = "\u2026"
 _SHORTEST_ADDRESS = 12
 

@@ -200,13 +200,42 @@ def bench_startup(count: int = 9) -> None:
 
 
 # Runs ARGV (``qmpshell ...``, or the bare application's code with ``--bare``) and writes to REPORT
-# the CPU time of the process (all its threads) and the wall time since exec at its first draw.
+# the CPU time of the process (all its threads) and the wall time since exec at its first draw,
+# then (qmpshell) the same at its instant prompt's frame (``qmpshell.repl.instant``): 0 0 if none.
 FIRST_DRAW_COST = """
 import os, sys, time
-import prompt_toolkit.application.application as application
 
 report, argv = sys.argv[1], sys.argv[2:]
-redraw = application.Application._redraw
+frame = [0.0, 0.0]
+
+def watch_first_draw():
+    import prompt_toolkit.application.application as application
+
+    redraw = application.Application._redraw
+
+    def first(self, render_as_done=False):
+        redraw(self, render_as_done)
+        if not render_as_done and not self.is_done:
+            with open(report, "w") as out:
+                out.write(f"{time.process_time()} {since_exec()} {frame[0]} {frame[1]}")
+            application.Application._redraw = redraw
+            self.exit()
+
+    application.Application._redraw = first
+
+if argv[0] == "--bare":
+    watch_first_draw()
+else:  # prompt_toolkit is imported after the instant prompt's frame, as qmpshell does
+    from qmpshell.repl import instant
+    drawn = instant.InstantPrompt.draw.__func__
+
+    def draw(cls, *args, **kwargs):
+        shown = drawn(cls, *args, **kwargs)
+        frame[:] = [time.process_time(), since_exec()]
+        watch_first_draw()
+        return shown
+
+    instant.InstantPrompt.draw = classmethod(draw)
 
 def since_exec():
     with open("/proc/self/stat") as stat:
@@ -214,15 +243,6 @@ def since_exec():
     with open("/proc/uptime") as uptime:
         return float(uptime.read().split()[0]) - started
 
-def first(self, render_as_done=False):
-    redraw(self, render_as_done)
-    if not render_as_done and not self.is_done:
-        with open(report, "w") as out:
-            out.write(f"{time.process_time()} {since_exec()}")
-        application.Application._redraw = redraw
-        self.exit()
-
-application.Application._redraw = first
 if argv[0] == "--bare":
     exec(argv[1])
 else:
@@ -231,8 +251,9 @@ else:
 """
 
 
-def first_draw_cost(argv: list[str], root: Path) -> tuple[float, float]:
-    """CPU seconds and wall seconds (from exec, so without tmux's own start) at the first draw."""
+def first_draw_cost(argv: list[str], root: Path) -> tuple[float, float, float, float]:
+    """CPU seconds and wall seconds (from exec, so without tmux's own start) at the first draw,
+    then at the instant prompt's frame (0, 0 without one)."""
     report = root / "cost.txt"
     report.unlink(missing_ok=True)
     tmux = Tmux([sys.executable, "-c", FIRST_DRAW_COST, str(report), *argv], env=env_for(root))
@@ -240,8 +261,8 @@ def first_draw_cost(argv: list[str], root: Path) -> tuple[float, float]:
         tmux.wait_for("EXITED=", timeout=30)
     finally:
         tmux.close()
-    cpu, wall = report.read_text().split()
-    return float(cpu), float(wall)
+    cpu, wall, frame_cpu, frame_wall = report.read_text().split()
+    return float(cpu), float(wall), float(frame_cpu), float(frame_wall)
 
 
 def bench_cpu(count: int = 15) -> None:
@@ -254,7 +275,7 @@ def bench_cpu(count: int = 15) -> None:
             shell = [qemu.socket]
             first_draw_cost(shell, root)  # the schema cached
             print(f"[{load()}]")
-            costs: dict[str, list[tuple[float, float]]] = {"qmpshell": [], "bare": []}
+            costs: dict[str, list[tuple[float, float, float, float]]] = {"qmpshell": [], "bare": []}
             for _ in range(count):
                 costs["qmpshell"].append(first_draw_cost(shell, root))
                 costs["bare"].append(first_draw_cost(["--bare", BARE_PROMPT], root))
@@ -263,8 +284,14 @@ def bench_cpu(count: int = 15) -> None:
             qemu.stop()
     for what, values in costs.items():
         print(
-            f"{what:8s} at its first draw: CPU {spread([cpu for cpu, _ in values])}; "
-            f"wall from exec {spread([wall for _, wall in values])}"
+            f"{what:8s} at its first draw: CPU {spread([cost[0] for cost in values])}; "
+            f"wall from exec {spread([cost[1] for cost in values])}"
+        )
+    frames = costs["qmpshell"]
+    if all(cost[2] for cost in frames):
+        print(
+            f"qmpshell at its instant prompt: CPU {spread([cost[2] for cost in frames])}; "
+            f"wall from exec {spread([cost[3] for cost in frames])}"
         )
     extra = [q[0] - b[0] for q, b in zip(costs["qmpshell"], costs["bare"], strict=True)]
     print(f"qmpshell's CPU beyond the bare application: {spread(extra)}")
@@ -290,9 +317,12 @@ def bench_fleet(count: int = 5, sizes: tuple[int, ...] = (1, 2, 4, 8)) -> None:
             print(f"[{load()}]")
             prompts = rounds({str(size): argv for size, argv in argvs.items()}, root, count)
             drawn: dict[int, list[float]] = {size: [] for size in sizes}
+            framed: dict[int, list[float]] = {size: [] for size in sizes}
             for _ in range(count * 2):
                 for size, argv in argvs.items():
-                    drawn[size].append(first_draw_cost(argv[3:], root)[1])
+                    cost = first_draw_cost(argv[3:], root)
+                    drawn[size].append(cost[1])
+                    framed[size].append(cost[3])
             opening = {size: opening_times(qemus[:size], count * 4) for size in sizes}
             print(f"[{load()}]")
         finally:
@@ -301,6 +331,7 @@ def bench_fleet(count: int = 5, sizes: tuple[int, ...] = (1, 2, 4, 8)) -> None:
     first = {size: prompts[str(size)] for size in sizes}
     for label, figures in (
         ("first prompt (tmux)", first),
+        ("instant frame, wall from exec", framed),
         ("first draw, wall from exec", drawn),
         ("connecting (Fleet.open, in process)", opening),
     ):
