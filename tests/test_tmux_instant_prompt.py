@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -157,6 +158,19 @@ def test_keys_typed_before_the_frame_are_kept(held, machine: Qemu) -> None:  # t
     shell.tmux.wait_for(lambda screen: shell.tmux.input_line().rstrip() == "qmp> query-name")
     shell.release()
     shell.tmux.wait_for(reply_line(NO_NAME))
+
+
+def test_esc_and_a_slash_a_moment_later_at_the_instant_prompt_stay_two_keys(held, machine: Qemu) -> None:  # type: ignore[no-untyped-def]
+    """Read together once the application is up, they made one Meta-/ key and the slash was lost:
+    the pause typed at the frame is kept (as in the shell: tests/test_tmux_events_daily.py)."""
+    shell = held("after", machine.socket)
+    shell.tmux.send("Escape")
+    pressed = time.monotonic()
+    wait_until(lambda: time.monotonic() - pressed > 0.3, what="a person's pause")
+    shell.tmux.type("/help")
+    shell.release()
+    shell.tmux.wait_for(qemu_banner())
+    shell.tmux.wait_for(lambda screen: shell.tmux.input_line().rstrip() == "qmp> /help")
 
 
 def test_ctrl_c_at_the_instant_prompt_drops_the_half_typed_line(held, machine: Qemu) -> None:  # type: ignore[no-untyped-def]

@@ -13,7 +13,6 @@ import asyncio
 import sys
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.formatted_text import StyleAndTextTuples
@@ -55,6 +54,7 @@ from qmpshell.repl.transcript import print_transcript
 from qmpshell.repl.widgets import output_notice, status_fragments
 from qmpshell.shell import Shell
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from qmpshell.protocol.launch import LaunchedQemu
 

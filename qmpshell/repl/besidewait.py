@@ -10,19 +10,22 @@ queue.  Commands sent meanwhile do not move its window: that was fixed when it b
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
-
 from qmpshell.errors import QmpShellError
 from qmpshell.outcomes import Outcome
+from qmpshell.records import Protocol
 from qmpshell.repl.rendered import Rendered
 from qmpshell.shell import Shell
 
-Background = Callable[[Callable[[], Any], Callable[[Any], None]], None]  # work, then (on the loop)
-
-
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeAlias
+
     from qmpshell.repl.core import Grouped
+
+Background: TypeAlias = (
+    "Callable[[Callable[[], Any], Callable[[Any], None]], None]"  # work, then (on the loop)
+)
 
 
 class Core(Protocol):

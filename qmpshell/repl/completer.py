@@ -17,7 +17,6 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from itertools import chain
-from typing import Any
 
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
@@ -28,6 +27,10 @@ from qmpshell.language.syntax import Kind, tokenize
 from qmpshell.schema.live import CompletionSource, LiveItem
 from qmpshell.schema.suggest import suggest
 from qmpshell.schema.suggestions import Candidate, Suggestions
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 SHELL_NAMES = tuple(commands.names(aliases=True))
 _TARGET_BEING_NAMED = re.compile(r"\s*@([A-Za-z0-9_.-]*)")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
 
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.completion import (
@@ -32,7 +31,10 @@ from qmpshell.protocol.session import QmpSession
 from qmpshell.repl.hmpcomplete import HmpCompleter, HmpNames
 from qmpshell.shell import Shell
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from qmpshell.repl.connection import Link
     from qmpshell.schema.live import CompletionSource
 

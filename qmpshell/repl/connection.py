@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from qmpshell.config import Settings
 from qmpshell.errors import QmpShellError
@@ -20,10 +19,12 @@ from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.server import ServerIdentity, identify
 from qmpshell.protocol.session import QmpSession, make_client
 from qmpshell.qmptypes import Message
+from qmpshell.records import NamedTuple, Protocol
 from qmpshell.schema.knowledge import SchemaKnowledge, knowledge_for, schema_timeout
 from qmpshell.schema.origin import confirm
 from qmpshell.shell import Shell
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from qmpshell.protocol.logfile import MessageLog  # a type: datetime and redaction load only with -l
 

@@ -15,7 +15,6 @@ calls ``keeper.tick``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
@@ -26,6 +25,7 @@ from qmpshell.language.redact import line_has_secret, public_statement
 from qmpshell.language.statements import Statement
 from qmpshell.migration import Side, migrate, parse_migrate
 from qmpshell.outcomes import Exit, FrontEndCommand, Info, ModeChanged, Outcome, Reply
+from qmpshell.records import NamedTuple, Protocol
 from qmpshell.repl import styled
 from qmpshell.repl.connection import Link
 from qmpshell.repl.fleet import Fleet
@@ -41,7 +41,10 @@ from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.widgets import prompt_fragments, welcome_text
 from qmpshell.shell import Shell
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from qmpshell.protocol.launch import LaunchedQemu
 
 MODE_SAID = {

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from qmpshell.config import Settings
 from qmpshell.errors import UsageError
@@ -28,6 +27,7 @@ from qmpshell.repl.connection import Connection, EventSink, Status
 from qmpshell.repl.widgets import short_version
 from qmpshell.shell import Shell
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from qmpshell.protocol.logfile import MessageLog  # a type: datetime and redaction load only with -l
 

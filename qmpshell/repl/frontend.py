@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
@@ -20,12 +19,17 @@ from qmpshell.output.events import event_line
 from qmpshell.output.render import event_time, json_text
 from qmpshell.output.rows import Line
 from qmpshell.output.safe import visible
+from qmpshell.records import Protocol
 from qmpshell.repl import styled
 from qmpshell.repl.lexer import json_fragments
 from qmpshell.repl.panes import EventFeed, OutputLog
 from qmpshell.repl.savescript import SessionScript
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.transcript import quoted_words, save_text
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMATS_SAID = {
     "auto": "tables, trees and text; /json or '| json' for the JSON",

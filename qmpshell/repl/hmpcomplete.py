@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
@@ -21,7 +20,11 @@ from qmpshell.errors import QmpShellError
 from qmpshell.protocol import traffic
 from qmpshell.protocol.session import QmpSession
 
-Query = Callable[[str, dict[str, Any]], Any]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
+Query: TypeAlias = "Callable[[str, dict[str, Any]], Any]"
 
 
 @dataclass(frozen=True)

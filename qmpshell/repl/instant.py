@@ -11,10 +11,12 @@ the kernel echoes each typed character at once and keeps every byte unread:
 - no flow control (``IXON``), no ``\\r`` made ``\\n`` (``ICRNL``), no literal-next (``IEXTEN``);
 - control characters echoed as themselves (``ECHOCTL`` off), not as ``^C``.
 
-prompt_toolkit then reads those bytes as typed keys: a word and Enter typed at the instant prompt
-run as a command once the application is up, and Ctrl-C or Ctrl-D do what they do there.  Bytes
-typed even earlier (while Python started, the terminal still in line mode) are read here, shown
-on the input line and handed to prompt_toolkit first (``start.hand_over``).
+A thread reads what is typed while the frame stands, noting the pauses, and prompt_toolkit gets
+it as typed keys (``start.hand_over``): a word and Enter typed at the instant prompt run as a
+command once the application is up, Ctrl-C or Ctrl-D do what they do there, and Esc then ``/`` a
+moment later stay two keys (read together by prompt_toolkit, they were one Meta-/).  Bytes typed
+even earlier (while Python started, the terminal still in line mode) are read at the draw and
+shown on the input line.
 
 Nothing here imports prompt_toolkit (an import-linter contract says so).  ``restore`` puts the
 terminal back as it was on every way out: the application's end, an error before it started, a
@@ -26,11 +28,19 @@ from __future__ import annotations
 
 import fcntl
 import os
+import select
 import sys
 import termios
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+
+from qmpshell.records import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 QMP_PROMPT = "qmp> "
 HMP_PROMPT = "hmp> "
@@ -77,6 +87,9 @@ class InstantPrompt:
         self._stdin, self._stdout, self._saved = stdin, stdout, saved
         self.early = b""  # typed before the frame was drawn: prompt_toolkit's first input
         self._screen_ours = True  # the alternate screen and bracketed paste are ours to undo
+        self._typed: list[tuple[float, bytes]] = []  # read while the frame stands, and when
+        self._reading = threading.Event()
+        self._reader: threading.Thread | None = None
 
     @classmethod
     def draw(cls, frame: Frame, *, stdin: int, stdout: int) -> InstantPrompt | None:
@@ -94,15 +107,48 @@ class InstantPrompt:
             shown.early = _unread(stdin)
             _write(stdout, _printable_start(shown.early)[: max(0, frame.columns - len(frame.prompt) - 1)])
             termios.tcsetattr(stdin, termios.TCSANOW, typing_mode(saved, echo=True))
+            shown._start_reading()
         except BaseException:
             shown.restore()
             raise
         return shown
 
-    def take_early(self) -> bytes:
-        """What was typed before the frame, once (for prompt_toolkit's type-ahead)."""
-        early, self.early = self.early, b""
-        return early
+    def _start_reading(self) -> None:
+        self._reading.set()
+        self._reader = threading.Thread(target=self._read, name="qmpshell-typed-ahead", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        """Read what is typed, with when, until ``take_typed`` (the kernel has echoed it already)."""
+        while self._reading.is_set():
+            try:
+                ready, _, _ = select.select([self._stdin], [], [], 0.02)
+                data = os.read(self._stdin, 4096) if ready else b""
+            except OSError:
+                return  # the terminal went away: the application will find out
+            if data:
+                self._typed.append((time.monotonic(), data))
+
+    def _stop_reading(self) -> None:
+        self._reading.clear()
+        if self._reader is not None and self._reader is not threading.current_thread():
+            self._reader.join()
+
+    def take_typed(self, *, pause: float) -> list[bytes]:
+        """Everything typed until now, once, cut where the typing paused longer than ``pause``
+        seconds: the application reads each piece as keys typed together (Esc alone, or Esc
+        starting an Alt key or an arrow's sequence, as prompt_toolkit would have told them)."""
+        self._stop_reading()
+        pieces = [self.early] if self.early else []
+        last = -pause - 1.0
+        for when, data in self._typed:
+            if pieces and when - last <= pause:
+                pieces[-1] += data
+            else:
+                pieces.append(data)
+            last = when
+        self.early, self._typed = b"", []
+        return pieces
 
     def handed_over(self) -> None:
         """prompt_toolkit has drawn: the alternate screen and bracketed paste are its to undo."""
@@ -112,6 +158,7 @@ class InstantPrompt:
         """The terminal's modes as they were; the normal screen again unless prompt_toolkit drew.
 
         Not ``TCSAFLUSH``: what is typed and unread stays for whoever reads next."""
+        self._stop_reading()
         try:
             if self._screen_ours:
                 self._screen_ours = False

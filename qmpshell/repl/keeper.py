@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
@@ -29,10 +28,13 @@ from qmpshell.repl.fleet import open_link
 from qmpshell.repl.launched import LaunchWatch, say
 from qmpshell.repl.panes import EventFeed
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
     from qmpshell.protocol.logfile import MessageLog  # a type: datetime and redaction load only with -l
 
-Background = Callable[[Callable[[], Any], Callable[[Any], None]], None]
+Background: TypeAlias = "Callable[[Callable[[], Any], Callable[[Any], None]], None]"
 Say = Callable[[list[StyleAndTextTuples]], None]
 
 RECONNECT_INTERVAL = 1.0  # seconds between reconnect attempts while the connection is lost

@@ -10,11 +10,15 @@ completion) is prompt_toolkit's emacs or vi defaults.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
 from prompt_toolkit.filters import Condition
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.keys import Keys
+
+from qmpshell.records import Protocol
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class KeyActions(Protocol):

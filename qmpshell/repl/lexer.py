@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from prompt_toolkit.document import Document
 from prompt_toolkit.formatted_text import PygmentsTokens, StyleAndTextTuples, to_formatted_text
@@ -19,6 +18,7 @@ from prompt_toolkit.lexers import Lexer
 from qmpshell.language.prefix import split_target
 from qmpshell.language.syntax import Kind, Token, tokenize
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pygments.lexer import Lexer as PygmentsLexer
 

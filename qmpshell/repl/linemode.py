@@ -21,7 +21,6 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, Any
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
@@ -45,7 +44,10 @@ from qmpshell.repl.rendered import Rendered
 from qmpshell.repl.search import print_matches
 from qmpshell.shell import Shell
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import IO, Any
+
     from qmpshell.protocol.launch import LaunchedQemu
     from qmpshell.protocol.logfile import MessageLog  # a type: datetime and redaction load only with -l
 

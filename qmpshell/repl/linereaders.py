@@ -14,7 +14,6 @@ import select
 import sys
 import threading
 from collections.abc import Callable, Iterable
-from typing import IO, Any, Protocol
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.history import History
@@ -23,10 +22,15 @@ from qmpshell.config import Settings
 from qmpshell.language.redact import line_has_secret, redact_url_credentials
 from qmpshell.language.statements import Assembler
 from qmpshell.output.safe import visible
+from qmpshell.records import Protocol
 from qmpshell.repl.connection import Link
 from qmpshell.repl.core import InteractiveCore
 from qmpshell.repl.linewait import LineWait
 from qmpshell.shell import Shell
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 WAIT_REDRAW = 0.5  # seconds: while a /wait runs beside, the toolbar is redrawn this often
 DONE_CHECK = 0.25  # seconds: how often a dumb prompt looks whether the session ended meanwhile

@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from threading import Thread
-from typing import Any
 
 from qmpshell.repl.besidewait import BesideWait, Core
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class LineWait:

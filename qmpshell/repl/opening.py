@@ -12,7 +12,6 @@ import os
 import sys
 from collections import deque
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
 from qmpshell.config import Settings
 from qmpshell.repl import instant
@@ -21,7 +20,10 @@ from qmpshell.repl.connection import EventRelay, Link
 from qmpshell.repl.fleet import open_link
 from qmpshell.repl.widgets import prompt_fragments, status_fragments
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from qmpshell.protocol.launch import LaunchedQemu
     from qmpshell.protocol.logfile import MessageLog
 

@@ -9,7 +9,6 @@ visibility), never on the connection or the input's statement; kept apart from
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.layout import Window
@@ -18,6 +17,7 @@ from qmpshell.repl.frontend import EventsVisibility
 from qmpshell.repl.panes import OutputLog
 from qmpshell.repl.search import OutputSearch, jump_target
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from prompt_toolkit.widgets import TextArea
 

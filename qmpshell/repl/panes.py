@@ -16,7 +16,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import NamedTuple, Protocol
 
 from prompt_toolkit.data_structures import Point
 from prompt_toolkit.formatted_text import StyleAndTextTuples
@@ -24,6 +23,7 @@ from prompt_toolkit.layout.controls import UIContent, UIControl
 
 from qmpshell.config import Settings
 from qmpshell.qmptypes import Message
+from qmpshell.records import NamedTuple, Protocol
 from qmpshell.repl.eventlines import separator_line, wrapped_event
 from qmpshell.repl.fleet import TARGET_KEY
 from qmpshell.repl.lexer import split_lines

@@ -9,7 +9,7 @@ whole reply as JSON for a view that showed only its first rows.
 
 from __future__ import annotations
 
-from typing import NamedTuple, overload
+from typing import overload  # at run time too: the interactive front-end has typing loaded anyway
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
@@ -17,6 +17,7 @@ from qmpshell.errors import QmpShellError
 from qmpshell.language.redact import REDACTED, reveals_secret
 from qmpshell.outcomes import Exit, FrontEndCommand, ModeChanged, Outcome, Reply
 from qmpshell.output.render import json_text
+from qmpshell.records import NamedTuple
 from qmpshell.repl import styled
 from qmpshell.repl.panes import Public
 

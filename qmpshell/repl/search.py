@@ -12,12 +12,11 @@ no cursor to move, so nothing is lost.
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
+from qmpshell.records import Protocol
 from qmpshell.repl.panes import Moved, OutputLog, plain
 
 

@@ -11,7 +11,6 @@ shows the line with a caret under the fault.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
@@ -21,6 +20,7 @@ from qmpshell.output.render import error_summary, hmp_text, json_text
 from qmpshell.output.safe import visible, with_caret
 from qmpshell.repl.lexer import input_fragments, json_fragments
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from qmpshell.output.rows import Line
     from qmpshell.schema.index import SchemaIndex

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import os
 import shlex
-from typing import IO
 
 from qmpshell.errors import UsageError
 from qmpshell.output.safe import visible
 from qmpshell.protocol.privatefile import Refused, Warn, open_private
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO
 
 
 def last_lines(text: str, limit: int) -> str:

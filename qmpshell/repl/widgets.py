@@ -9,12 +9,11 @@ that order, as long as they fit.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from qmpshell.output.safe import visible
 from qmpshell.repl.connection import Status
 from qmpshell.repl.instant import HMP_PROMPT, QMP_PROMPT, SEPARATOR
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # the instant prompt draws the status bar and the prompt before prompt_toolkit loads
     from prompt_toolkit.formatted_text import StyleAndTextTuples
 
