@@ -54,6 +54,7 @@ class Started(NamedTuple):
     pending: PendingReply
     warning: str = ""  # deprecated or unstable: said when it finishes
     no_reply: bool = False  # a guest agent command answered with nothing (guest-shutdown)
+    sent_at: int = 0  # the number of the next event when it was sent (its /wait window's start)
 
 
 def _hmp_outcome(sent: Message, response: Message) -> Outcome:
@@ -137,10 +138,14 @@ class Shell(ShellCommands):
         started = self.start(request)
         if started is not None:
             return self.finish(started)
-        if isinstance(request, HmpRequest):
-            return self._run_hmp(request.command_line)
-        assert isinstance(request, ShellRequest)  # message_for sends every QmpRequest
-        return self._run_shell(request)
+        reads, self.client.caller_reads = self.client.caller_reads, False  # /wait needs the reader thread
+        try:
+            if isinstance(request, HmpRequest):
+                return self._run_hmp(request.command_line)
+            assert isinstance(request, ShellRequest)  # message_for sends every QmpRequest
+            return self._run_shell(request)
+        finally:
+            self.client.caller_reads = reads
 
     def start(self, request: Request, *, announce: bool = True) -> Started | None:
         """Send the one message ``request`` makes, without waiting for the reply; ``finish`` waits.
@@ -155,15 +160,17 @@ class Shell(ShellCommands):
         if message is None:
             return None
         warning = self._deprecations(request) if isinstance(request, QmpRequest) else ""
+        self.client.catch_up()  # events that came before the command are older than the mark
         self.events.mark()
-        event_log.note_sent(self.events, str(message.get("execute") or message.get("exec-oob") or "command"))
+        name = str(message.get("execute") or message.get("exec-oob") or "command")
+        sent_at = event_log.note_sent(self.events, name)
         pending = self.client.send(message)
         if announce and self.on_send is not None:
             self.on_send(pending.sent)
         no_reply = isinstance(request, QmpRequest) and self._sends_no_reply(request.command)
         if no_reply:
             self.client.abandon(pending)  # were a reply to come after all, it is dropped by its id
-        return Started(request, pending, warning, no_reply)
+        return Started(request, pending, warning, no_reply, sent_at)
 
     def _deprecations(self, request: QmpRequest) -> str:
         """A deprecated (or unstable) command or argument is warned about once a session."""
@@ -179,8 +186,12 @@ class Shell(ShellCommands):
         self._warned.update(fresh)
         return "; ".join(fresh)
 
-    def finish(self, started: Started) -> Outcome:
-        """Wait for a started request's reply and describe it, as ``run`` would."""
+    def finish(self, started: Started, *, answered: Callable[[Message], None] | None = None) -> Outcome:
+        """Wait for a started request's reply and describe it, as ``run`` would.
+
+        ``answered(response)`` is called as soon as the reply is in, before it is
+        described: batch mode sends its next command then (``pipeline.Pipeline.send``).
+        """
         if started.warning:
             self.warnings.warn(started.warning)
         request, sent = started.request, started.pending.sent
@@ -196,6 +207,8 @@ class Shell(ShellCommands):
             ):
                 return Reply({"execute": "quit"}, {"return": {}})
             raise
+        if answered is not None:
+            answered(response)
         if not isinstance(request, QmpRequest):  # an HMP line
             return _hmp_outcome(sent, response)
         hint = ""
@@ -203,9 +216,9 @@ class Shell(ShellCommands):
             hint = self.knowledge.hint_for_error(request.command, response)
         arguments = request.message.get("arguments") or {}
         hint = hint or guestnotes.note_for(request.command, arguments, response)
-        self.unplugs.asked(request.command, arguments, response, event_log.last_sent(self.events)[0])
+        self.unplugs.asked(request.command, arguments, response, started.sent_at)  # a later one may be sent
         self.last_reply = Reply(sent, response, hint)
-        return self.last_reply._replace(as_json=request.as_json)
+        return self.last_reply._replace(as_json=True) if request.as_json else self.last_reply
 
     def begin(self) -> None:
         """A statement starts (called before it is handed to a worker): ``cancel`` now stops it."""

@@ -137,10 +137,11 @@ class EventWindow:
         return [(base + i, self.events[i]) for i in range(start, len(self.events))]
 
 
-def note_sent(log: EventLog, name: str) -> None:
-    """A command is being sent: the default ``/wait`` window starts here."""
+def note_sent(log: EventLog, name: str) -> int:
+    """A command is being sent: the default ``/wait`` window starts here (the number returned)."""
     with log._changed:
         log._window.sent = (log._window.total, name)
+        return log._window.total
 
 
 def last_sent(log: EventLog) -> tuple[int, str]:

@@ -173,6 +173,7 @@ class LibvirtClient(BlockingCommands):
         self.server: Any = None  # a ServerIdentity once ``protocol.server.identify`` asked
         self.probe = True  # the shell may ask on its own account (make_client; --quiet-monitor: no)
         self.agent = False  # libvirt's monitor is QEMU's, never a guest agent
+        self.caller_reads = False  # libvirt's threads deliver everything: no socket of ours to read
 
     # -- connecting -------------------------------------------------------------
 
@@ -251,6 +252,9 @@ class LibvirtClient(BlockingCommands):
     @property
     def lost(self) -> ConnectionLost | None:
         return self._lost
+
+    def catch_up(self) -> None:
+        """Nothing to take in: libvirt delivers events and replies on its own threads."""
 
     def listen_for_events(self) -> None:
         """Make sure events are delivered (``/wait`` is about to need them)."""
