@@ -24,7 +24,7 @@ from qmpshell.language.parse import Request, hmp_line_of, parse_statement
 from qmpshell.language.statements import Statement
 from qmpshell.language.untyped import ArgTree, ArgumentTyper
 from qmpshell.qmptypes import Message
-from qmpshell.shell import Shell, Started
+from qmpshell.shell import Prepared, Shell, Started
 
 DEPTH = 8  # QEMU's queue per client with oob on; more would only wait in the socket
 
@@ -67,12 +67,16 @@ class Pipeline:
         for a barrier (the caller then runs it the ordinary way) or when a reply
         finished to make room stopped the run; ``NotSent`` when it could not be sent.
         """
-        sent: list[Started | None] = []
+        prepared = self.shell.prepare(request)  # while the command before it may still run
+        if prepared is None:
+            self.drain()
+            return False
+        sent: list[Started] = []
         failed: list[NotSent] = []
 
         def overtake() -> None:
             try:
-                sent.append(self._start(request))
+                sent.append(self._send(prepared))
             except NotSent as err:  # said once the reply being finished is shown
                 failed.append(err)
 
@@ -84,17 +88,13 @@ class Pipeline:
         if not sent:
             if self._stopped():
                 return False
-            sent.append(self._start(request))
-        started = sent[0]
-        if started is None:
-            self.drain()
-            return False
-        self._window.append((statement, started))
+            sent.append(self._send(prepared))
+        self._window.append((statement, sent[0]))
         return True
 
-    def _start(self, request: Request) -> Started | None:
+    def _send(self, prepared: Prepared) -> Started:
         try:
-            return self.shell.start(request, announce=self.announce)
+            return self.shell.send(prepared, announce=self.announce)
         except QmpShellError as err:
             raise NotSent(err) from err
 

@@ -34,6 +34,7 @@ from qmpshell.outcomes import (
 )
 from qmpshell.protocol import events as event_log
 from qmpshell.protocol import traffic
+from qmpshell.protocol.client import body_of
 from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.pending import OWN, PendingReply, QmpError
 from qmpshell.protocol.session import QmpSession
@@ -45,6 +46,15 @@ if TYPE_CHECKING:
 
 FORMATS = ("auto", "json", "compact")  # /format and output.format: views, indented JSON, one-line JSON
 HELP_WIDTH = 76
+
+
+class Prepared(NamedTuple):
+    """A request whose one message is ready to send (``Shell.prepare``)."""
+
+    request: Request
+    message: Message
+    body: bytes | None  # the message encoded but for the id it gets when sent (``client.body_of``)
+    no_reply: bool  # a guest agent command answered with nothing (guest-shutdown)
 
 
 class Started(NamedTuple):
@@ -154,23 +164,34 @@ class Shell(ShellCommands):
         (see ``message_for``): ``run`` it.  Pipelining starts several before
         finishing the first; it says each ``-v`` line itself (``announce=False``).
         """
+        prepared = self.prepare(request)
+        return None if prepared is None else self.send(prepared, announce=announce)
+
+    def prepare(self, request: Request) -> Prepared | None:
+        """What ``start`` works out before it sends, which nothing sent changes: batch mode does it
+        while the command before runs (the message, encoded but for its id).  None: ``run`` it."""
         if self.hmp_via != "passthrough" and hmp_line_of(request):
             return None  # run translates it (qmpshell.hmp) or passes it through
         message = message_for(request, cpu_index=self.cpu_index)
         if message is None:
             return None
+        no_reply = isinstance(request, QmpRequest) and self._sends_no_reply(request.command)
+        return Prepared(request, message, body_of(message), no_reply)
+
+    def send(self, prepared: Prepared, *, announce: bool = True) -> Started:
+        """``start`` a prepared request."""
+        request, message = prepared.request, prepared.message
         warning = self._deprecations(request) if isinstance(request, QmpRequest) else ""
         self.client.catch_up()  # events that came before the command are older than the mark
         self.events.mark()
         name = str(message.get("execute") or message.get("exec-oob") or "command")
         sent_at = event_log.note_sent(self.events, name)
-        pending = self.client.send(message)
+        pending = self.client.send(message, body=prepared.body)
         if announce and self.on_send is not None:
             self.on_send(pending.sent)
-        no_reply = isinstance(request, QmpRequest) and self._sends_no_reply(request.command)
-        if no_reply:
+        if prepared.no_reply:
             self.client.abandon(pending)  # were a reply to come after all, it is dropped by its id
-        return Started(request, pending, warning, no_reply, sent_at)
+        return Started(request, pending, warning, prepared.no_reply, sent_at)
 
     def _deprecations(self, request: QmpRequest) -> str:
         """A deprecated (or unstable) command or argument is warned about once a session."""

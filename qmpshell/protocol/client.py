@@ -228,17 +228,21 @@ class Client(BlockingCommands):
 
     # -- commands ---------------------------------------------------------------
 
-    def send(self, message: Message, *, source: str = "") -> PendingReply:
+    def send(self, message: Message, *, source: str = "", body: bytes | None = None) -> PendingReply:
         """Send a message, giving it an id unless it has one; returns the handle to wait on.
 
-        ``source``: who asked when not the user (see ``MessageLog.sent``)."""
+        ``source``: who asked when not the user (see ``MessageLog.sent``); ``body``:
+        ``body_of(message)``, worked out ahead."""
         pending = self._register(message)
-        pending.sent = {**message, "id": int(pending.key)} if pending.own_id else message
-        message = {**message, "id": int(pending.key)}  # on the wire every id is ours (W3-W5)
-        data = _ENCODER.encode(message).encode("utf-8", "backslashreplace")  # a lone surrogate: its escape
-        self._transmit(message, data, source)
+        wire = {**message, "id": int(pending.key)}  # on the wire every id is ours (W3-W5)
+        pending.sent = wire if pending.own_id else message
+        if body is None or not pending.own_id:
+            data = _ENCODER.encode(wire).encode("utf-8", "backslashreplace")  # a lone surrogate: its escape
+        else:
+            data = b'%s,"id":%s}' % (body[:-1], pending.key.encode())
+        self._transmit(wire, data, source)
         if self.on_own_send is not None and (named := traffic.current() or source):
-            self.on_own_send(message, named)
+            self.on_own_send(wire, named)
         return pending
 
     def abandon(self, pending: PendingReply) -> None:
@@ -391,6 +395,14 @@ class Client(BlockingCommands):
 
     def listen_for_events(self) -> None:
         """Events always arrive on a socket (see ``session.QmpSession``)."""
+
+
+def body_of(message: Message) -> bytes | None:
+    """``message`` as ``Client.send`` writes it but for the id it gets then (appended last), so
+    that it can be encoded ahead; None when the message has an id of its own."""
+    if "id" in message or not message:
+        return None
+    return _ENCODER.encode(message).encode("utf-8", "backslashreplace")
 
 
 def _key(request_id: Any) -> str:

@@ -279,10 +279,11 @@ class LibvirtClient(BlockingCommands):
 
     # -- commands ---------------------------------------------------------------
 
-    def send(self, message: Message, *, source: str = "") -> PendingReply:
+    def send(self, message: Message, *, source: str = "", body: bytes | None = None) -> PendingReply:
         """Queue a message for the monitor; libvirt gets it without an id, the reply gets it back.
 
-        ``source``: who asked when not the user (see ``MessageLog.sent``)."""
+        ``source``: who asked when not the user (see ``MessageLog.sent``); ``body`` is
+        not used (libvirt encodes the message itself)."""
         with self._lock:
             if self._lost is not None or self._dom is None:
                 raise self._lost or ConnectionLost("not connected")

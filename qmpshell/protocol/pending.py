@@ -110,7 +110,7 @@ class BlockingCommands:
     the log marks what they send with ``source`` so that ``--replay`` leaves it out.
     """
 
-    def send(self, message: Message, *, source: str = "") -> PendingReply:
+    def send(self, message: Message, *, source: str = "", body: bytes | None = None) -> PendingReply:
         raise NotImplementedError
 
     def abandon(self, pending: PendingReply) -> None:
