@@ -190,3 +190,44 @@ def test_the_end_of_the_server_while_reading_itself(qemu: Qemu) -> None:
             client.execute("query-status", timeout=10)
     finally:
         client.close()
+
+
+class Interrupted(BaseException):
+    """What the test's SIGUSR1 handler raises, as SIGINT raises KeyboardInterrupt."""
+
+
+def in_recv(thread_id: int) -> bool:
+    """Whether the thread is blocked in recvfrom (45 on x86-64, the only machine the suite runs on)."""
+    return Path(f"/proc/self/task/{thread_id}/syscall").read_text().split()[0] == "45"
+
+
+def test_a_signal_while_reading_itself_leaves_the_client_usable(qemu: Qemu) -> None:
+    """Ctrl-C in a script raises in the thread blocked in recv; the read lock is let go, the command
+    given up (its late reply dropped), and the next command is answered."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise Interrupted
+
+    client = connected(qemu, [])
+    previous = signal.signal(signal.SIGUSR1, interrupt)
+    main = threading.get_native_id()
+    try:
+        client.caller_reads = True
+        assert client.execute("query-status")["running"] is True  # the reader thread parks after it
+        qemu.kill(signal.SIGSTOP)
+        try:
+
+            def signal_once_blocked() -> None:
+                wait_until(lambda: in_recv(main), what="the main thread blocked in recv")
+                signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGUSR1)
+
+            threading.Thread(target=signal_once_blocked, daemon=True).start()
+            with pytest.raises(Interrupted):
+                client.execute("query-name")
+        finally:
+            qemu.kill(signal.SIGCONT)
+        assert client.execute("query-status", timeout=10)["running"] is True
+        assert len(client.late) == 1  # query-name's reply, dropped by its id
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+        client.close()
