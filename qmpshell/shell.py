@@ -183,9 +183,7 @@ class Shell(ShellCommands):
         request, message = prepared.request, prepared.message
         warning = self._deprecations(request) if isinstance(request, QmpRequest) else ""
         self.client.catch_up()  # events that came before the command are older than the mark
-        self.events.mark()
-        name = str(message.get("execute") or message.get("exec-oob") or "command")
-        sent_at = event_log.note_sent(self.events, name)
+        sent_at = self.events.mark(str(message.get("execute") or message.get("exec-oob") or "command"))
         pending = self.client.send(message, body=prepared.body)
         if announce and self.on_send is not None:
             self.on_send(pending.sent)
