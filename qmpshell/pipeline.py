@@ -129,10 +129,11 @@ def parse_ahead(shell: Shell, text: str) -> Request | None:
     """
     if shell.hmp:
         raise ParseLater
-    typer = None
+    typer: ArgumentTyper | None = None
     if shell.knowledge is not None:
-        loaded = getattr(shell.knowledge, "loaded", True)  # a lazy schema not yet read
-        typer = _TyperAhead(shell.knowledge.typer_for(_later), loaded=loaded)
+        typer = shell.knowledge.typer_for(_later)  # what it would ask QEMU raises ParseLater
+        if not getattr(shell.knowledge, "loaded", True):  # a lazy schema, not yet read
+            typer = _UnreadSchema(typer)
     request = parse_statement(text, hmp=False, typer=typer)
     if hmp_line_of(request):
         raise ParseLater
@@ -143,19 +144,17 @@ def _later(_command: str, _arguments: Message) -> Any:
     raise ParseLater
 
 
-class _TyperAhead:
-    """The shell's typer, refusing to read a schema not yet read (a line without arguments
-    needs none: ``schema.knowledge.LazyKnowledge``)."""
+class _UnreadSchema:
+    """A lazy schema's typer that may not read the schema: only a line without arguments is typed
+    (it needs no schema: ``schema.knowledge.LazyKnowledge``)."""
 
-    def __init__(self, typer: ArgumentTyper, *, loaded: bool) -> None:
-        self._typer, self._loaded = typer, loaded
+    def __init__(self, typer: ArgumentTyper) -> None:
+        self._typer = typer
 
     def convert(self, command: str, tree: ArgTree) -> dict[str, Any]:
-        if tree and not self._loaded:
+        if tree:
             raise ParseLater
         return self._typer.convert(command, tree)
 
     def convert_action(self, action: str, tree: ArgTree) -> dict[str, Any]:
-        if not self._loaded:
-            raise ParseLater
-        return self._typer.convert_action(action, tree)
+        raise ParseLater
