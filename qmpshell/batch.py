@@ -9,7 +9,7 @@ This module never imports prompt_toolkit, so batch mode starts fast.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from qmpshell.errors import EXIT_OK, EXIT_USAGE, ConnectionLost, ParseError, QmpShellError
 from qmpshell.language.parse import QmpRequest, Request, ShellRequest
@@ -26,14 +26,14 @@ from qmpshell.outcomes import (
 )
 from qmpshell.output.render import error_summary, hmp_text
 from qmpshell.output.safe import with_caret
-from qmpshell.pipeline import Pipeline
+from qmpshell.pipeline import DEPTH, NotSent, Overtake, ParseLater, Pipeline, parse_ahead
 from qmpshell.printer import Printer
 from qmpshell.protocol.framing import InvalidJson
 from qmpshell.shell import Shell, Started
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    pass
+    from qmpshell.qmptypes import Message
 
 
 IDLE = ""  # in the lines of a pipelined stdin: nothing more is ready yet (see scriptlines.stdin_lines)
@@ -44,7 +44,8 @@ class Runner:
 
     With ``pipeline`` (``-k`` or ``--pipeline``), when the server negotiated
     ``oob``, up to eight commands are in flight at once (``qmpshell.pipeline``);
-    otherwise each waits for its reply.  After a failure without ``-k`` nothing
+    otherwise one: each is sent once the one before has finished, and meanwhile
+    the next line is read and parsed.  After a failure without ``-k`` nothing
     more is sent, but the replies of commands already sent are still shown.
     """
 
@@ -53,47 +54,74 @@ class Runner:
         self.status = EXIT_OK
         self.stopped = False  # send nothing more
         self._ended = False  # the connection is gone (or /quit): in-flight outcomes are not shown
-        self._pipeline = Pipeline(shell, self._finished) if pipeline and shell.client.oob else None
+        deep = pipeline and shell.client.oob
+        depth, stopped = DEPTH if deep else 1, lambda: self.stopped
+        self._pipeline = Pipeline(shell, self._finished, stopped=stopped, depth=depth, announce=not deep)
+
+    @property
+    def reads_ahead(self) -> bool:
+        """A command is in flight whose failure would stop the run: the next statement is parsed
+        ahead (``pipeline.parse_ahead``), asking QEMU nothing on its account yet."""
+        return not self.keep_going and len(self._pipeline) > 0
 
     def run(self, statement: Statement, request: Request) -> None:
-        if self._pipeline is not None:
-            self._pipeline.make_room()
-            if self.stopped:  # a reply just finished to make room was a failure
+        self.shell.client.caller_reads = True  # this thread reads its replies (``protocol.reading``)
+        try:
+            if self._pipeline.send(statement, request):
                 return
-            try:
-                if self._pipeline.send(statement, request):
-                    return
-            except QmpShellError as err:  # it could not be sent
-                self.flush()
-                self._account(report(self.printer, statement, err), isinstance(err, ConnectionLost))
-                return
-            if self.stopped:  # finishing those in flight before this barrier stopped the run
-                return
+        except NotSent as failure:
+            self.flush()
+            err = failure.error
+            self._account(report(self.printer, statement, err), isinstance(err, ConnectionLost))
+            return
+        if self.stopped:  # finishing those in flight stopped the run
+            return
         self._account(*run_one(self.shell, statement, request, self.printer))
 
     def failed(self, statement: Statement, err: QmpShellError) -> None:
-        """A statement that does not parse, reported after the outcomes of those before it."""
+        """A statement that does not parse, reported after the outcomes of those before it
+        (not at all when one of them stopped the run: it would not have been parsed)."""
         self.flush()
-        self._account(report(self.printer, statement, err), False)
+        if not self.stopped:
+            self._account(report(self.printer, statement, err), False)
 
     def flush(self) -> None:
         """Finish and show everything in flight."""
-        if self._pipeline is not None:
-            self._pipeline.drain()
+        self._pipeline.drain()
 
-    def _finished(self, statement: Statement, started: Started) -> None:
+    def idle(self) -> None:
+        """Nothing more to run for now (stdin has no line ready): finish what is in flight, and let
+        the reader thread read while this one waits (events are then seen, and shown, at once)."""
+        self.flush()
+        self.shell.client.caller_reads = False
+
+    def _finished(self, statement: Statement, started: Started, overtake: Overtake | None) -> None:
         if self._ended:
             return
-        if self.printer.verbose:
+        if self.printer.verbose and not self._pipeline.announce:
             self.printer.sent(started.pending.sent)  # -v: just before its reply
+        answered = None if overtake is None else self._overtaking(started, overtake)
         try:
-            outcome = self.shell.finish(started)
+            outcome = self.shell.finish(started, answered=answered)
         except QmpShellError as err:
             self._account(report(self.printer, statement, err), isinstance(err, ConnectionLost))
             return
         finally:
             _warn(self.shell, statement, self.printer)
         self._account(show(self.shell, statement, outcome, self.printer), isinstance(outcome, Exit))
+
+    def _overtaking(self, started: Started, overtake: Overtake) -> Callable[[Message], None] | None:
+        """What sends the next command once this reply is in, before it is shown, when that is
+        safe: a QMP reply that is no error cannot stop the run; a ``-v`` or ``--events`` line
+        could move, so not with those."""
+        if self.printer.verbose or self.printer.events or not isinstance(started.request, QmpRequest):
+            return None
+
+        def answered(response: Message) -> None:
+            if "error" not in response:
+                overtake()
+
+        return answered
 
     def _account(self, status: int, end: bool) -> None:
         self.status = max(self.status, status)
@@ -104,7 +132,8 @@ class Runner:
 def run_lines(
     shell: Shell, lines: Iterable[str], printer: Printer, *, keep_going: bool, pipeline: bool = False
 ) -> int:
-    """Run statements as they arrive (stdin): each is parsed just before it runs.
+    """Run statements as they arrive (stdin): each is parsed when it arrives, which is while the
+    command before it runs if that is still in flight (``Runner.reads_ahead``).
 
     An ``IDLE`` line (nothing more ready on stdin) finishes what is in flight,
     so a program that drives qmpshell through a pipe gets every reply it waits for.
@@ -112,7 +141,7 @@ def run_lines(
     runner = Runner(shell, printer, keep_going=keep_going, pipeline=pipeline)
     for statement in read_statements(_flushed_when_idle(lines, runner), hmp=shell.hmp):
         try:
-            request = shell.parse(statement.text)
+            request = _parsed(shell, statement, runner)
         except QmpShellError as err:
             runner.failed(statement, err)
         else:
@@ -120,14 +149,26 @@ def run_lines(
                 runner.run(statement, request)
         if runner.stopped:
             break
-    runner.flush()
+    runner.idle()
     return runner.status
+
+
+def _parsed(shell: Shell, statement: Statement, runner: Runner) -> Request | None:
+    """The statement's request: parsed ahead while the command before it runs, when it can be."""
+    if runner.reads_ahead:
+        try:
+            return parse_ahead(shell, statement.text)
+        except ParseLater:
+            runner.flush()
+            if runner.stopped:
+                return None
+    return shell.parse(statement.text)
 
 
 def _flushed_when_idle(lines: Iterable[str], runner: Runner) -> Iterator[str]:
     for line in lines:
         if line == IDLE:
-            runner.flush()
+            runner.idle()
         else:
             yield line
 

@@ -135,6 +135,7 @@ def _run_steps(members: dict[str, Member], steps: list[Step], printer: Printer) 
                 break
         if request is not None:
             member.runner.run(step.statement, request)
+            member.runner.flush()  # done before the next step, which may go to another target
         if member.runner.stopped:
             break
     return max(member.runner.status for member in members.values())

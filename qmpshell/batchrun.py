@@ -205,7 +205,7 @@ def _source(
     lines: Iterable[str] = (
         stdin
         if stdin is not None
-        else stdin_lines(printer, keep_going=keep_going, invalid=bad, idle=pipeline and not whole)
+        else stdin_lines(printer, keep_going=keep_going, invalid=bad, idle=not whole)
     )
     feed: Iterable[str] = list(lines) if whole else lines
 

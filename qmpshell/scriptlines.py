@@ -111,8 +111,8 @@ def stdin_lines(
     ``invalid`` (exit status 2); it ends the input unless ``keep_going``, when it is skipped
     (a line too long always ends it: its end is not known).
 
-    With ``idle``, ``batch.IDLE`` comes whenever nothing more is ready to read (pipelining then
-    finishes what is in flight before it waits for more input)."""
+    With ``idle``, ``batch.IDLE`` comes whenever nothing more is ready to read (what is in flight
+    is then finished before the wait for more input), and before a bad line is reported."""
     number = 0
     lines = _stdin_raw_lines(idle=idle)
     while True:
@@ -121,6 +121,8 @@ def stdin_lines(
         except StopIteration:
             return
         except BadLine as err:
+            if idle:
+                yield IDLE  # what is in flight is shown before the complaint, as it ran before
             _bad(printer, number + 1, str(err), invalid)
             return
         if not raw:
@@ -130,6 +132,8 @@ def stdin_lines(
         try:
             yield decode_line(raw, number)
         except BadLine as err:
+            if idle:
+                yield IDLE
             _bad(printer, number, f"{err}{'; line skipped' if keep_going else ''}", invalid)
             if not keep_going:
                 return

@@ -34,6 +34,7 @@ from qmpshell.outcomes import (
 )
 from qmpshell.protocol import events as event_log
 from qmpshell.protocol import traffic
+from qmpshell.protocol.client import body_of
 from qmpshell.protocol.events import EventLog
 from qmpshell.protocol.pending import OWN, PendingReply, QmpError
 from qmpshell.protocol.session import QmpSession
@@ -51,6 +52,15 @@ FORMATS = ("auto", "json", "compact")  # /format and output.format: views, inden
 HELP_WIDTH = 76
 
 
+class Prepared(NamedTuple):
+    """A request whose one message is ready to send (``Shell.prepare``)."""
+
+    request: Request
+    message: Message
+    body: bytes | None  # the message encoded but for the id it gets when sent (``client.body_of``)
+    no_reply: bool  # a guest agent command answered with nothing (guest-shutdown)
+
+
 class Started(NamedTuple):
     """A request whose one message is sent; ``Shell.finish`` waits for the reply."""
 
@@ -58,6 +68,7 @@ class Started(NamedTuple):
     pending: PendingReply
     warning: str = ""  # deprecated or unstable: said when it finishes
     no_reply: bool = False  # a guest agent command answered with nothing (guest-shutdown)
+    sent_at: int = 0  # the number of the next event when it was sent (its /wait window's start)
 
 
 def _hmp_outcome(sent: Message, response: Message) -> Outcome:
@@ -143,10 +154,14 @@ class Shell(ShellCommands):
         started = self.start(request)
         if started is not None:
             return self.finish(started)
-        if isinstance(request, HmpRequest):
-            return self._run_hmp(request.command_line)
-        assert isinstance(request, ShellRequest)  # message_for sends every QmpRequest
-        return self._run_shell(request)
+        reads, self.client.caller_reads = self.client.caller_reads, False  # /wait needs the reader thread
+        try:
+            if isinstance(request, HmpRequest):
+                return self._run_hmp(request.command_line)
+            assert isinstance(request, ShellRequest)  # message_for sends every QmpRequest
+            return self._run_shell(request)
+        finally:
+            self.client.caller_reads = reads
 
     def start(self, request: Request, *, announce: bool = True) -> Started | None:
         """Send the one message ``request`` makes, without waiting for the reply; ``finish`` waits.
@@ -155,21 +170,32 @@ class Shell(ShellCommands):
         (see ``message_for``): ``run`` it.  Pipelining starts several before
         finishing the first; it says each ``-v`` line itself (``announce=False``).
         """
+        prepared = self.prepare(request)
+        return None if prepared is None else self.send(prepared, announce=announce)
+
+    def prepare(self, request: Request) -> Prepared | None:
+        """What ``start`` works out before it sends, which nothing sent changes: batch mode does it
+        while the command before runs (the message, encoded but for its id).  None: ``run`` it."""
         if self.hmp_via != "passthrough" and hmp_line_of(request):
             return None  # run translates it (qmpshell.hmp) or passes it through
         message = message_for(request, cpu_index=self.cpu_index)
         if message is None:
             return None
+        no_reply = isinstance(request, QmpRequest) and self._sends_no_reply(request.command)
+        return Prepared(request, message, body_of(message), no_reply)
+
+    def send(self, prepared: Prepared, *, announce: bool = True) -> Started:
+        """``start`` a prepared request."""
+        request, message = prepared.request, prepared.message
         warning = self._deprecations(request) if isinstance(request, QmpRequest) else ""
-        self.events.mark()
-        event_log.note_sent(self.events, str(message.get("execute") or message.get("exec-oob") or "command"))
-        pending = self.client.send(message)
+        self.client.catch_up()  # events that came before the command are older than the mark
+        sent_at = self.events.mark(str(message.get("execute") or message.get("exec-oob") or "command"))
+        pending = self.client.send(message, body=prepared.body)
         if announce and self.on_send is not None:
             self.on_send(pending.sent)
-        no_reply = isinstance(request, QmpRequest) and self._sends_no_reply(request.command)
-        if no_reply:
+        if prepared.no_reply:
             self.client.abandon(pending)  # were a reply to come after all, it is dropped by its id
-        return Started(request, pending, warning, no_reply)
+        return Started(request, pending, warning, prepared.no_reply, sent_at)
 
     def _deprecations(self, request: QmpRequest) -> str:
         """A deprecated (or unstable) command or argument is warned about once a session."""
@@ -185,8 +211,12 @@ class Shell(ShellCommands):
         self._warned.update(fresh)
         return "; ".join(fresh)
 
-    def finish(self, started: Started) -> Outcome:
-        """Wait for a started request's reply and describe it, as ``run`` would."""
+    def finish(self, started: Started, *, answered: Callable[[Message], None] | None = None) -> Outcome:
+        """Wait for a started request's reply and describe it, as ``run`` would.
+
+        ``answered(response)`` is called as soon as the reply is in, before it is
+        described: batch mode sends its next command then (``pipeline.Pipeline.send``).
+        """
         if started.warning:
             self.warnings.warn(started.warning)
         request, sent = started.request, started.pending.sent
@@ -202,6 +232,8 @@ class Shell(ShellCommands):
             ):
                 return Reply({"execute": "quit"}, {"return": {}})
             raise
+        if answered is not None:
+            answered(response)
         if not isinstance(request, QmpRequest):  # an HMP line
             return _hmp_outcome(sent, response)
         hint = ""
@@ -209,9 +241,9 @@ class Shell(ShellCommands):
             hint = self.knowledge.hint_for_error(request.command, response)
         arguments = request.message.get("arguments") or {}
         hint = hint or guestnotes.note_for(request.command, arguments, response)
-        self.unplugs.asked(request.command, arguments, response, event_log.last_sent(self.events)[0])
+        self.unplugs.asked(request.command, arguments, response, started.sent_at)  # a later one may be sent
         self.last_reply = Reply(sent, response, hint)
-        return self.last_reply._replace(as_json=request.as_json)
+        return self.last_reply._replace(as_json=True) if request.as_json else self.last_reply
 
     def begin(self) -> None:
         """A statement starts (called before it is handed to a worker): ``cancel`` now stops it."""

@@ -54,6 +54,8 @@ class Assembler:
         if not self._lines:
             if _is_blank(line):
                 return None
+            if not line.endswith("\\") and not _MAY_CONTINUE.search(line):
+                return Statement(lineno, line, line)  # whole in itself: what the rest would decide
             self._start = lineno
         self._raw.append(line)
         if line.endswith("\\") and not line.endswith("\\\\"):

@@ -19,7 +19,13 @@ if TYPE_CHECKING:
 
 def json_text(value: Any, *, pretty: bool = False) -> str:
     """One JSON document: one line, or indented by 2 with ``pretty``; C1 controls escaped."""
-    return escape_json_controls(json.dumps(value, indent=2 if pretty else None, ensure_ascii=False))
+    return escape_json_controls((_PRETTY if pretty else _LINE).encode(value))
+
+
+# What ``json.dumps(value, indent=..., ensure_ascii=False)`` writes, without building an encoder
+# for every reply (``dumps`` reuses its own only with the default options).
+_LINE = json.JSONEncoder(ensure_ascii=False)
+_PRETTY = json.JSONEncoder(ensure_ascii=False, indent=2)
 
 
 def colourise(text: str) -> str:

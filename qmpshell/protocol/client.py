@@ -24,9 +24,10 @@ from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionFailed, Con
 from qmpshell.protocol import traffic
 from qmpshell.protocol.address import Address, open_socket, peer_pid
 from qmpshell.protocol.agentsync import AgentSync
-from qmpshell.protocol.framing import DEFAULT_MAX_MESSAGE, StreamDecoder
+from qmpshell.protocol.framing import DEFAULT_MAX_MESSAGE
 from qmpshell.protocol.messages import capabilities_of, late_note, version_text
 from qmpshell.protocol.pending import BlockingCommands, Cancelled, PendingReply, QmpError
+from qmpshell.protocol.reading import SocketReading
 from qmpshell.qmptypes import Message
 
 TYPE_CHECKING = False
@@ -92,6 +93,7 @@ class Client(BlockingCommands):
         self.probe = True  # the shell may ask on its own account (make_client; --quiet-monitor: no)
         self._agent = False  # the guest agent answered its handshake
         self._sync = AgentSync()  # the guest agent's handshake and resynchronisation
+        self._reading: SocketReading | None = None  # made by connect: who reads the socket
 
     # -- connecting -------------------------------------------------------------
 
@@ -101,7 +103,15 @@ class Client(BlockingCommands):
         sock.settimeout(None)
         self._sock = sock
         self.peer_pid = peer_pid(sock)
-        threading.Thread(target=self._read_loop, args=(sock,), name="qmp-reader", daemon=True).start()
+        reading = SocketReading(
+            sock,
+            max_message=self._max_message,
+            sync=self._sync,
+            dispatch=self._dispatch,
+            ended=self._connection_ended,
+        )
+        self._reading = reading
+        threading.Thread(target=reading.run, name="qmp-reader", daemon=True).start()
         if not self._negotiate:
             # -N: nothing is sent, but a QEMU greets at once; a guest agent never does (``agent``).
             self._greeted.wait(min(GREETING_WAIT / 4, self._connect_timeout))
@@ -204,6 +214,7 @@ class Client(BlockingCommands):
     def close(self) -> None:
         """Close the socket; commands still waiting fail at once."""
         sock, self._sock = self._sock, None
+        self.caller_reads = False  # a parked reader thread wakes, finds the socket closed and ends
         if sock is not None:
             try:
                 sock.shutdown(socket.SHUT_RDWR)
@@ -214,17 +225,21 @@ class Client(BlockingCommands):
 
     # -- commands ---------------------------------------------------------------
 
-    def send(self, message: Message, *, source: str = "") -> PendingReply:
+    def send(self, message: Message, *, source: str = "", body: bytes | None = None) -> PendingReply:
         """Send a message, giving it an id unless it has one; returns the handle to wait on.
 
-        ``source``: who asked when not the user (see ``MessageLog.sent``)."""
+        ``source``: who asked when not the user (see ``MessageLog.sent``); ``body``:
+        ``body_of(message)``, worked out ahead."""
         pending = self._register(message)
-        pending.sent = {**message, "id": int(pending.key)} if pending.own_id else message
-        message = {**message, "id": int(pending.key)}  # on the wire every id is ours (W3-W5)
-        data = _ENCODER.encode(message).encode("utf-8", "backslashreplace")  # a lone surrogate: its escape
-        self._transmit(message, data, source)
+        wire = {**message, "id": int(pending.key)}  # on the wire every id is ours (W3-W5)
+        pending.sent = wire if pending.own_id else message
+        if body is None or not pending.own_id:
+            data = _ENCODER.encode(wire).encode("utf-8", "backslashreplace")  # a lone surrogate: its escape
+        else:
+            data = b'%s,"id":%s}' % (body[:-1], pending.key.encode())
+        self._transmit(wire, data, source)
         if self.on_own_send is not None and (named := traffic.current() or source):
-            self.on_own_send(message, named)
+            self.on_own_send(wire, named)
         return pending
 
     def abandon(self, pending: PendingReply) -> None:
@@ -244,6 +259,8 @@ class Client(BlockingCommands):
             else:
                 pending = PendingReply(str(self._next_id), own_id=True)
             self._pending[pending.key] = pending
+            if self._reading is not None:
+                pending.read_here = self._reading.wait_for
             return pending
 
     def _transmit(self, message: Message, data: bytes, source: str) -> None:
@@ -291,32 +308,26 @@ class Client(BlockingCommands):
     def _send_failed(self, err: OSError) -> None:
         # The reader sees the end of a dead server at once and says it the usual way ("the
         # server closed the connection"); a send that lost the race waits a moment for that.
+        self.catch_up()  # when callers read, the reader thread is parked: read the end here
         self._ended.wait(0.5)
         self._connection_ended(f"connection lost while sending: {err.strerror or err}")
 
     # -- the reader thread --------------------------------------------------------
 
-    def _read_loop(self, sock: socket.socket) -> None:
-        """Read until the connection ends; however the thread ends, every waiting command hears why."""
-        decoder = StreamDecoder(max_message=self._max_message)
-        try:
-            while data := sock.recv(65536):
-                if self._sync.skipping:
-                    data = self._sync.after_sentinel(data, decoder)
-                for message in decoder.feed(data):
-                    self._dispatch(message)
-            for message in decoder.finish():
-                self._dispatch(message)
-            self._connection_ended("the server closed the connection")
-        except ConnectionLost as err:
-            self._connection_ended(str(err), type(err))
-        except OSError as err:
-            self._connection_ended(f"connection lost: {err.strerror or err}")
-        except Exception as err:  # noqa: BLE001 - a dead reader must not leave a command waiting forever
-            self._connection_ended(f"connection lost: reading failed: {type(err).__name__}: {err}")
-        finally:
-            self._connection_ended("connection lost: the reader stopped")  # a no-op when already ended
-            self._greeted.set()
+    @property
+    def caller_reads(self) -> bool:
+        """Batch mode: a thread waiting for a reply reads the socket itself (``protocol.reading``)."""
+        return self._reading is not None and self._reading.caller_reads
+
+    @caller_reads.setter
+    def caller_reads(self, on: bool) -> None:
+        if self._reading is not None:
+            self._reading.caller_reads = on
+
+    def catch_up(self) -> None:
+        """Take in the messages that have already arrived, when callers read (else the reader did)."""
+        if self._reading is not None:
+            self._reading.catch_up()
 
     def _dispatch(self, message: Message) -> None:
         if self._log is not None:
@@ -381,6 +392,14 @@ class Client(BlockingCommands):
 
     def listen_for_events(self) -> None:
         """Events always arrive on a socket (see ``session.QmpSession``)."""
+
+
+def body_of(message: Message) -> bytes | None:
+    """``message`` as ``Client.send`` writes it but for the id it gets then (appended last), so
+    that it can be encoded ahead; None when the message has an id of its own."""
+    if "id" in message or not message:
+        return None
+    return _ENCODER.encode(message).encode("utf-8", "backslashreplace")
 
 
 def _key(request_id: Any) -> str:

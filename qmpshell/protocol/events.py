@@ -47,10 +47,13 @@ class EventLog:
             self.total += 1
             self._changed.notify_all()
 
-    def mark(self) -> None:
-        """A command is about to be sent: older events no longer satisfy /wait."""
+    def mark(self, name: str) -> int:
+        """Command ``name`` is about to be sent: older events no longer satisfy /wait, and the
+        default ``/wait`` window starts here (the number returned, ``last_sent`` later)."""
         with self._changed:
             self._events.clear()
+            self._window.sent = (self._window.total, name)
+            return self._window.total
 
     def interrupt(self, why: str) -> None:
         """Wake a waiter, which raises WaitInterrupted(why): Ctrl-C, or the connection ended.
@@ -138,12 +141,6 @@ class EventWindow:
         base = self.total - len(self.events)
         start = max(first - base, 0)
         return [(base + i, self.events[i]) for i in range(start, len(self.events))]
-
-
-def note_sent(log: EventLog, name: str) -> None:
-    """A command is being sent: the default ``/wait`` window starts here."""
-    with log._changed:
-        log._window.sent = (log._window.total, name)
 
 
 def last_sent(log: EventLog) -> tuple[int, str]:

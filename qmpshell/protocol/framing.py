@@ -11,14 +11,22 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 from qmpshell.errors import ConnectionLost
 from qmpshell.language.strictjson import DECODER, MAX_DEPTH, may_be_too_deep, reason, too_deep
 from qmpshell.qmptypes import Message
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 DEFAULT_MAX_MESSAGE = 256 * 1024 * 1024
 _DECODER = DECODER  # no NaN, no Infinity, no 1e400: what cannot be written back is refused
 _SPACE = re.compile(r"[ \t\r\n]*")
+_LINE_ENDS = ("\r\n", "\n")  # what may follow a message alone on its line
+# What ``_DECODER.decode`` calls once it has skipped white space (typeshed leaves the attribute out)
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 _CUT = "the server closed the connection in the middle of a message"
 
 
@@ -72,13 +80,19 @@ class StreamDecoder:
         return messages
 
     def _single_line(self, data: bytes) -> Message | None:
-        """The common case, one whole compact message in one read; None: take the general path."""
+        """The common case, one whole compact message in one read; None: take the general path.
+
+        The decoder's scanner is called directly: ``decode`` would look for white
+        space around the value with two regular expressions, where QEMU puts none
+        before it and ``\r\n`` after (a reply's whole decoding is on the path
+        between a reply and a strict script's next command)."""
         try:
-            value = _DECODER.decode(data.decode("utf-8"))
-        except (ValueError, RecursionError):
+            text = data.decode("utf-8")
+            value, end = _SCAN(text, 0)
+        except (StopIteration, ValueError, RecursionError):
             return None  # the general path says what is wrong
-        if not isinstance(value, dict) or may_be_too_deep(data):
-            return None  # the general path checks the depth
+        if text[end:] not in _LINE_ENDS or not isinstance(value, dict) or may_be_too_deep(data):
+            return None  # the general path checks the rest and the depth
         self.line_number += 1
         self._size = 0
         return value

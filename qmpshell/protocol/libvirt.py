@@ -176,6 +176,7 @@ class LibvirtClient(BlockingCommands):
         self.server: Any = None  # a ServerIdentity once ``protocol.server.identify`` asked
         self.probe = True  # the shell may ask on its own account (make_client; --quiet-monitor: no)
         self.agent = False  # libvirt's monitor is QEMU's, never a guest agent
+        self.caller_reads = False  # libvirt's threads deliver everything: no socket of ours to read
 
     # -- connecting -------------------------------------------------------------
 
@@ -255,6 +256,9 @@ class LibvirtClient(BlockingCommands):
     def lost(self) -> ConnectionLost | None:
         return self._lost
 
+    def catch_up(self) -> None:
+        """Nothing to take in: libvirt delivers events and replies on its own threads."""
+
     def listen_for_events(self) -> None:
         """Make sure events are delivered (``/wait`` is about to need them)."""
         start_event_loop()
@@ -278,10 +282,11 @@ class LibvirtClient(BlockingCommands):
 
     # -- commands ---------------------------------------------------------------
 
-    def send(self, message: Message, *, source: str = "") -> PendingReply:
+    def send(self, message: Message, *, source: str = "", body: bytes | None = None) -> PendingReply:
         """Queue a message for the monitor; libvirt gets it without an id, the reply gets it back.
 
-        ``source``: who asked when not the user (see ``MessageLog.sent``)."""
+        ``source``: who asked when not the user (see ``MessageLog.sent``); ``body`` is
+        not used (libvirt encodes the message itself)."""
         with self._lock:
             if self._lost is not None or self._dom is None:
                 raise self._lost or ConnectionLost("not connected")

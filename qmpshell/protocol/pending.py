@@ -56,6 +56,13 @@ class PendingReply:
         self._error: Exception | None = None
         self._hook_lock = threading.Lock()
         self._then: Callable[[PendingReply], None] | None = None
+        # Batch mode: the waiting thread reads the socket itself (``protocol.reading``); True
+        # when it did (the reply is in, or the timeout passed), False to wait the usual way.
+        self.read_here: Callable[[PendingReply, float | None], bool] | None = None
+
+    @property
+    def resolved(self) -> bool:
+        return self._resolved
 
     def resolve(self, response: Message | None, error: Exception | None = None) -> None:
         with self._hook_lock:
@@ -80,7 +87,10 @@ class PendingReply:
 
     def wait(self, timeout: float | None = None) -> Message:
         """The response (our id removed), or the error that ended the wait."""
-        if not self._done.acquire(timeout=-1 if timeout is None else timeout):
+        waiting = -1 if timeout is None else timeout
+        if self.read_here is not None and not self._resolved and self.read_here(self, timeout):
+            waiting = 0  # read here until answered, or for the whole timeout
+        if not self._done.acquire(timeout=waiting):
             raise CommandTimeout(f"no reply within {timeout:g} s")
         self._done.release()  # a later wait() returns at once
         if self._error is not None:
@@ -103,7 +113,7 @@ class BlockingCommands:
     the log marks what they send with ``source`` so that ``--replay`` leaves it out.
     """
 
-    def send(self, message: Message, *, source: str = "") -> PendingReply:
+    def send(self, message: Message, *, source: str = "", body: bytes | None = None) -> PendingReply:
         raise NotImplementedError
 
     def abandon(self, pending: PendingReply) -> None:

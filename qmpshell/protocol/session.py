@@ -40,6 +40,7 @@ class QmpSession(Protocol):
     on_own_send: Callable[[Message, str], None] | None  # -v: each message the shell sends on its own
     server: Any  # the ServerIdentity ``protocol.server.identify`` found (None until asked)
     probe: bool  # the shell may ask things on its own account; False with --quiet-monitor
+    caller_reads: bool  # batch: a thread waiting for a reply reads it itself (``protocol.reading``)
 
     @property
     def agent(self) -> bool: ...  # a guest agent (qemu-ga): no greeting, no qmp_capabilities
@@ -63,9 +64,11 @@ class QmpSession(Protocol):
 
     def request(self, message: Message, *, timeout: float | None = None) -> Message: ...
 
-    def send(self, message: Message, *, source: str = "") -> PendingReply: ...
+    def send(self, message: Message, *, source: str = "", body: bytes | None = None) -> PendingReply: ...
 
     def abandon(self, pending: PendingReply) -> None: ...
+
+    def catch_up(self) -> None: ...  # take in what has arrived (when callers read)
 
     def listen_for_events(self) -> None: ...
 
