@@ -87,7 +87,7 @@ def _expand(text: str, libvirt_uri: str) -> list[Target]:
 
 def _matches(pattern: str, libvirt_uri: str) -> list[Address]:
     if pattern.startswith(LIBVIRT_PREFIX):
-        from qmpshell.protocol.libvirt import running_domains  # libvirt only for libvirt: patterns
+        from qmpshell.protocol.libvirtlib import running_domains  # libvirt only for libvirt: patterns
 
         names = running_domains(libvirt_uri, pattern[len(LIBVIRT_PREFIX) :])
         if not names:

@@ -172,11 +172,11 @@ def test_an_event_with_data_keeps_its_data(libvirt_host: LibvirtHost, libvirt_do
 
 ONE_LOOP = """
 import threading
-from qmpshell.protocol import libvirt
+from qmpshell.protocol import libvirtlib
 start = threading.Barrier(8)
 def target():
     start.wait()
-    libvirt.start_event_loop()
+    libvirtlib.start_event_loop()
 threads = [threading.Thread(target=target) for _ in range(8)]
 for thread in threads:
     thread.start()

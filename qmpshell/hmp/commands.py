@@ -7,14 +7,10 @@ reads a value its own way it is said (``balloon`` takes MiB, ``migrate_set_param
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from types import ModuleType
 
 from qmpshell.hmp.args import HmpArgError, opts, parse_int, parse_size
-from qmpshell.hmp.plan import Call, Context, Plan, Raw, Translation, one, raw_tree
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
+from qmpshell.hmp.plan import Args, Build, Call, Context, Plan, Raw, Translation, one, raw_tree
 
 
 def _device_or_node(ctx: Context, name: str) -> dict[str, str]:
@@ -25,11 +21,11 @@ def _device_or_node(ctx: Context, name: str) -> dict[str, str]:
     return {"node-name": name}
 
 
-def _block_resize(args: dict[str, Any], ctx: Context) -> Plan:
+def _block_resize(args: Args, ctx: Context) -> Plan:
     return Plan([Call("block_resize", {**_device_or_node(ctx, args["device"]), "size": args["size"]})])
 
 
-def _block_stream(args: dict[str, Any], ctx: Context) -> Plan:
+def _block_stream(args: Args, ctx: Context) -> Plan:
     arguments = {"job-id": args["device"], "device": args["device"]}  # HMP names the job after the device
     if "speed" in args:
         arguments["speed"] = args["speed"]
@@ -38,12 +34,12 @@ def _block_stream(args: dict[str, Any], ctx: Context) -> Plan:
     return Plan([Call("block-stream", arguments)])
 
 
-def _change(args: dict[str, Any], ctx: Context) -> Plan:
+def _change(args: Args, ctx: Context) -> Plan:
     if args["device"] == "vnc":
         if args["target"] != "password" or "arg" not in args:
             raise HmpArgError("change vnc: only 'change vnc password PASSWORD' runs over QMP")
         return Plan([Call("change-vnc-password", {"password": args["arg"]})])
-    arguments: dict[str, Any] = {"id": args["device"], "filename": args["target"]}
+    arguments: Args = {"id": args["device"], "filename": args["target"]}
     if "arg" in args:
         arguments["format"] = args["arg"]
     if "read-only-mode" in args:
@@ -56,7 +52,7 @@ def _change(args: dict[str, Any], ctx: Context) -> Plan:
 def _with_id_or_device(command: str) -> Translation:
     """``eject``, ``block_set_io_throttle``: HMP's name is a drive or a qdev id (QMP's ``id``)."""
 
-    def build(args: dict[str, Any], ctx: Context) -> Plan:
+    def build(args: Args, ctx: Context) -> Plan:
         arguments = {k: v for k, v in args.items() if k != "device"}
         drives = ctx.ask("query-block") or []
         is_drive = any(d.get("device") == args["device"] for d in drives if isinstance(d, dict))
@@ -69,7 +65,7 @@ def _with_id_or_device(command: str) -> Translation:
 def _opts_command(command: str, implied: str) -> Translation:
     """``device_add``, ``netdev_add``, ``object_add``: QemuOpts typed by the schema as a QMP line would be."""
 
-    def build(args: dict[str, Any], ctx: Context) -> Plan:
+    def build(args: Args, ctx: Context) -> Plan:
         text = next(iter(args.values()))
         return Plan([Call(command, raw_tree(opts(text, implied)))])
 
@@ -79,8 +75,8 @@ def _opts_command(command: str, implied: str) -> Translation:
 def _drive_copy(command: str) -> Translation:
     """``drive_mirror``/``drive_backup``: ``-f`` copies the whole chain, ``-n`` reuses an existing target."""
 
-    def build(args: dict[str, Any], ctx: Context) -> Plan:
-        arguments: dict[str, Any] = {
+    def build(args: Args, ctx: Context) -> Plan:
+        arguments: Args = {
             "device": args["device"],
             "target": args["target"],
             "sync": "full" if args.get("full") else "top",
@@ -95,8 +91,8 @@ def _drive_copy(command: str) -> Translation:
     return Translation((command,), build)
 
 
-def _dump(args: dict[str, Any], ctx: Context) -> Plan:
-    arguments: dict[str, Any] = {"paging": bool(args.get("paging")), "protocol": "file:" + args["filename"]}
+def _dump(args: Args, ctx: Context) -> Plan:
+    arguments: Args = {"paging": bool(args.get("paging")), "protocol": "file:" + args["filename"]}
     formats = {"zlib": "kdump-zlib", "lzo": "kdump-lzo", "snappy": "kdump-snappy", "windmp": "win-dmp"}
     chosen = [fmt for flag, fmt in formats.items() if args.get(flag)]
     if len(chosen) > 1:
@@ -113,8 +109,8 @@ def _dump(args: dict[str, Any], ctx: Context) -> Plan:
 
 
 def _memsave(command: str) -> Translation:
-    def build(args: dict[str, Any], ctx: Context) -> Plan:
-        arguments: dict[str, Any] = {"val": args["val"], "size": args["size"], "filename": args["filename"]}
+    def build(args: Args, ctx: Context) -> Plan:
+        arguments: Args = {"val": args["val"], "size": args["size"], "filename": args["filename"]}
         if command == "memsave" and ctx.cpu_index is not None:
             arguments["cpu-index"] = ctx.cpu_index
         return Plan([Call(command, arguments)])
@@ -122,15 +118,15 @@ def _memsave(command: str) -> Translation:
     return Translation((command,), build)
 
 
-def _migrate(args: dict[str, Any], ctx: Context) -> Plan:
-    arguments: dict[str, Any] = {"uri": args["uri"]}
+def _migrate(args: Args, ctx: Context) -> Plan:
+    arguments: Args = {"uri": args["uri"]}
     for flag, name in (("blk", "blk"), ("inc", "inc"), ("resume", "resume")):
         if args.get(flag):
             arguments[name] = True
     return Plan([Call("migrate", arguments)])
 
 
-def _set_capability(args: dict[str, Any], ctx: Context) -> Plan:
+def _set_capability(args: Args, ctx: Context) -> Plan:
     item = {"capability": Raw(args["capability"]), "state": args["state"]}
     return Plan([Call("migrate-set-capabilities", {"capabilities": [item]})])
 
@@ -138,10 +134,10 @@ def _set_capability(args: dict[str, Any], ctx: Context) -> Plan:
 _MIB_PARAMETERS = ("max-bandwidth", "max-postcopy-bandwidth", "avail-switchover-bandwidth")
 
 
-def _set_parameter(args: dict[str, Any], ctx: Context) -> Plan:
+def _set_parameter(args: Args, ctx: Context) -> Plan:
     """HMP reads the bandwidths as sizes in MiB/s (``100`` is 100 MiB/s) and other sizes in bytes."""
     name, text = args["parameter"].replace("_", "-"), args["value"]
-    value: Any = Raw(text)
+    value: Raw | int = Raw(text)
     try:
         if name in _MIB_PARAMETERS:
             value = parse_size(text)
@@ -152,7 +148,7 @@ def _set_parameter(args: dict[str, Any], ctx: Context) -> Plan:
     return Plan([Call("migrate-set-parameters", {name: value})])
 
 
-def _mouse_move(args: dict[str, Any], ctx: Context) -> Plan:
+def _mouse_move(args: Args, ctx: Context) -> Plan:
     events = []
     for axis, key in (("x", "dx_str"), ("y", "dy_str")):
         events.append({"type": "rel", "data": {"axis": axis, "value": _int(args[key])}})
@@ -162,7 +158,7 @@ def _mouse_move(args: dict[str, Any], ctx: Context) -> Plan:
     return Plan([Call("input-send-event", {"events": events})])
 
 
-def _mouse_button(args: dict[str, Any], ctx: Context) -> Plan:
+def _mouse_button(args: Args, ctx: Context) -> Plan:
     """HMP's state is a mask (1 left, 2 middle, 4 right): each button is set down or up by it."""
     state = args["button_state"]
     buttons = (("left", 1), ("middle", 2), ("right", 4))
@@ -170,7 +166,7 @@ def _mouse_button(args: dict[str, Any], ctx: Context) -> Plan:
     return Plan([Call("input-send-event", {"events": events})])
 
 
-def _chardev() -> Any:
+def _chardev() -> ModuleType:
     """The chardev backends, imported when a chardev line runs (one module less per start)."""
     from qmpshell.hmp import chardev
 
@@ -185,8 +181,8 @@ SNAPSHOT_JOBS = {
 }
 
 
-def _snapshot_job(name: str) -> Callable[[dict[str, Any], Context], Plan]:
-    def build(args: dict[str, Any], ctx: Context) -> Plan:
+def _snapshot_job(name: str) -> Build:
+    def build(args: Args, ctx: Context) -> Plan:
         from qmpshell.hmp.snapshots import BUILDERS  # here: only a snapshot line loads it
 
         return BUILDERS[name](args, ctx)
@@ -201,7 +197,7 @@ def _int(text: str) -> int:
         raise HmpArgError(str(err)) from None
 
 
-def _nbd_start(args: dict[str, Any], ctx: Context) -> Plan:
+def _nbd_start(args: Args, ctx: Context) -> Plan:
     if args.get("all"):
         raise HmpArgError("nbd_server_start -a: exporting every drive at once has no single QMP command")
     host, _, port = args["uri"].rpartition(":")
@@ -209,14 +205,14 @@ def _nbd_start(args: dict[str, Any], ctx: Context) -> Plan:
     return Plan([Call("nbd-server-start", {"addr": address})])
 
 
-def _nbd_remove(args: dict[str, Any], ctx: Context) -> Plan:
-    arguments: dict[str, Any] = {"name": args["name"]}
+def _nbd_remove(args: Args, ctx: Context) -> Plan:
+    arguments: Args = {"name": args["name"]}
     if args.get("force"):
         arguments["mode"] = "hard"
     return Plan([Call("nbd-server-remove", arguments)])
 
 
-def _qom_set(args: dict[str, Any], ctx: Context) -> Plan:
+def _qom_set(args: Args, ctx: Context) -> Plan:
     if args.get("json"):
         import json
 
@@ -228,38 +224,38 @@ def _qom_set(args: dict[str, Any], ctx: Context) -> Plan:
     return Plan([Call("qom-set", {k: Raw(args[k]) for k in ("path", "property", "value")})])
 
 
-def _qom_get(args: dict[str, Any], ctx: Context) -> Plan:
+def _qom_get(args: Args, ctx: Context) -> Plan:
     from qmpshell.hmp.replies import qom_value
 
     return Plan([Call("qom-get", {"path": args["path"], "property": args["property"]})], qom_value)
 
 
-def _qom_list(args: dict[str, Any], ctx: Context) -> Plan:
+def _qom_list(args: Args, ctx: Context) -> Plan:
     from qmpshell.hmp.replies import qom_properties
 
     return Plan([Call("qom-list", {"path": args.get("path", "/")})], qom_properties)
 
 
-def _ringbuf_read(args: dict[str, Any], ctx: Context) -> Plan:
+def _ringbuf_read(args: Args, ctx: Context) -> Plan:
     call = Call("ringbuf-read", {"device": args["device"], "size": args["size"], "format": "utf8"})
     return Plan([call], lambda returns: str(returns[0]))
 
 
-def _sendkey(args: dict[str, Any], ctx: Context) -> Plan:
+def _sendkey(args: Args, ctx: Context) -> Plan:
     keys = []
     for name in args["keys"].split("-"):
         if name.startswith("#") or name.startswith("0x"):
             keys.append({"type": "number", "data": _int(name.lstrip("#"))})
         else:
             keys.append({"type": "qcode", "data": Raw(name)})
-    arguments: dict[str, Any] = {"keys": keys}
+    arguments: Args = {"keys": keys}
     if "hold-time" in args:
         arguments["hold-time"] = args["hold-time"]
     return Plan([Call("send-key", arguments)])
 
 
-def _dirty_rate(args: dict[str, Any], ctx: Context) -> Plan:
-    arguments: dict[str, Any] = {"calc-time": args["second"]}
+def _dirty_rate(args: Args, ctx: Context) -> Plan:
+    arguments: Args = {"calc-time": args["second"]}
     if "sample_pages_per_GB" in args:
         arguments["sample-pages"] = args["sample_pages_per_GB"]
     if args.get("dirty_ring") or args.get("dirty_bitmap"):
@@ -267,8 +263,8 @@ def _dirty_rate(args: dict[str, Any], ctx: Context) -> Plan:
     return Plan([Call("calc-dirty-rate", arguments)])
 
 
-def _screendump(args: dict[str, Any], ctx: Context) -> Plan:
-    arguments: dict[str, Any] = {"filename": args["filename"]}
+def _screendump(args: Args, ctx: Context) -> Plan:
+    arguments: Args = {"filename": args["filename"]}
     for key in ("device", "head"):
         if key in args:
             arguments[key] = args[key]
@@ -277,8 +273,8 @@ def _screendump(args: dict[str, Any], ctx: Context) -> Plan:
     return Plan([Call("screendump", arguments)])
 
 
-def _set_password(args: dict[str, Any], ctx: Context) -> Plan:
-    arguments: dict[str, Any] = {"protocol": Raw(args["protocol"]), "password": args["password"]}
+def _set_password(args: Args, ctx: Context) -> Plan:
+    arguments: Args = {"protocol": Raw(args["protocol"]), "password": args["password"]}
     if "display" in args:
         arguments["display"] = args["display"]
     if "connected" in args:
@@ -286,22 +282,22 @@ def _set_password(args: dict[str, Any], ctx: Context) -> Plan:
     return Plan([Call("set_password", arguments)])
 
 
-def _expire_password(args: dict[str, Any], ctx: Context) -> Plan:
-    arguments: dict[str, Any] = {"protocol": Raw(args["protocol"]), "time": args["time"]}
+def _expire_password(args: Args, ctx: Context) -> Plan:
+    arguments: Args = {"protocol": Raw(args["protocol"]), "time": args["time"]}
     if "display" in args:
         arguments["display"] = args["display"]
     return Plan([Call("expire_password", arguments)])
 
 
-def _trace_event(args: dict[str, Any], ctx: Context) -> Plan:
-    arguments: dict[str, Any] = {"name": args["name"], "enable": args["option"]}
+def _trace_event(args: Args, ctx: Context) -> Plan:
+    arguments: Args = {"name": args["name"], "enable": args["option"]}
     if "vcpu" in args:
         arguments["vcpu"] = args["vcpu"]
     return Plan([Call("trace-event-set-state", arguments)])
 
 
-def _announce(args: dict[str, Any], ctx: Context) -> Plan:
-    arguments: dict[str, Any] = {"initial": 50, "max": 550, "rounds": 5, "step": 100}  # HMP's defaults
+def _announce(args: Args, ctx: Context) -> Plan:
+    arguments: Args = {"initial": 50, "max": 550, "rounds": 5, "step": 100}  # HMP's defaults
     if "interfaces" in args:
         arguments["interfaces"] = args["interfaces"].split(":")
     if "id" in args:
@@ -309,10 +305,10 @@ def _announce(args: dict[str, Any], ctx: Context) -> Plan:
     return Plan([Call("announce-self", arguments)])
 
 
-def _snapshot(args: dict[str, Any], ctx: Context) -> Plan:
+def _snapshot(args: Args, ctx: Context) -> Plan:
     if "snapshot-file" not in args:
         raise HmpArgError("snapshot_blkdev: a new image file is needed")
-    arguments: dict[str, Any] = {"device": args["device"], "snapshot-file": args["snapshot-file"]}
+    arguments: Args = {"device": args["device"], "snapshot-file": args["snapshot-file"]}
     arguments["format"] = args.get("format", "qcow2")
     arguments["mode"] = "existing" if args.get("reuse") else "absolute-paths"
     return Plan([Call("blockdev-snapshot-sync", arguments)])

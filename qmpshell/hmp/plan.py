@@ -47,7 +47,8 @@ class Context(Protocol):
         """Run a QMP query needed to translate (sent and logged like the rest)."""
 
 
-Build: TypeAlias = "Callable[[dict[str, Any], Context], Plan]"
+Args: TypeAlias = "dict[str, Any]"  # an HMP line's arguments (hmp.args), or a QMP command's
+Build: TypeAlias = "Callable[[Args, Context], Plan]"
 
 
 class Translation(NamedTuple):

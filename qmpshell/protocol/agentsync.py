@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from qmpshell.errors import CommandFailed, ConnectionLost
 from qmpshell.protocol.framing import StreamDecoder
 from qmpshell.protocol.pending import QmpError
 
@@ -46,6 +47,20 @@ class AgentSync:
         finally:
             self.skipping = False
         return bool(answer == token)
+
+    def handshake(self, execute: Execute, *, timeout: float) -> bool:
+        """No greeting came: True when a guest agent answers its handshake (``resync``).
+
+        Nothing else is sent first (no ``0xFF`` of our own): should a busy QEMU
+        accept us meanwhile, it answers the one command with our id, which is dropped.
+        """
+        self.probing = True
+        try:
+            return self.resync(execute, timeout=timeout)
+        except (CommandFailed, ConnectionLost):
+            return False
+        finally:
+            self.probing = False
 
     def after_sentinel(self, data: bytes, decoder: StreamDecoder) -> bytes:
         """The bytes after the guest agent's 0xFF (and none before it, nor any half message kept).

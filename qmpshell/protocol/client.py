@@ -20,7 +20,7 @@ import socket
 import threading
 from collections.abc import Callable
 
-from qmpshell.errors import CommandFailed, CommandTimeout, ConnectionFailed, ConnectionLost
+from qmpshell.errors import CommandTimeout, ConnectionFailed, ConnectionLost
 from qmpshell.protocol import traffic
 from qmpshell.protocol.address import Address, open_socket, peer_pid
 from qmpshell.protocol.agentsync import AgentSync
@@ -147,25 +147,13 @@ class Client(BlockingCommands):
                 self._next_id = 0
 
     def _answers_as_agent(self) -> bool:
-        """No greeting yet: try the guest agent's handshake (``guest-sync-delimited``).
-
-        From the agent's documentation: it answers with a ``0xFF`` byte and then
-        the id it was given, so a client skips whatever came before that byte.
-        Nothing else is sent first (no ``0xFF`` of our own): should a busy QEMU
-        accept us meanwhile, it answers the one command with our id, which is dropped.
-        """
-        self._sync.probing = True
+        """No greeting yet: a guest agent answers its handshake (``AgentSync.handshake``)."""
         wait = max(self._connect_timeout - GREETING_WAIT, GREETING_WAIT)
-        try:
-            if self.resync(timeout=wait):
-                self._agent = True
-                self._greeted.set()
-                return True
-        except (CommandFailed, ConnectionLost):
-            pass
-        finally:
-            self._sync.probing = False
-        return False
+        if not self._sync.handshake(self.execute, timeout=wait):
+            return False
+        self._agent = True
+        self._greeted.set()
+        return True
 
     def resync(self, *, timeout: float) -> bool:
         """``guest-sync-delimited``: True when the agent answered it (``protocol.agentsync``)."""

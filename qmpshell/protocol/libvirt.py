@@ -28,11 +28,8 @@ work alike).  The connection ends when the domain stops or libvirtd goes away.
 
 from __future__ import annotations
 
-import fnmatch
-import functools
 import itertools
 import json
-import os
 import queue
 import threading
 from collections.abc import Callable
@@ -42,6 +39,7 @@ from qmpshell.language import strictjson
 from qmpshell.protocol import traffic
 from qmpshell.protocol.address import Address
 from qmpshell.protocol.client import EventSink
+from qmpshell.protocol.libvirtlib import bindings, error_text, open_connection, start_event_loop
 from qmpshell.protocol.logfile import MessageLog
 from qmpshell.protocol.messages import version_text
 from qmpshell.protocol.pending import BlockingCommands, Cancelled, PendingReply
@@ -51,92 +49,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-INSTALL_HINT = "pip install 'qmpshell[libvirt]' (it builds against libvirt-dev; pkg-config needed)"
 _ENCODER = json.JSONEncoder(separators=(",", ":"))  # ASCII: a lone surrogate (U+D800) goes as its escape
-
-
-# libvirt's set-up is process-wide; with many targets, several threads reach it at once.
-_SETUP = threading.RLock()
-
-
-def bindings() -> tuple[Any, Any]:
-    """``(libvirt, libvirt_qemu)``, set up once per process, whichever target's thread comes first.
-
-    libvirt's event loop and error handler are process-wide by libvirt's design:
-    the loop must be registered before the first ``open()``; it runs on a thread
-    once ``start_event_loop()`` is called.
-    """
-    with _SETUP:
-        return _set_up_bindings()
-
-
-@functools.cache
-def _set_up_bindings() -> tuple[Any, Any]:
-    try:
-        import libvirt
-        import libvirt_qemu
-    except ImportError as err:
-        raise ConnectionFailed(
-            f"libvirt: addresses need the libvirt bindings ({err}): {INSTALL_HINT}"
-        ) from None
-    libvirt.registerErrorHandler(lambda _context, _error: None, None)  # errors reach the user as one line
-    libvirt.virEventRegisterDefaultImpl()
-    return libvirt, libvirt_qemu
-
-
-def start_event_loop() -> None:
-    """Run libvirt's event loop on a thread (once per process): events are delivered from then on.
-
-    Under the lock: ``Thread.start()`` lets other threads run before the cache has its entry, and
-    two threads running libvirt's loop would poll the same descriptors.
-    """
-    with _SETUP:
-        _start_event_loop_thread()
-
-
-@functools.cache
-def _start_event_loop_thread() -> None:
-    libvirt, _ = bindings()
-    threading.Thread(target=_run_event_loop, args=(libvirt,), name="libvirt-events", daemon=True).start()
-
-
-def _run_event_loop(libvirt: Any) -> None:
-    while True:
-        libvirt.virEventRunDefaultImpl()
-
-
-def open_connection(uri: str) -> Any:
-    """A libvirt connection to ``uri`` ('' is libvirt's default), or ConnectionFailed saying why not."""
-    libvirt, _ = bindings()
-    try:
-        return libvirt.open(uri or None)
-    except libvirt.libvirtError as err:
-        raise ConnectionFailed(f"cannot reach libvirtd at {uri or _default_uri()}: {_text(err)}") from None
-
-
-def _default_uri() -> str:
-    """Which URI libvirt chose when none was given: the one the user set in the environment, if any."""
-    chosen = os.environ.get("LIBVIRT_DEFAULT_URI", "")
-    return f"{chosen} ($LIBVIRT_DEFAULT_URI)" if chosen else "libvirt's default URI"
-
-
-def running_domains(uri: str, pattern: str) -> list[str]:
-    """The names of the running domains at ``uri`` that match the glob ``pattern``, sorted."""
-    libvirt, _ = bindings()
-    conn = open_connection(uri)
-    try:
-        domains = conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)
-        return sorted(name for dom in domains if fnmatch.fnmatchcase(name := dom.name(), pattern))
-    except libvirt.libvirtError as err:
-        raise ConnectionFailed(f"cannot list the domains at {conn.getURI()}: {_text(err)}") from None
-    finally:
-        conn.close()
-
-
-def _text(err: Any) -> str:
-    """libvirt's message on one line: through ``qemu+ssh://`` it carries ssh's stderr, lines and all."""
-    lines = str(err.get_error_message() or err).splitlines()
-    return "; ".join(line.strip() for line in lines if line.strip())
 
 
 class LibvirtClient(BlockingCommands):
@@ -206,7 +119,7 @@ class LibvirtClient(BlockingCommands):
         except libvirt.libvirtError as err:
             if err.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 raise ConnectionFailed(f"no domain named '{name}' at {uri}") from None
-            raise ConnectionFailed(f"cannot look up domain '{name}' at {uri}: {_text(err)}") from None
+            raise ConnectionFailed(f"cannot look up domain '{name}' at {uri}: {error_text(err)}") from None
         if not active:
             raise ConnectionFailed(f"domain '{name}' at {uri} is not running (virsh start {name})")
         return dom
@@ -342,14 +255,14 @@ class LibvirtClient(BlockingCommands):
         libvirt, _ = bindings()
         code = err.get_error_code()
         if code in (libvirt.VIR_ERR_OPERATION_INVALID, libvirt.VIR_ERR_NO_DOMAIN):
-            self._connection_ended(f"domain '{self.address.domain}' is no longer running ({_text(err)})")
+            self._connection_ended(f"domain '{self.address.domain}' is no longer running ({error_text(err)})")
         elif code in (libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_ERR_RPC, libvirt.VIR_ERR_NO_CONNECT):
             # "Unable to read from monitor" is a system error too: the domain's QEMU went, not libvirtd.
             gone = f"lost the monitor of domain '{self.address.domain}'" if self._alive() else "lost libvirtd"
-            self._connection_ended(f"{gone} at {self.address.uri}: {_text(err)}")
+            self._connection_ended(f"{gone} at {self.address.uri}: {error_text(err)}")
         else:
-            return CommandFailed(f"libvirt: {_text(err)}")
-        return self._lost or ConnectionLost(_text(err))
+            return CommandFailed(f"libvirt: {error_text(err)}")
+        return self._lost or ConnectionLost(error_text(err))
 
     def _alive(self) -> bool:
         try:

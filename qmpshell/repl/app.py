@@ -87,8 +87,7 @@ class Repl:
             connection, feed, settings, screen=self, events_shown=shown, relayout=True, launched=launched
         )
         self.log, self.search, self.events_view = self.core.log, self.core.search, self.core.events_view
-        history = self.core.history
-        # --proxy traffic (line, as JSON), from before the start too: the ticker shows it
+        # --proxy traffic (line, as JSON), from before the start too (an empty deque is still theirs)
         self.arrived_lines = arrived_lines if arrived_lines is not None else deque()
         self.entry = InputQueue(self.core.remember, hmp=self.shell.hmp)
         self.busy = False
@@ -103,7 +102,7 @@ class Repl:
             prompt=self._prompt,
             lexer=InputLexer(lambda: self.shell.hmp),
             completer=self.completions.completer(),
-            history=history,
+            history=self.core.history,
             accept=self.accept,
             search=search,
         )
@@ -182,11 +181,9 @@ class Repl:
     def run(self, *, main_thread: bool = True, screen_gone: Callable[[], None] = lambda: None) -> int:
         """Until Ctrl-D or /quit; ``main_thread`` false in tests (no signals, errors raised).
 
-        SIGTERM, SIGHUP and SIGQUIT leave like Ctrl-D, with status 128 + the signal:
-        prompt_toolkit then restores the terminal (no alternate screen, echo and
-        line mode back) before the caller stops a launched QEMU.  ``screen_gone``
-        runs first once the application has ended (the instant prompt's modes undone).
-        """
+        SIGTERM, SIGHUP and SIGQUIT leave like Ctrl-D (status 128 + the signal): prompt_toolkit
+        restores the terminal, then ``screen_gone`` the instant prompt's modes, before the caller
+        stops a launched QEMU."""
         self.core.welcome()
         try:
             result = self.app.run(
