@@ -68,9 +68,10 @@ class Held:
     def wait_held(self, stage: str) -> None:
         def there() -> bool:
             try:
-                return self.held.read_text().split()[0] == stage
+                written = self.held.read_text().split()  # empty while the shell is writing it
             except FileNotFoundError:
                 return False
+            return written[:1] == [stage]
 
         wait_until(there, timeout=30, what=f"the shell to be held {stage} the frame")
 
