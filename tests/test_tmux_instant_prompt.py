@@ -63,7 +63,11 @@ class Held:
             (directory / "config.toml").write_text(config)
         argv = [sys.executable, "-c", HELD, str(self.held), str(self.fifo), where, *args]
         self.tmux = Tmux(argv, env=shell_env(root / "xdg"))
-        self.wait_held("before" if where == "both" else where)
+        try:
+            self.wait_held("before" if where == "both" else where)
+        except BaseException:
+            self.tmux.close()  # not yet in the fixture's list: nothing else would end it
+            raise
 
     def wait_held(self, stage: str) -> None:
         def there() -> bool:
