@@ -127,9 +127,14 @@ def test_pretty_monitor_multi_line_json(short_dir: Path) -> None:
         qemu.stop()
 
 
-def test_execute_timeout_then_late_reply_is_dropped(qemu: Qemu) -> None:
+@pytest.mark.parametrize("caller_reads", [False, True], ids=["reader thread", "the caller reads"])
+def test_execute_timeout_then_late_reply_is_dropped(qemu: Qemu, caller_reads: bool) -> None:
+    """Whoever reads the socket (batch mode: the waiting thread, protocol.reading), a reply that
+    comes after its command gave up is dropped, not taken for the next command's."""
     client, _ = connect(qemu.socket)
     try:
+        client.caller_reads = caller_reads
+        assert client.execute("query-status", timeout=10)["running"] is True
         qemu.kill(signal.SIGSTOP)
         try:
             with pytest.raises(CommandTimeout):
@@ -137,6 +142,7 @@ def test_execute_timeout_then_late_reply_is_dropped(qemu: Qemu) -> None:
         finally:
             qemu.kill(signal.SIGCONT)
         assert client.execute("query-status", timeout=10)["running"] is True
+        assert len(client.late) == 1
     finally:
         client.close()
 

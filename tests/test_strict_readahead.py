@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from qmpshell.errors import CommandTimeout, ConnectionLost
+from qmpshell.errors import ConnectionLost
 from qmpshell.protocol.address import parse_address
 from qmpshell.protocol.client import Client
 from tests.qemu_support import (
@@ -160,23 +160,6 @@ def test_the_waiting_thread_reads_its_reply_itself_and_hands_back(qemu: Qemu) ->
     finally:
         client.close()
     assert seen == [("STOP", "qmp-reader"), ("RESUME", "MainThread"), ("STOP", "qmp-reader")]
-
-
-def test_a_timeout_while_reading_itself_then_the_late_reply_is_dropped(qemu: Qemu) -> None:
-    client = connected(qemu, [])
-    try:
-        client.caller_reads = True
-        assert client.execute("query-status")["running"] is True
-        qemu.kill(signal.SIGSTOP)
-        try:
-            with pytest.raises(CommandTimeout):
-                client.execute("query-name", timeout=0.3)
-        finally:
-            qemu.kill(signal.SIGCONT)
-        assert client.execute("query-status")["running"] is True  # not query-name's late {}
-        assert len(client.late) == 1
-    finally:
-        client.close()
 
 
 def test_the_end_of_the_server_while_reading_itself(qemu: Qemu) -> None:
