@@ -1,5 +1,5 @@
 """Allow ``python -m qmpshell``."""
 
-from qmpshell.start import main
+from qmpshell.program import main
 
 main()

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 
 
 def entry() -> None:
-    """The ``qmpshell`` command once loaded (``qmpshell.start``): ``main``, then leave at once.
+    """The ``qmpshell`` command once loaded (``qmpshell.program``): ``main``, then leave at once.
 
     Tearing the interpreter down (collecting a hundred modules) takes about 5 ms,
     an eighth of a one-shot.  By the time ``main`` returns every file qmpshell

@@ -353,7 +353,7 @@ def test_names_imported_for_type_checking_are_not_used_at_run_time(path: Path) -
     assert used == []
 
 
-# Counts the collector's passes while the qmpshell command loads and runs --version (qmpshell.start).
+# Counts the collector's passes while the qmpshell command loads and runs --version (qmpshell.program).
 GC_PROBE = """
 import gc, json, os, sys
 passes = []
@@ -368,12 +368,12 @@ sys.argv = ["qmpshell", "--version"]
 if os.environ.get("PROBE_PLAIN"):
     from qmpshell.cli import entry
     entry()
-from qmpshell.start import main
+from qmpshell.program import main
 main()
 """
 
 
-@pytest.mark.parametrize("plain", [False, True], ids=["qmpshell.start", "cli imported as it is"])
+@pytest.mark.parametrize("plain", [False, True], ids=["qmpshell.program", "cli imported as it is"])
 def test_the_program_loads_without_garbage_collection_passes(plain: bool) -> None:
     """What loading makes lives to the end: the collector's passes over it were wasted work."""
     env = {**os.environ, "PROBE_PLAIN": "1" if plain else ""}
