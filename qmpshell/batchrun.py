@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from qmpshell.options import Options
     from qmpshell.protocol.logfile import MessageLog
+    from qmpshell.schema.knowledge import SchemaKnowledge
     from qmpshell.targets import Target
 
 Source = Callable[[Shell, Printer], int]  # runs the script on one target's shell
@@ -223,14 +224,15 @@ def _knowledge(client: QmpSession, settings: Settings, *, warn: Callable[[str], 
     """
     if not settings.negotiate:
         return None
-    from qmpshell.schema.knowledge import (  # here: nothing of the schema is loaded with -N
-        lazy_knowledge_for,
-        schema_timeout,
-    )
+    from qmpshell.schema.deferred import LazyKnowledge  # here: nothing of the schema is loaded with -N
 
-    return lazy_knowledge_for(
-        client, use_cache=settings.schema_cache, warn=warn, timeout=schema_timeout(settings.timeout)
-    )
+    def load() -> SchemaKnowledge | None:
+        from qmpshell.schema.knowledge import knowledge_for, schema_timeout  # a line needs the schema
+
+        timeout = schema_timeout(settings.timeout)
+        return knowledge_for(client, use_cache=settings.schema_cache, warn=warn, timeout=timeout)
+
+    return LazyKnowledge(load)
 
 
 def fan_out(sinks: list[Callable[[Message], None]]) -> Callable[[Message], None]:

@@ -149,7 +149,7 @@ def _later(_command: str, _arguments: Message) -> Any:
 
 class _UnreadSchema:
     """A lazy schema's typer that may not read the schema: only a line without arguments is typed
-    (it needs no schema: ``schema.knowledge.LazyKnowledge``)."""
+    (it needs no schema: ``schema.deferred.LazyKnowledge``)."""
 
     def __init__(self, typer: ArgumentTyper) -> None:
         self._typer = typer

@@ -98,6 +98,7 @@ NOT_FOR_A_ONE_SHOT = {
     "glob",
     # server-kind detection, completion's live values, the schema's digest (issue 26)
     "qmpshell.protocol.server",
+    "qmpshell.schema.knowledge",  # a line without arguments needs no schema (schema.deferred)
     "qmpshell.schema.live",
     "qmpshell.schema.suggest",
     "qmpshell.schema.suggestions",

@@ -24,7 +24,8 @@ USAGE = "usage: /schema [reload]"
 
 def schema_of(knowledge: object) -> SchemaKnowledge | None:
     """The loaded ``SchemaKnowledge`` behind the shell's knowledge (loading a lazy one now)."""
-    from qmpshell.schema.knowledge import LazyKnowledge, SchemaKnowledge
+    from qmpshell.schema.deferred import LazyKnowledge
+    from qmpshell.schema.knowledge import SchemaKnowledge
 
     if isinstance(knowledge, LazyKnowledge):
         knowledge = knowledge.knowledge()
