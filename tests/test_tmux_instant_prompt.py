@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -176,6 +177,15 @@ def test_esc_and_a_slash_a_moment_later_at_the_instant_prompt_stay_two_keys(held
     shell.release()
     shell.tmux.wait_for(qemu_banner())
     shell.tmux.wait_for(lambda screen: shell.tmux.input_line().rstrip() == "qmp> /help")
+
+
+def test_the_history_file_is_there_when_the_frame_is(held, machine: Qemu, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """As before the frame existed: a shell that shows itself ready has its history file (0600)."""
+    shell = held("after", machine.socket)
+    history = tmp_path / "xdg" / "xdg_state_home" / "qmpshell" / "history"
+    assert stat.S_IMODE(history.stat().st_mode) == 0o600
+    shell.release()
+    shell.tmux.wait_for(qemu_banner())
 
 
 def test_ctrl_c_at_the_instant_prompt_drops_the_half_typed_line(held, machine: Qemu) -> None:  # type: ignore[no-untyped-def]

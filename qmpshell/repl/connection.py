@@ -9,6 +9,7 @@ the application reads ``status()`` and the events arrive through ``on_event``.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from qmpshell.config import Settings
@@ -60,6 +61,10 @@ class EventRelay:
 # /wait looks at events since the last command; a long-lived shell under a flood must not grow without end.
 EVENTS_KEPT_FOR_WAIT = 10_000
 _RUN_STATE_EVENTS = {"STOP": "paused", "RESUME": "running", "SHUTDOWN": "shutdown"}
+# Run states that end with no event to say so (finish-migrate becomes postmigrate silently), and how
+# long the status bar keeps asking after one.
+_PASSING_STATES = frozenset({"finish-migrate", "save-vm", "restore-vm"})
+_PASSING_STATES_WAIT = 60.0
 
 
 def shown_state(status: Message) -> str:
@@ -220,13 +225,22 @@ class Connection:
             return
         if self.client.greeting is None or not self.settings.probe:
             return  # -N (the user negotiates by hand) or --quiet-monitor: nothing of the shell's own
+        wait, give_up = 0.1, time.monotonic() + _PASSING_STATES_WAIT
+        while self._ask_run_state() in _PASSING_STATES and time.monotonic() < give_up:
+            time.sleep(wait)  # no event says when it has passed: ask again, less and less often
+            wait = min(wait * 2, 1.0)
+
+    def _ask_run_state(self) -> str:
+        """``query-status``, its state kept for the status bar; '' when it could not be asked."""
         try:
             with traffic.own(traffic.STATUS):
                 status = self.client.execute("query-status", timeout=self.settings.connect_timeout)
         except QmpShellError:
-            return
-        if isinstance(status, dict):
-            self.run_state = shown_state(status)
+            return ""
+        if not isinstance(status, dict):
+            return ""
+        self.run_state = shown_state(status)
+        return str(status.get("status", ""))
 
     def load_knowledge(self) -> None:
         """Fetch (or read the cached) schema, unless the shell has this very server's already.

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Mapping
 
 from qmpshell.config import Settings
+from qmpshell.protocol.privatefile import is_discard, open_append
 from qmpshell.repl import instant
 from qmpshell.repl.choice import Where, wants_line_mode
 from qmpshell.repl.connection import EventRelay, Link
@@ -48,6 +49,7 @@ def run_interactive(
     relay = EventRelay()  # events wait here until the events pane exists
     link = open_link(address, settings, log=log, on_event=relay)
     try:
+        _make_history_file(settings)
         frame = first_frame(link, settings, size, environ=os.environ)
         sys.stdout.flush()  # nothing of ours may come after the frame's escape sequences
         enabled = settings.instant_prompt
@@ -76,3 +78,16 @@ def first_frame(
         colour=colour,
         hmp=link.shell.hmp,
     )
+
+
+def _make_history_file(settings: Settings) -> None:
+    """The history file made (0600, the user's own) before the frame, as before the screen first
+    drew: a path refused (a link, another user's file) is said before any screen, and what the
+    frame shows ready has its file.  ``repl.history`` opens it again for the session."""
+    path = settings.history_file
+    if path is None or is_discard(path):
+        return
+    try:
+        os.close(open_append(path, what="history file", warn=lambda text: None))
+    except OSError:
+        pass  # said once by the history itself, which then keeps this session's lines in memory
