@@ -125,7 +125,7 @@ def test_a_word_and_enter_typed_at_the_instant_prompt_run_once_the_shell_is_up(h
     tmux = shell.tmux
     screen = tmux.screen()
     assert f"{qemu_banner()}" in screen and "events: 0" in screen  # connected, then the frame drawn
-    assert "Tab completes" not in screen  # not yet the application (its first line says that)
+    assert "Tab completes" in screen and "events  (F2 hides)" in screen  # as the application's first draw
     assert shell.held.read_text() == "after False"  # drawn before prompt_toolkit was imported
     assert tmux.display("#{alternate_on}") == "1"
     assert tmux.input_line().rstrip() == "qmp>"
@@ -151,6 +151,16 @@ def test_the_frame_has_the_applications_prompt_and_status_bar(held, machine: Qem
     tmux.wait_for("Tab completes")
     tmux.type(" status")
     tmux.wait_for(lambda screen: "a hmp> info status" in [line.rstrip() for line in screen.splitlines()])
+
+
+def test_the_frame_is_the_applications_first_screen(held, machine: Qemu) -> None:  # type: ignore[no-untyped-def]
+    """The welcome line, the events pane's rule and title, the rule and the prompt: what the frame
+    draws is what the application then draws there (all but the status bar's run state, asked later)."""
+    shell = held("after", machine.socket)
+    frame = shell.tmux.screen().rstrip("\n").splitlines()
+    shell.release()
+    shell.tmux.wait_for(lambda screen: "running" in screen.rstrip("\n").splitlines()[-1])
+    assert shell.tmux.screen().rstrip("\n").splitlines()[:-1] == frame[:-1]
 
 
 def test_keys_typed_before_the_frame_are_kept(held, machine: Qemu) -> None:  # type: ignore[no-untyped-def]

@@ -42,7 +42,7 @@ from qmpshell.repl.core import InteractiveCore
 from qmpshell.repl.hmpcomplete import HmpNames, fetch_hmp_names
 from qmpshell.repl.inputqueue import InputQueue
 from qmpshell.repl.keys import build_key_bindings
-from qmpshell.repl.layout import build_screen, full_screen_application, input_area, pane_columns
+from qmpshell.repl.layout import build_screen, full_screen_application, input_area
 from qmpshell.repl.lexer import InputLexer
 from qmpshell.repl.panekeys import PaneKeys
 from qmpshell.repl.panes import EventFeed
@@ -51,7 +51,7 @@ from qmpshell.repl.search import output_key_bindings
 from qmpshell.repl.stopsignals import StopSignals
 from qmpshell.repl.toolbar import signature_line
 from qmpshell.repl.transcript import print_transcript
-from qmpshell.repl.widgets import output_notice, status_fragments
+from qmpshell.repl.widgets import output_notice, pane_columns, status_fragments
 from qmpshell.shell import Shell
 
 TYPE_CHECKING = False

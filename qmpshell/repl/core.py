@@ -29,7 +29,7 @@ from qmpshell.records import NamedTuple, Protocol
 from qmpshell.repl import styled
 from qmpshell.repl.connection import Link
 from qmpshell.repl.fleet import Fleet
-from qmpshell.repl.frontend import EventsVisibility, FrontEndCommands, Handler
+from qmpshell.repl.frontend import FrontEndCommands, Handler
 from qmpshell.repl.history import make_history
 from qmpshell.repl.inputqueue import InputQueue
 from qmpshell.repl.keeper import ConnectionKeeper
@@ -38,7 +38,7 @@ from qmpshell.repl.relayout import Relayout
 from qmpshell.repl.rendered import Rendered, render
 from qmpshell.repl.savescript import SessionScript
 from qmpshell.repl.search import OutputSearch
-from qmpshell.repl.widgets import prompt_fragments, welcome_text
+from qmpshell.repl.widgets import EventsVisibility, prompt_fragments, welcome_text
 from qmpshell.shell import Shell
 
 TYPE_CHECKING = False

@@ -26,6 +26,7 @@ from qmpshell.repl.panes import EventFeed, OutputLog
 from qmpshell.repl.savescript import SessionScript
 from qmpshell.repl.search import OutputSearch
 from qmpshell.repl.transcript import quoted_words, save_text
+from qmpshell.repl.widgets import EventsVisibility
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -43,28 +44,6 @@ Handler = Callable[[ShellRequest], None]
 ONE_TARGET_MIGRATE = (
     "/migrate SRC DST [URI]: needs two targets (qmpshell SRC-ADDR DST-ADDR, or --launch-pair)"
 )
-NARROWEST_WITH_EVENTS = 100  # columns: below this the events pane starts hidden (events.pane_min_columns)
-
-
-class EventsVisibility:
-    """Whether the events pane is shown: by choice (F2, ``/events on|off``) or by the width."""
-
-    def __init__(self, *, shown: bool, min_columns: int = NARROWEST_WITH_EVENTS) -> None:
-        self.choice: bool | None = None if shown else False  # None: shown when wide enough
-        self.min_columns = min_columns  # events.pane_min_columns
-
-    def shown(self, width: int) -> bool:
-        return self.choice if self.choice is not None else width >= self.min_columns
-
-    def toggle(self, width: int) -> None:
-        self.choice = not self.shown(width)
-
-    def describe(self, width: int) -> str:
-        if self.shown(width):
-            return "shown (F2 hides it)"
-        if self.choice is None:
-            return f"hidden below {self.min_columns} columns (F2 shows it)"
-        return "hidden (F2 or /events on shows it)"
 
 
 class FrontEnd(Protocol):

@@ -54,7 +54,8 @@ _LFLAG, _IFLAG, _CC = 3, 0, 6  # indexes in termios.tcgetattr's list
 
 
 class Frame(NamedTuple):  # not a dataclass: its import (inspect) costs 8 ms before the frame
-    """What the first frame shows, in ``columns`` x ``rows``: the prompt, the status bar's text."""
+    """What the first frame shows, in ``columns`` x ``rows``: the prompt, the status bar's text and
+    the welcome line (the events pane's side of it comes with the application)."""
 
     prompt: str
     status: str
@@ -62,6 +63,8 @@ class Frame(NamedTuple):  # not a dataclass: its import (inspect) costs 8 ms bef
     rows: int
     colour: bool = True
     hmp: bool = False  # the prompt in HMP's colour
+    welcome: str = ""  # the output's first line (``widgets.welcome_text``)
+    events_columns: int = 0  # the events pane's width with its separator (0: hidden)
 
     def text(self) -> str:
         """The escape sequences that draw it, the cursor left after the prompt (the default
@@ -73,11 +76,28 @@ class Frame(NamedTuple):  # not a dataclass: its import (inspect) costs 8 ms bef
             [
                 ALTERNATE_SCREEN,
                 BRACKETED_PASTE,
+                *self._welcome(),
+                *self._events_pane(grey),
                 f"\x1b[{self.rows - 2};1H{grey}{RULE * self.columns}",
                 f"\x1b[{self.rows};1H\x1b[0;7m{bar}",
                 f"\x1b[{self.rows - 1};1H{prompt}{self.prompt}\x1b[0m",
             ]
         )
+
+    def _welcome(self) -> list[str]:
+        """The welcome line at the top of the output, wrapped where the application wraps it."""
+        width = max(1, self.columns - self.events_columns)
+        pieces = [self.welcome[start : start + width] for start in range(0, len(self.welcome), width)]
+        return [f"\x1b[{row};1H\x1b[0m{piece}" for row, piece in enumerate(pieces[: self.rows - 3], 1)]
+
+    def _events_pane(self, grey: str) -> list[str]:
+        """The events pane's separator and title where the application puts them (no events yet)."""
+        if not self.events_columns:
+            return []
+        column = self.columns - self.events_columns + 1
+        title = " events  (F2 hides)"[: self.events_columns - 1]
+        rule = [f"\x1b[{row};{column}H{grey}\u2502" for row in range(1, self.rows - 2)]
+        return [*rule, f"\x1b[1;{column + 1}H\x1b[0;1m{title}"]
 
 
 class InstantPrompt:

@@ -78,12 +78,6 @@ def output_column(window: Window, notice: Callable[[int], str]) -> HSplit:
     return HSplit([window, shown], width=Dimension(weight=3))
 
 
-def pane_columns(width: float, terminal: int) -> int:
-    """``events.pane_width`` in columns: as given, or a fraction of the terminal; the output keeps 20."""
-    columns = int(width) if width >= 1 else round(width * terminal)
-    return max(10, min(columns, terminal - 20))
-
-
 def events_pane(
     feed: EventFeed, shown: Callable[[], bool], columns: Callable[[], int] | None = None
 ) -> ConditionalContainer:

@@ -19,7 +19,13 @@ from qmpshell.repl import instant
 from qmpshell.repl.choice import Where, wants_line_mode
 from qmpshell.repl.connection import EventRelay, Link
 from qmpshell.repl.fleet import open_link
-from qmpshell.repl.widgets import prompt_fragments, status_fragments
+from qmpshell.repl.widgets import (
+    EventsVisibility,
+    pane_columns,
+    prompt_fragments,
+    status_fragments,
+    welcome_text,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -67,7 +73,9 @@ def first_frame(
     link: Link, settings: Settings, size: os.terminal_size, *, environ: Mapping[str, str]
 ) -> instant.Frame:
     """The frame the full screen starts with: its status bar and prompt, as its first draw has them."""
-    status = status_fragments(link.status(), busy=False, width=size.columns, reconnecting=settings.reconnect)
+    shown = link.status()
+    events = EventsVisibility(shown=settings.events_pane, min_columns=settings.events_pane_min_columns)
+    status = status_fragments(shown, busy=False, width=size.columns, reconnecting=settings.reconnect)
     prompt = prompt_fragments(link.shell.hmp, False, target=link.name)
     colour = settings.color == "always" or (settings.color == "auto" and not environ.get("NO_COLOR"))
     return instant.Frame(
@@ -77,6 +85,10 @@ def first_frame(
         rows=size.lines,
         colour=colour,
         hmp=link.shell.hmp,
+        welcome=welcome_text(str(link.address), shown.version, server=shown.server, width=size.columns),
+        events_columns=pane_columns(settings.events_pane_width, size.columns)
+        if events.shown(size.columns)
+        else 0,
     )
 
 

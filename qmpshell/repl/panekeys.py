@@ -13,9 +13,9 @@ from collections.abc import Callable
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.layout import Window
 
-from qmpshell.repl.frontend import EventsVisibility
 from qmpshell.repl.panes import OutputLog
 from qmpshell.repl.search import OutputSearch, jump_target
+from qmpshell.repl.widgets import EventsVisibility
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

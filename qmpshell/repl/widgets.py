@@ -172,3 +172,33 @@ def output_notice(*, following: bool, searching: str, width: int = 0) -> str:
         if not width or len(text) <= width:
             return text
     return _cut(text, width)
+
+
+def pane_columns(width: float, terminal: int) -> int:
+    """``events.pane_width`` in columns: as given, or a fraction of the terminal; the output keeps 20."""
+    columns = int(width) if width >= 1 else round(width * terminal)
+    return max(10, min(columns, terminal - 20))
+
+
+NARROWEST_WITH_EVENTS = 100  # columns: below this the events pane starts hidden (events.pane_min_columns)
+
+
+class EventsVisibility:
+    """Whether the events pane is shown: by choice (F2, ``/events on|off``) or by the width."""
+
+    def __init__(self, *, shown: bool, min_columns: int = NARROWEST_WITH_EVENTS) -> None:
+        self.choice: bool | None = None if shown else False  # None: shown when wide enough
+        self.min_columns = min_columns  # events.pane_min_columns
+
+    def shown(self, width: int) -> bool:
+        return self.choice if self.choice is not None else width >= self.min_columns
+
+    def toggle(self, width: int) -> None:
+        self.choice = not self.shown(width)
+
+    def describe(self, width: int) -> str:
+        if self.shown(width):
+            return "shown (F2 hides it)"
+        if self.choice is None:
+            return f"hidden below {self.min_columns} columns (F2 shows it)"
+        return "hidden (F2 or /events on shows it)"
