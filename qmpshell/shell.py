@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 
 from qmpshell import guestnotes
 from qmpshell.errors import CommandTimeout, ConnectionLost, UsageError
+from qmpshell.language.hmp import hmp_message, looks_like_error, parse_cpu_command
 from qmpshell.language.parse import (
     HmpRequest,
     QmpRequest,
@@ -73,8 +74,6 @@ class Started(NamedTuple):
 
 
 def _hmp_outcome(sent: Message, response: Message) -> Outcome:
-    from qmpshell.language.hmp import looks_like_error  # HMP lines only
-
     if "error" in response:
         return Reply(sent, response)
     value = response.get("return", "")
@@ -328,8 +327,6 @@ class Shell(HmpLines, ShellCommands):
 
     def _run_hmp(self, command_line: str) -> Outcome:
         """An HMP line ``start`` does not send: ``cpu N``, which the shell keeps."""
-        from qmpshell.language.hmp import hmp_message, parse_cpu_command  # HMP lines only
-
         cpu = parse_cpu_command(command_line)
         if cpu is not None:
             return self._select_cpu(cpu)

@@ -89,7 +89,6 @@ NOT_FOR_A_ONE_SHOT = {
     "qmpshell.schema.help",
     # QEMU's documentation, the HMP tables, record/replay and the proxy: NOT_FOR_A_ONE_SHOT_PACKAGES
     "qmpshell.language.script",  # /save script and --to-script
-    "qmpshell.language.hmp",  # HMP lines
     "qmpshell.language.redact",  # -v and error lines
     # several targets (issue 26): only several addresses, a glob or an @NAME line load them
     "qmpshell.targets",

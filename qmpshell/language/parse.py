@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from qmpshell.errors import ParseError
 from qmpshell.language import strictjson
+from qmpshell.language.hmp import hmp_message, parse_cpu_command
 from qmpshell.language.syntax import (
     VALUE_KINDS,
     Kind,
@@ -223,8 +224,6 @@ def message_for(request: Request, *, cpu_index: int | None = None) -> Message | 
         line = request.command_line
     else:
         line = request.rest if request.name == "hmp" else ""
-    from qmpshell.language.hmp import hmp_message, parse_cpu_command  # HMP lines only
-
     if not line or parse_cpu_command(line) is not None:
         return None
     return hmp_message(line, cpu_index=cpu_index)
