@@ -26,7 +26,7 @@ from tests.libvirt_support import LibvirtHost
 from tests.markers import guarded_path, make_guards, markers_for
 from tests.pair_support import Pair, start_pair
 from tests.qemu_support import QEMU_BINARY_ENV, Qemu
-from tests.server_support import Server, guest_agent, storage_daemon
+from tests.server_support import Server, emulator, emulator_of_the_daemons_build, guest_agent, storage_daemon
 from tests.tmux_support import Tmux, start_qmpshell
 
 
@@ -135,6 +135,16 @@ def start(tmp_path: Path) -> Iterator[object]:
     yield run
     for tmux in sessions:
         tmux.close()
+
+
+@pytest.fixture
+def same_build(short_dir: Path) -> Iterator[Server]:
+    """The qemu-system-x86_64 of the storage daemon's build (same version, same package string)."""
+    server = emulator(short_dir, emulator_of_the_daemons_build())
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

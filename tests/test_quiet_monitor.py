@@ -13,7 +13,7 @@ executable is unknown (TCP) is never served from the cache.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,8 +26,6 @@ from tests.libvirt_support import LibvirtHost
 from tests.qemu_support import Qemu, log_records, run_qmpshell
 from tests.server_support import (
     Server,
-    emulator,
-    emulator_of_the_daemons_build,
     storage_daemon_on_tcp,
 )
 from tests.tmux_support import Tmux, reply_line, shell_env
@@ -261,16 +259,6 @@ def test_hmp_mode_on_the_storage_daemon_asks_nothing(qsd: Server, tmp_path: Path
 
 
 # -- one build's emulator and storage daemon, one cache ------------------------------------------
-
-
-@pytest.fixture
-def same_build(short_dir: Path) -> Iterator[Server]:
-    """The qemu-system-x86_64 of the storage daemon's build (same version, same package string)."""
-    server = emulator(short_dir, emulator_of_the_daemons_build())
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def emulator_lines(server: Server, log: Path) -> None:

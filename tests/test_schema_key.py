@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +28,6 @@ from tests.server_support import Server, emulator, emulator_of_the_daemons_build
 def daemon(qsd: Server) -> Server:
     """The storage daemon (conftest's ``qsd``)."""
     return qsd
-
-
-@pytest.fixture
-def same_build(short_dir: Path) -> Iterator[Server]:
-    """The qemu-system-x86_64 of the storage daemon's build (same version, same package string)."""
-    server = emulator(short_dir, emulator_of_the_daemons_build())
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def cache_files(private_xdg: Path) -> list[str]:
