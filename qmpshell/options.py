@@ -82,6 +82,11 @@ class Option:
         )
 
     @property
+    def initial(self) -> Any:
+        """Its value when it is not given (a fresh list for an ``append`` default)."""
+        return list(self.default) if isinstance(self.default, tuple) else self.default
+
+    @property
     def dest(self) -> str:
         """The attribute's name, as argparse derives it: the first long flag."""
         long = next((flag for flag in self.flags if flag.startswith("--")), self.flags[0])
@@ -240,7 +245,7 @@ _BY_FLAG = {flag: option for _, options in GROUPS for option in options for flag
 def read_plain(words: list[str]) -> Options | None:
     """The options and addresses (which may come before and after options) read as argparse would
     read them, or None when argparse must look (``qmpshell.usage.parse_with_argparse``)."""
-    values: dict[str, Any] = {option.dest: _initial(option) for _, group in GROUPS for option in group}
+    values: dict[str, Any] = {option.dest: option.initial for _, group in GROUPS for option in group}
     addresses: list[str] = []
     words = list(words)
     while words:
@@ -267,11 +272,6 @@ def read_plain(words: list[str]) -> Options | None:
         else:
             values[option.dest] = value
     return Options(address=addresses, **values)
-
-
-def _initial(option: Option) -> Any:
-    """The option's value when it is not given (a fresh list for an ``append`` default)."""
-    return list(option.default) if isinstance(option.default, tuple) else option.default
 
 
 def _converted(option: Option, text: str) -> Any:

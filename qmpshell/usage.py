@@ -56,10 +56,8 @@ def _keywords(option: Option) -> dict[str, Any]:
     keywords: dict[str, Any] = {"help": option.help}
     if option.action != "store":
         keywords["action"] = option.action
-    if option.default is not None and option.default is not False:
-        keywords["default"] = list(option.default) if isinstance(option.default, tuple) else option.default
-    elif option.action == "store_true" and option.default is None:
-        keywords["default"] = None
+    if option.default is not (False if option.action == "store_true" else None):  # not argparse's own
+        keywords["default"] = option.initial
     for name in ("metavar", "choices", "nargs", "const"):
         if getattr(option, name) is not None:
             keywords[name] = getattr(option, name)
