@@ -248,6 +248,6 @@ def test_the_default_colours_are_the_terminals_own_palette() -> None:
 def test_when_the_line_mode_is_chosen(
     settings: Settings, term: str, size: tuple[int, int], expected: bool
 ) -> None:
-    from qmpshell.repl.linemode import wants_line_mode
+    from qmpshell.repl.choice import wants_line_mode
 
     assert wants_line_mode(settings, environ={"TERM": term}, size=os.terminal_size(size)) is expected

@@ -31,7 +31,6 @@ from qmpshell.output.safe import visible
 from qmpshell.qmptypes import Message
 from qmpshell.repl import styled
 from qmpshell.repl.choice import Where, is_dumb
-from qmpshell.repl.choice import wants_line_mode as wants_line_mode  # where it was before repl.choice
 from qmpshell.repl.connection import Link
 from qmpshell.repl.core import Grouped, InteractiveCore
 from qmpshell.repl.eventlines import event_line
