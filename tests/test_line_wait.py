@@ -5,14 +5,21 @@ typed (prompt_toolkit's prompt under tmux; the terminal's own line editing under
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.qemu_support import Qemu
+from qmpshell.config import Settings
+from qmpshell.protocol.address import parse_address
+from qmpshell.repl.keeper import open_session
+from qmpshell.repl.linemode import LineSession
+from tests.qemu_support import Qemu, wait_until
 from tests.test_line_mode import Recorded
 from tests.tmux_support import Tmux, reply_line, shell_env
 
@@ -102,3 +109,36 @@ def test_a_dumb_terminal_also_keeps_its_prompt_while_waiting(dumb_shell: Recorde
     shell.wait_for("has no name", after=stopped)
     shell.send("/quit")
     assert shell.process.wait(10) == 0
+
+
+def test_ctrl_c_while_a_wait_line_is_still_being_taken_in_stops_that_wait(
+    machine: Qemu, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CI's case: Enter on ``/wait``, then Ctrl-C while the line waits for the output lock
+    (an event's lines being printed).  The Ctrl-C is for the wait that line starts."""
+    session: LineSession | None = None
+    connection, feed = open_session(parse_address(machine.socket), Settings(), log=None)
+    session = LineSession(connection, feed, Settings())
+    lines = iter(["/wait SHUTDOWN timeout=30"])
+
+    def hold_output_and_interrupt() -> None:
+        assert session is not None
+        with session.lock:  # the line cannot start its wait before this lets go
+            wait_until(lambda: session.taking, what="the line taken in")
+            os.kill(os.getpid(), signal.SIGINT)
+            wait_until(lambda: session.early_interrupt, what="the Ctrl-C noted")
+
+    def read() -> str | None:
+        assert session is not None
+        line = next(lines, None)
+        if line is not None:
+            threading.Thread(target=hold_output_and_interrupt, daemon=True).start()
+            return line
+        wait_until(lambda: not session.wait.active, what="the wait ended")
+        return None
+
+    try:
+        assert session.run(read=read) == 0
+    finally:
+        connection.close()
+    assert "error: stopped waiting" in capsys.readouterr().out

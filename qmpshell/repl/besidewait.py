@@ -50,8 +50,8 @@ class BesideWait:
         return not self.active and text.strip().split(maxsplit=1)[:1] == ["/wait"]
 
     def start(self, text: str) -> None:
+        self._core.shell.events.clear_interrupt()  # before ``active``: a Ctrl-C from then on holds
         self.active = True
-        self._core.shell.events.clear_interrupt()
         self._in_background(lambda: self._core.run(text), self._done)
 
     def _done(self, result: Outcome | QmpShellError | Rendered | Grouped | None) -> None:

@@ -115,6 +115,8 @@ class LineSession:
         self.lock = threading.RLock()  # the output: the main thread's, the events', a wait's
         self.prompt_shown = False  # a dumb prompt is on the screen, waiting for a line
         self.busy = False  # a command runs on the worker
+        self.taking = False  # a line read is being taken in: a Ctrl-C now is for what it starts
+        self.early_interrupt = False  # that Ctrl-C came (``_on_sigint``), before its command or wait began
         self.done = threading.Event()
         self.wait = LineWait(self.core, lock=self.lock, print_new=lambda: self.between_prompts([], new=True))
         self._printed = 0  # absolute number of the first log line not yet printed
@@ -152,9 +154,11 @@ class LineSession:
         previous = signal.signal(signal.SIGINT, self._on_sigint)
         try:
             while not self.done.is_set():
+                self.taking = self.early_interrupt = False
                 text = read()
                 if text is None or self.done.is_set():  # Ctrl-D; a launched QEMU quit meanwhile
                     break
+                self.taking = True
                 for line in text.split("\n"):  # a pasted block: each line in turn, as typed
                     self.enter(line)
         finally:
@@ -167,8 +171,17 @@ class LineSession:
         the terminal drops the half-typed line), else drop the half-typed statement; never leave."""
         if self.busy:
             self.core.cancel()
-        elif not self.wait.stop():
+        elif self.wait.stop():
+            pass
+        elif self.taking:  # right after Enter (the line still queued behind an event's lines, say)
+            self.early_interrupt = True
+        else:
             self.interrupted()
+
+    def _interrupted_early(self) -> bool:
+        """Whether a Ctrl-C came while the line was being taken in; it is used up."""
+        early, self.early_interrupt = self.early_interrupt, False
+        return early
 
     def _learn_server(self) -> None:
         self.core.learn_server()
@@ -186,6 +199,8 @@ class LineSession:
             self.submit(statement.text)
             with self.lock:  # after quit: a clean exit leaves before the next prompt
                 self.core.keeper.after_statement()
+        elif self._interrupted_early():  # the statement is not complete: Ctrl-C drops it
+            self.interrupted()
         self.flush()
 
     def _shown_by_terminal(self) -> None:
@@ -196,10 +211,14 @@ class LineSession:
         a ``/wait`` runs beside instead and the prompt comes back at once."""
         self.shell.help_width = self.presentation().width  # /help wraps to the terminal as it is now
         if self.wait.takes(text):
-            self.wait.start(text)
+            self.wait.start(text)  # a Ctrl-C from here on stops it
+            if self._interrupted_early():
+                self.wait.stop()
             return
         self.shell.begin()
         self.busy = True  # Ctrl-C stops the wait from here on: parsing a device_add asks QEMU too
+        if self._interrupted_early():
+            self.core.cancel()
         try:
             result = self._parse_and_run(text)  # the core keeps it for /save script
         finally:
