@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import io
 import os
-import signal
 import sys
 import threading
 from collections.abc import Iterable
@@ -34,6 +33,7 @@ from qmpshell.printer import OutputClosed
 from qmpshell.protocol.address import Address, wants_many
 from qmpshell.protocol.session import make_client
 from qmpshell.scriptlines import read_script, stdin_lines
+from qmpshell.signals import SIGHUP, signal_name
 from qmpshell.startup import (
     address_for,
     complain,
@@ -146,12 +146,12 @@ def _main(argv: list[str] | None) -> int:
         complain("interrupted")
         return EXIT_INTERRUPTED
     except Stopped as stop:
-        complain(f"interrupted by {signal.Signals(stop.signum).name}")
+        complain(f"interrupted by {signal_name(stop.signum)}")
         return stop.exit_status
     except Exception as err:  # noqa: BLE001 - the promise is one line, never a traceback
         if isinstance(err, OSError) and err.errno == errno.EIO:  # the terminal hung up under us
             complain("the terminal went away (input/output error)")
-            return 128 + signal.SIGHUP
+            return 128 + SIGHUP
         if os.environ.get("QMPSHELL_DEBUG"):
             raise
         complain(f"internal error: {type(err).__name__}: {err} (QMPSHELL_DEBUG=1 shows where)")

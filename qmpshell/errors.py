@@ -14,10 +14,11 @@ line of text and an exit status, never a traceback::
 
 from __future__ import annotations
 
-import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from qmpshell.signals import SIGHUP, SIGQUIT, SIGTERM, signal
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -26,7 +27,7 @@ EXIT_CONNECTION = 3
 EXIT_INTERRUPTED = 130
 
 # Handled like Ctrl-D interactively and like Ctrl-C in batch mode; the exit status is 128 + the signal.
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+STOP_SIGNALS = (SIGTERM, SIGHUP, SIGQUIT)
 
 
 class Stopped(SystemExit):
@@ -100,12 +101,12 @@ def stop_on_signals() -> Iterator[None]:
             if not hold_back(signum):
                 raise Stopped(signum)
 
-    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
+    previous = {sig: signal(sig, stop) for sig in STOP_SIGNALS}
     try:
         yield
     finally:
         for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            signal(sig, handler)
 
 
 class QmpShellError(Exception):
