@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+import types
 import typing
 
 import pytest
@@ -75,3 +78,59 @@ def test_qmpshells_records_are_namedtuples() -> None:
     assert isinstance(address, tuple)
     assert address._replace(path="/tmp/r.sock") == Address(path="/tmp/r.sock")
     assert str(address) == "/tmp/q.sock"
+
+
+def wide(base: typing.Any) -> type:
+    """A record with more fields than ``records`` has precompiled ``__new__`` functions for."""
+    fields = {f"f{i}": int for i in range(12)}
+    body = {"__annotations__": fields, "__module__": __name__, "f10": 10, "f11": 11}
+    return types.new_class("Wide", (base,), exec_body=lambda namespace: namespace.update(body))
+
+
+@pytest.mark.parametrize("make", [both, wide])
+def test_calls_bind_as_typings_records_do(make: typing.Callable[[typing.Any], type]) -> None:
+    """Positional, by name, mixed and defaulted calls give the same records; bad calls the same error."""
+    mine, theirs = make(records.NamedTuple), make(typing.NamedTuple)
+    names = mine._fields
+    required = [name for name in names if name not in mine._field_defaults]
+    calls: list[tuple[tuple[int, ...], dict[str, int]]] = [
+        (tuple(range(len(names))), {}),
+        (tuple(range(len(required))), {}),
+        ((), {name: 7 for name in required}),
+        ((1,), {name: 7 for name in names[1:]}),
+        ((1,), {name: 7 for name in required[1:]}),
+    ]
+    for args, named in calls:
+        assert mine(*args, **named) == theirs(*args, **named)
+        assert type(mine(*args, **named)) is mine
+    bad: list[tuple[tuple[int, ...], dict[str, int]]] = [
+        ((), {}),  # a field without default is missing
+        (tuple(range(len(names) + 1)), {}),  # too many
+        ((1,), {names[0]: 2}),  # twice
+        (tuple(range(len(required))), {"nope": 1}),  # unknown
+    ]
+    for args, named in bad:
+        with pytest.raises(TypeError):
+            theirs(*args, **named)
+        with pytest.raises(TypeError):
+            mine(*args, **named)
+
+
+@pytest.mark.parametrize("make", [both, wide])
+def test_the_records_own_members_behave_as_typings(make: typing.Callable[[typing.Any], type]) -> None:
+    mine, theirs = make(records.NamedTuple), make(typing.NamedTuple)
+    values = tuple(range(len(mine._fields)))
+    a, b = mine(*values), theirs(*values)
+    assert a._asdict() == b._asdict()
+    assert repr(a) == repr(b)
+    assert a._replace(**{mine._fields[0]: 9}) == b._replace(**{theirs._fields[0]: 9})
+    assert mine._make(values) == theirs._make(values) and type(mine._make(values)) is mine
+    assert mine.__match_args__ == theirs.__match_args__
+    assert hash(a) == hash(b) and a == b and copy.copy(a) == a
+    assert pickle.loads(pickle.dumps(Address("/tmp/q.sock"))) == Address("/tmp/q.sock")
+    assert [getattr(a, name) for name in mine._fields] == list(values)
+    for record in (a, b):
+        with pytest.raises(TypeError):
+            record._make(values[:-1])  # too few values
+        with pytest.raises(ValueError):
+            record._replace(nope=1)
