@@ -21,13 +21,14 @@ from collections.abc import Callable
 from qmpshell.errors import QmpShellError
 from qmpshell.language.parse import Request, hmp_line_of, parse_statement
 from qmpshell.language.statements import Statement
-from qmpshell.language.untyped import ArgTree, ArgumentTyper
 from qmpshell.qmptypes import Message
 from qmpshell.shell import Prepared, Shell, Started
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from qmpshell.language.untyped import ArgTree, ArgumentTyper
 
 DEPTH = 8  # QEMU's queue per client with oob on; more would only wait in the socket
 

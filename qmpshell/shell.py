@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 
 from qmpshell import guestnotes
 from qmpshell.errors import CommandTimeout, ConnectionLost, UsageError
-from qmpshell.language.hmp import hmp_message, looks_like_error, parse_cpu_command
 from qmpshell.language.parse import (
     HmpRequest,
     QmpRequest,
@@ -24,7 +23,6 @@ from qmpshell.language.parse import (
     message_for,
     parse_statement,
 )
-from qmpshell.language.untyped import ArgumentTyper
 from qmpshell.notices import Warnings
 from qmpshell.outcomes import (
     FrontEndCommand,
@@ -49,6 +47,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from qmpshell.hmp.session import HmpSide
+    from qmpshell.language.untyped import ArgumentTyper
 
 FORMATS = ("auto", "json", "compact")  # /format and output.format: views, indented JSON, one-line JSON
 HELP_WIDTH = 76
@@ -78,6 +77,8 @@ def _hmp_outcome(sent: Message, response: Message) -> Outcome:
         return Reply(sent, response)
     value = response.get("return", "")
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)  # not a repr
+    from qmpshell.language.hmp import looks_like_error  # HMP's lines: loaded by the first
+
     return HmpOutput(text, looks_like_error(text), sent)
 
 
@@ -327,6 +328,8 @@ class Shell(HmpLines, ShellCommands):
 
     def _run_hmp(self, command_line: str) -> Outcome:
         """An HMP line ``start`` does not send: ``cpu N``, which the shell keeps."""
+        from qmpshell.language.hmp import hmp_message, parse_cpu_command
+
         cpu = parse_cpu_command(command_line)
         if cpu is not None:
             return self._select_cpu(cpu)

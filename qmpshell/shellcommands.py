@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 from qmpshell.errors import UsageError
 from qmpshell.language.parse import ShellRequest
-from qmpshell.language.untyped import flatten_tree
 from qmpshell.notices import Warnings
 from qmpshell.outcomes import EventSeen, Exit, Info, ModeChanged, Outcome, ProgramOutput, Reply
 from qmpshell.protocol import events as event_log
@@ -161,6 +160,8 @@ class ShellCommands:
         if command is not None and (words[0].startswith("/") or command.details):
             lines = [command.usage, "  " + command.summary]
             return wrapped_lines(lines + (["", command.details] if command.details else []), self.help_width)
+        from qmpshell.language.untyped import flatten_tree  # the words' values: /help's narrowing
+
         narrow = {path: value.text for path, value in flatten_tree(request.options)}
         text: str | None = self.documentation().help(self, words[0], narrow)  # the schema's tree and the docs
         if text is None:

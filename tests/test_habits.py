@@ -90,6 +90,11 @@ NOT_FOR_A_ONE_SHOT = {
     # QEMU's documentation, the HMP tables, record/replay and the proxy: NOT_FOR_A_ONE_SHOT_PACKAGES
     "qmpshell.language.script",  # /save script and --to-script
     "qmpshell.language.redact",  # -v and error lines
+    # a bare command name is read without the tokenizer and the grammar (language.parse)
+    "qmpshell.language.grammar",
+    "qmpshell.language.syntax",
+    "qmpshell.language.untyped",
+    "qmpshell.language.hmp",
     # several targets (issue 26): only several addresses, a glob or an @NAME line load them
     "qmpshell.targets",
     "qmpshell.batchorder",

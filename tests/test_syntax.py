@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from qmpshell.errors import ParseError
-from qmpshell.language.parse import HmpRequest, QmpRequest, ShellRequest, parse_statement
+from qmpshell.errors import ParseError, UsageError
+from qmpshell.language.grammar import parse_tokens
+from qmpshell.language.parse import HmpRequest, QmpRequest, ShellRequest, is_bare_name, parse_statement
 from qmpshell.language.statements import Assembler, read_statements
 from qmpshell.language.syntax import Kind, is_incomplete, tokenize
+from qmpshell.language.untyped import GuessingTyper
 from qmpshell.output.safe import with_caret
+from qmpshell.schema.index import SchemaIndex
+from qmpshell.schema.values import SchemaTyper
+from tests.test_typing_rules import CAPTURE
 
 
 def arguments(line: str) -> Any:
@@ -205,3 +211,35 @@ def test_error_token_marks_the_fault() -> None:
 def test_deep_nesting_is_a_parse_error_not_a_crash() -> None:
     with pytest.raises(ParseError):
         parse_statement("x a=" + "[" * 100_000 + "]" * 100_000)
+
+
+BARE_NAMES = ["query-status", "qmp_capabilities", "x-debug-query-block-graph", "a", "Q9", "stop  ", "\tcont"]
+NOT_BARE = ["query-status | json", "stop # why", "9p", "-x", "_x", "qué", "query.status", "cont x=1", ""]
+
+
+def outcome(parse: Any, line: str, hmp: bool, typer: Any) -> object:
+    """What a parse gives: the request, or the error's type and message."""
+    try:
+        return parse(line, hmp=hmp, typer=typer)
+    except UsageError as err:  # ParseError, or the schema does not know the command
+        return (type(err), str(err))
+
+
+@pytest.mark.parametrize("line", BARE_NAMES + NOT_BARE)
+def test_a_bare_command_name_is_read_as_the_grammar_reads_it(line: str) -> None:
+    """``parse_statement`` reads a line that is only a name without the tokenizer: the same request,
+    or the same error, with no typer, the guessing rules and a real schema (an unknown name too)."""
+    assert is_bare_name(line.strip()) == (line in BARE_NAMES)
+    schema = SchemaTyper(SchemaIndex.from_entries(json.loads(CAPTURE.read_text())))
+    for typer in (None, GuessingTyper(), schema):
+        for hmp in (False, True):
+            expected = outcome(parse_tokens, line, hmp, typer)
+            got = outcome(parse_statement, line, hmp, typer)
+            assert got == expected
+            assert type(got) is type(expected)
+
+
+def test_a_bare_name_the_schema_does_not_know_fails_as_before() -> None:
+    schema = SchemaTyper(SchemaIndex.from_entries(json.loads(CAPTURE.read_text())))
+    with pytest.raises(UsageError, match="unknown command 'query-statu'; did you mean query-status"):
+        parse_statement("query-statu", typer=schema)

@@ -3,7 +3,9 @@
 Both front-ends read lines; a statement may span several of them.  The
 assembler is fed one line at a time and hands back a ``Statement`` once one is
 complete, so that batch mode can number lines and the REPL can show a
-continuation prompt while ``pending`` is true.
+continuation prompt while ``pending`` is true.  A line without a bracket or a
+``\\`` at its end is a statement by itself, decided without the tokenizer, which
+is loaded for the first line that needs it.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from qmpshell.language.syntax import Kind, OpenJson, first_error, significant, tokenize
 from qmpshell.records import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from qmpshell.language.syntax import OpenJson
 
 
 class Statement(NamedTuple):
@@ -104,6 +109,8 @@ class Assembler:
 
         False means "look at the whole statement": the line closes it, or opens a bracket.
         """
+        from qmpshell.language.syntax import Kind, first_error, significant, tokenize
+
         tokens = tokenize(line, hmp=self.hmp)
         if first_error(tokens) is not None:
             return False
@@ -113,6 +120,8 @@ class Assembler:
     def _wants_more(self, text: str) -> bool:
         if not _MAY_CONTINUE.search(text):
             return False  # the common case, decided without tokenizing twice
+        from qmpshell.language.syntax import Kind, OpenJson, first_error, significant, tokenize
+
         tokens = tokenize(text, hmp=self.hmp)
         error = first_error(tokens)
         if error is not None:
