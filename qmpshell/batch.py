@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from qmpshell.errors import EXIT_OK, EXIT_USAGE, ConnectionLost, ParseError, QmpShellError
-from qmpshell.language.parse import QmpRequest, Request, ShellRequest
+from qmpshell.language.requests import QmpRequest, Request, ShellRequest
 from qmpshell.language.statements import Statement, read_statements
 from qmpshell.outcomes import (
     EventSeen,

@@ -20,8 +20,8 @@ from contextlib import AbstractContextManager, ExitStack
 
 from qmpshell.batch import Runner, report
 from qmpshell.errors import EXIT_OK, EXIT_USAGE, QmpShellError, UsageError
-from qmpshell.language.parse import QmpRequest, Request, ShellRequest
 from qmpshell.language.prefix import ALL, split_target
+from qmpshell.language.requests import QmpRequest, Request, ShellRequest
 from qmpshell.language.statements import Assembler, Statement
 from qmpshell.migration import Side, migrate, parse_migrate
 from qmpshell.printer import OutputClosed, Printer

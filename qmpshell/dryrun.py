@@ -18,8 +18,9 @@ from qmpshell import commands
 from qmpshell.batch import report
 from qmpshell.errors import EXIT_OK, QmpShellError, UsageError
 from qmpshell.language.hmp import parse_cpu_command
-from qmpshell.language.parse import HmpRequest, Request, ShellRequest, message_for, parse_statement
+from qmpshell.language.parse import parse_statement
 from qmpshell.language.prefix import split_target
+from qmpshell.language.requests import HmpRequest, Request, ShellRequest, message_for
 from qmpshell.language.statements import Statement, read_statements
 from qmpshell.output.render import json_text
 from qmpshell.printer import Printer

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from qmpshell.errors import CommandFailed, UsageError
-from qmpshell.language.parse import QmpRequest, parse_statement
+from qmpshell.language.parse import parse_statement
+from qmpshell.language.requests import QmpRequest
 from qmpshell.language.untyped import ArgumentTyper
 from qmpshell.outcomes import Info, Outcome, Reply
 from qmpshell.protocol import events as event_log

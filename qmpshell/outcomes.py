@@ -7,7 +7,7 @@ outcome (``Reply`` with ``ok`` false) because scripts print it.
 
 from __future__ import annotations
 
-from qmpshell.language.parse import ShellRequest
+from qmpshell.language.requests import ShellRequest
 from qmpshell.qmptypes import Message
 from qmpshell.records import NamedTuple
 

@@ -5,7 +5,7 @@ QEMU queues up to eight commands of a client that negotiated ``oob`` (its
 a script need not wait for each reply before it sends the next line.  In-band
 replies still come in the order of the commands, and each is routed by its id.
 A request that is more than one message (``/wait``, ``/hmp`` and ``/qmp``, HMP
-``cpu N``, ``/help``: see ``language.parse.message_for``) is a barrier: everything in
+``cpu N``, ``/help``: see ``language.requests.message_for``) is a barrier: everything in
 flight is finished before it runs.
 
 A strict script (no ``-k``) runs through a pipeline one deep: each command is
@@ -19,7 +19,8 @@ from collections import deque
 from collections.abc import Callable
 
 from qmpshell.errors import QmpShellError
-from qmpshell.language.parse import Request, hmp_line_of, parse_statement
+from qmpshell.language.parse import parse_statement
+from qmpshell.language.requests import Request, hmp_line_of
 from qmpshell.language.statements import Statement
 from qmpshell.qmptypes import Message
 from qmpshell.shell import Prepared, Shell, Started

@@ -14,15 +14,8 @@ from collections.abc import Callable, Mapping
 
 from qmpshell import guestnotes
 from qmpshell.errors import CommandTimeout, ConnectionLost, UsageError
-from qmpshell.language.parse import (
-    HmpRequest,
-    QmpRequest,
-    Request,
-    ShellRequest,
-    hmp_line_of,
-    message_for,
-    parse_statement,
-)
+from qmpshell.language.parse import parse_statement
+from qmpshell.language.requests import HmpRequest, QmpRequest, Request, ShellRequest, hmp_line_of, message_for
 from qmpshell.notices import Warnings
 from qmpshell.outcomes import (
     FrontEndCommand,

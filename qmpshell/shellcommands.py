@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from qmpshell.errors import UsageError
-from qmpshell.language.parse import ShellRequest
+from qmpshell.language.requests import ShellRequest
 from qmpshell.notices import Warnings
 from qmpshell.outcomes import EventSeen, Exit, Info, ModeChanged, Outcome, ProgramOutput, Reply
 from qmpshell.protocol import events as event_log

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from qmpshell import waits
 from qmpshell.config import seconds
 from qmpshell.errors import CommandTimeout, UsageError
-from qmpshell.language.parse import ShellRequest
+from qmpshell.language.requests import ShellRequest
 from qmpshell.language.untyped import ArgTree, Value, flatten_tree, guess_value
 from qmpshell.protocol import events as event_log
 from qmpshell.protocol.events import EventLog, WaitInterrupted, event_matcher

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from qmpshell.docs.examples import as_line, example_line, first_message
-from qmpshell.language.parse import QmpRequest, parse_statement
+from qmpshell.language.parse import parse_statement
+from qmpshell.language.requests import QmpRequest
 from qmpshell.language.untyped import GuessingTyper
 
 CASES: list[dict[str, Any]] = [

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from qmpshell import commands
 from qmpshell.errors import ParseError, UsageError
-from qmpshell.language.parse import HmpRequest, QmpRequest, ShellRequest, parse_statement
+from qmpshell.language.parse import parse_statement
+from qmpshell.language.requests import HmpRequest, QmpRequest, ShellRequest
 from qmpshell.language.statements import Assembler, read_statements
 from qmpshell.schema.index import SchemaIndex
 from qmpshell.schema.knowledge import SchemaKnowledge

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qmpshell.language.parse import QmpRequest, parse_statement
+from qmpshell.language.parse import parse_statement
+from qmpshell.language.requests import QmpRequest
 from qmpshell.language.syntax import Kind, tokenize
 
 

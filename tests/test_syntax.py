@@ -9,7 +9,8 @@ import pytest
 
 from qmpshell.errors import ParseError, UsageError
 from qmpshell.language.grammar import parse_tokens
-from qmpshell.language.parse import HmpRequest, QmpRequest, ShellRequest, is_bare_name, parse_statement
+from qmpshell.language.parse import is_bare_name, parse_statement
+from qmpshell.language.requests import HmpRequest, QmpRequest, ShellRequest
 from qmpshell.language.statements import Assembler, read_statements
 from qmpshell.language.syntax import Kind, is_incomplete, tokenize
 from qmpshell.language.untyped import GuessingTyper

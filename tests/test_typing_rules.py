@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from qmpshell.errors import ParseError, UsageError
-from qmpshell.language.parse import QmpRequest, parse_statement
+from qmpshell.language.parse import parse_statement
+from qmpshell.language.requests import QmpRequest
 from qmpshell.schema.index import SchemaIndex
 from qmpshell.schema.values import SchemaTyper
 

@@ -13,7 +13,7 @@ from qmpshell.docs.hints import DocHints
 from qmpshell.docs.library import ServerDocs, documentation_alone, example, help_text
 from qmpshell.docs.properties import QUESTIONS, properties_table
 from qmpshell.errors import UsageError
-from qmpshell.language.parse import ShellRequest
+from qmpshell.language.requests import ShellRequest
 from qmpshell.protocol.pending import QmpError
 from qmpshell.records import Protocol
 from qmpshell.schema.index import index_of

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from qmpshell.docs.examples import as_line, first_message, sends_something
 from qmpshell.docs.join import definition_for, gather
 from qmpshell.docs.model import Manual
-from qmpshell.language.parse import QmpRequest, parse_statement
+from qmpshell.language.parse import parse_statement
+from qmpshell.language.requests import QmpRequest
 from qmpshell.language.untyped import ArgumentTyper
 from qmpshell.schema.index import SchemaIndex
 

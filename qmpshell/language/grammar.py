@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from qmpshell.errors import ParseError
 from qmpshell.language import strictjson
-from qmpshell.language.parse import HmpRequest, QmpRequest, Request, ShellRequest
+from qmpshell.language.requests import HmpRequest, QmpRequest, Request, ShellRequest
 from qmpshell.language.syntax import (
     VALUE_KINDS,
     Kind,

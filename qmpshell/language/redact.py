@@ -27,7 +27,8 @@ import json
 import re
 
 from qmpshell.errors import QmpShellError
-from qmpshell.language.parse import HmpRequest, QmpRequest, ShellRequest, parse_statement
+from qmpshell.language.parse import parse_statement
+from qmpshell.language.requests import HmpRequest, QmpRequest, ShellRequest
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 from qmpshell.errors import QmpShellError, UsageError
-from qmpshell.language.parse import ShellRequest
+from qmpshell.language.requests import ShellRequest
 from qmpshell.numbers import whole_number
 from qmpshell.output.events import event_line
 from qmpshell.output.render import event_time, json_text

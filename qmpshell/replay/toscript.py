@@ -26,7 +26,8 @@ import re
 from collections.abc import Iterator
 
 from qmpshell.errors import QmpShellError
-from qmpshell.language.parse import message_for, parse_statement
+from qmpshell.language.parse import parse_statement
+from qmpshell.language.requests import message_for
 from qmpshell.language.strictjson import escape_controls
 from qmpshell.language.untyped import ArgumentTyper, is_plain_number, number_of
 
