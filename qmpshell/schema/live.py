@@ -7,6 +7,12 @@ redraw.  Values that change while the shell runs (node names, job ids, QOM
 children) are refetched in the background once older than ``ttl`` seconds;
 the old answer is served meanwhile.  Device types and properties never change
 for a QEMU process and are fetched once.
+
+A statement may change the volatile values, so the front-end brackets each one
+with ``hold`` and ``expire``: while it runs they are neither asked for nor
+offered (a Tab typed ahead behind ``blockdev-add`` is answered once it has
+run), and an answer whose fetch overlapped a statement's start or end is asked
+again rather than kept: it may tell the nodes from before the statement.
 """
 
 from __future__ import annotations
@@ -73,10 +79,13 @@ class LiveValues:
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         self._answers: dict[LiveQuery, tuple[float, list[LiveItem]]] = {}
-        self._queued: set[LiveQuery] = set()
+        self._queued: set[LiveQuery] = set()  # queued, being fetched, or held
         self._queue: queue.Queue[LiveQuery | None] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._closed = False
+        self._holding = False  # a statement runs (``hold`` .. ``expire``)
+        self._held: set[LiveQuery] = set()  # volatile queries asked meanwhile: fetched once it ended
+        self._generation = 0  # counts statements' starts and ends: a fetch that saw one is not kept
 
     def lookup(self, query: LiveQuery, *, wait: float = 0.0) -> list[LiveItem] | None:
         """The answer if known (perhaps a little old); None while it is being fetched.
@@ -84,31 +93,68 @@ class LiveValues:
         With ``wait`` (Tab, on a completion thread; the UI thread never waits),
         an answer not known yet, or one old enough to be fetched again, is
         waited for that long, so one Tab right after ``blockdev-add`` offers the
-        new node; the old answer is served if the new one is late.
+        new node; the old answer is served if the new one is late.  While a
+        statement runs (``hold``), a volatile answer waits for its end: None if
+        that is late too (the front-end completes again when it comes).
         """
         with self._arrived:
             known = self._answers.get(query)
-            stale = known is None or (query.kind in _VOLATILE and time.monotonic() - known[0] > self._ttl)
+            held = self._holds(query)
+            stale = held or known is None or self._old(query, known[0])
             if stale and query not in self._queued and not self._closed:
-                self._queued.add(query)
-                self._queue.put(query)
-                self._start_worker()
+                self._ask(query)
             if stale and wait > 0:
-                asked = known[0] if known is not None else float("-inf")
-                self._arrived.wait_for(lambda: self._fetched_after(query, asked) or self._closed, wait)
+                asked = known[0] if known is not None and not held else float("-inf")
+                self._arrived.wait_for(lambda: self._answered(query, asked) or self._closed, wait)
                 known = self._answers.get(query)
+            if self._holds(query):
+                return None
         return known[1] if known is not None else None
 
-    def _fetched_after(self, query: LiveQuery, moment: float) -> bool:
+    def _old(self, query: LiveQuery, moment: float) -> bool:
+        return query.kind in _VOLATILE and time.monotonic() - moment > self._ttl
+
+    def _holds(self, query: LiveQuery) -> bool:
+        """A statement runs and may change what ``query`` asks: it is asked once the statement ended."""
+        return self._holding and query.kind in _VOLATILE
+
+    def _ask(self, query: LiveQuery) -> None:
+        """Queue a fetch (the lock held), or keep it for the statement's end."""
+        self._queued.add(query)
+        if self._holds(query):
+            self._held.add(query)
+        else:
+            self._queue.put(query)
+            self._start_worker()
+
+    def _answered(self, query: LiveQuery, moment: float) -> bool:
         answer = self._answers.get(query)
-        return answer is not None and answer[0] > moment
+        return answer is not None and answer[0] > moment and not self._holds(query)
+
+    def hold(self) -> None:
+        """A statement starts: what it may change is neither asked for nor offered until ``expire``.
+
+        A Tab typed ahead behind ``blockdev-add`` (or pressed while it runs) could otherwise fetch
+        the nodes before the command reached QEMU and offer that list as current.
+        """
+        with self._lock:
+            self._holding = True
+            self._generation += 1
 
     def expire(self) -> None:
-        """A command ran and may have changed what QEMU has (nodes, jobs, devices): ask again next time."""
-        with self._lock:
-            for query, (_, items) in list(self._answers.items()):
-                if query.kind in _VOLATILE:
-                    self._answers[query] = (float("-inf"), items)
+        """A statement ended and may have changed what QEMU has (nodes, jobs, devices): the volatile
+        answers are dropped (asked again on Tab), and those asked for while it ran are fetched now."""
+        with self._arrived:
+            self._holding = False
+            self._generation += 1
+            for query in [query for query in self._answers if query.kind in _VOLATILE]:
+                del self._answers[query]
+            held, self._held = self._held, set()
+            if held and not self._closed:
+                for query in held:
+                    self._queue.put(query)
+                self._start_worker()
+            self._arrived.notify_all()
 
     def close(self) -> None:
         """Stop the worker (after the fetch in progress, if any)."""
@@ -124,16 +170,32 @@ class LiveValues:
 
     def _work(self) -> None:
         while (query := self._queue.get()) is not None:
+            with self._lock:
+                if self._holds(query):  # queued before the statement started: asked after it
+                    self._held.add(query)
+                    continue
+                generation = self._generation
             try:
                 items = fetch(self._execute, query, timeout=self._timeout)
             except QmpShellError:
                 items = []  # an answer all the same, so a failing query is not repeated at every key
-            with self._arrived:
-                self._answers[query] = (time.monotonic(), items)
-                self._queued.discard(query)
-                self._arrived.notify_all()
-            if self._on_ready is not None:
+            if self._keep(query, items, generation) and self._on_ready is not None:
                 self._on_ready()
+
+    def _keep(self, query: LiveQuery, items: list[LiveItem], generation: int) -> bool:
+        """Store an answer, unless a statement started or ended while it was fetched (a volatile
+        one may then predate what the statement did): that query is asked again instead."""
+        with self._arrived:
+            if generation != self._generation and query.kind in _VOLATILE:
+                if self._holding:
+                    self._held.add(query)
+                elif not self._closed:
+                    self._queue.put(query)
+                return False
+            self._answers[query] = (time.monotonic(), items)
+            self._queued.discard(query)
+            self._arrived.notify_all()
+            return True
 
 
 def _property_meta(prop: dict[str, Any]) -> str:

@@ -1,0 +1,106 @@
+"""Live values (completion's node names, jobs, devices) and the statements that change them, against a
+real QEMU: an answer is never one from before a statement that ran (the CI flake of one Tab right
+after ``blockdev-add`` showing nothing)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from qmpshell.protocol.address import parse_address
+from qmpshell.protocol.client import Client
+from qmpshell.schema.live import LiveItem, LiveValues
+from qmpshell.schema.suggestions import LiveQuery
+from tests.qemu_support import Qemu
+
+NODES = LiveQuery("node-names")
+NA = LiveItem("na", "null-co")
+
+
+class Late:
+    """``Client.execute`` whose answers come from QEMU at once but reach the caller only when
+    ``release`` is set: a fetch that started before a statement and ends after it."""
+
+    def __init__(self, execute: Any) -> None:
+        self._execute = execute
+        self.answered = threading.Event()  # QEMU has answered the first question
+        self.release = threading.Event()
+        self.calls = 0
+
+    def __call__(self, command: str, arguments: Any = None, *, timeout: float | None = None) -> Any:
+        reply = self._execute(command, arguments, timeout=timeout)
+        self.calls += 1
+        self.answered.set()
+        self.release.wait(10)
+        return reply
+
+
+@pytest.fixture
+def client(qemu: Qemu) -> Iterator[Client]:
+    client = Client(parse_address(qemu.socket))
+    client.connect()
+    yield client
+    client.close()
+
+
+def blockdev_add(qemu: Qemu) -> None:
+    """A statement that makes a node (on the second monitor: the shell's client is the one watched)."""
+    qemu.aux.execute("blockdev-add", driver="null-co", **{"node-name": "na"})
+
+
+def test_nodes_asked_before_a_statement_and_answered_after_it_are_asked_again(
+    client: Client, qemu: Qemu
+) -> None:
+    late = Late(client.execute)
+    live = LiveValues(late)
+    try:
+        assert live.lookup(NODES) is None  # asked
+        assert late.answered.wait(10)  # QEMU's answer: no node yet
+        blockdev_add(qemu)
+        live.expire()  # the statement ended while that answer was on its way
+        late.release.set()
+        assert live.lookup(NODES, wait=10) == [NA]  # not the empty list, kept as new
+        assert late.calls == 2
+    finally:
+        late.release.set()
+        live.close()
+
+
+def test_while_a_statement_runs_nodes_are_neither_asked_nor_offered_then_asked_at_its_end(
+    client: Client, qemu: Qemu
+) -> None:
+    late = Late(client.execute)
+    late.release.set()
+    arrived = threading.Event()
+    live = LiveValues(late, on_ready=arrived.set)
+    try:
+        assert live.lookup(NODES, wait=10) == []
+        arrived.clear()
+        live.hold()  # blockdev-add starts
+        assert live.lookup(NODES, wait=0.1) is None  # not the list from before it, which may change
+        assert late.calls == 1  # nor asked: the statement may not have reached QEMU yet
+        blockdev_add(qemu)
+        live.expire()  # it ended: the Tab that waits gets its answer without another key
+        assert arrived.wait(10)
+        assert live.lookup(NODES) == [NA]
+        assert late.calls == 2
+    finally:
+        live.close()
+
+
+def test_a_tab_waiting_while_a_statement_runs_gets_what_it_made(client: Client, qemu: Qemu) -> None:
+    live = LiveValues(client.execute)
+    try:
+        live.hold()
+        answers: list[list[LiveItem] | None] = []
+        tab = threading.Thread(target=lambda: answers.append(live.lookup(NODES, wait=10)))
+        tab.start()
+        blockdev_add(qemu)
+        live.expire()
+        tab.join(15)
+        assert answers == [[NA]]
+    finally:
+        live.close()
