@@ -270,3 +270,21 @@ def test_a_directory_in_a_file_name_completes_with_its_slash(index: SchemaIndex,
     completer = ShellCompleter(lambda: CompletionSource(index))
     found = completions(completer, f"blockdev-add driver=file node-name=f filename={tmp_path}/ima")
     assert sorted(c.text for c in found) == ["ge.qcow2", "ges/"]
+
+
+def test_a_tab_waiting_on_values_closed_meanwhile_gets_none_not_the_old_list(index: SchemaIndex) -> None:
+    """A reconnect or a replaced schema closes the source a Tab waits on: None keeps the Tab
+    waiting, so it completes again from the new source, rather than showing the old answer."""
+    answers = Answers({"query-named-block-nodes": [{"node-name": "n0", "drv": "null-co"}]})
+    live = LiveValues(answers, ttl=0.0)
+    query = LiveQuery("node-names")
+    assert live.lookup(query, wait=10) == [LiveItem("n0", "null-co")]
+    answers.release.clear()  # the next fetch hangs
+    found: list[list[LiveItem] | None] = []
+    tab = threading.Thread(target=lambda: found.append(live.lookup(query, wait=10)))
+    tab.start()
+    wait_until(lambda: len(answers.calls) == 2, what="the fetch again")
+    live.close()
+    tab.join(5)
+    assert found == [None]
+    answers.release.set()

@@ -303,10 +303,12 @@ def refresh_menu(
     buffer: Buffer,
     completions: Completions,
     invalidate: Callable[[], None],
-    attempts: int = 40,
+    attempts: int = 200,
 ) -> None:
     """Event loop: show a live answer in the menu; while a completion is still being computed it may
-    get the answer itself, so look again shortly (at most ``attempts`` times)."""
+    get the answer itself, so look again shortly (at most ``attempts`` times: 10 s, as one that
+    waits ``LIVE_WAIT`` ends later than that only on a starved machine, and a Tab whose completion
+    ended empty meanwhile is completed again, not forgotten)."""
     if completion_in_flight(buffer):
         if attempts:
             loop.call_later(MENU_RETRY, refresh_menu, loop, buffer, completions, invalidate, attempts - 1)

@@ -95,7 +95,9 @@ class LiveValues:
         waited for that long, so one Tab right after ``blockdev-add`` offers the
         new node; the old answer is served if the new one is late.  While a
         statement runs (``hold``), a volatile answer waits for its end: None if
-        that is late too (the front-end completes again when it comes).
+        that is late too (the front-end completes again when it comes).  None
+        once closed: a reconnect or a replaced schema made a new source, and a
+        Tab waiting here completes again from that one.
         """
         with self._arrived:
             known = self._answers.get(query)
@@ -107,7 +109,7 @@ class LiveValues:
                 asked = known[0] if known is not None and not held else float("-inf")
                 self._arrived.wait_for(lambda: self._answered(query, asked) or self._closed, wait)
                 known = self._answers.get(query)
-            if self._holds(query):
+            if self._holds(query) or self._closed:  # closed: the front-end asks its new source
                 return None
         return known[1] if known is not None else None
 
