@@ -12,7 +12,7 @@ import pytest
 
 from qmpshell.protocol.address import parse_address
 from qmpshell.protocol.client import Client
-from qmpshell.schema.live import LiveItem, LiveValues
+from qmpshell.schema.live import Answer, LiveItem, LiveValues
 from qmpshell.schema.suggestions import LiveQuery
 from tests.qemu_support import Qemu
 
@@ -69,24 +69,23 @@ def test_nodes_asked_before_a_statement_and_answered_after_it_are_asked_again(
         live.close()
 
 
-def test_while_a_statement_runs_nodes_are_neither_asked_nor_offered_then_asked_at_its_end(
+def test_while_a_statement_runs_the_nodes_known_are_not_final_and_asked_again_at_its_end(
     client: Client, qemu: Qemu
 ) -> None:
-    late = Late(client.execute)
-    late.release.set()
     arrived = threading.Event()
-    live = LiveValues(late, on_ready=arrived.set)
+    live = LiveValues(client.execute, on_ready=arrived.set)
     try:
-        assert live.lookup(NODES, wait=10) == []
+        assert live.answer(NODES, wait=10) == Answer([], final=True)
         arrived.clear()
-        live.hold()  # blockdev-add starts
-        assert live.lookup(NODES, wait=0.1) is None  # not the list from before it, which may change
-        assert late.calls == 1  # nor asked: the statement may not have reached QEMU yet
+        live.hold()  # blockdev-add starts, and takes longer than a Tab waits
+        assert live.answer(NODES, wait=0.1) == Answer([], final=False)  # shown, but completed again later
+        assert arrived.wait(10)  # what QEMU says while it runs: not final either
+        assert live.answer(NODES) == Answer([], final=False)
+        arrived.clear()
         blockdev_add(qemu)
-        live.expire()  # it ended: the Tab that waits gets its answer without another key
+        live.expire()  # it ended: asked again at once, for the Tab that waits
         assert arrived.wait(10)
-        assert live.lookup(NODES) == [NA]
-        assert late.calls == 2
+        assert live.answer(NODES) == Answer([NA], final=True)
     finally:
         live.close()
 

@@ -57,7 +57,7 @@ class Completions:
         self._making = threading.Lock()
         self._hmp_source: Callable[[], HmpNames] | None = None  # asks the server, on first need
         self._hmp_asking = threading.Lock()
-        self._holding = False  # a statement runs: live values it may change wait for its end
+        self._holding = False  # a statement runs: live values it may change are not final
 
     def hmp_later(self, fetch: Callable[[], HmpNames] | None) -> None:
         """After (re)connecting in QMP mode: how to ask this server for its HMP names, once needed."""
@@ -160,8 +160,9 @@ class Completions:
         self.targets = {}
 
     def hold(self) -> None:
-        """A statement starts: node names, job ids, devices and QOM paths wait for its end (every
-        target's: an ``@all`` line may change any), so a Tab typed ahead behind it offers what it made."""
+        """A statement starts: node names, job ids, devices and QOM paths are not final until it ends
+        (every target's: an ``@all`` line may change any), so a Tab typed ahead behind it offers what
+        it made: within ``LIVE_WAIT``, or by completing again when it ends."""
         self._holding = True
         self._hold_new()
 

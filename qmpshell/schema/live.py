@@ -9,10 +9,11 @@ the old answer is served meanwhile.  Device types and properties never change
 for a QEMU process and are fetched once.
 
 A statement may change the volatile values, so the front-end brackets each one
-with ``hold`` and ``expire``: while it runs they are neither asked for nor
-offered (a Tab typed ahead behind ``blockdev-add`` is answered once it has
-run), and an answer whose fetch overlapped a statement's start or end is asked
-again rather than kept: it may tell the nodes from before the statement.
+with ``hold`` and ``expire``.  An answer asked before a statement ended (or
+while it ran) is not final: a Tab typed ahead behind ``blockdev-add`` waits for
+the one asked after it, and a front-end that showed what was known meanwhile
+(a long statement) completes again when the final one comes.  An answer whose
+fetch a statement's end overlapped is asked again rather than kept.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 
 from qmpshell.errors import QmpShellError
 from qmpshell.protocol.pending import QmpError
+from qmpshell.records import NamedTuple
 from qmpshell.schema.index import SchemaIndex, index_of
 from qmpshell.schema.suggestions import LiveQuery
 
@@ -61,6 +63,19 @@ class LiveItem:
     meta: str = ""
 
 
+class Answer(NamedTuple):
+    """What ``LiveValues.answer`` knows of one question."""
+
+    items: list[LiveItem] | None  # None: nothing known yet
+    final: bool  # False: from before (or while) a statement ran, or old: a newer one is coming
+
+
+class _Kept(NamedTuple):
+    moment: float  # time.monotonic() when it came
+    generation: int  # LiveValues' generation when it was asked
+    items: list[LiveItem]
+
+
 class LiveValues:
     """A per-session cache of live answers, filled by one worker thread."""
 
@@ -78,82 +93,90 @@ class LiveValues:
         self._timeout = timeout
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
-        self._answers: dict[LiveQuery, tuple[float, list[LiveItem]]] = {}
-        self._queued: set[LiveQuery] = set()  # queued, being fetched, or held
+        self._answers: dict[LiveQuery, _Kept] = {}
+        self._queued: set[LiveQuery] = set()
         self._queue: queue.Queue[LiveQuery | None] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._closed = False
         self._holding = False  # a statement runs (``hold`` .. ``expire``)
-        self._held: set[LiveQuery] = set()  # volatile queries asked meanwhile: fetched once it ended
-        self._generation = 0  # counts statements' starts and ends: a fetch that saw one is not kept
+        self._wanted: set[LiveQuery] = set()  # volatile queries asked meanwhile: asked again after it
+        self._generation = 0  # counts statements' starts and ends
 
     def lookup(self, query: LiveQuery, *, wait: float = 0.0) -> list[LiveItem] | None:
-        """The answer if known (perhaps a little old); None while it is being fetched.
+        """The answer if known (perhaps a little old); None while it is being fetched (``answer``)."""
+        return self.answer(query, wait=wait).items
+
+    def answer(self, query: LiveQuery, *, wait: float = 0.0) -> Answer:
+        """What is known, and whether it is final (else a newer answer is on its way, and
+        ``on_ready`` will say when it came).
 
         With ``wait`` (Tab, on a completion thread; the UI thread never waits),
-        an answer not known yet, or one old enough to be fetched again, is
-        waited for that long, so one Tab right after ``blockdev-add`` offers the
-        new node; the old answer is served if the new one is late.  While a
-        statement runs (``hold``), a volatile answer waits for its end: None if
-        that is late too (the front-end completes again when it comes).  None
-        once closed: a reconnect or a replaced schema made a new source, and a
-        Tab waiting here completes again from that one.
+        an answer not final is waited for that long, so one Tab right after
+        ``blockdev-add`` offers the new node, and one typed ahead while it runs
+        too (it ends within the moment); the answer known is served if the
+        final one is late.  After a statement that is nothing: what came before
+        it may lack what it made.  Nothing either once closed: a reconnect or a
+        replaced schema made a new source, and a Tab waiting here completes
+        again from that one.
         """
         with self._arrived:
-            known = self._answers.get(query)
-            held = self._holds(query)
-            stale = held or known is None or self._old(query, known[0])
-            if stale and query not in self._queued and not self._closed:
-                self._ask(query)
-            if stale and wait > 0:
-                asked = known[0] if known is not None and not held else float("-inf")
-                self._arrived.wait_for(lambda: self._answered(query, asked) or self._closed, wait)
-                known = self._answers.get(query)
-            if self._holds(query) or self._closed:  # closed: the front-end asks its new source
-                return None
-        return known[1] if known is not None else None
-
-    def _old(self, query: LiveQuery, moment: float) -> bool:
-        return query.kind in _VOLATILE and time.monotonic() - moment > self._ttl
+            if self._holds(query):
+                self._wanted.add(query)
+            kept, due = self._answers.get(query), self._due(query)
+            if due and query not in self._queued and not self._closed:
+                self._queued.add(query)
+                self._queue.put(query)
+                self._start_worker()
+            since = kept.moment if due and kept is not None else float("-inf")  # a newer one, then
+            if wait > 0 and not self._final(query, since):
+                self._arrived.wait_for(lambda: self._final(query, since) or self._closed, wait)
+            kept = self._answers.get(query)
+            if self._closed or kept is None:
+                return Answer(None, final=False)
+            return Answer(kept.items, final=self._final(query, since))
 
     def _holds(self, query: LiveQuery) -> bool:
-        """A statement runs and may change what ``query`` asks: it is asked once the statement ended."""
+        """A statement runs and may change what ``query`` asks."""
         return self._holding and query.kind in _VOLATILE
 
-    def _ask(self, query: LiveQuery) -> None:
-        """Queue a fetch (the lock held), or keep it for the statement's end."""
-        self._queued.add(query)
-        if self._holds(query):
-            self._held.add(query)
-        else:
-            self._queue.put(query)
-            self._start_worker()
+    def _due(self, query: LiveQuery) -> bool:
+        """To be asked: not known, or volatile and asked before a statement's start or end, or old."""
+        kept = self._answers.get(query)
+        if kept is None:
+            return True
+        return query.kind in _VOLATILE and (
+            kept.generation != self._generation or time.monotonic() - kept.moment > self._ttl
+        )
 
-    def _answered(self, query: LiveQuery, moment: float) -> bool:
-        answer = self._answers.get(query)
-        return answer is not None and answer[0] > moment and not self._holds(query)
+    def _final(self, query: LiveQuery, since: float) -> bool:
+        """Known, asked after ``since`` and after the last statement's start or end, which has ended."""
+        kept = self._answers.get(query)
+        if kept is None or kept.moment <= since or self._holds(query):
+            return False
+        return query.kind not in _VOLATILE or kept.generation == self._generation
 
     def hold(self) -> None:
-        """A statement starts: what it may change is neither asked for nor offered until ``expire``.
+        """A statement starts: what it may change (nodes, jobs, devices) is not final until ``expire``.
 
         A Tab typed ahead behind ``blockdev-add`` (or pressed while it runs) could otherwise fetch
-        the nodes before the command reached QEMU and offer that list as current.
+        the nodes before the command reached QEMU and offer that list as the last word.
         """
         with self._lock:
             self._holding = True
             self._generation += 1
 
     def expire(self) -> None:
-        """A statement ended and may have changed what QEMU has (nodes, jobs, devices): the volatile
-        answers are dropped (asked again on Tab), and those asked for while it ran are fetched now."""
+        """A statement ended and may have changed what QEMU has: the volatile answers are dropped
+        (asked again on Tab), and those asked for while it ran are asked again now."""
         with self._arrived:
             self._holding = False
             self._generation += 1
             for query in [query for query in self._answers if query.kind in _VOLATILE]:
                 del self._answers[query]
-            held, self._held = self._held, set()
-            if held and not self._closed:
-                for query in held:
+            wanted, self._wanted = self._wanted - self._queued, set()
+            if wanted and not self._closed:
+                self._queued |= wanted
+                for query in wanted:
                     self._queue.put(query)
                 self._start_worker()
             self._arrived.notify_all()
@@ -173,9 +196,6 @@ class LiveValues:
     def _work(self) -> None:
         while (query := self._queue.get()) is not None:
             with self._lock:
-                if self._holds(query):  # queued before the statement started: asked after it
-                    self._held.add(query)
-                    continue
                 generation = self._generation
             try:
                 items = fetch(self._execute, query, timeout=self._timeout)
@@ -185,16 +205,14 @@ class LiveValues:
                 self._on_ready()
 
     def _keep(self, query: LiveQuery, items: list[LiveItem], generation: int) -> bool:
-        """Store an answer, unless a statement started or ended while it was fetched (a volatile
-        one may then predate what the statement did): that query is asked again instead."""
+        """Store an answer, unless a statement ended while it was fetched: a volatile one may then
+        predate what the statement did, so it is asked again instead."""
         with self._arrived:
-            if generation != self._generation and query.kind in _VOLATILE:
-                if self._holding:
-                    self._held.add(query)
-                elif not self._closed:
+            if query.kind in _VOLATILE and generation != self._generation and not self._holding:
+                if not self._closed:
                     self._queue.put(query)
                 return False
-            self._answers[query] = (time.monotonic(), items)
+            self._answers[query] = _Kept(time.monotonic(), generation, items)
             self._queued.discard(query)
             self._arrived.notify_all()
             return True
