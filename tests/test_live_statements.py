@@ -103,3 +103,50 @@ def test_a_tab_waiting_while_a_statement_runs_gets_what_it_made(client: Client, 
         assert answers == [[NA]]
     finally:
         live.close()
+
+
+class Gated:
+    """``Client.execute`` whose every call waits for a ``permit``: the test says when each fetch ends."""
+
+    def __init__(self, execute: Any) -> None:
+        self._execute = execute
+        self.started = threading.Semaphore(0)
+        self._permits = threading.Semaphore(0)
+
+    def __call__(self, command: str, arguments: Any = None, *, timeout: float | None = None) -> Any:
+        self.started.release()
+        assert self._permits.acquire(timeout=10)
+        return self._execute(command, arguments, timeout=timeout)
+
+    def permit(self) -> None:
+        self._permits.release()
+
+
+def test_a_tab_waiting_across_two_statements_asks_again_after_the_second(client: Client, qemu: Qemu) -> None:
+    """The Tab of test_tmux_daily's one-Tab test, once typed ahead behind two statements: what it
+    waited for was asked during the first, answered during the second, and dropped at its end."""
+    gated, stored = Gated(client.execute), threading.Event()
+    live = LiveValues(gated, on_ready=stored.set)
+    answers: list[Answer] = []
+    tab = threading.Thread(target=lambda: answers.append(live.answer(NODES, wait=10)))
+    try:
+        live.hold()
+        tab.start()
+        assert gated.started.acquire(timeout=10)  # the Tab's question, while the first statement runs
+        blockdev_add(qemu)
+        live.expire()
+        gated.permit()  # answered after the statement's end: asked again
+        assert gated.started.acquire(timeout=10)
+        live.hold()  # the second statement starts
+        gated.permit()
+        assert stored.wait(10)  # kept, not final
+        live.expire()  # the second ends: nothing may be being asked, and the Tab still waits
+        for _ in range(3):  # what it asks from now on (it may have asked once more meanwhile)
+            gated.permit()
+        tab.join(5)
+        assert answers == [Answer([NA], final=True)]
+    finally:
+        for _ in range(5):
+            gated.permit()
+        live.close()
+        tab.join(10)

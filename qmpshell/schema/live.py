@@ -122,18 +122,25 @@ class LiveValues:
         with self._arrived:
             if self._holds(query):
                 self._wanted.add(query)
-            kept, due = self._answers.get(query), self._due(query)
-            if due and query not in self._queued and not self._closed:
-                self._queued.add(query)
-                self._queue.put(query)
-                self._start_worker()
-            since = kept.moment if due and kept is not None else float("-inf")  # a newer one, then
-            if wait > 0 and not self._final(query, since):
-                self._arrived.wait_for(lambda: self._final(query, since) or self._closed, wait)
+            kept = self._answers.get(query)
+            since = kept.moment if kept is not None and self._due(query) else float("-inf")  # newer, then
+            deadline = time.monotonic() + wait
+            while True:
+                if self._due(query) and query not in self._queued and not self._closed:
+                    self._ask(query)  # asked again when a statement's end dropped what came meanwhile
+                left = deadline - time.monotonic()
+                if self._final(query, since) or self._closed or left <= 0:
+                    break
+                self._arrived.wait(left)
             kept = self._answers.get(query)
             if self._closed or kept is None:
                 return Answer(None, final=False)
             return Answer(kept.items, final=self._final(query, since))
+
+    def _ask(self, query: LiveQuery) -> None:
+        self._queued.add(query)
+        self._queue.put(query)
+        self._start_worker()
 
     def _holds(self, query: LiveQuery) -> bool:
         """A statement runs and may change what ``query`` asks."""
@@ -174,12 +181,10 @@ class LiveValues:
             for query in [query for query in self._answers if query.kind in _VOLATILE]:
                 del self._answers[query]
             wanted, self._wanted = self._wanted - self._queued, set()
-            if wanted and not self._closed:
-                self._queued |= wanted
-                for query in wanted:
-                    self._queue.put(query)
-                self._start_worker()
-            self._arrived.notify_all()
+            for query in wanted:
+                if not self._closed:
+                    self._ask(query)
+            self._arrived.notify_all()  # a Tab waiting asks again too
 
     def close(self) -> None:
         """Stop the worker (after the fetch in progress, if any)."""
