@@ -125,11 +125,11 @@ class LiveValues:
             kept = self._answers.get(query)
             since = kept.moment if kept is not None and self._due(query) else float("-inf")  # newer, then
             deadline = time.monotonic() + wait
-            while True:
-                if self._due(query) and query not in self._queued and not self._closed:
-                    self._ask(query)  # asked again when a statement's end dropped what came meanwhile
+            while not self._final(query, since) and not self._closed:
+                if self._due(query) and query not in self._queued:
+                    self._ask(query)  # again, too, when a statement's end dropped what came meanwhile
                 left = deadline - time.monotonic()
-                if self._final(query, since) or self._closed or left <= 0:
+                if left <= 0:
                     break
                 self._arrived.wait(left)
             kept = self._answers.get(query)
