@@ -153,6 +153,27 @@ def test_one_tab_after_a_command_shows_what_the_command_made(index: SchemaIndex)
     old.close()
 
 
+def test_a_tab_while_a_statement_runs_shows_what_is_known_and_completes_again_after_it(
+    index: SchemaIndex,
+) -> None:
+    nodes = [{"node-name": "n0", "drv": "null-co"}]
+    live = LiveValues(Answers({"query-named-block-nodes": nodes}))
+    waiting: list[str | None] = []
+    completer = ShellCompleter(lambda: CompletionSource(index, live), on_waiting=waiting.append)
+    try:
+        assert [c.text for c in completions(completer, "block_resize node-name=")] == ["n0"]
+        live.hold()  # a statement starts (a long one: longer than a Tab waits)
+        waiting.clear()
+        assert [c.text for c in completions(completer, "block_resize node-name=")] == ["n0"]
+        assert waiting == ["block_resize node-name="]  # still waiting: completed again once it ended
+        nodes.append({"node-name": "n1", "drv": "null-co"})
+        live.expire()
+        assert [c.text for c in completions(completer, "block_resize node-name=")] == ["n0", "n1"]
+        assert waiting[-1] is None
+    finally:
+        live.close()
+
+
 def test_live_property_names_skip_used_and_schema_names(index: SchemaIndex) -> None:
     props = [
         {"name": "drive", "type": "str"},
@@ -270,3 +291,24 @@ def test_a_directory_in_a_file_name_completes_with_its_slash(index: SchemaIndex,
     completer = ShellCompleter(lambda: CompletionSource(index))
     found = completions(completer, f"blockdev-add driver=file node-name=f filename={tmp_path}/ima")
     assert sorted(c.text for c in found) == ["ge.qcow2", "ges/"]
+
+
+def test_a_tab_waiting_on_values_closed_meanwhile_gets_none_not_the_old_list(index: SchemaIndex) -> None:
+    """A reconnect or a replaced schema closes the source a Tab waits on: None keeps the Tab
+    waiting, so it completes again from the new source, rather than showing the old answer."""
+    answers = Answers({"query-named-block-nodes": [{"node-name": "n0", "drv": "null-co"}]})
+    live = LiveValues(answers, ttl=0.0)
+    query = LiveQuery("node-names")
+    assert live.lookup(query, wait=10) == [LiveItem("n0", "null-co")]
+    answers.release.clear()  # the next fetch hangs
+    found: list[list[LiveItem] | None] = []
+    tab = threading.Thread(target=lambda: found.append(live.lookup(query, wait=10)))
+    try:
+        tab.start()
+        wait_until(lambda: len(answers.calls) == 2, what="the fetch again")
+        live.close()
+        tab.join(5)
+        assert found == [None]
+    finally:
+        live.close()
+        answers.release.set()

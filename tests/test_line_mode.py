@@ -248,3 +248,24 @@ def test_help_in_line_mode_wraps_to_the_terminal(
     text = shell.output()[start:end].decode()
     lines = [line for line in text.replace("\r", "").splitlines() if line.strip()]
     assert len(lines) > 10 and max(map(len, lines)) <= 50, lines
+
+
+def test_line_mode_one_tab_right_after_blockdev_add_offers_the_new_node(tmp_path: Path, qemu: Qemu) -> None:
+    from tests.tmux_support import Tmux
+
+    log = tmp_path / "qmp.log"
+    argv = [sys.executable, "-m", "qmpshell", "--line", "-l", str(log), qemu.socket]
+    tmux = Tmux(argv, env=shell_env(tmp_path / "xdg"))
+    try:
+        tmux.wait_for("Tab completes")
+        tmux.type("block_resize node-name=")
+        tmux.send("Tab")  # no node yet: nothing offered, and that answer kept for a while
+        wait_until(lambda: sent_messages(log, "query-named-block-nodes"), what="the nodes asked for")
+        tmux.send("C-u")
+        tmux.enter("blockdev-add driver=null-co node-name=na")
+        tmux.wait_for("\nok")
+        tmux.type("block_resize node-name=n")
+        tmux.send("Tab")  # asked again: the line before made a node
+        tmux.wait_for("qmp> block_resize node-name=na")
+    finally:
+        tmux.close()

@@ -263,3 +263,29 @@ def test_toolbar_shows_the_signature_of_the_command_being_typed(shell: Running) 
     assert shell.repl._signature().startswith("block_resize")
     shell.type(CTRL_C)
     wait_until(lambda: shell.repl._signature() == "", what="no signature on an empty line")
+
+
+def test_a_tab_typed_ahead_behind_blockdev_add_offers_the_node_it_makes(
+    shell: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CI flake of test_tmux_daily's one-Tab test: its Tab came in the same burst as the Enter of
+    ``blockdev-add`` and, on a busy machine, asked QEMU for the nodes before the worker had sent the
+    command; that empty list was kept as current, so the Tab showed nothing and nothing redid it."""
+    repl, buffer = shell.repl, shell.repl.input.buffer
+    wait_until(lambda: repl.completions.source is not None, what="completion after connecting")
+    may_run, run = threading.Event(), repl.core.run
+
+    def slow_worker(text: str) -> object:  # the worker gets to the statement late, as under load
+        may_run.wait(10)
+        return run(text)
+
+    monkeypatch.setattr(repl.core, "run", slow_worker)
+    shell.type("blockdev-add driver=null-co node-name=na\r")
+    wait_until(lambda: repl.busy, what="the statement to start")
+    shell.type("block_resize node-name=n\t")
+    wait_until(
+        lambda: repl.completions.asked_text == "block_resize node-name=n" and buffer.complete_state is None,
+        what="the Tab's completion to end while the statement waits",
+    )
+    may_run.set()
+    wait_until(lambda: buffer.text == "block_resize node-name=na", what="the new node inserted whole")

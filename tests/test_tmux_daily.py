@@ -188,7 +188,8 @@ def test_one_tab_right_after_blockdev_add_offers_the_new_node(start: Callable[..
     idle(tmux)
     tmux.type("block_resize node-name=n")
     tmux.send("Tab")  # the only node: inserted whole
-    tmux.wait_for(lambda screen: tmux.input_line().rstrip().endswith("node-name=na"))
+    # (the whole line: blockdev-add's, typed but not yet entered, also ends with node-name=na)
+    tmux.wait_for(lambda screen: tmux.input_line().rstrip() == "qmp> block_resize node-name=na")
     tmux.send("C-u")
     tmux.enter("blockdev-add driver=null-co node-name=nb")
     idle(tmux)

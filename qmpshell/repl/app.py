@@ -333,17 +333,12 @@ class Repl:
             return
         self.busy = True
         self.shell.begin()
+        self.completions.hold()  # what it makes is offered by a Tab typed meanwhile, once it has run
         self.in_background(lambda: self.core.run(text), self._finished)
 
     def _finished(self, result: Outcome | QmpShellError | Rendered | None) -> None:
         self.busy = False
-        self.completions.expire()
-        from qmpshell.schema.index import index_of  # imported by the worker after the first draw
-
-        source = self.completions.source
-        if source is not None and source.index is not index_of(self.shell.knowledge):  # /schema reload
-            client = self.connection.client
-            self.completions.refresh(self.shell, client, HmpNames({}, {}), on_ready=self._live_values_ready)
+        self.completions.ended(self.shell, self.connection.client, on_ready=self._live_values_ready)
         if result is not None:
             self.core.show(result)
         self._next_line()

@@ -2,13 +2,14 @@
 
 It asks ``suggest`` what may come next, turns each candidate into a
 ``Completion`` with its type as ``display_meta``, and adds the live values the
-suggestion asks for when they are already known (``LiveValues.lookup`` never
-waits, so typing never freezes).  The source is a callable so that the REPL
+suggestion asks for when they are already known (``LiveValues.answer`` waits
+only on Tab, so typing never freezes).  The source is a callable so that the REPL
 can swap index and live values on reconnect; wrap the completer in
 ``ThreadedCompleter`` as pgcli does.  When Tab asks for live values that are
-still being fetched, ``on_waiting`` is told the text, so that the front-end can
-show them as soon as they arrive (one Tab is enough); host paths are completed
-by prompt_toolkit's ``PathCompleter``.
+still being fetched (or those known are not final: a statement ran or runs),
+``on_waiting`` is told the text, so that the front-end can show them as soon as
+they arrive (one Tab is enough); host paths are completed by prompt_toolkit's
+``PathCompleter``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from prompt_toolkit.document import Document
 from qmpshell import commands
 from qmpshell.language.prefix import ALL, split_target
 from qmpshell.language.syntax import Kind, tokenize
-from qmpshell.schema.live import CompletionSource, LiveItem
+from qmpshell.schema.live import Answer, CompletionSource, LiveItem
 from qmpshell.schema.suggest import suggest
 from qmpshell.schema.suggestions import Candidate, Suggestions
 
@@ -108,9 +109,10 @@ class ShellCompleter(Completer):
             self._on_waiting(None)
             return _with_slash(self._paths.get_completions(Document(found.word), complete_event))
         # On Tab, wait a moment for a live answer (this runs on a completion thread, never the UI's).
-        live = _live_items(found, source, wait=LIVE_WAIT if requested else 0.0)
-        if requested and source is not None and live is not None:
+        answer = _live_answer(found, source, wait=LIVE_WAIT if requested else 0.0)
+        if requested and source is not None and answer.final:
             self._on_waiting(None)
+        live = answer.items
         described = _described(found, text, self._hints() if found.what == "argument" else None)
         if live and found.live is not None and found.live.kind in ("device-ids", "qom-paths") and source:
             live = _marked_unplugging(live, source.unplugging())
@@ -147,11 +149,11 @@ def _described(found: Suggestions, text: str, hints: Any) -> Suggestions:
     return replace(found, candidates=candidates)
 
 
-def _live_items(found: Suggestions, source: CompletionSource | None, *, wait: float) -> list[LiveItem] | None:
-    """The live values asked for: None while they are being fetched."""
+def _live_answer(found: Suggestions, source: CompletionSource | None, *, wait: float) -> Answer:
+    """The live values asked for (none asked: an empty final answer)."""
     if found.live is None or source is None or source.live is None:
-        return []
-    return source.live.lookup(found.live, wait=wait)
+        return Answer([], final=True)
+    return source.live.answer(found.live, wait=wait)
 
 
 def _live_completions(found: Suggestions, items: list[LiveItem]) -> Iterable[Completion]:

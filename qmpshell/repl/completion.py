@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from qmpshell.repl.connection import Link
-    from qmpshell.schema.live import CompletionSource
+    from qmpshell.schema.live import CompletionSource, LiveValues
 
 MENU_RETRY = 0.05  # seconds between looks at a menu still being computed
 
@@ -57,6 +57,7 @@ class Completions:
         self._making = threading.Lock()
         self._hmp_source: Callable[[], HmpNames] | None = None  # asks the server, on first need
         self._hmp_asking = threading.Lock()
+        self._holding = False  # a statement runs: live values it may change are not final
 
     def hmp_later(self, fetch: Callable[[], HmpNames] | None) -> None:
         """After (re)connecting in QMP mode: how to ask this server for its HMP names, once needed."""
@@ -127,6 +128,7 @@ class Completions:
             shell.knowledge, execute, on_ready=on_ready, live=shell.probe, unplugging=shell.pending_unplugs
         )
         self._ready.set()
+        self._hold_new()
         on_ready()  # a Tab pressed before the source was there completes now
 
     def refresh_link(self, link: Link, names: HmpNames, *, on_ready: Callable[[], None]) -> None:
@@ -149,6 +151,7 @@ class Completions:
                 )
                 for name, (shell, client) in members.items()
             }
+            self._hold_new()
 
     def _close_targets(self) -> None:
         for source in self.targets.values():
@@ -156,10 +159,37 @@ class Completions:
                 source.live.close()
         self.targets = {}
 
+    def hold(self) -> None:
+        """A statement starts: node names, job ids, devices and QOM paths are not final until it ends
+        (every target's: an ``@all`` line may change any), so a Tab typed ahead behind it offers what
+        it made: within ``LIVE_WAIT``, or by completing again when it ends."""
+        self._holding = True
+        self._hold_new()
+
+    def _hold_new(self) -> None:
+        """A source made while a statement runs (the first connect's) holds too."""
+        if self._holding:
+            for live in self._lives():
+                live.hold()
+
     def expire(self) -> None:
-        """A statement ran: node names, job ids, devices and QOM paths are asked for again on Tab."""
-        if self.source is not None and self.source.live is not None:
-            self.source.live.expire()
+        """A statement ended: node names, job ids, devices and QOM paths are asked for again on Tab
+        (at once for a Tab that waits for them)."""
+        self._holding = False
+        for live in self._lives():
+            live.expire()
+
+    def ended(self, shell: Shell, client: QmpSession, *, on_ready: Callable[[], None]) -> None:
+        """A statement ended (``expire``); after ``/schema reload`` the source is made anew."""
+        self.expire()
+        from qmpshell.schema.index import index_of  # imported by the worker after the first draw
+
+        if self.source is not None and self.source.index is not index_of(shell.knowledge):
+            self.refresh(shell, client, HmpNames({}, {}), on_ready=on_ready)
+
+    def _lives(self) -> list[LiveValues]:
+        sources = [self.source, *self.targets.values()]
+        return [source.live for source in sources if source is not None and source.live is not None]
 
     def close(self) -> None:
         self._close_targets()
@@ -274,10 +304,12 @@ def refresh_menu(
     buffer: Buffer,
     completions: Completions,
     invalidate: Callable[[], None],
-    attempts: int = 40,
+    attempts: int = 200,
 ) -> None:
     """Event loop: show a live answer in the menu; while a completion is still being computed it may
-    get the answer itself, so look again shortly (at most ``attempts`` times)."""
+    get the answer itself, so look again shortly (at most ``attempts`` times: 10 s, as one that
+    waits ``LIVE_WAIT`` ends later than that only on a starved machine, and a Tab whose completion
+    ended empty meanwhile is completed again, not forgotten)."""
     if completion_in_flight(buffer):
         if attempts:
             loop.call_later(MENU_RETRY, refresh_menu, loop, buffer, completions, invalidate, attempts - 1)

@@ -171,6 +171,7 @@ def prompt_reader(session: LineTerminal) -> Callable[[], str | None]:
 
     def read() -> str | None:
         while True:
+            completions.expire()  # the line before may have made nodes or jobs: Tab asks again
             try:
                 default, session.next_input = session.next_input, ""
                 with patch_stdout(raw=True):

@@ -7,6 +7,13 @@ redraw.  Values that change while the shell runs (node names, job ids, QOM
 children) are refetched in the background once older than ``ttl`` seconds;
 the old answer is served meanwhile.  Device types and properties never change
 for a QEMU process and are fetched once.
+
+A statement may change the volatile values, so the front-end brackets each one
+with ``hold`` and ``expire``.  An answer asked before a statement ended (or
+while it ran) is not final: a Tab typed ahead behind ``blockdev-add`` waits for
+the one asked after it, and a front-end that showed what was known meanwhile
+(a long statement) completes again when the final one comes.  An answer whose
+fetch a statement's end overlapped is asked again rather than kept.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from dataclasses import dataclass
 
 from qmpshell.errors import QmpShellError
 from qmpshell.protocol.pending import QmpError
+from qmpshell.records import NamedTuple
 from qmpshell.schema.index import SchemaIndex, index_of
 from qmpshell.schema.suggestions import LiveQuery
 
@@ -55,6 +63,19 @@ class LiveItem:
     meta: str = ""
 
 
+class Answer(NamedTuple):
+    """What ``LiveValues.answer`` knows of one question."""
+
+    items: list[LiveItem] | None  # None: nothing known yet
+    final: bool  # False: from before (or while) a statement ran, or old: a newer one is coming
+
+
+class _Kept(NamedTuple):
+    moment: float  # time.monotonic() when it came
+    generation: int  # LiveValues' generation when it was asked
+    items: list[LiveItem]
+
+
 class LiveValues:
     """A per-session cache of live answers, filled by one worker thread."""
 
@@ -72,43 +93,98 @@ class LiveValues:
         self._timeout = timeout
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
-        self._answers: dict[LiveQuery, tuple[float, list[LiveItem]]] = {}
+        self._answers: dict[LiveQuery, _Kept] = {}
         self._queued: set[LiveQuery] = set()
         self._queue: queue.Queue[LiveQuery | None] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._closed = False
+        self._holding = False  # a statement runs (``hold`` .. ``expire``)
+        self._wanted: set[LiveQuery] = set()  # volatile queries asked meanwhile: asked again after it
+        self._generation = 0  # counts statements' starts and ends
 
     def lookup(self, query: LiveQuery, *, wait: float = 0.0) -> list[LiveItem] | None:
-        """The answer if known (perhaps a little old); None while it is being fetched.
+        """The answer if known (perhaps a little old); None while it is being fetched (``answer``)."""
+        return self.answer(query, wait=wait).items
+
+    def answer(self, query: LiveQuery, *, wait: float = 0.0) -> Answer:
+        """What is known, and whether it is final (else a newer answer is on its way, and
+        ``on_ready`` will say when it came).
 
         With ``wait`` (Tab, on a completion thread; the UI thread never waits),
-        an answer not known yet, or one old enough to be fetched again, is
-        waited for that long, so one Tab right after ``blockdev-add`` offers the
-        new node; the old answer is served if the new one is late.
+        an answer not final is waited for that long, so one Tab right after
+        ``blockdev-add`` offers the new node, and one typed ahead while it runs
+        too (it ends within the moment); the answer known is served if the
+        final one is late.  After a statement that is nothing: what came before
+        it may lack what it made.  Nothing either once closed: a reconnect or a
+        replaced schema made a new source, and a Tab waiting here completes
+        again from that one.
         """
         with self._arrived:
-            known = self._answers.get(query)
-            stale = known is None or (query.kind in _VOLATILE and time.monotonic() - known[0] > self._ttl)
-            if stale and query not in self._queued and not self._closed:
-                self._queued.add(query)
-                self._queue.put(query)
-                self._start_worker()
-            if stale and wait > 0:
-                asked = known[0] if known is not None else float("-inf")
-                self._arrived.wait_for(lambda: self._fetched_after(query, asked) or self._closed, wait)
-                known = self._answers.get(query)
-        return known[1] if known is not None else None
+            if self._holds(query):
+                self._wanted.add(query)
+            kept = self._answers.get(query)
+            since = kept.moment if kept is not None and self._due(query) else float("-inf")  # newer, then
+            deadline = time.monotonic() + wait
+            while not self._final(query, since) and not self._closed:
+                if self._due(query) and query not in self._queued:
+                    self._ask(query)  # again, too, when a statement's end dropped what came meanwhile
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._arrived.wait(left)
+            kept = self._answers.get(query)
+            if self._closed or kept is None:
+                return Answer(None, final=False)
+            return Answer(kept.items, final=self._final(query, since))
 
-    def _fetched_after(self, query: LiveQuery, moment: float) -> bool:
-        answer = self._answers.get(query)
-        return answer is not None and answer[0] > moment
+    def _ask(self, query: LiveQuery) -> None:
+        self._queued.add(query)
+        self._queue.put(query)
+        self._start_worker()
+
+    def _holds(self, query: LiveQuery) -> bool:
+        """A statement runs and may change what ``query`` asks."""
+        return self._holding and query.kind in _VOLATILE
+
+    def _due(self, query: LiveQuery) -> bool:
+        """To be asked: not known, or volatile and asked before a statement's start or end, or old."""
+        kept = self._answers.get(query)
+        if kept is None:
+            return True
+        return query.kind in _VOLATILE and (
+            kept.generation != self._generation or time.monotonic() - kept.moment > self._ttl
+        )
+
+    def _final(self, query: LiveQuery, since: float) -> bool:
+        """Known, asked after ``since`` and after the last statement's start or end, which has ended."""
+        kept = self._answers.get(query)
+        if kept is None or kept.moment <= since or self._holds(query):
+            return False
+        return query.kind not in _VOLATILE or kept.generation == self._generation
+
+    def hold(self) -> None:
+        """A statement starts: what it may change (nodes, jobs, devices) is not final until ``expire``.
+
+        A Tab typed ahead behind ``blockdev-add`` (or pressed while it runs) could otherwise fetch
+        the nodes before the command reached QEMU and offer that list as the last word.
+        """
+        with self._lock:
+            self._holding = True
+            self._generation += 1
 
     def expire(self) -> None:
-        """A command ran and may have changed what QEMU has (nodes, jobs, devices): ask again next time."""
-        with self._lock:
-            for query, (_, items) in list(self._answers.items()):
-                if query.kind in _VOLATILE:
-                    self._answers[query] = (float("-inf"), items)
+        """A statement ended and may have changed what QEMU has: the volatile answers are dropped
+        (asked again on Tab), and those asked for while it ran are asked again now."""
+        with self._arrived:
+            self._holding = False
+            self._generation += 1
+            for query in [query for query in self._answers if query.kind in _VOLATILE]:
+                del self._answers[query]
+            wanted, self._wanted = self._wanted - self._queued, set()
+            for query in wanted:
+                if not self._closed:
+                    self._ask(query)
+            self._arrived.notify_all()  # a Tab waiting asks again too
 
     def close(self) -> None:
         """Stop the worker (after the fetch in progress, if any)."""
@@ -124,16 +200,27 @@ class LiveValues:
 
     def _work(self) -> None:
         while (query := self._queue.get()) is not None:
+            with self._lock:
+                generation = self._generation
             try:
                 items = fetch(self._execute, query, timeout=self._timeout)
             except QmpShellError:
                 items = []  # an answer all the same, so a failing query is not repeated at every key
-            with self._arrived:
-                self._answers[query] = (time.monotonic(), items)
-                self._queued.discard(query)
-                self._arrived.notify_all()
-            if self._on_ready is not None:
+            if self._keep(query, items, generation) and self._on_ready is not None:
                 self._on_ready()
+
+    def _keep(self, query: LiveQuery, items: list[LiveItem], generation: int) -> bool:
+        """Store an answer, unless a statement ended while it was fetched: a volatile one may then
+        predate what the statement did, so it is asked again instead."""
+        with self._arrived:
+            if query.kind in _VOLATILE and generation != self._generation and not self._holding:
+                if not self._closed:
+                    self._queue.put(query)
+                return False
+            self._answers[query] = _Kept(time.monotonic(), generation, items)
+            self._queued.discard(query)
+            self._arrived.notify_all()
+            return True
 
 
 def _property_meta(prop: dict[str, Any]) -> str:
