@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from qmpshell.errors import ParseError
 from qmpshell.language import strictjson
-from qmpshell.language.requests import HmpRequest, QmpRequest, Request, ShellRequest
+from qmpshell.language.requests import HmpRequest, QmpRequest, Request, ShellRequest, call_request
 from qmpshell.language.syntax import (
     VALUE_KINDS,
     Kind,
@@ -101,11 +101,7 @@ def _call_request(words: list[Token], text: str, typer: ArgumentTyper) -> QmpReq
     if len(words) == 2 and words[1].kind is Kind.JSON:
         return QmpRequest(name, {"execute": name, "arguments": _json_arguments(words[1], text)})
     tree = _argument_tree(words[1:], text, allow_words=False)
-    arguments = _typed(typer.convert, name, tree, text)
-    message: dict[str, Any] = {"execute": name}
-    if arguments:
-        message["arguments"] = arguments
-    return QmpRequest(name, message)
+    return call_request(name, _typed(typer.convert, name, tree, text))
 
 
 def _json_arguments(token: Token, text: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ to ``language.grammar``, loaded then with the tokenizer: a one-shot such as
 
 from __future__ import annotations
 
-from qmpshell.language.requests import QmpRequest, Request
+from qmpshell.language.requests import Request, call_request
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def parse_statement(text: str, *, hmp: bool = False, typer: ArgumentTyper | None
     name = text.strip()
     if not hmp and is_bare_name(name):
         arguments = typer.convert(name, {}) if typer is not None else {}  # the schema's check of the name
-        return QmpRequest(name, {"execute": name, "arguments": arguments} if arguments else {"execute": name})
+        return call_request(name, arguments)
     from qmpshell.language.grammar import parse_tokens
 
     return parse_tokens(text, hmp=hmp, typer=typer)

@@ -43,6 +43,14 @@ class ShellRequest(NamedTuple):
 Request = QmpRequest | HmpRequest | ShellRequest
 
 
+def call_request(name: str, arguments: dict[str, Any]) -> QmpRequest:
+    """``name`` called with its typed arguments; none typed: no ``arguments`` member at all."""
+    message: dict[str, Any] = {"execute": name}
+    if arguments:
+        message["arguments"] = arguments
+    return QmpRequest(name, message)
+
+
 def message_for(request: Request, *, cpu_index: int | None = None) -> Message | None:
     """The one message the shell sends for ``request`` when that is all it does, else None.
 
